@@ -1,0 +1,153 @@
+import Foundation
+
+/// Where the HUD sits in the canonical frame (CONTRACT.md, "The screen layout").
+public struct LayoutProfile: Sendable, Equatable, Codable {
+  /// A round button: centre and radius in pixels of the canonical frame.
+  public struct Slot: Sendable, Equatable, Codable {
+    public var cx: Int
+    public var cy: Int
+    public var r: Int
+    public init(cx: Int, cy: Int, r: Int) {
+      self.cx = cx
+      self.cy = cy
+      self.r = r
+    }
+  }
+  public struct FrameSize: Sendable, Equatable, Codable {
+    public var width: Int
+    public var height: Int
+    public init(width: Int, height: Int) {
+      self.width = width
+      self.height = height
+    }
+  }
+  public struct Crop: Sendable, Equatable, Codable {
+    /// The key in `skills` whose button is cropped.
+    public var slot: String
+    /// Side of the square crop in pixels.
+    public var size: Int
+    public init(slot: String, size: Int) {
+      self.slot = slot
+      self.size = size
+    }
+  }
+
+  public var name: String
+  public var frame: FrameSize
+  public var skills: [String: Slot]
+  public var attack: Slot
+  public var crop: Crop
+
+  public init(name: String, frame: FrameSize, skills: [String: Slot], attack: Slot, crop: Crop) {
+    self.name = name
+    self.frame = frame
+    self.skills = skills
+    self.attack = attack
+    self.crop = crop
+  }
+
+  /// The built-in profile: Honor of Kings' landscape HUD at 1280x720.
+  public static let `default` = LayoutProfile(
+    name: "hok-landscape-1280x720",
+    frame: FrameSize(width: 1280, height: 720),
+    skills: [
+      "skill1": Slot(cx: 1002, cy: 619, r: 42),
+      "skill2": Slot(cx: 1032, cy: 499, r: 42),
+      "skill3": Slot(cx: 1134, cy: 433, r: 46),
+    ],
+    attack: Slot(cx: 1144, cy: 586, r: 62),
+    crop: Crop(slot: "skill2", size: 104))
+
+  /// The crop square: side `size` centred on the crop slot's centre,
+  /// x from `cx - size/2` to `cx + size/2 - 1`.
+  public var cropRect: PixelRect {
+    let slot = skills[crop.slot] ?? Slot(cx: 0, cy: 0, r: 0)
+    return PixelRect(x: slot.cx - crop.size / 2, y: slot.cy - crop.size / 2,
+                     width: crop.size, height: crop.size)
+  }
+
+  /// The skill slots in name order (`skill1`, `skill2`, ...).
+  public var orderedSkills: [(name: String, slot: Slot)] {
+    skills.keys.sorted().compactMap { k in skills[k].map { (k, $0) } }
+  }
+
+  /// Checks that every slot and the crop lie inside the frame; throws `LayoutError` naming `source`.
+  public func validate(source: String = "built-in layout") throws {
+    func fail(_ why: String) -> LayoutError { .invalid(path: source, reason: why) }
+    guard frame.width >= 64, frame.height >= 64, frame.width <= 8192, frame.height <= 8192 else {
+      throw fail("frame \(frame.width)x\(frame.height) is not a plausible size")
+    }
+    guard !skills.isEmpty else { throw fail("no skills") }
+    func check(_ name: String, _ s: Slot) throws {
+      guard s.r > 0 else { throw fail("\(name) has radius \(s.r), must be > 0") }
+      guard s.cx - s.r >= 0, s.cy - s.r >= 0, s.cx + s.r <= frame.width, s.cy + s.r <= frame.height
+      else {
+        throw fail(
+          "\(name) (cx \(s.cx), cy \(s.cy), r \(s.r)) lies outside the \(frame.width)x\(frame.height) frame"
+        )
+      }
+    }
+    for (name, s) in orderedSkills { try check(name, s) }
+    try check("attack", attack)
+    guard skills[crop.slot] != nil else {
+      throw fail("crop slot \"\(crop.slot)\" is not one of the skills (\(skills.keys.sorted().joined(separator: ", ")))")
+    }
+    guard crop.size >= 8 else { throw fail("crop size \(crop.size) is too small (at least 8)") }
+    let r = cropRect
+    guard r.x >= 0, r.y >= 0, r.maxX <= frame.width, r.maxY <= frame.height else {
+      throw fail("crop \(r) does not fit in the \(frame.width)x\(frame.height) frame")
+    }
+  }
+
+  /// Loads and validates a profile from a JSON file.
+  public static func load(path: String) throws -> LayoutProfile {
+    let data: Data
+    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+      throw LayoutError.unreadable(path: path, reason: "cannot read file")
+    }
+    let profile: LayoutProfile
+    do { profile = try JSONDecoder().decode(LayoutProfile.self, from: data) } catch let e
+      as DecodingError
+    {
+      throw LayoutError.invalid(path: path, reason: LayoutError.describe(e))
+    } catch {
+      throw LayoutError.invalid(path: path, reason: "not valid JSON")
+    }
+    try profile.validate(source: path)
+    return profile
+  }
+
+  /// The profile as pretty JSON (keys sorted), as `--layout` reads it.
+  public func jsonData() -> Data {
+    let enc = JSONEncoder()
+    enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return (try? enc.encode(self)) ?? Data()
+  }
+}
+
+public enum LayoutError: Error, CustomStringConvertible, Equatable {
+  case unreadable(path: String, reason: String)
+  case invalid(path: String, reason: String)
+
+  public var description: String {
+    switch self {
+    case .unreadable(let p, let r): "\(p): cannot load layout (\(r))"
+    case .invalid(let p, let r): "\(p): invalid layout (\(r))"
+    }
+  }
+
+  static func describe(_ e: DecodingError) -> String {
+    func path(_ c: [CodingKey]) -> String { c.map { $0.stringValue }.joined(separator: ".") }
+    switch e {
+    case .keyNotFound(let k, let ctx):
+      let p = path(ctx.codingPath + [k])
+      return "missing field \"\(p)\""
+    case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx):
+      return "field \"\(path(ctx.codingPath))\" has the wrong type"
+    case .dataCorrupted(let ctx):
+      return ctx.codingPath.isEmpty ? "not valid JSON" : "field \"\(path(ctx.codingPath))\" is invalid"
+    @unknown default:
+      return "cannot decode"
+    }
+  }
+}

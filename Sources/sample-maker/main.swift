@@ -1,0 +1,4 @@
+import HeroCore
+import SampleMaker
+
+print("sample-maker: being built")
