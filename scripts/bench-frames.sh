@@ -31,15 +31,15 @@ if [ ! -f "$CLIP" ]; then
 fi
 
 OUT="$DIR/out"
-# best_of NAME COMMAND...: runs COMMAND $RUNS times in a clean $OUT, prints "seconds maxrss_kb"
-# of the fastest run (GNU time: %e wall seconds, %M peak RSS in KB).
+# best_of COMMAND...: runs COMMAND $RUNS times in a clean $OUT, prints "wall_s maxrss_kb cpu_s"
+# of the fastest run (GNU time: %e wall seconds, %M peak RSS in KB, %U+%S CPU seconds).
 best_of() {
   local best="" line
   for _ in $(seq "$RUNS"); do
     rm -rf "$OUT"; mkdir -p "$OUT"
-    /usr/bin/time -f "%e %M" -o "$DIR/time.txt" "$@" >/dev/null 2>"$DIR/stderr.txt" || {
+    /usr/bin/time -f "%e %M %U %S" -o "$DIR/time.txt" "$@" >/dev/null 2>"$DIR/stderr.txt" || {
       echo "bench-frames: failed: $*" >&2; cat "$DIR/stderr.txt" >&2; exit 1; }
-    line=$(tail -n 1 "$DIR/time.txt")
+    line=$(tail -n 1 "$DIR/time.txt" | awk '{ printf "%s %s %.2f", $1, $2, $3 + $4 }')
     if [ -z "$best" ] || awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then
       best=$line
     fi
@@ -56,11 +56,12 @@ ff_frames=$(count_jpegs)
 hid=$(best_of "$BIN" extract "$CLIP" --out "$OUT" --size 1280x720)
 hid_frames=$(count_jpegs)
 
-read -r ff_s ff_kb <<<"$ff"
-read -r hid_s hid_kb <<<"$hid"
-awk -v fs="$ff_s" -v fk="$ff_kb" -v ff="$ff_frames" -v hs="$hid_s" -v hk="$hid_kb" -v hf="$hid_frames" 'BEGIN {
-  printf "  ffmpeg : %6.2f s  %4d frames  peak RSS %4.0f MB\n", fs, ff, fk / 1024
-  printf "  hero-id: %6.2f s  %4d frames  peak RSS %4.0f MB (target < 200 MB)\n", hs, hf, hk / 1024
-  printf "  ratio hero-id/ffmpeg: %.2f (target <= 1.0)\n", (fs > 0 ? hs / fs : 0)
+read -r ff_s ff_kb ff_cpu <<<"$ff"
+read -r hid_s hid_kb hid_cpu <<<"$hid"
+awk -v fs="$ff_s" -v fk="$ff_kb" -v fc="$ff_cpu" -v ff="$ff_frames" \
+    -v hs="$hid_s" -v hk="$hid_kb" -v hc="$hid_cpu" -v hf="$hid_frames" 'BEGIN {
+  printf "  ffmpeg : %6.2f s wall  %6.2f s CPU  %4d frames  peak RSS %4.0f MB\n", fs, fc, ff, fk / 1024
+  printf "  hero-id: %6.2f s wall  %6.2f s CPU  %4d frames  peak RSS %4.0f MB (target < 200 MB)\n", hs, hc, hf, hk / 1024
+  printf "  ratio hero-id/ffmpeg: %.2f wall (target <= 1.0), %.2f CPU\n", (fs > 0 ? hs / fs : 0), (fc > 0 ? hc / fc : 0)
 }'
 rm -rf "$OUT"
