@@ -1,6 +1,6 @@
 import ArgumentParser
-import FrameExtractor
 import Foundation
+import FrameExtractor
 import HeroCore
 
 /// `hero-id extract`: key frames of each video → (screen sort, skill crop: to come) → JPEGs.

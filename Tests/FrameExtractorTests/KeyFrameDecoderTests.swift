@@ -106,8 +106,10 @@ private func expectSameTimes(
 
   @Test func theDecoderThreadCountDoesNotChangeTheFrames() throws {
     let clip = try VideoFixtures.gopClip()
-    let one = try VideoFixtures.decodeAll(clip, options: .init(width: 160, height: 120, decoderThreads: 1))
-    let many = try VideoFixtures.decodeAll(clip, options: .init(width: 160, height: 120, decoderThreads: 3))
+    let one = try VideoFixtures.decodeAll(
+      clip, options: .init(width: 160, height: 120, decoderThreads: 1))
+    let many = try VideoFixtures.decodeAll(
+      clip, options: .init(width: 160, height: 120, decoderThreads: 3))
     #expect(one.frames.map(\.ptsSeconds) == many.frames.map(\.ptsSeconds))
     #expect(one.frames.map(\.image) == many.frames.map(\.image))
   }
