@@ -70,6 +70,10 @@ final class VideoStreamDecoder {
       throw ExtractError.noVideoStream(path: path)  // only a cover picture
     }
     streamIndex = best
+    // The demuxer need not hand us the other streams' packets (audio, subtitles, data).
+    for i in 0..<Int(fmt.pointee.nb_streams) where i != Int(best) {
+      fmt.pointee.streams[i]?.pointee.discard = AVDISCARD_ALL
+    }
     let parameters = stream.pointee.codecpar
     let codecID = parameters?.pointee.codec_id ?? AV_CODEC_ID_NONE
     codecName = avcodec_get_name(codecID).map { String(cString: $0) } ?? "unknown"
