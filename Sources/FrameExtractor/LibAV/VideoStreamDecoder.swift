@@ -52,6 +52,8 @@ final class VideoStreamDecoder {
   private(set) var packetsRead = 0
   private(set) var framesDecoded = 0
   private var damagedPackets = 0
+  private var corruptPackets = 0
+  private var firstCorrupt: Double?
   private var firstDamage = ""
   private var decodeErrors = 0
   private var firstDecodeError = ""
@@ -199,8 +201,10 @@ final class VideoStreamDecoder {
       let packetTime = packet.pointee.pts != heroid_nopts ? packet.pointee.pts : packet.pointee.dts
       if packetTime != heroid_nopts { lastPacketSeconds = Double(packetTime) * timeBase }
       if packet.pointee.flags & AV_PKT_FLAG_CORRUPT != 0 {
-        noteDamagedPacket("packet marked corrupt by the demuxer")
-        continue
+        // As the ffmpeg program: decode it anyway (an MPEG-TS continuity error flags a packet
+        // whose data may be whole; a cut one gives a partly concealed frame), and say so.
+        if corruptPackets == 0 { firstCorrupt = lastPacketSeconds }
+        corruptPackets += 1
       }
       let isKey = packet.pointee.flags & AV_PKT_FLAG_KEY != 0
       if isKey { sawKeyPacket = true }
@@ -231,6 +235,11 @@ final class VideoStreamDecoder {
     var lines: [String] = []
     if damagedPackets > 0 {
       lines.append("\(damagedPackets) damaged packet(s) skipped (first: \(firstDamage))")
+    }
+    if corruptPackets > 0 {
+      let at = firstCorrupt.map { String(format: " (first at %.2fs)", $0) } ?? ""
+      lines.append(
+        "\(corruptPackets) packet(s) marked corrupt by the demuxer, decoded anyway\(at)")
     }
     if decodeErrors > 0 {
       lines.append("\(decodeErrors) decoding error(s) (first: \(firstDecodeError))")
