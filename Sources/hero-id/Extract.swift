@@ -103,16 +103,26 @@ struct Extract: AsyncParsableCommand {
     if outcomes.contains(where: { $0.error != nil }) { throw ExitCode.failure }
   }
 
-  /// The output label of each video: its file-name stem, made unique within the run.
+  /// The output label of each video: its file-name stem, made unique within the run (the
+  /// second `a.mp4` becomes `a-2`, or `a-3` if some video is already called `a-2`).
   static func uniqueStems(_ videos: [String]) -> [String] {
-    var seen: [String: Int] = [:]
-    return videos.map { video in
-      var stem = URL(fileURLWithPath: video).deletingPathExtension().lastPathComponent
-      if stem.isEmpty || stem == "." || stem == ".." { stem = "video" }
-      let n = (seen[stem] ?? 0) + 1
-      seen[stem] = n
-      return n == 1 ? stem : "\(stem)-\(n)"
+    let stems = videos.map { video in
+      let stem = URL(fileURLWithPath: video).deletingPathExtension().lastPathComponent
+      return stem.isEmpty || stem == "." || stem == ".." ? "video" : stem
     }
+    var taken = Set<String>()
+    var labels: [String] = []
+    for (index, stem) in stems.enumerated() {
+      var label = stem
+      var n = 1
+      while taken.contains(label) || (label != stem && stems[(index + 1)...].contains(label)) {
+        n += 1
+        label = "\(stem)-\(n)"
+      }
+      taken.insert(label)
+      labels.append(label)
+    }
+    return labels
   }
 
   /// The human lines for one video on stderr: its warnings, then a summary or the error.
