@@ -133,6 +133,29 @@ import Testing
     }
   }
 
+  @Test func winogradEqualsDirectConvolution() throws {
+    var rng = SplitMix(seed: 7)
+    // Padding 0 and 1, odd and even outputs, a partial last tile, several images.
+    for (s, h, w, batch) in [
+      (shape(5, 3, 3, 3), 9, 7, 2), (shape(4, 6, 3, 3, pad: (1, 1)), 7, 8, 3),
+      (shape(3, 2, 3, 3, pad: (1, 1)), 1, 2, 1), (shape(2, 3, 3, 3), 4, 4, 1),
+    ] {
+      let conv = FoldedConv(
+        shape: s, weights: (0..<(s.outChannels * s.filterLength)).map { _ in rng.float() },
+        bias: (0..<s.outChannels).map { _ in rng.float() * 0.1 })
+      let input = (0..<(s.inChannels * batch * h * w)).map { _ in rng.float() }
+      let direct = Kernels.convolution(conv, input: input, batch: batch, height: h, width: w)
+      let wino = try #require(
+        Kernels.winogradConvolution(conv, input: input, batch: batch, height: h, width: w))
+      let a = Agreement(wino, direct)
+      #expect(a.maxDiff < 1e-5, "\(s) \(h)x\(w): \(a)")
+      #expect(direct.contains { $0 == 0 } && direct.contains { $0 > 0 })
+    }
+    #expect(Kernels.winogradConvolution(
+      FoldedConv(shape: shape(1, 1, 3, 3, stride: 2), weights: [Float](repeating: 1, count: 9),
+        bias: [0]), input: [Float](repeating: 1, count: 25), batch: 1, height: 5, width: 5) == nil)
+  }
+
   @Test func bilinearResizeWithHalfPixelCentres() {
     // 2x1 -> 4x1: scale 0.5, sources max(0, 0.5 (d + 0.5) - 0.5) = 0, 0.25, 0.75, 1.25 (-> 1).
     let up = RGBImage(width: 2, height: 1, pixels: [0, 0, 0, 100, 200, 40])
