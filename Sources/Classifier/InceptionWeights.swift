@@ -104,7 +104,8 @@ public final class InceptionWeights: @unchecked Sendable {
     for (k, v) in state.items {
       guard let name = k.string else { continue }
       out[prefix + name] = v
-      if let child = v.object, child.state != nil, child.callableName?.hasPrefix("__torch__") == true
+      if let child = v.object, child.state != nil,
+        child.callableName?.hasPrefix("__torch__") == true
       {
         flatten(v, prefix: prefix + name + ".", into: &out)
       }
@@ -149,7 +150,8 @@ public final class InceptionWeights: @unchecked Sendable {
     guard strides == expectedStrides else { throw bad("not contiguous (stride \(strides))") }
     let count = s
     guard offset >= 0, offset + count <= storageCount else {
-      throw bad("offset \(offset) + \(count) elements exceed storage \(storageKey) (\(storageCount))")
+      throw bad(
+        "offset \(offset) + \(count) elements exceed storage \(storageKey) (\(storageCount))")
     }
     let range: Range<Int>
     do {
