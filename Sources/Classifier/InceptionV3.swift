@@ -194,7 +194,8 @@ final class ForwardPass: @unchecked Sendable {
     _ key: String, _ c: FoldedConv, _ x: UnsafePointer<Float>, _ h: Int, _ w: Int,
     output: UnsafeMutablePointer<Float>
   ) {
-    if let wino = weights.winograd[key] {
+    // Winograd's 36 GEMMs need enough tiles to be worth it (the 8x8 layers give 4 per image).
+    if let wino = weights.winograd[key], batch * WinogradConv.tiles(height: h, width: w) >= 48 {
       convolveWinograd(
         wino, input: x, batch: batch, height: h, width: w, output: output,
         transformed: columns, products: products)

@@ -51,6 +51,7 @@ struct Bottleneck: AsyncParsableCommand {
     // One level of parallelism at a time: lanes across the images of a batch, or OpenBLAS's
     // threads for a lone image (InceptionV3 switches).
     let cores = threads ?? ProcessInfo.processInfo.activeProcessorCount
+    if cores == 1 { BLAS.setThreads(1) }
     let net = InceptionV3(weights: weights, batchSize: batchSize, threads: cores)
     if let bench {
       try runBench(net, count: bench)

@@ -19,6 +19,10 @@ struct WinogradConv: Sendable {
   let u: [Float]
   let bias: [Float]
 
+  /// The number of 4x4 output tiles of one image (padding 1: the output is the input's size;
+  /// padding 0 makes it smaller and needs no more tiles).
+  static func tiles(height: Int, width: Int) -> Int { ((height + 3) / 4) * ((width + 3) / 4) }
+
   /// The Winograd form of `conv`, or nil when it is not a 3x3 stride-1 convolution.
   init?(_ conv: FoldedConv) {
     let s = conv.shape
