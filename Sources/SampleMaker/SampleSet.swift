@@ -43,7 +43,7 @@ public enum SampleSet {
         let clipSeed = nextSeed()
         let spec = ClipSpec(
           seed: clipSeed, hero: hero, width: size.0, height: size.1, fps: 30, keyint: 30,
-          bitrateKbps: preset == .committed ? (k % 2 == 1 ? 130 : 170) : (big ? 1200 : 600),
+          bitrateKbps: preset == .committed ? (k % 2 == 1 ? 130 : 150) : (big ? 1200 : 600),
           duration: 26, spans: trainingScript(seed: clipSeed, duration: 26, insert: k % 2 == 1 ? .shop : .other))
         out.append(SetEntry(relativePath: "train/\(hero.name)/\(hero.name)_\(k).mp4", spec: spec, manifestHero: hero.name))
       }

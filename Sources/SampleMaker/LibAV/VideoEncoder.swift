@@ -49,7 +49,7 @@ final class VideoEncoder {
     if (format.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER) != 0 {
       ctx.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER)
     }
-    try check(av_opt_set(ctx.pointee.priv_data, "preset", "faster", 0), "preset")
+    try check(av_opt_set(ctx.pointee.priv_data, "preset", "veryfast", 0), "preset")
     try check(avcodec_open2(ctx, encoder, nil), "avcodec_open2")
     try check(avcodec_parameters_from_context(st.pointee.codecpar, ctx), "codec parameters")
     st.pointee.time_base = ctx.pointee.time_base
