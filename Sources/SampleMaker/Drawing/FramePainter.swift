@@ -48,7 +48,8 @@ final class FramePainter {
       battlefield.draw(c, t: span.start, timeline: timeline, hero: spec.hero)
       MenuScreens.drawShop(c, t: t - span.start, timeline: timeline)
     case .other:
-      let variant = Int(SplitMix64.derive(timeline.otherSeed, UInt64(spanIndex)) % 2)
+      var pick = SplitMix64(seed: timeline.otherSeed &+ UInt64(spanIndex))
+      let variant = pick.chance(0.5) ? 1 : 0
       if variant == 0 { battlefield.draw(c, t: span.start, timeline: timeline, hero: spec.hero) }
       MenuScreens.drawOther(c, t: t - span.start, variant: variant, timeline: timeline, hero: spec.hero)
     }
