@@ -8,8 +8,12 @@ enum Fixture {
   static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent()
   static let samples = packageRoot.appendingPathComponent("samples")
-  static var hasSamples: Bool { FileManager.default.fileExists(atPath: samples.appendingPathComponent("test/manifest.csv").path) }
-  static let ffprobe = ["/usr/bin/ffprobe", "/usr/local/bin/ffprobe"].first { FileManager.default.isExecutableFile(atPath: $0) }
+  static var hasSamples: Bool {
+    FileManager.default.fileExists(atPath: samples.appendingPathComponent("test/manifest.csv").path)
+  }
+  static let ffprobe = ["/usr/bin/ffprobe", "/usr/local/bin/ffprobe"].first {
+    FileManager.default.isExecutableFile(atPath: $0)
+  }
   static var hasFFprobe: Bool { ffprobe != nil }
 
   static func hero(_ name: String) -> HeroSpec {
@@ -40,7 +44,9 @@ enum Fixture {
     let (cx, cy) = (Double(a.width) / 2 - 0.5, Double(a.height) / 2 - 0.5)
     var inside: [Int] = []
     for y in 0..<a.height {
-      for x in 0..<a.width where hypot(Double(x) - cx, Double(y) - cy) <= radius { inside.append((y * a.width + x) * 3) }
+      for x in 0..<a.width where hypot(Double(x) - cx, Double(y) - cy) <= radius {
+        inside.append((y * a.width + x) * 3)
+      }
     }
     var ma = [0.0, 0.0, 0.0]
     var mb = [0.0, 0.0, 0.0]
@@ -53,7 +59,9 @@ enum Fixture {
     let n = Double(max(inside.count, 1))
     var sum = 0.0
     for i in inside {
-      for k in 0..<3 { sum += abs(Double(a.pixels[i + k]) - ma[k] / n - Double(b.pixels[i + k]) + mb[k] / n) }
+      for k in 0..<3 {
+        sum += abs(Double(a.pixels[i + k]) - ma[k] / n - Double(b.pixels[i + k]) + mb[k] / n)
+      }
     }
     return sum / (3 * n)
   }
@@ -61,7 +69,9 @@ enum Fixture {
   /// The layout's crop square around skill 2, moved by the clip's HUD offset (1280x720 frames).
   static func skill2Crop(_ frame: RGBImage, spec: ClipSpec) -> RGBImage {
     let r = LayoutProfile.default.cropRect
-    return frame.cropped(to: PixelRect(x: r.x + spec.look.hudDX, y: r.y + spec.look.hudDY, width: r.width, height: r.height))
+    return frame.cropped(
+      to: PixelRect(
+        x: r.x + spec.look.hudDX, y: r.y + spec.look.hudDY, width: r.width, height: r.height))
   }
 
   /// Up to `count` gameplay frames where skill 2 is ready and not glowing, spread over the clip.
@@ -70,7 +80,9 @@ enum Fixture {
     var out: [Int] = []
     var i = 0
     while i < renderer.frameCount, out.count < count {
-      if renderer.screen(at: i) == .gameplay, renderer.cooldown(slot: 2, at: i) == nil, !renderer.isGlowing(slot: 2, at: i) {
+      if renderer.screen(at: i) == .gameplay, renderer.cooldown(slot: 2, at: i) == nil,
+        !renderer.isGlowing(slot: 2, at: i)
+      {
         out.append(i)
         i += fps * 2
       } else {
@@ -96,14 +108,18 @@ enum Fixture {
   /// Key frames decoded by libav (ffprobe, `-skip_frame nokey`): their times and sizes.
   static func keyFrames(_ path: String) throws -> [(t: Double, width: Int, height: Int)] {
     guard let ffprobe else { return [] }
-    let r = try run(ffprobe, [
-      "-v", "error", "-select_streams", "v:0", "-skip_frame", "nokey", "-show_entries",
-      "frame=pts_time,width,height", "-of", "csv=p=0", path,
-    ])
+    let r = try run(
+      ffprobe,
+      [
+        "-v", "error", "-select_streams", "v:0", "-skip_frame", "nokey", "-show_entries",
+        "frame=pts_time,width,height", "-of", "csv=p=0", path,
+      ])
     guard r.status == 0 else { return [] }
     return r.out.split(separator: "\n").compactMap { line in
       let f = line.split(separator: ",")
-      guard f.count >= 3, let t = Double(f[0]), let w = Int(f[1]), let h = Int(f[2]) else { return nil }
+      guard f.count >= 3, let t = Double(f[0]), let w = Int(f[1]), let h = Int(f[2]) else {
+        return nil
+      }
       return (t, w, h)
     }
   }
@@ -115,16 +131,19 @@ enum Fixture {
     let spec = ClipSpec(seed: 42, hero: hero, width: 320, height: 180, duration: 10)
     let a = ClipRenderer(spec: spec)
     let b = ClipRenderer(spec: spec)
-    let c = ClipRenderer(spec: ClipSpec(seed: 43, hero: hero, width: 320, height: 180, duration: 10))
+    let c = ClipRenderer(
+      spec: ClipSpec(seed: 43, hero: hero, width: 320, height: 180, duration: 10))
     for i in [0, 150, 299] {
-      #expect(a.frame(at: i) == b.frame(at: i), "frame \(i) differs between two renderers of one spec")
+      #expect(
+        a.frame(at: i) == b.frame(at: i), "frame \(i) differs between two renderers of one spec")
     }
     // Random access: a frame does not depend on the frames rendered before it.
     let late = a.frame(at: 200)
     _ = b.frame(at: 30)
     #expect(b.frame(at: 200) == late)
     #expect(a.frame(at: 200) != c.frame(at: 200), "seeds 42 and 43 gave the same frame")
-    #expect(spec.spans != ClipSpec(seed: 43, hero: hero, duration: 10).spans || spec.look != c.spec.look)
+    #expect(
+      spec.spans != ClipSpec(seed: 43, hero: hero, duration: 10).spans || spec.look != c.spec.look)
   }
 
   @Test func scriptsStartWithLoadingAndCoverTheClip() throws {
@@ -135,7 +154,9 @@ enum Fixture {
       #expect(spec.spans.first?.screen == .loading)
       #expect(spec.spans.last?.end == spec.duration)
       for s in spec.spans {
-        #expect((s.start * 2).rounded() == s.start * 2, "span start \(s.start) is not a multiple of 0.5 s")
+        #expect(
+          (s.start * 2).rounded() == s.start * 2, "span start \(s.start) is not a multiple of 0.5 s"
+        )
         let first = spec.frameIndex(at: s.start)
         #expect(spec.screen(at: first) == s.screen)
         if first > 0, let prev = spec.spans.last(where: { $0.end == s.start }) {
@@ -149,10 +170,15 @@ enum Fixture {
 
   @Test func badSpecsAreRejected() {
     let hero = Fixture.hero("李白")
-    #expect(throws: ClipError.self) { try ClipSpec(seed: 1, hero: hero, width: 1279, height: 720).validate() }
+    #expect(throws: ClipError.self) {
+      try ClipSpec(seed: 1, hero: hero, width: 1279, height: 720).validate()
+    }
     #expect(throws: ClipError.self) { try ClipSpec(seed: 1, hero: hero, fps: 0).validate() }
     var gap = ClipSpec(seed: 1, hero: hero, duration: 10)
-    gap.spans = [ScreenSpan(start: 0, end: 4, screen: .loading), ScreenSpan(start: 5, end: 10, screen: .gameplay)]
+    gap.spans = [
+      ScreenSpan(start: 0, end: 4, screen: .loading),
+      ScreenSpan(start: 5, end: 10, screen: .gameplay),
+    ]
     #expect(throws: ClipError.self) { try gap.validate() }
     var noHero = ClipSpec(seed: 1, hero: nil, duration: 10)
     noHero.spans = [ScreenSpan(start: 0, end: 10, screen: .gameplay)]
@@ -160,12 +186,15 @@ enum Fixture {
   }
 
   @Test func everyHeroHasItsOwnIcons() {
-    let icons = Heroes.all.map { h in (1...3).map { renderSkillIcon(hero: h, slot: $0, size: 104) } }
+    let icons = Heroes.all.map { h in (1...3).map { renderSkillIcon(hero: h, slot: $0, size: 104) }
+    }
     for i in 0..<icons.count {
       for j in (i + 1)..<icons.count {
         for s in 0..<3 {
           let d = Fixture.circleDifference(icons[i][s], icons[j][s], radius: 38)
-          #expect(d > 8, "skill \(s + 1) of \(Heroes.all[i].name) and \(Heroes.all[j].name) differ by only \(d)")
+          #expect(
+            d > 8,
+            "skill \(s + 1) of \(Heroes.all[i].name) and \(Heroes.all[j].name) differ by only \(d)")
         }
       }
     }
@@ -185,11 +214,14 @@ enum Fixture {
     var crops: [String: [[RGBImage]]] = [:]
     for name in names {
       for seed: UInt64 in [7, 8] {
-        let spec = ClipSpec(seed: seed &* 31 &+ UInt64(name.unicodeScalars.first?.value ?? 0), hero: Fixture.hero(name), duration: 30)
+        let spec = ClipSpec(
+          seed: seed &* 31 &+ UInt64(name.unicodeScalars.first?.value ?? 0),
+          hero: Fixture.hero(name), duration: 30)
         let r = ClipRenderer(spec: spec)
         let frames = Fixture.readyFrames(r, count: 2)
         #expect(!frames.isEmpty, "no frame with skill 2 ready for \(name)")
-        crops[name, default: []].append(frames.map { Fixture.skill2Crop(r.frame(at: $0), spec: spec) })
+        crops[name, default: []].append(
+          frames.map { Fixture.skill2Crop(r.frame(at: $0), spec: spec) })
       }
     }
     /// The smallest difference between a crop of `a` and a crop of `b`.
@@ -204,7 +236,9 @@ enum Fixture {
       guard let ca = crops[a], ca.count == 2 else { continue }
       worstSame = max(worstSame, closest(ca[0], ca[1]))
       for b in names[(i + 1)...] {
-        if let cb = crops[b] { bestOther = min(bestOther, closest(ca.flatMap { $0 }, cb.flatMap { $0 })) }
+        if let cb = crops[b] {
+          bestOther = min(bestOther, closest(ca.flatMap { $0 }, cb.flatMap { $0 }))
+        }
       }
     }
     #expect(worstSame < 6, "one hero's skill 2 differs by \(worstSame) between clips")
@@ -221,25 +255,36 @@ enum Fixture {
       return
     }
     let crop = Fixture.skill2Crop(r.frame(at: i), spec: spec)
-    let own = Fixture.circleDifference(crop, renderSkillIcon(hero: hero, slot: 2, size: 104), radius: 34)
-    let other = Fixture.circleDifference(crop, renderSkillIcon(hero: Fixture.hero("鲁班七号"), slot: 2, size: 104), radius: 34)
+    let own = Fixture.circleDifference(
+      crop, renderSkillIcon(hero: hero, slot: 2, size: 104), radius: 34)
+    let other = Fixture.circleDifference(
+      crop, renderSkillIcon(hero: Fixture.hero("鲁班七号"), slot: 2, size: 104), radius: 34)
     // Measured: 0.004 against its own icon, 46 against another hero's.
     #expect(own < 3, "the drawn button differs from renderSkillIcon by \(own)")
     #expect(other > own + 15)
   }
 
   @Test func sidecarJSONIsInTheDocumentedShape() throws {
-    let spec = ClipSpec(seed: 9, hero: Fixture.hero("鲁班七号"), width: 960, height: 540, fps: 60, keyint: 90, bitrateKbps: 300, duration: 12)
+    let spec = ClipSpec(
+      seed: 9, hero: Fixture.hero("鲁班七号"), width: 960, height: 540, fps: 60, keyint: 90,
+      bitrateKbps: 300, duration: 12)
     let side = ClipSidecar(spec: spec, clip: "a.mp4")
     let text = String(decoding: side.jsonData(), as: UTF8.self)
-    let keys = ["\"clip\"", "\"hero\"", "\"seed\"", "\"width\"", "\"height\"", "\"fps\"", "\"keyint\"", "\"bitrate_kbps\"", "\"hud_offset\"", "\"duration\"", "\"spans\""]
+    let keys = [
+      "\"clip\"", "\"hero\"", "\"seed\"", "\"width\"", "\"height\"", "\"fps\"", "\"keyint\"",
+      "\"bitrate_kbps\"", "\"hud_offset\"", "\"duration\"", "\"spans\"",
+    ]
     let positions = keys.compactMap { text.range(of: $0)?.lowerBound }
-    #expect(positions.count == keys.count && positions == positions.sorted(), "keys missing or out of order: \(text)")
+    #expect(
+      positions.count == keys.count && positions == positions.sorted(),
+      "keys missing or out of order: \(text)")
     #expect(text.contains("\"hero\": \"鲁班七号\""))
     let object = try JSONSerialization.jsonObject(with: side.jsonData()) as? [String: Any]
     #expect(object?["bitrate_kbps"] as? Int == 300)
     #expect((object?["hud_offset"] as? [Int])?.count == 2)
-    let none = String(decoding: ClipSidecar(spec: ClipSpec(seed: 1, hero: nil, duration: 8), clip: "b.mp4").jsonData(), as: UTF8.self)
+    let none = String(
+      decoding: ClipSidecar(spec: ClipSpec(seed: 1, hero: nil, duration: 8), clip: "b.mp4")
+        .jsonData(), as: UTF8.self)
     #expect(none.contains("\"hero\": null"))
     let back = try JSONDecoder().decode(ClipSidecar.self, from: side.jsonData())
     #expect(back == side)
@@ -249,17 +294,22 @@ enum Fixture {
 @Suite struct WrittenClips {
   @Test(.enabled(if: Fixture.hasFFprobe, "ffprobe checks what libav decodes"))
   func writeClipMakesADecodableMP4AndSidecar() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sample-maker-\(UUID().uuidString)")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "sample-maker-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: dir) }
     let path = dir.appendingPathComponent("李白_9.mp4").path
-    let spec = ClipSpec(seed: 3, hero: Fixture.hero("李白"), width: 320, height: 180, fps: 30, keyint: 30, bitrateKbps: 200, duration: 3)
+    let spec = ClipSpec(
+      seed: 3, hero: Fixture.hero("李白"), width: 320, height: 180, fps: 30, keyint: 30,
+      bitrateKbps: 200, duration: 3)
     try writeClip(spec, to: path)
     let side = try ClipSidecar.load(path: ClipSidecar.path(forClip: path))
     #expect(side == ClipSidecar(spec: spec, clip: "李白_9.mp4"))
     let keys = try Fixture.keyFrames(path)
     #expect(keys.count >= 3, "3 s at keyint 30 should give >= 3 key frames, got \(keys.count)")
     #expect(keys.allSatisfy { $0.width == 320 && $0.height == 180 })
-    let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".tmp") }
+    let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter {
+      $0.hasSuffix(".tmp")
+    }
     #expect(leftovers.isEmpty)
   }
 
@@ -270,7 +320,9 @@ enum Fixture {
     #expect(train.count == 16 && Set(train.compactMap { $0.spec.hero?.name }).count == 8)
     #expect(train.allSatisfy { $0.relativePath.hasPrefix("train/\($0.manifestHero)/") })
     for hero in Heroes.training { #expect(test.filter { $0.spec.hero == hero }.count >= 1) }
-    for hero in Heroes.unknown { #expect(test.filter { $0.spec.hero == hero && $0.manifestHero.isEmpty }.count == 2) }
+    for hero in Heroes.unknown {
+      #expect(test.filter { $0.spec.hero == hero && $0.manifestHero.isEmpty }.count == 2)
+    }
     #expect(Set(test.map { "\($0.spec.width)x\($0.spec.height)" }).count == 3)
     #expect(Set(test.map(\.spec.fps)) == [30, 60])
     #expect(plan == SampleSet.plan(.committed, seed: 2026))
@@ -294,7 +346,8 @@ struct CommittedSamples {
       let rows = Self.manifest(part)
       #expect(!rows.isEmpty, "\(part)/manifest.csv is empty")
       for row in rows {
-        let path = Fixture.samples.appendingPathComponent(part).appendingPathComponent(row.video).path
+        let path = Fixture.samples.appendingPathComponent(part).appendingPathComponent(row.video)
+          .path
         #expect(FileManager.default.fileExists(atPath: path), "\(path) is missing")
         let side = try ClipSidecar.load(path: ClipSidecar.path(forClip: path))
         #expect(side.clip == (row.video as NSString).lastPathComponent)
@@ -315,14 +368,20 @@ struct CommittedSamples {
   func samplesDecodeAndTrainingClipsHaveEnoughGameplayKeyFrames() throws {
     for part in ["train", "test"] {
       for row in Self.manifest(part) {
-        let path = Fixture.samples.appendingPathComponent(part).appendingPathComponent(row.video).path
+        let path = Fixture.samples.appendingPathComponent(part).appendingPathComponent(row.video)
+          .path
         let side = try ClipSidecar.load(path: ClipSidecar.path(forClip: path))
         let keys = try Fixture.keyFrames(path)
         #expect(!keys.isEmpty, "\(path): no key frame decoded")
-        #expect(keys.allSatisfy { $0.width == side.width && $0.height == side.height }, "\(path): size differs from sidecar")
-        #expect((keys.last?.t ?? 0) < side.duration, "\(path): key frame past the sidecar's duration")
+        #expect(
+          keys.allSatisfy { $0.width == side.width && $0.height == side.height },
+          "\(path): size differs from sidecar")
+        #expect(
+          (keys.last?.t ?? 0) < side.duration, "\(path): key frame past the sidecar's duration")
         let gameplay = keys.filter { side.screen(at: $0.t) == .gameplay }.count
-        if part == "train" { #expect(gameplay >= 20, "\(path): only \(gameplay) gameplay key frames") }
+        if part == "train" {
+          #expect(gameplay >= 20, "\(path): only \(gameplay) gameplay key frames")
+        }
         if side.hero != nil { #expect(gameplay >= 1, "\(path): no gameplay key frame") }
       }
     }
