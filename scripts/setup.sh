@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libturbojpeg0-dev
-          libopenblas-dev libcairo2-dev libssl-dev pkg-config ffmpeg fonts-dejavu-core unzip)
+          libopenblas-dev libcairo2-dev libssl-dev pkg-config ffmpeg fonts-dejavu-core unzip jq bsdextrautils time)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
