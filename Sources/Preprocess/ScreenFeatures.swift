@@ -11,11 +11,12 @@ import HeroCore
 ///   deviation), which cancels brightness, contrast and colour-balance shifts.
 /// - **HUD rings** (per button, skill slots in name order then the attack button): for each
 ///   offset (dx, dy) in ±`maxOffset` px (step 2) and each radius within ±`radiusSlack` of the
-///   layout's, the coherence of a circular edge or thin ring around the button: the signed sum
-///   of radial differences (edge: L(ρ+2) − L(ρ−2); ridge: L(ρ) − ½(L(ρ−3) + L(ρ+3))) over 48
-///   angles, divided by the summed magnitudes plus the tangential differences and a noise floor.
-///   It is 0..1, invariant to brightness and contrast, near 1 for a clean ring, and stays high
-///   when an overlay or an effect covers part of the circle. One offset is chosen jointly for
+///   layout's, the coverage of a circular edge or thin ring around the button: the fraction of
+///   the circle's 8 octants in which most of the (48 in all) angles have a radial response (edge: L(ρ+2) − L(ρ−2); ridge: L(ρ) − ½(L(ρ−3) +
+///   L(ρ+3)); one polarity for the whole circle) beats both a noise floor of 6 grey levels and
+///   the tangential difference at that point. It is 0...1, near 1 for a clean ring, unchanged
+///   by brightness shifts and little changed by contrast, and loses only the covered fraction
+///   when an overlay or an effect hides part of the circle. One offset is chosen jointly for
 ///   all buttons (the HUD moves as a whole); the features are each button's score there, their
 ///   mean and their minimum.
 public struct ScreenFeatures: Sendable {
@@ -107,22 +108,26 @@ public struct ScreenFeatures: Sendable {
     return best
   }
 
-  /// The best edge or ridge coherence over radii `r ± radiusSlack` around (cx, cy).
+  /// The best ring coverage over radii `r ± radiusSlack` around (cx, cy): the fraction of the
+  /// 8 octants of the circle in which at least half of the angles have a radial response (edge
+  /// or ridge, one polarity for the whole circle) above both the noise floor and the tangential
+  /// difference there. Straight edges of the scene can fill an octant or two, only a ring fills
+  /// them all.
   func ringScore(_ luma: Luma, cx: Int, cy: Int, r: Int) -> Float {
-    let noiseFloor: Float = 3
-    var best: Float = 0
+    let floor: Float = 6
+    let perOctant = Self.angles / 8
+    var best = 0
     let fx = Float(cx)
     let fy = Float(cy)
+    // Hits per octant for edge-up, edge-down, ridge-up, ridge-down.
+    var hits = [Int](repeating: 0, count: 32)
     for rho in max(4, r - Self.radiusSlack)...(r + Self.radiusSlack) {
       let p = Float(rho)
       // Tangential neighbours 4 px apart along the circle.
       let dAngle = 2 / p
-      var edgeSum: Float = 0
-      var edgeAbs: Float = 0
-      var ridgeSum: Float = 0
-      var ridgeAbs: Float = 0
-      var tangAbs: Float = 0
-      for (ux, uy) in unitCircle {
+      for i in hits.indices { hits[i] = 0 }
+      for (k, (ux, uy)) in unitCircle.enumerated() {
+        let o = k / perOctant
         let lo3 = luma.at(fx + (p - 3) * ux, fy + (p - 3) * uy)
         let lo2 = luma.at(fx + (p - 2) * ux, fy + (p - 2) * uy)
         let mid = luma.at(fx + p * ux, fy + p * uy)
@@ -131,20 +136,19 @@ public struct ScreenFeatures: Sendable {
         // Rotate the unit vector by ±dAngle (small-angle form is enough here).
         let t1 = luma.at(fx + p * (ux - dAngle * uy), fy + p * (uy + dAngle * ux))
         let t2 = luma.at(fx + p * (ux + dAngle * uy), fy + p * (uy - dAngle * ux))
+        let bar = max(floor, abs(t1 - t2))
         let edge = hi2 - lo2
         let ridge = mid - 0.5 * (lo3 + hi3)
-        edgeSum += edge
-        edgeAbs += abs(edge)
-        ridgeSum += ridge
-        ridgeAbs += abs(ridge)
-        tangAbs += abs(t1 - t2)
+        if edge > bar { hits[o] += 1 } else if -edge > bar { hits[8 + o] += 1 }
+        if ridge > bar { hits[16 + o] += 1 } else if -ridge > bar { hits[24 + o] += 1 }
       }
-      let n = Float(unitCircle.count) * noiseFloor
-      let e = abs(edgeSum) / (edgeAbs + tangAbs + n)
-      let g = abs(ridgeSum) / (ridgeAbs + tangAbs + n)
-      best = max(best, max(e, g))
+      for kind in 0..<4 {
+        var full = 0
+        for o in 0..<8 where 2 * hits[kind * 8 + o] >= perOctant { full += 1 }
+        best = max(best, full)
+      }
     }
-    return best
+    return Float(best) / 8
   }
 
   /// Per-channel standardised thumbnail of the unmasked pixels, channel-major.
