@@ -169,3 +169,49 @@ public struct ScreenEvaluation: Sendable, Equatable {
     return s
   }
 }
+
+/// Training-time perturbations that the sorter must shrug off: a shift of the whole picture by
+/// up to `maxShift` px (the HUD moves with it), per-channel gain and offset (brightness, contrast
+/// and colour-balance shifts).
+public enum FrameAugment {
+  /// A perturbed copy of `frame`; `rng` makes it repeatable.
+  public static func perturb(
+    _ frame: RGBImage, maxShift: Int = 6, using rng: inout some RandomNumberGenerator
+  ) -> RGBImage {
+    let dx = Int.random(in: -maxShift...maxShift, using: &rng)
+    let dy = Int.random(in: -maxShift...maxShift, using: &rng)
+    let common = Float.random(in: 0.7...1.3, using: &rng)
+    var gain: [Float] = []
+    var bias: [Float] = []
+    for _ in 0..<3 {
+      gain.append(common * Float.random(in: 0.9...1.1, using: &rng))
+      bias.append(Float.random(in: -30...30, using: &rng))
+    }
+    // Lookup tables: one per channel.
+    var lut = [UInt8](repeating: 0, count: 3 * 256)
+    for c in 0..<3 {
+      for v in 0..<256 {
+        lut[c * 256 + v] = UInt8(max(0, min(255, (Float(v) * gain[c] + bias[c]).rounded())))
+      }
+    }
+    let w = frame.width
+    let h = frame.height
+    var out = [UInt8](repeating: 0, count: w * h * 3)
+    frame.pixels.withUnsafeBufferPointer { src in
+      out.withUnsafeMutableBufferPointer { dst in
+        for y in 0..<h {
+          let sy = min(max(y - dy, 0), h - 1)
+          for x in 0..<w {
+            let sx = min(max(x - dx, 0), w - 1)
+            let s = (sy * w + sx) * 3
+            let d = (y * w + x) * 3
+            dst[d] = lut[Int(src[s])]
+            dst[d + 1] = lut[256 + Int(src[s + 1])]
+            dst[d + 2] = lut[512 + Int(src[s + 2])]
+          }
+        }
+      }
+    }
+    return RGBImage(width: w, height: h, pixels: out)
+  }
+}
