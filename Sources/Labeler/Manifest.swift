@@ -38,8 +38,9 @@ public struct Manifest: Sendable, Equatable {
       throw LabelError.badManifest(path: path, line: 0, reason: "not UTF-8 text")
     }
     let records: [CSV.Record]
-    do { records = try CSV.parse(text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text) }
-    catch { throw LabelError.badManifest(path: path, line: error.line, reason: error.reason) }
+    do {
+      records = try CSV.parse(text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text)
+    } catch { throw LabelError.badManifest(path: path, line: error.line, reason: error.reason) }
     let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
     var m = Manifest(path: path, rows: [])
     var seenAt: [String: (line: Int, hero: String)] = [:]
@@ -58,11 +59,11 @@ public struct Manifest: Sendable, Equatable {
       var hero = ""
       if !f[1].isEmpty {
         do { hero = try HeroName.validate(f[1], source: "\(path):\(r.line)") } catch let e
-        as LabelError
-      {
-        guard case .invalidHeroName(_, _, let why) = e else { throw e }
-        throw LabelError.badManifest(
-          path: path, line: r.line, reason: "invalid hero name \(HeroName.quoted(f[1])): \(why)")
+          as LabelError
+        {
+          guard case .invalidHeroName(_, _, let why) = e else { throw e }
+          throw LabelError.badManifest(
+            path: path, line: r.line, reason: "invalid hero name \(HeroName.quoted(f[1])): \(why)")
         }
       }
       let key = Manifest.key(f[0], base: base)

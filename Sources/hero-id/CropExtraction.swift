@@ -1,5 +1,5 @@
-import FrameExtractor
 import Foundation
+import FrameExtractor
 import HeroCore
 import Labeler
 import Preprocess
@@ -70,7 +70,8 @@ func extractCrops(_ video: String, run: CropRun) async -> CropOutcome {
       outcome.frames += 1
       if let previous = pending { collect(try await previous.value) }
       pending = Task {
-        try await processFrame(frame, video: video, videoKey: videoKey, hero: hero, stem: stem, run: run)
+        try await processFrame(
+          frame, video: video, videoKey: videoKey, hero: hero, stem: stem, run: run)
       }
     }
     if let previous = pending { collect(try await previous.value) }

@@ -1,6 +1,6 @@
 import ArgumentParser
-import FrameExtractor
 import Foundation
+import FrameExtractor
 import HeroCore
 import Labeler
 import Preprocess
@@ -44,14 +44,16 @@ struct Extract: AsyncParsableCommand {
 
   @Option(
     name: .long,
-    help: ArgumentHelp("Output folder (default: crops, or frames with --frames).", valueName: "DIR"))
+    help: ArgumentHelp("Output folder (default: crops, or frames with --frames).", valueName: "DIR")
+  )
   var out: String?
 
   @Option(name: .long, help: ArgumentHelp("The hero of every video given.", valueName: "NAME"))
   var hero: String?
 
   @Option(
-    name: .long, help: ArgumentHelp("CSV of video,hero rows naming each video's hero.", valueName: "CSV"))
+    name: .long,
+    help: ArgumentHelp("CSV of video,hero rows naming each video's hero.", valueName: "CSV"))
   var manifest: String?
 
   @Option(
@@ -154,7 +156,8 @@ struct Extract: AsyncParsableCommand {
     let layout = try Layouts.load(path: self.layout)
     let sorter: ScreenSorter
     if let path = screenModel {
-      sorter = try ScreenSorter(layout: layout, model: ScreenModel.load(path: path), modelSource: path)
+      sorter = try ScreenSorter(
+        layout: layout, model: ScreenModel.load(path: path), modelSource: path)
     } else {
       sorter = try ScreenSorter(layout: layout)
     }

@@ -51,7 +51,8 @@ import Testing
       #expect(data.prefix(3) == Data([0xFF, 0xD8, 0xFF]))
     }
     // index.csv: header plus one row per crop, the Chinese name intact.
-    let index = try String(contentsOf: dir.appendingPathComponent("crops/index.csv"), encoding: .utf8)
+    let index = try String(
+      contentsOf: dir.appendingPathComponent("crops/index.csv"), encoding: .utf8)
     let rows = index.split(separator: "\n")
     #expect(rows.first == "file,video,pts_seconds,screen,hero")
     #expect(rows.count == kept + 1)
@@ -59,8 +60,9 @@ import Testing
     #expect(rows.dropFirst().allSatisfy { $0.hasSuffix(",gameplay,王昭君") })
     // Rejected frames, by reason.
     for reason in ["loading", "shop", "other"] {
-      let files = (try? FileManager.default.contentsOfDirectory(
-        atPath: dir.appendingPathComponent("rejected/\(reason)").path)) ?? []
+      let files =
+        (try? FileManager.default.contentsOfDirectory(
+          atPath: dir.appendingPathComponent("rejected/\(reason)").path)) ?? []
       #expect(files.count == screens[reason], "\(reason)")
     }
     // The human summary names the video, frames and rejects.
@@ -72,7 +74,8 @@ import Testing
     let o2 = try Self.json(again.stdoutLines.first ?? "")
     #expect(o2["kept"] as? Int == kept)
     #expect((o2["crops"] as? [String])?.isEmpty == true)
-    let index2 = try String(contentsOf: dir.appendingPathComponent("crops/index.csv"), encoding: .utf8)
+    let index2 = try String(
+      contentsOf: dir.appendingPathComponent("crops/index.csv"), encoding: .utf8)
     #expect(index2 == index)
     let files = try FileManager.default.contentsOfDirectory(
       atPath: dir.appendingPathComponent("crops/王昭君").path)
@@ -127,7 +130,8 @@ import Testing
     try Data("video,hero\na.mp4,李白,extra\n".utf8).write(to: dir.appendingPathComponent("m.csv"))
     let run = try CLI.heroID(["extract", "a.mp4", "--manifest", "m.csv"], in: dir)
     #expect(run.status == 1)
-    #expect(run.stderr.contains("m.csv:2: bad manifest row (expected 2 fields (video,hero), found 3)"))
+    #expect(
+      run.stderr.contains("m.csv:2: bad manifest row (expected 2 fields (video,hero), found 3)"))
   }
 
   @Test func aBadLayoutIsAClearError() throws {

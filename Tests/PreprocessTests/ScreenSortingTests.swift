@@ -52,7 +52,8 @@ import Testing
         abs((truth[.gameplay] ?? 0) - (predicted[.gameplay] ?? 0)) <= tolerance,
         "\(path): truth \(truth), sorted \(predicted)")
       for s in Screen.allCases {
-        #expect(abs((truth[s] ?? 0) - (predicted[s] ?? 0)) <= 2, "\(path) \(s): \(truth) vs \(predicted)")
+        #expect(
+          abs((truth[s] ?? 0) - (predicted[s] ?? 0)) <= 2, "\(path) \(s): \(truth) vs \(predicted)")
       }
       report.append("\(URL(fileURLWithPath: path).lastPathComponent): \(truth) / \(predicted)")
     }
@@ -65,8 +66,10 @@ import Testing
     let spec = ClipSpec(
       seed: 42, hero: hero, fps: 2, duration: 12,
       spans: [
-        ScreenSpan(start: 0, end: 3, screen: .loading), ScreenSpan(start: 3, end: 8, screen: .gameplay),
-        ScreenSpan(start: 8, end: 10, screen: .shop), ScreenSpan(start: 10, end: 12, screen: .other),
+        ScreenSpan(start: 0, end: 3, screen: .loading),
+        ScreenSpan(start: 3, end: 8, screen: .gameplay),
+        ScreenSpan(start: 8, end: 10, screen: .shop),
+        ScreenSpan(start: 10, end: 12, screen: .other),
       ])
     let renderer = ClipRenderer(spec: spec)
     var rng = SystemRandomNumberGenerator()
@@ -103,8 +106,12 @@ import Testing
     let f = ScreenFeatures(layout: .default)
     var examples: [ScreenExample] = []
     for seed in 1...6 {
-      examples.append(ScreenExample(features: f.features(of: ringFrame(seed: UInt64(seed), rings: true)), screen: .gameplay))
-      examples.append(ScreenExample(features: f.features(of: ringFrame(seed: UInt64(seed), rings: false)), screen: .other))
+      examples.append(
+        ScreenExample(
+          features: f.features(of: ringFrame(seed: UInt64(seed), rings: true)), screen: .gameplay))
+      examples.append(
+        ScreenExample(
+          features: f.features(of: ringFrame(seed: UInt64(seed), rings: false)), screen: .other))
     }
     var options = ScreenTrainer.Options()
     options.epochs = 60
