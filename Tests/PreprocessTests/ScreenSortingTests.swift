@@ -194,3 +194,29 @@ import Testing
     #expect(checked >= 2, "gameplay key frames with skill 2 ready: \(checked)")
   }
 }
+
+@Suite struct OverlayTests {
+  /// Gameplay frames with cooldown overlays or the glow of a skill just used on the buttons
+  /// (and whatever sparks and damage numbers fly over them) still sort as gameplay, for a hero
+  /// the sorter was not tuned on.
+  @Test func cooldownsAndGlowsKeepGameplay() throws {
+    let hero = try #require(Heroes.named("诸葛亮"))
+    let spec = ClipSpec(
+      seed: 11, hero: hero, fps: 5, duration: 20,
+      spans: [ScreenSpan(start: 0, end: 20, screen: .gameplay)])
+    let renderer = ClipRenderer(spec: spec)
+    let sorter = try ScreenSorter(layout: .default)
+    var checked = 0
+    for i in 0..<renderer.frameCount {
+      let busy = (1...3).filter {
+        renderer.cooldown(slot: $0, at: i) != nil || renderer.isGlowing(slot: $0, at: i)
+      }
+      guard busy.count >= 2 else { continue }
+      let d = sorter.sort(renderer.frame(at: i))
+      #expect(d.screen == .gameplay, "frame \(i), slots \(busy) busy: \(d)")
+      checked += 1
+      if checked == 8 { break }
+    }
+    #expect(checked >= 3, "frames with two or more busy buttons: \(checked)")
+  }
+}
