@@ -62,8 +62,9 @@ public struct LayoutProfile: Sendable, Equatable, Codable {
   /// x from `cx - size/2` to `cx + size/2 - 1`.
   public var cropRect: PixelRect {
     let slot = skills[crop.slot] ?? Slot(cx: 0, cy: 0, r: 0)
-    return PixelRect(x: slot.cx - crop.size / 2, y: slot.cy - crop.size / 2,
-                     width: crop.size, height: crop.size)
+    return PixelRect(
+      x: slot.cx - crop.size / 2, y: slot.cy - crop.size / 2,
+      width: crop.size, height: crop.size)
   }
 
   /// The skill slots in name order (`skill1`, `skill2`, ...).
@@ -90,7 +91,9 @@ public struct LayoutProfile: Sendable, Equatable, Codable {
     for (name, s) in orderedSkills { try check(name, s) }
     try check("attack", attack)
     guard skills[crop.slot] != nil else {
-      throw fail("crop slot \"\(crop.slot)\" is not one of the skills (\(skills.keys.sorted().joined(separator: ", ")))")
+      throw fail(
+        "crop slot \"\(crop.slot)\" is not one of the skills (\(skills.keys.sorted().joined(separator: ", ")))"
+      )
     }
     guard crop.size >= 8 else { throw fail("crop size \(crop.size) is too small (at least 8)") }
     let r = cropRect
@@ -145,7 +148,8 @@ public enum LayoutError: Error, CustomStringConvertible, Equatable {
     case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx):
       return "field \"\(path(ctx.codingPath))\" has the wrong type"
     case .dataCorrupted(let ctx):
-      return ctx.codingPath.isEmpty ? "not valid JSON" : "field \"\(path(ctx.codingPath))\" is invalid"
+      return ctx.codingPath.isEmpty
+        ? "not valid JSON" : "field \"\(path(ctx.codingPath))\" is invalid"
     @unknown default:
       return "cannot decode"
     }

@@ -25,7 +25,9 @@ public struct SHA1Hasher {
     var out = [UInt8](repeating: 0, count: 20)
     var length: UInt32 = 0
     if let context {
-      out.withUnsafeMutableBufferPointer { _ = EVP_DigestFinal_ex(context, $0.baseAddress, &length) }
+      out.withUnsafeMutableBufferPointer {
+        _ = EVP_DigestFinal_ex(context, $0.baseAddress, &length)
+      }
       EVP_MD_CTX_free(context)
       self.context = nil
     }

@@ -18,7 +18,8 @@ public enum JPEG {
     var size: UInt = 0
     let rc = image.pixels.withUnsafeBufferPointer { px in
       tjCompress2(
-        handle, px.baseAddress, Int32(image.width), 0, Int32(image.height), Int32(TJPF_RGB.rawValue),
+        handle, px.baseAddress, Int32(image.width), 0, Int32(image.height),
+        Int32(TJPF_RGB.rawValue),
         &buffer, &size, Int32(TJSAMP_420.rawValue), Int32(max(1, min(100, quality))), 0)
     }
     defer { if let buffer { tjFree(buffer) } }
