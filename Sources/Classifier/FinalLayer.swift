@@ -70,7 +70,7 @@ public struct FinalLayer: Sendable, Equatable {
       weights.withUnsafeBufferPointer { pw in
         out.withUnsafeMutableBufferPointer { po in
           guard let a = px.baseAddress, let b = pw.baseAddress, let c = po.baseAddress else { return }
-          gemm(a, b, into: c, m: rows, n: classCount, k: inputSize, accumulate: true)
+          BLAS.gemm(a, b, into: c, m: rows, n: classCount, k: inputSize, accumulate: true)
         }
       }
     }

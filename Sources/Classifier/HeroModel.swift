@@ -62,7 +62,7 @@ public struct HeroModel: Sendable {
       centroids.withUnsafeBufferPointer { pc in
         out.withUnsafeMutableBufferPointer { po in
           guard let a = px.baseAddress, let b = pc.baseAddress, let c = po.baseAddress else { return }
-          gemm(a, b, transposeB: true, into: c, m: rows, n: classCount, k: n)
+          BLAS.gemm(a, b, transposeB: true, into: c, m: rows, n: classCount, k: n)
         }
       }
     }

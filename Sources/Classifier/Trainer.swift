@@ -164,7 +164,7 @@ public struct Trainer {
     layer.weights.withUnsafeBufferPointer { pw in
       logits.withUnsafeMutableBufferPointer { pl in
         guard let w = pw.baseAddress, let l = pl.baseAddress else { return }
-        gemm(x, w, into: l, m: rows, n: c, k: n, accumulate: true)
+        BLAS.gemm(x, w, into: l, m: rows, n: c, k: n, accumulate: true)
         Softmax.applyRows(l, rows: rows, columns: c)
       }
     }
@@ -188,7 +188,7 @@ public struct Trainer {
     gradient.withUnsafeBufferPointer { pg in
       weightGradient.withUnsafeMutableBufferPointer { pd in
         guard let g = pg.baseAddress, let d = pd.baseAddress else { return }
-        gemm(x, transposeA: true, g, into: d, m: n, n: c, k: rows)
+        BLAS.gemm(x, transposeA: true, g, into: d, m: n, n: c, k: rows)
       }
     }
     var biasGradient = [Float](repeating: 0, count: c)
