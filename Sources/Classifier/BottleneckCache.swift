@@ -197,3 +197,5 @@ extension BottleneckCache {
     return out
   }
 }
+
+extension InceptionV3: BottleneckEncoder {}

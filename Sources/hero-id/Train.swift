@@ -163,7 +163,7 @@ struct Train: AsyncParsableCommand {
       bottleneckDir ?? URL(fileURLWithPath: cropsDir).appendingPathComponent(".bottlenecks").path
     let cache = BottleneckCache(
       directory: URL(fileURLWithPath: cacheDir, isDirectory: true), baseSHA1: base.sha1)
-    BaseNetwork.setBLASThreads(jobs > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
+    BLAS.setThreads(jobs > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
     let results = await cache.bottlenecks(
       for: collection.images.map(\.path), jobs: jobs,
       decode: { try JPEG.decode(fileAt: $0) }, makeEncoder: base.makeEncoder,
@@ -199,6 +199,9 @@ struct Train: AsyncParsableCommand {
 
     let distortedBatch = try makeDistortedBatches(
       collection: collection, base: base, inputSize: cache.size)
+    // Small GEMMs (a batch of 100 against 2048 x classes): one BLAS thread is as fast and does
+    // not stall when the other core is busy (docs/training.md). Distortions need the cores.
+    if distortedBatch == nil { BLAS.setThreads(1) }
     let trainer = Trainer.train(
       classCount: collection.classes.count, training: training, validation: validation,
       options: options, distortedBatch: distortedBatch, report: Self.printProgress)
@@ -298,7 +301,7 @@ struct Train: AsyncParsableCommand {
     guard distortion.isActive else { return nil }
     let pool = collection.images.filter { $0.set == .training }
     guard !pool.isEmpty else { return nil }
-    BaseNetwork.setBLASThreads(ProcessInfo.processInfo.activeProcessorCount)
+    BLAS.setThreads(ProcessInfo.processInfo.activeProcessorCount)
     let encoder = try base.makeEncoder()
     let distortion = self.distortion
     printError("train: distortions on; every step computes \(batchSize) bottlenecks afresh")
@@ -326,20 +329,23 @@ struct Train: AsyncParsableCommand {
     let all = SyntheticBottlenecks.clusters(
       classes: classes, perClass: perClass + perClass / 8, spread: 2.0, seed: seed &+ 1)
     let (training, validation) = SyntheticBottlenecks.split(all, held: classes * (perClass / 8))
+    BLAS.setThreads(1)
     let t0 = Date()
+    let cpu0 = clock()
     var last: TrainingProgress?
     let trainer = Trainer.train(
       classCount: classes, training: training, validation: validation, options: options,
       report: { last = $0 })
     let seconds = Date().timeIntervalSince(t0)
+    let cpuSeconds = Double(clock() - cpu0) / Double(CLOCKS_PER_SEC)
     var v = validation
     trainer.standardize(&v)
     let accuracy = trainer.evaluate(standardized: v).accuracy
     print(
       String(
         format:
-          "train bench: %d bottlenecks, %d classes, %d steps of batch %d (%@): %.2f s, final train accuracy %.3f, validation accuracy %.3f",
-        training.count, classes, steps, batchSize, optimizer.rawValue, seconds,
+          "train bench: %d bottlenecks, %d classes, %d steps of batch %d (%@): %.2f s (CPU %.2f s), final train accuracy %.3f, validation accuracy %.3f",
+        training.count, classes, steps, batchSize, optimizer.rawValue, seconds, cpuSeconds,
         last?.trainAccuracy ?? 0, accuracy))
   }
 }
