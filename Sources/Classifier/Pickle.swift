@@ -27,6 +27,12 @@ public struct PickleError: Error, CustomStringConvertible, Equatable {
   public let offset: Int
   public let reason: String
   public var description: String { "\(file): pickle byte \(offset): \(reason)" }
+
+  public init(file: String, offset: Int, reason: String) {
+    self.file = file
+    self.offset = offset
+    self.reason = reason
+  }
 }
 
 /// A value built from a pickle. Lists, dicts and objects are reference types because pickle
@@ -261,11 +267,13 @@ private struct PickleReader {
         let args = try pop()
         let f = try pop()
         guard case .tuple(let a) = args else { throw fail("REDUCE arguments are not a tuple") }
+        guard case .global = f else { throw fail("REDUCE of \(f), not a global") }
         stack.append(.object(PickleObject(callable: f, arguments: a)))
       case 0x81:  // NEWOBJ
         let args = try pop()
         let cls = try pop()
         guard case .tuple(let a) = args else { throw fail("NEWOBJ arguments are not a tuple") }
+        guard case .global = cls else { throw fail("NEWOBJ of \(cls), not a global") }
         stack.append(.object(PickleObject(callable: cls, arguments: a)))
       case 0x62:  // BUILD
         let state = try pop()
