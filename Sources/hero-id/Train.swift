@@ -259,8 +259,8 @@ struct Train: AsyncParsableCommand {
             ("testing", .int(testing.count)),
           ])
         ),
-        ("validation_accuracy", validEval.map { .rounded($0.accuracy) } ?? .null),
-        ("test_accuracy", testEval.map { .rounded($0.accuracy) } ?? .null),
+        ("validation_accuracy", validEval.map { JSONValue.rounded($0.accuracy) } ?? .null),
+        ("test_accuracy", testEval.map { JSONValue.rounded($0.accuracy) } ?? .null),
         ("model", .string(model)),
       ]
       print(JSONValue.object(object).text)
@@ -296,7 +296,7 @@ struct Train: AsyncParsableCommand {
   /// With distortions on, a closure giving each step a batch of fresh bottlenecks of distorted
   /// training images (one encoder, BLAS on all cores); nil otherwise.
   func makeDistortedBatches(collection: ImageCollection, base: BaseNetwork, inputSize: Int) throws
-    -> ((inout SeededGenerator, Int) -> LabelledBottlenecks)?
+    -> ((inout Classifier.SeededGenerator, Int) -> LabelledBottlenecks)?
   {
     guard distortion.isActive else { return nil }
     let pool = collection.images.filter { $0.set == .training }
