@@ -98,6 +98,9 @@ struct Train: AsyncParsableCommand {
   @Option(help: .hidden)
   var benchClasses = 20
 
+  @Option(help: .hidden)
+  var benchSpread: Float = 2
+
   func validate() throws {
     if cropsDir == nil && benchSynthetic == nil { throw ValidationError("missing CROPS_DIR") }
     guard steps > 0 else { throw ValidationError("--steps must be at least 1") }
@@ -324,7 +327,7 @@ struct Train: AsyncParsableCommand {
     let classes = max(2, benchClasses)
     let perClass = max(2, images / classes)
     let all = SyntheticBottlenecks.clusters(
-      classes: classes, perClass: perClass + perClass / 8, spread: 2.0, seed: seed &+ 1)
+      classes: classes, perClass: perClass + perClass / 8, spread: benchSpread, seed: seed &+ 1)
     let (training, validation) = SyntheticBottlenecks.split(all, held: classes * (perClass / 8))
     BLAS.setThreads(1)
     let t0 = Date()
