@@ -268,7 +268,9 @@ struct Train: AsyncParsableCommand {
       if let validEval {
         print(Self.percent("Final validation accuracy", validEval.accuracy, validation.count))
       }
-      if let testEval { print(Self.percent("Final test accuracy", testEval.accuracy, testing.count)) }
+      if let testEval {
+        print(Self.percent("Final test accuracy", testEval.accuracy, testing.count))
+      }
       print(
         String(
           format: "Unknown below confidence %.3f or similarity %.3f",
@@ -289,7 +291,9 @@ struct Train: AsyncParsableCommand {
     var line = String(
       format: "step %d: train accuracy %.1f%%, cross entropy %.4f", p.step, p.trainAccuracy * 100,
       p.crossEntropy)
-    if let v = p.validationAccuracy { line += String(format: ", validation accuracy %.1f%%", v * 100) }
+    if let v = p.validationAccuracy {
+      line += String(format: ", validation accuracy %.1f%%", v * 100)
+    }
     printError(line)
   }
 
@@ -358,7 +362,8 @@ enum TrainingIndex {
     guard let data = try? Data(contentsOf: url) else { return [:] }
     let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
     guard let header = lines.first.map({ csvFields(String($0)) }),
-      let fileColumn = header.firstIndex(of: "file"), let videoColumn = header.firstIndex(of: "video"),
+      let fileColumn = header.firstIndex(of: "file"),
+      let videoColumn = header.firstIndex(of: "video"),
       let ptsColumn = header.firstIndex(of: "pts_seconds")
     else {
       printError("warning: \(url.path): no file,video,pts_seconds columns; splitting by file name")
@@ -368,7 +373,8 @@ enum TrainingIndex {
     for line in lines.dropFirst() {
       let f = csvFields(String(line))
       guard f.count > max(fileColumn, videoColumn, ptsColumn), let pts = Double(f[ptsColumn]),
-        let key = DataSplit.videoKey(video: f[videoColumn], ptsSeconds: pts, groupSeconds: groupSeconds)
+        let key = DataSplit.videoKey(
+          video: f[videoColumn], ptsSeconds: pts, groupSeconds: groupSeconds)
       else { continue }
       let parts = f[fileColumn].split(separator: "/")
       guard parts.count >= 2 else { continue }

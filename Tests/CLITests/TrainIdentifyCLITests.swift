@@ -27,12 +27,15 @@ import Testing
   @Test func helpAndBadUsage() throws {
     let help = try CLI.heroID(["train", "--help"])
     #expect(help.status == 0)
-    #expect(help.stdout.contains("--validation-percentage") && help.stdout.contains("--flip-left-right"))
+    #expect(
+      help.stdout.contains("--validation-percentage") && help.stdout.contains("--flip-left-right"))
     #expect(try CLI.heroID(["identify", "--help"]).status == 0)
     #expect(try CLI.heroID(["train", "somewhere", "--steps", "0"]).status == 2)
     #expect(
-      try CLI.heroID(["train", "somewhere", "--validation-percentage", "60", "--testing-percentage", "50"])
-        .status == 2)
+      try CLI.heroID([
+        "train", "somewhere", "--validation-percentage", "60", "--testing-percentage", "50",
+      ])
+      .status == 2)
     #expect(try CLI.heroID(["identify"]).status == 2)
     #expect(try CLI.heroID(["identify", "x.mp4", "--jobs", "0"]).status == 2)
   }
