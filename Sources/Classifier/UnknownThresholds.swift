@@ -8,44 +8,62 @@ public struct UnknownThresholds: Sendable, Codable, Equatable {
   /// Minimum mean (over the clip's gameplay frames) of the best cosine similarity between a
   /// frame's bottleneck and the chosen hero's prototypes (``Prototypes``).
   public var minSimilarity: Double
+  /// Minimum mean (over the clip's gameplay frames) of the best similarity between a frame's
+  /// colour signature and the chosen hero's colour prototypes (``ColourSignature``).
+  public var minColourSimilarity: Double
   /// The fraction of validation frames of known heroes that fall below each threshold.
   public var frameRejectRate: Double
 
   enum CodingKeys: String, CodingKey {
     case minConfidence = "min_confidence"
     case minSimilarity = "min_similarity"
+    case minColourSimilarity = "min_colour_similarity"
     case frameRejectRate = "frame_reject_rate"
   }
 
-  public init(minConfidence: Double, minSimilarity: Double, frameRejectRate: Double = 0) {
+  public init(
+    minConfidence: Double, minSimilarity: Double, minColourSimilarity: Double = 0,
+    frameRejectRate: Double = 0
+  ) {
     self.minConfidence = minConfidence
     self.minSimilarity = minSimilarity
+    self.minColourSimilarity = minColourSimilarity
     self.frameRejectRate = frameRejectRate
   }
 
   /// Thresholds from validation frames of known heroes: each is the `frameRejectRate` quantile of
   /// that measure for the true class (probability of the true hero, similarity to its prototypes),
   /// so a single known frame is rejected with about that rate, and a clip, which averages
-  /// several frames, far less often. The confidence threshold is capped at `maxConfidence`.
+  /// several frames, far less often. Each threshold is capped (`maxConfidence`,
+  /// `maxSimilarity`, `maxColourSimilarity`): validation frames come from the same videos as the
+  /// training frames and are more alike than frames of new videos (other size, bitrate), so the
+  /// bare quantile would reject known heroes in new footage (docs/training.md has the figures).
   public static func choose(
-    probabilities: [Float], similarities: [Float], labels: [Int], classCount: Int,
-    frameRejectRate: Double = 0.02, maxConfidence: Double = 0.5
+    probabilities: [Float], similarities: [Float], colourSimilarities: [Float], labels: [Int],
+    classCount: Int, frameRejectRate: Double = 0.02, maxConfidence: Double = 0.5,
+    maxSimilarity: Double = 0.4, maxColourSimilarity: Double = 0.8
   ) -> UnknownThresholds {
     precondition(probabilities.count == labels.count * classCount)
     precondition(similarities.count == labels.count * classCount)
+    precondition(colourSimilarities.count == labels.count * classCount)
     guard !labels.isEmpty else {
       return UnknownThresholds(
-        minConfidence: 0, minSimilarity: -1, frameRejectRate: frameRejectRate)
+        minConfidence: 0, minSimilarity: -1, minColourSimilarity: -1,
+        frameRejectRate: frameRejectRate)
     }
     var conf: [Double] = []
     var sim: [Double] = []
+    var colour: [Double] = []
     for (r, y) in labels.enumerated() {
       conf.append(Double(probabilities[r * classCount + y]))
       sim.append(Double(similarities[r * classCount + y]))
+      colour.append(Double(colourSimilarities[r * classCount + y]))
     }
     return UnknownThresholds(
       minConfidence: min(quantile(conf, frameRejectRate), maxConfidence),
-      minSimilarity: quantile(sim, frameRejectRate), frameRejectRate: frameRejectRate)
+      minSimilarity: min(quantile(sim, frameRejectRate), maxSimilarity),
+      minColourSimilarity: min(quantile(colour, frameRejectRate), maxColourSimilarity),
+      frameRejectRate: frameRejectRate)
   }
 
   /// The q-quantile (lower, no interpolation) of `values`.

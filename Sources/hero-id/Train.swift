@@ -171,18 +171,26 @@ struct Train: AsyncParsableCommand {
       for: collection.images.map(\.path), jobs: jobs,
       decode: { try JPEG.decode(fileAt: $0) }, makeEncoder: base.makeEncoder,
       progress: { ProgressReporter("bottlenecks", total: $0) })
+    // Colour signatures (for the "unknown" test): cheap, computed afresh from the images.
+    let colours = await mapBounded(collection.images, jobs: jobs) { image in
+      (try? JPEG.decode(fileAt: image.path)).map { ColourSignature.of($0) }
+    }
 
     var sets: [DataSet: LabelledBottlenecks] = [:]
+    var colourSets: [DataSet: LabelledBottlenecks] = [:]
     var paths: [DataSet: [String]] = [:]
     for s in DataSet.allCases {
       sets[s] = LabelledBottlenecks(inputSize: cache.size)
+      colourSets[s] = LabelledBottlenecks(inputSize: ColourSignature.size)
       paths[s] = []
     }
     var failed = 0
-    for (image, result) in zip(collection.images, results) {
+    for (i, (image, result)) in zip(collection.images, results).enumerated() {
       switch result {
       case .success(let v):
         sets[image.set]?.append(v, label: image.label)
+        colourSets[image.set]?.append(
+          colours[i] ?? [Float](repeating: 0, count: ColourSignature.size), label: image.label)
         paths[image.set]?.append(image.path)
       case .failure(let error):
         printError("\(error)")
@@ -217,13 +225,21 @@ struct Train: AsyncParsableCommand {
     trainer.standardize(&trainStd)
     let validEval = validation.count > 0 ? trainer.evaluate(standardized: validStd) : nil
     let testEval = testing.count > 0 ? trainer.evaluate(standardized: testStd) : nil
-    let prototypes = Prototypes(training: training, classCount: collection.classes.count)
+    let classCount = collection.classes.count
+    let prototypes = Prototypes(training: training, classCount: classCount)
+    let colourTraining = colourSets[.training] ?? LabelledBottlenecks(inputSize: 1)
+    let colourPrototypes = Prototypes(
+      training: colourTraining, classCount: classCount, centred: false)
     // The thresholds come from the validation set (the training set only if that is empty).
     let thresholdRaw = validation.count > 0 ? validation : training
+    let thresholdColours =
+      (validation.count > 0 ? colourSets[.validation] : colourSets[.training])
+      ?? LabelledBottlenecks(inputSize: 1)
     let thresholdEval = validEval ?? trainer.evaluate(standardized: trainStd)
     let thresholds = UnknownThresholds.choose(
       probabilities: thresholdEval.probabilities,
       similarities: prototypes.similarities(thresholdRaw.features),
+      colourSimilarities: colourPrototypes.similarities(thresholdColours.features),
       labels: thresholdRaw.labels, classCount: collection.classes.count)
 
     let counts = [
@@ -236,6 +252,7 @@ struct Train: AsyncParsableCommand {
       seconds: Date().timeIntervalSince(started))
     let heroModel = HeroModel(
       labels: collection.classes, layer: trainer.layer, prototypes: prototypes,
+      colourPrototypes: colourPrototypes,
       thresholds: thresholds,
       info: ModelInfo(baseNetworkSHA1: base.sha1, layout: profile, training: summary))
     try heroModel.save(to: model)
@@ -273,8 +290,8 @@ struct Train: AsyncParsableCommand {
       }
       print(
         String(
-          format: "Unknown below confidence %.3f or similarity %.3f",
-          thresholds.minConfidence, thresholds.minSimilarity))
+          format: "Unknown below confidence %.3f, similarity %.3f or colour similarity %.3f",
+          thresholds.minConfidence, thresholds.minSimilarity, thresholds.minColourSimilarity))
       print("Model written to \(model) (\(collection.classes.count) heroes)")
     }
     if failed > 0 {
