@@ -1,3 +1,4 @@
+import Dispatch
 import HeroCore
 
 /// Inception v3 (2015-12-05) cut at `pool_3`: RGB images in, 2048-float bottlenecks out.
@@ -12,24 +13,30 @@ import HeroCore
 /// Tensors are planar over the whole batch, `[C][N][H][W]`: a 1x1 convolution is then one GEMM
 /// for every image at once, and a block's concatenation is free (each tower writes its rows of
 /// the output). Not `Sendable`: one per task; it owns its scratch buffers and reuses them.
+///
+/// Threads: with `threads: 1` (the default) everything runs in the caller, and OpenBLAS uses
+/// whatever ``BLAS/setThreads(_:)`` gave it: the choice for several tasks at once, each with its
+/// own network and OpenBLAS at one thread. With `threads: n > 1` each batch is split across `n`
+/// lanes (own buffers, own thread) while OpenBLAS is set to one thread, and a lone image runs
+/// on one lane with OpenBLAS set to `n` threads: one level of parallelism at a time, never both.
+/// (``BLAS/setThreads(_:)`` is process-wide: use `threads: n > 1` only when this network is the
+/// only one running.)
 public final class InceptionV3 {
   public let weights: InceptionWeights
-  /// The most images run through one forward pass.
+  /// The most images run through one forward pass (split across the lanes).
   public let batchSize: Int
+  private let lanes: [ForwardPass]
+  /// The threads it uses: lanes across the images of a batch, or OpenBLAS's for a lone image.
+  public let threads: Int
 
-  private let input = FloatBuffer()
-  private let bufferA = FloatBuffer()
-  private let bufferB = FloatBuffer()
-  private let temp1 = FloatBuffer()
-  private let temp2 = FloatBuffer()
-  private let pooled = FloatBuffer()
-  private let columns = FloatBuffer()
-  private var batch = 1
-
-  /// A network on `weights` that runs up to `batchSize` images per forward pass.
-  public init(weights: InceptionWeights, batchSize: Int = 16) {
+  /// A network on `weights` that runs up to `batchSize` images per forward pass, on `threads`
+  /// lanes.
+  public init(weights: InceptionWeights, batchSize: Int = 16, threads: Int = 1) {
     self.weights = weights
     self.batchSize = max(1, batchSize)
+    let n = max(1, threads)
+    lanes = (0..<min(n, self.batchSize)).map { _ in ForwardPass(weights: weights) }
+    self.threads = n
   }
 
   /// The bottleneck of one image (any size).
@@ -42,26 +49,75 @@ public final class InceptionV3 {
     var result: [[Float]] = []
     result.reserveCapacity(images.count)
     var first = 0
-    let features = Inception.bottleneckSize
-    var pooledOut = [Float](repeating: 0, count: features * min(batchSize, max(1, images.count)))
     while first < images.count {
       let n = min(batchSize, images.count - first)
-      batch = n
-      let side = Inception.inputSide
-      let x = input.reserve(3 * n * side * side)
-      for j in 0..<n { InceptionInput.write(images[first + j], into: x, index: j, batch: n) }
-      pooledOut.withUnsafeMutableBufferPointer { p in
-        guard let out = p.baseAddress else { return }
-        forward(x, into: out)
+      // Contiguous shares of the batch, one per lane.
+      let used = min(lanes.count, n)
+      let shares = (0..<used).map { i in
+        (first + i * n / used)..<(first + (i + 1) * n / used)
       }
-      for j in 0..<n {
-        var v = [Float](repeating: 0, count: features)
-        for c in 0..<features { v[c] = pooledOut[c * n + j] }
-        result.append(v)
+      if used == 1 {
+        if threads > 1 { BLAS.setThreads(threads) }
+        lanes[0].run(images[shares[0]])
+      } else {
+        BLAS.setThreads(1)
+        let lanes = self.lanes
+        DispatchQueue.concurrentPerform(iterations: used) { i in
+          lanes[i].run(images[shares[i]])
+        }
       }
+      for i in 0..<used { lanes[i].appendResults(to: &result) }
       first += n
     }
     return result
+  }
+}
+
+/// One lane of the network: the scratch buffers and the layer sequence for a batch.
+/// `@unchecked Sendable` because ``InceptionV3`` hands each lane to exactly one thread at a time.
+final class ForwardPass: @unchecked Sendable {
+  let weights: InceptionWeights
+  private let input = FloatBuffer()
+  private let bufferA = FloatBuffer()
+  private let bufferB = FloatBuffer()
+  private let temp1 = FloatBuffer()
+  private let temp2 = FloatBuffer()
+  private let pooled = FloatBuffer()
+  private let columns = FloatBuffer()
+  private let products = FloatBuffer()
+  private var pooledOut: [Float] = []
+  private var batch = 1
+
+  init(weights: InceptionWeights) {
+    self.weights = weights
+  }
+
+  /// Runs `images` as one batch; the bottlenecks stay in `pooledOut` ([2048][N]).
+  func run(_ images: ArraySlice<RGBImage>) {
+    let n = images.count
+    batch = n
+    let side = Inception.inputSide
+    let x = input.reserve(3 * n * side * side)
+    for (j, image) in images.enumerated() {
+      InceptionInput.write(image, into: x, index: j, batch: n)
+    }
+    let count = Inception.bottleneckSize * n
+    if pooledOut.count < count { pooledOut = [Float](repeating: 0, count: count) }
+    pooledOut.withUnsafeMutableBufferPointer { p in
+      guard let out = p.baseAddress else { return }
+      forward(x, into: out)
+    }
+  }
+
+  /// Appends the last run's bottlenecks, one array per image.
+  func appendResults(to result: inout [[Float]]) {
+    let features = Inception.bottleneckSize
+    let n = batch
+    for j in 0..<n {
+      var v = [Float](repeating: 0, count: features)
+      for c in 0..<features { v[c] = pooledOut[c * n + j] }
+      result.append(v)
+    }
   }
 
   // MARK: - The network
@@ -81,29 +137,31 @@ public final class InceptionV3 {
     (a, h, w) = conv("conv_3", b, h, w, into: bufferA)
     (b, h, w) = conv("conv_4", a, h, w, into: bufferB)
     (a, h, w) = maxPool(b, channels: 192, h, w, stride: 2, padding: 0, into: bufferA)
-    // 35x35, then 17x17, then 8x8: each block reads `current` and writes `next`.
+    // 35x35, then 17x17, then 8x8: each block reads `x` (in `current`) and writes `next`.
     var current = bufferA
     var next = bufferB
+    var x = a
     var channels = 192
     for name in ["mixed", "mixed_1", "mixed_2"] {
-      channels = blockA(name, current.pointer, channels: channels, h, w, into: next)
+      (x, channels) = blockA(name, x, channels: channels, h, w, into: next)
       swap(&current, &next)
     }
-    (channels, h, w) = blockB(current.pointer, channels: channels, h, w, into: next)
+    (channels, h, w) = blockB(x, channels: channels, h, w, into: next)
+    x = next.pointer
     swap(&current, &next)
     for name in ["mixed_4", "mixed_5", "mixed_6", "mixed_7"] {
-      channels = blockC(name, current.pointer, channels: channels, h, w, into: next)
+      (x, channels) = blockC(name, x, channels: channels, h, w, into: next)
       swap(&current, &next)
     }
-    (channels, h, w) = blockD(current.pointer, channels: channels, h, w, into: next)
+    (channels, h, w) = blockD(x, channels: channels, h, w, into: next)
+    x = next.pointer
     swap(&current, &next)
     for name in ["mixed_9", "mixed_10"] {
-      channels = blockE(
-        name, current.pointer, channels: channels, h, w, lastPoolIsMax: name == "mixed_10",
-        into: next)
+      (x, channels) = blockE(
+        name, x, channels: channels, h, w, lastPoolIsMax: name == "mixed_10", into: next)
       swap(&current, &next)
     }
-    a = current.pointer
+    a = x
     precondition(channels == Inception.bottleneckSize && h == 8 && w == 8)
     globalAveragePool(input: a, planes: channels * n, size: h * w, output: out)
   }
@@ -115,7 +173,7 @@ public final class InceptionV3 {
     let c = weights.conv(key)
     let (oh, ow) = c.shape.outputSize(height: h, width: w)
     let out = buffer.reserve(c.shape.outChannels * batch * oh * ow)
-    convolve(c, input: x, batch: batch, height: h, width: w, output: out, columns: columns)
+    apply(key, c, x, h, w, output: out)
     return (out, oh, ow)
   }
 
@@ -127,10 +185,22 @@ public final class InceptionV3 {
   ) -> Int {
     let c = weights.conv(key)
     let (oh, ow) = c.shape.outputSize(height: h, width: w)
-    convolve(
-      c, input: x, batch: batch, height: h, width: w, output: out + channel * batch * oh * ow,
-      columns: columns)
+    apply(key, c, x, h, w, output: out + channel * batch * oh * ow)
     return channel + c.shape.outChannels
+  }
+
+  /// Convolution + bias + ReLU of layer `key`: Winograd where prepared, else GEMM (+ im2col).
+  private func apply(
+    _ key: String, _ c: FoldedConv, _ x: UnsafePointer<Float>, _ h: Int, _ w: Int,
+    output: UnsafeMutablePointer<Float>
+  ) {
+    if let wino = weights.winograd[key] {
+      convolveWinograd(
+        wino, input: x, batch: batch, height: h, width: w, output: output,
+        transformed: columns, products: products)
+    } else {
+      convolve(c, input: x, batch: batch, height: h, width: w, output: output, columns: columns)
+    }
   }
 
   private func maxPool(
@@ -154,28 +224,34 @@ public final class InceptionV3 {
     return out
   }
 
-  private func outputRows(_ buffer: FloatBuffer, channels: Int, _ h: Int, _ w: Int)
-    -> UnsafeMutablePointer<Float>
-  {
-    buffer.reserve(channels * batch * h * w)
+  /// A block's output (`channels` rows of `batch * h * w`) in `buffer`, with `headroom` rows
+  /// before it: a block's stacked 1x1 GEMM writes its temporaries there and its own `conv`
+  /// rows straight into the concatenation.
+  private func outputRows(
+    _ buffer: FloatBuffer, headroom: Int = 0, channels: Int, _ h: Int, _ w: Int
+  ) -> UnsafeMutablePointer<Float> {
+    let plane = batch * h * w
+    return buffer.reserve((headroom + channels) * plane) + headroom * plane
   }
 
   /// InceptionA: [conv 1x1, tower (1x1, 5x5), tower_1 (1x1, 3x3, 3x3), tower_2 (avg pool, 1x1)].
   private func blockA(
     _ name: String, _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int,
     into buffer: FloatBuffer
-  ) -> Int {
+  ) -> (UnsafeMutablePointer<Float>, Int) {
     let outChannels = 64 + 64 + 96 + weights.conv("\(name).tower_2.conv").shape.outChannels
-    let out = outputRows(buffer, channels: outChannels, h, w)
-    var c = conv("\(name).conv", x, h, w, into: out, channel: 0)
-    var (t1, _, _) = conv("\(name).tower.conv", x, h, w, into: temp1)
-    c = conv("\(name).tower.conv_1", t1, h, w, into: out, channel: c)
-    (t1, _, _) = conv("\(name).tower_1.conv", x, h, w, into: temp1)
-    let (t2, _, _) = conv("\(name).tower_1.conv_1", t1, h, w, into: temp2)
+    // Stacked 1x1: rows -112..<-64 tower.conv, -64..<0 tower_1.conv, 0..<64 conv.
+    let out = outputRows(buffer, headroom: 48 + 64, channels: outChannels, h, w)
+    let plane = batch * h * w
+    var c = conv("\(name).\(InceptionLayers.stackedKey)", x, h, w, into: out, channel: -112)
+    let tower = out - 112 * plane
+    let tower1 = out - 64 * plane
+    c = conv("\(name).tower.conv_1", tower, h, w, into: out, channel: c)
+    let (t2, _, _) = conv("\(name).tower_1.conv_1", tower1, h, w, into: temp2)
     c = conv("\(name).tower_1.conv_2", t2, h, w, into: out, channel: c)
     let p = averagePool(x, channels: channels, h, w)
     c = conv("\(name).tower_2.conv", p, h, w, into: out, channel: c)
-    return c
+    return (out, c)
   }
 
   /// InceptionB (mixed_3): [conv 3x3/2, tower (1x1, 3x3, 3x3/2), max pool 3x3/2].
@@ -200,20 +276,23 @@ public final class InceptionV3 {
   private func blockC(
     _ name: String, _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int,
     into buffer: FloatBuffer
-  ) -> Int {
-    let out = outputRows(buffer, channels: 768, h, w)
-    var c = conv("\(name).conv", x, h, w, into: out, channel: 0)
-    var (t1, _, _) = conv("\(name).tower.conv", x, h, w, into: temp1)
-    var (t2, _, _) = conv("\(name).tower.conv_1", t1, h, w, into: temp2)
+  ) -> (UnsafeMutablePointer<Float>, Int) {
+    // Stacked 1x1: rows -2c7..<-c7 tower.conv, -c7..<0 tower_1.conv, 0..<192 conv.
+    let c7 = weights.conv("\(name).tower.conv").shape.outChannels
+    let out = outputRows(buffer, headroom: 2 * c7, channels: 768, h, w)
+    let plane = batch * h * w
+    var c = conv("\(name).\(InceptionLayers.stackedKey)", x, h, w, into: out, channel: -2 * c7)
+    let tower = out - 2 * c7 * plane
+    let tower1 = out - c7 * plane
+    var (t2, _, _) = conv("\(name).tower.conv_1", tower, h, w, into: temp2)
     c = conv("\(name).tower.conv_2", t2, h, w, into: out, channel: c)
-    (t1, _, _) = conv("\(name).tower_1.conv", x, h, w, into: temp1)
-    (t2, _, _) = conv("\(name).tower_1.conv_1", t1, h, w, into: temp2)
-    (t1, _, _) = conv("\(name).tower_1.conv_2", t2, h, w, into: temp1)
+    (t2, _, _) = conv("\(name).tower_1.conv_1", tower1, h, w, into: temp2)
+    let (t1, _, _) = conv("\(name).tower_1.conv_2", t2, h, w, into: temp1)
     (t2, _, _) = conv("\(name).tower_1.conv_3", t1, h, w, into: temp2)
     c = conv("\(name).tower_1.conv_4", t2, h, w, into: out, channel: c)
     let p = averagePool(x, channels: channels, h, w)
     c = conv("\(name).tower_2.conv", p, h, w, into: out, channel: c)
-    return c
+    return (out, c)
   }
 
   /// InceptionD (mixed_8): [tower (1x1, 3x3/2), tower_1 (1x1, 1x7, 7x1, 3x3/2), max pool 3x3/2].
@@ -223,10 +302,11 @@ public final class InceptionV3 {
     let oh = (h - 3) / 2 + 1
     let ow = (w - 3) / 2 + 1
     let out = outputRows(buffer, channels: 320 + 192 + channels, oh, ow)
-    var (t1, _, _) = conv("mixed_8.tower.conv", x, h, w, into: temp1)
+    // Stacked 1x1 into temp1: rows 0..<192 tower.conv, 192..<384 tower_1.conv.
+    var (t1, _, _) = conv("mixed_8.\(InceptionLayers.stackedKey)", x, h, w, into: temp1)
+    let tower1 = t1 + 192 * batch * h * w
     var c = conv("mixed_8.tower.conv_1", t1, h, w, into: out, channel: 0)
-    (t1, _, _) = conv("mixed_8.tower_1.conv", x, h, w, into: temp1)
-    let (t2, _, _) = conv("mixed_8.tower_1.conv_1", t1, h, w, into: temp2)
+    let (t2, _, _) = conv("mixed_8.tower_1.conv_1", tower1, h, w, into: temp2)
     (t1, _, _) = conv("mixed_8.tower_1.conv_2", t2, h, w, into: temp1)
     c = conv("mixed_8.tower_1.conv_3", t1, h, w, into: out, channel: c)
     maxPool3x3(
@@ -242,13 +322,15 @@ public final class InceptionV3 {
   private func blockE(
     _ name: String, _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int,
     lastPoolIsMax: Bool, into buffer: FloatBuffer
-  ) -> Int {
-    let out = outputRows(buffer, channels: 2048, h, w)
-    let (a, _, _) = conv("\(name).tower_conv", x, h, w, into: temp1)
-    var c = conv("\(name).conv", x, h, w, into: out, channel: 0)
+  ) -> (UnsafeMutablePointer<Float>, Int) {
+    // Stacked 1x1: rows -832..<-448 tower_conv (a), -448..<0 tower_1_conv, 0..<320 conv.
+    let out = outputRows(buffer, headroom: 384 + 448, channels: 2048, h, w)
+    let plane = batch * h * w
+    var c = conv("\(name).\(InceptionLayers.stackedKey)", x, h, w, into: out, channel: -832)
+    let a = out - 832 * plane
+    let b0 = out - 448 * plane
     c = conv("\(name).tower_mixed_conv", a, h, w, into: out, channel: c)
     c = conv("\(name).tower_mixed_conv_1", a, h, w, into: out, channel: c)
-    let (b0, _, _) = conv("\(name).tower_1_conv", x, h, w, into: temp1)
     let (b, _, _) = conv("\(name).tower_1_conv_1", b0, h, w, into: temp2)
     c = conv("\(name).tower_1_mixed_conv", b, h, w, into: out, channel: c)
     c = conv("\(name).tower_1_mixed_conv_1", b, h, w, into: out, channel: c)
@@ -259,6 +341,6 @@ public final class InceptionV3 {
       p = averagePool(x, channels: channels, h, w)
     }
     c = conv("\(name).tower_2_conv", p, h, w, into: out, channel: c)
-    return c
+    return (out, c)
   }
 }

@@ -23,11 +23,19 @@ struct Bottleneck: AsyncParsableCommand {
   @Flag(help: "One JSON object per image on stdout.")
   var json = false
 
-  @Option(help: "The weights file (default: $HERO_ID_INCEPTION or $HERO_ID_HOME/inception-2015-12-05.pt).")
+  @Option(
+    help: "The weights file (default: $HERO_ID_INCEPTION or $HERO_ID_HOME/inception-2015-12-05.pt)."
+  )
   var inception: String?
 
   @Option(help: "Images per forward pass.")
   var batchSize = 16
+
+  @Option(
+    help:
+      "Threads (default: all cores): across the images of a batch, or inside OpenBLAS at --batch-size 1."
+  )
+  var threads: Int?
 
   @Option(help: .hidden)
   var bench: Int?
@@ -35,11 +43,15 @@ struct Bottleneck: AsyncParsableCommand {
   func validate() throws {
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
     if let bench, bench < 1 { throw ValidationError("--bench must be at least 1") }
+    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
   }
 
   func run() async throws {
     let weights = try InceptionWeights.load(path: HeroIDHome.inceptionPath(override: inception))
-    let net = InceptionV3(weights: weights, batchSize: batchSize)
+    // One level of parallelism at a time: lanes across the images of a batch, or OpenBLAS's
+    // threads for a lone image (InceptionV3 switches).
+    let cores = threads ?? ProcessInfo.processInfo.activeProcessorCount
+    let net = InceptionV3(weights: weights, batchSize: batchSize, threads: cores)
     if let bench {
       try runBench(net, count: bench)
       return
@@ -114,8 +126,8 @@ struct Bottleneck: AsyncParsableCommand {
       String(
         format:
           "{\"engine\": \"hero-id\", \"batch_size\": %d, \"images\": %d, \"seconds\": %.3f, "
-          + "\"images_per_second\": %.2f, \"peak_rss_mb\": %.0f, \"blas_threads\": %d}",
-        batchSize, count, seconds, Double(count) / seconds, rssMB, BLAS.threads))
+          + "\"images_per_second\": %.2f, \"peak_rss_mb\": %.0f, \"threads\": %d, \"blas_threads\": %d}",
+        batchSize, count, seconds, Double(count) / seconds, rssMB, net.threads, BLAS.threads))
   }
 }
 

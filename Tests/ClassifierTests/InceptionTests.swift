@@ -27,8 +27,10 @@ enum Fixtures {
       var vector = [Float](repeating: 0, count: raw.count / 4)
       raw.withUnsafeBytes { r in
         for i in vector.indices {
-          vector[i] = Float(bitPattern: UInt32(littleEndian: r.loadUnaligned(
-            fromByteOffset: i * 4, as: UInt32.self)))
+          vector[i] = Float(
+            bitPattern: UInt32(
+              littleEndian: r.loadUnaligned(
+                fromByteOffset: i * 4, as: UInt32.self)))
         }
       }
       return (stem, image, vector)
@@ -105,6 +107,15 @@ struct Agreement: CustomStringConvertible {
       let single = net.bottleneck(ref.image)
       let a = Agreement(single, vector)
       #expect(a.maxDiff <= 1e-5, "\(ref.name): \(a)")
+    }
+    // Two lanes (threads across the images of a batch) give the same vectors too.
+    let lanes = InceptionV3(weights: weights, batchSize: 3, threads: 2)
+    #expect(lanes.threads == 2)
+    let lone = lanes.bottleneck(refs[0].image)  // one image: one lane, OpenBLAS threads
+    #expect(Agreement(lone, batched[0]).maxDiff <= 1e-5)
+    for (ref, (a, b)) in zip(refs, zip(lanes.bottlenecks(refs.map(\.image)), batched)) {
+      let agreement = Agreement(a, b)
+      #expect(agreement.maxDiff <= 1e-5, "\(ref.name), two lanes: \(agreement)")
     }
   }
 
