@@ -50,7 +50,7 @@ ff="" hid=""
 for _ in $(seq "$RUNS"); do
   ff=$(faster "$(timed ffmpeg -nostdin -v error -y -skip_frame nokey -i "$CLIP" -vsync vfr \
     -s 1280x720 -q:v 2 "$OUT/%06d.jpg")" "$ff")
-  hid=$(faster "$(timed "$BIN" extract "$CLIP" --out "$OUT" --size 1280x720)" "$hid")
+  hid=$(faster "$(timed "$BIN" extract "$CLIP" --frames --out "$OUT" --size 1280x720)" "$hid")
 done
 
 read -r ff_s ff_kb ff_cpu ff_frames <<<"$ff"
