@@ -99,21 +99,32 @@ struct ModelTests {
     #expect(throws: ModelError.self) { try HeroModel.load(from: folder.path) }
   }
 
-  @Test("known frames pass the thresholds; a far-away vector fails the similarity test")
+  @Test("clips of known frames pass the thresholds; a stranger's fail the similarity test")
   func thresholds() {
     let (model, data) = Self.trainedModel()
     let t = model.thresholds
     #expect(t.minConfidence > 0 && t.minConfidence <= 0.5)
-    let (p, s) = model.scores(data.features)
-    var passing = 0
-    for r in 0..<data.count
-    where Double(p[r * 3 + data.labels[r]]) >= t.minConfidence
-      && Double(s[r * 3 + data.labels[r]]) >= t.minSimilarity
-    {
-      passing += 1
+    let colours = Self.colourSet(data.labels)
+    // Clips of three consecutive frames of one hero.
+    var clips = 0
+    var named = 0
+    for y in 0..<3 {
+      let rows = data.labels.indices.filter { data.labels[$0] == y }
+      for start in stride(from: 0, to: rows.count - 2, by: 3) {
+        let pick = Array(rows[start..<(start + 3)])
+        let observations = model.observe(
+          bottlenecks: pick.flatMap { data.features[($0 * 64)..<(($0 + 1) * 64)] },
+          colours: pick.flatMap {
+            colours.features[($0 * ColourSignature.size)..<(($0 + 1) * ColourSignature.size)]
+          }, ptsSeconds: [0, 1, 2])
+        let v = ClipVerdict(observations: observations, labels: model.labels, thresholds: t)
+        clips += 1
+        if v.hero == model.labels[y] { named += 1 }
+      }
     }
-    #expect(Double(passing) / Double(data.count) >= 0.95)
-    // A vector from a cluster the model never saw.
+    #expect(clips == 30)
+    #expect(Double(named) / Double(clips) >= 0.95)
+    // Vectors from a cluster the model never saw.
     let stranger = SyntheticBottlenecks.clusters(
       classes: 1, perClass: 5, inputSize: 64, spread: 0.2, seed: 99)
     let (_, ss) = model.scores(stranger.features)
