@@ -2,6 +2,7 @@ import ArgumentParser
 import Classifier
 import Foundation
 import HeroCore
+import Labeler
 import Preprocess
 
 extension Optimizer: ExpressibleByArgument {}
@@ -377,8 +378,8 @@ enum TrainingIndex {
   static func groupKeys(cropsDir: String, groupSeconds: Double) -> [String: String] {
     let url = URL(fileURLWithPath: cropsDir).appendingPathComponent("index.csv")
     guard let data = try? Data(contentsOf: url) else { return [:] }
-    let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
-    guard let header = lines.first.map({ csvFields(String($0)) }),
+    guard let records = try? CSV.parse(String(decoding: data, as: UTF8.self)),
+      let header = records.first?.fields,
       let fileColumn = header.firstIndex(of: "file"),
       let videoColumn = header.firstIndex(of: "video"),
       let ptsColumn = header.firstIndex(of: "pts_seconds")
@@ -387,8 +388,8 @@ enum TrainingIndex {
       return [:]
     }
     var keys: [String: String] = [:]
-    for line in lines.dropFirst() {
-      let f = csvFields(String(line))
+    for record in records.dropFirst() {
+      let f = record.fields
       guard f.count > max(fileColumn, videoColumn, ptsColumn), let pts = Double(f[ptsColumn]),
         let key = DataSplit.videoKey(
           video: f[videoColumn], ptsSeconds: pts, groupSeconds: groupSeconds)
@@ -398,45 +399,5 @@ enum TrainingIndex {
       keys["\(parts[parts.count - 2])/\(parts[parts.count - 1])"] = key
     }
     return keys
-  }
-
-  /// The fields of one CSV line (RFC 4180 quoting, no embedded line breaks).
-  static func csvFields(_ line: String) -> [String] {
-    var fields: [String] = []
-    var field = ""
-    var quoted = false
-    var chars = line.makeIterator()
-    while let ch = chars.next() {
-      if quoted {
-        if ch == "\"" {
-          if let nextChar = chars.next() {
-            if nextChar == "\"" {
-              field.append("\"")
-            } else {
-              quoted = false
-              if nextChar == "," {
-                fields.append(field)
-                field = ""
-              } else {
-                field.append(nextChar)
-              }
-            }
-          } else {
-            quoted = false
-          }
-        } else {
-          field.append(ch)
-        }
-      } else if ch == "\"" {
-        quoted = true
-      } else if ch == "," {
-        fields.append(field)
-        field = ""
-      } else {
-        field.append(ch)
-      }
-    }
-    fields.append(field)
-    return fields
   }
 }
