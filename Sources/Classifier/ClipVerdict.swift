@@ -1,0 +1,144 @@
+import Foundation
+import HeroCore
+
+/// What one key frame of a clip showed: its screen and, for gameplay frames, the model's
+/// per-class probabilities and similarities to each class's prototypes.
+public struct FrameObservation: Sendable, Equatable {
+  public var ptsSeconds: Double
+  public var screen: Screen
+  /// Class probabilities (gameplay frames only).
+  public var probabilities: [Float]?
+  /// Best cosine similarity to each class's prototypes (gameplay frames only).
+  public var similarities: [Float]?
+  /// Best similarity of the crop's colour signature to each class's (gameplay frames only).
+  public var colourSimilarities: [Float]?
+
+  public init(
+    ptsSeconds: Double, screen: Screen, probabilities: [Float]? = nil,
+    similarities: [Float]? = nil, colourSimilarities: [Float]? = nil
+  ) {
+    self.ptsSeconds = ptsSeconds
+    self.screen = screen
+    self.probabilities = probabilities
+    self.similarities = similarities
+    self.colourSimilarities = colourSimilarities
+  }
+}
+
+/// One answer for a clip from all its gameplay frames.
+///
+/// Each class is scored by its mean log-probability over the gameplay frames (a product of
+/// experts: one confident wrong frame cannot outvote many right ones), each probability floored
+/// at `frameProbabilityFloor`; the best class wins and its `confidence` is the geometric mean of
+/// its (floored) per-frame probabilities. The answer is
+/// "unknown" (`hero == nil`, with a `reason`) when there is no gameplay frame, when that
+/// confidence is below the model's `minConfidence`, when the frames' mean similarity to the
+/// winner's prototypes is below `minSimilarity` (crops unlike anything the model was trained on),
+/// or when their colours are unlike the winner's (`minColourSimilarity`: a button of the same
+/// shape in other colours is another hero).
+public struct ClipVerdict: Sendable, Equatable {
+  public struct Candidate: Sendable, Equatable {
+    public var hero: String
+    /// Geometric mean over the gameplay frames of this hero's probability.
+    public var p: Double
+  }
+
+  public struct TimelineEntry: Sendable, Equatable {
+    public var t: Double
+    public var screen: Screen
+    /// The frame's own best hero (gameplay frames only).
+    public var hero: String?
+    public var p: Double?
+  }
+
+  public var hero: String?
+  /// The winner's confidence (also reported when it was rejected).
+  public var confidence: Double
+  /// Mean over the gameplay frames of the best similarity to the winner's prototypes.
+  public var similarity: Double?
+  /// The same for the colour signatures.
+  public var colourSimilarity: Double?
+  public var reason: String?
+  public var frames: Int
+  public var gameplayFrames: Int
+  public var top: [Candidate]
+  public var timeline: [TimelineEntry]
+
+  /// Per-frame probabilities are floored at this value before their logs are averaged, so one
+  /// odd frame (a transition, an effect over the button) costs a hero at most `log(0.02)` / n
+  /// instead of vetoing it.
+  public static let frameProbabilityFloor = 0.02
+
+  public init(
+    observations: [FrameObservation], labels: [String], thresholds: UnknownThresholds,
+    topCount: Int = 3
+  ) {
+    let c = labels.count
+    frames = observations.count
+    timeline = observations.map { o in
+      guard o.screen == .gameplay, let p = o.probabilities, p.count == c else {
+        return TimelineEntry(t: o.ptsSeconds, screen: o.screen, hero: nil, p: nil)
+      }
+      let best = p.indices.max { p[$0] < p[$1] } ?? 0
+      return TimelineEntry(
+        t: o.ptsSeconds, screen: o.screen, hero: labels[best], p: Double(p[best]))
+    }
+    let gameplay = observations.filter {
+      $0.screen == .gameplay && $0.probabilities?.count == c
+    }
+    gameplayFrames = gameplay.count
+    guard !gameplay.isEmpty, c > 0 else {
+      hero = nil
+      confidence = 0
+      similarity = nil
+      colourSimilarity = nil
+      top = []
+      reason =
+        "no gameplay frame among \(observations.count) key frame\(observations.count == 1 ? "" : "s")"
+      return
+    }
+    var score = [Double](repeating: 0, count: c)
+    for o in gameplay {
+      guard let p = o.probabilities else { continue }
+      for j in 0..<c { score[j] += log(max(Double(p[j]), Self.frameProbabilityFloor)) }
+    }
+    for j in 0..<c { score[j] /= Double(gameplay.count) }
+    let order = score.indices.sorted {
+      score[$0] > score[$1] || (score[$0] == score[$1] && $0 < $1)
+    }
+    let best = order[0]
+    top = order.prefix(max(topCount, 1)).map { Candidate(hero: labels[$0], p: exp(score[$0])) }
+    confidence = exp(score[best])
+    func mean(_ values: (FrameObservation) -> [Float]?) -> Double? {
+      let v = gameplay.compactMap { o -> Double? in
+        guard let s = values(o), s.count == c else { return nil }
+        return Double(s[best])
+      }
+      return v.isEmpty ? nil : v.reduce(0, +) / Double(v.count)
+    }
+    similarity = mean { $0.similarities }
+    colourSimilarity = mean { $0.colourSimilarities }
+    let guess = labels[best]
+    if confidence < thresholds.minConfidence {
+      hero = nil
+      reason =
+        "evidence below threshold: best guess \(guess) with confidence \(Self.fixed(confidence))"
+        + " < \(Self.fixed(thresholds.minConfidence))"
+    } else if let s = similarity, s < thresholds.minSimilarity {
+      hero = nil
+      reason =
+        "crops unlike any trained hero: best guess \(guess), similarity \(Self.fixed(s))"
+        + " < \(Self.fixed(thresholds.minSimilarity))"
+    } else if let s = colourSimilarity, s < thresholds.minColourSimilarity {
+      hero = nil
+      reason =
+        "colours unlike \(guess)'s button: colour similarity \(Self.fixed(s))"
+        + " < \(Self.fixed(thresholds.minColourSimilarity))"
+    } else {
+      hero = guess
+      reason = nil
+    }
+  }
+
+  static func fixed(_ v: Double) -> String { String(format: "%.3f", v) }
+}

@@ -1,0 +1,185 @@
+import Classifier
+import Foundation
+import HeroCore
+import Testing
+
+@Suite("Model directory")
+struct ModelTests {
+  static func trainedModel(baseSHA1: String = String(repeating: "c", count: 40)) -> (
+    HeroModel, LabelledBottlenecks
+  ) {
+    let all = SyntheticBottlenecks.clusters(
+      classes: 3, perClass: 30, inputSize: 64, spread: 0.2, seed: 11)
+    var options = TrainingOptions()
+    options.steps = 60
+    options.batchSize = 16
+    let trainer = Trainer.train(classCount: 3, training: all, validation: all, options: options)
+    var std = all
+    trainer.standardize(&std)
+    let prototypes = Prototypes(training: all, classCount: 3, perClass: 8)
+    let colours = colourSet(all.labels)
+    let colourPrototypes = Prototypes(training: colours, classCount: 3, centred: false)
+    let eval = trainer.evaluate(standardized: std)
+    let thresholds = UnknownThresholds.choose(
+      probabilities: eval.probabilities, similarities: prototypes.similarities(all.features),
+      colourSimilarities: colourPrototypes.similarities(colours.features), labels: all.labels,
+      classCount: 3, maxSimilarity: 1, maxColourSimilarity: 1)
+    let summary = TrainingSummary(
+      options: options, images: ["training": 90], validationAccuracy: eval.accuracy,
+      testAccuracy: nil, distortions: ImageDistortion(), trainedAt: "2026-01-01T00:00:00Z",
+      seconds: 1)
+    let model = HeroModel(
+      labels: ["李白", "貂蝉", "Hou Yi"], layer: trainer.layer, prototypes: prototypes,
+      colourPrototypes: colourPrototypes, thresholds: thresholds,
+      info: ModelInfo(baseNetworkSHA1: baseSHA1, layout: .default, training: summary))
+    return (model, all)
+  }
+
+  /// Colour signatures of flat red, green and blue crops, one per label.
+  static func colourSet(_ labels: [Int]) -> LabelledBottlenecks {
+    let flats = [
+      RGBImageFixture.flat(220, 40, 40), RGBImageFixture.flat(40, 200, 60),
+      RGBImageFixture.flat(40, 60, 220),
+    ]
+    var set = LabelledBottlenecks(inputSize: ColourSignature.size)
+    for y in labels { set.append(ColourSignature.of(flats[y]), label: y) }
+    return set
+  }
+
+  @Test("a model round-trips through its files and scores the same")
+  func roundTrip() throws {
+    let folder = TemporaryFolder()
+    let (model, data) = Self.trainedModel()
+    try model.save(to: folder.path)
+    for name in ["model.json", "weights.f32", "labels.txt"] {
+      #expect(FileManager.default.fileExists(atPath: folder.sub(name)))
+    }
+    let loaded = try HeroModel.load(from: folder.path, baseNetworkSHA1: model.info.baseNetworkSHA1)
+    #expect(loaded.labels == model.labels)
+    #expect(loaded.layer == model.layer)
+    #expect(loaded.prototypes == model.prototypes)
+    #expect(loaded.colourPrototypes == model.colourPrototypes)
+    #expect(loaded.prototypes.labels.count == 24)
+    #expect(loaded.thresholds == model.thresholds)
+    #expect(loaded.info == model.info)
+    #expect(loaded.scores(data.features).probabilities == model.scores(data.features).probabilities)
+    let labels = try String(contentsOfFile: folder.sub("labels.txt"), encoding: .utf8)
+    #expect(labels == "李白\n貂蝉\nHou Yi\n")
+  }
+
+  @Test("a different base network is refused with a message naming both")
+  func baseMismatch() throws {
+    let folder = TemporaryFolder()
+    try Self.trainedModel().0.save(to: folder.path)
+    let other = String(repeating: "d", count: 40)
+    #expect(throws: ModelError.self) {
+      try HeroModel.load(from: folder.path, baseNetworkSHA1: other)
+    }
+    do {
+      _ = try HeroModel.load(from: folder.path, baseNetworkSHA1: other)
+    } catch {
+      let text = "\(error)"
+      #expect(text.contains("model.json") && text.contains(other))
+      #expect(text.contains(String(repeating: "c", count: 40)))
+    }
+  }
+
+  @Test("missing, damaged or mixed files are refused")
+  func damaged() throws {
+    let folder = TemporaryFolder()
+    #expect(throws: ModelError.missing(path: folder.sub("model.json"))) {
+      try HeroModel.load(from: folder.path)
+    }
+    try Self.trainedModel().0.save(to: folder.path)
+    var weights = try Data(contentsOf: URL(fileURLWithPath: folder.sub("weights.f32")))
+    weights[17] ^= 1
+    try weights.write(to: URL(fileURLWithPath: folder.sub("weights.f32")))
+    #expect(throws: ModelError.self) { try HeroModel.load(from: folder.path) }
+    try Data("{}".utf8).write(to: URL(fileURLWithPath: folder.sub("model.json")))
+    #expect(throws: ModelError.self) { try HeroModel.load(from: folder.path) }
+  }
+
+  @Test("clips of known frames pass the thresholds; a stranger's fail the similarity test")
+  func thresholds() {
+    let (model, data) = Self.trainedModel()
+    let t = model.thresholds
+    #expect(t.minConfidence > 0 && t.minConfidence <= 0.5)
+    let colours = Self.colourSet(data.labels)
+    // Clips of three consecutive frames of one hero.
+    var clips = 0
+    var named = 0
+    for y in 0..<3 {
+      let rows = data.labels.indices.filter { data.labels[$0] == y }
+      for start in stride(from: 0, to: rows.count - 2, by: 3) {
+        let pick = Array(rows[start..<(start + 3)])
+        let observations = model.observe(
+          bottlenecks: pick.flatMap { data.features[($0 * 64)..<(($0 + 1) * 64)] },
+          colours: pick.flatMap {
+            colours.features[($0 * ColourSignature.size)..<(($0 + 1) * ColourSignature.size)]
+          }, ptsSeconds: [0, 1, 2])
+        let v = ClipVerdict(observations: observations, labels: model.labels, thresholds: t)
+        clips += 1
+        if v.hero == model.labels[y] { named += 1 }
+      }
+    }
+    #expect(clips == 30)
+    #expect(Double(named) / Double(clips) >= 0.95)
+    // Vectors from a cluster the model never saw.
+    let stranger = SyntheticBottlenecks.clusters(
+      classes: 1, perClass: 5, inputSize: 64, spread: 0.2, seed: 99)
+    let (_, ss) = model.scores(stranger.features)
+    var best = -1.0
+    for r in 0..<5 { best = max(best, Double(ss[(r * 3)..<(r * 3 + 3)].max() ?? -1)) }
+    #expect(best < t.minSimilarity)
+  }
+}
+
+@Suite("Prototypes")
+struct PrototypeTests {
+  @Test("farthest-point sampling keeps both modes of a two-mode class")
+  func coversModes() {
+    // Class 0: 40 rows near e0 and 2 rows near e1 (a rare state); class 1: near e2.
+    let n = 16
+    var set = LabelledBottlenecks(inputSize: n)
+    var rng = SeededGenerator(seed: 3)
+    func row(_ axis: Int) -> [Float] {
+      (0..<n).map { j in (j == axis ? 5 : 0) + 0.05 * rng.nextGaussian() }
+    }
+    for _ in 0..<40 { set.append(row(0), label: 0) }
+    for _ in 0..<2 { set.append(row(1), label: 0) }
+    for _ in 0..<20 { set.append(row(2), label: 1) }
+    let p = Prototypes(training: set, classCount: 2, perClass: 3)
+    #expect(p.labels == [0, 0, 0, 1, 1, 1])
+    // A fresh rare-state row is still close to class 0.
+    let sims = p.similarities(row(1))
+    #expect(sims[0] > 0.9)
+    #expect(sims[1] < 0.5)
+    for r in 0..<p.labels.count {
+      let norm = (0..<n).reduce(Float(0)) { $0 + p.vectors[r * n + $1] * p.vectors[r * n + $1] }
+      #expect(abs(norm - 1) < 1e-4)
+    }
+  }
+}
+
+@Suite("Colour signature")
+struct ColourSignatureTests {
+  @Test("a unit vector; equal colours give 1, different hues far less; the corners are ignored")
+  func signature() {
+    let pink = ColourSignature.of(RGBImageFixture.flat(224, 96, 158, side: 40))
+    let blue = ColourSignature.of(RGBImageFixture.flat(74, 104, 208, side: 40))
+    func dot(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+    #expect(abs(dot(pink, pink) - 1) < 1e-5)
+    #expect(dot(pink, blue) < 0.1)
+    // Pink button on a blue background: only the centre disc counts.
+    var image = RGBImageFixture.flat(74, 104, 208, side: 40)
+    for y in 0..<40 {
+      for x in 0..<40 where (x - 20) * (x - 20) + (y - 20) * (y - 20) <= 17 * 17 {
+        let i = (y * 40 + x) * 3
+        image.pixels[i] = 224
+        image.pixels[i + 1] = 96
+        image.pixels[i + 2] = 158
+      }
+    }
+    #expect(dot(ColourSignature.of(image), pink) > 0.95)
+  }
+}
