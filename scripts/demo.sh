@@ -12,13 +12,15 @@ rm -rf "$OUT/crops" "$OUT/model"
 mkdir -p "$OUT"
 
 echo "== 1/3 extract: samples/train -> $OUT/crops"
-"$BIN" extract samples/train/*/*.mp4 --out "$OUT/crops" --json > "$OUT/extract.jsonl"
+# Two frames a second (--all-frames --every 0.5): the training clips are short, and their key
+# frames alone give few cooldown states and effects per hero.
+"$BIN" extract samples/train/*/*.mp4 --out "$OUT/crops" --all-frames --every 0.5 --json > "$OUT/extract.jsonl"
 jq -r '[.video, .hero, .frames, .kept, (.screens | to_entries | map("\(.key) \(.value)") | join(", "))] | @tsv' \
   "$OUT/extract.jsonl" | column -t -s $'\t' -N video,hero,frames,kept,screens
 
 echo
 echo "== 2/3 train: $OUT/crops -> $OUT/model"
-"$BIN" train "$OUT/crops" --model "$OUT/model" --json > "$OUT/train.json"
+"$BIN" train "$OUT/crops" --model "$OUT/model" --eval-step-interval 500 --json > "$OUT/train.json"
 jq -r '"classes: \(.classes | join(" "))\nimages: training \(.images.training), validation \(.images.validation), testing \(.images.testing)\nvalidation accuracy \(.validation_accuracy), test accuracy \(.test_accuracy)"' "$OUT/train.json"
 
 echo
