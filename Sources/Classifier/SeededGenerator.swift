@@ -1,20 +1,11 @@
 import Foundation
+import HeroCore
 
-/// SplitMix64: a small, fast, seeded random number generator, so that a training run (batch
-/// order, initial weights, distortions) can be repeated exactly with `--seed`.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-  private var state: UInt64
+/// The seeded generator of training runs (batch order, initial weights, distortions), so that a
+/// run repeats exactly with `--seed`: HeroCore's SplitMix64.
+public typealias SeededGenerator = SplitMix64
 
-  public init(seed: UInt64) { state = seed }
-
-  public mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-
+extension SplitMix64 {
   /// A uniform Float in [0, 1).
   public mutating func nextUnit() -> Float { Float(next() >> 40) * 0x1p-24 }
 

@@ -224,7 +224,7 @@ struct ScreensTrain: AsyncParsableCommand {
   func run() async throws {
     let layout = try Layouts.load(path: self.layout)
     let features = ScreenFeatures(layout: layout)
-    var rng = SeededGenerator(seed: seed)
+    var rng = SplitMix64(seed: seed)
     var examples: [ScreenExample] = []
     var failed = false
     for input in inputs {
@@ -266,18 +266,5 @@ struct ScreensTrain: AsyncParsableCommand {
     }
     printError("wrote \(out)")
     if failed { throw ExitCode.failure }
-  }
-}
-
-/// SplitMix64: a small seeded generator so training runs repeat.
-struct SeededGenerator: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HeroCore
 
 /// The moving battlefield: a pre-drawn repeating terrain tile that scrolls with the camera,
 /// plus units, the player's hero and skill effects drawn per frame.

@@ -1,4 +1,5 @@
 import Foundation
+import HeroCore
 
 /// The non-gameplay screens, in canonical 1280x720 coordinates: loading, shop and two kinds of
 /// `other` (hero selection, victory banner).
