@@ -51,22 +51,39 @@ public final class Journal {
       throw JournalError.writeFailed(path: url.path, reason: "cannot encode record (\(error))")
     }
     line.append(0x0A)
-    try line.withUnsafeBytes { raw in
+    try Self.writeWhole(line, to: descriptor, path: url.path)
+  }
+
+  /// Appends `data` (whole lines, each ending in `\n`) to the file at `url`, creating it if
+  /// needed, with one `write(2)` and an `fsync(2)`. Returns the file's size before the write,
+  /// so a caller can truncate back to it to undo the append.
+  @discardableResult
+  public static func appendWhole(_ data: Data, to url: URL) throws -> Int64 {
+    let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw JournalError.cannotOpen(path: url.path, reason: errnoText()) }
+    defer { close(fd) }
+    let before = Int64(lseek(fd, 0, SEEK_END))
+    try writeWhole(data, to: fd, path: url.path)
+    return before
+  }
+
+  /// One `write(2)` of all of `data`, then `fsync(2)`. The loop only runs again after a short
+  /// write (a full disk or a signal), which regular files practically never produce.
+  private static func writeWhole(_ data: Data, to fd: Int32, path: String) throws {
+    try data.withUnsafeBytes { raw in
       guard let base = raw.baseAddress else { return }
       var offset = 0
-      // One write(2) for the whole line; the loop only runs again after a short write
-      // (a full disk or a signal), which regular files practically never produce.
       while offset < raw.count {
-        let n = write(descriptor, base + offset, raw.count - offset)
+        let n = write(fd, base + offset, raw.count - offset)
         if n < 0 {
           if errno == EINTR { continue }
-          throw JournalError.writeFailed(path: url.path, reason: Self.errnoText())
+          throw JournalError.writeFailed(path: path, reason: errnoText())
         }
         offset += n
       }
     }
-    guard fsync(descriptor) == 0 else {
-      throw JournalError.writeFailed(path: url.path, reason: "fsync: " + Self.errnoText())
+    guard fsync(fd) == 0 else {
+      throw JournalError.writeFailed(path: path, reason: "fsync: " + errnoText())
     }
   }
 

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import HeroCore
+
+struct BatchExtract: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "extract",
+    abstract: "Turn a scraped tree of videos (one folder per hero) into labelled crops.",
+    discussion: """
+      Walks TREE for videos (.mp4, .mkv, .mov, .webm, ...; hidden files skipped); each video's \
+      label is the name of the folder it sits in. Writes CROPS/<hero>/<hero>_NNNNNN.jpg \
+      (counters continue after files already there) and CROPS/index.csv \
+      (file,video,pts_seconds,screen,hero; video is the path relative to TREE), as \
+      `hero-id extract` does. Also writes CROPS/batch-report.jsonl (one line per video, then a \
+      summary) and keeps its journal in CROPS/.batch/.
+
+      Exit 0 when every video of the shard is done, 1 when any failed (the others are finished \
+      first), 2 on bad usage.
+      """)
+
+  @Argument(help: "Folder of videos, one sub-folder per hero.")
+  var tree: String
+
+  @Option(help: "Crop folder to write (created if needed).")
+  var out: String
+
+  @Option(help: "At most one frame per this many seconds (as ffmpeg -r).")
+  var every: Double?
+
+  @Option(help: "Layout profile JSON (default: the built-in 1280x720 landscape HUD).")
+  var layout: String?
+
+  @OptionGroup var batch: BatchOptions
+
+  func validate() throws {
+    if let every, !(every > 0) { throw ValidationError("--every must be greater than 0") }
+  }
+
+  func run() async throws {
+    let started = Date()
+    let profile = try layout.map { try LayoutProfile.load(path: $0) } ?? .default
+    let videos = try batch.videos(in: tree)
+    let outURL = URL(fileURLWithPath: out, isDirectory: true)
+    let store = try BatchStore(
+      journalURL: outURL.appendingPathComponent(".batch/journal.jsonl"), cropRoot: outURL,
+      options: [
+        "every": every.map { "\($0)" } ?? "every key frame",
+        "layout": SHA1.hex(profile.jsonData()),
+      ])
+    if !batch.quiet { for n in store.recoveryNotes { printError("batch extract: \(n)") } }
+    let extract = makeCropExtractor(every: every, layout: profile)
+    let results = await batch.driver(label: "batch extract", store: store).run(videos) {
+      video, base, began in
+      let staging = try await store.stagingFolder(hash: base.hash ?? "unknown")
+      let staged = try await offload { try extract(video, staging) }
+      var record = base
+      record.hero = staged.hero
+      record.frames = staged.frames
+      record.screens = staged.screens
+      record.seconds = Date().timeIntervalSince(began)
+      let done = try await store.commitCrops(staged, record: record, link: false)
+      try? FileManager.default.removeItem(at: staging)
+      return done
+    }
+    let summary = BatchSummary(
+      command: "batch extract", shard: batch.shard, results: results,
+      seconds: Date().timeIntervalSince(started))
+    let reportURL = outURL.appendingPathComponent("batch-report.jsonl")
+    try writeCropReport(records: await store.allSettled(), summary: summary, to: reportURL)
+    if batch.json {
+      printLines(results.map { extractJSON($0, out: out) } + [reportJSON(["summary": summary])])
+    }
+    if !batch.quiet { printError(summary.text + "\nreport: \(reportURL.path)") }
+    if summary.failed > 0 { throw ExitCode.failure }
+  }
+}
+
+/// The contract's per-video `extract --json` object, plus `skipped` / `duplicate_of`.
+private func extractJSON(_ r: BatchResult, out: String) -> String {
+  struct Line: Encodable {
+    var video: String
+    var hero: String?
+    var frames: Int?
+    var kept: Int?
+    var screens: [String: Int]?
+    var crops: [String]?
+    var error: String?
+    var skipped: String?
+    var duplicateOf: String?
+  }
+  let rec = r.record
+  var line = Line(video: r.video.path, hero: rec.hero)
+  switch (r.outcome, rec.kind) {
+  case (.failed, _), (.alreadyDone, .failed):
+    line.hero = nil
+    line.error = rec.error ?? "failed"
+  case (.duplicate, _), (.alreadyDone, .duplicate):
+    line.duplicateOf = rec.duplicateOf
+  default:
+    if r.outcome == .alreadyDone { line.skipped = "already done" }
+    line.frames = rec.frames
+    line.kept = rec.crops?.count
+    line.screens = rec.screens
+    let base = out.hasSuffix("/") ? out : out + "/"
+    line.crops = rec.crops?.map { base + $0.file }
+  }
+  return reportJSON(line)
+}
+
+/// Extracts one video's crops into a staging folder.
+typealias CropExtractor = @Sendable (VideoFile, URL) throws -> StagedVideo
+
+/// The per-video extraction chain (key frames -> screen sort -> crop -> JPEG), writing the
+/// crops into the staging folder it is given.
+func makeCropExtractor(every: Double?, layout: LayoutProfile) -> CropExtractor {
+  { video, _ in
+    throw BatchError.internalState("\(video.path): the extraction stages are not in this build yet")
+  }
+}
