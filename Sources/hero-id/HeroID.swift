@@ -22,7 +22,9 @@ struct HeroID: AsyncParsableCommand {
       fetched by `make setup`; --inception PATH or $HERO_ID_INCEPTION override it.
       Exit codes: 0 success, 1 a failure of the input (named on stderr), 2 bad usage.
       """,
-    subcommands: [Extract.self, Train.self, Identify.self, Bottleneck.self, Batch.self])
+    subcommands: [
+      Extract.self, Train.self, Identify.self, Bottleneck.self, Batch.self, Screens.self,
+    ])
 
   static func main() async {
     do {

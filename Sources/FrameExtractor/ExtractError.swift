@@ -1,0 +1,44 @@
+/// Why a video cannot be (fully) decoded. Every description starts with "<path>: ".
+public enum ExtractError: Error, CustomStringConvertible, Equatable {
+  case noSuchFile(path: String)
+  case notARegularFile(path: String)
+  case emptyFile(path: String)
+  /// libavformat cannot open or probe the file (not a video, or truncated: e.g. an MP4 without
+  /// its moov atom).
+  case cannotOpen(path: String, libav: String)
+  /// The file has no video stream (audio only, or only a cover picture).
+  case noVideoStream(path: String)
+  case unsupportedCodec(path: String, codec: String)
+  case decoderSetupFailed(path: String, libav: String)
+  case decodeFailed(path: String, ptsSeconds: Double, libav: String)
+  /// The file opened, but not one frame could be decoded from it.
+  case noFrames(path: String, detail: String)
+  case outOfMemory(path: String)
+
+  /// The video the error is about.
+  public var path: String {
+    switch self {
+    case .noSuchFile(let p), .notARegularFile(let p), .emptyFile(let p), .cannotOpen(let p, _),
+      .noVideoStream(let p), .unsupportedCodec(let p, _), .decoderSetupFailed(let p, _),
+      .decodeFailed(let p, _, _), .noFrames(let p, _), .outOfMemory(let p):
+      p
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .noSuchFile(let p): "\(p): no such file"
+    case .notARegularFile(let p): "\(p): not a regular file"
+    case .emptyFile(let p): "\(p): empty file (0 bytes)"
+    case .cannotOpen(let p, let why): "\(p): cannot open video (\(why))"
+    case .noVideoStream(let p): "\(p): no video stream (audio only or not a video)"
+    case .unsupportedCodec(let p, let c): "\(p): no decoder for video codec \(c)"
+    case .decoderSetupFailed(let p, let why): "\(p): cannot set up the decoder (\(why))"
+    case .decodeFailed(let p, let t, let why):
+      "\(p): decode failed at \((t * 1000).rounded() / 1000)s (\(why))"
+    case .noFrames(let p, let detail):
+      "\(p): no frame could be decoded" + (detail.isEmpty ? "" : " (\(detail))")
+    case .outOfMemory(let p): "\(p): out of memory"
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import HeroCore
+
+/// What `KeyFrameDecoder` decodes and how it rescales.
+public struct ExtractOptions: Sendable, Equatable {
+  /// At most one frame per interval of this many seconds (as `ffmpeg -r`): the first frame at or
+  /// after each boundary `start + k × everySeconds` is kept, the rest of the interval dropped.
+  /// `nil` keeps every decoded frame.
+  public var everySeconds: Double?
+  /// Decode every frame, not only key frames (for videos whose key frames are too sparse);
+  /// combine with `everySeconds`.
+  public var allFrames: Bool
+  /// Output width in pixels (frames are stretched to `width`×`height`, as `ffmpeg -s`).
+  public var width: Int
+  /// Output height in pixels.
+  public var height: Int
+  /// Decoder threads (`AVCodecContext.thread_count`): 0 lets libavcodec choose (one per core).
+  public var decoderThreads: Int
+
+  public init(
+    everySeconds: Double? = nil, allFrames: Bool = false, width: Int = 1280, height: Int = 720,
+    decoderThreads: Int = 0
+  ) {
+    self.everySeconds = everySeconds
+    self.allFrames = allFrames
+    self.width = width
+    self.height = height
+    self.decoderThreads = decoderThreads
+  }
+
+  /// Why these options cannot be used, or nil when they can.
+  public var problem: String? {
+    if let every = everySeconds, !(every > 0 && every.isFinite) {
+      return "--every must be a positive number of seconds (got \(every))"
+    }
+    if !(1...16384).contains(width) || !(1...16384).contains(height) {
+      return "frame size must be between 1x1 and 16384x16384 (got \(width)x\(height))"
+    }
+    if decoderThreads < 0 { return "decoder threads must be 0 (auto) or more" }
+    return nil
+  }
+}
+
+/// One decoded frame, rescaled to RGB.
+public struct VideoFrame: Sendable {
+  /// The frame at `ExtractOptions.width`×`height`, RGB24.
+  public let image: RGBImage
+  /// Presentation time in seconds: the frame's `best_effort_timestamp` × the stream's time base
+  /// (the `pts_time` that ffprobe prints).
+  public let ptsSeconds: Double
+  /// 0 for the first frame this decoder hands out, then 1, 2, … (counts frames handed out, after
+  /// `--every` has dropped some).
+  public let index: Int
+
+  public init(image: RGBImage, ptsSeconds: Double, index: Int) {
+    self.image = image
+    self.ptsSeconds = ptsSeconds
+    self.index = index
+  }
+}

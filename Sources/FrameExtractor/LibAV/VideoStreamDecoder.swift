@@ -1,0 +1,265 @@
+import CLibAV
+import Foundation
+import HeroCore
+
+/// The demuxer and decoder of one video stream: `avformat_open_input`, `avformat_find_stream_info`,
+/// `av_find_best_stream`, then `av_read_frame` / `avcodec_send_packet` / `avcodec_receive_frame`.
+///
+/// With `keyFramesOnly`, the codec context's `skip_frame` is `AVDISCARD_NONKEY`: the decoder
+/// parses every packet's headers but decodes only key frames, so the cost follows the number of
+/// key frames, not the length of the video (the same mechanism as `ffprobe -skip_frame nokey`).
+///
+/// Damage does not stop decoding: a packet the decoder rejects is counted and skipped, a frame
+/// that comes out concealed or flagged corrupt is counted, a read error ends the stream as in the
+/// ffmpeg program. `damageReport()` sums these up. Not Sendable: one instance per video, used by
+/// one task. Everything is freed in `deinit`.
+final class VideoStreamDecoder {
+  let path: String
+  let streamIndex: Int32
+  /// The container's duration (or the stream's), when known.
+  let durationSeconds: Double?
+  /// The stream's first timestamp (or the file's), when known.
+  let startSeconds: Double?
+  /// The codec's name, e.g. "h264".
+  let codecName: String
+  private let timeBase: Double
+  private let frameStep: Double
+  private let expectedPackets: Int?
+
+  private var format: UnsafeMutablePointer<AVFormatContext>?
+  private var codec: UnsafeMutablePointer<AVCodecContext>?
+  private var packet: UnsafeMutablePointer<AVPacket>?
+  private var frame: UnsafeMutablePointer<AVFrame>?
+  private let scaler = FrameScaler()
+
+  private var draining = false
+  private var finished = false
+  private var lastPtsSeconds: Double?
+  private var lastPacketSeconds: Double?
+
+  private(set) var packetsRead = 0
+  private(set) var framesDecoded = 0
+  private var damagedPackets = 0
+  private var firstDamage = ""
+  private var decodeErrors = 0
+  private var firstDecodeError = ""
+  private var concealedFrames = 0
+  private var firstConcealed = 0.0
+  private var missingTimestamps = 0
+  private var readError: String?
+
+  init(path: String, keyFramesOnly: Bool, threads: Int) throws {
+    self.path = path
+    LibAVLog.install()
+    var fmt: UnsafeMutablePointer<AVFormatContext>? = nil
+    let (openCode, openLog) = LibAVLog.capture { avformat_open_input(&fmt, path, nil, nil) }
+    guard openCode >= 0, let fmt else {
+      throw ExtractError.cannotOpen(path: path, libav: Self.explain(openCode, openLog))
+    }
+    format = fmt
+    let (infoCode, infoLog) = LibAVLog.capture { avformat_find_stream_info(fmt, nil) }
+    guard infoCode >= 0 else {
+      throw ExtractError.cannotOpen(path: path, libav: Self.explain(infoCode, infoLog))
+    }
+
+    let best = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
+    guard best >= 0, best < Int32(fmt.pointee.nb_streams), let stream = fmt.pointee.streams[Int(best)]
+    else { throw ExtractError.noVideoStream(path: path) }
+    if stream.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC != 0 {
+      throw ExtractError.noVideoStream(path: path)  // only a cover picture
+    }
+    streamIndex = best
+    let parameters = stream.pointee.codecpar
+    let codecID = parameters?.pointee.codec_id ?? AV_CODEC_ID_NONE
+    codecName = avcodec_get_name(codecID).map { String(cString: $0) } ?? "unknown"
+    guard let parameters, let decoder = avcodec_find_decoder(codecID) else {
+      throw ExtractError.unsupportedCodec(path: path, codec: codecName)
+    }
+
+    let tb = stream.pointee.time_base
+    timeBase = tb.den > 0 ? Double(tb.num) / Double(tb.den) : 0
+    let nopts = heroid_nopts
+    if stream.pointee.duration != nopts, stream.pointee.duration > 0, timeBase > 0 {
+      durationSeconds = Double(stream.pointee.duration) * timeBase
+    } else if fmt.pointee.duration != nopts, fmt.pointee.duration > 0 {
+      durationSeconds = Double(fmt.pointee.duration) / Double(AV_TIME_BASE)
+    } else {
+      durationSeconds = nil
+    }
+    if stream.pointee.start_time != nopts, timeBase > 0 {
+      startSeconds = Double(stream.pointee.start_time) * timeBase
+    } else if fmt.pointee.start_time != nopts {
+      startSeconds = Double(fmt.pointee.start_time) / Double(AV_TIME_BASE)
+    } else {
+      startSeconds = nil
+    }
+    let rate = stream.pointee.avg_frame_rate
+    frameStep = rate.num > 0 && rate.den > 0 ? Double(rate.den) / Double(rate.num) : 1.0 / 25
+    expectedPackets = stream.pointee.nb_frames > 0 ? Int(stream.pointee.nb_frames) : nil
+
+    guard let context = avcodec_alloc_context3(decoder) else {
+      throw ExtractError.outOfMemory(path: path)
+    }
+    codec = context
+    let copied = avcodec_parameters_to_context(context, parameters)
+    guard copied >= 0 else {
+      throw ExtractError.decoderSetupFailed(path: path, libav: avErrorString(copied))
+    }
+    context.pointee.pkt_timebase = tb
+    context.pointee.skip_frame = keyFramesOnly ? AVDISCARD_NONKEY : AVDISCARD_DEFAULT
+    context.pointee.thread_count = Int32(max(0, threads))
+    let (opened, openedLog) = LibAVLog.capture { avcodec_open2(context, decoder, nil) }
+    guard opened >= 0 else {
+      throw ExtractError.decoderSetupFailed(path: path, libav: Self.explain(opened, openedLog))
+    }
+    guard let pkt = av_packet_alloc(), let frm = av_frame_alloc() else {
+      throw ExtractError.outOfMemory(path: path)
+    }
+    packet = pkt
+    frame = frm
+  }
+
+  deinit {
+    av_frame_free(&frame)
+    av_packet_free(&packet)
+    avcodec_free_context(&codec)
+    avformat_close_input(&format)
+  }
+
+  /// Decodes up to the next frame that the decoder outputs and returns its presentation time in
+  /// seconds (`best_effort_timestamp` × the stream's time base); nil at the end of the stream.
+  func decodeNext() throws -> Double? {
+    guard !finished, let format, let codec, let packet, let frame else { return nil }
+    let again = heroid_averror(EAGAIN)
+    let eof = heroid_averror_eof
+    var consecutiveErrors = 0
+    while true {
+      let received = avcodec_receive_frame(codec, frame)
+      if received == 0 {
+        framesDecoded += 1
+        let t = presentationSeconds(frame)
+        if frame.pointee.decode_error_flags != 0 || frame.pointee.flags & AV_FRAME_FLAG_CORRUPT != 0 {
+          if concealedFrames == 0 { firstConcealed = t }
+          concealedFrames += 1
+        }
+        return t
+      }
+      if received == eof {
+        finished = true
+        return nil
+      }
+      if received != again {
+        // A decoding error surfaced on output (frame threads report them here): count, go on.
+        noteDecodeError(received)
+        consecutiveErrors += 1
+        if consecutiveErrors > 1000 {
+          finished = true
+          throw ExtractError.decodeFailed(
+            path: path, ptsSeconds: lastPtsSeconds ?? 0, libav: avErrorString(received))
+        }
+        continue
+      }
+      if draining {
+        finished = true
+        return nil
+      }
+      let read = av_read_frame(format, packet)
+      if read < 0 {
+        if read == again { continue }
+        if read != eof {
+          let at = lastPacketSeconds.map { String(format: " after %.2fs", $0) } ?? ""
+          readError = "read error\(at): \(avErrorString(read)); the rest of the file is lost"
+        }
+        draining = true
+        _ = avcodec_send_packet(codec, nil)
+        continue
+      }
+      defer { av_packet_unref(packet) }
+      guard packet.pointee.stream_index == streamIndex else { continue }
+      packetsRead += 1
+      let packetTime = packet.pointee.pts != heroid_nopts ? packet.pointee.pts : packet.pointee.dts
+      if packetTime != heroid_nopts { lastPacketSeconds = Double(packetTime) * timeBase }
+      if packet.pointee.flags & AV_PKT_FLAG_CORRUPT != 0 {
+        noteDamagedPacket("packet marked corrupt by the demuxer")
+        continue
+      }
+      let sent = avcodec_send_packet(codec, packet)
+      if sent < 0, sent != again, sent != eof {
+        noteDamagedPacket(avErrorString(sent))
+      }
+    }
+  }
+
+  /// The last decoded frame rescaled to `width`×`height` RGB24.
+  func convertCurrentFrame(width: Int, height: Int) throws -> RGBImage {
+    guard let frame else { throw ExtractError.outOfMemory(path: path) }
+    let (image, why) = scaler.scale(frame, width: width, height: height)
+    guard let image else {
+      throw ExtractError.decodeFailed(path: path, ptsSeconds: lastPtsSeconds ?? 0, libav: why)
+    }
+    return image
+  }
+
+  /// One line per kind of damage met so far (empty for a clean file).
+  func damageReport() -> [String] {
+    var lines: [String] = []
+    if damagedPackets > 0 {
+      lines.append("\(damagedPackets) damaged packet(s) skipped (first: \(firstDamage))")
+    }
+    if decodeErrors > 0 {
+      lines.append("\(decodeErrors) decoding error(s) (first: \(firstDecodeError))")
+    }
+    if concealedFrames > 0 {
+      lines.append(
+        "\(concealedFrames) frame(s) decoded with errors concealed (first at "
+          + String(format: "%.2fs)", firstConcealed))
+    }
+    if missingTimestamps > 0 {
+      lines.append("\(missingTimestamps) frame(s) without a timestamp (times estimated)")
+    }
+    if let readError { lines.append(readError) }
+    if finished, let expectedPackets, packetsRead < expectedPackets {
+      lines.append(
+        "only \(packetsRead) of the \(expectedPackets) video packets the index lists could be read"
+          + " (file truncated?)")
+    }
+    return lines
+  }
+
+  private func presentationSeconds(_ frame: UnsafeMutablePointer<AVFrame>) -> Double {
+    var ts = frame.pointee.best_effort_timestamp
+    if ts == heroid_nopts { ts = frame.pointee.pts }
+    let t: Double
+    if ts != heroid_nopts, timeBase > 0 {
+      t = Double(ts) * timeBase
+    } else {
+      missingTimestamps += 1
+      t = lastPtsSeconds.map { $0 + frameStep } ?? (startSeconds ?? 0)
+    }
+    lastPtsSeconds = t
+    return t
+  }
+
+  private func noteDamagedPacket(_ why: String) {
+    if damagedPackets == 0 {
+      let at = lastPacketSeconds.map { String(format: "at %.2fs: ", $0) } ?? ""
+      firstDamage = at + why
+    }
+    damagedPackets += 1
+  }
+
+  private func noteDecodeError(_ code: Int32) {
+    if decodeErrors == 0 {
+      let at = lastPtsSeconds.map { String(format: "after %.2fs: ", $0) } ?? ""
+      firstDecodeError = at + avErrorString(code)
+    }
+    decodeErrors += 1
+  }
+
+  /// libav's error text, with what it logged when that says more.
+  private static func explain(_ code: Int32, _ log: [String]) -> String {
+    let base = avErrorString(code)
+    guard let detail = log.last(where: { !$0.isEmpty }) else { return base }
+    return "\(base): \(detail)"
+  }
+}

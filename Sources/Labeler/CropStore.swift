@@ -1,0 +1,210 @@
+import Foundation
+import HeroCore
+
+/// One row of `DIR/index.csv`: `file,video,pts_seconds,screen,hero`.
+///
+/// `file` is the crop's path relative to `DIR` (`<hero>/<hero>_<NNNNNN>.jpg`), `video` the video
+/// path as it was given to `extract`, `pts_seconds` the frame's presentation time in seconds
+/// (three decimals), `screen` the screen the frame was sorted into (always `gameplay` for crops
+/// written by `extract`), `hero` the label.
+public struct IndexRow: Sendable, Equatable {
+  public var file: String
+  public var video: String
+  public var ptsSeconds: Double
+  public var screen: Screen
+  public var hero: String
+
+  public init(file: String, video: String, ptsSeconds: Double, screen: Screen, hero: String) {
+    self.file = file
+    self.video = video
+    self.ptsSeconds = ptsSeconds
+    self.screen = screen
+    self.hero = hero
+  }
+
+  /// The header line of `index.csv`.
+  public static let header = CSV.line(["file", "video", "pts_seconds", "screen", "hero"])
+
+  /// The row as one CSV line (with its line ending).
+  public var csvLine: String {
+    CSV.line([file, video, IndexRow.format(ptsSeconds), screen.rawValue, hero])
+  }
+
+  /// Seconds as written in the index: three decimals.
+  public static func format(_ seconds: Double) -> String { String(format: "%.3f", seconds) }
+}
+
+/// The labelled crop folder: `DIR/<hero>/<hero>_<NNNNNN>.jpg` plus `DIR/index.csv`.
+///
+/// - Counters continue after the files already there: each hero's folder is scanned once, then
+///   numbers count up; a crop is created with `AtomicFile.create` (link, never overwrite), so a
+///   name taken meanwhile (another process) just moves on to the next number.
+/// - `index.csv` gets one row per crop, appended as one whole line and flushed to disk
+///   (`fsync`) before `add` returns; a line cut short by a crash is dropped when the store is
+///   next opened.
+/// - Idempotence: `DIR/.extract-keys.csv` (`video_sha1,pts_seconds,file`) records the content
+///   hash of the video and the pts of every crop; `add` skips a frame whose key is present, so
+///   re-running `extract` on a video already extracted (even moved or renamed) adds nothing.
+/// - An actor: safe for many tasks of one process writing at once.
+public actor CropStore {
+  /// The folder as given (crop paths returned by `add` start with it).
+  public nonisolated let root: String
+  private let rootURL: URL
+  private var nextNumber: [String: Int] = [:]
+  private var keys: Set<String> = []
+
+  public nonisolated var indexPath: String { rootURL.appendingPathComponent("index.csv").path }
+  nonisolated var keysPath: String { rootURL.appendingPathComponent(".extract-keys.csv").path }
+
+  /// Opens (creating if needed) the crop folder `root`.
+  public init(root: String) throws {
+    self.root = root
+    rootURL = URL(fileURLWithPath: root, isDirectory: true)
+    do {
+      try FileManager.default.createDirectory(at: rootURL, withIntermediateDirectories: true)
+    } catch {
+      throw LabelError.storeFailed(path: root, reason: "cannot create the crop folder")
+    }
+    let index = rootURL.appendingPathComponent("index.csv")
+    let keysURL = rootURL.appendingPathComponent(".extract-keys.csv")
+    try CropStore.ensureFile(index, header: IndexRow.header)
+    try CropStore.ensureFile(keysURL, header: CSV.line(["video_sha1", "pts_seconds", "file"]))
+    keys = try CropStore.loadKeys(keysURL)
+  }
+
+  /// True when a crop of `videoKey` (the video's content SHA-1) at `ptsSeconds` is stored.
+  public func contains(videoKey: String, ptsSeconds: Double) -> Bool {
+    keys.contains(CropStore.key(videoKey, ptsSeconds))
+  }
+
+  /// Stores one crop and its index row; returns the crop's path (starting with `root`), or nil
+  /// when this video's frame at `ptsSeconds` is already stored.
+  public func add(
+    jpeg: Data, hero: String, video: String, videoKey: String, ptsSeconds: Double,
+    screen: Screen = .gameplay
+  ) throws -> String? {
+    let key = CropStore.key(videoKey, ptsSeconds)
+    guard !keys.contains(key) else { return nil }
+    let hero = try HeroName.validate(hero, source: video)
+    let dir = rootURL.appendingPathComponent(hero, isDirectory: true)
+    var n = try nextNumber[hero] ?? CropStore.firstFreeNumber(in: dir, hero: hero)
+    var name = ""
+    while true {
+      name = CropStore.fileName(hero: hero, number: n)
+      let created: Bool
+      do { created = try AtomicFile.create(jpeg, at: dir.appendingPathComponent(name)) } catch {
+        throw LabelError.storeFailed(path: dir.appendingPathComponent(name).path,
+                                     reason: "cannot write crop")
+      }
+      n += 1
+      if created { break }
+    }
+    nextNumber[hero] = n
+    let relative = hero + "/" + name
+    let row = IndexRow(file: relative, video: video, ptsSeconds: ptsSeconds, screen: screen,
+                       hero: hero)
+    try CropStore.append(row.csvLine, to: indexPath)
+    try CropStore.append(CSV.line([videoKey, IndexRow.format(ptsSeconds), relative]), to: keysPath)
+    keys.insert(key)
+    return (root.hasSuffix("/") ? root : root + "/") + relative
+  }
+
+  /// `<hero>_<NNNNNN>.jpg` (at least six digits).
+  public static func fileName(hero: String, number: Int) -> String {
+    let digits = String(number)
+    return hero + "_" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + ".jpg"
+  }
+
+  /// One more than the highest `<hero>_<digits>.jpg` counter in `dir` (1 when there is none).
+  static func firstFreeNumber(in dir: URL, hero: String) throws -> Int {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else {
+      return 1
+    }
+    let prefix = hero + "_"
+    var highest = 0
+    for name in names where name.hasPrefix(prefix) && name.hasSuffix(".jpg") {
+      let digits = name.dropFirst(prefix.count).dropLast(4)
+      guard digits.count >= 6, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
+        let v = Int(digits)
+      else { continue }
+      highest = max(highest, v)
+    }
+    return highest + 1
+  }
+
+  /// Reads every row of `DIR/index.csv`.
+  public static func readIndex(root: String) throws -> [IndexRow] {
+    let path = URL(fileURLWithPath: root).appendingPathComponent("index.csv").path
+    guard let data = FileManager.default.contents(atPath: path),
+      let text = String(data: data, encoding: .utf8)
+    else { throw LabelError.storeFailed(path: path, reason: "cannot read index") }
+    let records: [CSV.Record]
+    do { records = try CSV.parse(text) } catch {
+      throw LabelError.storeFailed(path: path, reason: "line \(error.line): \(error.reason)")
+    }
+    return try records.dropFirst().map { r in
+      guard r.fields.count == 5, let t = Double(r.fields[2]), let s = Screen(rawValue: r.fields[3])
+      else { throw LabelError.storeFailed(path: path, reason: "line \(r.line): bad index row") }
+      return IndexRow(file: r.fields[0], video: r.fields[1], ptsSeconds: t, screen: s,
+                      hero: r.fields[4])
+    }
+  }
+
+  private static func key(_ videoKey: String, _ pts: Double) -> String {
+    videoKey + "|" + IndexRow.format(pts)
+  }
+
+  /// Creates `url` holding `header` if absent; drops a trailing partial line if present.
+  private static func ensureFile(_ url: URL, header: String) throws {
+    let fm = FileManager.default
+    do {
+      if !fm.fileExists(atPath: url.path) {
+        _ = try AtomicFile.create(Data(header.utf8), at: url)
+        return
+      }
+      guard let data = fm.contents(atPath: url.path) else {
+        throw LabelError.storeFailed(path: url.path, reason: "cannot read")
+      }
+      if data.isEmpty {
+        try AtomicFile.write(Data(header.utf8), to: url)
+      } else if data.last != UInt8(ascii: "\n") {
+        let keep = data.lastIndex(of: UInt8(ascii: "\n")).map { data[...$0] } ?? Data(header.utf8)
+        try AtomicFile.write(Data(keep), to: url)
+      }
+    } catch let e as LabelError {
+      throw e
+    } catch {
+      throw LabelError.storeFailed(path: url.path, reason: "cannot create or repair")
+    }
+  }
+
+  private static func loadKeys(_ url: URL) throws -> Set<String> {
+    guard let data = FileManager.default.contents(atPath: url.path),
+      let text = String(data: data, encoding: .utf8)
+    else { throw LabelError.storeFailed(path: url.path, reason: "cannot read") }
+    let records: [CSV.Record]
+    do { records = try CSV.parse(text) } catch {
+      throw LabelError.storeFailed(path: url.path, reason: "line \(error.line): \(error.reason)")
+    }
+    var out = Set<String>()
+    for r in records.dropFirst() where r.fields.count == 3 {
+      if let t = Double(r.fields[1]) { out.insert(key(r.fields[0], t)) }
+    }
+    return out
+  }
+
+  /// Appends one whole line and flushes it to disk before returning.
+  private static func append(_ line: String, to path: String) throws {
+    guard let h = FileHandle(forWritingAtPath: path) else {
+      throw LabelError.storeFailed(path: path, reason: "cannot open for appending")
+    }
+    defer { try? h.close() }
+    do {
+      try h.seekToEnd()
+      try h.write(contentsOf: Data(line.utf8))
+      try h.synchronize()
+    } catch {
+      throw LabelError.storeFailed(path: path, reason: "cannot append")
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import HeroCore
+
+/// The skill-2 crop: the layout's crop square cut out of a canonical frame.
+public enum Crop {
+  /// JPEG quality of the crops `extract` writes.
+  public static let jpegQuality = 95
+
+  /// The layout's crop square (`LayoutProfile.cropRect`) of `frame`, which must have the layout's
+  /// frame size. Throws `CropError` when it does not, or when the square leaves the frame.
+  public static func skill(frame: RGBImage, layout: LayoutProfile) throws -> RGBImage {
+    guard frame.width == layout.frame.width, frame.height == layout.frame.height else {
+      throw CropError.frameSize(
+        width: frame.width, height: frame.height, layout: layout.name,
+        expected: (layout.frame.width, layout.frame.height))
+    }
+    let r = layout.cropRect
+    guard r.x >= 0, r.y >= 0, r.width > 0, r.height > 0, r.maxX <= frame.width,
+      r.maxY <= frame.height
+    else { throw CropError.outside(rect: r, layout: layout.name) }
+    return frame.cropped(to: r)
+  }
+
+  /// The crop of `frame` encoded as JPEG at `jpegQuality`.
+  public static func skillJPEG(frame: RGBImage, layout: LayoutProfile) throws -> Data {
+    try JPEG.encode(skill(frame: frame, layout: layout), quality: jpegQuality)
+  }
+}
+
+/// `cropSkill(frame:layout:)`: the same as `Crop.skill(frame:layout:)`.
+public func cropSkill(frame: RGBImage, layout: LayoutProfile) throws -> RGBImage {
+  try Crop.skill(frame: frame, layout: layout)
+}
+
+public enum CropError: Error, CustomStringConvertible {
+  case frameSize(width: Int, height: Int, layout: String, expected: (Int, Int))
+  case outside(rect: PixelRect, layout: String)
+
+  public var description: String {
+    switch self {
+    case .frameSize(let w, let h, let l, let e):
+      "frame is \(w)x\(h) but layout \(l) expects \(e.0)x\(e.1)"
+    case .outside(let r, let l): "layout \(l): crop \(r) leaves the frame"
+    }
+  }
+}
+
+/// Loading the layout `extract` and `identify` use.
+public enum Layouts {
+  /// The canonical frame size every frame is rescaled to.
+  public static let frameWidth = 1280
+  public static let frameHeight = 720
+
+  /// The built-in default (CONTRACT.md) when `path` is nil, else the profile in the JSON file
+  /// `path`, validated, and required to describe the canonical 1280x720 frame.
+  public static func load(path: String?) throws -> LayoutProfile {
+    guard let path else { return .default }
+    let p = try LayoutProfile.load(path: path)
+    guard p.frame.width == frameWidth, p.frame.height == frameHeight else {
+      throw LayoutError.invalid(
+        path: path,
+        reason: "frame is \(p.frame.width)x\(p.frame.height); frames are rescaled to "
+          + "\(frameWidth)x\(frameHeight), so the layout must describe that size")
+    }
+    return p
+  }
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+/// Runs the built `hero-id` binary (and, to make fixtures, the ffmpeg program) for the CLI tests.
+///
+/// The binary is looked for next to the test bundle (the build's bin folder, e.g.
+/// `.build/release/`), then in this checkout's `.build/release/`; `HERO_ID_BIN` overrides both.
+/// `swift test -c release` builds it; if it is missing, the tests fail saying how to build it.
+enum CLI {
+  struct Result {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+    var stderrLines: [Substring] { stderr.split(separator: "\n") }
+    var stdoutLines: [Substring] { stdout.split(separator: "\n") }
+  }
+
+  struct BinaryMissing: Error, CustomStringConvertible {
+    let looked: [String]
+    var description: String {
+      "hero-id binary not found (looked at \(looked.joined(separator: ", "))); "
+        + "build it first: swift build -c release --product hero-id"
+    }
+  }
+
+  /// The candidate paths of the binary, in order.
+  static var candidates: [String] {
+    var paths: [String] = []
+    if let env = ProcessInfo.processInfo.environment["HERO_ID_BIN"] { paths.append(env) }
+    let bundle = Bundle.main.bundleURL
+    paths.append(bundle.appendingPathComponent("hero-id").path)
+    paths.append(bundle.deletingLastPathComponent().appendingPathComponent("hero-id").path)
+    let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent().deletingLastPathComponent()
+    paths.append(checkout.appendingPathComponent(".build/release/hero-id").path)
+    return paths
+  }
+
+  static func binary() throws -> String {
+    guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+    else { throw BinaryMissing(looked: candidates) }
+    return path
+  }
+
+  /// Runs `hero-id arguments…` in `directory` and waits for it.
+  static func heroID(_ arguments: [String], in directory: URL? = nil) throws -> Result {
+    try execute(URL(fileURLWithPath: try binary()), arguments, in: directory)
+  }
+
+  /// Makes a small H.264 clip (320x240 testsrc, 2 s, a key frame every 10 frames) at `path`.
+  static func makeClip(at path: String) throws {
+    let made = try execute(
+      URL(fileURLWithPath: "/usr/bin/env"),
+      [
+        "ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
+        "testsrc=size=320x240:rate=25", "-t", "2", "-c:v", "libx264", "-g", "10",
+        "-keyint_min", "10", "-sc_threshold", "0", "-pix_fmt", "yuv420p", path,
+      ])
+    if made.status != 0 { throw BinaryMissing(looked: ["ffmpeg: \(made.stderr)"]) }
+  }
+
+  /// A new empty temporary folder.
+  static func temporaryDirectory() throws -> URL {
+    let dir = FileManager.default.temporaryDirectory
+      .appendingPathComponent("hero-id-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir
+  }
+
+  private static func execute(_ executable: URL, _ arguments: [String], in directory: URL? = nil)
+    throws -> Result
+  {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = directory }
+    let stdoutFile = try temporaryFile()
+    let stderrFile = try temporaryFile()
+    defer {
+      try? FileManager.default.removeItem(at: stdoutFile.url)
+      try? FileManager.default.removeItem(at: stderrFile.url)
+    }
+    process.standardOutput = stdoutFile.handle
+    process.standardError = stderrFile.handle
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    return Result(
+      status: process.terminationStatus,
+      stdout: String(decoding: try Data(contentsOf: stdoutFile.url), as: UTF8.self),
+      stderr: String(decoding: try Data(contentsOf: stderrFile.url), as: UTF8.self))
+  }
+
+  /// Output goes to files, not pipes, so a chatty child can never block on a full pipe.
+  private static func temporaryFile() throws -> (url: URL, handle: FileHandle) {
+    let url = FileManager.default.temporaryDirectory
+      .appendingPathComponent("hero-id-cli-\(UUID().uuidString).out")
+    guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+      throw CocoaError(.fileWriteUnknown)
+    }
+    return (url, try FileHandle(forWritingTo: url))
+  }
+}

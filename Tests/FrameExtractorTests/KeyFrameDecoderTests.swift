@@ -1,0 +1,200 @@
+import Foundation
+import FrameExtractor
+import HeroCore
+import Testing
+
+/// ffprobe prints times with 6 decimals: equal pts differ by at most half a unit of the last.
+private let ptsTolerance = 1e-6
+
+private func expectSameTimes(
+  _ ours: [Double], _ theirs: [Double], sourceLocation: SourceLocation = #_sourceLocation
+) {
+  #expect(ours.count == theirs.count, "\(ours) vs \(theirs)", sourceLocation: sourceLocation)
+  for (a, b) in zip(ours, theirs) {
+    #expect(abs(a - b) <= ptsTolerance, "\(ours) vs \(theirs)", sourceLocation: sourceLocation)
+  }
+}
+
+@Suite struct KeyFrameDecoderTests {
+  @Test func keyFramesAndTimesAreWhatFFprobeReports() throws {
+    let clip = try VideoFixtures.gopClip()
+    let expected = try VideoFixtures.probeFrameTimes(clip)
+    let all = try VideoFixtures.probeFrameTimes(clip, keyOnly: false)
+    #expect(expected.count == 9, "4 s at 25 fps with -g 12: frames 0, 12, …, 96")
+    #expect(all.count == 100 && expected.count < all.count)
+    let (frames, warnings) = try VideoFixtures.decodeAll(clip)
+    expectSameTimes(frames.map(\.ptsSeconds), expected)
+    #expect(frames.map(\.index) == Array(0..<frames.count))
+    #expect(frames.allSatisfy { $0.image.width == 1280 && $0.image.height == 720 })
+    #expect(warnings.isEmpty)
+  }
+
+  @Test func anotherCodecAndContainerWithANonZeroStart() throws {
+    let clip = try VideoFixtures.transportStreamClip()
+    let expected = try VideoFixtures.probeFrameTimes(clip)
+    #expect(expected.count >= 3 && (expected.first ?? 0) > 0)
+    let decoder = try KeyFrameDecoder(path: clip)
+    #expect(decoder.codecName == "mpeg2video")
+    var times: [Double] = []
+    while let frame = try decoder.nextFrame() { times.append(frame.ptsSeconds) }
+    expectSameTimes(times, expected)
+  }
+
+  @Test func sizeIsAParameter() throws {
+    let clip = try VideoFixtures.gopClip()
+    let decoder = try KeyFrameDecoder(path: clip, options: .init(width: 64, height: 48))
+    let frame = try #require(try decoder.nextFrame())
+    #expect(frame.image.width == 64 && frame.image.height == 48)
+    #expect(frame.image.pixels.count == 64 * 48 * 3)
+    let duration = try #require(decoder.durationSeconds)
+    #expect(abs(duration - 4.0) < 0.05)
+  }
+
+  /// Tolerance: each channel within 4 of the source colour, sampled on a grid that keeps 24
+  /// output pixels (6 source pixels) away from the quadrant borders, where the bicubic filter
+  /// mixes neighbours. The clip is 4:4:4 qp 0, so the error left is RGB→YUV→RGB rounding.
+  @Test func aKnownPatternSurvivesTheRescale() throws {
+    let clip = try VideoFixtures.patternClip()
+    let decoder = try KeyFrameDecoder(path: clip)
+    let image = try #require(try decoder.nextFrame()).image
+    #expect(image.width == 1280 && image.height == 720)
+    let margin = 24
+    var worst = 0
+    for y in stride(from: 0, to: 720, by: 8) where abs(y - 360) >= margin {
+      for x in stride(from: 0, to: 1280, by: 8) where abs(x - 640) >= margin {
+        let want = VideoFixtures.quadrantColours[(y < 360 ? 0 : 2) + (x < 640 ? 0 : 1)]
+        let got = image.pixel(x: x, y: y)
+        worst = max(
+          worst, abs(Int(got.r) - Int(want.0)), abs(Int(got.g) - Int(want.1)),
+          abs(Int(got.b) - Int(want.2)))
+      }
+    }
+    #expect(worst <= 4, "largest channel error \(worst)")
+  }
+
+  @Test func everyKeepsTheFirstFrameAtOrAfterEachBoundary() throws {
+    let clip = try VideoFixtures.gopClip()
+    let keys = try VideoFixtures.probeFrameTimes(clip)
+    let (frames, _) = try VideoFixtures.decodeAll(clip, options: .init(everySeconds: 1))
+    let expected = VideoFixtures.firstAfterEachBoundary(keys, every: 1, origin: 0)
+    #expect(expected.count == 4, "key frames 0, 1.44, 2.40, 3.36")
+    expectSameTimes(frames.map(\.ptsSeconds), expected)
+    #expect(frames.map(\.index) == [0, 1, 2, 3])
+  }
+
+  @Test func allFramesDecodesEveryFrame() throws {
+    let clip = try VideoFixtures.gopClip()
+    let all = try VideoFixtures.probeFrameTimes(clip, keyOnly: false)
+    let options = ExtractOptions(allFrames: true, width: 32, height: 24)
+    let (frames, _) = try VideoFixtures.decodeAll(clip, options: options)
+    #expect(frames.count == all.count)
+    expectSameTimes(frames.map(\.ptsSeconds), all)
+
+    var combined = options
+    combined.everySeconds = 0.5
+    let (sparse, _) = try VideoFixtures.decodeAll(clip, options: combined)
+    let expected = VideoFixtures.firstAfterEachBoundary(all, every: 0.5, origin: 0)
+    #expect(expected.count == 8)
+    expectSameTimes(sparse.map(\.ptsSeconds), expected)
+  }
+
+  @Test func theDecoderThreadCountDoesNotChangeTheFrames() throws {
+    let clip = try VideoFixtures.gopClip()
+    let one = try VideoFixtures.decodeAll(clip, options: .init(width: 160, height: 120, decoderThreads: 1))
+    let many = try VideoFixtures.decodeAll(clip, options: .init(width: 160, height: 120, decoderThreads: 3))
+    #expect(one.frames.map(\.ptsSeconds) == many.frames.map(\.ptsSeconds))
+    #expect(one.frames.map(\.image) == many.frames.map(\.image))
+  }
+}
+
+/// Each bad input of issue 2 gives an `ExtractError` naming the file, or, when the file is only
+/// damaged, the good frames and a warning.
+@Suite struct BadInputTests {
+  private func expectError(
+    _ path: String, _ check: (ExtractError) -> Bool,
+    sourceLocation: SourceLocation = #_sourceLocation
+  ) {
+    do {
+      let (frames, _) = try VideoFixtures.decodeAll(path)
+      Issue.record("expected an error, got \(frames.count) frames", sourceLocation: sourceLocation)
+    } catch let error as ExtractError {
+      #expect(check(error), "\(error)", sourceLocation: sourceLocation)
+      #expect(error.description.hasPrefix(path + ": "), sourceLocation: sourceLocation)
+      #expect(error.path == path, sourceLocation: sourceLocation)
+    } catch {
+      Issue.record("not an ExtractError: \(error)", sourceLocation: sourceLocation)
+    }
+  }
+
+  @Test func missingFile() throws {
+    let path = try VideoFixtures.directory.get().appendingPathComponent("nothing-here.mp4").path
+    expectError(path) { $0 == .noSuchFile(path: path) }
+  }
+
+  @Test func emptyFile() throws {
+    let path = try VideoFixtures.file("empty.mp4", bytes: Data())
+    expectError(path) { $0 == .emptyFile(path: path) }
+  }
+
+  @Test func textFileNamedMP4() throws {
+    let path = try VideoFixtures.file("notes.mp4", bytes: Data("just some text\n".utf8))
+    expectError(path) {
+      if case .cannotOpen = $0 { return true }
+      return false
+    }
+  }
+
+  @Test func mp4CutInHalfWithoutItsMoovAtom() throws {
+    let clip = try VideoFixtures.gopClip()
+    let size = try Data(contentsOf: URL(fileURLWithPath: clip)).count
+    let half = try VideoFixtures.truncated(clip, byteCount: size / 2, name: "half.mp4")
+    expectError(half) {
+      if case .cannotOpen(_, let why) = $0 { return why.contains("moov atom not found") }
+      return false
+    }
+  }
+
+  @Test func mp4CutInHalfAfterItsMoovAtomGivesTheFramesBeforeTheCut() throws {
+    let clip = try VideoFixtures.faststartClip()
+    let full = try VideoFixtures.probeFrameTimes(clip)
+    let size = try Data(contentsOf: URL(fileURLWithPath: clip)).count
+    let half = try VideoFixtures.truncated(clip, byteCount: size / 2, name: "half-faststart.mp4")
+    let (frames, warnings) = try VideoFixtures.decodeAll(half)
+    let times = frames.map(\.ptsSeconds)
+    #expect(!times.isEmpty && times.count < full.count)
+    expectSameTimes(times, Array(full.prefix(times.count)))
+    #expect(warnings.contains { $0.contains("truncated") }, "\(warnings)")
+  }
+
+  @Test func mp4WithNoCompleteFrameGivesNoFrames() throws {
+    let clip = try VideoFixtures.faststartClip()
+    let first = try #require(try VideoFixtures.probePackets(clip).first)
+    let cut = try VideoFixtures.truncated(clip, byteCount: first.pos + 16, name: "headers-only.mp4")
+    expectError(cut) {
+      if case .noFrames = $0 { return true }
+      return false
+    }
+  }
+
+  @Test func audioOnlyFile() throws {
+    let path = try VideoFixtures.audioOnlyClip()
+    expectError(path) { $0 == .noVideoStream(path: path) }
+  }
+
+  @Test func garbageInTheMiddleSkipsTheDamageAndKeepsTheGoodFrames() throws {
+    let clip = try VideoFixtures.gopClip()
+    let keys = try VideoFixtures.probeFrameTimes(clip)
+    let keyPackets = try VideoFixtures.probePackets(clip).filter(\.isKey)
+    let victim = keyPackets[keyPackets.count / 2]
+    let damaged = try VideoFixtures.damaged(
+      clip, packet: (victim.pos, victim.size), name: "garbage.mp4")
+    let (frames, warnings) = try VideoFixtures.decodeAll(damaged)
+    let times = frames.map(\.ptsSeconds)
+    #expect(!warnings.isEmpty, "damage must be reported")
+    // Every key frame but the damaged one comes out, including those after the damage.
+    #expect(times.count >= keys.count - 1)
+    for t in keys.enumerated() where t.offset != keyPackets.count / 2 {
+      #expect(times.contains { abs($0 - t.element) <= ptsTolerance }, "missing \(t.element)")
+    }
+  }
+}
