@@ -1,6 +1,9 @@
 import ArgumentParser
+import FrameExtractor
 import Foundation
 import HeroCore
+import Labeler
+import Preprocess
 
 struct BatchExtract: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -38,7 +41,7 @@ struct BatchExtract: AsyncParsableCommand {
 
   func run() async throws {
     let started = Date()
-    let profile = try layout.map { try LayoutProfile.load(path: $0) } ?? .default
+    let profile = try Layouts.load(path: layout)
     let videos = try batch.videos(in: tree)
     let outURL = URL(fileURLWithPath: out, isDirectory: true)
     let store = try BatchStore(
@@ -48,19 +51,18 @@ struct BatchExtract: AsyncParsableCommand {
         "layout": SHA1.hex(profile.jsonData()),
       ])
     if !batch.quiet { for n in store.recoveryNotes { printError("batch extract: \(n)") } }
-    let extract = makeCropExtractor(every: every, layout: profile)
+    let extract = try makeCropExtractor(every: every, layout: profile, jobs: batch.jobCount)
     let results = await batch.driver(label: "batch extract", store: store).run(videos) {
       video, base, began in
       let staging = try await store.stagingFolder(hash: base.hash ?? "unknown")
-      let staged = try await offload { try extract(video, staging) }
+      defer { try? FileManager.default.removeItem(at: staging) }
+      let staged = try await extract(video, staging)
       var record = base
       record.hero = staged.hero
       record.frames = staged.frames
       record.screens = staged.screens
       record.seconds = Date().timeIntervalSince(began)
-      let done = try await store.commitCrops(staged, record: record, link: false)
-      try? FileManager.default.removeItem(at: staging)
-      return done
+      return try await store.commitCrops(staged, record: record, link: false)
     }
     let summary = BatchSummary(
       command: "batch extract", shard: batch.shard, results: results,
@@ -108,12 +110,33 @@ private func extractJSON(_ r: BatchResult, out: String) -> String {
 }
 
 /// Extracts one video's crops into a staging folder.
-typealias CropExtractor = @Sendable (VideoFile, URL) throws -> StagedVideo
+typealias CropExtractor = @Sendable (VideoFile, URL) async throws -> StagedVideo
 
-/// The per-video extraction chain (key frames -> screen sort -> crop -> JPEG), writing the
-/// crops into the staging folder it is given.
-func makeCropExtractor(every: Double?, layout: LayoutProfile) -> CropExtractor {
-  { video, _ in
-    throw BatchError.internalState("\(video.path): the extraction stages are not in this build yet")
+/// The per-video chain of `hero-id extract` (`extractCrops`: key frames -> screen sort ->
+/// skill crop -> JPEG), run with a `CropStore` rooted in the video's staging folder; the staged
+/// crops are read back from that folder's `index.csv`. With more than one job, each decoder gets
+/// one thread, so the videos, not the threads, share the cores.
+func makeCropExtractor(every: Double?, layout: LayoutProfile, jobs: Int) throws -> CropExtractor {
+  let sorter = try ScreenSorter(layout: layout)
+  let options = ExtractOptions(
+    everySeconds: every, width: layout.frame.width, height: layout.frame.height,
+    decoderThreads: jobs > 1 ? 1 : 0)
+  return { video, staging in
+    let store = try CropStore(root: staging.path)
+    let run = CropRun(
+      sorter: sorter, layout: layout, options: options, labels: LabelSource(), store: store,
+      keepRejected: nil)
+    let outcome = await extractCrops(video.path, run: run)
+    if let error = outcome.error { throw BatchError.stage(error) }
+    let rows = try CropStore.readIndex(root: staging.path)
+    var screens: [String: Int] = [:]
+    for s in Screen.allCases { screens[s.rawValue] = outcome.screens[s] ?? 0 }
+    return StagedVideo(
+      hero: outcome.hero ?? video.label, frames: outcome.frames, screens: screens,
+      crops: rows.map {
+        StagedCrop(
+          file: staging.appendingPathComponent($0.file), ptsSeconds: $0.ptsSeconds,
+          screen: $0.screen.rawValue)
+      })
   }
 }

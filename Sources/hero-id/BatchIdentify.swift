@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeroCore
+import Labeler
 
 struct BatchIdentify: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -89,7 +90,7 @@ func writeIdentifyReport(records: [BatchRecord], to url: URL) throws {
       answer?.reason ?? (r.kind == .duplicate ? "duplicate of \(r.duplicateOf ?? "?")" : ""),
       r.error ?? "",
     ]
-    text += fields.map(csvField).joined(separator: ",") + "\n"
+    text += CSV.line(fields)
   }
   do { try AtomicFile.write(Data(text.utf8), to: url) } catch {
     throw BatchError.cannotWrite(path: url.path, reason: "cannot write report")

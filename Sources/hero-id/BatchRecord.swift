@@ -88,11 +88,3 @@ struct FileStamp: Sendable, Equatable {
     self.init(size: size, mtime: date.timeIntervalSince1970)
   }
 }
-
-/// Quoting for one CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
-func csvField(_ s: String) -> String {
-  guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
-    return s
-  }
-  return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-}

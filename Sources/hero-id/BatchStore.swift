@@ -1,5 +1,6 @@
 import Foundation
 import HeroCore
+import Labeler
 
 /// Crops of one video waiting to be committed: JPEG files in a staging folder (or, for
 /// `batch merge`, in another crop folder), with the frame time and screen of each.
@@ -50,8 +51,6 @@ actor BatchStore {
   private var counters: [String: Int] = [:]
   /// Notes about the recovery done on open (for the log).
   let recoveryNotes: [String]
-
-  static let indexHeader = "file,video,pts_seconds,screen,hero\n"
 
   /// Opens (or starts) the batch whose journal is `journalURL`. `options` are the settings that
   /// shape the output; a journal started with other values is refused (mixing them would give
@@ -176,7 +175,7 @@ actor BatchStore {
     rows.reserveCapacity(staged.crops.count)
     for c in staged.crops {
       next += 1
-      let name = staged.hero + "_" + String(format: "%06d", next) + ".jpg"
+      let name = CropStore.fileName(hero: staged.hero, number: next)
       rows.append(CropRow(file: staged.hero + "/" + name, ptsSeconds: c.ptsSeconds, screen: c.screen))
     }
     var begin = record
@@ -191,11 +190,12 @@ actor BatchStore {
       for (c, row) in zip(staged.crops, rows) {
         try Self.place(c.file, at: root.appendingPathComponent(row.file), link: link)
       }
-      var text = indexBytes == 0 ? Self.indexHeader : ""
+      var text = indexBytes == 0 ? IndexRow.header : ""
       for row in rows {
-        text += [
-          row.file, video, String(format: "%.3f", row.ptsSeconds), row.screen, staged.hero,
-        ].map(csvField).joined(separator: ",") + "\n"
+        text += IndexRow(
+          file: row.file, video: video, ptsSeconds: row.ptsSeconds,
+          screen: Screen(rawValue: row.screen) ?? .gameplay, hero: staged.hero
+        ).csvLine
       }
       try Journal.appendWhole(Data(text.utf8), to: index)
       var done = record
@@ -255,6 +255,8 @@ enum BatchError: Error, CustomStringConvertible {
   case cannotWrite(path: String, reason: String)
   case notABatchOutput(path: String)
   case internalState(String)
+  /// A stage's own one-line message (it names the file).
+  case stage(String)
 
   var description: String {
     switch self {
@@ -263,6 +265,7 @@ enum BatchError: Error, CustomStringConvertible {
     case .cannotWrite(let p, let r): "\(p): \(r)"
     case .notABatchOutput(let p): "\(p): not a batch output (no .batch/journal.jsonl)"
     case .internalState(let s): "internal error: \(s)"
+    case .stage(let s): s
     }
   }
 }
