@@ -2,29 +2,57 @@ import ArgumentParser
 import FrameExtractor
 import Foundation
 import HeroCore
+import Labeler
+import Preprocess
 
-/// `hero-id extract`: key frames of each video → (screen sort, skill crop: to come) → JPEGs.
+/// `hero-id extract`: key frames of each video → screen sort → skill-2 crop of the gameplay
+/// frames → labelled JPEGs in `DIR/<hero>/` and rows in `DIR/index.csv` (CONTRACT.md).
 ///
-/// For now every decoded frame is written whole, rescaled, as `DIR/<stem>/<stem>_<NNNNNN>.jpg`
-/// (`<stem>`: the video's file name without extension; a second video with the same stem in one
-/// run gets `<stem>-2`, …). The per-frame work is the chain of stages in Pipeline.swift; this file
-/// parses options, builds the chain, runs the videos (`--jobs` at a time) and reports.
+/// The crop chain is in CropExtraction.swift; `--frames` instead writes every decoded frame
+/// whole through the chain of stages in Pipeline.swift (`DIR/<stem>/<stem>_<NNNNNN>.jpg`).
 struct Extract: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "extract",
-    abstract: "Decode the key frames of videos and write them as JPEGs.",
+    abstract: "Sort the key frames of videos and write labelled skill-2 crops.",
     discussion: """
-      Key frames (I-frames) are decoded through libav; the other frames are discarded before \
-      decoding. Each frame is rescaled to --size and written as DIR/<stem>/<stem>_<NNNNNN>.jpg. \
-      A video that cannot be read is reported on stderr (one line naming the file) and the \
-      others go on; the exit status is then 1.
+      Key frames (I-frames) are decoded through libav and rescaled to 1280x720; each is sorted \
+      into gameplay, loading, shop or other; the layout's crop square (the second skill button) \
+      of every gameplay frame is written as a JPEG (quality 95) named \
+      DIR/<hero>/<hero>_<NNNNNN>.jpg, the counter continuing after the files already there, and \
+      DIR/index.csv gets a row file,video,pts_seconds,screen,hero for each.
+
+      The hero comes from --hero, else from the --manifest CSV (video,hero rows; relative paths \
+      are relative to the manifest), else from the name of the video's parent folder. Any \
+      Unicode name works; names that cannot be a folder name (empty, ".", "..", "/", a leading \
+      dot, control characters) are refused.
+
+      Running extract again on a video already extracted adds no duplicate crops: frames are \
+      keyed by the video's content (SHA-1) and pts, recorded in DIR/.extract-keys.csv.
+
+      --json prints one object per video: {"video", "hero", "frames", "kept", "screens": \
+      {"gameplay", "loading", "shop", "other"}, "crops": [new crop files]}; "kept" counts the \
+      gameplay frames (crops written now or by an earlier run). A video that fails: \
+      {"video", "error"}. A summary per video goes to stderr.
+
+      --frames writes every decoded frame whole instead (DIR/<stem>/<stem>_<NNNNNN>.jpg, no \
+      sorting, no labels; --size and --quality apply); its --json objects are {"video", \
+      "frames", "written": [...]}.
       """)
 
   @Argument(help: "Video files (any format libavformat reads).")
   var videos: [String] = []
 
-  @Option(name: .long, help: ArgumentHelp("Output folder.", valueName: "DIR"))
-  var out: String = "frames"
+  @Option(
+    name: .long,
+    help: ArgumentHelp("Output folder (default: crops, or frames with --frames).", valueName: "DIR"))
+  var out: String?
+
+  @Option(name: .long, help: ArgumentHelp("The hero of every video given.", valueName: "NAME"))
+  var hero: String?
+
+  @Option(
+    name: .long, help: ArgumentHelp("CSV of video,hero rows naming each video's hero.", valueName: "CSV"))
+  var manifest: String?
 
   @Option(
     name: .long,
@@ -32,16 +60,37 @@ struct Extract: AsyncParsableCommand {
       "At most one frame per interval of this many seconds (as ffmpeg -r).", valueName: "SECONDS"))
   var every: Double?
 
+  @Option(
+    name: .long, help: ArgumentHelp("Layout profile JSON (default: built in).", valueName: "FILE"))
+  var layout: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Screen model JSON from `hero-id screens train` (default: built in).", valueName: "FILE"))
+  var screenModel: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Write the rejected frames whole to DIR/<loading|shop|other>/ for inspection.",
+      valueName: "DIR"))
+  var keepRejected: String?
+
+  @Flag(name: .long, help: "Write every decoded frame whole instead of sorting and cropping.")
+  var frames = false
+
   @Flag(name: .long, help: "Decode every frame, not only key frames (combine with --every).")
   var allFrames = false
 
-  @Option(name: .long, help: ArgumentHelp("Frame size, WIDTHxHEIGHT.", valueName: "WxH"))
+  @Option(
+    name: .long, help: ArgumentHelp("Frame size with --frames, WIDTHxHEIGHT.", valueName: "WxH"))
   var size: String = "1280x720"
 
-  @Option(name: .long, help: ArgumentHelp("JPEG quality, 1 to 100.", valueName: "Q"))
+  @Option(name: .long, help: ArgumentHelp("JPEG quality with --frames, 1 to 100.", valueName: "Q"))
   var quality: Int = 95
 
-  @Option(name: .long, help: "Videos decoded in parallel.")
+  @Option(name: .long, help: "Videos processed in parallel.")
   var jobs: Int = 2
 
   @Option(
@@ -54,12 +103,32 @@ struct Extract: AsyncParsableCommand {
 
   func validate() throws {
     guard !videos.isEmpty else { throw ValidationError("give at least one video") }
-    guard Self.parseSize(size) != nil else {
+    guard let (w, h) = Self.parseSize(size) else {
       throw ValidationError("--size must be WIDTHxHEIGHT, e.g. 1280x720 (got \(size))")
     }
     guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1 to 100") }
     guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
     if let problem = options.problem { throw ValidationError(problem) }
+    guard hero == nil || manifest == nil else {
+      throw ValidationError("give --hero or --manifest, not both")
+    }
+    if let hero {
+      do { _ = try HeroName.validate(hero, source: "--hero") } catch {
+        throw ValidationError("\(error)")
+      }
+    }
+    if frames {
+      guard hero == nil, manifest == nil, keepRejected == nil, layout == nil, screenModel == nil
+      else {
+        throw ValidationError(
+          "--frames writes whole frames: --hero, --manifest, --keep-rejected, --layout and "
+            + "--screen-model do not apply")
+      }
+    } else {
+      guard (w, h) == (Layouts.frameWidth, Layouts.frameHeight) else {
+        throw ValidationError("--size applies only with --frames (crops come from 1280x720 frames)")
+      }
+    }
   }
 
   var options: ExtractOptions {
@@ -77,8 +146,41 @@ struct Extract: AsyncParsableCommand {
   }
 
   func run() async throws {
+    if frames { try await runFrames() } else { try await runCrops() }
+  }
+
+  /// The contract's extract: labelled skill-2 crops of the gameplay frames.
+  func runCrops() async throws {
+    let layout = try Layouts.load(path: self.layout)
+    let sorter: ScreenSorter
+    if let path = screenModel {
+      sorter = try ScreenSorter(layout: layout, model: ScreenModel.load(path: path), modelSource: path)
+    } else {
+      sorter = try ScreenSorter(layout: layout)
+    }
+    let labels = LabelSource(
+      hero: try hero.map { try HeroName.validate($0, source: "--hero") },
+      manifest: try manifest.map { try Manifest.load(path: $0) })
+    let run = CropRun(
+      sorter: sorter, layout: layout, options: options, labels: labels,
+      store: try CropStore(root: out ?? "crops"), keepRejected: keepRejected)
+    let outcomes = await mapBounded(videos, jobs: jobs) { video in
+      let outcome = await extractCrops(video, run: run)
+      outcome.report()
+      return outcome
+    }
+    if json {
+      for outcome in outcomes {
+        FileHandle.standardOutput.write(Data((outcome.jsonLine + "\n").utf8))
+      }
+    }
+    if outcomes.contains(where: { $0.error != nil }) { throw ExitCode.failure }
+  }
+
+  /// `--frames`: every decoded frame, whole, as `DIR/<stem>/<stem>_<NNNNNN>.jpg`.
+  func runFrames() async throws {
     let chain = ExtractChain(stages: [
-      JPEGWriter(directory: out, quality: quality)
+      JPEGWriter(directory: out ?? "frames", quality: quality)
     ])
     let options = self.options
     let labels = Self.uniqueStems(videos)

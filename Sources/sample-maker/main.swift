@@ -1,4 +1,150 @@
+import ArgumentParser
+import Foundation
 import HeroCore
 import SampleMaker
 
-print("sample-maker: being built")
+/// sample-maker: synthetic Honor of Kings-like gameplay clips with ground truth (issue 3).
+struct SampleMakerCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "sample-maker",
+    abstract: "Render synthetic gameplay clips (H.264 MP4 + JSON sidecar) for demos, tests and benchmarks.",
+    discussion: """
+      Every clip starts with a loading screen, shows gameplay with the HUD at the default layout \
+      (scaled to the output size), and may visit the shop or another screen. The same seed always \
+      gives the same frames. Heroes: \(Heroes.all.map { "\($0.name) (\($0.latinName))" }.joined(separator: ", ")).
+      Exit codes: 0 success, 1 a clip could not be written, 2 bad usage.
+      """,
+    subcommands: [MakeSet.self, MakeClip.self, MakeFrame.self, MakeHeroSheet.self])
+}
+
+/// Parses "1280x720".
+struct FrameSize: ExpressibleByArgument {
+  var width: Int
+  var height: Int
+  init?(argument: String) {
+    let parts = argument.lowercased().split(separator: "x")
+    guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else { return nil }
+    width = w
+    height = h
+  }
+}
+
+/// Options that define one clip.
+struct ClipOptions: ParsableArguments {
+  @Option(help: "Hero name (Chinese or Latin, e.g. 李白 or \"LI BAI\"); \"none\" for a clip without gameplay.")
+  var hero: String
+  @Option(help: "Seed: the same seed gives the same clip.")
+  var seed: UInt64 = 1
+  @Option(help: "Output size WxH: 1920x1080, 1280x720 or 960x540 (any even 16:9 size works).")
+  var size: FrameSize = FrameSize(argument: "1280x720") ?? FrameSize(argument: "1x1")!
+  @Option(help: "Frames per second.")
+  var fps: Int = 30
+  @Option(help: "Maximum key-frame interval in frames.")
+  var keyint: Int = 60
+  @Option(help: "Video bitrate in kbit/s (low values give blocky video).")
+  var bitrate: Int = 800
+  @Option(help: "Duration in seconds (rounded to 0.5).")
+  var duration: Double = 15
+
+  func spec() throws -> ClipSpec {
+    var hero: HeroSpec?
+    if self.hero.lowercased() != "none" {
+      guard let h = Heroes.named(self.hero) else { throw ClipError.unknownHero(name: self.hero) }
+      hero = h
+    }
+    let spec = ClipSpec(
+      seed: seed, hero: hero, width: size.width, height: size.height, fps: fps, keyint: keyint,
+      bitrateKbps: bitrate, duration: duration)
+    try spec.validate()
+    return spec
+  }
+}
+
+struct MakeSet: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "set", abstract: "Write a sample set: DIR/train/<hero>/*.mp4 and DIR/test/*.mp4, with sidecars and manifests.")
+  @Option(help: "committed (8 heroes x 2 training clips + 21 test clips) or large (8 x 4 + 28).")
+  var preset: String
+  @Option(help: "Output folder.")
+  var out: String
+  @Option(help: "Base seed of the set.")
+  var seed: UInt64 = 2026
+  @Option(help: "Clips rendered at once (default: the number of cores).")
+  var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+  func validate() throws {
+    guard SampleSet.Preset(rawValue: preset) != nil else {
+      throw ValidationError("--preset must be one of: \(SampleSet.Preset.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+  }
+
+  func run() async throws {
+    guard let p = SampleSet.Preset(rawValue: preset) else { throw ExitCode(2) }
+    let entries = SampleSet.plan(p, seed: seed)
+    let start = Date()
+    let failures = await SampleSet.write(entries, to: out, jobs: jobs)
+    printError(String(format: "sample-maker: %d clips in %.0f s, %d failed", entries.count, Date().timeIntervalSince(start), failures))
+    if failures > 0 { throw ExitCode(1) }
+  }
+}
+
+struct MakeClip: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "clip", abstract: "Write one clip (MP4) and its sidecar (same stem, .json).")
+  @OptionGroup var clip: ClipOptions
+  @Option(help: "Output MP4 file.")
+  var out: String
+
+  func run() throws {
+    let spec = try clip.spec()
+    let progress = ProgressReporter("sample-maker: frames", total: spec.frameCount)
+    try writeClip(spec, to: out) { _ in progress.advance(by: 30) }
+    progress.finish(note: out)
+  }
+}
+
+struct MakeFrame: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "frame", abstract: "Write one frame of a clip as PNG (to look at).")
+  @OptionGroup var clip: ClipOptions
+  @Option(help: "Time in seconds of the frame.")
+  var at: Double = 6
+  @Option(help: "Output PNG file.")
+  var out: String
+
+  func run() throws {
+    let spec = try clip.spec()
+    let renderer = ClipRenderer(spec: spec)
+    let index = min(max(0, Int((at * Double(spec.fps)).rounded())), spec.frameCount - 1)
+    try renderer.writePNG(at: index, to: out)
+    printError("sample-maker: \(out): frame \(index), \(renderer.screen(at: index).rawValue)")
+  }
+}
+
+/// Runs an async subcommand through its async `run()`.
+func runAsync<C: AsyncParsableCommand>(_ command: C) async throws {
+  var command = command
+  try await command.run()
+}
+
+struct MakeHeroSheet: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "heroes", abstract: "Write a PNG sheet of every hero's portrait and skill buttons.")
+  @Option(help: "Output PNG file.")
+  var out: String
+
+  func run() throws { try writeHeroSheet(to: out) }
+}
+
+do {
+  var command = try SampleMakerCommand.parseAsRoot()
+  if let asyncCommand = command as? any AsyncParsableCommand {
+    try await runAsync(asyncCommand)
+  } else {
+    try command.run()
+  }
+} catch {
+  if SampleMakerCommand.exitCode(for: error) == .validationFailure {
+    FileHandle.standardError.write(Data((SampleMakerCommand.fullMessage(for: error) + "\n").utf8))
+    exit(2)
+  }
+  SampleMakerCommand.exit(withError: error)
+}

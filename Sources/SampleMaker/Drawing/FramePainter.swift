@@ -1,0 +1,121 @@
+import Foundation
+import HeroCore
+
+/// Paints frame after frame of one clip onto one canvas at the output size. The layout is the
+/// canonical 1280x720 frame scaled to the output, so the HUD lands on the layout's positions.
+final class FramePainter {
+  let spec: ClipSpec
+  let timeline: ClipTimeline
+  let canvas: Canvas
+  private let battlefield: Battlefield
+  private let layout = LayoutProfile.default
+  private let sx: Double
+  private let sy: Double
+
+  init(spec: ClipSpec) {
+    self.spec = spec
+    timeline = ClipTimeline(spec: spec)
+    canvas = Canvas(width: spec.width, height: spec.height)
+    sx = Double(spec.width) / Double(layout.frame.width)
+    sy = Double(spec.height) / Double(layout.frame.height)
+    battlefield = Battlefield(seed: timeline.terrainSeed, scale: min(sx, sy))
+  }
+
+  /// Paints frame `index` (time `index / fps`).
+  func paint(_ index: Int) {
+    let c = canvas
+    let t = Double(index) / Double(spec.fps)
+    let span = spec.span(at: index)
+    let spanIndex = spec.spans.firstIndex(of: span) ?? 0
+    c.resetTransform()
+    c.blend(.over)
+    c.scale(sx, sy)
+    switch span.screen {
+    case .gameplay:
+      if let hero = spec.hero {
+        battlefield.draw(c, t: t, timeline: timeline, hero: hero)
+        c.save()
+        c.translate(Double(spec.look.hudDX), Double(spec.look.hudDY))
+        HUDPainter.draw(c, t: t, timeline: timeline, hero: hero, layout: layout)
+        c.restore()
+        HUDPainter.drawEffects(c, t: t, timeline: timeline)
+      } else {
+        battlefield.draw(c, t: t, timeline: timeline, hero: nil)
+      }
+    case .loading:
+      MenuScreens.drawLoading(c, t: t - span.start, timeline: timeline)
+    case .shop:
+      battlefield.draw(c, t: span.start, timeline: timeline, hero: spec.hero)
+      MenuScreens.drawShop(c, t: t - span.start, timeline: timeline)
+    case .other:
+      let variant = Int(SplitMix64.derive(timeline.otherSeed, UInt64(spanIndex)) % 2)
+      if variant == 0 { battlefield.draw(c, t: span.start, timeline: timeline, hero: spec.hero) }
+      MenuScreens.drawOther(c, t: t - span.start, variant: variant, timeline: timeline, hero: spec.hero)
+    }
+    applyLook()
+  }
+
+  /// The per-video brightness shift and colour cast, over the whole frame.
+  private func applyLook() {
+    let look = spec.look
+    canvas.resetTransform()
+    if look.brightness > 0 {
+      canvas.setAlpha(.white, look.brightness)
+      canvas.paint()
+    } else if look.brightness < 0 {
+      canvas.setAlpha(.black, -look.brightness)
+      canvas.paint()
+    }
+    if look.tintStrength > 0 {
+      canvas.setAlpha(look.tint, look.tintStrength)
+      canvas.paint()
+    }
+  }
+}
+
+/// A skill icon as drawn on its button, for comparing with crops: a `size`x`size` square showing
+/// the button of `slot` (1, 2 or 3) centred, at the scale of the default layout's crop (the
+/// skill-2 button of radius 42 fills a 104-pixel crop the same way), on a dark grey background,
+/// ready (no cooldown, no glow).
+public func renderSkillIcon(hero: HeroSpec, slot: Int, size: Int) -> RGBImage {
+  precondition((1...3).contains(slot) && size >= 8)
+  let layout = LayoutProfile.default
+  let c = Canvas(width: size, height: size)
+  let s = Double(size) / Double(layout.crop.size)
+  c.scale(s)
+  c.set(Color(hex: 0x303030))
+  c.paint()
+  let r = Double(layout.orderedSkills[slot - 1].slot.r)
+  let mid = Double(layout.crop.size) / 2
+  IconPainter.drawSkillButton(
+    c, hero.art.skills[slot - 1], cx: mid, cy: mid, r: r, state: .init(cooldown: nil, glow: 0))
+  return c.rgbImage()
+}
+
+/// A hero's portrait as drawn on the loading screen cards, `width`x`height`.
+public func renderPortrait(hero: HeroSpec, width: Int, height: Int) -> RGBImage {
+  let c = Canvas(width: width, height: height)
+  IconPainter.drawPortrait(c, hero.art, x: 0, y: 0, w: Double(width), h: Double(height))
+  return c.rgbImage()
+}
+
+/// Writes a PNG sheet of every hero: one row per hero with its portrait, its three skill buttons
+/// (as drawn in game, ready) and its names.
+public func writeHeroSheet(to path: String) throws {
+  let row = 120.0
+  let c = Canvas(width: 640, height: Int(row) * Heroes.all.count)
+  c.set(Color(hex: 0x1A1E28))
+  c.paint()
+  for (i, hero) in Heroes.all.enumerated() {
+    let y = Double(i) * row
+    IconPainter.drawPortrait(c, hero.art, x: 10, y: y + 10, w: 80, h: 100)
+    for k in 0..<3 {
+      IconPainter.drawSkillButton(
+        c, hero.art.skills[k], cx: 150 + Double(k) * 110, cy: y + 60, r: 46, state: .init())
+    }
+    c.text(hero.latinName, x: 470, y: y + 55, size: 18, color: .white)
+    c.text(hero.inTraining ? "training" : "never trained", x: 470, y: y + 80, size: 14,
+           color: hero.inTraining ? Color(hex: 0x8AD08A) : Color(hex: 0xE0A060), bold: false)
+  }
+  guard c.writePNG(path: path) else { throw ClipError.writeFailed(path: path, reason: "cannot write PNG") }
+}
