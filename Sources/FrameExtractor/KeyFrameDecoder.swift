@@ -32,8 +32,13 @@ public final class KeyFrameDecoder {
       throw ExtractError.noSuchFile(path: path)
     }
     guard !isDirectory.boolValue else { throw ExtractError.notARegularFile(path: path) }
-    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-    if size == 0 { throw ExtractError.emptyFile(path: path) }
+    // Only a regular file's size means anything (a pipe or device reports 0).
+    let attributes = (try? FileManager.default.attributesOfItem(atPath: path)) ?? [:]
+    if attributes[.type] as? FileAttributeType == .typeRegular,
+      (attributes[.size] as? NSNumber)?.intValue == 0
+    {
+      throw ExtractError.emptyFile(path: path)
+    }
     stream = try VideoStreamDecoder(
       path: path, keyFramesOnly: !options.allFrames, threads: options.decoderThreads)
   }

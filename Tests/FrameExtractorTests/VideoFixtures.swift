@@ -82,7 +82,8 @@ enum VideoFixtures {
   /// One second of a sine tone, AAC in MP4: no video stream.
   static func audioOnlyClip() throws -> String {
     try fixture("audio-only.m4a") { path in
-      try run("ffmpeg", ["-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "aac", path])
+      try run(
+        "ffmpeg", ["-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "aac", path])
     }
   }
 

@@ -37,18 +37,18 @@ enum LibAVLog {
   private static let installed: Void = {
     _ = key
     av_log_set_callback { ptr, level, fmt, args in
-        guard let args else { return }
-        if LibAVLog.passThrough {
-          av_log_default_callback(ptr, level, fmt, args)
-          return
-        }
-        guard level <= AV_LOG_ERROR, let raw = pthread_getspecific(LibAVLog.key) else { return }
-        let sink = Unmanaged<Sink>.fromOpaque(raw).takeUnretainedValue()
-        var line = [CChar](repeating: 0, count: 1024)
-        var printPrefix: Int32 = 0
-        _ = av_log_format_line2(ptr, level, fmt, args, &line, Int32(line.count), &printPrefix)
-        let text = cString(line).trimmingCharacters(in: .whitespacesAndNewlines)
-        if !text.isEmpty, sink.messages.count < 20 { sink.messages.append(text) }
+      guard let args else { return }
+      if LibAVLog.passThrough {
+        av_log_default_callback(ptr, level, fmt, args)
+        return
+      }
+      guard level <= AV_LOG_ERROR, let raw = pthread_getspecific(LibAVLog.key) else { return }
+      let sink = Unmanaged<Sink>.fromOpaque(raw).takeUnretainedValue()
+      var line = [CChar](repeating: 0, count: 1024)
+      var printPrefix: Int32 = 0
+      _ = av_log_format_line2(ptr, level, fmt, args, &line, Int32(line.count), &printPrefix)
+      let text = cString(line).trimmingCharacters(in: .whitespacesAndNewlines)
+      if !text.isEmpty, sink.messages.count < 20 { sink.messages.append(text) }
     }
   }()
 }

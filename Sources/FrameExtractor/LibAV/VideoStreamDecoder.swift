@@ -63,12 +63,17 @@ final class VideoStreamDecoder {
     }
 
     let best = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
-    guard best >= 0, best < Int32(fmt.pointee.nb_streams), let stream = fmt.pointee.streams[Int(best)]
+    guard best >= 0, best < Int32(fmt.pointee.nb_streams),
+      let stream = fmt.pointee.streams[Int(best)]
     else { throw ExtractError.noVideoStream(path: path) }
     if stream.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC != 0 {
       throw ExtractError.noVideoStream(path: path)  // only a cover picture
     }
     streamIndex = best
+    // The demuxer need not hand us the other streams' packets (audio, subtitles, data).
+    for i in 0..<Int(fmt.pointee.nb_streams) where i != Int(best) {
+      fmt.pointee.streams[i]?.pointee.discard = AVDISCARD_ALL
+    }
     let parameters = stream.pointee.codecpar
     let codecID = parameters?.pointee.codec_id ?? AV_CODEC_ID_NONE
     codecName = avcodec_get_name(codecID).map { String(cString: $0) } ?? "unknown"
@@ -138,7 +143,8 @@ final class VideoStreamDecoder {
       if received == 0 {
         framesDecoded += 1
         let t = presentationSeconds(frame)
-        if frame.pointee.decode_error_flags != 0 || frame.pointee.flags & AV_FRAME_FLAG_CORRUPT != 0 {
+        if frame.pointee.decode_error_flags != 0 || frame.pointee.flags & AV_FRAME_FLAG_CORRUPT != 0
+        {
           if concealedFrames == 0 { firstConcealed = t }
           concealedFrames += 1
         }
