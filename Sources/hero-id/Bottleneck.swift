@@ -1,10 +1,148 @@
 import ArgumentParser
+import Classifier
+import Foundation
+import HeroCore
+import Preprocess
 
+/// `hero-id bottleneck IMAGE... --json`: the 2048-float Inception v3 bottleneck of each image.
 struct Bottleneck: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "bottleneck", abstract: "(being built)")
+    commandName: "bottleneck",
+    abstract: "Print the Inception v3 pool_3 bottleneck (2048 floats) of each image.",
+    discussion: """
+      Each JPEG is decoded with libjpeg-turbo's accurate defaults, resized to 299x299 \
+      (bilinear, half-pixel centres), normalised to (x - 128) / 128 and run through the network. \
+      With --json, one line per image on stdout: {"image": "...", "bottleneck": [2048 floats]}, \
+      or {"image": "...", "error": "..."} for an image that cannot be read (the others go on; \
+      the exit status is then 1).
+      """)
+
+  @Argument(help: "JPEG images.")
+  var images: [String]
+
+  @Flag(help: "One JSON object per image on stdout.")
+  var json = false
+
+  @Option(help: "The weights file (default: $HERO_ID_INCEPTION or $HERO_ID_HOME/inception-2015-12-05.pt).")
+  var inception: String?
+
+  @Option(help: "Images per forward pass.")
+  var batchSize = 16
+
+  @Option(help: .hidden)
+  var bench: Int?
+
+  func validate() throws {
+    guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+    if let bench, bench < 1 { throw ValidationError("--bench must be at least 1") }
+  }
 
   func run() async throws {
-    throw ValidationError("hero-id bottleneck is not available in this build yet")
+    let weights = try InceptionWeights.load(path: HeroIDHome.inceptionPath(override: inception))
+    let net = InceptionV3(weights: weights, batchSize: batchSize)
+    if let bench {
+      try runBench(net, count: bench)
+      return
+    }
+    var failures = 0
+    var first = 0
+    while first < images.count {
+      let paths = Array(images[first..<min(images.count, first + batchSize)])
+      var decoded: [RGBImage] = []
+      var outcome: [Result<Int, Error>] = []
+      for path in paths {
+        do {
+          let data = try Data(contentsOf: URL(fileURLWithPath: path))
+          decoded.append(try JPEG.decode(data, source: path))
+          outcome.append(.success(decoded.count - 1))
+        } catch let e as JPEGError {
+          outcome.append(.failure(e))
+        } catch {
+          outcome.append(.failure(ImageReadError(path: path, reason: error.localizedDescription)))
+        }
+      }
+      let vectors = net.bottlenecks(decoded)
+      for (path, result) in zip(paths, outcome) {
+        switch result {
+        case .success(let i): emit(path, vectors[i])
+        case .failure(let e):
+          failures += 1
+          printError("\(e)")
+          if json { print("{\"image\": \(jsonString(path)), \"error\": \(jsonString("\(e)"))}") }
+        }
+      }
+      first += paths.count
+    }
+    if failures > 0 { throw ExitCode(1) }
   }
+
+  private func emit(_ path: String, _ v: [Float]) {
+    if json {
+      var s = "{\"image\": \(jsonString(path)), \"bottleneck\": ["
+      s.reserveCapacity(2048 * 12)
+      for (i, x) in v.enumerated() {
+        if i > 0 { s += ", " }
+        s += x.description
+      }
+      s += "]}"
+      print(s)
+    } else {
+      let head = v.prefix(4).map { String(format: "%.5f", $0) }.joined(separator: " ")
+      let l2 = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+      print("\(path): \(v.count) floats, L2 \(String(format: "%.4f", l2)), first \(head) ...")
+    }
+  }
+
+  /// Times `count` images (the given ones, cycled) at --batch-size after one warm-up batch;
+  /// prints one JSON line: images/s and peak RSS.
+  private func runBench(_ net: InceptionV3, count: Int) throws {
+    var pool: [RGBImage] = []
+    for path in images {
+      pool.append(try JPEG.decode(Data(contentsOf: URL(fileURLWithPath: path)), source: path))
+    }
+    guard !pool.isEmpty else { throw ValidationError("--bench needs at least one image") }
+    let work = (0..<count).map { pool[$0 % pool.count] }
+    _ = net.bottlenecks(Array(work.prefix(batchSize)))
+    let start = DispatchTime.now().uptimeNanoseconds
+    let out = net.bottlenecks(work)
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let rssMB = Double(usage.ru_maxrss) / 1024
+    precondition(out.count == count)
+    print(
+      String(
+        format:
+          "{\"engine\": \"hero-id\", \"batch_size\": %d, \"images\": %d, \"seconds\": %.3f, "
+          + "\"images_per_second\": %.2f, \"peak_rss_mb\": %.0f, \"blas_threads\": %d}",
+        batchSize, count, seconds, Double(count) / seconds, rssMB, BLAS.threads))
+  }
+}
+
+/// An image file that could not be read (before decoding).
+struct ImageReadError: Error, CustomStringConvertible {
+  let path: String
+  let reason: String
+  var description: String { "\(path): cannot read image (\(reason))" }
+}
+
+/// `s` as a JSON string literal.
+func jsonString(_ s: String) -> String {
+  var out = "\""
+  for u in s.unicodeScalars {
+    switch u {
+    case "\"": out += "\\\""
+    case "\\": out += "\\\\"
+    case "\n": out += "\\n"
+    case "\r": out += "\\r"
+    case "\t": out += "\\t"
+    default:
+      if u.value < 0x20 {
+        out += String(format: "\\u%04x", u.value)
+      } else {
+        out.unicodeScalars.append(u)
+      }
+    }
+  }
+  return out + "\""
 }

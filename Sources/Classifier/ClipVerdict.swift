@@ -1,0 +1,116 @@
+import Foundation
+import HeroCore
+
+/// What one key frame of a clip showed: its screen and, for gameplay frames, the model's
+/// per-class probabilities and centroid similarities.
+public struct FrameObservation: Sendable, Equatable {
+  public var ptsSeconds: Double
+  public var screen: Screen
+  /// Class probabilities (gameplay frames only).
+  public var probabilities: [Float]?
+  /// Cosine similarity to each class centroid (gameplay frames only).
+  public var similarities: [Float]?
+
+  public init(
+    ptsSeconds: Double, screen: Screen, probabilities: [Float]? = nil, similarities: [Float]? = nil
+  ) {
+    self.ptsSeconds = ptsSeconds
+    self.screen = screen
+    self.probabilities = probabilities
+    self.similarities = similarities
+  }
+}
+
+/// One answer for a clip from all its gameplay frames.
+///
+/// Each class is scored by its mean log-probability over the gameplay frames (a product of
+/// experts: one confident wrong frame cannot outvote many right ones); the best class wins and
+/// its `confidence` is the geometric mean of its per-frame probabilities. The answer is
+/// "unknown" (`hero == nil`, with a `reason`) when there is no gameplay frame, when that
+/// confidence is below the model's `minConfidence`, or when the frames' mean similarity to the
+/// winner's centroid is below `minSimilarity` (crops unlike anything the model was trained on).
+public struct ClipVerdict: Sendable, Equatable {
+  public struct Candidate: Sendable, Equatable {
+    public var hero: String
+    /// Geometric mean over the gameplay frames of this hero's probability.
+    public var p: Double
+  }
+
+  public struct TimelineEntry: Sendable, Equatable {
+    public var t: Double
+    public var screen: Screen
+    /// The frame's own best hero (gameplay frames only).
+    public var hero: String?
+    public var p: Double?
+  }
+
+  public var hero: String?
+  /// The winner's confidence (also reported when it was rejected).
+  public var confidence: Double
+  /// Mean cosine similarity of the gameplay frames to the winner's centroid.
+  public var similarity: Double?
+  public var reason: String?
+  public var frames: Int
+  public var gameplayFrames: Int
+  public var top: [Candidate]
+  public var timeline: [TimelineEntry]
+
+  public init(
+    observations: [FrameObservation], labels: [String], thresholds: UnknownThresholds,
+    topCount: Int = 3
+  ) {
+    let c = labels.count
+    frames = observations.count
+    timeline = observations.map { o in
+      guard o.screen == .gameplay, let p = o.probabilities, p.count == c else {
+        return TimelineEntry(t: o.ptsSeconds, screen: o.screen, hero: nil, p: nil)
+      }
+      let best = p.indices.max { p[$0] < p[$1] } ?? 0
+      return TimelineEntry(t: o.ptsSeconds, screen: o.screen, hero: labels[best], p: Double(p[best]))
+    }
+    let gameplay = observations.filter {
+      $0.screen == .gameplay && $0.probabilities?.count == c
+    }
+    gameplayFrames = gameplay.count
+    guard !gameplay.isEmpty, c > 0 else {
+      hero = nil
+      confidence = 0
+      similarity = nil
+      top = []
+      reason = "no gameplay frame among \(observations.count) key frame\(observations.count == 1 ? "" : "s")"
+      return
+    }
+    var score = [Double](repeating: 0, count: c)
+    for o in gameplay {
+      guard let p = o.probabilities else { continue }
+      for j in 0..<c { score[j] += log(max(Double(p[j]), 1e-30)) }
+    }
+    for j in 0..<c { score[j] /= Double(gameplay.count) }
+    let order = score.indices.sorted { score[$0] > score[$1] || (score[$0] == score[$1] && $0 < $1) }
+    let best = order[0]
+    top = order.prefix(max(topCount, 1)).map { Candidate(hero: labels[$0], p: exp(score[$0])) }
+    confidence = exp(score[best])
+    let sims = gameplay.compactMap { o -> Double? in
+      guard let s = o.similarities, s.count == c else { return nil }
+      return Double(s[best])
+    }
+    similarity = sims.isEmpty ? nil : sims.reduce(0, +) / Double(sims.count)
+    let guess = labels[best]
+    if confidence < thresholds.minConfidence {
+      hero = nil
+      reason =
+        "evidence below threshold: best guess \(guess) with confidence \(Self.fixed(confidence))"
+        + " < \(Self.fixed(thresholds.minConfidence))"
+    } else if let s = similarity, s < thresholds.minSimilarity {
+      hero = nil
+      reason =
+        "crops unlike any trained hero: best guess \(guess), similarity \(Self.fixed(s))"
+        + " < \(Self.fixed(thresholds.minSimilarity))"
+    } else {
+      hero = guess
+      reason = nil
+    }
+  }
+
+  static func fixed(_ v: Double) -> String { String(format: "%.3f", v) }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import HeroCore
+
+/// Which part of the data an image belongs to.
+public enum DataSet: String, Sendable, Codable, CaseIterable {
+  case training, validation, testing
+}
+
+/// The stable training / validation / testing split.
+///
+/// Each image gets a *group key*; the SHA-1 of the key, read as a number, gives a percentage in
+/// [0, 100): below `validationPercentage` is validation, below `validation + testing` is testing,
+/// the rest training (as `retrain.py`, which hashes the file name). The set of an image depends on
+/// its own key only, so adding images never moves existing ones.
+///
+/// The key is the file name (with a `_nohash_` suffix stripped, as `retrain.py`), or, when
+/// `index.csv` says which video and time a crop comes from, the video plus the `groupSeconds`
+/// time bucket: consecutive key frames of one video look alike, and keeping a few seconds of a
+/// video in one set stops near-duplicates from inflating validation and test accuracy.
+public enum DataSplit {
+  /// The set for `key`.
+  public static func assign(key: String, validationPercentage: Double, testingPercentage: Double)
+    -> DataSet
+  {
+    let p = percentage(key)
+    if p < validationPercentage { return .validation }
+    if p < validationPercentage + testingPercentage { return .testing }
+    return .training
+  }
+
+  /// SHA-1 of the key's UTF-8 bytes → a number in [0, 100) with 1e-6 resolution.
+  public static func percentage(_ key: String) -> Double {
+    var h = SHA1Hasher()
+    h.update(key)
+    let d = h.finalize()
+    var v: UInt64 = 0
+    for b in d.prefix(8) { v = v << 8 | UInt64(b) }
+    return Double(v % 100_000_000) / 1_000_000
+  }
+
+  /// The key of a crop without provenance: its file name, `_nohash_` suffix stripped.
+  public static func fileKey(_ fileName: String) -> String {
+    let base = (fileName as NSString).deletingPathExtension
+    if let r = base.range(of: "_nohash_") { return String(base[..<r.lowerBound]) }
+    return base
+  }
+
+  /// The key of a crop from `video` at `ptsSeconds`: the video's file name and the time bucket.
+  /// `groupSeconds <= 0` means no grouping (nil: use the file key).
+  public static func videoKey(video: String, ptsSeconds: Double, groupSeconds: Double) -> String? {
+    guard groupSeconds > 0, ptsSeconds.isFinite else { return nil }
+    let name = (video as NSString).lastPathComponent
+    return "\(name)#\(Int((ptsSeconds / groupSeconds).rounded(.down)))"
+  }
+}
+
+/// One image of the crop folder.
+public struct LabelledImage: Sendable, Equatable {
+  public var path: String
+  public var label: Int
+  public var set: DataSet
+}
+
+/// The crop folder as `retrain.py`'s `--image_dir`: one sub-folder per class (hero), `.jpg` /
+/// `.jpeg` files inside. Hidden entries (the `.bottlenecks` cache) are skipped.
+public struct ImageCollection: Sendable {
+  public let root: String
+  /// Class names, sorted; a label is an index here.
+  public let classes: [String]
+  public let images: [LabelledImage]
+
+  /// Lists and splits the folder. `groupKeys` maps `<class>/<file name>` to a group key (from
+  /// `index.csv`); other images use `DataSplit.fileKey`. Throws `TrainingDataError` for an
+  /// unreadable folder, no classes or only one class.
+  public static func scan(
+    _ root: String, validationPercentage: Double = 10, testingPercentage: Double = 10,
+    groupKeys: [String: String] = [:]
+  ) throws -> ImageCollection {
+    let fm = FileManager.default
+    var isDir: ObjCBool = false
+    guard fm.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
+      throw TrainingDataError.notAFolder(path: root)
+    }
+    guard let entries = try? fm.contentsOfDirectory(atPath: root) else {
+      throw TrainingDataError.notAFolder(path: root)
+    }
+    var classes: [String] = []
+    var files: [[String]] = []
+    for name in entries.sorted() where !name.hasPrefix(".") {
+      let dir = (root as NSString).appendingPathComponent(name)
+      guard fm.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else { continue }
+      let images = ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter {
+        !$0.hasPrefix(".") && ["jpg", "jpeg"].contains(($0 as NSString).pathExtension.lowercased())
+      }.sorted()
+      guard !images.isEmpty else { continue }
+      classes.append(name)
+      files.append(images)
+    }
+    if classes.isEmpty { throw TrainingDataError.noClasses(path: root) }
+    if classes.count == 1 { throw TrainingDataError.oneClass(path: root, name: classes[0]) }
+    var images: [LabelledImage] = []
+    for (label, names) in files.enumerated() {
+      for name in names {
+        let key = groupKeys["\(classes[label])/\(name)"] ?? DataSplit.fileKey(name)
+        let set = DataSplit.assign(
+          key: key, validationPercentage: validationPercentage, testingPercentage: testingPercentage)
+        let path = ((root as NSString).appendingPathComponent(classes[label]) as NSString)
+          .appendingPathComponent(name)
+        images.append(LabelledImage(path: path, label: label, set: set))
+      }
+    }
+    return ImageCollection(root: root, classes: classes, images: images)
+  }
+
+  init(root: String, classes: [String], images: [LabelledImage]) {
+    self.root = root
+    self.classes = classes
+    self.images = images
+  }
+
+  /// How many images of `label` (all classes when nil) are in `set`.
+  public func count(_ set: DataSet, label: Int? = nil) -> Int {
+    images.reduce(0) { $0 + ($1.set == set && (label == nil || $1.label == label) ? 1 : 0) }
+  }
+
+  /// Checks that every class can be trained: at least `minimumImages` images and one in training,
+  /// and a non-empty validation set when one was asked for. Returns warnings (a class with no
+  /// validation or testing image) for the caller to print.
+  public func checkSplit(minimumImages: Int = 3, validationPercentage: Double) throws -> [String] {
+    var warnings: [String] = []
+    for (label, name) in classes.enumerated() {
+      let total = images.reduce(0) { $0 + ($1.label == label ? 1 : 0) }
+      let dir = (root as NSString).appendingPathComponent(name)
+      if total < minimumImages {
+        throw TrainingDataError.tooFewImages(path: dir, count: total, minimum: minimumImages)
+      }
+      if count(.training, label: label) == 0 {
+        throw TrainingDataError.noTrainingImages(path: dir, count: total)
+      }
+      for set in [DataSet.validation, .testing] where count(set, label: label) == 0 {
+        warnings.append("warning: \(dir): no \(set.rawValue) image (of \(total))")
+      }
+    }
+    if validationPercentage > 0, count(.validation) == 0 {
+      throw TrainingDataError.noValidationImages(path: root)
+    }
+    return warnings
+  }
+}
+
+/// Problems with a crop folder.
+public enum TrainingDataError: Error, CustomStringConvertible, Equatable {
+  case notAFolder(path: String)
+  case noClasses(path: String)
+  case oneClass(path: String, name: String)
+  case tooFewImages(path: String, count: Int, minimum: Int)
+  case noTrainingImages(path: String, count: Int)
+  case noValidationImages(path: String)
+
+  public var description: String {
+    switch self {
+    case .notAFolder(let p): "\(p): not a readable folder"
+    case .noClasses(let p): "\(p): no class folders with .jpg images (expected \(p)/<hero>/*.jpg)"
+    case .oneClass(let p, let n):
+      "\(p): only one class (\(n)); training needs at least two hero folders"
+    case .tooFewImages(let p, let c, let m):
+      "\(p): only \(c) image\(c == 1 ? "" : "s"); each class needs at least \(m) for the split"
+    case .noTrainingImages(let p, let c):
+      "\(p): none of its \(c) images falls in the training set; add images or lower --validation-percentage/--testing-percentage"
+    case .noValidationImages(let p):
+      "\(p): the validation set is empty; add images or raise --validation-percentage"
+    }
+  }
+}

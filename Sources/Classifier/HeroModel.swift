@@ -1,0 +1,140 @@
+import Foundation
+import HeroCore
+
+/// A trained model: the labels, the final layer, the hero centroids and thresholds for
+/// "unknown", and what it was trained with. Stored as a directory (docs/model-format.md):
+/// `model.json` (everything but the numbers), `weights.f32` (float32 little-endian arrays, in the
+/// order and sizes `model.json` lists) and `labels.txt` (one label a line, for people).
+public struct HeroModel: Sendable {
+  public var labels: [String]
+  public var layer: FinalLayer
+  /// `labels.count × inputSize`, each row a unit vector in the standardised space.
+  public var centroids: [Float]
+  public var thresholds: UnknownThresholds
+  public var info: ModelInfo
+
+  public init(
+    labels: [String], layer: FinalLayer, centroids: [Float], thresholds: UnknownThresholds,
+    info: ModelInfo
+  ) {
+    precondition(labels.count == layer.classCount)
+    precondition(centroids.count == labels.count * layer.inputSize)
+    self.labels = labels
+    self.layer = layer
+    self.centroids = centroids
+    self.thresholds = thresholds
+    self.info = info
+  }
+
+  /// Unit-length class means of standardised rows.
+  public static func centroids(standardized set: LabelledBottlenecks, classCount: Int) -> [Float] {
+    let n = set.inputSize
+    var out = [Float](repeating: 0, count: classCount * n)
+    for (r, y) in set.labels.enumerated() {
+      for j in 0..<n { out[y * n + j] += set.features[r * n + j] }
+    }
+    for c in 0..<classCount {
+      var norm: Float = 0
+      for j in 0..<n { norm += out[c * n + j] * out[c * n + j] }
+      let inv = norm > 0 ? 1 / norm.squareRoot() : 0
+      for j in 0..<n { out[c * n + j] *= inv }
+    }
+    return out
+  }
+
+  /// Per-row class probabilities and cosine similarities to each centroid, for raw bottlenecks
+  /// (`rows × inputSize`); both `rows × classCount`.
+  public func scores(_ bottlenecks: [Float]) -> (probabilities: [Float], similarities: [Float]) {
+    var x = bottlenecks
+    layer.standardize(&x)
+    return (layer.probabilities(standardized: x), Self.similarities(standardized: x, centroids: centroids, classCount: labels.count))
+  }
+
+  /// Cosine similarity of each standardised row with each unit centroid.
+  public static func similarities(standardized x: [Float], centroids: [Float], classCount: Int)
+    -> [Float]
+  {
+    let n = centroids.count / classCount
+    let rows = x.count / n
+    var out = [Float](repeating: 0, count: rows * classCount)
+    guard rows > 0 else { return out }
+    x.withUnsafeBufferPointer { px in
+      centroids.withUnsafeBufferPointer { pc in
+        out.withUnsafeMutableBufferPointer { po in
+          guard let a = px.baseAddress, let b = pc.baseAddress, let c = po.baseAddress else { return }
+          BLAS.gemm(a, b, transposeB: true, into: c, m: rows, n: classCount, k: n)
+        }
+      }
+    }
+    for r in 0..<rows {
+      var norm: Float = 0
+      for j in 0..<n { norm += x[r * n + j] * x[r * n + j] }
+      let inv = norm > 0 ? 1 / norm.squareRoot() : 0
+      for c in 0..<classCount { out[r * classCount + c] *= inv }
+    }
+    return out
+  }
+}
+
+/// What a model was trained with, kept in `model.json`.
+public struct ModelInfo: Sendable, Codable, Equatable {
+  /// SHA-1 of the Inception v3 weights file the bottlenecks came from.
+  public var baseNetworkSHA1: String
+  public var baseNetwork = "Inception v3 2015-12-05, pool_3 (2048 floats)"
+  public var preprocessing = Preprocessing()
+  public var layout: LayoutProfile
+  public var training: TrainingSummary
+
+  enum CodingKeys: String, CodingKey {
+    case baseNetworkSHA1 = "base_network_sha1"
+    case baseNetwork = "base_network"
+    case preprocessing, layout, training
+  }
+
+  public init(baseNetworkSHA1: String, layout: LayoutProfile, training: TrainingSummary) {
+    self.baseNetworkSHA1 = baseNetworkSHA1
+    self.layout = layout
+    self.training = training
+  }
+}
+
+/// How an image becomes the network's input (CONTRACT.md), recorded for reproducibility.
+public struct Preprocessing: Sendable, Codable, Equatable {
+  public var jpeg = "libjpeg-turbo, accurate islow IDCT, fancy upsampling"
+  public var resize = "bilinear to 299x299, half-pixel centres, no antialiasing"
+  public var normalize = "(x - 128) / 128, RGB"
+  public var features = "per-feature standardisation with the training set's mean and std"
+
+  public init() {}
+}
+
+/// The numbers of a training run, kept in `model.json`.
+public struct TrainingSummary: Sendable, Codable, Equatable {
+  public var options: TrainingOptions
+  public var images: [String: Int]
+  public var validationAccuracy: Double?
+  public var testAccuracy: Double?
+  public var distortions: ImageDistortion
+  public var trainedAt: String
+  public var seconds: Double
+
+  enum CodingKeys: String, CodingKey {
+    case options, images, distortions, seconds
+    case validationAccuracy = "validation_accuracy"
+    case testAccuracy = "test_accuracy"
+    case trainedAt = "trained_at"
+  }
+
+  public init(
+    options: TrainingOptions, images: [String: Int], validationAccuracy: Double?,
+    testAccuracy: Double?, distortions: ImageDistortion, trainedAt: String, seconds: Double
+  ) {
+    self.options = options
+    self.images = images
+    self.validationAccuracy = validationAccuracy
+    self.testAccuracy = testAccuracy
+    self.distortions = distortions
+    self.trainedAt = trainedAt
+    self.seconds = seconds
+  }
+}

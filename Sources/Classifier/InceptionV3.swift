@@ -1,0 +1,264 @@
+import HeroCore
+
+/// Inception v3 (2015-12-05) cut at `pool_3`: RGB images in, 2048-float bottlenecks out.
+///
+/// The forward pass is `out_jit_module/code/__torch__/inceptionv3.py` layer for layer: each
+/// `Conv2dLayer` is a convolution without bias, batch norm (`beta`, `mean`, `var`, eps 0.001, no
+/// scale) and ReLU — folded at load into one convolution with bias (``FoldedConv``); the stem's
+/// 3x3/2 max pools; the towers' 3x3/1 average pools (padding 1, `count_include_pad=False`), the
+/// last block's 3x3/1 max pool; the channel concatenations in the order of the code; and the
+/// final 8x8 average pool.
+///
+/// Tensors are planar over the whole batch, `[C][N][H][W]`: a 1x1 convolution is then one GEMM
+/// for every image at once, and a block's concatenation is free (each tower writes its rows of
+/// the output). Not `Sendable`: one per task; it owns its scratch buffers and reuses them.
+public final class InceptionV3 {
+  public let weights: InceptionWeights
+  /// The most images run through one forward pass.
+  public let batchSize: Int
+
+  private let input = FloatBuffer()
+  private let bufferA = FloatBuffer()
+  private let bufferB = FloatBuffer()
+  private let temp1 = FloatBuffer()
+  private let temp2 = FloatBuffer()
+  private let pooled = FloatBuffer()
+  private let columns = FloatBuffer()
+  private var batch = 1
+
+  /// A network on `weights` that runs up to `batchSize` images per forward pass.
+  public init(weights: InceptionWeights, batchSize: Int = 16) {
+    self.weights = weights
+    self.batchSize = max(1, batchSize)
+  }
+
+  /// The bottleneck of one image (any size).
+  public func bottleneck(_ image: RGBImage) -> [Float] {
+    bottlenecks([image])[0]
+  }
+
+  /// The bottlenecks of `images` (any sizes), in order; batches of ``batchSize`` internally.
+  public func bottlenecks(_ images: [RGBImage]) -> [[Float]] {
+    var result: [[Float]] = []
+    result.reserveCapacity(images.count)
+    var first = 0
+    let features = Inception.bottleneckSize
+    var pooledOut = [Float](repeating: 0, count: features * min(batchSize, max(1, images.count)))
+    while first < images.count {
+      let n = min(batchSize, images.count - first)
+      batch = n
+      let side = Inception.inputSide
+      let x = input.reserve(3 * n * side * side)
+      for j in 0..<n { InceptionInput.write(images[first + j], into: x, index: j, batch: n) }
+      pooledOut.withUnsafeMutableBufferPointer { p in
+        guard let out = p.baseAddress else { return }
+        forward(x, into: out)
+      }
+      for j in 0..<n {
+        var v = [Float](repeating: 0, count: features)
+        for c in 0..<features { v[c] = pooledOut[c * n + j] }
+        result.append(v)
+      }
+      first += n
+    }
+    return result
+  }
+
+  // MARK: - The network
+
+  /// Runs the batch in `x` ([3][N][299][299]) and writes `[2048][N]` into `out`.
+  private func forward(_ x: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+    let n = batch
+    var h = Inception.inputSide
+    var w = h
+    var a: UnsafeMutablePointer<Float>
+    var b: UnsafeMutablePointer<Float>
+    // Stem.
+    (a, h, w) = conv("conv", x, h, w, into: bufferA)
+    (b, h, w) = conv("conv_1", a, h, w, into: bufferB)
+    (a, h, w) = conv("conv_2", b, h, w, into: bufferA)
+    (b, h, w) = maxPool(a, channels: 64, h, w, stride: 2, padding: 0, into: bufferB)
+    (a, h, w) = conv("conv_3", b, h, w, into: bufferA)
+    (b, h, w) = conv("conv_4", a, h, w, into: bufferB)
+    (a, h, w) = maxPool(b, channels: 192, h, w, stride: 2, padding: 0, into: bufferA)
+    // 35x35, then 17x17, then 8x8: each block reads `current` and writes `next`.
+    var current = bufferA
+    var next = bufferB
+    var channels = 192
+    for name in ["mixed", "mixed_1", "mixed_2"] {
+      channels = blockA(name, current.pointer, channels: channels, h, w, into: next)
+      swap(&current, &next)
+    }
+    (channels, h, w) = blockB(current.pointer, channels: channels, h, w, into: next)
+    swap(&current, &next)
+    for name in ["mixed_4", "mixed_5", "mixed_6", "mixed_7"] {
+      channels = blockC(name, current.pointer, channels: channels, h, w, into: next)
+      swap(&current, &next)
+    }
+    (channels, h, w) = blockD(current.pointer, channels: channels, h, w, into: next)
+    swap(&current, &next)
+    for name in ["mixed_9", "mixed_10"] {
+      channels = blockE(
+        name, current.pointer, channels: channels, h, w, lastPoolIsMax: name == "mixed_10",
+        into: next)
+      swap(&current, &next)
+    }
+    a = current.pointer
+    precondition(channels == Inception.bottleneckSize && h == 8 && w == 8)
+    globalAveragePool(input: a, planes: channels * n, size: h * w, output: out)
+  }
+
+  /// Runs layer `key` on `x` into `buffer` (grown as needed); returns its output and size.
+  private func conv(
+    _ key: String, _ x: UnsafePointer<Float>, _ h: Int, _ w: Int, into buffer: FloatBuffer
+  ) -> (UnsafeMutablePointer<Float>, Int, Int) {
+    let c = weights.conv(key)
+    let (oh, ow) = c.shape.outputSize(height: h, width: w)
+    let out = buffer.reserve(c.shape.outChannels * batch * oh * ow)
+    convolve(c, input: x, batch: batch, height: h, width: w, output: out, columns: columns)
+    return (out, oh, ow)
+  }
+
+  /// Runs layer `key` on `x` into rows starting at channel `channel` of `out` (a concatenation).
+  @discardableResult
+  private func conv(
+    _ key: String, _ x: UnsafePointer<Float>, _ h: Int, _ w: Int,
+    into out: UnsafeMutablePointer<Float>, channel: Int
+  ) -> Int {
+    let c = weights.conv(key)
+    let (oh, ow) = c.shape.outputSize(height: h, width: w)
+    convolve(
+      c, input: x, batch: batch, height: h, width: w, output: out + channel * batch * oh * ow,
+      columns: columns)
+    return channel + c.shape.outChannels
+  }
+
+  private func maxPool(
+    _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int, stride: Int, padding: Int,
+    into buffer: FloatBuffer
+  ) -> (UnsafeMutablePointer<Float>, Int, Int) {
+    let oh = (h + 2 * padding - 3) / stride + 1
+    let ow = (w + 2 * padding - 3) / stride + 1
+    let out = buffer.reserve(channels * batch * oh * ow)
+    maxPool3x3(
+      input: x, planes: channels * batch, height: h, width: w, stride: stride, padding: padding,
+      output: out)
+    return (out, oh, ow)
+  }
+
+  private func averagePool(_ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int)
+    -> UnsafeMutablePointer<Float>
+  {
+    let out = pooled.reserve(channels * batch * h * w)
+    averagePool3x3(input: x, planes: channels * batch, height: h, width: w, output: out)
+    return out
+  }
+
+  private func outputRows(_ buffer: FloatBuffer, channels: Int, _ h: Int, _ w: Int)
+    -> UnsafeMutablePointer<Float>
+  {
+    buffer.reserve(channels * batch * h * w)
+  }
+
+  /// InceptionA: [conv 1x1, tower (1x1, 5x5), tower_1 (1x1, 3x3, 3x3), tower_2 (avg pool, 1x1)].
+  private func blockA(
+    _ name: String, _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int,
+    into buffer: FloatBuffer
+  ) -> Int {
+    let outChannels = 64 + 64 + 96 + weights.conv("\(name).tower_2.conv").shape.outChannels
+    let out = outputRows(buffer, channels: outChannels, h, w)
+    var c = conv("\(name).conv", x, h, w, into: out, channel: 0)
+    var (t1, _, _) = conv("\(name).tower.conv", x, h, w, into: temp1)
+    c = conv("\(name).tower.conv_1", t1, h, w, into: out, channel: c)
+    (t1, _, _) = conv("\(name).tower_1.conv", x, h, w, into: temp1)
+    let (t2, _, _) = conv("\(name).tower_1.conv_1", t1, h, w, into: temp2)
+    c = conv("\(name).tower_1.conv_2", t2, h, w, into: out, channel: c)
+    let p = averagePool(x, channels: channels, h, w)
+    c = conv("\(name).tower_2.conv", p, h, w, into: out, channel: c)
+    return c
+  }
+
+  /// InceptionB (mixed_3): [conv 3x3/2, tower (1x1, 3x3, 3x3/2), max pool 3x3/2].
+  private func blockB(
+    _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int, into buffer: FloatBuffer
+  ) -> (Int, Int, Int) {
+    let oh = (h - 3) / 2 + 1
+    let ow = (w - 3) / 2 + 1
+    let out = outputRows(buffer, channels: 384 + 96 + channels, oh, ow)
+    var c = conv("mixed_3.conv", x, h, w, into: out, channel: 0)
+    let (t1, _, _) = conv("mixed_3.tower.conv", x, h, w, into: temp1)
+    let (t2, _, _) = conv("mixed_3.tower.conv_1", t1, h, w, into: temp2)
+    c = conv("mixed_3.tower.conv_2", t2, h, w, into: out, channel: c)
+    maxPool3x3(
+      input: x, planes: channels * batch, height: h, width: w, stride: 2, padding: 0,
+      output: out + c * batch * oh * ow)
+    return (c + channels, oh, ow)
+  }
+
+  /// InceptionC: [conv 1x1, tower (1x1, 1x7, 7x1), tower_1 (1x1, 7x1, 1x7, 7x1, 1x7),
+  /// tower_2 (avg pool, 1x1)].
+  private func blockC(
+    _ name: String, _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int,
+    into buffer: FloatBuffer
+  ) -> Int {
+    let out = outputRows(buffer, channels: 768, h, w)
+    var c = conv("\(name).conv", x, h, w, into: out, channel: 0)
+    var (t1, _, _) = conv("\(name).tower.conv", x, h, w, into: temp1)
+    var (t2, _, _) = conv("\(name).tower.conv_1", t1, h, w, into: temp2)
+    c = conv("\(name).tower.conv_2", t2, h, w, into: out, channel: c)
+    (t1, _, _) = conv("\(name).tower_1.conv", x, h, w, into: temp1)
+    (t2, _, _) = conv("\(name).tower_1.conv_1", t1, h, w, into: temp2)
+    (t1, _, _) = conv("\(name).tower_1.conv_2", t2, h, w, into: temp1)
+    (t2, _, _) = conv("\(name).tower_1.conv_3", t1, h, w, into: temp2)
+    c = conv("\(name).tower_1.conv_4", t2, h, w, into: out, channel: c)
+    let p = averagePool(x, channels: channels, h, w)
+    c = conv("\(name).tower_2.conv", p, h, w, into: out, channel: c)
+    return c
+  }
+
+  /// InceptionD (mixed_8): [tower (1x1, 3x3/2), tower_1 (1x1, 1x7, 7x1, 3x3/2), max pool 3x3/2].
+  private func blockD(
+    _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int, into buffer: FloatBuffer
+  ) -> (Int, Int, Int) {
+    let oh = (h - 3) / 2 + 1
+    let ow = (w - 3) / 2 + 1
+    let out = outputRows(buffer, channels: 320 + 192 + channels, oh, ow)
+    var (t1, _, _) = conv("mixed_8.tower.conv", x, h, w, into: temp1)
+    var c = conv("mixed_8.tower.conv_1", t1, h, w, into: out, channel: 0)
+    (t1, _, _) = conv("mixed_8.tower_1.conv", x, h, w, into: temp1)
+    let (t2, _, _) = conv("mixed_8.tower_1.conv_1", t1, h, w, into: temp2)
+    (t1, _, _) = conv("mixed_8.tower_1.conv_2", t2, h, w, into: temp1)
+    c = conv("mixed_8.tower_1.conv_3", t1, h, w, into: out, channel: c)
+    maxPool3x3(
+      input: x, planes: channels * batch, height: h, width: w, stride: 2, padding: 0,
+      output: out + c * batch * oh * ow)
+    return (c + channels, oh, ow)
+  }
+
+  /// InceptionE: [conv 1x1, tower_mixed_conv 1x3 (a), tower_mixed_conv_1 3x1 (a),
+  /// tower_1_mixed_conv 1x3 (b), tower_1_mixed_conv_1 3x1 (b), tower_2 (pool, 1x1)] with
+  /// a = tower_conv(x), b = tower_1_conv_1(tower_1_conv(x)); the pool is an average pool in
+  /// mixed_9 and a 3x3/1 max pool in mixed_10.
+  private func blockE(
+    _ name: String, _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int,
+    lastPoolIsMax: Bool, into buffer: FloatBuffer
+  ) -> Int {
+    let out = outputRows(buffer, channels: 2048, h, w)
+    let (a, _, _) = conv("\(name).tower_conv", x, h, w, into: temp1)
+    var c = conv("\(name).conv", x, h, w, into: out, channel: 0)
+    c = conv("\(name).tower_mixed_conv", a, h, w, into: out, channel: c)
+    c = conv("\(name).tower_mixed_conv_1", a, h, w, into: out, channel: c)
+    let (b0, _, _) = conv("\(name).tower_1_conv", x, h, w, into: temp1)
+    let (b, _, _) = conv("\(name).tower_1_conv_1", b0, h, w, into: temp2)
+    c = conv("\(name).tower_1_mixed_conv", b, h, w, into: out, channel: c)
+    c = conv("\(name).tower_1_mixed_conv_1", b, h, w, into: out, channel: c)
+    let p: UnsafeMutablePointer<Float>
+    if lastPoolIsMax {
+      (p, _, _) = maxPool(x, channels: channels, h, w, stride: 1, padding: 1, into: pooled)
+    } else {
+      p = averagePool(x, channels: channels, h, w)
+    }
+    c = conv("\(name).tower_2_conv", p, h, w, into: out, channel: c)
+    return c
+  }
+}

@@ -1,0 +1,202 @@
+/// The geometry of one convolution layer: `outChannels` filters of `inChannels`×`kernelH`×
+/// `kernelW`, one stride for both axes, zero padding `padH` rows and `padW` columns on each side.
+public struct ConvShape: Sendable, Equatable {
+  /// The layer's key in `data.pkl` below `net.layers.` (e.g. `mixed_4.tower.conv_1`).
+  public let key: String
+  public let outChannels: Int
+  public let inChannels: Int
+  public let kernelH: Int
+  public let kernelW: Int
+  public let stride: Int
+  public let padH: Int
+  public let padW: Int
+
+  public init(
+    key: String, outChannels: Int, inChannels: Int, kernelH: Int, kernelW: Int, stride: Int = 1,
+    padH: Int = 0, padW: Int = 0
+  ) {
+    precondition(outChannels > 0 && inChannels > 0 && kernelH > 0 && kernelW > 0 && stride > 0)
+    self.key = key
+    self.outChannels = outChannels
+    self.inChannels = inChannels
+    self.kernelH = kernelH
+    self.kernelW = kernelW
+    self.stride = stride
+    self.padH = padH
+    self.padW = padW
+  }
+
+  /// The output height and width for an input of `height`×`width`.
+  public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+    ((height + 2 * padH - kernelH) / stride + 1, (width + 2 * padW - kernelW) / stride + 1)
+  }
+
+  /// Length of one filter: `inChannels * kernelH * kernelW` (the GEMM's k).
+  public var filterLength: Int { inChannels * kernelH * kernelW }
+
+  /// A 1x1, stride-1, unpadded convolution: a plain matrix product, no im2col.
+  var isPointwise: Bool { kernelH == 1 && kernelW == 1 && stride == 1 && padH == 0 && padW == 0 }
+}
+
+/// A convolution with its batch norm folded in: `relu(conv(x, weights) + bias)` equals
+/// `relu(batchnorm(conv(x, w)))` with batch norm `(y - mean) / sqrt(var + eps) + beta` (no scale).
+public struct FoldedConv: Sendable {
+  public let shape: ConvShape
+  /// `outChannels` rows of `filterLength` floats (PyTorch's [out, in, kh, kw] order), each row
+  /// scaled by `1 / sqrt(var + eps)`.
+  public let weights: [Float]
+  /// `beta - mean / sqrt(var + eps)` per output channel.
+  public let bias: [Float]
+
+  /// Folds batch norm (`beta`, `mean`, `variance`, `epsilon`; no scale) into `weight`.
+  public init(
+    shape: ConvShape, weight: [Float], beta: [Float], mean: [Float], variance: [Float],
+    epsilon: Float
+  ) {
+    precondition(weight.count == shape.outChannels * shape.filterLength)
+    precondition(beta.count == shape.outChannels && mean.count == shape.outChannels)
+    precondition(variance.count == shape.outChannels)
+    var w = weight
+    var b = [Float](repeating: 0, count: shape.outChannels)
+    let k = shape.filterLength
+    for o in 0..<shape.outChannels {
+      // As PyTorch's CPU batch norm: invstd = 1 / sqrt(var + eps), y * invstd + (beta - mean * invstd).
+      let invstd = 1 / (variance[o] + epsilon).squareRoot()
+      for i in 0..<k { w[o * k + i] *= invstd }
+      b[o] = beta[o] - mean[o] * invstd
+    }
+    self.shape = shape
+    self.weights = w
+    self.bias = b
+  }
+
+  /// A convolution whose weights and bias are given already folded.
+  public init(shape: ConvShape, weights: [Float], bias: [Float]) {
+    precondition(weights.count == shape.outChannels * shape.filterLength)
+    precondition(bias.count == shape.outChannels)
+    self.shape = shape
+    self.weights = weights
+    self.bias = bias
+  }
+}
+
+/// A growable float buffer owned by one forward-pass object and reused between calls.
+final class FloatBuffer {
+  private(set) var pointer: UnsafeMutablePointer<Float>
+  private(set) var capacity: Int
+
+  init(capacity: Int = 1) {
+    self.capacity = max(1, capacity)
+    pointer = .allocate(capacity: self.capacity)
+  }
+
+  deinit { pointer.deallocate() }
+
+  /// The buffer, grown (contents dropped) to hold at least `count` floats.
+  func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
+    if count > capacity {
+      pointer.deallocate()
+      capacity = count
+      pointer = .allocate(capacity: count)
+    }
+    return pointer
+  }
+}
+
+/// The largest im2col buffer (floats) built at once; the batch is split into image groups to
+/// stay under it.
+let im2colBudget = 6 << 20
+
+/// Convolution + bias + ReLU over a batch in planar layout: `input` holds `inChannels` ×
+/// `batch` planes of `height`×`width` (plane `c * batch + n`), `output` receives `outChannels`
+/// × `batch` planes of the output size. 1x1 layers multiply the input directly; the others go
+/// through im2col in `columns`, several images per GEMM where the budget allows.
+func convolve(
+  _ conv: FoldedConv, input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
+  output: UnsafeMutablePointer<Float>, columns: FloatBuffer
+) {
+  let s = conv.shape
+  let (oh, ow) = s.outputSize(height: height, width: width)
+  let ohw = oh * ow
+  let total = batch * ohw
+  let k = s.filterLength
+  conv.weights.withUnsafeBufferPointer { w in
+    guard let wp = w.baseAddress else { return }
+    if s.isPointwise {
+      BLAS.sgemm(
+        m: s.outChannels, n: total, k: k, a: wp, lda: k, b: input, ldb: total, c: output,
+        ldc: total)
+    } else {
+      let group = max(1, min(batch, im2colBudget / max(1, k * ohw)))
+      var first = 0
+      while first < batch {
+        let count = min(group, batch - first)
+        let col = columns.reserve(k * count * ohw)
+        im2col(
+          s, input: input, batch: batch, height: height, width: width, first: first, count: count,
+          outH: oh, outW: ow, columns: col)
+        BLAS.sgemm(
+          m: s.outChannels, n: count * ohw, k: k, a: wp, lda: k, b: col, ldb: count * ohw,
+          c: output + first * ohw, ldc: total)
+        first += count
+      }
+    }
+  }
+  addBiasReLU(conv.bias, output: output, rowLength: total)
+}
+
+/// `row[i] = max(0, row[i] + bias[row])` for each output channel's row of `rowLength` floats.
+func addBiasReLU(_ bias: [Float], output: UnsafeMutablePointer<Float>, rowLength: Int) {
+  bias.withUnsafeBufferPointer { b in
+    for c in 0..<b.count {
+      let row = output + c * rowLength
+      let v = b[c]
+      for i in 0..<rowLength {
+        let x = row[i] + v
+        row[i] = x > 0 ? x : 0
+      }
+    }
+  }
+}
+
+/// Unfolds images `first..<first+count` into `columns`: row `(ci*kh + ky)*kw + kx`, column
+/// `j*outH*outW + oy*outW + ox` holds input(ci, first+j, oy*stride - padH + ky,
+/// ox*stride - padW + kx), zero outside the image.
+func im2col(
+  _ s: ConvShape, input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, first: Int,
+  count: Int, outH: Int, outW: Int, columns: UnsafeMutablePointer<Float>
+) {
+  let ohw = outH * outW
+  let rowLength = count * ohw
+  let plane = height * width
+  for ci in 0..<s.inChannels {
+    for ky in 0..<s.kernelH {
+      for kx in 0..<s.kernelW {
+        let r = (ci * s.kernelH + ky) * s.kernelW + kx
+        // Output columns whose input column lies inside the image.
+        let x0 = max(0, (s.padW - kx + s.stride - 1) / s.stride)
+        let x1 = min(outW, (width + s.padW - kx + s.stride - 1) / s.stride)
+        for j in 0..<count {
+          let src = input + (ci * batch + first + j) * plane
+          let dstImage = columns + r * rowLength + j * ohw
+          for oy in 0..<outH {
+            let dst = dstImage + oy * outW
+            let iy = oy * s.stride - s.padH + ky
+            if iy < 0 || iy >= height || x0 >= x1 {
+              dst.update(repeating: 0, count: outW)
+              continue
+            }
+            if x0 > 0 { dst.update(repeating: 0, count: x0) }
+            if x1 < outW { (dst + x1).update(repeating: 0, count: outW - x1) }
+            let srcRow = src + iy * width - s.padW + kx
+            if s.stride == 1 {
+              (dst + x0).update(from: srcRow + x0, count: x1 - x0)
+            } else {
+              for ox in x0..<x1 { dst[ox] = srcRow[ox * s.stride] }
+            }
+          }
+        }
+      }
+    }
+  }
+}

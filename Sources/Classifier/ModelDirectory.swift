@@ -1,0 +1,177 @@
+import Foundation
+import HeroCore
+
+/// Reading and writing the model directory (format: docs/model-format.md).
+///
+/// `model.json` holds the labels, the thresholds, what the model was trained with, and the list
+/// of arrays in `weights.f32` with their sizes and the file's SHA-1. Each file is written
+/// atomically, `weights.f32` first and `model.json` last; since `model.json` names the SHA-1 of
+/// the weights it belongs with, a reader never mixes an old header with new weights unnoticed.
+extension HeroModel {
+  public static let formatName = "hero-id-model"
+  public static let formatVersion = 1
+
+  struct Header: Codable {
+    var format: String
+    var version: Int
+    var labels: [String]
+    var inputSize: Int
+    var thresholds: UnknownThresholds
+    var info: ModelInfo
+    var weights: WeightsFile
+
+    enum CodingKeys: String, CodingKey {
+      case format, version, labels, thresholds, weights
+      case inputSize = "input_size"
+      case info = "trained_with"
+    }
+  }
+
+  struct WeightsFile: Codable {
+    var file: String
+    var sha1: String
+    var byteOrder: String
+    var arrays: [ArrayEntry]
+
+    enum CodingKeys: String, CodingKey {
+      case file, sha1, arrays
+      case byteOrder = "byte_order"
+    }
+  }
+
+  struct ArrayEntry: Codable {
+    var name: String
+    var shape: [Int]
+  }
+
+  /// Writes `model.json`, `weights.f32` and `labels.txt` into `directory` (created if needed).
+  public func save(to directory: String) throws {
+    let dir = URL(fileURLWithPath: directory, isDirectory: true)
+    let n = layer.inputSize
+    let c = labels.count
+    let arrays: [(ArrayEntry, [Float])] = [
+      (ArrayEntry(name: "mean", shape: [n]), layer.mean),
+      (ArrayEntry(name: "scale", shape: [n]), layer.scale),
+      (ArrayEntry(name: "weights", shape: [n, c]), layer.weights),
+      (ArrayEntry(name: "bias", shape: [c]), layer.bias),
+      (ArrayEntry(name: "centroids", shape: [c, n]), centroids),
+    ]
+    var blob = Data()
+    blob.reserveCapacity(arrays.reduce(0) { $0 + 4 * $1.1.count })
+    for (_, values) in arrays {
+      for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { blob.append(contentsOf: $0) } }
+    }
+    let header = Header(
+      format: Self.formatName, version: Self.formatVersion, labels: labels, inputSize: n,
+      thresholds: thresholds, info: info,
+      weights: WeightsFile(
+        file: "weights.f32", sha1: SHA1.hex(blob), byteOrder: "little-endian float32",
+        arrays: arrays.map { $0.0 }))
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let json: Data
+    do { json = try encoder.encode(header) } catch {
+      throw ModelError.cannotWrite(path: dir.appendingPathComponent("model.json").path)
+    }
+    for (name, data) in [
+      ("weights.f32", blob), ("labels.txt", Data((labels.joined(separator: "\n") + "\n").utf8)),
+      ("model.json", json),
+    ] {
+      let url = dir.appendingPathComponent(name)
+      do { try AtomicFile.write(data, to: url) } catch { throw ModelError.cannotWrite(path: url.path) }
+    }
+  }
+
+  /// Reads a model directory. When `baseNetworkSHA1` is given, a model trained on a different
+  /// base network is refused.
+  public static func load(from directory: String, baseNetworkSHA1: String? = nil) throws
+    -> HeroModel
+  {
+    let dir = URL(fileURLWithPath: directory, isDirectory: true)
+    let jsonURL = dir.appendingPathComponent("model.json")
+    let jsonPath = jsonURL.path
+    guard let json = try? Data(contentsOf: jsonURL) else {
+      throw ModelError.missing(path: jsonPath)
+    }
+    let header: Header
+    do { header = try JSONDecoder().decode(Header.self, from: json) } catch {
+      throw ModelError.invalid(path: jsonPath, reason: "not a hero-id model header")
+    }
+    guard header.format == formatName else {
+      throw ModelError.invalid(path: jsonPath, reason: "format is \"\(header.format)\", not \"\(formatName)\"")
+    }
+    guard header.version == formatVersion else {
+      throw ModelError.invalid(
+        path: jsonPath, reason: "format version \(header.version); this build reads \(formatVersion)")
+    }
+    if let expected = baseNetworkSHA1, expected != header.info.baseNetworkSHA1 {
+      throw ModelError.baseNetworkMismatch(
+        path: jsonPath, model: header.info.baseNetworkSHA1, found: expected)
+    }
+    let n = header.inputSize
+    let c = header.labels.count
+    guard n > 0, c >= 2 else {
+      throw ModelError.invalid(path: jsonPath, reason: "input size \(n) with \(c) labels")
+    }
+    let expectedShapes: [String: [Int]] = [
+      "mean": [n], "scale": [n], "weights": [n, c], "bias": [c], "centroids": [c, n],
+    ]
+    let weightsURL = dir.appendingPathComponent(header.weights.file)
+    guard let blob = try? Data(contentsOf: weightsURL) else {
+      throw ModelError.missing(path: weightsURL.path)
+    }
+    guard SHA1.hex(blob) == header.weights.sha1 else {
+      throw ModelError.invalid(
+        path: weightsURL.path, reason: "SHA-1 differs from the one in model.json (damaged or mixed files)")
+    }
+    var arrays: [String: [Float]] = [:]
+    var offset = 0
+    for entry in header.weights.arrays {
+      guard expectedShapes[entry.name] == entry.shape else {
+        throw ModelError.invalid(path: jsonPath, reason: "array \(entry.name) has shape \(entry.shape)")
+      }
+      let count = entry.shape.reduce(1, *)
+      guard offset + 4 * count <= blob.count else {
+        throw ModelError.invalid(path: weightsURL.path, reason: "too short for \(entry.name)")
+      }
+      var values = [Float](repeating: 0, count: count)
+      blob.withUnsafeBytes { raw in
+        for i in 0..<count {
+          values[i] = Float(
+            bitPattern: UInt32(
+              littleEndian: raw.loadUnaligned(fromByteOffset: offset + 4 * i, as: UInt32.self)))
+        }
+      }
+      arrays[entry.name] = values
+      offset += 4 * count
+    }
+    guard offset == blob.count, let mean = arrays["mean"], let scale = arrays["scale"],
+      let weights = arrays["weights"], let bias = arrays["bias"], let centroids = arrays["centroids"]
+    else {
+      throw ModelError.invalid(path: weightsURL.path, reason: "arrays do not match model.json")
+    }
+    return HeroModel(
+      labels: header.labels,
+      layer: FinalLayer(
+        inputSize: n, classCount: c, mean: mean, scale: scale, weights: weights, bias: bias),
+      centroids: centroids, thresholds: header.thresholds, info: header.info)
+  }
+}
+
+/// Problems with a model directory.
+public enum ModelError: Error, CustomStringConvertible, Equatable {
+  case missing(path: String)
+  case invalid(path: String, reason: String)
+  case cannotWrite(path: String)
+  case baseNetworkMismatch(path: String, model: String, found: String)
+
+  public var description: String {
+    switch self {
+    case .missing(let p): "\(p): no such model file (train one with `hero-id train CROPS --model DIR`)"
+    case .invalid(let p, let r): "\(p): invalid model (\(r))"
+    case .cannotWrite(let p): "\(p): cannot write model file"
+    case .baseNetworkMismatch(let p, let m, let f):
+      "\(p): model was trained on base network \(m), but the Inception weights in use have SHA-1 \(f); retrain, or point --inception at the weights it was trained with"
+    }
+  }
+}

@@ -1,0 +1,27 @@
+import Foundation
+
+/// SplitMix64: a small, fast, seeded random number generator, so that a training run (batch
+/// order, initial weights, distortions) can be repeated exactly with `--seed`.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+  private var state: UInt64
+
+  public init(seed: UInt64) { state = seed }
+
+  public mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+
+  /// A uniform Float in [0, 1).
+  public mutating func nextUnit() -> Float { Float(next() >> 40) * 0x1p-24 }
+
+  /// A standard normal sample (Box–Muller).
+  public mutating func nextGaussian() -> Float {
+    let u1 = max(nextUnit(), 1e-7)
+    let u2 = nextUnit()
+    return (-2 * logf(u1)).squareRoot() * cosf(2 * .pi * u2)
+  }
+}

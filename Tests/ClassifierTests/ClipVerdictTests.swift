@@ -1,0 +1,65 @@
+import Classifier
+import Foundation
+import HeroCore
+import Testing
+
+@Suite("Clip verdict")
+struct ClipVerdictTests {
+  let labels = ["a", "b", "c"]
+  let thresholds = UnknownThresholds(minConfidence: 0.5, minSimilarity: 0.3)
+
+  func frame(_ t: Double, _ p: [Float], sim: [Float] = [0.8, 0.8, 0.8]) -> FrameObservation {
+    FrameObservation(ptsSeconds: t, screen: .gameplay, probabilities: p, similarities: sim)
+  }
+
+  @Test("mean log-probability picks the hero that is consistently likely")
+  func aggregates() {
+    let obs = [
+      FrameObservation(ptsSeconds: 0, screen: .loading),
+      frame(2, [0.9, 0.05, 0.05]), frame(4, [0.8, 0.15, 0.05]), frame(6, [0.3, 0.65, 0.05]),
+      FrameObservation(ptsSeconds: 8, screen: .shop),
+    ]
+    let v = ClipVerdict(observations: obs, labels: labels, thresholds: thresholds)
+    #expect(v.hero == "a")
+    #expect(v.reason == nil)
+    #expect(v.frames == 5 && v.gameplayFrames == 3)
+    let expected = exp((log(0.9) + log(0.8) + log(0.3)) / 3)
+    #expect(abs(v.confidence - expected) < 1e-6)
+    #expect(v.top.map(\.hero) == ["a", "b", "c"])
+    #expect(v.timeline.count == 5)
+    #expect(v.timeline[0].hero == nil && v.timeline[0].screen == .loading)
+    #expect(v.timeline[3].hero == "b" && abs((v.timeline[3].p ?? 0) - 0.65) < 1e-6)
+  }
+
+  @Test("one confident wrong frame does not outvote several right ones")
+  func robust() {
+    let obs = [frame(0, [0.7, 0.3, 0]), frame(1, [0.7, 0.3, 0]), frame(2, [0.0001, 0.9999, 0])]
+    // A frame that all but rules "a" out sinks it; a frame that merely prefers "b" does not.
+    let v = ClipVerdict(observations: obs, labels: labels, thresholds: thresholds)
+    #expect(v.top.first?.hero == "b")
+    let balanced = [frame(0, [0.8, 0.2, 0]), frame(1, [0.8, 0.2, 0]), frame(2, [0.3, 0.7, 0])]
+    #expect(ClipVerdict(observations: balanced, labels: labels, thresholds: thresholds).hero == "a")
+  }
+
+  @Test("unknown without gameplay frames, below the confidence or the similarity threshold")
+  func unknown() {
+    let none = ClipVerdict(
+      observations: [FrameObservation(ptsSeconds: 0, screen: .other)], labels: labels,
+      thresholds: thresholds)
+    #expect(none.hero == nil && none.gameplayFrames == 0)
+    #expect(none.reason?.contains("no gameplay frame") == true)
+
+    let unsure = ClipVerdict(
+      observations: [frame(0, [0.4, 0.35, 0.25]), frame(1, [0.45, 0.3, 0.25])], labels: labels,
+      thresholds: thresholds)
+    #expect(unsure.hero == nil)
+    #expect(unsure.reason?.contains("below threshold") == true)
+    #expect(unsure.top.first?.hero == "a")
+
+    let strange = ClipVerdict(
+      observations: [frame(0, [0.99, 0.005, 0.005], sim: [0.1, 0, 0])], labels: labels,
+      thresholds: thresholds)
+    #expect(strange.hero == nil)
+    #expect(strange.reason?.contains("unlike any trained hero") == true)
+  }
+}

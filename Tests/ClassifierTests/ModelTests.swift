@@ -1,0 +1,106 @@
+import Classifier
+import Foundation
+import HeroCore
+import Testing
+
+@Suite("Model directory")
+struct ModelTests {
+  static func trainedModel(baseSHA1: String = String(repeating: "c", count: 40)) -> (
+    HeroModel, LabelledBottlenecks
+  ) {
+    let all = SyntheticBottlenecks.clusters(classes: 3, perClass: 30, inputSize: 64, seed: 11)
+    var options = TrainingOptions()
+    options.steps = 60
+    options.batchSize = 16
+    let trainer = Trainer.train(classCount: 3, training: all, validation: all, options: options)
+    var std = all
+    trainer.standardize(&std)
+    let centroids = HeroModel.centroids(standardized: std, classCount: 3)
+    let eval = trainer.evaluate(standardized: std)
+    let thresholds = UnknownThresholds.choose(
+      probabilities: eval.probabilities,
+      similarities: HeroModel.similarities(standardized: std.features, centroids: centroids, classCount: 3),
+      labels: std.labels, classCount: 3)
+    let summary = TrainingSummary(
+      options: options, images: ["training": 90], validationAccuracy: eval.accuracy,
+      testAccuracy: nil, distortions: ImageDistortion(), trainedAt: "2026-01-01T00:00:00Z",
+      seconds: 1)
+    let model = HeroModel(
+      labels: ["李白", "貂蝉", "Hou Yi"], layer: trainer.layer, centroids: centroids,
+      thresholds: thresholds,
+      info: ModelInfo(baseNetworkSHA1: baseSHA1, layout: .default, training: summary))
+    return (model, all)
+  }
+
+  @Test("a model round-trips through its files and scores the same")
+  func roundTrip() throws {
+    let folder = TemporaryFolder()
+    let (model, data) = Self.trainedModel()
+    try model.save(to: folder.path)
+    for name in ["model.json", "weights.f32", "labels.txt"] {
+      #expect(FileManager.default.fileExists(atPath: folder.sub(name)))
+    }
+    let loaded = try HeroModel.load(from: folder.path, baseNetworkSHA1: model.info.baseNetworkSHA1)
+    #expect(loaded.labels == model.labels)
+    #expect(loaded.layer == model.layer)
+    #expect(loaded.centroids == model.centroids)
+    #expect(loaded.thresholds == model.thresholds)
+    #expect(loaded.info == model.info)
+    #expect(loaded.scores(data.features).probabilities == model.scores(data.features).probabilities)
+    let labels = try String(contentsOfFile: folder.sub("labels.txt"), encoding: .utf8)
+    #expect(labels == "李白\n貂蝉\nHou Yi\n")
+  }
+
+  @Test("a different base network is refused with a message naming both")
+  func baseMismatch() throws {
+    let folder = TemporaryFolder()
+    try Self.trainedModel().0.save(to: folder.path)
+    let other = String(repeating: "d", count: 40)
+    #expect(throws: ModelError.self) {
+      try HeroModel.load(from: folder.path, baseNetworkSHA1: other)
+    }
+    do {
+      _ = try HeroModel.load(from: folder.path, baseNetworkSHA1: other)
+    } catch {
+      let text = "\(error)"
+      #expect(text.contains("model.json") && text.contains(other))
+      #expect(text.contains(String(repeating: "c", count: 40)))
+    }
+  }
+
+  @Test("missing, damaged or mixed files are refused")
+  func damaged() throws {
+    let folder = TemporaryFolder()
+    #expect(throws: ModelError.missing(path: folder.sub("model.json"))) {
+      try HeroModel.load(from: folder.path)
+    }
+    try Self.trainedModel().0.save(to: folder.path)
+    var weights = try Data(contentsOf: URL(fileURLWithPath: folder.sub("weights.f32")))
+    weights[17] ^= 1
+    try weights.write(to: URL(fileURLWithPath: folder.sub("weights.f32")))
+    #expect(throws: ModelError.self) { try HeroModel.load(from: folder.path) }
+    try Data("{}".utf8).write(to: URL(fileURLWithPath: folder.sub("model.json")))
+    #expect(throws: ModelError.self) { try HeroModel.load(from: folder.path) }
+  }
+
+  @Test("known frames pass the thresholds; a far-away vector fails the similarity test")
+  func thresholds() {
+    let (model, data) = Self.trainedModel()
+    let t = model.thresholds
+    #expect(t.minConfidence > 0 && t.minConfidence <= 0.5)
+    let (p, s) = model.scores(data.features)
+    var passing = 0
+    for r in 0..<data.count where Double(p[r * 3 + data.labels[r]]) >= t.minConfidence
+      && Double(s[r * 3 + data.labels[r]]) >= t.minSimilarity
+    {
+      passing += 1
+    }
+    #expect(Double(passing) / Double(data.count) >= 0.95)
+    // A vector from a cluster the model never saw.
+    let stranger = SyntheticBottlenecks.clusters(classes: 1, perClass: 5, inputSize: 64, seed: 99)
+    let (_, ss) = model.scores(stranger.features)
+    var best = -1.0
+    for r in 0..<5 { best = max(best, Double(ss[(r * 3)..<(r * 3 + 3)].max() ?? -1)) }
+    #expect(best < t.minSimilarity)
+  }
+}

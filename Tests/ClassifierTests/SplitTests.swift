@@ -1,0 +1,111 @@
+import Classifier
+import Foundation
+import Testing
+
+@Suite("Training / validation / testing split")
+struct SplitTests {
+  @Test("a file name always gets the same set, and the fractions are near 80/10/10")
+  func stableFractions() {
+    var counts: [DataSet: Int] = [:]
+    let n = 20_000
+    for i in 0..<n {
+      let key = DataSplit.fileKey("hero_\(i).jpg")
+      let set = DataSplit.assign(key: key, validationPercentage: 10, testingPercentage: 10)
+      #expect(set == DataSplit.assign(key: key, validationPercentage: 10, testingPercentage: 10))
+      counts[set, default: 0] += 1
+    }
+    #expect(abs(Double(counts[.training, default: 0]) / Double(n) - 0.8) < 0.015)
+    #expect(abs(Double(counts[.validation, default: 0]) / Double(n) - 0.1) < 0.01)
+    #expect(abs(Double(counts[.testing, default: 0]) / Double(n) - 0.1) < 0.01)
+  }
+
+  @Test("_nohash_ suffixes and extensions do not change the key; time buckets group crops")
+  func keys() {
+    #expect(DataSplit.fileKey("a_nohash_3.jpg") == DataSplit.fileKey("a_nohash_7.jpeg"))
+    #expect(DataSplit.fileKey("a.jpg") != DataSplit.fileKey("b.jpg"))
+    let k1 = DataSplit.videoKey(video: "/x/v.mp4", ptsSeconds: 10.1, groupSeconds: 5)
+    let k2 = DataSplit.videoKey(video: "/y/v.mp4", ptsSeconds: 14.9, groupSeconds: 5)
+    let k3 = DataSplit.videoKey(video: "/x/v.mp4", ptsSeconds: 15.0, groupSeconds: 5)
+    #expect(k1 == k2)
+    #expect(k1 != k3)
+    #expect(DataSplit.videoKey(video: "v.mp4", ptsSeconds: 1, groupSeconds: 0) == nil)
+  }
+
+  func makeCrops(_ folder: TemporaryFolder, _ counts: [String: Int]) throws -> String {
+    let root = folder.sub("crops")
+    for (hero, n) in counts {
+      let dir = (root as NSString).appendingPathComponent(hero)
+      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      for i in 0..<n {
+        try Data([0xFF, 0xD8]).write(
+          to: URL(fileURLWithPath: (dir as NSString).appendingPathComponent("\(hero)_\(i).jpg")))
+      }
+    }
+    return root
+  }
+
+  @Test("adding images never moves existing ones")
+  func addingKeepsSets() throws {
+    let folder = TemporaryFolder()
+    let root = try makeCrops(folder, ["李白": 60, "貂蝉": 60])
+    let before = try ImageCollection.scan(root)
+    _ = try makeCrops(folder, ["李白": 200, "貂蝉": 90, "妲己": 40])
+    let after = try ImageCollection.scan(root)
+    let sets = Dictionary(uniqueKeysWithValues: after.images.map { ($0.path, $0.set) })
+    for image in before.images { #expect(sets[image.path] == image.set) }
+    #expect(after.classes == ["妲己", "李白", "貂蝉"].sorted())
+    #expect(after.images.count == 330)
+    #expect(after.count(.training) > after.count(.validation))
+  }
+
+  @Test("group keys from index.csv put a video's seconds in one set")
+  func groupKeysUsed() throws {
+    let folder = TemporaryFolder()
+    let root = try makeCrops(folder, ["a": 30, "b": 30])
+    var keys: [String: String] = [:]
+    for hero in ["a", "b"] {
+      for i in 0..<30 { keys["\(hero)/\(hero)_\(i).jpg"] = "\(hero).mp4#\(i / 10)" }
+    }
+    let c = try ImageCollection.scan(root, groupKeys: keys)
+    for hero in 0..<2 {
+      for bucket in 0..<3 {
+        let sets = Set(
+          c.images.filter { $0.label == hero }.enumerated().filter { _ in true }
+            .compactMap { item -> DataSet? in
+              let name = (item.element.path as NSString).lastPathComponent
+              let index = Int(name.split(separator: "_")[1].split(separator: ".")[0]) ?? -1
+              return index / 10 == bucket ? item.element.set : nil
+            })
+        #expect(sets.count == 1)
+      }
+    }
+  }
+
+  @Test("bad folders: missing, empty, one class, too few images")
+  func badFolders() throws {
+    let folder = TemporaryFolder()
+    #expect(throws: TrainingDataError.notAFolder(path: folder.sub("nope"))) {
+      try ImageCollection.scan(folder.sub("nope"))
+    }
+    let empty = folder.sub("empty")
+    try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+    #expect(throws: TrainingDataError.noClasses(path: empty)) { try ImageCollection.scan(empty) }
+    let other = TemporaryFolder()
+    let one = try makeCrops(other, ["solo": 20])
+    #expect(throws: TrainingDataError.oneClass(path: one, name: "solo")) {
+      try ImageCollection.scan(one)
+    }
+    let few = try makeCrops(folder, ["a": 40, "b": 2])
+    let c = try ImageCollection.scan(few)
+    #expect(
+      throws: TrainingDataError.tooFewImages(
+        path: (few as NSString).appendingPathComponent("b"), count: 2, minimum: 3)
+    ) { try c.checkSplit(validationPercentage: 10) }
+    for e in [
+      TrainingDataError.noClasses(path: "/p"), .oneClass(path: "/p", name: "x"),
+      .tooFewImages(path: "/p/b", count: 2, minimum: 3),
+    ] {
+      #expect("\(e)".hasPrefix("/p"))
+    }
+  }
+}
