@@ -1,3 +1,4 @@
+import Dispatch
 import HeroCore
 
 /// Inception v3 (2015-12-05) cut at `pool_3`: RGB images in, 2048-float bottlenecks out.
@@ -12,24 +13,27 @@ import HeroCore
 /// Tensors are planar over the whole batch, `[C][N][H][W]`: a 1x1 convolution is then one GEMM
 /// for every image at once, and a block's concatenation is free (each tower writes its rows of
 /// the output). Not `Sendable`: one per task; it owns its scratch buffers and reuses them.
+///
+/// Threads: with `threads: 1` (the default) everything runs in the caller, and OpenBLAS uses
+/// whatever ``BLAS/setThreads(_:)`` gave it. With `threads: n > 1` each batch is split across
+/// `n` lanes (own buffers, own thread) and OpenBLAS is set to one thread: parallel across images,
+/// never both. Batch 1 gains nothing from lanes; leave it to OpenBLAS's threads.
 public final class InceptionV3 {
   public let weights: InceptionWeights
-  /// The most images run through one forward pass.
+  /// The most images run through one forward pass (split across the lanes).
   public let batchSize: Int
+  private let lanes: [ForwardPass]
+  /// The number of lanes (threads across images).
+  public var threads: Int { lanes.count }
 
-  private let input = FloatBuffer()
-  private let bufferA = FloatBuffer()
-  private let bufferB = FloatBuffer()
-  private let temp1 = FloatBuffer()
-  private let temp2 = FloatBuffer()
-  private let pooled = FloatBuffer()
-  private let columns = FloatBuffer()
-  private var batch = 1
-
-  /// A network on `weights` that runs up to `batchSize` images per forward pass.
-  public init(weights: InceptionWeights, batchSize: Int = 16) {
+  /// A network on `weights` that runs up to `batchSize` images per forward pass, on `threads`
+  /// lanes.
+  public init(weights: InceptionWeights, batchSize: Int = 16, threads: Int = 1) {
     self.weights = weights
     self.batchSize = max(1, batchSize)
+    let n = max(1, min(threads, self.batchSize))
+    if n > 1 { BLAS.setThreads(1) }
+    lanes = (0..<n).map { _ in ForwardPass(weights: weights) }
   }
 
   /// The bottleneck of one image (any size).
@@ -42,26 +46,72 @@ public final class InceptionV3 {
     var result: [[Float]] = []
     result.reserveCapacity(images.count)
     var first = 0
-    let features = Inception.bottleneckSize
-    var pooledOut = [Float](repeating: 0, count: features * min(batchSize, max(1, images.count)))
     while first < images.count {
       let n = min(batchSize, images.count - first)
-      batch = n
-      let side = Inception.inputSide
-      let x = input.reserve(3 * n * side * side)
-      for j in 0..<n { InceptionInput.write(images[first + j], into: x, index: j, batch: n) }
-      pooledOut.withUnsafeMutableBufferPointer { p in
-        guard let out = p.baseAddress else { return }
-        forward(x, into: out)
+      // Contiguous shares of the batch, one per lane.
+      let used = min(lanes.count, n)
+      let shares = (0..<used).map { i in
+        (first + i * n / used)..<(first + (i + 1) * n / used)
       }
-      for j in 0..<n {
-        var v = [Float](repeating: 0, count: features)
-        for c in 0..<features { v[c] = pooledOut[c * n + j] }
-        result.append(v)
+      if used == 1 {
+        lanes[0].run(images[shares[0]])
+      } else {
+        let lanes = self.lanes
+        DispatchQueue.concurrentPerform(iterations: used) { i in
+          lanes[i].run(images[shares[i]])
+        }
       }
+      for i in 0..<used { lanes[i].appendResults(to: &result) }
       first += n
     }
     return result
+  }
+}
+
+/// One lane of the network: the scratch buffers and the layer sequence for a batch.
+/// `@unchecked Sendable` because ``InceptionV3`` hands each lane to exactly one thread at a time.
+final class ForwardPass: @unchecked Sendable {
+  let weights: InceptionWeights
+  private let input = FloatBuffer()
+  private let bufferA = FloatBuffer()
+  private let bufferB = FloatBuffer()
+  private let temp1 = FloatBuffer()
+  private let temp2 = FloatBuffer()
+  private let pooled = FloatBuffer()
+  private let columns = FloatBuffer()
+  private var pooledOut: [Float] = []
+  private var batch = 1
+
+  init(weights: InceptionWeights) {
+    self.weights = weights
+  }
+
+  /// Runs `images` as one batch; the bottlenecks stay in `pooledOut` ([2048][N]).
+  func run(_ images: ArraySlice<RGBImage>) {
+    let n = images.count
+    batch = n
+    let side = Inception.inputSide
+    let x = input.reserve(3 * n * side * side)
+    for (j, image) in images.enumerated() {
+      InceptionInput.write(image, into: x, index: j, batch: n)
+    }
+    let count = Inception.bottleneckSize * n
+    if pooledOut.count < count { pooledOut = [Float](repeating: 0, count: count) }
+    pooledOut.withUnsafeMutableBufferPointer { p in
+      guard let out = p.baseAddress else { return }
+      forward(x, into: out)
+    }
+  }
+
+  /// Appends the last run's bottlenecks, one array per image.
+  func appendResults(to result: inout [[Float]]) {
+    let features = Inception.bottleneckSize
+    let n = batch
+    for j in 0..<n {
+      var v = [Float](repeating: 0, count: features)
+      for c in 0..<features { v[c] = pooledOut[c * n + j] }
+      result.append(v)
+    }
   }
 
   // MARK: - The network

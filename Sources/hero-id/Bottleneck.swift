@@ -29,17 +29,25 @@ struct Bottleneck: AsyncParsableCommand {
   @Option(help: "Images per forward pass.")
   var batchSize = 16
 
+  @Option(
+    help: "Threads (default: all cores): across the images of a batch, or inside OpenBLAS at --batch-size 1.")
+  var threads: Int?
+
   @Option(help: .hidden)
   var bench: Int?
 
   func validate() throws {
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
     if let bench, bench < 1 { throw ValidationError("--bench must be at least 1") }
+    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
   }
 
   func run() async throws {
     let weights = try InceptionWeights.load(path: HeroIDHome.inceptionPath(override: inception))
-    let net = InceptionV3(weights: weights, batchSize: batchSize)
+    let cores = threads ?? ProcessInfo.processInfo.activeProcessorCount
+    // One level of parallelism: lanes across the images of a batch, else OpenBLAS's threads.
+    if batchSize == 1 || cores == 1 { BLAS.setThreads(cores) }
+    let net = InceptionV3(weights: weights, batchSize: batchSize, threads: batchSize == 1 ? 1 : cores)
     if let bench {
       try runBench(net, count: bench)
       return
@@ -114,8 +122,8 @@ struct Bottleneck: AsyncParsableCommand {
       String(
         format:
           "{\"engine\": \"hero-id\", \"batch_size\": %d, \"images\": %d, \"seconds\": %.3f, "
-          + "\"images_per_second\": %.2f, \"peak_rss_mb\": %.0f, \"blas_threads\": %d}",
-        batchSize, count, seconds, Double(count) / seconds, rssMB, BLAS.threads))
+          + "\"images_per_second\": %.2f, \"peak_rss_mb\": %.0f, \"lanes\": %d, \"blas_threads\": %d}",
+        batchSize, count, seconds, Double(count) / seconds, rssMB, net.threads, BLAS.threads))
   }
 }
 

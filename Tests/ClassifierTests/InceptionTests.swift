@@ -106,6 +106,13 @@ struct Agreement: CustomStringConvertible {
       let a = Agreement(single, vector)
       #expect(a.maxDiff <= 1e-5, "\(ref.name): \(a)")
     }
+    // Two lanes (threads across the images of a batch) give the same vectors too.
+    let lanes = InceptionV3(weights: weights, batchSize: 3, threads: 2)
+    #expect(lanes.threads == 2)
+    for (ref, (a, b)) in zip(refs, zip(lanes.bottlenecks(refs.map(\.image)), batched)) {
+      let agreement = Agreement(a, b)
+      #expect(agreement.maxDiff <= 1e-5, "\(ref.name), two lanes: \(agreement)")
+    }
   }
 
   @Test("a missing weights file names the path and says how to get it")

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The geometry of one convolution layer: `outChannels` filters of `inChannels`×`kernelH`×
 /// `kernelW`, one stride for both axes, zero padding `padH` rows and `padW` columns on each side.
 public struct ConvShape: Sendable, Equatable {
@@ -80,26 +82,41 @@ public struct FoldedConv: Sendable {
   }
 }
 
-/// A growable float buffer owned by one forward-pass object and reused between calls.
+/// A growable float buffer owned by one forward-pass object and reused between calls. Large
+/// buffers are 2 MiB aligned and marked `MADV_HUGEPAGE`: GEMM packing walks them with big strides,
+/// and transparent huge pages spare it most TLB misses.
 final class FloatBuffer {
   private(set) var pointer: UnsafeMutablePointer<Float>
   private(set) var capacity: Int
 
   init(capacity: Int = 1) {
     self.capacity = max(1, capacity)
-    pointer = .allocate(capacity: self.capacity)
+    pointer = Self.allocate(self.capacity)
   }
 
-  deinit { pointer.deallocate() }
+  deinit { free(pointer) }
 
   /// The buffer, grown (contents dropped) to hold at least `count` floats.
   func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
     if count > capacity {
-      pointer.deallocate()
+      free(pointer)
       capacity = count
-      pointer = .allocate(capacity: count)
+      pointer = Self.allocate(count)
     }
     return pointer
+  }
+
+  private static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
+    let bytes = count * MemoryLayout<Float>.stride
+    let huge = 2 << 20
+    let alignment = bytes >= huge ? huge : 64
+    let size = (bytes + alignment - 1) / alignment * alignment
+    var raw: UnsafeMutableRawPointer? = nil
+    guard posix_memalign(&raw, alignment, size) == 0, let raw else {
+      preconditionFailure("out of memory allocating \(bytes) bytes")
+    }
+    if alignment == huge { _ = madvise(raw, size, MADV_HUGEPAGE) }
+    return raw.bindMemory(to: Float.self, capacity: count)
   }
 }
 

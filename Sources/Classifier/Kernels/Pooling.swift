@@ -29,26 +29,41 @@ func maxPool3x3(
 }
 
 /// 3x3 average pool, stride 1, padding 1, `count_include_pad=False`: each output is the mean of
-/// the input cells its window covers (9 inside, 6 on an edge, 4 in a corner).
+/// the input cells its window covers (9 inside, 6 on an edge, 4 in a corner). Separable: column
+/// sums of three rows, then sums of three columns.
 func averagePool3x3(
   input: UnsafePointer<Float>, planes: Int, height: Int, width: Int,
   output: UnsafeMutablePointer<Float>
 ) {
+  let column = UnsafeMutablePointer<Float>.allocate(capacity: width + 2)
+  defer { column.deallocate() }
+  column[0] = 0
+  column[width + 1] = 0
+  let sums = column + 1
   for p in 0..<planes {
     let src = input + p * height * width
     let dst = output + p * height * width
-    for oy in 0..<height {
-      let y0 = max(0, oy - 1)
-      let y1 = min(height, oy + 2)
-      for ox in 0..<width {
-        let x0 = max(0, ox - 1)
-        let x1 = min(width, ox + 2)
-        var sum: Float = 0
-        for y in y0..<y1 {
-          let row = src + y * width
-          for x in x0..<x1 { sum += row[x] }
-        }
-        dst[oy * width + ox] = sum / Float((y1 - y0) * (x1 - x0))
+    for y in 0..<height {
+      let rows = Float(min(height, y + 2) - max(0, y - 1))
+      let mid = src + y * width
+      if y > 0 && y + 1 < height {
+        let up = mid - width
+        let down = mid + width
+        for x in 0..<width { sums[x] = up[x] + mid[x] + down[x] }
+      } else {
+        for x in 0..<width { sums[x] = mid[x] }
+        if y > 0 { for x in 0..<width { sums[x] += mid[x - width] } }
+        if y + 1 < height { for x in 0..<width { sums[x] += mid[x + width] } }
+      }
+      let out = dst + y * width
+      let inner = rows * 3
+      for x in 0..<width {
+        out[x] = (sums[x - 1] + sums[x] + sums[x + 1]) / inner
+      }
+      // The first and last columns cover two input columns, not three.
+      out[0] = (sums[0] + sums[1]) / (rows * Float(min(width, 2)))
+      if width > 1 {
+        out[width - 1] = (sums[width - 2] + sums[width - 1]) / (rows * 2)
       }
     }
   }
