@@ -1,7 +1,9 @@
 import ArgumentParser
+import Classifier
 import Foundation
 import HeroCore
 import Labeler
+import Preprocess
 
 struct BatchIdentify: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -27,25 +29,44 @@ struct BatchIdentify: AsyncParsableCommand {
   @Option(help: ArgumentHelp("The CSV report to write.", valueName: "FILE.csv"))
   var report: String
 
-  @Option(help: "Inception weights (default: $HERO_ID_INCEPTION or $HERO_ID_HOME's).")
+  @Option(help: "At most one key frame per this many seconds.")
+  var every: Double?
+
+  @Option(help: "Layout profile (default: the one the model was trained with).")
+  var layout: String?
+
+  @Option(help: "Screen sorter model (default: the built-in one).")
+  var screenModel: String?
+
+  @Option(help: "Inception v3 weights (default: $HERO_ID_INCEPTION or $HERO_ID_HOME's).")
   var inception: String?
 
   @OptionGroup var batch: BatchOptions
+
+  func validate() throws {
+    if let every, !(every > 0 && every.isFinite) {
+      throw ValidationError("--every must be a positive number of seconds")
+    }
+  }
 
   func run() async throws {
     let started = Date()
     let videos = try batch.videos(in: tree)
     let reportURL = URL(fileURLWithPath: report)
-    let identify = try makeClipIdentifier(
-      model: model, inception: inception, singleThreadedBLAS: batch.jobCount > 1)
+    let job = try IdentifyJob.load(
+      model: model, inception: inception, layout: layout, screenModel: screenModel, every: every,
+      parallel: min(batch.jobCount, max(videos.count, 1)))
     let store = try BatchStore(
       journalURL: URL(fileURLWithPath: report + ".journal.jsonl"), cropRoot: nil,
-      options: ["model": try modelFingerprint(model)])
+      options: [
+        "model": try modelFingerprint(model), "every": every.map { "\($0)" } ?? "every key frame",
+        "layout": try layout.map { SHA1.hex(try Layouts.load(path: $0).jsonData()) } ?? "model's",
+      ])
     if !batch.quiet { for n in store.recoveryNotes { printError("batch identify: \(n)") } }
     let results = await batch.driver(label: "batch identify", store: store).run(videos) {
       video, base, began in
       var record = base
-      record.identify = try await offload { try identify(video) }
+      record.identify = IdentifyRow(try await offload { try job.identify(video.path).get() })
       record.frames = record.identify?.frames
       record.seconds = Date().timeIntervalSince(began)
       try await store.settle(record)
@@ -62,9 +83,6 @@ struct BatchIdentify: AsyncParsableCommand {
     if summary.failed > 0 { throw ExitCode.failure }
   }
 }
-
-/// Identifies the hero of one clip.
-typealias ClipIdentifier = @Sendable (VideoFile) throws -> IdentifyRow
 
 /// The CSV header of a `batch identify` report.
 let identifyReportHeader = "video,status,hero,confidence,frames,gameplay_frames,reason,error"
@@ -145,12 +163,11 @@ func modelFingerprint(_ dir: String) throws -> String {
   return SHA1.hexString(h.finalize())
 }
 
-/// The per-clip identification chain (key frames -> screen sort -> crop -> bottleneck ->
-/// final layer -> aggregate).
-func makeClipIdentifier(model: String, inception: String?, singleThreadedBLAS: Bool) throws
-  -> ClipIdentifier
-{
-  { video in
-    throw BatchError.internalState("\(video.path): identification is not in this build yet")
+extension IdentifyRow {
+  /// The fields of `identify`'s verdict that the batch keeps.
+  init(_ v: ClipVerdict) {
+    self.init(
+      hero: v.hero, confidence: v.confidence, frames: v.frames, gameplayFrames: v.gameplayFrames,
+      reason: v.reason, top: v.top.map { Candidate(hero: $0.hero, p: $0.p) })
   }
 }

@@ -51,23 +51,10 @@ struct Identify: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let base = try BaseNetwork.load(override: inception)
-    let heroModel = try HeroModel.load(from: model, baseNetworkSHA1: base.sha1)
-    let profile = try layout.map { try Layouts.load(path: $0) } ?? heroModel.info.layout
-    let sorter: ScreenSorter
-    if let path = screenModel {
-      sorter = try ScreenSorter(layout: profile, model: ScreenModel.load(path: path), modelSource: path)
-    } else {
-      sorter = try ScreenSorter(layout: profile)
-    }
-    let cores = ProcessInfo.processInfo.activeProcessorCount
     let parallel = min(jobs, clips.count)
-    // One level of parallelism at a time: several clips → one BLAS thread and one decoder thread
-    // each; one clip → BLAS and the decoder use the cores.
-    BLAS.setThreads(parallel > 1 ? 1 : cores)
-    let job = IdentifyJob(
-      model: heroModel, sorter: sorter, layout: profile, base: base,
-      options: ExtractOptions(everySeconds: every, decoderThreads: parallel > 1 ? 1 : 0))
+    let job = try IdentifyJob.load(
+      model: model, inception: inception, layout: layout, screenModel: screenModel, every: every,
+      parallel: parallel)
     let progress = ProgressReporter("identify", total: clips.count, quiet: clips.count < 2)
     let results = await mapBounded(clips, jobs: parallel) { clip in
       let r = job.identify(clip)
