@@ -22,6 +22,12 @@ demo: build
 bench: build
 	scripts/bench.sh
 
+# A larger sample set for benchmarks and tests (gitignored): 8 heroes x 4 training clips,
+# 28 test clips (2 per training hero, 6 per unknown hero), sizes up to 1920x1080.
+samples-large:
+	$(SWIFT) build -c release --product sample-maker
+	$(BIN)/sample-maker set --preset large --out samples-large
+
 format:
 	$(SWIFT) format -i -r Sources Tests Package.swift
 

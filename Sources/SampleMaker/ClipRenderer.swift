@@ -42,7 +42,9 @@ public struct ClipRenderer {
   }
 
   /// Paints frame `index` and hands its pixels (B, G, R, unused; row stride) to `body`.
-  func withFramePixels<R>(at index: Int, _ body: (UnsafePointer<UInt8>, Int) throws -> R) rethrows -> R {
+  func withFramePixels<R>(at index: Int, _ body: (UnsafePointer<UInt8>, Int) throws -> R) rethrows
+    -> R
+  {
     painter.paint(index)
     return try painter.canvas.withBGRX(body)
   }

@@ -26,7 +26,10 @@ public struct ClipLook: Sendable, Equatable {
   public var tint: Color
   public var tintStrength: Double
 
-  public init(hudDX: Int = 0, hudDY: Int = 0, brightness: Double = 0, tint: Color = .white, tintStrength: Double = 0) {
+  public init(
+    hudDX: Int = 0, hudDY: Int = 0, brightness: Double = 0, tint: Color = .white,
+    tintStrength: Double = 0
+  ) {
     self.hudDX = hudDX
     self.hudDY = hudDY
     self.brightness = brightness
@@ -101,13 +104,19 @@ public struct ClipSpec: Sendable, Equatable {
     else { throw fail("size \(width)x\(height) must be even and between 160x90 and 3840x2160") }
     guard (1...120).contains(fps) else { throw fail("fps \(fps) must be 1...120") }
     guard (1...600).contains(keyint) else { throw fail("keyint \(keyint) must be 1...600") }
-    guard (20...100_000).contains(bitrateKbps) else { throw fail("bitrate \(bitrateKbps) kbps must be 20...100000") }
-    guard duration >= 1, duration <= 3600 else { throw fail("duration \(duration) s must be 1...3600") }
-    guard let first = spans.first, first.start == 0, let last = spans.last, last.end == duration else {
+    guard (20...100_000).contains(bitrateKbps) else {
+      throw fail("bitrate \(bitrateKbps) kbps must be 20...100000")
+    }
+    guard duration >= 1, duration <= 3600 else {
+      throw fail("duration \(duration) s must be 1...3600")
+    }
+    guard let first = spans.first, first.start == 0, let last = spans.last, last.end == duration
+    else {
       throw fail("spans must start at 0 and end at the duration \(duration)")
     }
     for (a, b) in zip(spans, spans.dropFirst()) where a.end != b.start || a.end <= a.start {
-      throw fail("spans must be contiguous and non-empty (\(a.start)..\(a.end), \(b.start)..\(b.end))")
+      throw fail(
+        "spans must be contiguous and non-empty (\(a.start)..\(a.end), \(b.start)..\(b.end))")
     }
     if hero == nil, spans.contains(where: { $0.screen == .gameplay }) {
       throw fail("gameplay spans need a hero")

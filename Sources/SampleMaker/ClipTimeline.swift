@@ -95,7 +95,8 @@ struct ClipTimeline: Sendable {
       let overHUD = g.chance(0.55)
       sparks.append(
         Floater(
-          t0: t, life: g.uniform(0.35, 1.0), x: overHUD ? g.uniform(900, 1220) : g.uniform(350, 950),
+          t0: t, life: g.uniform(0.35, 1.0),
+          x: overHUD ? g.uniform(900, 1220) : g.uniform(350, 950),
           y: overHUD ? g.uniform(380, 700) : g.uniform(150, 550), vx: g.uniform(-80, 80),
           vy: g.uniform(-80, 40), size: g.uniform(10, 42),
           color: g.chance(0.5) ? theme : Color(g.unit(), g.unit(), g.unit()).lighter(0.3),
@@ -110,8 +111,10 @@ struct ClipTimeline: Sendable {
       units.append(
         Unit(
           isMinion: minion, ally: ally, x0: g.uniform(-700, 700), y0: g.uniform(-260, 240),
-          vx: (ally ? 1 : -1) * g.uniform(20, 60), vy: g.uniform(-15, 15), phase: g.uniform(0, 6.28),
-          color: minion ? Color(hex: ally ? 0x3A8AE8 : 0xE84A3A) : Color(g.unit(), g.unit(), g.unit())))
+          vx: (ally ? 1 : -1) * g.uniform(20, 60), vy: g.uniform(-15, 15),
+          phase: g.uniform(0, 6.28),
+          color: minion
+            ? Color(hex: ally ? 0x3A8AE8 : 0xE84A3A) : Color(g.unit(), g.unit(), g.unit())))
     }
     self.units = units
     pathAmp = (0..<4).map { _ in g.uniform(40, 160) }
@@ -141,9 +144,11 @@ struct ClipTimeline: Sendable {
 
   /// The hero's position in the world at time `t` (the camera follows it).
   func heroPosition(_ t: Double) -> (x: Double, y: Double) {
-    let x = drift.0 * t + pathAmp[0] * sin(pathFreq[0] * t + pathPhase[0])
+    let x =
+      drift.0 * t + pathAmp[0] * sin(pathFreq[0] * t + pathPhase[0])
       + pathAmp[1] * sin(pathFreq[1] * t + pathPhase[1])
-    let y = drift.1 * t + pathAmp[2] * sin(pathFreq[2] * t + pathPhase[2])
+    let y =
+      drift.1 * t + pathAmp[2] * sin(pathFreq[2] * t + pathPhase[2])
       + pathAmp[3] * 0.5 * sin(pathFreq[3] * t + pathPhase[3])
     return (x, y)
   }

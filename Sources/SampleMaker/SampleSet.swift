@@ -43,9 +43,13 @@ public enum SampleSet {
         let clipSeed = nextSeed()
         let spec = ClipSpec(
           seed: clipSeed, hero: hero, width: size.0, height: size.1, fps: 30, keyint: 30,
-          bitrateKbps: preset == .committed ? (k % 2 == 1 ? 130 : 170) : (big ? 1200 : 600),
-          duration: 26, spans: trainingScript(seed: clipSeed, duration: 26, insert: k % 2 == 1 ? .shop : .other))
-        out.append(SetEntry(relativePath: "train/\(hero.name)/\(hero.name)_\(k).mp4", spec: spec, manifestHero: hero.name))
+          bitrateKbps: preset == .committed ? (k % 2 == 1 ? 130 : 150) : (big ? 1200 : 600),
+          duration: 26,
+          spans: trainingScript(seed: clipSeed, duration: 26, insert: k % 2 == 1 ? .shop : .other))
+        out.append(
+          SetEntry(
+            relativePath: "train/\(hero.name)/\(hero.name)_\(k).mp4", spec: spec,
+            manifestHero: hero.name))
       }
     }
     // Test clips: a mix of sizes, rates, key-frame intervals and bitrates (low ones are blocky).
@@ -68,7 +72,10 @@ public enum SampleSet {
       let spec = ClipSpec(
         seed: nextSeed(), hero: hero, width: size.0, height: size.1, fps: fps, keyint: keyint,
         bitrateKbps: max(bitrate, 60), duration: hero == nil ? 8 : Double(12 + 2 * (i % 3)))
-      out.append(SetEntry(relativePath: String(format: "test/clip_%02d.mp4", i + 1), spec: spec, manifestHero: label))
+      out.append(
+        SetEntry(
+          relativePath: String(format: "test/clip_%02d.mp4", i + 1), spec: spec, manifestHero: label
+        ))
     }
     return out
   }
@@ -90,7 +97,9 @@ public enum SampleSet {
   /// Writes every clip of `entries` under `dir` with at most `jobs` clips in flight, then the two
   /// manifests. A clip that fails is reported on stderr and counted; the rest goes on. Returns
   /// the number of failures.
-  public static func write(_ entries: [SetEntry], to dir: String, jobs: Int, quiet: Bool = false) async -> Int {
+  public static func write(_ entries: [SetEntry], to dir: String, jobs: Int, quiet: Bool = false)
+    async -> Int
+  {
     let progress = ProgressReporter("sample-maker: clips", total: entries.count, quiet: quiet)
     let results = await mapBounded(entries, jobs: jobs) { entry -> String? in
       let path = (dir as NSString).appendingPathComponent(entry.relativePath)
@@ -113,7 +122,8 @@ public enum SampleSet {
       guard !rows.isEmpty else { continue }
       var csv = "video,hero\n"
       for e in rows { csv += "\(e.relativePath.dropFirst(part.count + 1)),\(e.manifestHero)\n" }
-      let url = URL(fileURLWithPath: dir).appendingPathComponent(part).appendingPathComponent("manifest.csv")
+      let url = URL(fileURLWithPath: dir).appendingPathComponent(part).appendingPathComponent(
+        "manifest.csv")
       do { try AtomicFile.write(Data(csv.utf8), to: url) } catch {
         printError("sample-maker: \(url.path): cannot write manifest")
         failures += 1

@@ -7,7 +7,8 @@ import SampleMaker
 struct SampleMakerCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "sample-maker",
-    abstract: "Render synthetic gameplay clips (H.264 MP4 + JSON sidecar) for demos, tests and benchmarks.",
+    abstract:
+      "Render synthetic gameplay clips (H.264 MP4 + JSON sidecar) for demos, tests and benchmarks.",
     discussion: """
       Every clip starts with a loading screen, shows gameplay with the HUD at the default layout \
       (scaled to the output size), and may visit the shop or another screen. The same seed always \
@@ -21,9 +22,15 @@ struct SampleMakerCommand: AsyncParsableCommand {
 struct FrameSize: ExpressibleByArgument {
   var width: Int
   var height: Int
+  init(width: Int, height: Int) {
+    self.width = width
+    self.height = height
+  }
   init?(argument: String) {
     let parts = argument.lowercased().split(separator: "x")
-    guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else { return nil }
+    guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else {
+      return nil
+    }
     width = w
     height = h
   }
@@ -31,12 +38,14 @@ struct FrameSize: ExpressibleByArgument {
 
 /// Options that define one clip.
 struct ClipOptions: ParsableArguments {
-  @Option(help: "Hero name (Chinese or Latin, e.g. 李白 or \"LI BAI\"); \"none\" for a clip without gameplay.")
+  @Option(
+    help:
+      "Hero name (Chinese or Latin, e.g. 李白 or \"LI BAI\"); \"none\" for a clip without gameplay.")
   var hero: String
   @Option(help: "Seed: the same seed gives the same clip.")
   var seed: UInt64 = 1
   @Option(help: "Output size WxH: 1920x1080, 1280x720 or 960x540 (any even 16:9 size works).")
-  var size: FrameSize = FrameSize(argument: "1280x720") ?? FrameSize(argument: "1x1")!
+  var size = FrameSize(width: 1280, height: 720)
   @Option(help: "Frames per second.")
   var fps: Int = 30
   @Option(help: "Maximum key-frame interval in frames.")
@@ -62,7 +71,9 @@ struct ClipOptions: ParsableArguments {
 
 struct MakeSet: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "set", abstract: "Write a sample set: DIR/train/<hero>/*.mp4 and DIR/test/*.mp4, with sidecars and manifests.")
+    commandName: "set",
+    abstract:
+      "Write a sample set: DIR/train/<hero>/*.mp4 and DIR/test/*.mp4, with sidecars and manifests.")
   @Option(help: "committed (8 heroes x 2 training clips + 21 test clips) or large (8 x 4 + 28).")
   var preset: String
   @Option(help: "Output folder.")
@@ -74,7 +85,9 @@ struct MakeSet: AsyncParsableCommand {
 
   func validate() throws {
     guard SampleSet.Preset(rawValue: preset) != nil else {
-      throw ValidationError("--preset must be one of: \(SampleSet.Preset.allCases.map(\.rawValue).joined(separator: ", "))")
+      throw ValidationError(
+        "--preset must be one of: \(SampleSet.Preset.allCases.map(\.rawValue).joined(separator: ", "))"
+      )
     }
     guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
   }
@@ -84,13 +97,17 @@ struct MakeSet: AsyncParsableCommand {
     let entries = SampleSet.plan(p, seed: seed)
     let start = Date()
     let failures = await SampleSet.write(entries, to: out, jobs: jobs)
-    printError(String(format: "sample-maker: %d clips in %.0f s, %d failed", entries.count, Date().timeIntervalSince(start), failures))
+    printError(
+      String(
+        format: "sample-maker: %d clips in %.0f s, %d failed", entries.count,
+        Date().timeIntervalSince(start), failures))
     if failures > 0 { throw ExitCode(1) }
   }
 }
 
 struct MakeClip: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "clip", abstract: "Write one clip (MP4) and its sidecar (same stem, .json).")
+  static let configuration = CommandConfiguration(
+    commandName: "clip", abstract: "Write one clip (MP4) and its sidecar (same stem, .json).")
   @OptionGroup var clip: ClipOptions
   @Option(help: "Output MP4 file.")
   var out: String
@@ -104,7 +121,8 @@ struct MakeClip: ParsableCommand {
 }
 
 struct MakeFrame: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "frame", abstract: "Write one frame of a clip as PNG (to look at).")
+  static let configuration = CommandConfiguration(
+    commandName: "frame", abstract: "Write one frame of a clip as PNG (to look at).")
   @OptionGroup var clip: ClipOptions
   @Option(help: "Time in seconds of the frame.")
   var at: Double = 6
@@ -127,7 +145,9 @@ func runAsync<C: AsyncParsableCommand>(_ command: C) async throws {
 }
 
 struct MakeHeroSheet: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "heroes", abstract: "Write a PNG sheet of every hero's portrait and skill buttons.")
+  static let configuration = CommandConfiguration(
+    commandName: "heroes", abstract: "Write a PNG sheet of every hero's portrait and skill buttons."
+  )
   @Option(help: "Output PNG file.")
   var out: String
 

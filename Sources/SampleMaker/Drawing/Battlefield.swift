@@ -15,7 +15,8 @@ final class Battlefield {
   init(seed: UInt64, scale: Double) {
     self.scale = scale
     tile = Canvas(
-      width: Int((Self.tileWidth * scale).rounded()), height: Int((Self.tileHeight * scale).rounded()))
+      width: Int((Self.tileWidth * scale).rounded()),
+      height: Int((Self.tileHeight * scale).rounded()))
     tile.scale(scale)
     Self.drawTerrain(tile, seed: seed)
   }
@@ -40,7 +41,9 @@ final class Battlefield {
     // Ground texture: soft patches of lighter and darker grass and dirt.
     for _ in 0..<140 {
       let (x, y, r) = (g.uniform(0, w), g.uniform(0, h), g.uniform(30, 120))
-      let col = g.chance(0.3) ? Color(hex: 0x6A5A3A) : grass.mix(g.chance(0.5) ? .white : .black, g.uniform(0.08, 0.25))
+      let col =
+        g.chance(0.3)
+        ? Color(hex: 0x6A5A3A) : grass.mix(g.chance(0.5) ? .white : .black, g.uniform(0.08, 0.25))
       let a = g.uniform(0.15, 0.35)
       wrapped(x, y, r) { px, py in
         c.newPath()
@@ -59,7 +62,9 @@ final class Battlefield {
       for i in 0...40 {
         let s = len * Double(i) / 40
         let o = base + amp * sin(2 * Double.pi * s / len)
-        if vertical { if i == 0 { c.move(o - 55, s) } else { c.line(o - 55, s) } } else {
+        if vertical {
+          if i == 0 { c.move(o - 55, s) } else { c.line(o - 55, s) }
+        } else {
           if i == 0 { c.move(s, o - 55) } else { c.line(s, o - 55) }
         }
       }
@@ -99,7 +104,9 @@ final class Battlefield {
         c.line(x, py + 70 + 30 * sin(2 * Double.pi * x / w * 2 + 1))
       }
       c.close()
-      c.linear(0, py - 90, 0, py + 90, [(0, water.darker(0.3), 1), (0.5, water.lighter(0.15), 1), (1, water.darker(0.3), 1)])
+      c.linear(
+        0, py - 90, 0, py + 90,
+        [(0, water.darker(0.3), 1), (0.5, water.lighter(0.15), 1), (1, water.darker(0.3), 1)])
       c.fill()
       c.lineWidth(3)
       for k in 0..<12 {
@@ -124,7 +131,8 @@ final class Battlefield {
         c.setAlpha(.black, 0.35)
         c.fill()
         c.roundedRect(-rw / 2, -rh / 2, rw, rh, 14)
-        c.linear(0, -rh / 2, 0, rh / 2, [(0, Color(hex: 0x8C8C84), 1), (1, Color(hex: 0x4A4A48), 1)])
+        c.linear(
+          0, -rh / 2, 0, rh / 2, [(0, Color(hex: 0x8C8C84), 1), (1, Color(hex: 0x4A4A48), 1)])
         c.fill()
         c.restore()
       }
@@ -147,7 +155,9 @@ final class Battlefield {
           c.newPath()
           c.circle(px + ox, py + oy, r)
           let leaf = tree ? Color(hex: 0x1F5A24) : Color(hex: 0x2A6A2A)
-          c.radial(px + ox - r * 0.3, py + oy - r * 0.3, 0, r * 1.2, [(0, leaf.lighter(0.25), 1), (1, leaf.darker(0.4), 1)])
+          c.radial(
+            px + ox - r * 0.3, py + oy - r * 0.3, 0, r * 1.2,
+            [(0, leaf.lighter(0.25), 1), (1, leaf.darker(0.4), 1)])
           c.fill()
         }
       }
@@ -167,7 +177,8 @@ final class Battlefield {
         c.line(px + 20, py - 60)
         c.line(px + 34, py + 30)
         c.close()
-        c.linear(px - 34, 0, px + 34, 0, [(0, Color(hex: 0x9A8E80), 1), (1, Color(hex: 0x5A5048), 1)])
+        c.linear(
+          px - 34, 0, px + 34, 0, [(0, Color(hex: 0x9A8E80), 1), (1, Color(hex: 0x5A5048), 1)])
         c.fill()
         c.newPath()
         c.star(px, py - 85, points: 4, outer: 28, inner: 12, angle: 0)
@@ -192,8 +203,12 @@ final class Battlefield {
       x = (x + 800).truncatingRemainder(dividingBy: 1600)
       if x < 0 { x += 1600 }
       x = Self.heroScreen.x + x - 800
-      let y = Self.heroScreen.y + u.y0 + u.vy * t.truncatingRemainder(dividingBy: 10) + 10 * cos(t * 1.7 + u.phase)
-      drawUnit(c, x: x, y: y, minion: u.isMinion, color: u.color, ally: u.ally, health: 0.3 + 0.7 * abs(sin(u.phase + t * 0.2)), bob: sin(t * 8 + u.phase))
+      let y =
+        Self.heroScreen.y + u.y0 + u.vy * t.truncatingRemainder(dividingBy: 10) + 10
+        * cos(t * 1.7 + u.phase)
+      drawUnit(
+        c, x: x, y: y, minion: u.isMinion, color: u.color, ally: u.ally,
+        health: 0.3 + 0.7 * abs(sin(u.phase + t * 0.2)), bob: sin(t * 8 + u.phase))
     }
     if let hero {
       let (hx, hy) = Self.heroScreen
@@ -220,7 +235,8 @@ final class Battlefield {
   }
 
   private func drawUnit(
-    _ c: Canvas, x: Double, y: Double, minion: Bool, color: Color, ally: Bool, health: Double, bob: Double
+    _ c: Canvas, x: Double, y: Double, minion: Bool, color: Color, ally: Bool, health: Double,
+    bob: Double
   ) {
     let r = minion ? 14.0 : 24.0
     c.newPath()
@@ -229,7 +245,8 @@ final class Battlefield {
     c.fill()
     c.newPath()
     c.circle(x, y + bob * 2, r)
-    c.radial(x - r * 0.4, y - r * 0.4, 0, r * 1.3, [(0, color.lighter(0.5), 1), (1, color.darker(0.4), 1)])
+    c.radial(
+      x - r * 0.4, y - r * 0.4, 0, r * 1.3, [(0, color.lighter(0.5), 1), (1, color.darker(0.4), 1)])
     c.fill()
     let bw = minion ? 34.0 : 60.0
     c.newPath()
@@ -254,7 +271,9 @@ final class Battlefield {
     let bob = 3 * sin(t * 9)
     c.newPath()
     c.ellipse(x, y + bob, 24, 32)
-    c.radial(x - 8, y - 10 + bob, 0, 36, [(0, art.garment.lighter(0.4), 1), (1, art.garment.darker(0.3), 1)])
+    c.radial(
+      x - 8, y - 10 + bob, 0, 36,
+      [(0, art.garment.lighter(0.4), 1), (1, art.garment.darker(0.3), 1)])
     c.fill()
     c.newPath()
     c.circle(x, y - 34 + bob, 15)

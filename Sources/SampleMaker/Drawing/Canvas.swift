@@ -102,7 +102,11 @@ final class Canvas {
     for i in 0..<n {
       let a = angle - Double.pi / 2 + Double(i) * Double.pi / Double(max(points, 2))
       let r = i % 2 == 0 ? outer : inner
-      if i == 0 { move(cx + r * cos(a), cy + r * sin(a)) } else { line(cx + r * cos(a), cy + r * sin(a)) }
+      if i == 0 {
+        move(cx + r * cos(a), cy + r * sin(a))
+      } else {
+        line(cx + r * cos(a), cy + r * sin(a))
+      }
     }
     close()
   }
@@ -118,13 +122,17 @@ final class Canvas {
   // MARK: gradients
 
   /// Sets a linear gradient source from (x0, y0) to (x1, y1).
-  func linear(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double, _ stops: [(Double, Color, Double)]) {
+  func linear(
+    _ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double, _ stops: [(Double, Color, Double)]
+  ) {
     let p = cairo_pattern_create_linear(x0, y0, x1, y1)
     setPattern(p, stops)
   }
 
   /// Sets a radial gradient source centred on (cx, cy) from radius r0 to r1.
-  func radial(_ cx: Double, _ cy: Double, _ r0: Double, _ r1: Double, _ stops: [(Double, Color, Double)]) {
+  func radial(
+    _ cx: Double, _ cy: Double, _ r0: Double, _ r1: Double, _ stops: [(Double, Color, Double)]
+  ) {
     let p = cairo_pattern_create_radial(cx, cy, r0, cx, cy, r1)
     setPattern(p, stops)
   }

@@ -48,9 +48,11 @@ final class FramePainter {
       battlefield.draw(c, t: span.start, timeline: timeline, hero: spec.hero)
       MenuScreens.drawShop(c, t: t - span.start, timeline: timeline)
     case .other:
-      let variant = Int(SplitMix64.derive(timeline.otherSeed, UInt64(spanIndex)) % 2)
+      var pick = SplitMix64(seed: timeline.otherSeed &+ UInt64(spanIndex))
+      let variant = pick.chance(0.5) ? 1 : 0
       if variant == 0 { battlefield.draw(c, t: span.start, timeline: timeline, hero: spec.hero) }
-      MenuScreens.drawOther(c, t: t - span.start, variant: variant, timeline: timeline, hero: spec.hero)
+      MenuScreens.drawOther(
+        c, t: t - span.start, variant: variant, timeline: timeline, hero: spec.hero)
     }
     applyLook()
   }
@@ -114,8 +116,11 @@ public func writeHeroSheet(to path: String) throws {
         c, hero.art.skills[k], cx: 150 + Double(k) * 110, cy: y + 60, r: 46, state: .init())
     }
     c.text(hero.latinName, x: 470, y: y + 55, size: 18, color: .white)
-    c.text(hero.inTraining ? "training" : "never trained", x: 470, y: y + 80, size: 14,
-           color: hero.inTraining ? Color(hex: 0x8AD08A) : Color(hex: 0xE0A060), bold: false)
+    c.text(
+      hero.inTraining ? "training" : "never trained", x: 470, y: y + 80, size: 14,
+      color: hero.inTraining ? Color(hex: 0x8AD08A) : Color(hex: 0xE0A060), bold: false)
   }
-  guard c.writePNG(path: path) else { throw ClipError.writeFailed(path: path, reason: "cannot write PNG") }
+  guard c.writePNG(path: path) else {
+    throw ClipError.writeFailed(path: path, reason: "cannot write PNG")
+  }
 }

@@ -23,7 +23,8 @@ enum HUDPainter {
     c.fill()
     c.newPath()
     c.circle(ax, ay, ar)
-    c.radial(ax, ay - ar * 0.3, 0, ar, [(0, Color(hex: 0x6A6A70), 0.85), (1, Color(hex: 0x2A2A30), 0.85)])
+    c.radial(
+      ax, ay - ar * 0.3, 0, ar, [(0, Color(hex: 0x6A6A70), 0.85), (1, Color(hex: 0x2A2A30), 0.85)])
     c.fill()
     c.newPath()
     c.circle(ax, ay, ar - 2)
@@ -88,7 +89,9 @@ enum HUDPainter {
     c.setAlpha(Color(hex: 0x3A8AB0), 0.8)
     c.stroke()
     for (k, u) in tl.units.enumerated() {
-      let px = x + 20 + (Double(k) * 37 + u.x0 + t * u.vx * 0.1).truncatingRemainder(dividingBy: s - 40).magnitude
+      let px =
+        x + 20
+        + (Double(k) * 37 + u.x0 + t * u.vx * 0.1).truncatingRemainder(dividingBy: s - 40).magnitude
       let py = y + 20 + (Double(k) * 53 + u.y0).truncatingRemainder(dividingBy: s - 40).magnitude
       c.newPath()
       c.circle(px, py, 4)
@@ -119,8 +122,9 @@ enum HUDPainter {
     c.text("\(red)", x: 690, y: 30, size: 24, color: Color(hex: 0xFF5A4A), align: .center)
     c.text("VS", x: 640, y: 28, size: 14, color: Color(hex: 0xE0D8C0), align: .center)
     let clock = Int(tl.clockStart + t)
-    c.text(String(format: "%02d:%02d", clock / 60, clock % 60), x: 640, y: 62, size: 15,
-           color: .white, align: .center, outline: .black, outlineWidth: 2)
+    c.text(
+      String(format: "%02d:%02d", clock / 60, clock % 60), x: 640, y: 62, size: 15,
+      color: .white, align: .center, outline: .black, outlineWidth: 2)
     // KDA, gold and ping, top right.
     c.newPath()
     c.roundedRect(980, 4, 292, 30, 6)
@@ -148,8 +152,9 @@ enum HUDPainter {
     c.circle(52, 284, 11)
     c.set(Color(hex: 0xF0C040))
     c.fill()
-    c.text("\(tl.gold % 900 + Int(t * 23) % 500)", x: 52, y: 312, size: 12, color: .white,
-           align: .center, outline: .black, outlineWidth: 2)
+    c.text(
+      "\(tl.gold % 900 + Int(t * 23) % 500)", x: 52, y: 312, size: 12, color: .white,
+      align: .center, outline: .black, outlineWidth: 2)
   }
 
   private static func drawJoystick(_ c: Canvas, t: Double, timeline tl: ClipTimeline) {
@@ -168,7 +173,8 @@ enum HUDPainter {
     let reach = min(len * 4, 50)
     c.newPath()
     c.circle(cx + dx / len * reach, cy + dy / len * reach, 38)
-    c.radial(cx + dx / len * reach, cy + dy / len * reach, 0, 38, [(0, .white, 0.55), (1, .white, 0.25)])
+    c.radial(
+      cx + dx / len * reach, cy + dy / len * reach, 0, 38, [(0, .white, 0.55), (1, .white, 0.25)])
     c.fill()
   }
 
@@ -196,7 +202,9 @@ enum HUDPainter {
       c.roundedRect(1236, y, 38, 34, 8)
       c.setAlpha(Color(hex: 0x101820), 0.55)
       c.fill()
-      c.text(k == 0 ? "✉" : "⚑", x: 1255, y: y + 24, size: 18, color: Color(hex: 0xE0E0E0), align: .center)
+      c.text(
+        k == 0 ? "✉" : "⚑", x: 1255, y: y + 24, size: 18, color: Color(hex: 0xE0E0E0),
+        align: .center)
     }
   }
 
@@ -208,7 +216,9 @@ enum HUDPainter {
       let (x, y) = (s.x + s.vx * age, s.y + s.vy * age)
       c.newPath()
       c.circle(x, y, s.size * (0.6 + 0.6 * k))
-      c.radial(x, y, 0, s.size * (0.6 + 0.6 * k), [(0, s.color.lighter(0.6), 0.85 * (1 - k)), (1, s.color, 0)])
+      c.radial(
+        x, y, 0, s.size * (0.6 + 0.6 * k),
+        [(0, s.color.lighter(0.6), 0.85 * (1 - k)), (1, s.color, 0)])
       c.fill()
       c.lineWidth(2.5)
       c.roundCaps()
@@ -226,8 +236,10 @@ enum HUDPainter {
       let age = t - d.t0
       let k = age / d.life
       let pop = age < 0.12 ? 1.4 - age / 0.12 * 0.4 : 1
-      c.text("\(d.value)", x: d.x + d.vx * age, y: d.y + d.vy * age, size: d.size * pop, color: d.color,
-             alpha: k < 0.7 ? 1 : (1 - k) / 0.3, align: .center, outline: Color(hex: 0x200808), outlineWidth: 3)
+      c.text(
+        "\(d.value)", x: d.x + d.vx * age, y: d.y + d.vy * age, size: d.size * pop, color: d.color,
+        alpha: k < 0.7 ? 1 : (1 - k) / 0.3, align: .center, outline: Color(hex: 0x200808),
+        outlineWidth: 3)
     }
   }
 }

@@ -8,7 +8,9 @@ enum IconPainter {
     c.newPath()
     c.circle(cx, cy, r)
     c.clip()
-    c.radial(cx - r * 0.2, cy - r * 0.25, 0, r * 1.25, [(0, d.inner.lighter(0.15), 1), (0.55, d.inner, 1), (1, d.outer, 1)])
+    c.radial(
+      cx - r * 0.2, cy - r * 0.25, 0, r * 1.25,
+      [(0, d.inner.lighter(0.15), 1), (0.55, d.inner, 1), (1, d.outer, 1)])
     c.rect(cx - r, cy - r, 2 * r, 2 * r)
     c.fill()
     // A faint ring pattern in the background, so two icons with one motif still differ.
@@ -25,8 +27,9 @@ enum IconPainter {
     drawMotif(c, d)
     c.rotate(-d.angle)
     if !d.glyph.isEmpty {
-      c.text(d.glyph, x: 0.42, y: 0.78, size: 0.46, color: d.accent, align: .center,
-             outline: d.outer, outlineWidth: 0.08)
+      c.text(
+        d.glyph, x: 0.42, y: 0.78, size: 0.46, color: d.accent, align: .center,
+        outline: d.outer, outlineWidth: 0.08)
     }
     c.restore()
   }
@@ -122,7 +125,8 @@ enum IconPainter {
       c.curve(0.55, 0.45, 0.2, 0.66, 0, 0.82)
       c.curve(-0.2, 0.66, -0.55, 0.45, -0.55, 0)
       c.close()
-      c.linear(-0.5, -0.6, 0.5, 0.8, [(0, .white, 1), (0.5, d.fill, 1), (1, d.fill.darker(0.3), 1)])
+      c.linear(
+        -0.5, -0.6, 0.5, 0.8, [(0, .white, 1), (0.5, d.fill, 1), (1, d.fill.darker(0.3), 1)])
       c.fillPreserve()
       c.lineWidth(0.08)
       c.set(d.accent.darker(0.2))
@@ -211,7 +215,8 @@ enum IconPainter {
       c.stroke()
     case .orb:
       c.circle(0, 0, 0.5)
-      c.radial(-0.15, -0.18, 0, 0.55, [(0, .white, 1), (0.45, d.fill, 1), (1, d.fill.darker(0.45), 1)])
+      c.radial(
+        -0.15, -0.18, 0, 0.55, [(0, .white, 1), (0.45, d.fill, 1), (1, d.fill.darker(0.45), 1)])
       c.fill()
       let n = max(d.count, 1)
       c.lineWidth(0.05)
@@ -356,8 +361,9 @@ enum IconPainter {
       c.circle(cx, cy, r - 2)
       c.setAlpha(.black, 0.58)
       c.fill()
-      c.text(String(Int(left.rounded(.up))), x: cx, y: cy + r * 0.27, size: r * 0.72,
-             color: .white, align: .center, outline: .black, outlineWidth: 2)
+      c.text(
+        String(Int(left.rounded(.up))), x: cx, y: cy + r * 0.27, size: r * 0.72,
+        color: .white, align: .center, outline: .black, outlineWidth: 2)
     }
     c.newPath()
     c.circle(cx, cy, r - 1.5)
@@ -367,18 +373,22 @@ enum IconPainter {
     if state.glow > 0 {
       c.newPath()
       c.circle(cx, cy, r + 14)
-      c.radial(cx, cy, r - 4, r + 14, [(0, d.accent.lighter(0.5), 0.9 * state.glow), (1, d.accent, 0)])
+      c.radial(
+        cx, cy, r - 4, r + 14, [(0, d.accent.lighter(0.5), 0.9 * state.glow), (1, d.accent, 0)])
       c.fill()
     }
   }
 
   /// A hero portrait (head and shoulders on a gradient) in the rectangle x, y, w, h.
-  static func drawPortrait(_ c: Canvas, _ art: HeroArt, x: Double, y: Double, w: Double, h: Double) {
+  static func drawPortrait(_ c: Canvas, _ art: HeroArt, x: Double, y: Double, w: Double, h: Double)
+  {
     c.save()
     c.newPath()
     c.rect(x, y, w, h)
     c.clip()
-    c.linear(x, y, x, y + h, [(0, art.portraitBackground.lighter(0.25), 1), (1, art.portraitBackground.darker(0.55), 1)])
+    c.linear(
+      x, y, x, y + h,
+      [(0, art.portraitBackground.lighter(0.25), 1), (1, art.portraitBackground.darker(0.55), 1)])
     c.paint()
     // Light rays behind the figure.
     let cx = x + w / 2
@@ -397,7 +407,9 @@ enum IconPainter {
     // Shoulders and garment.
     c.newPath()
     c.ellipse(cx, y + h * 0.98, w * 0.46, h * 0.3)
-    c.linear(x, y + h * 0.7, x + w, y + h, [(0, art.garment.lighter(0.2), 1), (1, art.garment.darker(0.35), 1)])
+    c.linear(
+      x, y + h * 0.7, x + w, y + h,
+      [(0, art.garment.lighter(0.2), 1), (1, art.garment.darker(0.35), 1)])
     c.fill()
     c.newPath()
     c.move(cx - w * 0.12, y + h * 0.7)
@@ -413,14 +425,21 @@ enum IconPainter {
     c.fill()
     c.newPath()
     c.ellipse(cx, hy, head * 0.82, head)
-    c.radial(cx - head * 0.3, hy - head * 0.3, 0, head * 1.3, [(0, Color(hex: 0xFBE3CC), 1), (1, Color(hex: 0xD9A98A), 1)])
+    c.radial(
+      cx - head * 0.3, hy - head * 0.3, 0, head * 1.3,
+      [(0, Color(hex: 0xFBE3CC), 1), (1, Color(hex: 0xD9A98A), 1)])
     c.fill()
     c.newPath()
     c.move(cx - head * 0.95, hy + head * 0.9)
-    c.curve(cx - head * 1.2, hy - head * 0.6, cx - head * 0.6, hy - head * 1.35, cx, hy - head * 1.2)
-    c.curve(cx + head * 0.6, hy - head * 1.35, cx + head * 1.2, hy - head * 0.6, cx + head * 0.95, hy + head * 0.9)
+    c.curve(
+      cx - head * 1.2, hy - head * 0.6, cx - head * 0.6, hy - head * 1.35, cx, hy - head * 1.2)
+    c.curve(
+      cx + head * 0.6, hy - head * 1.35, cx + head * 1.2, hy - head * 0.6, cx + head * 0.95,
+      hy + head * 0.9)
     c.line(cx + head * 0.7, hy - head * 0.2)
-    c.curve(cx + head * 0.3, hy - head * 0.65, cx - head * 0.3, hy - head * 0.65, cx - head * 0.7, hy - head * 0.2)
+    c.curve(
+      cx + head * 0.3, hy - head * 0.65, cx - head * 0.3, hy - head * 0.65, cx - head * 0.7,
+      hy - head * 0.2)
     c.close()
     c.set(art.hair)
     c.fill()
@@ -430,8 +449,9 @@ enum IconPainter {
       c.set(Color(hex: 0x2A1A14))
       c.fill()
     }
-    c.text(art.emblem, x: x + w * 0.16, y: y + h * 0.2, size: w * 0.16, color: .white, alpha: 0.8,
-           align: .center)
+    c.text(
+      art.emblem, x: x + w * 0.16, y: y + h * 0.2, size: w * 0.16, color: .white, alpha: 0.8,
+      align: .center)
     c.restore()
   }
 }

@@ -7,7 +7,9 @@ enum MenuScreens {
 
   /// Dark background and a 2x5 grid of portrait cards with loading percentages.
   static func drawLoading(_ c: Canvas, t: Double, timeline tl: ClipTimeline) {
-    c.linear(0, 0, 0, 720, [(0, Color(hex: 0x0A1024), 1), (0.5, Color(hex: 0x141A38), 1), (1, Color(hex: 0x08091A), 1)])
+    c.linear(
+      0, 0, 0, 720,
+      [(0, Color(hex: 0x0A1024), 1), (0.5, Color(hex: 0x141A38), 1), (1, Color(hex: 0x08091A), 1)])
     c.paint()
     c.lineWidth(1)
     for k in 0..<24 {
@@ -36,15 +38,16 @@ enum MenuScreens {
       IconPainter.drawPortrait(c, hero.art, x: x, y: y, w: cw, h: ch - 60)
       c.newPath()
       c.rect(x, y + ch - 60, cw, 60)
-      c.linear(0, y + ch - 60, 0, y + ch, [(0, Color(hex: 0x1A2038), 1), (1, Color(hex: 0x0C1020), 1)])
+      c.linear(
+        0, y + ch - 60, 0, y + ch, [(0, Color(hex: 0x1A2038), 1), (1, Color(hex: 0x0C1020), 1)])
       c.fill()
       c.text(hero.latinName, x: x + cw / 2, y: y + ch - 36, size: 16, color: .white, align: .center)
       let p = min(100, Int(tl.loadStart[i] + tl.loadRate[i] * t))
       c.newPath()
-      c.rect(x + 10, y + ch - 20, cw - 70, 8)
+      c.rect(x + 10, y + ch - 20, cw - 84, 8)
       c.set(Color(hex: 0x2A2A3A))
       c.fill()
-      c.rect(x + 10, y + ch - 20, (cw - 70) * Double(p) / 100, 8)
+      c.rect(x + 10, y + ch - 20, (cw - 84) * Double(p) / 100, 8)
       c.set(p == 100 ? Color(hex: 0x5AE07A) : team.lighter(0.3))
       c.fill()
       c.text("\(p)%", x: x + cw - 10, y: y + ch - 11, size: 16, color: gold, align: .right)
@@ -78,7 +81,9 @@ enum MenuScreens {
       c.roundedRect(px + 16, y, 180, 52, 6)
       c.set(k == tl.shopTab ? Color(hex: 0x8A6A2A) : Color(hex: 0x242C40))
       c.fill()
-      c.text(name, x: px + 106, y: y + 33, size: 17, color: k == tl.shopTab ? .white : Color(hex: 0xA0A8C0), align: .center)
+      c.text(
+        name, x: px + 106, y: y + 33, size: 17,
+        color: k == tl.shopTab ? .white : Color(hex: 0xA0A8C0), align: .center)
     }
     // The item grid.
     var g = SplitMix64(seed: tl.shopSeed &+ UInt64(tl.shopTab))
@@ -98,7 +103,9 @@ enum MenuScreens {
       c.circle(x + 28, y + 112, 7)
       c.set(Color(hex: 0xF0C040))
       c.fill()
-      c.text("\(g.int(3...29) * 100 + 50 * g.int(0...1))", x: x + 40, y: y + 118, size: 15, color: Color(hex: 0xF8D870))
+      c.text(
+        "\(g.int(3...29) * 100 + 50 * g.int(0...1))", x: x + 40, y: y + 118, size: 15,
+        color: Color(hex: 0xF8D870))
     }
     // The detail pane.
     let dx = px + 905
@@ -115,7 +122,8 @@ enum MenuScreens {
     }
     c.newPath()
     c.roundedRect(dx + 30, py + 560, 155, 52, 10)
-    c.linear(0, py + 560, 0, py + 612, [(0, Color(hex: 0xF0C050), 1), (1, Color(hex: 0xB07A20), 1)])
+    c.linear(
+      0, py + 560, 0, py + 612, [(0, Color(hex: 0xF0C050), 1), (1, Color(hex: 0xB07A20), 1)])
     c.fill()
     c.text("BUY", x: dx + 107, y: py + 595, size: 22, color: Color(hex: 0x2A1A08), align: .center)
   }
@@ -168,7 +176,9 @@ enum MenuScreens {
   }
 
   /// One of two `other` screens, picked by `variant`: hero selection or a victory banner.
-  static func drawOther(_ c: Canvas, t: Double, variant: Int, timeline tl: ClipTimeline, hero: HeroSpec?) {
+  static func drawOther(
+    _ c: Canvas, t: Double, variant: Int, timeline tl: ClipTimeline, hero: HeroSpec?
+  ) {
     if variant % 2 == 0 {
       c.setAlpha(.black, 0.55)
       c.paint()
@@ -180,7 +190,12 @@ enum MenuScreens {
       c.line(180, 410)
       c.line(120, 330)
       c.close()
-      c.linear(0, 250, 0, 410, [(0, Color(hex: 0x7A1A10), 0.95), (0.5, Color(hex: 0xC03A1A), 0.95), (1, Color(hex: 0x5A1008), 0.95)])
+      c.linear(
+        0, 250, 0, 410,
+        [
+          (0, Color(hex: 0x7A1A10), 0.95), (0.5, Color(hex: 0xC03A1A), 0.95),
+          (1, Color(hex: 0x5A1008), 0.95),
+        ])
       c.fill()
       for s in [-1.0, 1.0] {
         for k in 0..<5 {
@@ -194,11 +209,16 @@ enum MenuScreens {
           c.fill()
         }
       }
-      c.text("VICTORY", x: 640, y: 362, size: 96, color: Color(hex: 0xFFE08A), align: .center,
-             outline: Color(hex: 0x5A2A00), outlineWidth: 6, serif: true)
-      c.text("MVP  \(hero?.latinName ?? "PLAYER")", x: 640, y: 470, size: 30, color: .white, align: .center,
-             outline: .black, outlineWidth: 3)
-      c.text("Tap to continue", x: 640, y: 660, size: 20, color: Color(hex: 0xC0C0C0), alpha: 0.6 + 0.4 * sin(t * 4), align: .center)
+      c.text(
+        "VICTORY", x: 640, y: 362, size: 96, color: Color(hex: 0xFFE08A), align: .center,
+        outline: Color(hex: 0x5A2A00), outlineWidth: 6, serif: true)
+      c.text(
+        "MVP  \(hero?.latinName ?? "PLAYER")", x: 640, y: 470, size: 30, color: .white,
+        align: .center,
+        outline: .black, outlineWidth: 3)
+      c.text(
+        "Tap to continue", x: 640, y: 660, size: 20, color: Color(hex: 0xC0C0C0),
+        alpha: 0.6 + 0.4 * sin(t * 4), align: .center)
       return
     }
     // Hero selection.
@@ -214,7 +234,9 @@ enum MenuScreens {
       c.fill()
       IconPainter.drawPortrait(c, h.art, x: 28, y: y + 8, w: 88, h: 88)
       c.text(h.latinName, x: 128, y: y + 46, size: 16, color: .white)
-      c.text(k == tl.playerCard ? "Locked" : "Picking…", x: 128, y: y + 76, size: 14, color: Color(hex: 0xA0A8C0))
+      c.text(
+        k == tl.playerCard ? "Locked" : "Picking…", x: 128, y: y + 76, size: 14,
+        color: Color(hex: 0xA0A8C0))
     }
     for k in 0..<Heroes.all.count {
       let x = 320 + Double(k % 5) * 122

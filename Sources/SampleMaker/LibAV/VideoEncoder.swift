@@ -26,12 +26,14 @@ final class VideoEncoder {
       if r < 0 { throw ClipError.encodeFailed(path: path, reason: "\(what): \(Self.errorText(r))") }
     }
     av_log_set_level(AV_LOG_ERROR)  // x264 prints its statistics at info level
-    try check(avformat_alloc_output_context2(&format, nil, "mp4", path), "avformat_alloc_output_context2")
+    try check(
+      avformat_alloc_output_context2(&format, nil, "mp4", path), "avformat_alloc_output_context2")
     guard let format else { throw ClipError.encodeFailed(path: path, reason: "no output context") }
     guard let encoder = avcodec_find_encoder_by_name("libx264") else {
       throw ClipError.encodeFailed(path: path, reason: "libavcodec has no libx264 encoder")
     }
-    guard let st = avformat_new_stream(format, nil), let ctx = avcodec_alloc_context3(encoder) else {
+    guard let st = avformat_new_stream(format, nil), let ctx = avcodec_alloc_context3(encoder)
+    else {
       throw ClipError.encodeFailed(path: path, reason: "out of memory")
     }
     stream = st
@@ -49,7 +51,7 @@ final class VideoEncoder {
     if (format.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER) != 0 {
       ctx.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER)
     }
-    try check(av_opt_set(ctx.pointee.priv_data, "preset", "faster", 0), "preset")
+    try check(av_opt_set(ctx.pointee.priv_data, "preset", "veryfast", 0), "preset")
     try check(avcodec_open2(ctx, encoder, nil), "avcodec_open2")
     try check(avcodec_parameters_from_context(st.pointee.codecpar, ctx), "codec parameters")
     st.pointee.time_base = ctx.pointee.time_base
@@ -86,7 +88,10 @@ final class VideoEncoder {
   func encode(bgrx: UnsafePointer<UInt8>, stride: Int, index: Int) throws {
     guard let frame else { return }
     let r = av_frame_make_writable(frame)
-    if r < 0 { throw ClipError.encodeFailed(path: path, reason: "av_frame_make_writable: \(Self.errorText(r))") }
+    if r < 0 {
+      throw ClipError.encodeFailed(
+        path: path, reason: "av_frame_make_writable: \(Self.errorText(r))")
+    }
     var src: UnsafePointer<UInt8>? = bgrx
     var srcStride = Int32(stride)
     withUnsafeMutablePointer(to: &frame.pointee.data) { data in
@@ -109,7 +114,9 @@ final class VideoEncoder {
     finished = true
     if let format {
       let r = av_write_trailer(format)
-      if r < 0 { throw ClipError.encodeFailed(path: path, reason: "av_write_trailer: \(Self.errorText(r))") }
+      if r < 0 {
+        throw ClipError.encodeFailed(path: path, reason: "av_write_trailer: \(Self.errorText(r))")
+      }
       avio_closep(&format.pointee.pb)
     }
   }
@@ -117,15 +124,23 @@ final class VideoEncoder {
   private func send(_ f: UnsafeMutablePointer<AVFrame>?) throws {
     guard let codec, let packet, let format, let stream else { return }
     var r = avcodec_send_frame(codec, f)
-    if r < 0 { throw ClipError.encodeFailed(path: path, reason: "avcodec_send_frame: \(Self.errorText(r))") }
+    if r < 0 {
+      throw ClipError.encodeFailed(path: path, reason: "avcodec_send_frame: \(Self.errorText(r))")
+    }
     while true {
       r = avcodec_receive_packet(codec, packet)
       if r == heroid_averror(EAGAIN) || r == heroid_averror_eof { return }
-      if r < 0 { throw ClipError.encodeFailed(path: path, reason: "avcodec_receive_packet: \(Self.errorText(r))") }
+      if r < 0 {
+        throw ClipError.encodeFailed(
+          path: path, reason: "avcodec_receive_packet: \(Self.errorText(r))")
+      }
       av_packet_rescale_ts(packet, codec.pointee.time_base, stream.pointee.time_base)
       packet.pointee.stream_index = stream.pointee.index
       r = av_interleaved_write_frame(format, packet)
-      if r < 0 { throw ClipError.encodeFailed(path: path, reason: "av_interleaved_write_frame: \(Self.errorText(r))") }
+      if r < 0 {
+        throw ClipError.encodeFailed(
+          path: path, reason: "av_interleaved_write_frame: \(Self.errorText(r))")
+      }
     }
   }
 
