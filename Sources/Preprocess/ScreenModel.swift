@@ -1,40 +1,54 @@
 import Foundation
 import HeroCore
 
-/// A linear screen model: multinomial logistic regression over `ScreenFeatures`.
+/// The screen model: two linear heads over `ScreenFeatures`.
+///
+/// - The **gameplay head** sees only the HUD ring features (hero- and scenery-independent):
+///   P(gameplay) = sigmoid(gameplayWeights · x_hud + gameplayBias).
+/// - The **screen head** sees only the masked thumbnail and tells the other screens apart:
+///   P(s | not gameplay) = softmax(screenWeights · x_thumb + screenBias) over `screenClasses`.
+///
+/// P(s) = (1 − P(gameplay)) · P(s | not gameplay). A frame is `gameplay` when P(gameplay)
+/// reaches `gameplayThreshold`, otherwise the most probable of `screenClasses`.
 ///
 /// File format (JSON, what `hero-id screens train` writes and `--screen-model FILE` reads):
-/// `format` ("hero-id-screen-model-1"), `classes` (screen names, the order of the rows),
-/// `featureCount`, `mean` and `scale` (per-feature standardisation: x' = (x - mean) * scale),
-/// `weights` (classes x featureCount, row-major), `bias` (one per class), `gameplayThreshold`
-/// (a frame is `gameplay` only when that class's probability reaches it; otherwise the most
-/// probable other class), `layout` (the name of the layout it was trained with) and `trainedOn`
-/// (free text).
+/// `format` ("hero-id-screen-model-2"), `featureCount`, `hudStart` (index of the first HUD
+/// feature; the thumbnail comes before it), `mean` and `scale` (per-feature standardisation,
+/// x' = (x − mean) · scale, featureCount each), `gameplayWeights` (featureCount − hudStart) and
+/// `gameplayBias`, `screenClasses` (names), `screenWeights` (screenClasses x hudStart, row-major)
+/// and `screenBias`, `gameplayThreshold`, `layout` (the layout's name) and `trainedOn` (free text).
 public struct ScreenModel: Sendable, Equatable, Codable {
-  public static let formatName = "hero-id-screen-model-1"
+  public static let formatName = "hero-id-screen-model-2"
 
   public var format: String
-  public var classes: [Screen]
   public var featureCount: Int
+  public var hudStart: Int
   public var mean: [Float]
   public var scale: [Float]
-  public var weights: [Float]
-  public var bias: [Float]
+  public var gameplayWeights: [Float]
+  public var gameplayBias: Float
+  public var screenClasses: [Screen]
+  public var screenWeights: [Float]
+  public var screenBias: [Float]
   public var gameplayThreshold: Float
   public var layout: String
   public var trainedOn: String
 
   public init(
-    classes: [Screen], featureCount: Int, mean: [Float], scale: [Float], weights: [Float],
-    bias: [Float], gameplayThreshold: Float, layout: String, trainedOn: String
+    featureCount: Int, hudStart: Int, mean: [Float], scale: [Float], gameplayWeights: [Float],
+    gameplayBias: Float, screenClasses: [Screen], screenWeights: [Float], screenBias: [Float],
+    gameplayThreshold: Float, layout: String, trainedOn: String
   ) {
     format = Self.formatName
-    self.classes = classes
     self.featureCount = featureCount
+    self.hudStart = hudStart
     self.mean = mean
     self.scale = scale
-    self.weights = weights
-    self.bias = bias
+    self.gameplayWeights = gameplayWeights
+    self.gameplayBias = gameplayBias
+    self.screenClasses = screenClasses
+    self.screenWeights = screenWeights
+    self.screenBias = screenBias
     self.gameplayThreshold = gameplayThreshold
     self.layout = layout
     self.trainedOn = trainedOn
@@ -43,27 +57,45 @@ public struct ScreenModel: Sendable, Equatable, Codable {
   /// Checks the shapes; `source` names the file in the error.
   public func validate(source: String) throws {
     func fail(_ why: String) -> ScreenModelError { .invalid(path: source, reason: why) }
-    guard format == Self.formatName else { throw fail("format is \"\(format)\", expected \"\(Self.formatName)\"") }
-    guard !classes.isEmpty, Set(classes).count == classes.count else { throw fail("bad classes") }
-    guard classes.contains(.gameplay) else { throw fail("no gameplay class") }
-    guard featureCount > 0, mean.count == featureCount, scale.count == featureCount,
-      weights.count == classes.count * featureCount, bias.count == classes.count
+    guard format == Self.formatName else {
+      throw fail("format is \"\(format)\", expected \"\(Self.formatName)\"")
+    }
+    guard featureCount > 0, hudStart > 0, hudStart < featureCount else {
+      throw fail("featureCount \(featureCount) and hudStart \(hudStart) do not fit")
+    }
+    guard !screenClasses.isEmpty, Set(screenClasses).count == screenClasses.count,
+      !screenClasses.contains(.gameplay)
+    else { throw fail("screenClasses must be distinct screens other than gameplay") }
+    guard mean.count == featureCount, scale.count == featureCount,
+      gameplayWeights.count == featureCount - hudStart,
+      screenWeights.count == screenClasses.count * hudStart, screenBias.count == screenClasses.count
     else { throw fail("array sizes do not match featureCount \(featureCount)") }
-    guard (mean + scale + weights + bias).allSatisfy(\.isFinite) else { throw fail("non-finite number") }
+    let all = mean + scale + gameplayWeights + screenWeights + screenBias + [gameplayBias]
+    guard all.allSatisfy(\.isFinite) else { throw fail("non-finite number") }
     guard gameplayThreshold > 0, gameplayThreshold < 1 else {
       throw fail("gameplayThreshold \(gameplayThreshold) is not in (0, 1)")
     }
   }
 
-  /// Class probabilities (softmax, in `classes` order) of one feature vector.
-  public func probabilities(_ x: [Float]) -> [Float] {
+  /// P(gameplay) of one feature vector.
+  public func gameplayProbability(_ x: [Float]) -> Float {
     precondition(x.count == featureCount)
-    var logits = bias
-    for c in 0..<classes.count {
-      var s: Float = 0
-      let row = c * featureCount
-      for j in 0..<featureCount { s += weights[row + j] * (x[j] - mean[j]) * scale[j] }
-      logits[c] += s
+    var z = gameplayBias
+    for j in hudStart..<featureCount {
+      z += gameplayWeights[j - hudStart] * (x[j] - mean[j]) * scale[j]
+    }
+    return 1 / (1 + Float(exp(Double(-z))))
+  }
+
+  /// P(s | not gameplay) over `screenClasses`.
+  public func screenProbabilities(_ x: [Float]) -> [Float] {
+    precondition(x.count == featureCount)
+    var logits = screenBias
+    for c in screenClasses.indices {
+      var z: Float = 0
+      let row = c * hudStart
+      for j in 0..<hudStart { z += screenWeights[row + j] * (x[j] - mean[j]) * scale[j] }
+      logits[c] += z
     }
     return Self.softmax(logits)
   }
@@ -96,9 +128,10 @@ public struct ScreenModel: Sendable, Equatable, Codable {
     return (try? enc.encode(self)) ?? Data()
   }
 
-  /// The built-in model (trained on the sample clips' training heroes; see docs/screens.md).
+  /// The built-in model (trained on sample clips of four heroes; see docs/screens.md).
   public static let `default`: ScreenModel = {
-    guard let m = try? JSONDecoder().decode(ScreenModel.self, from: Data(defaultScreenModelJSON.utf8))
+    guard
+      let m = try? JSONDecoder().decode(ScreenModel.self, from: Data(defaultScreenModelJSON.utf8))
     else { preconditionFailure("built-in screen model does not decode") }
     return m
   }()
@@ -132,7 +165,8 @@ public struct ScreenDecision: Sendable, Equatable {
 ///
 /// Features (`ScreenFeatures`): a masked, per-channel standardised colour thumbnail and HUD
 /// ring evidence at the layout's buttons, searched over small offsets. Decision
-/// (`ScreenModel`): linear softmax; `gameplay` only when its probability reaches the model's
+/// (`ScreenModel`): a logistic gameplay head on the HUD features alone, a softmax head on the
+/// thumbnail for the other screens; `gameplay` only when its probability reaches the model's
 /// `gameplayThreshold` (tuned for precision: a non-gameplay frame kept is worse than a gameplay
 /// frame dropped).
 public struct ScreenSorter: Sendable {
@@ -160,17 +194,16 @@ public struct ScreenSorter: Sendable {
 
   /// The decision for a feature vector from `features`.
   public func decide(_ x: [Float]) -> ScreenDecision {
-    let p = model.probabilities(x)
+    let pg = model.gameplayProbability(x)
     let hud = x[x.count - 2]  // the mean ring score (see ScreenFeatures)
-    let gi = model.classes.firstIndex(of: .gameplay) ?? 0
-    if p[gi] >= model.gameplayThreshold {
-      return ScreenDecision(screen: .gameplay, score: p[gi], gameplayProbability: p[gi], hudScore: hud)
+    if pg >= model.gameplayThreshold {
+      return ScreenDecision(screen: .gameplay, score: pg, gameplayProbability: pg, hudScore: hud)
     }
-    var best = -1
-    for c in model.classes.indices where c != gi && (best < 0 || p[c] > p[best]) { best = c }
-    let screen = best >= 0 ? model.classes[best] : .other
+    let p = model.screenProbabilities(x)
+    var best = 0
+    for c in p.indices where p[c] > p[best] { best = c }
     return ScreenDecision(
-      screen: screen, score: best >= 0 ? p[best] : 1 - p[gi], gameplayProbability: p[gi],
+      screen: model.screenClasses[best], score: (1 - pg) * p[best], gameplayProbability: pg,
       hudScore: hud)
   }
 }

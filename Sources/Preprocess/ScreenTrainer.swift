@@ -11,10 +11,11 @@ public struct ScreenExample: Sendable {
   }
 }
 
-/// Trains a `ScreenModel`: multinomial logistic regression by full-batch gradient descent
-/// (Adam), L2-regularised, classes weighted by inverse frequency; then sets the gameplay
-/// threshold as the lowest probability (at least 0.5) at which the training examples reach
-/// `targetPrecision` for `gameplay`.
+/// Trains a `ScreenModel`: the gameplay head by logistic regression on the HUD features of all
+/// examples, the screen head by multinomial logistic regression on the thumbnail features of the
+/// non-gameplay examples. Both: full-batch gradient descent (Adam), L2-regularised, classes
+/// weighted by inverse frequency. Then the gameplay threshold is set to the lowest probability
+/// (at least 0.5) at which the training examples reach `targetPrecision` for `gameplay`.
 public enum ScreenTrainer {
   public struct Options: Sendable {
     public var epochs = 300
@@ -25,92 +26,55 @@ public enum ScreenTrainer {
   }
 
   public static func train(
-    _ examples: [ScreenExample], layout: String, trainedOn: String, options: Options = Options()
+    _ examples: [ScreenExample], hudStart: Int, layout: String, trainedOn: String,
+    options: Options = Options()
   ) -> ScreenModel {
-    let classes = Screen.allCases
     precondition(!examples.isEmpty)
     let d = examples[0].features.count
+    precondition(hudStart > 0 && hudStart < d)
     let n = examples.count
-    let k = classes.count
-    // Standardisation.
+    // Standardisation over all examples.
     var mean = [Float](repeating: 0, count: d)
-    var scale = [Float](repeating: 1, count: d)
     for e in examples { for j in 0..<d { mean[j] += e.features[j] } }
     for j in 0..<d { mean[j] /= Float(n) }
-    var varc = [Float](repeating: 0, count: d)
+    var variance = [Float](repeating: 0, count: d)
     for e in examples {
       for j in 0..<d {
         let t = e.features[j] - mean[j]
-        varc[j] += t * t
+        variance[j] += t * t
       }
     }
-    for j in 0..<d { scale[j] = 1 / ((varc[j] / Float(n)).squareRoot() + 1e-3) }
-    var x = [Float](repeating: 0, count: n * d)
-    for (i, e) in examples.enumerated() {
-      for j in 0..<d { x[i * d + j] = (e.features[j] - mean[j]) * scale[j] }
+    let scale = variance.map { 1 / (($0 / Float(n)).squareRoot() + 1e-3) }
+    func standardised(_ e: ScreenExample, _ range: Range<Int>) -> [Float] {
+      range.map { (e.features[$0] - mean[$0]) * scale[$0] }
     }
-    let y = examples.map { classes.firstIndex(of: $0.screen) ?? 0 }
-    var freq = [Float](repeating: 0, count: k)
-    for c in y { freq[c] += 1 }
-    let present = Float(freq.filter { $0 > 0 }.count)
-    let classWeight = freq.map { $0 > 0 ? Float(n) / (present * $0) : 0 }
-
-    var w = [Float](repeating: 0, count: k * d)
-    var b = [Float](repeating: 0, count: k)
-    var mw = w, vw = w, mb = b, vb = b
-    let beta1: Float = 0.9, beta2: Float = 0.999
-    var gw = [Float](repeating: 0, count: k * d)
-    var logits = [Float](repeating: 0, count: k)
-    for epoch in 1...options.epochs {
-      for j in 0..<gw.count { gw[j] = 0 }
-      var gb = [Float](repeating: 0, count: k)
-      var wsum: Float = 0
-      x.withUnsafeBufferPointer { px in
-        w.withUnsafeBufferPointer { pw in
-          gw.withUnsafeMutableBufferPointer { pg in
-            for i in 0..<n {
-              let row = i * d
-              for c in 0..<k {
-                var s = b[c]
-                let wr = c * d
-                for j in 0..<d { s += pw[wr + j] * px[row + j] }
-                logits[c] = s
-              }
-              let p = ScreenModel.softmax(logits)
-              let cw = classWeight[y[i]]
-              wsum += cw
-              for c in 0..<k {
-                let g = cw * (p[c] - (c == y[i] ? 1 : 0))
-                gb[c] += g
-                let wr = c * d
-                for j in 0..<d { pg[wr + j] += g * px[row + j] }
-              }
-            }
-          }
-        }
-      }
-      let lr = options.learningRate
-      let c1 = 1 - Float(pow(Double(beta1), Double(epoch)))
-      let c2 = 1 - Float(pow(Double(beta2), Double(epoch)))
-      for j in 0..<w.count {
-        let g = gw[j] / wsum + options.l2 * w[j]
-        mw[j] = beta1 * mw[j] + (1 - beta1) * g
-        vw[j] = beta2 * vw[j] + (1 - beta2) * g * g
-        w[j] -= lr * (mw[j] / c1) / ((vw[j] / c2).squareRoot() + 1e-8)
-      }
-      for c in 0..<k {
-        let g = gb[c] / wsum
-        mb[c] = beta1 * mb[c] + (1 - beta1) * g
-        vb[c] = beta2 * vb[c] + (1 - beta2) * g * g
-        b[c] -= lr * (mb[c] / c1) / ((vb[c] / c2).squareRoot() + 1e-8)
-      }
+    // Gameplay head: 2 classes (not gameplay, gameplay) on the HUD features.
+    let hud = hudStart..<d
+    let g = fitSoftmax(
+      rows: examples.map { standardised($0, hud) }, labels: examples.map { $0.screen == .gameplay ? 1 : 0 },
+      classes: 2, options: options)
+    let gameplayWeights = (0..<hud.count).map { g.weights[hud.count + $0] - g.weights[$0] }
+    let gameplayBias = g.bias[1] - g.bias[0]
+    // Screen head on the thumbnail of the other examples.
+    let others = examples.filter { $0.screen != .gameplay }
+    let screenClasses = Screen.allCases.filter { s in s != .gameplay && others.contains { $0.screen == s } }
+    let classes = screenClasses.isEmpty ? [Screen.other] : screenClasses
+    var screenWeights = [Float](repeating: 0, count: classes.count * hudStart)
+    var screenBias = [Float](repeating: 0, count: classes.count)
+    if classes.count > 1 {
+      let h = fitSoftmax(
+        rows: others.map { standardised($0, 0..<hudStart) },
+        labels: others.map { e in classes.firstIndex(of: e.screen) ?? 0 }, classes: classes.count,
+        options: options)
+      screenWeights = h.weights
+      screenBias = h.bias
     }
     var model = ScreenModel(
-      classes: classes, featureCount: d, mean: mean, scale: scale, weights: w, bias: b,
-      gameplayThreshold: 0.5, layout: layout, trainedOn: trainedOn)
-    // Threshold for precision on the training examples.
-    let gi = classes.firstIndex(of: .gameplay) ?? 0
-    let scored = examples.map { (model.probabilities($0.features)[gi], $0.screen == .gameplay) }
+      featureCount: d, hudStart: hudStart, mean: mean, scale: scale,
+      gameplayWeights: gameplayWeights, gameplayBias: gameplayBias, screenClasses: classes,
+      screenWeights: screenWeights, screenBias: screenBias, gameplayThreshold: 0.5, layout: layout,
+      trainedOn: trainedOn)
+    let scored = examples.map { (model.gameplayProbability($0.features), $0.screen == .gameplay) }
     var threshold: Float = 0.5
     for t in stride(from: Float(0.5), through: 0.99, by: 0.01) {
       let kept = scored.filter { $0.0 >= t }
@@ -120,6 +84,76 @@ public enum ScreenTrainer {
     }
     model.gameplayThreshold = threshold
     return model
+  }
+
+  /// Multinomial logistic regression: weights `classes x cols` (row-major) and biases.
+  static func fitSoftmax(rows: [[Float]], labels: [Int], classes k: Int, options: Options)
+    -> (weights: [Float], bias: [Float])
+  {
+    let n = rows.count
+    let d = rows.first?.count ?? 0
+    var x = [Float](repeating: 0, count: n * d)
+    for (i, r) in rows.enumerated() { for j in 0..<d { x[i * d + j] = r[j] } }
+    var freq = [Float](repeating: 0, count: k)
+    for c in labels { freq[c] += 1 }
+    let present = Float(freq.filter { $0 > 0 }.count)
+    let classWeight = freq.map { $0 > 0 ? Float(n) / (present * $0) : 0 }
+    var w = [Float](repeating: 0, count: k * d)
+    var b = [Float](repeating: 0, count: k)
+    var mw = w
+    var vw = w
+    var mb = b
+    var vb = b
+    let beta1: Float = 0.9
+    let beta2: Float = 0.999
+    var gw = [Float](repeating: 0, count: k * d)
+    var gb = [Float](repeating: 0, count: k)
+    var logits = [Float](repeating: 0, count: k)
+    for epoch in 1...max(1, options.epochs) {
+      for j in gw.indices { gw[j] = 0 }
+      for c in 0..<k { gb[c] = 0 }
+      var weightSum: Float = 0
+      x.withUnsafeBufferPointer { px in
+        w.withUnsafeBufferPointer { pw in
+          gw.withUnsafeMutableBufferPointer { pg in
+            for i in 0..<n {
+              let row = i * d
+              for c in 0..<k {
+                var z = b[c]
+                let wr = c * d
+                for j in 0..<d { z += pw[wr + j] * px[row + j] }
+                logits[c] = z
+              }
+              let p = ScreenModel.softmax(logits)
+              let cw = classWeight[labels[i]]
+              weightSum += cw
+              for c in 0..<k {
+                let gc = cw * (p[c] - (c == labels[i] ? 1 : 0))
+                gb[c] += gc
+                let wr = c * d
+                for j in 0..<d { pg[wr + j] += gc * px[row + j] }
+              }
+            }
+          }
+        }
+      }
+      let lr = options.learningRate
+      let c1 = 1 - Float(pow(Double(beta1), Double(epoch)))
+      let c2 = 1 - Float(pow(Double(beta2), Double(epoch)))
+      for j in w.indices {
+        let gj = gw[j] / weightSum + options.l2 * w[j]
+        mw[j] = beta1 * mw[j] + (1 - beta1) * gj
+        vw[j] = beta2 * vw[j] + (1 - beta2) * gj * gj
+        w[j] -= lr * (mw[j] / c1) / ((vw[j] / c2).squareRoot() + 1e-8)
+      }
+      for c in 0..<k {
+        let gc = gb[c] / weightSum
+        mb[c] = beta1 * mb[c] + (1 - beta1) * gc
+        vb[c] = beta2 * vb[c] + (1 - beta2) * gc * gc
+        b[c] -= lr * (mb[c] / c1) / ((vb[c] / c2).squareRoot() + 1e-8)
+      }
+    }
+    return (w, b)
   }
 }
 
@@ -154,16 +188,18 @@ public struct ScreenEvaluation: Sendable, Equatable {
 
   /// A plain-text table: screen, support, precision, recall, plus the confusion matrix.
   public var table: String {
+    func pad(_ t: String, _ w: Int) -> String { t + String(repeating: " ", count: max(0, w - t.count)) }
+    func lpad(_ t: String, _ w: Int) -> String { String(repeating: " ", count: max(0, w - t.count)) + t }
     var s = "screen     support  precision  recall\n"
     for c in Screen.allCases {
-      s += String(
-        format: "%-9@ %8d  %9.4f  %6.4f\n", c.rawValue as NSString, support(c), precision(c),
-        recall(c))
+      s += pad(c.rawValue, 9) + lpad(String(support(c)), 8)
+        + lpad(String(format: "%.4f", precision(c)), 11) + lpad(String(format: "%.4f", recall(c)), 8)
+        + "\n"
     }
-    s += "confusion (rows truth, columns predicted: gameplay loading shop other)\n"
+    s += "confusion (rows: truth; columns: predicted gameplay, loading, shop, other)\n"
     for t in Screen.allCases {
-      s += String(format: "%-9@", t.rawValue as NSString)
-      for p in Screen.allCases { s += String(format: " %8d", counts[t]?[p] ?? 0) }
+      s += pad(t.rawValue, 9)
+      for p in Screen.allCases { s += lpad(String(counts[t]?[p] ?? 0), 9) }
       s += "\n"
     }
     return s

@@ -231,7 +231,7 @@ struct ScreensTrain: AsyncParsableCommand {
     options.epochs = epochs
     let names = inputs.map { URL(fileURLWithPath: $0).lastPathComponent }
     let model = ScreenTrainer.train(
-      examples, layout: layout.name,
+      examples, hudStart: ScreenFeatures.thumbnailCount, layout: layout.name,
       trainedOn: "\(examples.count) examples (augment \(augment), seed \(seed)) from "
         + names.joined(separator: " "),
       options: options)
