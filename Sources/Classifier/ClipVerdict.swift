@@ -2,13 +2,13 @@ import Foundation
 import HeroCore
 
 /// What one key frame of a clip showed: its screen and, for gameplay frames, the model's
-/// per-class probabilities and centroid similarities.
+/// per-class probabilities and similarities to each class's prototypes.
 public struct FrameObservation: Sendable, Equatable {
   public var ptsSeconds: Double
   public var screen: Screen
   /// Class probabilities (gameplay frames only).
   public var probabilities: [Float]?
-  /// Cosine similarity to each class centroid (gameplay frames only).
+  /// Best cosine similarity to each class's prototypes (gameplay frames only).
   public var similarities: [Float]?
 
   public init(
@@ -28,7 +28,7 @@ public struct FrameObservation: Sendable, Equatable {
 /// its `confidence` is the geometric mean of its per-frame probabilities. The answer is
 /// "unknown" (`hero == nil`, with a `reason`) when there is no gameplay frame, when that
 /// confidence is below the model's `minConfidence`, or when the frames' mean similarity to the
-/// winner's centroid is below `minSimilarity` (crops unlike anything the model was trained on).
+/// winner's prototypes is below `minSimilarity` (crops unlike anything the model was trained on).
 public struct ClipVerdict: Sendable, Equatable {
   public struct Candidate: Sendable, Equatable {
     public var hero: String
@@ -47,7 +47,7 @@ public struct ClipVerdict: Sendable, Equatable {
   public var hero: String?
   /// The winner's confidence (also reported when it was rejected).
   public var confidence: Double
-  /// Mean cosine similarity of the gameplay frames to the winner's centroid.
+  /// Mean over the gameplay frames of the best similarity to the winner's prototypes.
   public var similarity: Double?
   public var reason: String?
   public var frames: Int

@@ -1,78 +1,35 @@
 import Foundation
 import HeroCore
 
-/// A trained model: the labels, the final layer, the hero centroids and thresholds for
+/// A trained model: the labels, the final layer, hero prototypes and thresholds for
 /// "unknown", and what it was trained with. Stored as a directory (docs/model-format.md):
 /// `model.json` (everything but the numbers), `weights.f32` (float32 little-endian arrays, in the
 /// order and sizes `model.json` lists) and `labels.txt` (one label a line, for people).
 public struct HeroModel: Sendable {
   public var labels: [String]
   public var layer: FinalLayer
-  /// `labels.count × inputSize`, each row a unit vector in the standardised space.
-  public var centroids: [Float]
+  /// Examples of each hero, for the similarity test of "unknown".
+  public var prototypes: Prototypes
   public var thresholds: UnknownThresholds
   public var info: ModelInfo
 
   public init(
-    labels: [String], layer: FinalLayer, centroids: [Float], thresholds: UnknownThresholds,
+    labels: [String], layer: FinalLayer, prototypes: Prototypes, thresholds: UnknownThresholds,
     info: ModelInfo
   ) {
-    precondition(labels.count == layer.classCount)
-    precondition(centroids.count == labels.count * layer.inputSize)
+    precondition(labels.count == layer.classCount && prototypes.classCount == labels.count)
+    precondition(prototypes.inputSize == layer.inputSize)
     self.labels = labels
     self.layer = layer
-    self.centroids = centroids
+    self.prototypes = prototypes
     self.thresholds = thresholds
     self.info = info
   }
 
-  /// Unit-length class means of standardised rows.
-  public static func centroids(standardized set: LabelledBottlenecks, classCount: Int) -> [Float] {
-    let n = set.inputSize
-    var out = [Float](repeating: 0, count: classCount * n)
-    for (r, y) in set.labels.enumerated() {
-      for j in 0..<n { out[y * n + j] += set.features[r * n + j] }
-    }
-    for c in 0..<classCount {
-      var norm: Float = 0
-      for j in 0..<n { norm += out[c * n + j] * out[c * n + j] }
-      let inv = norm > 0 ? 1 / norm.squareRoot() : 0
-      for j in 0..<n { out[c * n + j] *= inv }
-    }
-    return out
-  }
-
-  /// Per-row class probabilities and cosine similarities to each centroid, for raw bottlenecks
-  /// (`rows × inputSize`); both `rows × classCount`.
+  /// Per-row class probabilities and best similarities to each class's prototypes, for raw
+  /// bottlenecks (`rows × inputSize`); both `rows × classCount`.
   public func scores(_ bottlenecks: [Float]) -> (probabilities: [Float], similarities: [Float]) {
-    var x = bottlenecks
-    layer.standardize(&x)
-    return (layer.probabilities(standardized: x), Self.similarities(standardized: x, centroids: centroids, classCount: labels.count))
-  }
-
-  /// Cosine similarity of each standardised row with each unit centroid.
-  public static func similarities(standardized x: [Float], centroids: [Float], classCount: Int)
-    -> [Float]
-  {
-    let n = centroids.count / classCount
-    let rows = x.count / n
-    var out = [Float](repeating: 0, count: rows * classCount)
-    guard rows > 0 else { return out }
-    x.withUnsafeBufferPointer { px in
-      centroids.withUnsafeBufferPointer { pc in
-        out.withUnsafeMutableBufferPointer { po in
-          guard let a = px.baseAddress, let b = pc.baseAddress, let c = po.baseAddress else { return }
-          BLAS.gemm(a, b, transposeB: true, into: c, m: rows, n: classCount, k: n)
-        }
-      }
-    }
-    for r in 0..<rows {
-      var norm: Float = 0
-      for j in 0..<n { norm += x[r * n + j] * x[r * n + j] }
-      let inv = norm > 0 ? 1 / norm.squareRoot() : 0
-      for c in 0..<classCount { out[r * classCount + c] *= inv }
-    }
-    return out
+    (layer.probabilities(bottlenecks), prototypes.similarities(bottlenecks))
   }
 }
 

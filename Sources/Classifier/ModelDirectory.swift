@@ -49,12 +49,15 @@ extension HeroModel {
     let dir = URL(fileURLWithPath: directory, isDirectory: true)
     let n = layer.inputSize
     let c = labels.count
+    let p = prototypes.labels.count
     let arrays: [(ArrayEntry, [Float])] = [
       (ArrayEntry(name: "mean", shape: [n]), layer.mean),
       (ArrayEntry(name: "scale", shape: [n]), layer.scale),
       (ArrayEntry(name: "weights", shape: [n, c]), layer.weights),
       (ArrayEntry(name: "bias", shape: [c]), layer.bias),
-      (ArrayEntry(name: "centroids", shape: [c, n]), centroids),
+      (ArrayEntry(name: "prototype_mean", shape: [n]), prototypes.mean),
+      (ArrayEntry(name: "prototypes", shape: [p, n]), prototypes.vectors),
+      (ArrayEntry(name: "prototype_labels", shape: [p]), prototypes.labels.map { Float($0) }),
     ]
     var blob = Data()
     blob.reserveCapacity(arrays.reduce(0) { $0 + 4 * $1.1.count })
@@ -113,8 +116,10 @@ extension HeroModel {
     guard n > 0, c >= 2 else {
       throw ModelError.invalid(path: jsonPath, reason: "input size \(n) with \(c) labels")
     }
+    let p = header.weights.arrays.first { $0.name == "prototype_labels" }?.shape.first ?? 0
     let expectedShapes: [String: [Int]] = [
-      "mean": [n], "scale": [n], "weights": [n, c], "bias": [c], "centroids": [c, n],
+      "mean": [n], "scale": [n], "weights": [n, c], "bias": [c], "prototype_mean": [n],
+      "prototypes": [p, n], "prototype_labels": [p],
     ]
     let weightsURL = dir.appendingPathComponent(header.weights.file)
     guard let blob = try? Data(contentsOf: weightsURL) else {
@@ -146,7 +151,9 @@ extension HeroModel {
       offset += 4 * count
     }
     guard offset == blob.count, let mean = arrays["mean"], let scale = arrays["scale"],
-      let weights = arrays["weights"], let bias = arrays["bias"], let centroids = arrays["centroids"]
+      let weights = arrays["weights"], let bias = arrays["bias"], let protoMean = arrays["prototype_mean"],
+      let protoVectors = arrays["prototypes"], let protoLabels = arrays["prototype_labels"],
+      protoLabels.allSatisfy({ $0 >= 0 && Int($0) < c && $0 == $0.rounded() })
     else {
       throw ModelError.invalid(path: weightsURL.path, reason: "arrays do not match model.json")
     }
@@ -154,7 +161,10 @@ extension HeroModel {
       labels: header.labels,
       layer: FinalLayer(
         inputSize: n, classCount: c, mean: mean, scale: scale, weights: weights, bias: bias),
-      centroids: centroids, thresholds: header.thresholds, info: header.info)
+      prototypes: Prototypes(
+        inputSize: n, classCount: c, mean: protoMean, vectors: protoVectors,
+        labels: protoLabels.map { Int($0) }),
+      thresholds: header.thresholds, info: header.info)
   }
 }
 

@@ -26,6 +26,13 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
   /// Standardise each bottleneck feature with the training set's mean and standard deviation.
   public var standardize = true
 
+  enum CodingKeys: String, CodingKey {
+    case steps, seed, optimizer, momentum, l2, standardize
+    case learningRate = "learning_rate"
+    case batchSize = "batch_size"
+    case evalStepInterval = "eval_step_interval"
+  }
+
   public init() {}
 }
 

@@ -5,8 +5,8 @@ import Foundation
 public struct UnknownThresholds: Sendable, Codable, Equatable {
   /// Minimum geometric-mean probability of the chosen hero over the clip's gameplay frames.
   public var minConfidence: Double
-  /// Minimum mean cosine similarity between the clip's standardised bottlenecks and the chosen
-  /// hero's centroid (the mean standardised training bottleneck of that hero).
+  /// Minimum mean (over the clip's gameplay frames) of the best cosine similarity between a
+  /// frame's bottleneck and the chosen hero's prototypes (``Prototypes``).
   public var minSimilarity: Double
   /// The fraction of validation frames of known heroes that fall below each threshold.
   public var frameRejectRate: Double
@@ -24,7 +24,7 @@ public struct UnknownThresholds: Sendable, Codable, Equatable {
   }
 
   /// Thresholds from validation frames of known heroes: each is the `frameRejectRate` quantile of
-  /// that measure for the true class (probability of the true hero, similarity to its centroid),
+  /// that measure for the true class (probability of the true hero, similarity to its prototypes),
   /// so a single known frame is rejected with about that rate, and a clip, which averages
   /// several frames, far less often. The confidence threshold is capped at `maxConfidence`.
   public static func choose(

@@ -138,13 +138,14 @@ struct IdentifyError: Error, CustomStringConvertible {
 
 /// The two output forms of `identify`.
 enum IdentifyTable {
-  static let header = pad("CLIP", 40) + pad("HERO", 14) + pad("CONF", 7) + pad("FRAMES", 8)
+  static let header = pad("CLIP", 40) + pad("HERO", 14) + pad("CONF", 7) + pad("SIM", 7)
+    + pad("FRAMES", 8)
     + pad("GAMEPLAY", 10) + "NOTE"
 
   static func row(_ clip: String, _ v: ClipVerdict) -> String {
     let note = v.hero == nil ? (v.reason ?? "") : topNote(v)
     return pad(clip, 40) + pad(v.hero ?? "unknown", 14) + pad(String(format: "%.3f", v.confidence), 7)
-      + pad(String(v.frames), 8) + pad(String(v.gameplayFrames), 10) + note
+      + pad(v.similarity.map { String(format: "%.3f", $0) } ?? "-", 7) + pad(String(v.frames), 8) + pad(String(v.gameplayFrames), 10) + note
   }
 
   static func failedRow(_ clip: String) -> String { pad(clip, 40) + "error (see stderr)" }

@@ -214,17 +214,14 @@ struct Train: AsyncParsableCommand {
     trainer.standardize(&trainStd)
     let validEval = validation.count > 0 ? trainer.evaluate(standardized: validStd) : nil
     let testEval = testing.count > 0 ? trainer.evaluate(standardized: testStd) : nil
-    let centroids = HeroModel.centroids(
-      standardized: trainStd, classCount: collection.classes.count)
+    let prototypes = Prototypes(training: training, classCount: collection.classes.count)
     // The thresholds come from the validation set (the training set only if that is empty).
-    let thresholdSet = validation.count > 0 ? validStd : trainStd
+    let thresholdRaw = validation.count > 0 ? validation : training
     let thresholdEval = validEval ?? trainer.evaluate(standardized: trainStd)
     let thresholds = UnknownThresholds.choose(
       probabilities: thresholdEval.probabilities,
-      similarities: HeroModel.similarities(
-        standardized: thresholdSet.features, centroids: centroids,
-        classCount: collection.classes.count),
-      labels: thresholdSet.labels, classCount: collection.classes.count)
+      similarities: prototypes.similarities(thresholdRaw.features),
+      labels: thresholdRaw.labels, classCount: collection.classes.count)
 
     let counts = [
       "training": training.count, "validation": validation.count, "testing": testing.count,
@@ -235,7 +232,7 @@ struct Train: AsyncParsableCommand {
       trainedAt: ISO8601DateFormatter().string(from: Date()),
       seconds: Date().timeIntervalSince(started))
     let heroModel = HeroModel(
-      labels: collection.classes, layer: trainer.layer, centroids: centroids,
+      labels: collection.classes, layer: trainer.layer, prototypes: prototypes,
       thresholds: thresholds,
       info: ModelInfo(baseNetworkSHA1: base.sha1, layout: profile, training: summary))
     try heroModel.save(to: model)
@@ -271,7 +268,7 @@ struct Train: AsyncParsableCommand {
       if let testEval { print(Self.percent("Final test accuracy", testEval.accuracy, testing.count)) }
       print(
         String(
-          format: "Unknown below confidence %.3f or centroid similarity %.3f",
+          format: "Unknown below confidence %.3f or similarity %.3f",
           thresholds.minConfidence, thresholds.minSimilarity))
       print("Model written to \(model) (\(collection.classes.count) heroes)")
     }

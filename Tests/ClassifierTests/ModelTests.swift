@@ -8,25 +8,25 @@ struct ModelTests {
   static func trainedModel(baseSHA1: String = String(repeating: "c", count: 40)) -> (
     HeroModel, LabelledBottlenecks
   ) {
-    let all = SyntheticBottlenecks.clusters(classes: 3, perClass: 30, inputSize: 64, seed: 11)
+    let all = SyntheticBottlenecks.clusters(
+      classes: 3, perClass: 30, inputSize: 64, spread: 0.2, seed: 11)
     var options = TrainingOptions()
     options.steps = 60
     options.batchSize = 16
     let trainer = Trainer.train(classCount: 3, training: all, validation: all, options: options)
     var std = all
     trainer.standardize(&std)
-    let centroids = HeroModel.centroids(standardized: std, classCount: 3)
+    let prototypes = Prototypes(training: all, classCount: 3, perClass: 8)
     let eval = trainer.evaluate(standardized: std)
     let thresholds = UnknownThresholds.choose(
-      probabilities: eval.probabilities,
-      similarities: HeroModel.similarities(standardized: std.features, centroids: centroids, classCount: 3),
-      labels: std.labels, classCount: 3)
+      probabilities: eval.probabilities, similarities: prototypes.similarities(all.features),
+      labels: all.labels, classCount: 3)
     let summary = TrainingSummary(
       options: options, images: ["training": 90], validationAccuracy: eval.accuracy,
       testAccuracy: nil, distortions: ImageDistortion(), trainedAt: "2026-01-01T00:00:00Z",
       seconds: 1)
     let model = HeroModel(
-      labels: ["李白", "貂蝉", "Hou Yi"], layer: trainer.layer, centroids: centroids,
+      labels: ["李白", "貂蝉", "Hou Yi"], layer: trainer.layer, prototypes: prototypes,
       thresholds: thresholds,
       info: ModelInfo(baseNetworkSHA1: baseSHA1, layout: .default, training: summary))
     return (model, all)
@@ -43,7 +43,8 @@ struct ModelTests {
     let loaded = try HeroModel.load(from: folder.path, baseNetworkSHA1: model.info.baseNetworkSHA1)
     #expect(loaded.labels == model.labels)
     #expect(loaded.layer == model.layer)
-    #expect(loaded.centroids == model.centroids)
+    #expect(loaded.prototypes == model.prototypes)
+    #expect(loaded.prototypes.labels.count == 24)
     #expect(loaded.thresholds == model.thresholds)
     #expect(loaded.info == model.info)
     #expect(loaded.scores(data.features).probabilities == model.scores(data.features).probabilities)
@@ -97,10 +98,38 @@ struct ModelTests {
     }
     #expect(Double(passing) / Double(data.count) >= 0.95)
     // A vector from a cluster the model never saw.
-    let stranger = SyntheticBottlenecks.clusters(classes: 1, perClass: 5, inputSize: 64, seed: 99)
+    let stranger = SyntheticBottlenecks.clusters(
+      classes: 1, perClass: 5, inputSize: 64, spread: 0.2, seed: 99)
     let (_, ss) = model.scores(stranger.features)
     var best = -1.0
     for r in 0..<5 { best = max(best, Double(ss[(r * 3)..<(r * 3 + 3)].max() ?? -1)) }
     #expect(best < t.minSimilarity)
+  }
+}
+
+@Suite("Prototypes")
+struct PrototypeTests {
+  @Test("farthest-point sampling keeps both modes of a two-mode class")
+  func coversModes() {
+    // Class 0: 40 rows near e0 and 2 rows near e1 (a rare state); class 1: near e2.
+    let n = 16
+    var set = LabelledBottlenecks(inputSize: n)
+    var rng = SeededGenerator(seed: 3)
+    func row(_ axis: Int) -> [Float] {
+      (0..<n).map { j in (j == axis ? 5 : 0) + 0.05 * rng.nextGaussian() }
+    }
+    for _ in 0..<40 { set.append(row(0), label: 0) }
+    for _ in 0..<2 { set.append(row(1), label: 0) }
+    for _ in 0..<20 { set.append(row(2), label: 1) }
+    let p = Prototypes(training: set, classCount: 2, perClass: 3)
+    #expect(p.labels == [0, 0, 0, 1, 1, 1])
+    // A fresh rare-state row is still close to class 0.
+    let sims = p.similarities(row(1))
+    #expect(sims[0] > 0.9)
+    #expect(sims[1] < 0.5)
+    for r in 0..<p.labels.count {
+      let norm = (0..<n).reduce(Float(0)) { $0 + p.vectors[r * n + $1] * p.vectors[r * n + $1] }
+      #expect(abs(norm - 1) < 1e-4)
+    }
   }
 }
