@@ -79,6 +79,7 @@ final class ForwardPass: @unchecked Sendable {
   private let temp2 = FloatBuffer()
   private let pooled = FloatBuffer()
   private let columns = FloatBuffer()
+  private let products = FloatBuffer()
   private var pooledOut: [Float] = []
   private var batch = 1
 
@@ -131,29 +132,31 @@ final class ForwardPass: @unchecked Sendable {
     (a, h, w) = conv("conv_3", b, h, w, into: bufferA)
     (b, h, w) = conv("conv_4", a, h, w, into: bufferB)
     (a, h, w) = maxPool(b, channels: 192, h, w, stride: 2, padding: 0, into: bufferA)
-    // 35x35, then 17x17, then 8x8: each block reads `current` and writes `next`.
+    // 35x35, then 17x17, then 8x8: each block reads `x` (in `current`) and writes `next`.
     var current = bufferA
     var next = bufferB
+    var x = a
     var channels = 192
     for name in ["mixed", "mixed_1", "mixed_2"] {
-      channels = blockA(name, current.pointer, channels: channels, h, w, into: next)
+      (x, channels) = blockA(name, x, channels: channels, h, w, into: next)
       swap(&current, &next)
     }
-    (channels, h, w) = blockB(current.pointer, channels: channels, h, w, into: next)
+    (channels, h, w) = blockB(x, channels: channels, h, w, into: next)
+    x = next.pointer
     swap(&current, &next)
     for name in ["mixed_4", "mixed_5", "mixed_6", "mixed_7"] {
-      channels = blockC(name, current.pointer, channels: channels, h, w, into: next)
+      (x, channels) = blockC(name, x, channels: channels, h, w, into: next)
       swap(&current, &next)
     }
-    (channels, h, w) = blockD(current.pointer, channels: channels, h, w, into: next)
+    (channels, h, w) = blockD(x, channels: channels, h, w, into: next)
+    x = next.pointer
     swap(&current, &next)
     for name in ["mixed_9", "mixed_10"] {
-      channels = blockE(
-        name, current.pointer, channels: channels, h, w, lastPoolIsMax: name == "mixed_10",
-        into: next)
+      (x, channels) = blockE(
+        name, x, channels: channels, h, w, lastPoolIsMax: name == "mixed_10", into: next)
       swap(&current, &next)
     }
-    a = current.pointer
+    a = x
     precondition(channels == Inception.bottleneckSize && h == 8 && w == 8)
     globalAveragePool(input: a, planes: channels * n, size: h * w, output: out)
   }
@@ -165,7 +168,7 @@ final class ForwardPass: @unchecked Sendable {
     let c = weights.conv(key)
     let (oh, ow) = c.shape.outputSize(height: h, width: w)
     let out = buffer.reserve(c.shape.outChannels * batch * oh * ow)
-    convolve(c, input: x, batch: batch, height: h, width: w, output: out, columns: columns)
+    apply(key, c, x, h, w, output: out)
     return (out, oh, ow)
   }
 
@@ -177,10 +180,22 @@ final class ForwardPass: @unchecked Sendable {
   ) -> Int {
     let c = weights.conv(key)
     let (oh, ow) = c.shape.outputSize(height: h, width: w)
-    convolve(
-      c, input: x, batch: batch, height: h, width: w, output: out + channel * batch * oh * ow,
-      columns: columns)
+    apply(key, c, x, h, w, output: out + channel * batch * oh * ow)
     return channel + c.shape.outChannels
+  }
+
+  /// Convolution + bias + ReLU of layer `key`: Winograd where prepared, else GEMM (+ im2col).
+  private func apply(
+    _ key: String, _ c: FoldedConv, _ x: UnsafePointer<Float>, _ h: Int, _ w: Int,
+    output: UnsafeMutablePointer<Float>
+  ) {
+    if let wino = weights.winograd[key] {
+      convolveWinograd(
+        wino, input: x, batch: batch, height: h, width: w, output: output,
+        transformed: columns, products: products)
+    } else {
+      convolve(c, input: x, batch: batch, height: h, width: w, output: output, columns: columns)
+    }
   }
 
   private func maxPool(
@@ -204,28 +219,34 @@ final class ForwardPass: @unchecked Sendable {
     return out
   }
 
-  private func outputRows(_ buffer: FloatBuffer, channels: Int, _ h: Int, _ w: Int)
-    -> UnsafeMutablePointer<Float>
-  {
-    buffer.reserve(channels * batch * h * w)
+  /// A block's output (`channels` rows of `batch * h * w`) in `buffer`, with `headroom` rows
+  /// before it: a block's stacked 1x1 GEMM writes its temporaries there and its own `conv`
+  /// rows straight into the concatenation.
+  private func outputRows(
+    _ buffer: FloatBuffer, headroom: Int = 0, channels: Int, _ h: Int, _ w: Int
+  ) -> UnsafeMutablePointer<Float> {
+    let plane = batch * h * w
+    return buffer.reserve((headroom + channels) * plane) + headroom * plane
   }
 
   /// InceptionA: [conv 1x1, tower (1x1, 5x5), tower_1 (1x1, 3x3, 3x3), tower_2 (avg pool, 1x1)].
   private func blockA(
     _ name: String, _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int,
     into buffer: FloatBuffer
-  ) -> Int {
+  ) -> (UnsafeMutablePointer<Float>, Int) {
     let outChannels = 64 + 64 + 96 + weights.conv("\(name).tower_2.conv").shape.outChannels
-    let out = outputRows(buffer, channels: outChannels, h, w)
-    var c = conv("\(name).conv", x, h, w, into: out, channel: 0)
-    var (t1, _, _) = conv("\(name).tower.conv", x, h, w, into: temp1)
-    c = conv("\(name).tower.conv_1", t1, h, w, into: out, channel: c)
-    (t1, _, _) = conv("\(name).tower_1.conv", x, h, w, into: temp1)
-    let (t2, _, _) = conv("\(name).tower_1.conv_1", t1, h, w, into: temp2)
+    // Stacked 1x1: rows -112..<-64 tower.conv, -64..<0 tower_1.conv, 0..<64 conv.
+    let out = outputRows(buffer, headroom: 48 + 64, channels: outChannels, h, w)
+    let plane = batch * h * w
+    var c = conv("\(name).\(InceptionLayers.stackedKey)", x, h, w, into: out, channel: -112)
+    let tower = out - 112 * plane
+    let tower1 = out - 64 * plane
+    c = conv("\(name).tower.conv_1", tower, h, w, into: out, channel: c)
+    let (t2, _, _) = conv("\(name).tower_1.conv_1", tower1, h, w, into: temp2)
     c = conv("\(name).tower_1.conv_2", t2, h, w, into: out, channel: c)
     let p = averagePool(x, channels: channels, h, w)
     c = conv("\(name).tower_2.conv", p, h, w, into: out, channel: c)
-    return c
+    return (out, c)
   }
 
   /// InceptionB (mixed_3): [conv 3x3/2, tower (1x1, 3x3, 3x3/2), max pool 3x3/2].
@@ -250,20 +271,23 @@ final class ForwardPass: @unchecked Sendable {
   private func blockC(
     _ name: String, _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int,
     into buffer: FloatBuffer
-  ) -> Int {
-    let out = outputRows(buffer, channels: 768, h, w)
-    var c = conv("\(name).conv", x, h, w, into: out, channel: 0)
-    var (t1, _, _) = conv("\(name).tower.conv", x, h, w, into: temp1)
-    var (t2, _, _) = conv("\(name).tower.conv_1", t1, h, w, into: temp2)
+  ) -> (UnsafeMutablePointer<Float>, Int) {
+    // Stacked 1x1: rows -2c7..<-c7 tower.conv, -c7..<0 tower_1.conv, 0..<192 conv.
+    let c7 = weights.conv("\(name).tower.conv").shape.outChannels
+    let out = outputRows(buffer, headroom: 2 * c7, channels: 768, h, w)
+    let plane = batch * h * w
+    var c = conv("\(name).\(InceptionLayers.stackedKey)", x, h, w, into: out, channel: -2 * c7)
+    let tower = out - 2 * c7 * plane
+    let tower1 = out - c7 * plane
+    var (t2, _, _) = conv("\(name).tower.conv_1", tower, h, w, into: temp2)
     c = conv("\(name).tower.conv_2", t2, h, w, into: out, channel: c)
-    (t1, _, _) = conv("\(name).tower_1.conv", x, h, w, into: temp1)
-    (t2, _, _) = conv("\(name).tower_1.conv_1", t1, h, w, into: temp2)
-    (t1, _, _) = conv("\(name).tower_1.conv_2", t2, h, w, into: temp1)
+    (t2, _, _) = conv("\(name).tower_1.conv_1", tower1, h, w, into: temp2)
+    let (t1, _, _) = conv("\(name).tower_1.conv_2", t2, h, w, into: temp1)
     (t2, _, _) = conv("\(name).tower_1.conv_3", t1, h, w, into: temp2)
     c = conv("\(name).tower_1.conv_4", t2, h, w, into: out, channel: c)
     let p = averagePool(x, channels: channels, h, w)
     c = conv("\(name).tower_2.conv", p, h, w, into: out, channel: c)
-    return c
+    return (out, c)
   }
 
   /// InceptionD (mixed_8): [tower (1x1, 3x3/2), tower_1 (1x1, 1x7, 7x1, 3x3/2), max pool 3x3/2].
@@ -273,10 +297,11 @@ final class ForwardPass: @unchecked Sendable {
     let oh = (h - 3) / 2 + 1
     let ow = (w - 3) / 2 + 1
     let out = outputRows(buffer, channels: 320 + 192 + channels, oh, ow)
-    var (t1, _, _) = conv("mixed_8.tower.conv", x, h, w, into: temp1)
+    // Stacked 1x1 into temp1: rows 0..<192 tower.conv, 192..<384 tower_1.conv.
+    var (t1, _, _) = conv("mixed_8.\(InceptionLayers.stackedKey)", x, h, w, into: temp1)
+    let tower1 = t1 + 192 * batch * h * w
     var c = conv("mixed_8.tower.conv_1", t1, h, w, into: out, channel: 0)
-    (t1, _, _) = conv("mixed_8.tower_1.conv", x, h, w, into: temp1)
-    let (t2, _, _) = conv("mixed_8.tower_1.conv_1", t1, h, w, into: temp2)
+    let (t2, _, _) = conv("mixed_8.tower_1.conv_1", tower1, h, w, into: temp2)
     (t1, _, _) = conv("mixed_8.tower_1.conv_2", t2, h, w, into: temp1)
     c = conv("mixed_8.tower_1.conv_3", t1, h, w, into: out, channel: c)
     maxPool3x3(
@@ -292,13 +317,15 @@ final class ForwardPass: @unchecked Sendable {
   private func blockE(
     _ name: String, _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int,
     lastPoolIsMax: Bool, into buffer: FloatBuffer
-  ) -> Int {
-    let out = outputRows(buffer, channels: 2048, h, w)
-    let (a, _, _) = conv("\(name).tower_conv", x, h, w, into: temp1)
-    var c = conv("\(name).conv", x, h, w, into: out, channel: 0)
+  ) -> (UnsafeMutablePointer<Float>, Int) {
+    // Stacked 1x1: rows -832..<-448 tower_conv (a), -448..<0 tower_1_conv, 0..<320 conv.
+    let out = outputRows(buffer, headroom: 384 + 448, channels: 2048, h, w)
+    let plane = batch * h * w
+    var c = conv("\(name).\(InceptionLayers.stackedKey)", x, h, w, into: out, channel: -832)
+    let a = out - 832 * plane
+    let b0 = out - 448 * plane
     c = conv("\(name).tower_mixed_conv", a, h, w, into: out, channel: c)
     c = conv("\(name).tower_mixed_conv_1", a, h, w, into: out, channel: c)
-    let (b0, _, _) = conv("\(name).tower_1_conv", x, h, w, into: temp1)
     let (b, _, _) = conv("\(name).tower_1_conv_1", b0, h, w, into: temp2)
     c = conv("\(name).tower_1_mixed_conv", b, h, w, into: out, channel: c)
     c = conv("\(name).tower_1_mixed_conv_1", b, h, w, into: out, channel: c)
@@ -309,6 +336,6 @@ final class ForwardPass: @unchecked Sendable {
       p = averagePool(x, channels: channels, h, w)
     }
     c = conv("\(name).tower_2_conv", p, h, w, into: out, channel: c)
-    return c
+    return (out, c)
   }
 }

@@ -17,10 +17,24 @@ public final class InceptionWeights: @unchecked Sendable {
   public let sha1: String
   /// The folded convolutions by layer key (e.g. `mixed_4.tower.conv_1`).
   let convs: [String: FoldedConv]
+  /// The 3x3 stride-1 layers in Winograd form, prepared at load.
+  let winograd: [String: WinogradConv]
 
   init(sha1: String, convs: [String: FoldedConv]) {
     self.sha1 = sha1
+    var convs = convs
+    // The 1x1 layers of a block that read the block's input, stacked into one GEMM; the order
+    // puts the temporaries first and the block's own `conv` last (see ``ForwardPass``).
+    for (block, keys) in InceptionLayers.stacked1x1 {
+      let parts = keys.compactMap { convs[block + "." + $0] }
+      precondition(parts.count == keys.count, "stacked 1x1 layers of \(block) missing")
+      convs[block + "." + InceptionLayers.stackedKey] = FoldedConv.stacked(
+        parts, key: block + "." + InceptionLayers.stackedKey)
+    }
     self.convs = convs
+    var w: [String: WinogradConv] = [:]
+    for (key, c) in convs { if let t = WinogradConv(c) { w[key] = t } }
+    winograd = w
   }
 
   /// The folded convolution for a key of ``InceptionLayers/table``.
@@ -90,7 +104,8 @@ public final class InceptionWeights: @unchecked Sendable {
     for (k, v) in state.items {
       guard let name = k.string else { continue }
       out[prefix + name] = v
-      if let child = v.object, child.state != nil, child.callableName?.hasPrefix("__torch__") == true
+      if let child = v.object, child.state != nil,
+        child.callableName?.hasPrefix("__torch__") == true
       {
         flatten(v, prefix: prefix + name + ".", into: &out)
       }
@@ -135,7 +150,8 @@ public final class InceptionWeights: @unchecked Sendable {
     guard strides == expectedStrides else { throw bad("not contiguous (stride \(strides))") }
     let count = s
     guard offset >= 0, offset + count <= storageCount else {
-      throw bad("offset \(offset) + \(count) elements exceed storage \(storageKey) (\(storageCount))")
+      throw bad(
+        "offset \(offset) + \(count) elements exceed storage \(storageKey) (\(storageCount))")
     }
     let range: Range<Int>
     do {
@@ -186,6 +202,16 @@ public final class InceptionWeights: @unchecked Sendable {
 /// the geometry `out_jit_module/code/__torch__/inceptionv3.py` gives them. The one table that
 /// maps weight keys to layers.
 public enum InceptionLayers {
+  /// The key of a block's stacked 1x1 layers.
+  static let stackedKey = "stacked_1x1"
+
+  /// Per block, the 1x1 layers on the block input that run as one GEMM, in row order.
+  static let stacked1x1: [(String, [String])] =
+    ["mixed", "mixed_1", "mixed_2", "mixed_4", "mixed_5", "mixed_6", "mixed_7"].map {
+      ($0, ["tower.conv", "tower_1.conv", "conv"])
+    } + [("mixed_8", ["tower.conv", "tower_1.conv"])]
+    + ["mixed_9", "mixed_10"].map { ($0, ["tower_conv", "tower_1_conv", "conv"]) }
+
   public static let table: [ConvShape] = {
     var t: [ConvShape] = []
     func conv(

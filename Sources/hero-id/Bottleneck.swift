@@ -23,14 +23,18 @@ struct Bottleneck: AsyncParsableCommand {
   @Flag(help: "One JSON object per image on stdout.")
   var json = false
 
-  @Option(help: "The weights file (default: $HERO_ID_INCEPTION or $HERO_ID_HOME/inception-2015-12-05.pt).")
+  @Option(
+    help: "The weights file (default: $HERO_ID_INCEPTION or $HERO_ID_HOME/inception-2015-12-05.pt)."
+  )
   var inception: String?
 
   @Option(help: "Images per forward pass.")
   var batchSize = 16
 
   @Option(
-    help: "Threads (default: all cores): across the images of a batch, or inside OpenBLAS at --batch-size 1.")
+    help:
+      "Threads (default: all cores): across the images of a batch, or inside OpenBLAS at --batch-size 1."
+  )
   var threads: Int?
 
   @Option(help: .hidden)
@@ -47,7 +51,8 @@ struct Bottleneck: AsyncParsableCommand {
     let cores = threads ?? ProcessInfo.processInfo.activeProcessorCount
     // One level of parallelism: lanes across the images of a batch, else OpenBLAS's threads.
     if batchSize == 1 || cores == 1 { BLAS.setThreads(cores) }
-    let net = InceptionV3(weights: weights, batchSize: batchSize, threads: batchSize == 1 ? 1 : cores)
+    let net = InceptionV3(
+      weights: weights, batchSize: batchSize, threads: batchSize == 1 ? 1 : cores)
     if let bench {
       try runBench(net, count: bench)
       return

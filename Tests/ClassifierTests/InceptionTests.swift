@@ -27,8 +27,10 @@ enum Fixtures {
       var vector = [Float](repeating: 0, count: raw.count / 4)
       raw.withUnsafeBytes { r in
         for i in vector.indices {
-          vector[i] = Float(bitPattern: UInt32(littleEndian: r.loadUnaligned(
-            fromByteOffset: i * 4, as: UInt32.self)))
+          vector[i] = Float(
+            bitPattern: UInt32(
+              littleEndian: r.loadUnaligned(
+                fromByteOffset: i * 4, as: UInt32.self)))
         }
       }
       return (stem, image, vector)

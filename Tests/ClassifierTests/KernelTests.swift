@@ -19,7 +19,8 @@ import Testing
     let conv = FoldedConv(
       shape: shape(1, 1, 3, 3, pad: (1, 1)), weights: [Float](repeating: 1, count: 9),
       bias: [-20])
-    let out = Kernels.convolution(conv, input: (1...9).map(Float.init), batch: 1, height: 3, width: 3)
+    let out = Kernels.convolution(
+      conv, input: (1...9).map(Float.init), batch: 1, height: 3, width: 3)
     // sums: 12 21 16 / 27 45 33 / 24 39 28
     #expect(out == [0, 1, 0, 7, 25, 13, 4, 19, 8])
   }
@@ -49,7 +50,8 @@ import Testing
   @Test func conv1x3WithHorizontalPaddingOnly() {
     // [1 2 3] filter over rows of 1..6 (2x3), padding (0, 1).
     let conv = FoldedConv(shape: shape(1, 1, 1, 3, pad: (0, 1)), weights: [1, 2, 3], bias: [0])
-    let out = Kernels.convolution(conv, input: (1...6).map(Float.init), batch: 1, height: 2, width: 3)
+    let out = Kernels.convolution(
+      conv, input: (1...6).map(Float.init), batch: 1, height: 2, width: 3)
     // row 1 2 3: (0*1+1*2+2*3)=8, (1+4+9)=14, (2+6+0)=8; row 4 5 6: 4*2+5*3=23, 4+10+18=32, 5+12=17
     #expect(out == [8, 14, 8, 23, 32, 17])
   }
@@ -120,7 +122,8 @@ import Testing
                   }
                 }
               }
-              let z = (y - Double(mean[o])) / (Double(variance[o]) + 0.001).squareRoot()
+              let z =
+                (y - Double(mean[o])) / (Double(variance[o]) + 0.001).squareRoot()
                 + Double(beta[o])
               let want = max(0, z)
               let g = Double(got[((o * batch + n) * oh + oy) * ow + ox])
@@ -131,6 +134,32 @@ import Testing
       }
       #expect(worst < 1e-4, "\(s): worst \(worst)")
     }
+  }
+
+  @Test func winogradEqualsDirectConvolution() throws {
+    var rng = SplitMix(seed: 7)
+    // Padding 0 and 1, odd and even outputs, a partial last tile, several images.
+    for (s, h, w, batch) in [
+      (shape(5, 3, 3, 3), 9, 7, 2), (shape(4, 6, 3, 3, pad: (1, 1)), 7, 8, 3),
+      (shape(3, 2, 3, 3, pad: (1, 1)), 1, 2, 1), (shape(2, 3, 3, 3), 4, 4, 1),
+    ] {
+      let conv = FoldedConv(
+        shape: s, weights: (0..<(s.outChannels * s.filterLength)).map { _ in rng.float() },
+        bias: (0..<s.outChannels).map { _ in rng.float() * 0.1 })
+      let input = (0..<(s.inChannels * batch * h * w)).map { _ in rng.float() }
+      let direct = Kernels.convolution(conv, input: input, batch: batch, height: h, width: w)
+      let wino = try #require(
+        Kernels.winogradConvolution(conv, input: input, batch: batch, height: h, width: w))
+      let a = Agreement(wino, direct)
+      #expect(a.maxDiff < 1e-5, "\(s) \(h)x\(w): \(a)")
+      #expect(direct.contains { $0 == 0 } && direct.contains { $0 > 0 })
+    }
+    #expect(
+      Kernels.winogradConvolution(
+        FoldedConv(
+          shape: shape(1, 1, 3, 3, stride: 2), weights: [Float](repeating: 1, count: 9),
+          bias: [0]), input: [Float](repeating: 1, count: 25), batch: 1, height: 5, width: 5) == nil
+    )
   }
 
   @Test func bilinearResizeWithHalfPixelCentres() {

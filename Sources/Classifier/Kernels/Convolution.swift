@@ -82,6 +82,29 @@ public struct FoldedConv: Sendable {
   }
 }
 
+extension FoldedConv {
+  /// Several convolutions of the same input geometry as one: their filters stacked in order, so
+  /// one GEMM computes all their outputs, one after the other along the channels.
+  public static func stacked(_ parts: [FoldedConv], key: String) -> FoldedConv {
+    precondition(!parts.isEmpty)
+    let s = parts[0].shape
+    var weights: [Float] = []
+    var bias: [Float] = []
+    for p in parts {
+      let t = p.shape
+      precondition(
+        t.inChannels == s.inChannels && t.kernelH == s.kernelH && t.kernelW == s.kernelW
+          && t.stride == s.stride && t.padH == s.padH && t.padW == s.padW)
+      weights += p.weights
+      bias += p.bias
+    }
+    let shape = ConvShape(
+      key: key, outChannels: bias.count, inChannels: s.inChannels, kernelH: s.kernelH,
+      kernelW: s.kernelW, stride: s.stride, padH: s.padH, padW: s.padW)
+    return FoldedConv(shape: shape, weights: weights, bias: bias)
+  }
+}
+
 /// A growable float buffer owned by one forward-pass object and reused between calls. Large
 /// buffers are 2 MiB aligned and marked `MADV_HUGEPAGE`: GEMM packing walks them with big strides,
 /// and transparent huge pages spare it most TLB misses.

@@ -21,7 +21,8 @@ public enum InceptionInput {
     var out = [Float](repeating: 0, count: 3 * width * height)
     out.withUnsafeMutableBufferPointer { o in
       guard let p = o.baseAddress else { return }
-      resize(image, width: width, height: height, into: p, planeStride: width * height, scale: 1,
+      resize(
+        image, width: width, height: height, into: p, planeStride: width * height, scale: 1,
         offset: 0)
     }
     return out
@@ -40,7 +41,9 @@ public enum InceptionInput {
 
   /// One source index and weights per output index along one axis (PyTorch's
   /// `area_pixel_compute_source_index`, float32).
-  private static func axis(input: Int, output: Int) -> (i0: [Int], i1: [Int], w0: [Float], w1: [Float]) {
+  private static func axis(input: Int, output: Int) -> (
+    i0: [Int], i1: [Int], w0: [Float], w1: [Float]
+  ) {
     var i0 = [Int](repeating: 0, count: output)
     var i1 = [Int](repeating: 0, count: output)
     var w0 = [Float](repeating: 0, count: output)

@@ -102,6 +102,28 @@ public enum Kernels {
     return out
   }
 
+  /// The same as ``convolution(_:input:batch:height:width:)`` by Winograd F(2x2, 3x3); nil
+  /// unless `conv` is 3x3, stride 1, padding 0 or 1.
+  public static func winogradConvolution(
+    _ conv: FoldedConv, input: [Float], batch: Int, height: Int, width: Int
+  ) -> [Float]? {
+    guard let w = WinogradConv(conv) else { return nil }
+    precondition(input.count == conv.shape.inChannels * batch * height * width)
+    let (oh, ow) = conv.shape.outputSize(height: height, width: width)
+    var out = [Float](repeating: 0, count: conv.shape.outChannels * batch * oh * ow)
+    let v = FloatBuffer()
+    let m = FloatBuffer()
+    input.withUnsafeBufferPointer { i in
+      out.withUnsafeMutableBufferPointer { o in
+        guard let ip = i.baseAddress, let op = o.baseAddress else { return }
+        convolveWinograd(
+          w, input: ip, batch: batch, height: height, width: width, output: op, transformed: v,
+          products: m)
+      }
+    }
+    return out
+  }
+
   /// 3x3 max pool with `stride` and `padding` over `planes` planes.
   public static func maxPool3x3(
     _ input: [Float], planes: Int, height: Int, width: Int, stride: Int, padding: Int
