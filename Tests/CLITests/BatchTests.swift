@@ -128,7 +128,9 @@ func jsonlCount(_ url: URL, key: String, value: String) -> Int {
     let first = try CLI.heroID(["batch", "extract", tree.path, "--out", out.path, "--json"])
     #expect(first.status == 0, "\(first.stderr)")
     let set = try CropSet.read(out)
-    #expect(set.rows.count == videoCount * BatchFixtures.framesPerClip)
+    #expect(
+      set.rows.count == videoCount * BatchFixtures.framesPerClip,
+      "every fixture frame should be sorted as gameplay; has the screen model changed?")
     #expect(Set(set.rows.map { $0.split(separator: "|")[0] }).count == videoCount)
     #expect(first.stdoutLines.count == videoCount + 1)
     #expect(first.stdoutLines.last?.hasPrefix("{\"summary\":") == true)
@@ -291,6 +293,59 @@ func jsonlCount(_ url: URL, key: String, value: String) -> Int {
     ])
     #expect(again.status == 0, "\(again.stderr)")
     #expect(try CropSet.read(merged) == expected)
+  }
+
+  /// `batch identify` with a small model trained on the fixture crops (one frame per second):
+  /// one row per clip, a copy answered like its original, a broken file failed, a restart
+  /// changes nothing.
+  @Test(.enabled(if: PipelineFixtures.hasInception, "needs the Inception weights (make setup)"))
+  func identifyTreeIntoOneReport() throws {
+    let tree = try BatchFixtures.copyOfTree()
+    let work = tree.deletingLastPathComponent()
+    let crops = work.appendingPathComponent("crops")
+    let model = work.appendingPathComponent("model")
+    #expect(
+      try CLI.heroID(["batch", "extract", tree.path, "--out", crops.path, "--every", "1"]).status
+        == 0)
+    let train = try CLI.heroID([
+      "train", crops.path, "--model", model.path, "--steps", "50", "--group-seconds", "0",
+      "--validation-percentage", "25", "--testing-percentage", "25",
+    ])
+    #expect(train.status == 0, "\(train.stderr)")
+
+    try FileManager.default.copyItem(
+      at: tree.appendingPathComponent("hero_b/clip1.mp4"),
+      to: tree.appendingPathComponent("hero_b/again.mp4"))
+    try Data("not a video".utf8).write(to: tree.appendingPathComponent("broken.mp4"))
+    let report = work.appendingPathComponent("report.csv")
+    let args = [
+      "batch", "identify", tree.path, "--model", model.path, "--report", report.path, "--every",
+      "1", "--json",
+    ]
+    let r = try CLI.heroID(args)
+    #expect(r.status == 1, "\(r.stderr)")
+    #expect(r.stderr.contains("broken.mp4"))
+    #expect(r.stdoutLines.count == videoCount + 3)
+    let text = try String(contentsOf: report, encoding: .utf8)
+    let rows = text.split(separator: "\n").map {
+      $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    }
+    #expect(rows.first?.joined(separator: ",") == "video,status,hero,confidence,frames,gameplay_frames,reason,error")
+    #expect(rows.count == videoCount + 3)
+    let byVideo = Dictionary(rows.dropFirst().map { ($0[0], $0) }) { a, _ in a }
+    #expect(byVideo["broken.mp4"]?[1] == "failed")
+    // The copy and its original: one processed, the other a duplicate with the same answer.
+    let pair = ["hero_b/again.mp4", "hero_b/clip1.mp4"].compactMap { byVideo[$0] }
+    #expect(pair.map { $0[1] }.filter { $0 == "duplicate" }.count == 1, "\(pair)")
+    #expect(pair.count == 2 && pair[0][2] == pair[1][2], "\(pair)")
+    let answered = rows.dropFirst().filter { $0[1] == "ok" }
+    #expect(answered.count >= videoCount / 2, "\(text)")
+    #expect(answered.allSatisfy { BatchFixtures.heroes.contains($0[2]) })
+
+    let again = try CLI.heroID(args)
+    #expect(again.status == 1)
+    #expect(again.stderr.contains("already done"))
+    #expect(try String(contentsOf: report, encoding: .utf8) == text)
   }
 
   @Test(arguments: [
