@@ -111,6 +111,17 @@ final class Canvas {
     close()
   }
 
+  /// A heater shield centred on x = 0: flat top at `top`, straight sides down to y = 0, then
+  /// curves (control points at `shoulder` and `waist`) to the point at `tip`.
+  func shield(halfWidth w: Double, top: Double, shoulder: Double, waist: Double, tip: Double) {
+    move(-w, top)
+    line(w, top)
+    line(w, 0)
+    curve(w, shoulder, 0.2, waist, 0, tip)
+    curve(-0.2, waist, -w, shoulder, -w, 0)
+    close()
+  }
+
   func fill() { cairo_fill(cr) }
   func fillPreserve() { cairo_fill_preserve(cr) }
   func stroke() { cairo_stroke(cr) }

@@ -119,12 +119,7 @@ enum IconPainter {
         finish(d.fill.darker(0.15), outline: 0.02)
       }
     case .shield:
-      c.move(-0.55, -0.62)
-      c.line(0.55, -0.62)
-      c.line(0.55, 0)
-      c.curve(0.55, 0.45, 0.2, 0.66, 0, 0.82)
-      c.curve(-0.2, 0.66, -0.55, 0.45, -0.55, 0)
-      c.close()
+      c.shield(halfWidth: 0.55, top: -0.62, shoulder: 0.45, waist: 0.66, tip: 0.82)
       c.linear(
         -0.5, -0.6, 0.5, 0.8, [(0, .white, 1), (0.5, d.fill, 1), (1, d.fill.darker(0.3), 1)])
       c.fillPreserve()

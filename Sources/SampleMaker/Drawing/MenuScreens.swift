@@ -153,12 +153,7 @@ enum MenuScreens {
       c.rect(-0.06, -0.5, 0.12, 1.3)
       c.circle(0, -0.6, 0.22)
     case 2:
-      c.move(-0.5, -0.55)
-      c.line(0.5, -0.55)
-      c.line(0.5, 0)
-      c.curve(0.5, 0.4, 0.2, 0.6, 0, 0.75)
-      c.curve(-0.2, 0.6, -0.5, 0.4, -0.5, 0)
-      c.close()
+      c.shield(halfWidth: 0.5, top: -0.55, shoulder: 0.4, waist: 0.6, tip: 0.75)
     case 3:
       c.move(-0.3, -0.7)
       c.line(0.1, -0.7)
