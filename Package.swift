@@ -57,7 +57,8 @@ let package = Package(
       name: "FrameExtractorTests", dependencies: ["FrameExtractor", "HeroCore"],
       swiftSettings: strict),
     .testTarget(
-      name: "PreprocessTests", dependencies: ["Preprocess", "HeroCore", "SampleMaker"],
+      name: "PreprocessTests",
+      dependencies: ["Preprocess", "HeroCore", "SampleMaker", "FrameExtractor"],
       swiftSettings: strict),
     .testTarget(name: "LabelerTests", dependencies: ["Labeler", "HeroCore"], swiftSettings: strict),
     .testTarget(

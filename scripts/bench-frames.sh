@@ -31,33 +31,30 @@ if [ ! -f "$CLIP" ]; then
 fi
 
 OUT="$DIR/out"
-# best_of COMMAND...: runs COMMAND $RUNS times in a clean $OUT, prints "wall_s maxrss_kb cpu_s"
-# of the fastest run (GNU time: %e wall seconds, %M peak RSS in KB, %U+%S CPU seconds).
-best_of() {
-  local best="" line
-  for _ in $(seq "$RUNS"); do
-    rm -rf "$OUT"; mkdir -p "$OUT"
-    /usr/bin/time -f "%e %M %U %S" -o "$DIR/time.txt" "$@" >/dev/null 2>"$DIR/stderr.txt" || {
-      echo "bench-frames: failed: $*" >&2; cat "$DIR/stderr.txt" >&2; exit 1; }
-    line=$(tail -n 1 "$DIR/time.txt" | awk '{ printf "%s %s %.2f", $1, $2, $3 + $4 }')
-    if [ -z "$best" ] || awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then
-      best=$line
-    fi
-  done
-  echo "$best"
+# timed NAME COMMAND...: runs COMMAND once in a clean $OUT; prints "wall_s maxrss_kb cpu_s frames"
+# (GNU time: %e wall seconds, %M peak RSS in KB, %U+%S CPU seconds; frames: JPEGs written).
+timed() {
+  rm -rf "$OUT"; mkdir -p "$OUT"
+  /usr/bin/time -f "%e %M %U %S" -o "$DIR/time.txt" "$@" >/dev/null 2>"$DIR/stderr.txt" || {
+    echo "bench-frames: failed: $*" >&2; cat "$DIR/stderr.txt" >&2; exit 1; }
+  tail -n 1 "$DIR/time.txt" | awk -v n="$(find "$OUT" -name '*.jpg' | wc -l)" \
+    '{ printf "%s %s %.2f %d", $1, $2, $3 + $4, n }'
 }
-count_jpegs() { find "$OUT" -name '*.jpg' | wc -l; }
+# faster A B: the line with the smaller first field (wall time); A when B is empty.
+faster() { if [ -z "$2" ] || awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN{exit !(a<b)}'; then echo "$1"; else echo "$2"; fi; }
 
 echo "bench-frames: $CLIP ($(du -m "$CLIP" | cut -f1) MB), best of $RUNS, load $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
 
-ff=$(best_of ffmpeg -nostdin -v error -y -skip_frame nokey -i "$CLIP" -vsync vfr -s 1280x720 \
-  -q:v 2 "$OUT/%06d.jpg")
-ff_frames=$(count_jpegs)
-hid=$(best_of "$BIN" extract "$CLIP" --out "$OUT" --size 1280x720)
-hid_frames=$(count_jpegs)
+# The two commands take turns, so a change in machine load hits both alike.
+ff="" hid=""
+for _ in $(seq "$RUNS"); do
+  ff=$(faster "$(timed ffmpeg -nostdin -v error -y -skip_frame nokey -i "$CLIP" -vsync vfr \
+    -s 1280x720 -q:v 2 "$OUT/%06d.jpg")" "$ff")
+  hid=$(faster "$(timed "$BIN" extract "$CLIP" --frames --out "$OUT" --size 1280x720)" "$hid")
+done
 
-read -r ff_s ff_kb ff_cpu <<<"$ff"
-read -r hid_s hid_kb hid_cpu <<<"$hid"
+read -r ff_s ff_kb ff_cpu ff_frames <<<"$ff"
+read -r hid_s hid_kb hid_cpu hid_frames <<<"$hid"
 awk -v fs="$ff_s" -v fk="$ff_kb" -v fc="$ff_cpu" -v ff="$ff_frames" \
     -v hs="$hid_s" -v hk="$hid_kb" -v hc="$hid_cpu" -v hf="$hid_frames" 'BEGIN {
   printf "  ffmpeg : %6.2f s wall  %6.2f s CPU  %4d frames  peak RSS %4.0f MB\n", fs, fc, ff, fk / 1024

@@ -9,5 +9,6 @@ printf '%s\n' \
   '// Do not edit by hand.' '' \
   '/// The built-in screen model as JSON (see `ScreenModel`).' \
   'let defaultScreenModelJSON = #"""'
-cat "$model"
-printf '\n"""#\n'
+sed 's/^/  /' "$model"
+[[ -z "$(tail -c 1 "$model")" ]] || echo
+printf '  """#\n'

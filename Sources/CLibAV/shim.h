@@ -5,6 +5,7 @@
 #include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
 #include <libswscale/swscale.h>
+#include <malloc.h>  // mallopt: FrameExtractor fixes the mmap threshold for frame buffers
 
 static inline int heroid_averror(int e) { return AVERROR(e); }
 static const int heroid_averror_eof = AVERROR_EOF;

@@ -93,16 +93,18 @@ public actor CropStore {
       name = CropStore.fileName(hero: hero, number: n)
       let created: Bool
       do { created = try AtomicFile.create(jpeg, at: dir.appendingPathComponent(name)) } catch {
-        throw LabelError.storeFailed(path: dir.appendingPathComponent(name).path,
-                                     reason: "cannot write crop")
+        throw LabelError.storeFailed(
+          path: dir.appendingPathComponent(name).path,
+          reason: "cannot write crop")
       }
       n += 1
       if created { break }
     }
     nextNumber[hero] = n
     let relative = hero + "/" + name
-    let row = IndexRow(file: relative, video: video, ptsSeconds: ptsSeconds, screen: screen,
-                       hero: hero)
+    let row = IndexRow(
+      file: relative, video: video, ptsSeconds: ptsSeconds, screen: screen,
+      hero: hero)
     try CropStore.append(row.csvLine, to: indexPath)
     try CropStore.append(CSV.line([videoKey, IndexRow.format(ptsSeconds), relative]), to: keysPath)
     keys.insert(key)
@@ -145,8 +147,9 @@ public actor CropStore {
     return try records.dropFirst().map { r in
       guard r.fields.count == 5, let t = Double(r.fields[2]), let s = Screen(rawValue: r.fields[3])
       else { throw LabelError.storeFailed(path: path, reason: "line \(r.line): bad index row") }
-      return IndexRow(file: r.fields[0], video: r.fields[1], ptsSeconds: t, screen: s,
-                      hero: r.fields[4])
+      return IndexRow(
+        file: r.fields[0], video: r.fields[1], ptsSeconds: t, screen: s,
+        hero: r.fields[4])
     }
   }
 

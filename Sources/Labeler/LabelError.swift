@@ -16,7 +16,8 @@ public enum LabelError: Error, CustomStringConvertible, Equatable {
     case .invalidHeroName(let name, let source, let reason):
       "\(source): invalid hero name \(HeroName.quoted(name)) (\(reason))"
     case .badManifest(let path, let line, let reason):
-      line > 0 ? "\(path):\(line): bad manifest row (\(reason))" : "\(path): bad manifest (\(reason))"
+      line > 0
+        ? "\(path):\(line): bad manifest row (\(reason))" : "\(path): bad manifest (\(reason))"
     case .noLabel(let video, let reason): "\(video): no hero label (\(reason))"
     case .storeFailed(let path, let reason): "\(path): \(reason)"
     }

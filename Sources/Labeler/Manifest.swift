@@ -3,7 +3,8 @@ import Foundation
 /// A `video,hero` CSV naming the hero of each video (`extract --manifest CSV`).
 ///
 /// Format: UTF-8 CSV (RFC 4180 quoting), one `video,hero` row per video; an optional header row
-/// `video,hero`; blank lines are ignored. A relative `video` path is taken relative to the
+/// `video,hero`; blank lines are ignored. An empty hero lists a video without a label (it is
+/// reported and skipped, not extracted). A relative `video` path is taken relative to the
 /// manifest's own folder. A video is looked up by its full path first and then, if that finds
 /// nothing, by its file name when exactly one row has that file name.
 public struct Manifest: Sendable, Equatable {
@@ -37,8 +38,9 @@ public struct Manifest: Sendable, Equatable {
       throw LabelError.badManifest(path: path, line: 0, reason: "not UTF-8 text")
     }
     let records: [CSV.Record]
-    do { records = try CSV.parse(text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text) }
-    catch { throw LabelError.badManifest(path: path, line: error.line, reason: error.reason) }
+    do {
+      records = try CSV.parse(text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text)
+    } catch { throw LabelError.badManifest(path: path, line: error.line, reason: error.reason) }
     let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
     var m = Manifest(path: path, rows: [])
     var seenAt: [String: (line: Int, hero: String)] = [:]
@@ -54,13 +56,15 @@ public struct Manifest: Sendable, Equatable {
       guard !f[0].isEmpty else {
         throw LabelError.badManifest(path: path, line: r.line, reason: "empty video path")
       }
-      let hero: String
-      do { hero = try HeroName.validate(f[1], source: "\(path):\(r.line)") } catch let e
-        as LabelError
-      {
-        guard case .invalidHeroName(_, _, let why) = e else { throw e }
-        throw LabelError.badManifest(
-          path: path, line: r.line, reason: "invalid hero name \(HeroName.quoted(f[1])): \(why)")
+      var hero = ""
+      if !f[1].isEmpty {
+        do { hero = try HeroName.validate(f[1], source: "\(path):\(r.line)") } catch let e
+          as LabelError
+        {
+          guard case .invalidHeroName(_, _, let why) = e else { throw e }
+          throw LabelError.badManifest(
+            path: path, line: r.line, reason: "invalid hero name \(HeroName.quoted(f[1])): \(why)")
+        }
       }
       let key = Manifest.key(f[0], base: base)
       if let prev = seenAt[key], prev.hero != hero {
@@ -74,7 +78,8 @@ public struct Manifest: Sendable, Equatable {
     return m
   }
 
-  /// The hero of `video` (a path as given on the command line), or nil when no row names it.
+  /// The hero of `video` (a path as given on the command line), or nil when no row names it;
+  /// "" when its row has no hero.
   public func hero(for video: String) -> String? {
     if let h = heroByPath[Manifest.key(video, base: nil)] { return h }
     let name = URL(fileURLWithPath: video).lastPathComponent
@@ -115,6 +120,9 @@ public struct LabelSource: Sendable {
     if let manifest {
       guard let h = manifest.hero(for: video) else {
         throw LabelError.noLabel(video: video, reason: "not listed in manifest \(manifest.path)")
+      }
+      guard !h.isEmpty else {
+        throw LabelError.noLabel(video: video, reason: "manifest \(manifest.path) gives no hero")
       }
       return h
     }

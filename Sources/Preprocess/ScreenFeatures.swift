@@ -208,7 +208,8 @@ struct Luma {
     frame.pixels.withUnsafeBufferPointer { px in
       v.withUnsafeMutableBufferPointer { out in
         for i in 0..<n {
-          out[i] = 0.299 * Float(px[3 * i]) + 0.587 * Float(px[3 * i + 1])
+          out[i] =
+            0.299 * Float(px[3 * i]) + 0.587 * Float(px[3 * i + 1])
             + 0.114 * Float(px[3 * i + 2])
         }
       }

@@ -121,11 +121,46 @@ public struct ScreenModel: Sendable, Equatable, Codable {
     return m
   }
 
-  /// The model as JSON (compact, keys sorted).
+  /// The model as JSON: keys sorted, number arrays wrapped at about 96 characters a line (so
+  /// the built-in copy in Swift source stays within the line limit).
   public func jsonData() -> Data {
-    let enc = JSONEncoder()
-    enc.outputFormatting = [.sortedKeys]
-    return (try? enc.encode(self)) ?? Data()
+    func string(_ v: String) -> String {
+      (try? JSONEncoder().encode(v)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
+    }
+    func numbers(_ values: [Float]) -> String {
+      var lines: [String] = []
+      var line = ""
+      for v in values {
+        let t = "\(v)"
+        if !line.isEmpty, line.count + t.count + 1 > 96 {
+          lines.append(line + ",")
+          line = ""
+        }
+        line += (line.isEmpty ? "" : ",") + t
+      }
+      lines.append(line)
+      return "[\n" + lines.joined(separator: "\n") + "\n]"
+    }
+    let fields: [(String, String)] = [
+      ("featureCount", String(featureCount)),
+      ("format", string(format)),
+      ("gameplayBias", "\(gameplayBias)"),
+      ("gameplayThreshold", "\(gameplayThreshold)"),
+      ("gameplayWeights", numbers(gameplayWeights)),
+      ("hudStart", String(hudStart)),
+      ("layout", string(layout)),
+      ("mean", numbers(mean)),
+      ("scale", numbers(scale)),
+      ("screenBias", numbers(screenBias)),
+      (
+        "screenClasses",
+        "[" + screenClasses.map { string($0.rawValue) }.joined(separator: ",") + "]"
+      ),
+      ("screenWeights", numbers(screenWeights)),
+      ("trainedOn", string(trainedOn)),
+    ]
+    let body = fields.map { "\(string($0.0)): \($0.1)" }.joined(separator: ",\n")
+    return Data(("{\n" + body + "\n}\n").utf8)
   }
 
   /// The built-in model (trained on sample clips of four heroes; see docs/screens.md).
@@ -175,8 +210,10 @@ public struct ScreenSorter: Sendable {
 
   /// A sorter for `layout` with `model` (the built-in one by default); `modelSource` names the
   /// model file in errors.
-  public init(layout: LayoutProfile, model: ScreenModel = .default,
-              modelSource: String = "built-in screen model") throws {
+  public init(
+    layout: LayoutProfile, model: ScreenModel = .default,
+    modelSource: String = "built-in screen model"
+  ) throws {
     let f = ScreenFeatures(layout: layout)
     guard f.count == model.featureCount else {
       throw ScreenModelError.mismatch(

@@ -51,13 +51,16 @@ public enum ScreenTrainer {
     // Gameplay head: 2 classes (not gameplay, gameplay) on the HUD features.
     let hud = hudStart..<d
     let g = fitSoftmax(
-      rows: examples.map { standardised($0, hud) }, labels: examples.map { $0.screen == .gameplay ? 1 : 0 },
+      rows: examples.map { standardised($0, hud) },
+      labels: examples.map { $0.screen == .gameplay ? 1 : 0 },
       classes: 2, options: options)
     let gameplayWeights = (0..<hud.count).map { g.weights[hud.count + $0] - g.weights[$0] }
     let gameplayBias = g.bias[1] - g.bias[0]
     // Screen head on the thumbnail of the other examples.
     let others = examples.filter { $0.screen != .gameplay }
-    let screenClasses = Screen.allCases.filter { s in s != .gameplay && others.contains { $0.screen == s } }
+    let screenClasses = Screen.allCases.filter { s in
+      s != .gameplay && others.contains { $0.screen == s }
+    }
     let classes = screenClasses.isEmpty ? [Screen.other] : screenClasses
     var screenWeights = [Float](repeating: 0, count: classes.count * hudStart)
     var screenBias = [Float](repeating: 0, count: classes.count)
@@ -188,12 +191,18 @@ public struct ScreenEvaluation: Sendable, Equatable {
 
   /// A plain-text table: screen, support, precision, recall, plus the confusion matrix.
   public var table: String {
-    func pad(_ t: String, _ w: Int) -> String { t + String(repeating: " ", count: max(0, w - t.count)) }
-    func lpad(_ t: String, _ w: Int) -> String { String(repeating: " ", count: max(0, w - t.count)) + t }
+    func pad(_ t: String, _ w: Int) -> String {
+      t + String(repeating: " ", count: max(0, w - t.count))
+    }
+    func lpad(_ t: String, _ w: Int) -> String {
+      String(repeating: " ", count: max(0, w - t.count)) + t
+    }
     var s = "screen     support  precision  recall\n"
     for c in Screen.allCases {
-      s += pad(c.rawValue, 9) + lpad(String(support(c)), 8)
-        + lpad(String(format: "%.4f", precision(c)), 11) + lpad(String(format: "%.4f", recall(c)), 8)
+      s +=
+        pad(c.rawValue, 9) + lpad(String(support(c)), 8)
+        + lpad(String(format: "%.4f", precision(c)), 11)
+        + lpad(String(format: "%.4f", recall(c)), 8)
         + "\n"
     }
     s += "confusion (rows: truth; columns: predicted gameplay, loading, shop, other)\n"

@@ -1,5 +1,5 @@
-import FrameExtractor
 import Foundation
+import FrameExtractor
 import HeroCore
 import Labeler
 import Preprocess
@@ -70,7 +70,8 @@ func extractCrops(_ video: String, run: CropRun) async -> CropOutcome {
       outcome.frames += 1
       if let previous = pending { collect(try await previous.value) }
       pending = Task {
-        try await processFrame(frame, video: video, videoKey: videoKey, hero: hero, stem: stem, run: run)
+        try await processFrame(
+          frame, video: video, videoKey: videoKey, hero: hero, stem: stem, run: run)
       }
     }
     if let previous = pending { collect(try await previous.value) }
@@ -89,7 +90,10 @@ private func processFrame(
   let decision = run.sorter.sort(frame.image)
   guard decision.screen == .gameplay else {
     if let dir = run.keepRejected {
-      let name = String(format: "%@_%.3fs.jpg", stem, frame.ptsSeconds)
+      // The video's stem and content key: videos of the same name in different folders never
+      // overwrite each other's frames.
+      let name = String(
+        format: "%@-%@_%.3fs.jpg", stem, String(videoKey.prefix(8)), frame.ptsSeconds)
       let url = URL(fileURLWithPath: dir).appendingPathComponent(decision.screen.rawValue)
         .appendingPathComponent(name)
       let data = try JPEG.encode(frame.image, quality: Crop.jpegQuality)

@@ -44,14 +44,16 @@ struct Extract: AsyncParsableCommand {
 
   @Option(
     name: .long,
-    help: ArgumentHelp("Output folder (default: crops, or frames with --frames).", valueName: "DIR"))
+    help: ArgumentHelp("Output folder (default: crops, or frames with --frames).", valueName: "DIR")
+  )
   var out: String?
 
   @Option(name: .long, help: ArgumentHelp("The hero of every video given.", valueName: "NAME"))
   var hero: String?
 
   @Option(
-    name: .long, help: ArgumentHelp("CSV of video,hero rows naming each video's hero.", valueName: "CSV"))
+    name: .long,
+    help: ArgumentHelp("CSV of video,hero rows naming each video's hero.", valueName: "CSV"))
   var manifest: String?
 
   @Option(
@@ -140,6 +142,19 @@ struct Extract: AsyncParsableCommand {
       decoderThreads: decoderThreads)
   }
 
+  /// `options` with the decoder threads shared out: one level of parallelism at a time. With
+  /// several videos in flight, each decoder gets its share of the cores (1 thread each on 2
+  /// cores: measured, same speed, ~20% less memory); with one video, libavcodec's frame threads
+  /// use them all.
+  var decoderOptions: ExtractOptions {
+    var tuned = options
+    let parallel = min(jobs, videos.count)
+    if decoderThreads == 0, parallel > 1 {
+      tuned.decoderThreads = max(1, ProcessInfo.processInfo.activeProcessorCount / parallel)
+    }
+    return tuned
+  }
+
   static func parseSize(_ text: String) -> (Int, Int)? {
     let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
     guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]) else { return nil }
@@ -156,7 +171,8 @@ struct Extract: AsyncParsableCommand {
     let layout = try Layouts.load(path: self.layout)
     let sorter: ScreenSorter
     if let path = screenModel {
-      sorter = try ScreenSorter(layout: layout, model: ScreenModel.load(path: path), modelSource: path)
+      sorter = try ScreenSorter(
+        layout: layout, model: ScreenModel.load(path: path), modelSource: path)
     } else {
       sorter = try ScreenSorter(layout: layout)
     }
@@ -164,7 +180,7 @@ struct Extract: AsyncParsableCommand {
       hero: try hero.map { try HeroName.validate($0, source: "--hero") },
       manifest: try manifest.map { try Manifest.load(path: $0) })
     let run = CropRun(
-      sorter: sorter, layout: layout, options: options, labels: labels,
+      sorter: sorter, layout: layout, options: decoderOptions, labels: labels,
       store: try CropStore(root: out ?? "crops"), keepRejected: keepRejected)
     let outcomes = await mapBounded(videos, jobs: jobs) { video in
       let outcome = await extractCrops(video, run: run)
@@ -184,15 +200,7 @@ struct Extract: AsyncParsableCommand {
     let chain = ExtractChain(stages: [
       JPEGWriter(directory: out ?? "frames", quality: quality)
     ])
-    var tuned = self.options
-    // One level of parallelism at a time: with several videos in flight, each decoder gets its
-    // share of the cores (1 thread each on 2 cores: measured, same speed, ~20% less memory);
-    // with one video, libavcodec's frame threads use them all.
-    let parallel = min(jobs, videos.count)
-    if decoderThreads == 0, parallel > 1 {
-      tuned.decoderThreads = max(1, ProcessInfo.processInfo.activeProcessorCount / parallel)
-    }
-    let options = tuned
+    let options = decoderOptions
     let labels = Self.uniqueStems(videos)
     let json = self.json
     let work = Array(zip(videos, labels))
@@ -205,16 +213,26 @@ struct Extract: AsyncParsableCommand {
     if outcomes.contains(where: { $0.error != nil }) { throw ExitCode.failure }
   }
 
-  /// The output label of each video: its file-name stem, made unique within the run.
+  /// The output label of each video: its file-name stem, made unique within the run (the
+  /// second `a.mp4` becomes `a-2`, or `a-3` if some video is already called `a-2`).
   static func uniqueStems(_ videos: [String]) -> [String] {
-    var seen: [String: Int] = [:]
-    return videos.map { video in
-      var stem = URL(fileURLWithPath: video).deletingPathExtension().lastPathComponent
-      if stem.isEmpty || stem == "." || stem == ".." { stem = "video" }
-      let n = (seen[stem] ?? 0) + 1
-      seen[stem] = n
-      return n == 1 ? stem : "\(stem)-\(n)"
+    let stems = videos.map { video in
+      let stem = URL(fileURLWithPath: video).deletingPathExtension().lastPathComponent
+      return stem.isEmpty || stem == "." || stem == ".." ? "video" : stem
     }
+    var taken = Set<String>()
+    var labels: [String] = []
+    for (index, stem) in stems.enumerated() {
+      var label = stem
+      var n = 1
+      while taken.contains(label) || (label != stem && stems[(index + 1)...].contains(label)) {
+        n += 1
+        label = "\(stem)-\(n)"
+      }
+      taken.insert(label)
+      labels.append(label)
+    }
+    return labels
   }
 
   /// The human lines for one video on stderr: its warnings, then a summary or the error.

@@ -1,6 +1,6 @@
 import ArgumentParser
-import FrameExtractor
 import Foundation
+import FrameExtractor
 import HeroCore
 import Preprocess
 
@@ -72,7 +72,8 @@ func forEachLabelledFrame(
         let path = dir.appendingPathComponent(name).path
         let image = try JPEG.decode(fileAt: path)
         guard image.width == Layouts.frameWidth, image.height == Layouts.frameHeight else {
-          throw ScreensError(message: "\(path): frame is \(image.width)x\(image.height), not 1280x720")
+          throw ScreensError(
+            message: "\(path): frame is \(image.width)x\(image.height), not 1280x720")
         }
         try body(image, screen, path)
       }
@@ -89,7 +90,8 @@ func forEachLabelledFrame(
 
 /// Options shared by the `screens` subcommands.
 struct ScreenModelOptions: ParsableArguments {
-  @Option(name: .long, help: ArgumentHelp("Layout profile JSON (default: built in).", valueName: "FILE"))
+  @Option(
+    name: .long, help: ArgumentHelp("Layout profile JSON (default: built in).", valueName: "FILE"))
   var layout: String?
 
   @Option(
@@ -139,8 +141,9 @@ struct ScreensEval: AsyncParsableCommand {
           evaluation.add(truth: truth, predicted: d.screen)
           if printMisclassified, d.screen != truth {
             printError(
-              String(format: "%@: %@ sorted as %@ (p %.3f, gameplay p %.3f, hud %.2f)", place,
-                     truth.rawValue, d.screen.rawValue, d.score, d.gameplayProbability, d.hudScore))
+              String(
+                format: "%@: %@ sorted as %@ (p %.3f, gameplay p %.3f, hud %.2f)", place,
+                truth.rawValue, d.screen.rawValue, d.score, d.gameplayProbability, d.hudScore))
           }
         }
       } catch {
@@ -151,11 +154,15 @@ struct ScreensEval: AsyncParsableCommand {
     if json {
       var fields: [(String, String)] = [("frames", String(evaluation.total))]
       for s in Screen.allCases {
-        fields.append((s.rawValue, JSONText.object([
-          ("support", String(evaluation.support(s))),
-          ("precision", String(format: "%.4f", evaluation.precision(s))),
-          ("recall", String(format: "%.4f", evaluation.recall(s))),
-        ])))
+        fields.append(
+          (
+            s.rawValue,
+            JSONText.object([
+              ("support", String(evaluation.support(s))),
+              ("precision", String(format: "%.4f", evaluation.precision(s))),
+              ("recall", String(format: "%.4f", evaluation.recall(s))),
+            ])
+          ))
       }
       print(JSONText.object(fields))
     } else {
@@ -181,7 +188,8 @@ struct ScreensTrain: AsyncParsableCommand {
   @Option(name: .long, help: ArgumentHelp("Where to write the model.", valueName: "FILE"))
   var out: String = "screen-model.json"
 
-  @Option(name: .long, help: ArgumentHelp("Layout profile JSON (default: built in).", valueName: "FILE"))
+  @Option(
+    name: .long, help: ArgumentHelp("Layout profile JSON (default: built in).", valueName: "FILE"))
   var layout: String?
 
   @Option(name: .long, help: "Perturbed copies per frame (shift, brightness, colour).")
@@ -229,15 +237,16 @@ struct ScreensTrain: AsyncParsableCommand {
         + Screen.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", ") + ")")
     var options = ScreenTrainer.Options()
     options.epochs = epochs
-    let names = inputs.map { URL(fileURLWithPath: $0).lastPathComponent }
     let model = ScreenTrainer.train(
       examples, hudStart: ScreenFeatures.thumbnailCount, layout: layout.name,
-      trainedOn: "\(examples.count) examples (augment \(augment), seed \(seed)) from "
-        + names.joined(separator: " "),
+      trainedOn: "\(examples.count) examples from \(inputs.count) inputs (augment \(augment), "
+        + "seed \(seed))",
       options: options)
     var evaluation = ScreenEvaluation()
     let sorter = try ScreenSorter(layout: layout, model: model)
-    for e in examples { evaluation.add(truth: e.screen, predicted: sorter.decide(e.features).screen) }
+    for e in examples {
+      evaluation.add(truth: e.screen, predicted: sorter.decide(e.features).screen)
+    }
     printError("on the training examples (gameplay threshold \(model.gameplayThreshold)):")
     printError(evaluation.table)
     do { try AtomicFile.write(model.jsonData(), to: URL(fileURLWithPath: out)) } catch {

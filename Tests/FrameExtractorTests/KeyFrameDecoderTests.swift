@@ -40,6 +40,15 @@ private func expectSameTimes(
     expectSameTimes(times, expected)
   }
 
+  @Test func aSizeChangeMidStreamIsRescaledToo() throws {
+    let clip = try VideoFixtures.sizeChangeClip()
+    let expected = try VideoFixtures.probeFrameTimes(clip)
+    #expect(expected.count >= 8, "\(expected)")
+    let (frames, _) = try VideoFixtures.decodeAll(clip, options: .init(width: 160, height: 96))
+    #expect(frames.count == expected.count)
+    #expect(frames.allSatisfy { $0.image.width == 160 && $0.image.height == 96 })
+  }
+
   @Test func sizeIsAParameter() throws {
     let clip = try VideoFixtures.gopClip()
     let decoder = try KeyFrameDecoder(path: clip, options: .init(width: 64, height: 48))

@@ -64,6 +64,25 @@ enum VideoFixtures {
     }
   }
 
+  /// Two H.264 MPEG-TS segments of different sizes (320x240, then 176x144; 2 s each, a key
+  /// frame every 12 frames) joined byte for byte: the frame size changes mid-stream.
+  static func sizeChangeClip() throws -> String {
+    try fixture("size-change.ts") { path in
+      var joined = Data()
+      for (index, size) in ["320x240", "176x144"].enumerated() {
+        let part = path + ".\(index).ts"
+        try run(
+          "ffmpeg",
+          [
+            "-f", "lavfi", "-i", "testsrc=size=\(size):rate=25", "-t", "2", "-c:v", "libx264",
+            "-g", "12", "-keyint_min", "12", "-sc_threshold", "0", "-pix_fmt", "yuv420p", part,
+          ])
+        joined.append(try Data(contentsOf: URL(fileURLWithPath: part)))
+      }
+      try joined.write(to: URL(fileURLWithPath: path))
+    }
+  }
+
   /// The four-colour quadrant pattern (`quadrantColours`) as a 1-second H.264 clip (qp 0,
   /// 4:4:4, so only the RGB↔YUV rounding and the rescale can move a colour).
   static func patternClip() throws -> String {

@@ -18,8 +18,10 @@ func temporaryFolder() throws -> URL {
     #expect(try HeroName.validate("Cafe\u{301}") == "Caf\u{E9}")
   }
 
-  @Test(arguments: ["", ".", "..", "a/b", "a\u{0}b", ".hidden", " padded", "line\nbreak",
-                    String(repeating: "长", count: 100)])
+  @Test(arguments: [
+    "", ".", "..", "a/b", "a\u{0}b", ".hidden", " padded", "line\nbreak",
+    String(repeating: "长", count: 100),
+  ])
   func unusableNamesAreRejectedClearly(name: String) {
     do {
       _ = try HeroName.validate(name, source: "--hero")
@@ -83,7 +85,9 @@ func temporaryFolder() throws -> URL {
   }
 
   @Test func missingManifestIsNamed() {
-    #expect(throws: LabelError.badManifest(path: "/nonexistent/m.csv", line: 0, reason: "no such file")) {
+    #expect(
+      throws: LabelError.badManifest(path: "/nonexistent/m.csv", line: 0, reason: "no such file")
+    ) {
       try Manifest.load(path: "/nonexistent/m.csv")
     }
   }
@@ -114,8 +118,11 @@ func temporaryFolder() throws -> URL {
     #expect(FileManager.default.contents(atPath: p2 ?? "") == jpeg)
     let rows = try CropStore.readIndex(root: dir.path)
     #expect(rows.count == 2)
-    #expect(rows[0] == IndexRow(file: "李白/李白_000001.jpg", video: "videos/李白,1.mp4",
-                                ptsSeconds: 2, screen: .gameplay, hero: "李白"))
+    #expect(
+      rows[0]
+        == IndexRow(
+          file: "李白/李白_000001.jpg", video: "videos/李白,1.mp4",
+          ptsSeconds: 2, screen: .gameplay, hero: "李白"))
     #expect(rows[1].ptsSeconds == 4.5)
     let text = try String(contentsOfFile: store.indexPath, encoding: .utf8)
     #expect(text.hasPrefix("file,video,pts_seconds,screen,hero\n"))
@@ -130,27 +137,33 @@ func temporaryFolder() throws -> URL {
       try Data([1]).write(to: hero.appendingPathComponent(name))
     }
     let store = try CropStore(root: dir.path)
-    let p = try await store.add(jpeg: Data([2]), hero: "貂蝉", video: "v", videoKey: "k",
-                                ptsSeconds: 1)
+    let p = try await store.add(
+      jpeg: Data([2]), hero: "貂蝉", video: "v", videoKey: "k",
+      ptsSeconds: 1)
     #expect(p?.hasSuffix("/貂蝉/貂蝉_000008.jpg") == true)
     // A file another writer took meanwhile is skipped, never overwritten.
     try Data([9]).write(to: hero.appendingPathComponent("貂蝉_000009.jpg"))
-    let q = try await store.add(jpeg: Data([3]), hero: "貂蝉", video: "v", videoKey: "k",
-                                ptsSeconds: 2)
+    let q = try await store.add(
+      jpeg: Data([3]), hero: "貂蝉", video: "v", videoKey: "k",
+      ptsSeconds: 2)
     #expect(q?.hasSuffix("/貂蝉/貂蝉_000010.jpg") == true)
-    #expect(FileManager.default.contents(atPath: hero.appendingPathComponent("貂蝉_000009.jpg").path) == Data([9]))
+    #expect(
+      FileManager.default.contents(atPath: hero.appendingPathComponent("貂蝉_000009.jpg").path)
+        == Data([9]))
   }
 
   @Test func reopeningSkipsFramesAlreadyStored() async throws {
     let dir = try temporaryFolder()
     do {
       let store = try CropStore(root: dir.path)
-      _ = try await store.add(jpeg: Data([1]), hero: "A", video: "a.mp4", videoKey: "h", ptsSeconds: 1)
+      _ = try await store.add(
+        jpeg: Data([1]), hero: "A", video: "a.mp4", videoKey: "h", ptsSeconds: 1)
     }
     let again = try CropStore(root: dir.path)
     #expect(await again.contains(videoKey: "h", ptsSeconds: 1))
-    let dup = try await again.add(jpeg: Data([1]), hero: "A", video: "moved.mp4", videoKey: "h",
-                                  ptsSeconds: 1)
+    let dup = try await again.add(
+      jpeg: Data([1]), hero: "A", video: "moved.mp4", videoKey: "h",
+      ptsSeconds: 1)
     #expect(dup == nil)
     #expect(try CropStore.readIndex(root: dir.path).count == 1)
   }
@@ -171,8 +184,9 @@ func temporaryFolder() throws -> URL {
     let paths = await withTaskGroup(of: String?.self) { g in
       for i in 0..<40 {
         g.addTask {
-          try? await store.add(jpeg: Data([UInt8(i)]), hero: "李白", video: "v\(i % 4)",
-                               videoKey: "k\(i % 4)", ptsSeconds: Double(i))
+          try? await store.add(
+            jpeg: Data([UInt8(i)]), hero: "李白", video: "v\(i % 4)",
+            videoKey: "k\(i % 4)", ptsSeconds: Double(i))
         }
       }
       var out: [String] = []

@@ -30,8 +30,11 @@ func writeTemporary(_ text: String, name: String) throws -> String {
   @Test func defaultCropIsTheContractsSquare() throws {
     let crop = try cropSkill(frame: patternFrame(), layout: .default)
     #expect(crop.width == 104 && crop.height == 104)
-    #expect(crop.pixel(x: 0, y: 0) == (UInt8(980 % 256), UInt8(447 % 256), UInt8((980 + 447) % 256)))
-    #expect(crop.pixel(x: 103, y: 103) == (UInt8(1083 % 256), UInt8(550 % 256), UInt8((1083 + 550) % 256)))
+    #expect(
+      crop.pixel(x: 0, y: 0) == (UInt8(980 % 256), UInt8(447 % 256), UInt8((980 + 447) % 256)))
+    #expect(
+      crop.pixel(x: 103, y: 103) == (UInt8(1083 % 256), UInt8(550 % 256), UInt8((1083 + 550) % 256))
+    )
   }
 
   @Test func cropsStayInTheFrameForEveryValidLayout() throws {
@@ -41,8 +44,9 @@ func writeTemporary(_ text: String, name: String) throws -> String {
     for _ in 0..<200 {
       var p = LayoutProfile.default
       let r = Int.random(in: 10...60, using: &rng)
-      p.skills["skill2"] = .init(cx: Int.random(in: 0...1280, using: &rng),
-                                 cy: Int.random(in: 0...720, using: &rng), r: r)
+      p.skills["skill2"] = .init(
+        cx: Int.random(in: 0...1280, using: &rng),
+        cy: Int.random(in: 0...720, using: &rng), r: r)
       p.crop.size = Int.random(in: 8...200, using: &rng)
       guard (try? p.validate()) != nil else { continue }
       let c = try cropSkill(frame: frame, layout: p)
@@ -73,16 +77,26 @@ func writeTemporary(_ text: String, name: String) throws -> String {
   }
 
   @Test(arguments: [
-    (#"{"name":"x","frame":{"width":1280,"height":720},"skills":{"skill2":{"cx":1032,"cy":499,"r":42}},"crop":{"slot":"skill2","size":104}}"#,
-     "missing field \"attack\""),
-    (#"{"name":"x","frame":{"width":1280,"height":720},"skills":{"skill2":{"cx":1270,"cy":499,"r":42}},"attack":{"cx":1144,"cy":586,"r":62},"crop":{"slot":"skill2","size":104}}"#,
-     "outside the 1280x720 frame"),
-    (#"{"name":"x","frame":{"width":1280,"height":720},"skills":{"skill2":{"cx":1230,"cy":499,"r":42}},"attack":{"cx":1144,"cy":586,"r":62},"crop":{"slot":"skill2","size":120}}"#,
-     "does not fit"),
-    (#"{"name":"x","frame":{"width":1280,"height":720},"skills":{"skill2":{"cx":1032,"cy":499,"r":42}},"attack":{"cx":1144,"cy":586,"r":62},"crop":{"slot":"skill9","size":104}}"#,
-     "crop slot \"skill9\""),
-    (#"{"name":"x","frame":{"width":1920,"height":1080},"skills":{"skill2":{"cx":1032,"cy":499,"r":42}},"attack":{"cx":1144,"cy":586,"r":62},"crop":{"slot":"skill2","size":104}}"#,
-     "must describe that size"),
+    (
+      #"{"name":"x","frame":{"width":1280,"height":720},"skills":{"skill2":{"cx":1032,"cy":499,"r":42}},"crop":{"slot":"skill2","size":104}}"#,
+      "missing field \"attack\""
+    ),
+    (
+      #"{"name":"x","frame":{"width":1280,"height":720},"skills":{"skill2":{"cx":1270,"cy":499,"r":42}},"attack":{"cx":1144,"cy":586,"r":62},"crop":{"slot":"skill2","size":104}}"#,
+      "outside the 1280x720 frame"
+    ),
+    (
+      #"{"name":"x","frame":{"width":1280,"height":720},"skills":{"skill2":{"cx":1230,"cy":499,"r":42}},"attack":{"cx":1144,"cy":586,"r":62},"crop":{"slot":"skill2","size":120}}"#,
+      "does not fit"
+    ),
+    (
+      #"{"name":"x","frame":{"width":1280,"height":720},"skills":{"skill2":{"cx":1032,"cy":499,"r":42}},"attack":{"cx":1144,"cy":586,"r":62},"crop":{"slot":"skill9","size":104}}"#,
+      "crop slot \"skill9\""
+    ),
+    (
+      #"{"name":"x","frame":{"width":1920,"height":1080},"skills":{"skill2":{"cx":1032,"cy":499,"r":42}},"attack":{"cx":1144,"cy":586,"r":62},"crop":{"slot":"skill2","size":104}}"#,
+      "must describe that size"
+    ),
     ("{not json", "not valid JSON"),
   ])
   func badLayoutFilesGiveClearErrors(text: String, why: String) throws {

@@ -5,8 +5,10 @@ import Testing
 
 /// A noisy "scene" with, optionally, ring-bordered buttons at the layout's positions (shifted by
 /// `offset`), their insides filled with random texture (a stand-in for any hero's icon).
-func ringFrame(seed: UInt64, rings: Bool, offset: (Int, Int) = (0, 0), gain: Float = 1,
-               bias: Float = 0) -> RGBImage {
+func ringFrame(
+  seed: UInt64, rings: Bool, offset: (Int, Int) = (0, 0), gain: Float = 1,
+  bias: Float = 0
+) -> RGBImage {
   var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
   func next() -> UInt8 {
     state ^= state << 13

@@ -6,32 +6,44 @@ import HeroCore
 /// `av_find_best_stream`, then `av_read_frame` / `avcodec_send_packet` / `avcodec_receive_frame`.
 ///
 /// With `keyFramesOnly`, the codec context's `skip_frame` is `AVDISCARD_NONKEY`: the decoder
-/// parses every packet's headers but decodes only key frames, so the cost follows the number of
-/// key frames, not the length of the video (the same mechanism as `ffprobe -skip_frame nokey`).
+/// decodes only key frames, so the cost follows the number of key frames, not the length of the
+/// video (the same mechanism as `ffprobe -skip_frame nokey`). Once the first frame is out,
+/// packets the demuxer did not flag as key frames are not even sent to the decoder: the decoder
+/// would discard them, and without them libavcodec's frame threads receive consecutive key
+/// frames and decode them in parallel (with every packet sent, a key frame every 120 packets
+/// meets an idle thread pool, one frame at a time).
 ///
 /// Damage does not stop decoding: a packet the decoder rejects is counted and skipped, a frame
 /// that comes out concealed or flagged corrupt is counted, a read error ends the stream as in the
 /// ffmpeg program. `damageReport()` sums these up. Not Sendable: one instance per video, used by
 /// one task. Everything is freed in `deinit`.
 final class VideoStreamDecoder {
+  // Every stored property has a value before the first `throw` in `init`, so that a failing
+  // `init` still runs `deinit` and frees what it had opened.
   let path: String
-  let streamIndex: Int32
+  private(set) var streamIndex: Int32 = -1
   /// The container's duration (or the stream's), when known.
-  let durationSeconds: Double?
+  private(set) var durationSeconds: Double?
   /// The stream's first timestamp (or the file's), when known.
-  let startSeconds: Double?
+  private(set) var startSeconds: Double?
   /// The codec's name, e.g. "h264".
-  let codecName: String
-  private let timeBase: Double
-  private let frameStep: Double
-  private let expectedPackets: Int?
+  private(set) var codecName = "unknown"
+  private var timeBase = 0.0
+  private var frameStep = 1.0 / 25
+  private var expectedPackets: Int?
 
   private var format: UnsafeMutablePointer<AVFormatContext>?
   private var codec: UnsafeMutablePointer<AVCodecContext>?
   private var packet: UnsafeMutablePointer<AVPacket>?
   private var frame: UnsafeMutablePointer<AVFrame>?
   private let scaler = FrameScaler()
+  /// Errors libav logs about this video while reading and decoding (see `LibAVLog`).
+  private let log = LibAVLog.Sink()
 
+  private let keyFramesOnly: Bool
+  /// Whether the demuxer has flagged any packet as a key frame. Until it has, and until the
+  /// first frame is out (so parameter sets have reached the decoder), every packet is sent.
+  private var sawKeyPacket = false
   private var draining = false
   private var finished = false
   private var lastPtsSeconds: Double?
@@ -40,6 +52,8 @@ final class VideoStreamDecoder {
   private(set) var packetsRead = 0
   private(set) var framesDecoded = 0
   private var damagedPackets = 0
+  private var corruptPackets = 0
+  private var firstCorrupt: Double?
   private var firstDamage = ""
   private var decodeErrors = 0
   private var firstDecodeError = ""
@@ -50,13 +64,16 @@ final class VideoStreamDecoder {
 
   init(path: String, keyFramesOnly: Bool, threads: Int) throws {
     self.path = path
+    self.keyFramesOnly = keyFramesOnly
     LibAVLog.install()
+    _ = Self.memorySetup
     var fmt: UnsafeMutablePointer<AVFormatContext>? = nil
     let (openCode, openLog) = LibAVLog.capture { avformat_open_input(&fmt, path, nil, nil) }
     guard openCode >= 0, let fmt else {
       throw ExtractError.cannotOpen(path: path, libav: Self.explain(openCode, openLog))
     }
     format = fmt
+    LibAVLog.attach(log, toFormat: fmt)
     let (infoCode, infoLog) = LibAVLog.capture { avformat_find_stream_info(fmt, nil) }
     guard infoCode >= 0 else {
       throw ExtractError.cannotOpen(path: path, libav: Self.explain(infoCode, infoLog))
@@ -88,15 +105,11 @@ final class VideoStreamDecoder {
       durationSeconds = Double(stream.pointee.duration) * timeBase
     } else if fmt.pointee.duration != nopts, fmt.pointee.duration > 0 {
       durationSeconds = Double(fmt.pointee.duration) / Double(AV_TIME_BASE)
-    } else {
-      durationSeconds = nil
     }
     if stream.pointee.start_time != nopts, timeBase > 0 {
       startSeconds = Double(stream.pointee.start_time) * timeBase
     } else if fmt.pointee.start_time != nopts {
       startSeconds = Double(fmt.pointee.start_time) / Double(AV_TIME_BASE)
-    } else {
-      startSeconds = nil
     }
     let rate = stream.pointee.avg_frame_rate
     frameStep = rate.num > 0 && rate.den > 0 ? Double(rate.den) / Double(rate.num) : 1.0 / 25
@@ -106,6 +119,7 @@ final class VideoStreamDecoder {
       throw ExtractError.outOfMemory(path: path)
     }
     codec = context
+    LibAVLog.attach(log, toCodec: context)
     let copied = avcodec_parameters_to_context(context, parameters)
     guard copied >= 0 else {
       throw ExtractError.decoderSetupFailed(path: path, libav: avErrorString(copied))
@@ -129,6 +143,7 @@ final class VideoStreamDecoder {
     av_packet_free(&packet)
     avcodec_free_context(&codec)
     avformat_close_input(&format)
+    LibAVLog.detach(log)
   }
 
   /// Decodes up to the next frame that the decoder outputs and returns its presentation time in
@@ -186,7 +201,16 @@ final class VideoStreamDecoder {
       let packetTime = packet.pointee.pts != heroid_nopts ? packet.pointee.pts : packet.pointee.dts
       if packetTime != heroid_nopts { lastPacketSeconds = Double(packetTime) * timeBase }
       if packet.pointee.flags & AV_PKT_FLAG_CORRUPT != 0 {
-        noteDamagedPacket("packet marked corrupt by the demuxer")
+        // As the ffmpeg program: decode it anyway (an MPEG-TS continuity error flags a packet
+        // whose data may be whole; a cut one gives a partly concealed frame), and say so.
+        if corruptPackets == 0 { firstCorrupt = lastPacketSeconds }
+        corruptPackets += 1
+      }
+      let isKey = packet.pointee.flags & AV_PKT_FLAG_KEY != 0
+      if isKey { sawKeyPacket = true }
+      if keyFramesOnly, !isKey, sawKeyPacket, framesDecoded > 0 {
+        // The decoder would discard this frame anyway (skip_frame); not sending it lets the
+        // frame threads take consecutive key frames, which then decode in parallel.
         continue
       }
       let sent = avcodec_send_packet(codec, packet)
@@ -212,6 +236,11 @@ final class VideoStreamDecoder {
     if damagedPackets > 0 {
       lines.append("\(damagedPackets) damaged packet(s) skipped (first: \(firstDamage))")
     }
+    if corruptPackets > 0 {
+      let at = firstCorrupt.map { String(format: " (first at %.2fs)", $0) } ?? ""
+      lines.append(
+        "\(corruptPackets) packet(s) marked corrupt by the demuxer, decoded anyway\(at)")
+    }
     if decodeErrors > 0 {
       lines.append("\(decodeErrors) decoding error(s) (first: \(firstDecodeError))")
     }
@@ -222,6 +251,9 @@ final class VideoStreamDecoder {
     }
     if missingTimestamps > 0 {
       lines.append("\(missingTimestamps) frame(s) without a timestamp (times estimated)")
+    }
+    if log.count > 0, let first = log.messages.first {
+      lines.append("libav reported \(log.count) error(s) (first: \(first))")
     }
     if let readError { lines.append(readError) }
     if finished, let expectedPackets, packetsRead < expectedPackets {
@@ -261,6 +293,14 @@ final class VideoStreamDecoder {
     }
     decodeErrors += 1
   }
+
+  /// Done once, before the first decoder: glibc's malloc raises its mmap threshold each time a
+  /// large block is freed, after which freed buffers stay in the per-thread arenas instead of
+  /// going back to the system. With the threshold fixed at 1 MiB, memory stays flat over a batch
+  /// (measured: 59 MB peak RSS after 1500 files instead of 340 MB).
+  private static let memorySetup: Void = {
+    _ = mallopt(M_MMAP_THRESHOLD, 1 << 20)
+  }()
 
   /// libav's error text, with what it logged when that says more.
   private static func explain(_ code: Int32, _ log: [String]) -> String {
