@@ -83,7 +83,8 @@ public struct BottleneckCache: Sendable {
     payload.withUnsafeBytes { raw in
       for i in 0..<size {
         out[i] = Float(
-          bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+          bitPattern: UInt32(
+            littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
       }
     }
     return out
@@ -131,7 +132,8 @@ extension BottleneckCache {
           missing.append((i, path, sha))
         }
       } catch {
-        results[i] = .failure(BottleneckCacheError.cannotRead(path: path, reason: "cannot read file"))
+        results[i] = .failure(
+          BottleneckCacheError.cannotRead(path: path, reason: "cannot read file"))
       }
     }
     if !missing.isEmpty {
@@ -152,7 +154,9 @@ extension BottleneckCache {
         for (i, r) in shard { results[i] = r }
       }
     }
-    return results.map { $0 ?? .failure(BottleneckCacheError.cannotRead(path: "?", reason: "lost")) }
+    return results.map {
+      $0 ?? .failure(BottleneckCacheError.cannotRead(path: "?", reason: "lost"))
+    }
   }
 
   private func compute(

@@ -66,7 +66,8 @@ public struct ClipVerdict: Sendable, Equatable {
         return TimelineEntry(t: o.ptsSeconds, screen: o.screen, hero: nil, p: nil)
       }
       let best = p.indices.max { p[$0] < p[$1] } ?? 0
-      return TimelineEntry(t: o.ptsSeconds, screen: o.screen, hero: labels[best], p: Double(p[best]))
+      return TimelineEntry(
+        t: o.ptsSeconds, screen: o.screen, hero: labels[best], p: Double(p[best]))
     }
     let gameplay = observations.filter {
       $0.screen == .gameplay && $0.probabilities?.count == c
@@ -77,7 +78,8 @@ public struct ClipVerdict: Sendable, Equatable {
       confidence = 0
       similarity = nil
       top = []
-      reason = "no gameplay frame among \(observations.count) key frame\(observations.count == 1 ? "" : "s")"
+      reason =
+        "no gameplay frame among \(observations.count) key frame\(observations.count == 1 ? "" : "s")"
       return
     }
     var score = [Double](repeating: 0, count: c)
@@ -86,7 +88,9 @@ public struct ClipVerdict: Sendable, Equatable {
       for j in 0..<c { score[j] += log(max(Double(p[j]), 1e-30)) }
     }
     for j in 0..<c { score[j] /= Double(gameplay.count) }
-    let order = score.indices.sorted { score[$0] > score[$1] || (score[$0] == score[$1] && $0 < $1) }
+    let order = score.indices.sorted {
+      score[$0] > score[$1] || (score[$0] == score[$1] && $0 < $1)
+    }
     let best = order[0]
     top = order.prefix(max(topCount, 1)).map { Candidate(hero: labels[$0], p: exp(score[$0])) }
     confidence = exp(score[best])

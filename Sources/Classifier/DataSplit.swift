@@ -103,7 +103,8 @@ public struct ImageCollection: Sendable {
       for name in names {
         let key = groupKeys["\(classes[label])/\(name)"] ?? DataSplit.fileKey(name)
         let set = DataSplit.assign(
-          key: key, validationPercentage: validationPercentage, testingPercentage: testingPercentage)
+          key: key, validationPercentage: validationPercentage, testingPercentage: testingPercentage
+        )
         let path = ((root as NSString).appendingPathComponent(classes[label]) as NSString)
           .appendingPathComponent(name)
         images.append(LabelledImage(path: path, label: label, set: set))

@@ -69,7 +69,9 @@ public struct FinalLayer: Sendable, Equatable {
     x.withUnsafeBufferPointer { px in
       weights.withUnsafeBufferPointer { pw in
         out.withUnsafeMutableBufferPointer { po in
-          guard let a = px.baseAddress, let b = pw.baseAddress, let c = po.baseAddress else { return }
+          guard let a = px.baseAddress, let b = pw.baseAddress, let c = po.baseAddress else {
+            return
+          }
           BLAS.gemm(a, b, into: c, m: rows, n: classCount, k: inputSize, accumulate: true)
         }
       }

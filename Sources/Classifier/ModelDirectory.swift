@@ -62,7 +62,9 @@ extension HeroModel {
     var blob = Data()
     blob.reserveCapacity(arrays.reduce(0) { $0 + 4 * $1.1.count })
     for (_, values) in arrays {
-      for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { blob.append(contentsOf: $0) } }
+      for v in values {
+        withUnsafeBytes(of: v.bitPattern.littleEndian) { blob.append(contentsOf: $0) }
+      }
     }
     let header = Header(
       format: Self.formatName, version: Self.formatVersion, labels: labels, inputSize: n,
@@ -81,7 +83,9 @@ extension HeroModel {
       ("model.json", json),
     ] {
       let url = dir.appendingPathComponent(name)
-      do { try AtomicFile.write(data, to: url) } catch { throw ModelError.cannotWrite(path: url.path) }
+      do { try AtomicFile.write(data, to: url) } catch {
+        throw ModelError.cannotWrite(path: url.path)
+      }
     }
   }
 
@@ -101,11 +105,13 @@ extension HeroModel {
       throw ModelError.invalid(path: jsonPath, reason: "not a hero-id model header")
     }
     guard header.format == formatName else {
-      throw ModelError.invalid(path: jsonPath, reason: "format is \"\(header.format)\", not \"\(formatName)\"")
+      throw ModelError.invalid(
+        path: jsonPath, reason: "format is \"\(header.format)\", not \"\(formatName)\"")
     }
     guard header.version == formatVersion else {
       throw ModelError.invalid(
-        path: jsonPath, reason: "format version \(header.version); this build reads \(formatVersion)")
+        path: jsonPath,
+        reason: "format version \(header.version); this build reads \(formatVersion)")
     }
     if let expected = baseNetworkSHA1, expected != header.info.baseNetworkSHA1 {
       throw ModelError.baseNetworkMismatch(
@@ -127,13 +133,15 @@ extension HeroModel {
     }
     guard SHA1.hex(blob) == header.weights.sha1 else {
       throw ModelError.invalid(
-        path: weightsURL.path, reason: "SHA-1 differs from the one in model.json (damaged or mixed files)")
+        path: weightsURL.path,
+        reason: "SHA-1 differs from the one in model.json (damaged or mixed files)")
     }
     var arrays: [String: [Float]] = [:]
     var offset = 0
     for entry in header.weights.arrays {
       guard expectedShapes[entry.name] == entry.shape else {
-        throw ModelError.invalid(path: jsonPath, reason: "array \(entry.name) has shape \(entry.shape)")
+        throw ModelError.invalid(
+          path: jsonPath, reason: "array \(entry.name) has shape \(entry.shape)")
       }
       let count = entry.shape.reduce(1, *)
       guard offset + 4 * count <= blob.count else {
@@ -151,7 +159,8 @@ extension HeroModel {
       offset += 4 * count
     }
     guard offset == blob.count, let mean = arrays["mean"], let scale = arrays["scale"],
-      let weights = arrays["weights"], let bias = arrays["bias"], let protoMean = arrays["prototype_mean"],
+      let weights = arrays["weights"], let bias = arrays["bias"],
+      let protoMean = arrays["prototype_mean"],
       let protoVectors = arrays["prototypes"], let protoLabels = arrays["prototype_labels"],
       protoLabels.allSatisfy({ $0 >= 0 && Int($0) < c && $0 == $0.rounded() })
     else {
@@ -177,7 +186,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
 
   public var description: String {
     switch self {
-    case .missing(let p): "\(p): no such model file (train one with `hero-id train CROPS --model DIR`)"
+    case .missing(let p):
+      "\(p): no such model file (train one with `hero-id train CROPS --model DIR`)"
     case .invalid(let p, let r): "\(p): invalid model (\(r))"
     case .cannotWrite(let p): "\(p): cannot write model file"
     case .baseNetworkMismatch(let p, let m, let f):

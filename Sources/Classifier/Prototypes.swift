@@ -110,7 +110,9 @@ public struct Prototypes: Sendable, Equatable {
     x.withUnsafeBufferPointer { px in
       vectors.withUnsafeBufferPointer { pv in
         all.withUnsafeMutableBufferPointer { pa in
-          guard let a = px.baseAddress, let b = pv.baseAddress, let c = pa.baseAddress else { return }
+          guard let a = px.baseAddress, let b = pv.baseAddress, let c = pa.baseAddress else {
+            return
+          }
           BLAS.gemm(a, b, transposeB: true, into: c, m: rows, n: p, k: n)
         }
       }

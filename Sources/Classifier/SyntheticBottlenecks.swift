@@ -36,7 +36,8 @@ public enum SyntheticBottlenecks {
         inputSize: n, features: Array(set.features[0..<(keep * n)]),
         labels: Array(set.labels[0..<keep])),
       LabelledBottlenecks(
-        inputSize: n, features: Array(set.features[(keep * n)...]), labels: Array(set.labels[keep...]))
+        inputSize: n, features: Array(set.features[(keep * n)...]),
+        labels: Array(set.labels[keep...]))
     )
   }
 }

@@ -96,8 +96,9 @@ public struct Trainer {
 
   /// A trainer whose standardisation comes from `statisticsFrom` (the training set) and whose
   /// weights start as small seeded Gaussian values (σ 0.001, as `retrain.py`).
-  public init(classCount: Int, statisticsFrom training: LabelledBottlenecks, options: TrainingOptions)
-  {
+  public init(
+    classCount: Int, statisticsFrom training: LabelledBottlenecks, options: TrainingOptions
+  ) {
     let n = training.inputSize
     var mean = [Float](repeating: 0, count: n)
     var scale = [Float](repeating: 1, count: n)
@@ -260,7 +261,8 @@ public struct Trainer {
         let gi = biasGradient[j]
         biasVelocity[j] = b1 * biasVelocity[j] + (1 - b1) * gi
         biasSecondMoment[j] = b2 * biasSecondMoment[j] + (1 - b2) * gi * gi
-        layer.bias[j] -= lr * (biasVelocity[j] * c1) / ((biasSecondMoment[j] * c2).squareRoot() + eps)
+        layer.bias[j] -=
+          lr * (biasVelocity[j] * c1) / ((biasSecondMoment[j] * c2).squareRoot() + eps)
       }
     }
   }

@@ -34,7 +34,8 @@ public struct UnknownThresholds: Sendable, Codable, Equatable {
     precondition(probabilities.count == labels.count * classCount)
     precondition(similarities.count == labels.count * classCount)
     guard !labels.isEmpty else {
-      return UnknownThresholds(minConfidence: 0, minSimilarity: -1, frameRejectRate: frameRejectRate)
+      return UnknownThresholds(
+        minConfidence: 0, minSimilarity: -1, frameRejectRate: frameRejectRate)
     }
     var conf: [Double] = []
     var sim: [Double] = []

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Classifier
-import FrameExtractor
 import Foundation
+import FrameExtractor
 import HeroCore
 import Preprocess
 
@@ -138,21 +138,25 @@ struct IdentifyError: Error, CustomStringConvertible {
 
 /// The two output forms of `identify`.
 enum IdentifyTable {
-  static let header = pad("CLIP", 40) + pad("HERO", 14) + pad("CONF", 7) + pad("SIM", 7)
+  static let header =
+    pad("CLIP", 40) + pad("HERO", 14) + pad("CONF", 7) + pad("SIM", 7)
     + pad("FRAMES", 8)
     + pad("GAMEPLAY", 10) + "NOTE"
 
   static func row(_ clip: String, _ v: ClipVerdict) -> String {
     let note = v.hero == nil ? (v.reason ?? "") : topNote(v)
-    return pad(clip, 40) + pad(v.hero ?? "unknown", 14) + pad(String(format: "%.3f", v.confidence), 7)
-      + pad(v.similarity.map { String(format: "%.3f", $0) } ?? "-", 7) + pad(String(v.frames), 8) + pad(String(v.gameplayFrames), 10) + note
+    return pad(clip, 40) + pad(v.hero ?? "unknown", 14)
+      + pad(String(format: "%.3f", v.confidence), 7)
+      + pad(v.similarity.map { String(format: "%.3f", $0) } ?? "-", 7) + pad(String(v.frames), 8)
+      + pad(String(v.gameplayFrames), 10) + note
   }
 
   static func failedRow(_ clip: String) -> String { pad(clip, 40) + "error (see stderr)" }
 
   static func topNote(_ v: ClipVerdict) -> String {
     guard v.top.count > 1 else { return "" }
-    return "next: " + v.top.dropFirst().map { "\($0.hero) \(String(format: "%.3f", $0.p))" }
+    return "next: "
+      + v.top.dropFirst().map { "\($0.hero) \(String(format: "%.3f", $0.p))" }
       .joined(separator: ", ")
   }
 

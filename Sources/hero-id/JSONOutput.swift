@@ -28,7 +28,8 @@ enum JSONValue {
     case .number(let d): d.isFinite ? "\(d)" : "null"
     case .string(let s): Self.quote(s)
     case .array(let a): "[" + a.map(\.text).joined(separator: ", ") + "]"
-    case .object(let o): "{" + o.map { Self.quote($0.0) + ": " + $0.1.text }.joined(separator: ", ") + "}"
+    case .object(let o):
+      "{" + o.map { Self.quote($0.0) + ": " + $0.1.text }.joined(separator: ", ") + "}"
     }
   }
 

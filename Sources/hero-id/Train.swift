@@ -98,6 +98,9 @@ struct Train: AsyncParsableCommand {
   @Option(help: .hidden)
   var benchClasses = 20
 
+  @Option(help: .hidden)
+  var benchSpread: Float = 2
+
   func validate() throws {
     if cropsDir == nil && benchSynthetic == nil { throw ValidationError("missing CROPS_DIR") }
     guard steps > 0 else { throw ValidationError("--steps must be at least 1") }
@@ -265,7 +268,9 @@ struct Train: AsyncParsableCommand {
       if let validEval {
         print(Self.percent("Final validation accuracy", validEval.accuracy, validation.count))
       }
-      if let testEval { print(Self.percent("Final test accuracy", testEval.accuracy, testing.count)) }
+      if let testEval {
+        print(Self.percent("Final test accuracy", testEval.accuracy, testing.count))
+      }
       print(
         String(
           format: "Unknown below confidence %.3f or similarity %.3f",
@@ -286,7 +291,9 @@ struct Train: AsyncParsableCommand {
     var line = String(
       format: "step %d: train accuracy %.1f%%, cross entropy %.4f", p.step, p.trainAccuracy * 100,
       p.crossEntropy)
-    if let v = p.validationAccuracy { line += String(format: ", validation accuracy %.1f%%", v * 100) }
+    if let v = p.validationAccuracy {
+      line += String(format: ", validation accuracy %.1f%%", v * 100)
+    }
     printError(line)
   }
 
@@ -324,7 +331,7 @@ struct Train: AsyncParsableCommand {
     let classes = max(2, benchClasses)
     let perClass = max(2, images / classes)
     let all = SyntheticBottlenecks.clusters(
-      classes: classes, perClass: perClass + perClass / 8, spread: 2.0, seed: seed &+ 1)
+      classes: classes, perClass: perClass + perClass / 8, spread: benchSpread, seed: seed &+ 1)
     let (training, validation) = SyntheticBottlenecks.split(all, held: classes * (perClass / 8))
     BLAS.setThreads(1)
     let t0 = Date()
@@ -355,7 +362,8 @@ enum TrainingIndex {
     guard let data = try? Data(contentsOf: url) else { return [:] }
     let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
     guard let header = lines.first.map({ csvFields(String($0)) }),
-      let fileColumn = header.firstIndex(of: "file"), let videoColumn = header.firstIndex(of: "video"),
+      let fileColumn = header.firstIndex(of: "file"),
+      let videoColumn = header.firstIndex(of: "video"),
       let ptsColumn = header.firstIndex(of: "pts_seconds")
     else {
       printError("warning: \(url.path): no file,video,pts_seconds columns; splitting by file name")
@@ -365,7 +373,8 @@ enum TrainingIndex {
     for line in lines.dropFirst() {
       let f = csvFields(String(line))
       guard f.count > max(fileColumn, videoColumn, ptsColumn), let pts = Double(f[ptsColumn]),
-        let key = DataSplit.videoKey(video: f[videoColumn], ptsSeconds: pts, groupSeconds: groupSeconds)
+        let key = DataSplit.videoKey(
+          video: f[videoColumn], ptsSeconds: pts, groupSeconds: groupSeconds)
       else { continue }
       let parts = f[fileColumn].split(separator: "/")
       guard parts.count >= 2 else { continue }

@@ -42,7 +42,8 @@ struct CacheTests {
     let folder = TemporaryFolder()
     let paths = try writeImages(folder, count: 5)
     let dir = URL(fileURLWithPath: folder.sub(".bottlenecks"))
-    let cache = BottleneckCache(directory: dir, baseSHA1: String(repeating: "a", count: 40), size: 8)
+    let cache = BottleneckCache(
+      directory: dir, baseSHA1: String(repeating: "a", count: 40), size: 8)
     CountingEncoder.calls = 0
     let first = await run(cache, paths)
     #expect(CountingEncoder.calls == 5)
@@ -56,7 +57,8 @@ struct CacheTests {
     #expect(try again[0].get() == first[0].get())
 
     // Another base network never reuses the entries.
-    let other = BottleneckCache(directory: dir, baseSHA1: String(repeating: "b", count: 40), size: 8)
+    let other = BottleneckCache(
+      directory: dir, baseSHA1: String(repeating: "b", count: 40), size: 8)
     _ = await run(other, Array(paths.dropFirst()))
     #expect(CountingEncoder.calls == 9)
 

@@ -17,7 +17,8 @@ enum RGBImageFixture {
 final class TemporaryFolder {
   let path: String
   init() {
-    path = FileManager.default.temporaryDirectory
+    path =
+      FileManager.default.temporaryDirectory
       .appendingPathComponent("hero-id-tests-\(UUID().uuidString)").path
     try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
   }

@@ -91,7 +91,8 @@ struct ModelTests {
     #expect(t.minConfidence > 0 && t.minConfidence <= 0.5)
     let (p, s) = model.scores(data.features)
     var passing = 0
-    for r in 0..<data.count where Double(p[r * 3 + data.labels[r]]) >= t.minConfidence
+    for r in 0..<data.count
+    where Double(p[r * 3 + data.labels[r]]) >= t.minConfidence
       && Double(s[r * 3 + data.labels[r]]) >= t.minSimilarity
     {
       passing += 1

@@ -41,7 +41,8 @@ struct TrainingTests {
 
   @Test("every optimizer reduces the cross entropy")
   func optimizersLearn() {
-    let all = SyntheticBottlenecks.clusters(classes: 3, perClass: 40, inputSize: 64, spread: 1, seed: 5)
+    let all = SyntheticBottlenecks.clusters(
+      classes: 3, perClass: 40, inputSize: 64, spread: 1, seed: 5)
     for optimizer in Optimizer.allCases {
       var options = TrainingOptions()
       options.optimizer = optimizer
