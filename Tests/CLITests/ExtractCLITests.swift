@@ -15,6 +15,7 @@ import Testing
 
   @Test func aBadVideoIsReportedAndTheGoodOneIsStillWritten() throws {
     let dir = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
     try CLI.makeClip(at: dir.appendingPathComponent("good.mp4").path)
     try Data("not a video\n".utf8).write(to: dir.appendingPathComponent("bad.mp4"))
 
@@ -48,6 +49,7 @@ import Testing
 
   @Test func everyAndSizeReachTheDecoder() throws {
     let dir = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
     try CLI.makeClip(at: dir.appendingPathComponent("clip.mp4").path)
     let result = try CLI.heroID(
       ["extract", "clip.mp4", "--frames", "--out", "o", "--every", "1", "--size", "64x48", "--json"], in: dir)

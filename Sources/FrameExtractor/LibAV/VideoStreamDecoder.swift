@@ -186,7 +186,10 @@ final class VideoStreamDecoder {
       }
       let read = av_read_frame(format, packet)
       if read < 0 {
-        if read == again { continue }
+        if read == again, consecutiveErrors < 1000 {
+          consecutiveErrors += 1  // a demuxer that has no data yet (not for files); retry
+          continue
+        }
         if read != eof {
           let at = lastPacketSeconds.map { String(format: " after %.2fs", $0) } ?? ""
           readError = "read error\(at): \(avErrorString(read)); the rest of the file is lost"
