@@ -20,7 +20,7 @@ if [ ! -f "$WEIGHTS" ]; then
   echo "bench-inception: no weights at $WEIGHTS; run make setup" >&2
   exit 1
 fi
-swift build -c release --product hero-id >/dev/null
+swift build -c release --product hero-id >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log" >&2; exit 1; }
 BIN="$(swift build -c release --show-bin-path)/hero-id"
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (figures need a quiet machine)"

@@ -15,25 +15,28 @@ import HeroCore
 /// the output). Not `Sendable`: one per task; it owns its scratch buffers and reuses them.
 ///
 /// Threads: with `threads: 1` (the default) everything runs in the caller, and OpenBLAS uses
-/// whatever ``BLAS/setThreads(_:)`` gave it. With `threads: n > 1` each batch is split across
-/// `n` lanes (own buffers, own thread) and OpenBLAS is set to one thread: parallel across images,
-/// never both. Batch 1 gains nothing from lanes; leave it to OpenBLAS's threads.
+/// whatever ``BLAS/setThreads(_:)`` gave it: the choice for several tasks at once, each with its
+/// own network and OpenBLAS at one thread. With `threads: n > 1` each batch is split across `n`
+/// lanes (own buffers, own thread) while OpenBLAS is set to one thread, and a lone image runs
+/// on one lane with OpenBLAS set to `n` threads: one level of parallelism at a time, never both.
+/// (``BLAS/setThreads(_:)`` is process-wide: use `threads: n > 1` only when this network is the
+/// only one running.)
 public final class InceptionV3 {
   public let weights: InceptionWeights
   /// The most images run through one forward pass (split across the lanes).
   public let batchSize: Int
   private let lanes: [ForwardPass]
-  /// The number of lanes (threads across images).
-  public var threads: Int { lanes.count }
+  /// The threads it uses: lanes across the images of a batch, or OpenBLAS's for a lone image.
+  public let threads: Int
 
   /// A network on `weights` that runs up to `batchSize` images per forward pass, on `threads`
   /// lanes.
   public init(weights: InceptionWeights, batchSize: Int = 16, threads: Int = 1) {
     self.weights = weights
     self.batchSize = max(1, batchSize)
-    let n = max(1, min(threads, self.batchSize))
-    if n > 1 { BLAS.setThreads(1) }
-    lanes = (0..<n).map { _ in ForwardPass(weights: weights) }
+    let n = max(1, threads)
+    lanes = (0..<min(n, self.batchSize)).map { _ in ForwardPass(weights: weights) }
+    self.threads = n
   }
 
   /// The bottleneck of one image (any size).
@@ -54,8 +57,10 @@ public final class InceptionV3 {
         (first + i * n / used)..<(first + (i + 1) * n / used)
       }
       if used == 1 {
+        if threads > 1 { BLAS.setThreads(threads) }
         lanes[0].run(images[shares[0]])
       } else {
+        BLAS.setThreads(1)
         let lanes = self.lanes
         DispatchQueue.concurrentPerform(iterations: used) { i in
           lanes[i].run(images[shares[i]])

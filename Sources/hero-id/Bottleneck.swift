@@ -48,11 +48,10 @@ struct Bottleneck: AsyncParsableCommand {
 
   func run() async throws {
     let weights = try InceptionWeights.load(path: HeroIDHome.inceptionPath(override: inception))
+    // One level of parallelism at a time: lanes across the images of a batch, or OpenBLAS's
+    // threads for a lone image (InceptionV3 switches).
     let cores = threads ?? ProcessInfo.processInfo.activeProcessorCount
-    // One level of parallelism: lanes across the images of a batch, else OpenBLAS's threads.
-    if batchSize == 1 || cores == 1 { BLAS.setThreads(cores) }
-    let net = InceptionV3(
-      weights: weights, batchSize: batchSize, threads: batchSize == 1 ? 1 : cores)
+    let net = InceptionV3(weights: weights, batchSize: batchSize, threads: cores)
     if let bench {
       try runBench(net, count: bench)
       return
@@ -127,7 +126,7 @@ struct Bottleneck: AsyncParsableCommand {
       String(
         format:
           "{\"engine\": \"hero-id\", \"batch_size\": %d, \"images\": %d, \"seconds\": %.3f, "
-          + "\"images_per_second\": %.2f, \"peak_rss_mb\": %.0f, \"lanes\": %d, \"blas_threads\": %d}",
+          + "\"images_per_second\": %.2f, \"peak_rss_mb\": %.0f, \"threads\": %d, \"blas_threads\": %d}",
         batchSize, count, seconds, Double(count) / seconds, rssMB, net.threads, BLAS.threads))
   }
 }

@@ -111,6 +111,8 @@ struct Agreement: CustomStringConvertible {
     // Two lanes (threads across the images of a batch) give the same vectors too.
     let lanes = InceptionV3(weights: weights, batchSize: 3, threads: 2)
     #expect(lanes.threads == 2)
+    let lone = lanes.bottleneck(refs[0].image)  // one image: one lane, OpenBLAS threads
+    #expect(Agreement(lone, batched[0]).maxDiff <= 1e-5)
     for (ref, (a, b)) in zip(refs, zip(lanes.bottlenecks(refs.map(\.image)), batched)) {
       let agreement = Agreement(a, b)
       #expect(agreement.maxDiff <= 1e-5, "\(ref.name), two lanes: \(agreement)")

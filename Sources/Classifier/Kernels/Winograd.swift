@@ -1,13 +1,21 @@
-/// Winograd F(2x2, 3x3) for the 3x3 stride-1 convolutions: each 2x2 output tile comes from a
-/// 4x4 input tile with 16 multiplications per (input, output) channel pair instead of 36.
+/// Winograd F(4x4, 3x3) for the 3x3 stride-1 convolutions: each 4x4 output tile comes from a
+/// 6x6 input tile with 36 multiplications per (input, output) channel pair instead of 144.
 ///
-/// With B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1] and
-/// A^T = [1 1 1 0; 0 1 -1 -1]: U = G g G^T per filter (at load), V = B^T d B per input tile,
-/// M[ξ] = U[ξ] · V[ξ] as 16 GEMMs (Cout × Cin by Cin × tiles, all images of a group at once),
-/// and Y = A^T M A per output tile, where bias and ReLU are applied as the tile is written.
+/// With the interpolation points 0, ±1, ±2, ∞ (Lavin & Gray 2015):
+///
+///     Bᵀ = [4  0 -5  0  1  0]    G = [ 1/4     0     0 ]    Aᵀ = [1  1  1  1  1  0]
+///          [0 -4 -4  1  1  0]        [-1/6  -1/6  -1/6 ]         [0  1 -1  2 -2  0]
+///          [0  4 -4 -1  1  0]        [-1/6   1/6  -1/6 ]         [0  1  1  4  4  0]
+///          [0 -2 -1  2  1  0]        [1/24  1/12   1/6 ]         [0  1 -1  8 -8  1]
+///          [0  2 -1 -2  1  0]        [1/24 -1/12   1/6 ]
+///          [0  4  0 -5  0  1]        [ 0     0     1   ]
+///
+/// U = G g Gᵀ per filter (at load, in Double), V = Bᵀ d B per input tile, M[ξ] = U[ξ] · V[ξ] as
+/// 36 GEMMs (Cout × Cin by Cin × tiles, all images of a group at once), and Y = Aᵀ M A per output
+/// tile, where bias and ReLU are applied as the tile is written.
 struct WinogradConv: Sendable {
   let shape: ConvShape
-  /// `[16][outChannels][inChannels]`: the transformed filters.
+  /// `[36][outChannels][inChannels]`: the transformed filters.
   let u: [Float]
   let bias: [Float]
 
@@ -17,29 +25,31 @@ struct WinogradConv: Sendable {
     guard s.kernelH == 3, s.kernelW == 3, s.stride == 1, s.padH == s.padW, s.padH <= 1 else {
       return nil
     }
+    let g: [[Double]] = [
+      [1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
+      [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1],
+    ]
     let cin = s.inChannels
     let cout = s.outChannels
-    var u = [Float](repeating: 0, count: 16 * cout * cin)
+    var u = [Float](repeating: 0, count: 36 * cout * cin)
+    var t = [Double](repeating: 0, count: 18)
     for o in 0..<cout {
       for c in 0..<cin {
-        let g = (o * cin + c) * 9
-        // t = G g (4x3), then U = t G^T (4x4).
-        var t = [Float](repeating: 0, count: 12)
-        for j in 0..<3 {
-          let g0 = conv.weights[g + j]
-          let g1 = conv.weights[g + 3 + j]
-          let g2 = conv.weights[g + 6 + j]
-          t[j] = g0
-          t[3 + j] = 0.5 * (g0 + g1 + g2)
-          t[6 + j] = 0.5 * (g0 - g1 + g2)
-          t[9 + j] = g2
+        let f = (o * cin + c) * 9
+        // t = G f (6x3), then U = t Gᵀ (6x6).
+        for i in 0..<6 {
+          for j in 0..<3 {
+            var sum = 0.0
+            for k in 0..<3 { sum += g[i][k] * Double(conv.weights[f + k * 3 + j]) }
+            t[i * 3 + j] = sum
+          }
         }
-        for i in 0..<4 {
-          let r0 = t[i * 3]
-          let r1 = t[i * 3 + 1]
-          let r2 = t[i * 3 + 2]
-          let row = [r0, 0.5 * (r0 + r1 + r2), 0.5 * (r0 - r1 + r2), r2]
-          for j in 0..<4 { u[((i * 4 + j) * cout + o) * cin + c] = row[j] }
+        for i in 0..<6 {
+          for j in 0..<6 {
+            var sum = 0.0
+            for k in 0..<3 { sum += t[i * 3 + k] * g[j][k] }
+            u[((i * 6 + j) * cout + o) * cin + c] = Float(sum)
+          }
         }
       }
     }
@@ -49,9 +59,9 @@ struct WinogradConv: Sendable {
   }
 }
 
-/// Convolution + bias + ReLU of a 3x3 stride-1 layer by Winograd F(2x2, 3x3), same layout and
+/// Convolution + bias + ReLU of a 3x3 stride-1 layer by Winograd F(4x4, 3x3), same layout and
 /// result as ``convolve(_:input:batch:height:width:output:columns:)`` up to float rounding.
-/// The transforms run a row of tiles at a time so that the loops over tiles vectorise.
+/// The transforms run a row of tiles at a time so that the loops vectorise.
 func convolveWinograd(
   _ conv: WinogradConv, input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
   output: UnsafeMutablePointer<Float>, transformed: FloatBuffer, products: FloatBuffer
@@ -59,19 +69,21 @@ func convolveWinograd(
   let s = conv.shape
   let pad = s.padH
   let (oh, ow) = s.outputSize(height: height, width: width)
-  let tilesY = (oh + 1) / 2
-  let tilesX = (ow + 1) / 2
+  let tilesY = (oh + 3) / 4
+  let tilesX = (ow + 3) / 4
   let tiles = tilesY * tilesX
   let cin = s.inChannels
   let cout = s.outChannels
   let plane = height * width
   let outPlane = oh * ow
-  let group = max(1, min(batch, im2colBudget / max(1, 16 * max(cin, cout) * tiles)))
-  // Four padded input rows, then their B^T combinations, each `span` wide.
-  let span = 2 * tilesX + 2
-  let rows = UnsafeMutablePointer<Float>.allocate(capacity: 8 * span)
+  let group = max(1, min(batch, im2colBudget / max(1, 36 * max(cin, cout) * tiles)))
+  // Six padded input rows, then their Bᵀ combinations, each `span` wide; then 4 rows of output.
+  let span = 4 * tilesX + 2
+  let rows = UnsafeMutablePointer<Float>.allocate(capacity: 12 * span)
   defer { rows.deallocate() }
-  let fullX = ow / 2  // tiles whose two output columns are both inside
+  let outRow = 4 * tilesX
+  let staged = UnsafeMutablePointer<Float>.allocate(capacity: 4 * outRow)
+  defer { staged.deallocate() }
   var first = 0
   conv.u.withUnsafeBufferPointer { ub in
     conv.bias.withUnsafeBufferPointer { bias in
@@ -80,68 +92,90 @@ func convolveWinograd(
         let count = min(group, batch - first)
         let cols = count * tiles
         let xi = cin * cols
-        let v = transformed.reserve(16 * xi)
-        let m = products.reserve(16 * cout * cols)
-        // Input transform: V[ξ][c][j * tiles + t] = (B^T d B)[ξ] of tile t of image j.
+        let v = transformed.reserve(36 * xi)
+        let m = products.reserve(36 * cout * cols)
+        // Input transform: V[ξ][c][j * tiles + t] = (Bᵀ d B)[ξ] of tile t of image j.
         for c in 0..<cin {
           for j in 0..<count {
             let src = input + (c * batch + first + j) * plane
             for ty in 0..<tilesY {
-              let y0 = ty * 2 - pad
-              // Padded rows y0..y0+3, columns -pad..-pad+span-1.
-              for r in 0..<4 {
+              let y0 = ty * 4 - pad
+              // Padded rows y0..y0+5, columns -pad..-pad+span-1.
+              for r in 0..<6 {
                 let d = rows + r * span
                 let y = y0 + r
-                d.update(repeating: 0, count: span)
                 if y >= 0 && y < height {
                   let n = min(width, span - pad)
+                  if pad > 0 { d.update(repeating: 0, count: pad) }
                   (d + pad).update(from: src + y * width, count: n)
+                  if pad + n < span { (d + pad + n).update(repeating: 0, count: span - pad - n) }
+                } else {
+                  d.update(repeating: 0, count: span)
                 }
               }
-              // B^T d along the rows.
+              // Bᵀ d along the rows.
               let d0 = rows
               let d1 = rows + span
               let d2 = rows + 2 * span
               let d3 = rows + 3 * span
-              let w0 = rows + 4 * span
-              let w1 = rows + 5 * span
-              let w2 = rows + 6 * span
-              let w3 = rows + 7 * span
+              let d4 = rows + 4 * span
+              let d5 = rows + 5 * span
+              let w0 = rows + 6 * span
+              let w1 = rows + 7 * span
+              let w2 = rows + 8 * span
+              let w3 = rows + 9 * span
+              let w4 = rows + 10 * span
+              let w5 = rows + 11 * span
               for x in 0..<span {
-                w0[x] = d0[x] - d2[x]
-                w1[x] = d1[x] + d2[x]
-                w2[x] = d2[x] - d1[x]
-                w3[x] = d1[x] - d3[x]
+                let a0 = d0[x]
+                let a1 = d1[x]
+                let a2 = d2[x]
+                let a3 = d3[x]
+                let a4 = d4[x]
+                let a5 = d5[x]
+                w0[x] = 4 * a0 - 5 * a2 + a4
+                w1[x] = a3 + a4 - 4 * (a1 + a2)
+                w2[x] = 4 * (a1 - a2) + a4 - a3
+                w3[x] = 2 * (a3 - a1) + a4 - a2
+                w4[x] = 2 * (a1 - a3) + a4 - a2
+                w5[x] = 4 * a1 - 5 * a3 + a5
               }
-              // (B^T d) B along the columns, tile by tile.
+              // (Bᵀ d) B along the columns, tile by tile.
               let t0 = j * tiles + ty * tilesX
-              for r in 0..<4 {
-                let w = rows + (4 + r) * span
-                let o0 = v + (r * 4) * xi + c * cols + t0
+              for r in 0..<6 {
+                let w = rows + (6 + r) * span
+                let o0 = v + (r * 6) * xi + c * cols + t0
                 let o1 = o0 + xi
                 let o2 = o1 + xi
                 let o3 = o2 + xi
+                let o4 = o3 + xi
+                let o5 = o4 + xi
                 for tx in 0..<tilesX {
-                  let a0 = w[2 * tx]
-                  let a1 = w[2 * tx + 1]
-                  let a2 = w[2 * tx + 2]
-                  let a3 = w[2 * tx + 3]
-                  o0[tx] = a0 - a2
-                  o1[tx] = a1 + a2
-                  o2[tx] = a2 - a1
-                  o3[tx] = a1 - a3
+                  let a0 = w[4 * tx]
+                  let a1 = w[4 * tx + 1]
+                  let a2 = w[4 * tx + 2]
+                  let a3 = w[4 * tx + 3]
+                  let a4 = w[4 * tx + 4]
+                  let a5 = w[4 * tx + 5]
+                  o0[tx] = 4 * a0 - 5 * a2 + a4
+                  o1[tx] = a3 + a4 - 4 * (a1 + a2)
+                  o2[tx] = 4 * (a1 - a2) + a4 - a3
+                  o3[tx] = 2 * (a3 - a1) + a4 - a2
+                  o4[tx] = 2 * (a1 - a3) + a4 - a2
+                  o5[tx] = 4 * a1 - 5 * a3 + a5
                 }
               }
             }
           }
         }
-        // 16 GEMMs: M[ξ] (cout × cols) = U[ξ] (cout × cin) · V[ξ] (cin × cols).
-        for k in 0..<16 {
+        // 36 GEMMs: M[ξ] (cout × cols) = U[ξ] (cout × cin) · V[ξ] (cin × cols).
+        for k in 0..<36 {
           BLAS.sgemm(
             m: cout, n: cols, k: cin, a: u + k * cout * cin, lda: cin, b: v + k * xi, ldb: cols,
             c: m + k * cout * cols, ldc: cols)
         }
-        // Output transform: Y = A^T M A, plus bias, ReLU; a row of tiles at a time.
+        // Output transform: Y = Aᵀ M A, plus bias, ReLU; a row of tiles at a time, staged in
+        // four full rows, then copied to the rows inside the output.
         let xo = cout * cols
         for o in 0..<cout {
           let b = bias[o]
@@ -149,42 +183,142 @@ func convolveWinograd(
             let dst = output + (o * batch + first + j) * outPlane
             for ty in 0..<tilesY {
               let p = m + o * cols + j * tiles + ty * tilesX
-              let top = dst + (2 * ty) * ow
-              let hasBottom = 2 * ty + 1 < oh
-              let bottom = top + ow
+              let s0 = staged
+              let s1 = staged + outRow
+              let s2 = staged + 2 * outRow
+              let s3 = staged + 3 * outRow
               for tx in 0..<tilesX {
-                // M A per row r: s0 = m[r][0] + m[r][1] + m[r][2], s1 = m[r][1] - m[r][2] - m[r][3].
-                let m00 = p[tx]
-                let m01 = p[xo + tx]
-                let m02 = p[2 * xo + tx]
-                let m03 = p[3 * xo + tx]
-                let m10 = p[4 * xo + tx]
-                let m11 = p[5 * xo + tx]
-                let m12 = p[6 * xo + tx]
-                let m13 = p[7 * xo + tx]
-                let m20 = p[8 * xo + tx]
-                let m21 = p[9 * xo + tx]
-                let m22 = p[10 * xo + tx]
-                let m23 = p[11 * xo + tx]
-                let m30 = p[12 * xo + tx]
-                let m31 = p[13 * xo + tx]
-                let m32 = p[14 * xo + tx]
-                let m33 = p[15 * xo + tx]
-                let a0 = m00 + m01 + m02
-                let b0 = m01 - m02 - m03
-                let a1 = m10 + m11 + m12
-                let b1 = m11 - m12 - m13
-                let a2 = m20 + m21 + m22
-                let b2 = m21 - m22 - m23
-                let a3 = m30 + m31 + m32
-                let b3 = m31 - m32 - m33
-                let x = 2 * tx
-                top[x] = max(a0 + a1 + a2 + b, 0)
-                if tx < fullX { top[x + 1] = max(b0 + b1 + b2 + b, 0) }
-                if hasBottom {
-                  bottom[x] = max(a1 - a2 - a3 + b, 0)
-                  if tx < fullX { bottom[x + 1] = max(b1 - b2 - b3 + b, 0) }
+                // (M A) row by row: t[r][0...3] from m[r][0...5].
+                var t00: Float = 0
+                var t01: Float = 0
+                var t02: Float = 0
+                var t03: Float = 0
+                var t10: Float = 0
+                var t11: Float = 0
+                var t12: Float = 0
+                var t13: Float = 0
+                var t20: Float = 0
+                var t21: Float = 0
+                var t22: Float = 0
+                var t23: Float = 0
+                var t30: Float = 0
+                var t31: Float = 0
+                var t32: Float = 0
+                var t33: Float = 0
+                for r in 0..<6 {
+                  let q = p + (r * 6) * xo + tx
+                  let m0 = q[0]
+                  let m1 = q[xo]
+                  let m2 = q[2 * xo]
+                  let m3 = q[3 * xo]
+                  let m4 = q[4 * xo]
+                  let m5 = q[5 * xo]
+                  let e0 = m0 + m1 + m2 + m3 + m4
+                  let e1 = m1 - m2 + 2 * (m3 - m4)
+                  let e2 = m1 + m2 + 4 * (m3 + m4)
+                  let e3 = m1 - m2 + 8 * (m3 - m4) + m5
+                  // Aᵀ along the rows: coefficients of row r in each output row.
+                  switch r {
+                  case 0:
+                    t00 += e0
+                    t01 += e1
+                    t02 += e2
+                    t03 += e3
+                  case 1:
+                    t00 += e0
+                    t01 += e1
+                    t02 += e2
+                    t03 += e3
+                    t10 += e0
+                    t11 += e1
+                    t12 += e2
+                    t13 += e3
+                    t20 += e0
+                    t21 += e1
+                    t22 += e2
+                    t23 += e3
+                    t30 += e0
+                    t31 += e1
+                    t32 += e2
+                    t33 += e3
+                  case 2:
+                    t00 += e0
+                    t01 += e1
+                    t02 += e2
+                    t03 += e3
+                    t10 -= e0
+                    t11 -= e1
+                    t12 -= e2
+                    t13 -= e3
+                    t20 += e0
+                    t21 += e1
+                    t22 += e2
+                    t23 += e3
+                    t30 -= e0
+                    t31 -= e1
+                    t32 -= e2
+                    t33 -= e3
+                  case 3:
+                    t00 += e0
+                    t01 += e1
+                    t02 += e2
+                    t03 += e3
+                    t10 += 2 * e0
+                    t11 += 2 * e1
+                    t12 += 2 * e2
+                    t13 += 2 * e3
+                    t20 += 4 * e0
+                    t21 += 4 * e1
+                    t22 += 4 * e2
+                    t23 += 4 * e3
+                    t30 += 8 * e0
+                    t31 += 8 * e1
+                    t32 += 8 * e2
+                    t33 += 8 * e3
+                  case 4:
+                    t00 += e0
+                    t01 += e1
+                    t02 += e2
+                    t03 += e3
+                    t10 -= 2 * e0
+                    t11 -= 2 * e1
+                    t12 -= 2 * e2
+                    t13 -= 2 * e3
+                    t20 += 4 * e0
+                    t21 += 4 * e1
+                    t22 += 4 * e2
+                    t23 += 4 * e3
+                    t30 -= 8 * e0
+                    t31 -= 8 * e1
+                    t32 -= 8 * e2
+                    t33 -= 8 * e3
+                  default:
+                    t30 += e0
+                    t31 += e1
+                    t32 += e2
+                    t33 += e3
+                  }
                 }
+                let x = 4 * tx
+                s0[x] = max(t00 + b, 0)
+                s0[x + 1] = max(t01 + b, 0)
+                s0[x + 2] = max(t02 + b, 0)
+                s0[x + 3] = max(t03 + b, 0)
+                s1[x] = max(t10 + b, 0)
+                s1[x + 1] = max(t11 + b, 0)
+                s1[x + 2] = max(t12 + b, 0)
+                s1[x + 3] = max(t13 + b, 0)
+                s2[x] = max(t20 + b, 0)
+                s2[x + 1] = max(t21 + b, 0)
+                s2[x + 2] = max(t22 + b, 0)
+                s2[x + 3] = max(t23 + b, 0)
+                s3[x] = max(t30 + b, 0)
+                s3[x + 1] = max(t31 + b, 0)
+                s3[x + 2] = max(t32 + b, 0)
+                s3[x + 3] = max(t33 + b, 0)
+              }
+              for r in 0..<min(4, oh - 4 * ty) {
+                (dst + (4 * ty + r) * ow).update(from: staged + r * outRow, count: ow)
               }
             }
           }
