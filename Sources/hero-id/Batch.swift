@@ -7,9 +7,10 @@ struct Batch: AsyncParsableCommand {
     commandName: "batch",
     abstract: "Process whole trees of videos: parallel, resumable, observable, shardable.",
     discussion: """
-      batch extract TREE --out CROPS                    scraped tree -> labelled crops
-      batch identify TREE --model DIR --report FILE.csv any tree -> one row per clip
-      batch merge SHARD_OUT... --out DIR                shard outputs -> one training set
+      batch extract TREE --out CROPS          scraped tree -> labelled crops
+      batch identify TREE --model DIR --report FILE.csv
+                                              any tree -> one row per clip
+      batch merge SHARD_OUT... --out DIR      shard outputs -> one training set
 
       Resumable: every settled video is journaled (append-only JSONL, fsync'd) in \
       CROPS/.batch/journal.jsonl (identify: FILE.csv.journal.jsonl), keyed by the SHA-1 of the \

@@ -70,43 +70,13 @@ struct BatchExtract: AsyncParsableCommand {
     let reportURL = outURL.appendingPathComponent("batch-report.jsonl")
     try writeCropReport(records: await store.allSettled(), summary: summary, to: reportURL)
     if batch.json {
-      printLines(results.map { extractJSON($0, out: out) } + [reportJSON(["summary": summary])])
+      printLines(
+        results.map { reportJSON(ReportLine($0, cropPrefix: out)) }
+          + [reportJSON(["summary": summary])])
     }
     if !batch.quiet { printError(summary.text + "\nreport: \(reportURL.path)") }
     if summary.failed > 0 { throw ExitCode.failure }
   }
-}
-
-/// The contract's per-video `extract --json` object, plus `skipped` / `duplicate_of`.
-private func extractJSON(_ r: BatchResult, out: String) -> String {
-  struct Line: Encodable {
-    var video: String
-    var hero: String?
-    var frames: Int?
-    var kept: Int?
-    var screens: [String: Int]?
-    var crops: [String]?
-    var error: String?
-    var skipped: String?
-    var duplicateOf: String?
-  }
-  let rec = r.record
-  var line = Line(video: r.video.path, hero: rec.hero)
-  switch (r.outcome, rec.kind) {
-  case (.failed, _), (.alreadyDone, .failed):
-    line.hero = nil
-    line.error = rec.error ?? "failed"
-  case (.duplicate, _), (.alreadyDone, .duplicate):
-    line.duplicateOf = rec.duplicateOf
-  default:
-    if r.outcome == .alreadyDone { line.skipped = "already done" }
-    line.frames = rec.frames
-    line.kept = rec.crops?.count
-    line.screens = rec.screens
-    let base = out.hasSuffix("/") ? out : out + "/"
-    line.crops = rec.crops?.map { base + $0.file }
-  }
-  return reportJSON(line)
 }
 
 /// Extracts one video's crops into a staging folder.

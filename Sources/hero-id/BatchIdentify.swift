@@ -29,38 +29,22 @@ struct BatchIdentify: AsyncParsableCommand {
   @Option(help: ArgumentHelp("The CSV report to write.", valueName: "FILE.csv"))
   var report: String
 
-  @Option(help: "At most one key frame per this many seconds.")
-  var every: Double?
-
-  @Option(help: "Layout profile (default: the one the model was trained with).")
-  var layout: String?
-
-  @Option(help: "Screen sorter model (default: the built-in one).")
-  var screenModel: String?
-
-  @Option(help: "Inception v3 weights (default: $HERO_ID_INCEPTION or $HERO_ID_HOME's).")
-  var inception: String?
+  @OptionGroup var chain: IdentifyChainOptions
 
   @OptionGroup var batch: BatchOptions
-
-  func validate() throws {
-    if let every, !(every > 0 && every.isFinite) {
-      throw ValidationError("--every must be a positive number of seconds")
-    }
-  }
 
   func run() async throws {
     let started = Date()
     let videos = try batch.videos(in: tree)
     let reportURL = URL(fileURLWithPath: report)
-    let job = try IdentifyJob.load(
-      model: model, inception: inception, layout: layout, screenModel: screenModel, every: every,
-      parallel: min(batch.jobCount, max(videos.count, 1)))
+    let job = try chain.job(model: model, parallel: min(batch.jobCount, max(videos.count, 1)))
     let store = try BatchStore(
       journalURL: URL(fileURLWithPath: report + ".journal.jsonl"), cropRoot: nil,
       options: [
-        "model": try modelFingerprint(model), "every": every.map { "\($0)" } ?? "every key frame",
-        "layout": try layout.map { SHA1.hex(try Layouts.load(path: $0).jsonData()) } ?? "model's",
+        "model": try modelFingerprint(model),
+        "every": chain.every.map { "\($0)" } ?? "every key frame",
+        "layout": try chain.layout.map { SHA1.hex(try Layouts.load(path: $0).jsonData()) }
+          ?? "model's",
       ])
     if !batch.quiet { for n in store.recoveryNotes { printError("batch identify: \(n)") } }
     let results = await batch.driver(label: "batch identify", store: store).run(videos) {

@@ -115,6 +115,16 @@ struct ReportLine: Encodable {
     duplicateOf = r.duplicateOf
     seconds = r.seconds.map { ($0 * 1000).rounded() / 1000 }
   }
+
+  /// The `--json` line of a result: the video as found in the tree, crop paths under
+  /// `cropPrefix` (the output folder as given), status `already_done` for a skipped video.
+  init(_ result: BatchResult, cropPrefix: String) {
+    self.init(result.record)
+    video = result.video.path
+    if result.outcome == .alreadyDone { status = BatchOutcome.alreadyDone.rawValue }
+    let base = cropPrefix.hasSuffix("/") ? cropPrefix : cropPrefix + "/"
+    crops = crops?.map { base + $0 }
+  }
 }
 
 /// JSON as the reports and `--json` write it: snake_case keys, sorted, one line.

@@ -170,12 +170,13 @@ actor BatchStore {
     let index = root.appendingPathComponent("index.csv")
     let indexBytes = FileStamp(path: index.path)?.size ?? 0
     let heroDir = root.appendingPathComponent(staged.hero, isDirectory: true)
-    var next = counters[staged.hero] ?? Self.lastCounter(in: heroDir, hero: staged.hero)
+    var next =
+      try counters[staged.hero] ?? CropStore.firstFreeNumber(in: heroDir, hero: staged.hero)
     var rows: [CropRow] = []
     rows.reserveCapacity(staged.crops.count)
     for c in staged.crops {
-      next += 1
       let name = CropStore.fileName(hero: staged.hero, number: next)
+      next += 1
       rows.append(CropRow(file: staged.hero + "/" + name, ptsSeconds: c.ptsSeconds, screen: c.screen))
     }
     var begin = record
@@ -227,20 +228,6 @@ actor BatchStore {
       throw BatchError.cannotWrite(
         path: destination.path, reason: "cannot move from staging (\(String(cString: strerror(errno))))")
     }
-  }
-
-  /// The highest `<hero>_NNNNNN.jpg` counter in `dir` (0 when none).
-  static func lastCounter(in dir: URL, hero: String) -> Int {
-    guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else {
-      return 0
-    }
-    let prefix = hero + "_"
-    var best = 0
-    for n in names where n.hasPrefix(prefix) && n.hasSuffix(".jpg") {
-      let digits = n.dropFirst(prefix.count).dropLast(4)
-      if digits.allSatisfy(\.isASCII), let v = Int(digits) { best = max(best, v) }
-    }
-    return best
   }
 
   /// Every settling record, one per video path (the latest), sorted by path.

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Classifier
 import FrameExtractor
 import Foundation
@@ -27,5 +28,33 @@ extension IdentifyJob {
     return IdentifyJob(
       model: heroModel, sorter: sorter, layout: profile, base: base,
       options: ExtractOptions(everySeconds: every, decoderThreads: parallel > 1 ? 1 : 0))
+  }
+}
+
+/// The options of the identification chain that `identify` and `batch identify` share.
+struct IdentifyChainOptions: ParsableArguments {
+  @Option(help: "At most one key frame per this many seconds.")
+  var every: Double?
+
+  @Option(help: "Layout profile (default: the one the model was trained with).")
+  var layout: String?
+
+  @Option(help: "Screen sorter model (default: the built-in one).")
+  var screenModel: String?
+
+  @Option(help: "Inception v3 weights (default: $HERO_ID_INCEPTION or $HERO_ID_HOME's).")
+  var inception: String?
+
+  func validate() throws {
+    if let every, !(every > 0 && every.isFinite) {
+      throw ValidationError("--every must be a positive number of seconds")
+    }
+  }
+
+  /// The job for `model` with `parallel` clips at once (see `IdentifyJob.load`).
+  func job(model: String, parallel: Int) throws -> IdentifyJob {
+    try IdentifyJob.load(
+      model: model, inception: inception, layout: layout, screenModel: screenModel, every: every,
+      parallel: parallel)
   }
 }
