@@ -130,7 +130,9 @@ public final class Journal {
     scan: while end > 0 {
       let start = max(0, end - Int64(block.count))
       let want = Int(end - start)
-      let got = block.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, want, off_t(start)) }
+      let got = block.withUnsafeMutableBytes {
+        pread(descriptor, $0.baseAddress, want, off_t(start))
+      }
       guard got == want else {
         throw JournalError.cannotRead(path: url.path, reason: Self.errnoText())
       }

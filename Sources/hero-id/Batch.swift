@@ -64,7 +64,9 @@ struct BatchOptions: ParsableArguments {
   /// The videos of `tree` in this shard.
   func videos(in tree: String) throws -> [VideoFile] {
     let shard = self.shard
-    return try VideoTree.videos(under: tree).filter { shard.contains(relativePath: $0.relativePath) }
+    return try VideoTree.videos(under: tree).filter {
+      shard.contains(relativePath: $0.relativePath)
+    }
   }
 
   func driver(label: String, store: BatchStore) -> BatchDriver {

@@ -1,6 +1,6 @@
 import ArgumentParser
-import FrameExtractor
 import Foundation
+import FrameExtractor
 import HeroCore
 import Labeler
 import Preprocess

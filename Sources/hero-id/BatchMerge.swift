@@ -51,9 +51,12 @@ struct BatchMerge: AsyncParsableCommand {
       let contents = try Journal.read(BatchRecord.self, from: journalURL)
       for r in contents.records where r.kind == .run {
         guard let o = r.options else { continue }
-        if let options, let clash = o.first(where: { kv in options[kv.key].map { $0 != kv.value } ?? false }) {
+        if let options,
+          let clash = o.first(where: { kv in options[kv.key].map { $0 != kv.value } ?? false })
+        {
           throw BatchError.optionsChanged(
-            path: journalURL.path, option: clash.key, was: options[clash.key] ?? "", now: clash.value)
+            path: journalURL.path, option: clash.key, was: options[clash.key] ?? "",
+            now: clash.value)
         }
         options = (options ?? [:]).merging(o) { a, _ in a }
       }
@@ -77,8 +80,9 @@ struct BatchMerge: AsyncParsableCommand {
     var results: [BatchResult] = []
     for (root, record) in items {
       let video = record.video ?? ""
-      let file = VideoFile(path: root.appendingPathComponent(video).path, relativePath: video,
-                           label: record.hero ?? "")
+      let file = VideoFile(
+        path: root.appendingPathComponent(video).path, relativePath: video,
+        label: record.hero ?? "")
       let outcome = try await mergeOne(record, from: root, into: store)
       results.append(BatchResult(video: file, outcome: outcome.0, record: outcome.1))
       progress.advance(note: "\(outcome.0.rawValue) \(video)")
@@ -90,7 +94,8 @@ struct BatchMerge: AsyncParsableCommand {
     let reportURL = outURL.appendingPathComponent("batch-report.jsonl")
     try writeCropReport(records: await store.allSettled(), summary: summary, to: reportURL)
     if json {
-      printLines(results.map { reportJSON(ReportLine($0.record)) } + [reportJSON(["summary": summary])])
+      printLines(
+        results.map { reportJSON(ReportLine($0.record)) } + [reportJSON(["summary": summary])])
     }
     if !quiet { printError(summary.text + "\nreport: \(reportURL.path)") }
     if summary.failed > 0 { throw ExitCode.failure }
@@ -121,8 +126,9 @@ struct BatchMerge: AsyncParsableCommand {
         hero: record.hero ?? "",
         frames: record.frames ?? 0, screens: record.screens ?? [:],
         crops: (record.crops ?? []).map {
-          StagedCrop(file: root.appendingPathComponent($0.file), ptsSeconds: $0.ptsSeconds,
-                     screen: $0.screen)
+          StagedCrop(
+            file: root.appendingPathComponent($0.file), ptsSeconds: $0.ptsSeconds,
+            screen: $0.screen)
         })
       return (.ok, try await store.commitCrops(staged, record: record, link: true))
     default:

@@ -52,7 +52,8 @@ struct BatchSummary: Codable, Sendable {
         // Failed in an earlier run and not retried: still a failure of this output.
         failed += 1
         failures.append(
-          Failure(video: r.video.relativePath, error: (r.record.error ?? "failed") + " (earlier run)"))
+          Failure(
+            video: r.video.relativePath, error: (r.record.error ?? "failed") + " (earlier run)"))
       case .alreadyDone: alreadyDone += 1
       }
     }

@@ -142,7 +142,8 @@ actor BatchStore {
     guard let stagingRoot else { throw BatchError.internalState("no staging for identify") }
     let url = stagingRoot.appendingPathComponent(hash, isDirectory: true)
     try? FileManager.default.removeItem(at: url)
-    do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
+    do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch
+    {
       throw BatchError.cannotWrite(path: url.path, reason: "cannot create staging folder")
     }
     return url
@@ -177,7 +178,8 @@ actor BatchStore {
     for c in staged.crops {
       let name = CropStore.fileName(hero: staged.hero, number: next)
       next += 1
-      rows.append(CropRow(file: staged.hero + "/" + name, ptsSeconds: c.ptsSeconds, screen: c.screen))
+      rows.append(
+        CropRow(file: staged.hero + "/" + name, ptsSeconds: c.ptsSeconds, screen: c.screen))
     }
     var begin = record
     begin.kind = .begin
@@ -193,10 +195,11 @@ actor BatchStore {
       }
       var text = indexBytes == 0 ? IndexRow.header : ""
       for row in rows {
-        text += IndexRow(
-          file: row.file, video: video, ptsSeconds: row.ptsSeconds,
-          screen: Screen(rawValue: row.screen) ?? .gameplay, hero: staged.hero
-        ).csvLine
+        text +=
+          IndexRow(
+            file: row.file, video: video, ptsSeconds: row.ptsSeconds,
+            screen: Screen(rawValue: row.screen) ?? .gameplay, hero: staged.hero
+          ).csvLine
       }
       try Journal.appendWhole(Data(text.utf8), to: index)
       var done = record
@@ -226,7 +229,8 @@ actor BatchStore {
       }
     } else if rename(source.path, destination.path) != 0 {
       throw BatchError.cannotWrite(
-        path: destination.path, reason: "cannot move from staging (\(String(cString: strerror(errno))))")
+        path: destination.path,
+        reason: "cannot move from staging (\(String(cString: strerror(errno))))")
     }
   }
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Classifier
-import FrameExtractor
 import Foundation
+import FrameExtractor
 import HeroCore
 import Preprocess
 

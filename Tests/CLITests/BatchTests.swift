@@ -48,7 +48,9 @@ enum BatchFixtures {
     p.arguments = ["ffmpeg", "-nostdin", "-v", "error", "-y"] + arguments
     try p.run()
     p.waitUntilExit()
-    guard p.terminationStatus == 0 else { throw FixtureError(what: "ffmpeg \(arguments.joined(separator: " "))") }
+    guard p.terminationStatus == 0 else {
+      throw FixtureError(what: "ffmpeg \(arguments.joined(separator: " "))")
+    }
   }
 
   /// A fresh copy of the tree (so a test may add files to it).
@@ -148,7 +150,9 @@ func jsonlCount(_ url: URL, key: String, value: String) -> Int {
   @Test func killedRunsRestartToTheSameOutput() throws {
     let tree = try BatchFixtures.tree.get()
     let reference = try CLI.temporaryDirectory().appendingPathComponent("crops")
-    let full = try CLI.heroID(["batch", "extract", tree.path, "--out", reference.path, "--jobs", "2"])
+    let full = try CLI.heroID([
+      "batch", "extract", tree.path, "--out", reference.path, "--jobs", "2",
+    ])
     #expect(full.status == 0, "\(full.stderr)")
     let expected = try CropSet.read(reference)
 
@@ -268,7 +272,9 @@ func jsonlCount(_ url: URL, key: String, value: String) -> Int {
     var shardSets: [CropSet] = []
     for k in 1...2 {
       let out = base.appendingPathComponent("shard\(k)")
-      let r = try CLI.heroID(["batch", "extract", tree.path, "--out", out.path, "--shard", "\(k)/2"])
+      let r = try CLI.heroID([
+        "batch", "extract", tree.path, "--out", out.path, "--shard", "\(k)/2",
+      ])
       #expect(r.status == 0, "\(r.stderr)")
       shardSets.append(try CropSet.read(out))
     }
@@ -330,7 +336,9 @@ func jsonlCount(_ url: URL, key: String, value: String) -> Int {
     let rows = text.split(separator: "\n").map {
       $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
     }
-    #expect(rows.first?.joined(separator: ",") == "video,status,hero,confidence,frames,gameplay_frames,reason,error")
+    #expect(
+      rows.first?.joined(separator: ",")
+        == "video,status,hero,confidence,frames,gameplay_frames,reason,error")
     #expect(rows.count == videoCount + 3)
     let byVideo = Dictionary(rows.dropFirst().map { ($0[0], $0) }) { a, _ in a }
     #expect(byVideo["broken.mp4"]?[1] == "failed")
@@ -362,10 +370,14 @@ func jsonlCount(_ url: URL, key: String, value: String) -> Int {
   @Test func missingTreeOrShardOutputIsNamed() throws {
     let dir = try CLI.temporaryDirectory()
     let missing = dir.appendingPathComponent("no-such-tree").path
-    let r = try CLI.heroID(["batch", "extract", missing, "--out", dir.appendingPathComponent("o").path])
+    let r = try CLI.heroID([
+      "batch", "extract", missing, "--out", dir.appendingPathComponent("o").path,
+    ])
     #expect(r.status == 1)
     #expect(r.stderr.contains(missing))
-    let m = try CLI.heroID(["batch", "merge", dir.path, "--out", dir.appendingPathComponent("m").path])
+    let m = try CLI.heroID([
+      "batch", "merge", dir.path, "--out", dir.appendingPathComponent("m").path,
+    ])
     #expect(m.status == 1)
     #expect(m.stderr.contains("not a batch output"))
   }

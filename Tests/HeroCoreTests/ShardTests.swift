@@ -35,7 +35,8 @@ import Testing
     // Pinned values (from `printf %s PATH | sha1sum`, first 16 hex digits mod N, plus 1), so a
     // change of the hash, which would reshuffle running jobs, fails here.
     #expect([2, 3, 7].map { Shard.shardIndex(relativePath: "a.mp4", count: $0) } == [1, 1, 4])
-    #expect([2, 3, 7].map { Shard.shardIndex(relativePath: "李白/第一局.mp4", count: $0) } == [1, 3, 4])
+    #expect(
+      [2, 3, 7].map { Shard.shardIndex(relativePath: "李白/第一局.mp4", count: $0) } == [1, 3, 4])
     // Roughly even: 402 paths over 4 shards, none with fewer than half its share.
     for k in 1...4 { #expect(first.filter { $0 == k }.count > 50) }
   }

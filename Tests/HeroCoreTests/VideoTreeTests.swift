@@ -18,7 +18,9 @@ import Testing
     }
     let found = try VideoTree.videos(under: root.path)
     #expect(
-      found.map(\.relativePath) == ["deep/er/z.webm", "loose.mp4", "李白/a.MKV", "李白/b.mp4", "貂蝉/x.mov"])
+      found.map(\.relativePath) == [
+        "deep/er/z.webm", "loose.mp4", "李白/a.MKV", "李白/b.mp4", "貂蝉/x.mov",
+      ])
     #expect(found.map(\.label) == ["er", root.lastPathComponent, "李白", "李白", "貂蝉"])
     #expect(found.allSatisfy { fm.fileExists(atPath: $0.path) })
 
