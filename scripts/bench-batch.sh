@@ -5,14 +5,14 @@
 # The ratio shows what overlapping videos buys: one video's decoding runs while another is
 # sorted and cropped (extract) or in the Inception bottleneck (identify).
 #   BENCH_BATCH_CLIPS    clips in the set (default 8, over 4 heroes)
-#   BENCH_BATCH_SECONDS  length of each clip (default 30)
+#   BENCH_BATCH_SECONDS  length of each clip (default 20)
 #   BENCH_RUNS           runs of each setting, best kept (default 2)
 #   BENCH_DIR            cache and scratch folder (default .bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CLIPS=${BENCH_BATCH_CLIPS:-8}
-LEN=${BENCH_BATCH_SECONDS:-30}
+LEN=${BENCH_BATCH_SECONDS:-20}
 RUNS=${BENCH_RUNS:-2}
 DIR=${BENCH_DIR:-.bench}
 SET="$DIR/batch-1080p30-${CLIPS}x${LEN}s"
@@ -31,7 +31,7 @@ if [ ! -f "$SET/.complete" ]; then
     hero=${heroes[$(((i - 1) % 4))]}
     mkdir -p "$SET/$hero"
     "$MAKER" clip --hero "$hero" --seed "$((1000 + i))" --size 1920x1080 --fps 30 --keyint 60 \
-      --bitrate 4000 --duration "$LEN" --out "$SET/$hero/clip_$i.mp4" >/dev/null
+      --bitrate 4000 --duration "$LEN" --out "$SET/$hero/clip_$i.mp4" >/dev/null 2>&1
   done
   touch "$SET/.complete"
 fi
@@ -68,7 +68,8 @@ if [ -f "$WEIGHTS" ]; then
   MODEL="$DIR/batch-model"
   if [ ! -f "$MODEL/.complete" ]; then
     rm -rf "$MODEL"
-    "$BIN" train "$OUT" --model "$MODEL" --steps 200 >/dev/null 2>"$DIR/batch-stderr.txt" \
+    "$BIN" train "$OUT" --model "$MODEL" --steps 200 --group-seconds 0 \
+      --validation-percentage 20 --testing-percentage 20 >/dev/null 2>"$DIR/batch-stderr.txt" \
       || { cat "$DIR/batch-stderr.txt" >&2; exit 1; }
     touch "$MODEL/.complete"
   fi
