@@ -134,11 +134,18 @@ struct ScreensEval: AsyncParsableCommand {
     let sorter = try model.sorter()
     var evaluation = ScreenEvaluation()
     var failed = false
+    var lowestOnGameplay: Float = 1
+    var highestOnOthers: Float = 0
     for input in inputs {
       do {
         try forEachLabelledFrame(in: input, every: every) { frame, truth, place in
           let d = sorter.sort(frame)
           evaluation.add(truth: truth, predicted: d.screen)
+          if truth == .gameplay {
+            lowestOnGameplay = min(lowestOnGameplay, d.gameplayProbability)
+          } else {
+            highestOnOthers = max(highestOnOthers, d.gameplayProbability)
+          }
           if printMisclassified, d.screen != truth {
             printError(
               String(
@@ -168,6 +175,11 @@ struct ScreensEval: AsyncParsableCommand {
     } else {
       print("frames: \(evaluation.total)")
       print(evaluation.table, terminator: "")
+      print(
+        String(
+          format: "P(gameplay): lowest on gameplay frames %.4f, highest on the others %.4f "
+            + "(threshold %.2f)", lowestOnGameplay, highestOnOthers, sorter.model.gameplayThreshold)
+      )
     }
     if failed { throw ExitCode.failure }
   }

@@ -20,7 +20,8 @@ import Testing
     try Data("not a video\n".utf8).write(to: dir.appendingPathComponent("bad.mp4"))
 
     let result = try CLI.heroID(
-      ["extract", "bad.mp4", "good.mp4", "--frames", "--out", "out", "--json", "--jobs", "2"], in: dir)
+      ["extract", "bad.mp4", "good.mp4", "--frames", "--out", "out", "--json", "--jobs", "2"],
+      in: dir)
     #expect(result.status == 1)
     let badLines = result.stderrLines.filter { $0.contains("bad.mp4") }
     #expect(badLines.count == 1, "one stderr line names the bad file: \(result.stderr)")
@@ -52,7 +53,10 @@ import Testing
     defer { try? FileManager.default.removeItem(at: dir) }
     try CLI.makeClip(at: dir.appendingPathComponent("clip.mp4").path)
     let result = try CLI.heroID(
-      ["extract", "clip.mp4", "--frames", "--out", "o", "--every", "1", "--size", "64x48", "--json"], in: dir)
+      [
+        "extract", "clip.mp4", "--frames", "--out", "o", "--every", "1", "--size", "64x48",
+        "--json",
+      ], in: dir)
     #expect(result.status == 0, "\(result.stderr)")
     let object = try #require(
       JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])

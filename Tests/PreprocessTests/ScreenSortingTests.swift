@@ -155,3 +155,68 @@ import Testing
     #expect(close >= 4, "\(close) of 5 frames within a mean difference of 12")
   }
 }
+
+@Suite struct CommittedClipCropTests {
+  /// The crop of gameplay key frames decoded from a committed clip (960x540 at 130 kbit/s,
+  /// rescaled to 1280x720, with the clip's HUD offset and colour look) shows its hero's skill-2
+  /// icon: of all heroes' icons (SampleMaker's own rendering, shifted by the clip's HUD offset),
+  /// its own is the nearest, and within a mean difference of 40 levels.
+  @Test(
+    .enabled(if: SampleFrames.hasCommittedClips, "needs the committed clips under samples/"),
+    arguments: ["train/李白/李白_1.mp4", "test/clip_01.mp4"])
+  func cropOfADecodedGameplayFrameShowsTheHerosIcon(relativePath: String) throws {
+    let entry = try #require(
+      SampleSet.plan(.committed, seed: 2026).first { $0.relativePath == relativePath })
+    let hero = try #require(entry.spec.hero)
+    let path = SampleFrames.samplesRoot.appendingPathComponent(relativePath).path
+    let sidecar = try ClipSidecar.load(path: ClipSidecar.path(forClip: path))
+    #expect(sidecar.hudOffset == [entry.spec.look.hudDX, entry.spec.look.hudDY])
+    let renderer = ClipRenderer(spec: entry.spec)
+    // The HUD offset in the 104-pixel crop: canonical pixels, the crop is taken at 1280x720.
+    let dx = entry.spec.look.hudDX
+    let dy = entry.spec.look.hudDY
+    let icons = Heroes.all.map { ($0.name, renderSkillIcon(hero: $0, slot: 2, size: 104)) }
+    var checked = 0
+    for f in try SampleFrames.labelledKeyFrames(path, sidecar: sidecar) where f.truth == .gameplay {
+      let index = entry.spec.frameIndex(at: f.pts)
+      guard renderer.cooldown(slot: 2, at: index) == nil, !renderer.isGlowing(slot: 2, at: index)
+      else { continue }
+      let crop = try cropSkill(frame: f.image, layout: .default)
+      let diffs = icons.map {
+        ($0.0, SampleFrames.discDifference(crop, $0.1, radius: 34, dx: dx, dy: dy))
+      }
+      let own = diffs.first { $0.0 == hero.name }?.1 ?? 255
+      let nearest = diffs.min { $0.1 < $1.1 }
+      #expect(nearest?.0 == hero.name, "pts \(f.pts): nearest \(nearest?.0 ?? "?") \(diffs)")
+      #expect(own <= 40, "pts \(f.pts): mean difference \(own)")
+      checked += 1
+    }
+    #expect(checked >= 2, "gameplay key frames with skill 2 ready: \(checked)")
+  }
+}
+
+@Suite struct OverlayTests {
+  /// Gameplay frames with cooldown overlays or the glow of a skill just used on the buttons
+  /// (and whatever sparks and damage numbers fly over them) still sort as gameplay, for a hero
+  /// the sorter was not tuned on.
+  @Test func cooldownsAndGlowsKeepGameplay() throws {
+    let hero = try #require(Heroes.named("诸葛亮"))
+    let spec = ClipSpec(
+      seed: 11, hero: hero, fps: 5, duration: 20,
+      spans: [ScreenSpan(start: 0, end: 20, screen: .gameplay)])
+    let renderer = ClipRenderer(spec: spec)
+    let sorter = try ScreenSorter(layout: .default)
+    var checked = 0
+    for i in 0..<renderer.frameCount {
+      let busy = (1...3).filter {
+        renderer.cooldown(slot: $0, at: i) != nil || renderer.isGlowing(slot: $0, at: i)
+      }
+      guard busy.count >= 2 else { continue }
+      let d = sorter.sort(renderer.frame(at: i))
+      #expect(d.screen == .gameplay, "frame \(i), slots \(busy) busy: \(d)")
+      checked += 1
+      if checked == 8 { break }
+    }
+    #expect(checked >= 3, "frames with two or more busy buttons: \(checked)")
+  }
+}
