@@ -10,25 +10,32 @@ public struct FrameObservation: Sendable, Equatable {
   public var probabilities: [Float]?
   /// Best cosine similarity to each class's prototypes (gameplay frames only).
   public var similarities: [Float]?
+  /// Best similarity of the crop's colour signature to each class's (gameplay frames only).
+  public var colourSimilarities: [Float]?
 
   public init(
-    ptsSeconds: Double, screen: Screen, probabilities: [Float]? = nil, similarities: [Float]? = nil
+    ptsSeconds: Double, screen: Screen, probabilities: [Float]? = nil,
+    similarities: [Float]? = nil, colourSimilarities: [Float]? = nil
   ) {
     self.ptsSeconds = ptsSeconds
     self.screen = screen
     self.probabilities = probabilities
     self.similarities = similarities
+    self.colourSimilarities = colourSimilarities
   }
 }
 
 /// One answer for a clip from all its gameplay frames.
 ///
 /// Each class is scored by its mean log-probability over the gameplay frames (a product of
-/// experts: one confident wrong frame cannot outvote many right ones); the best class wins and
-/// its `confidence` is the geometric mean of its per-frame probabilities. The answer is
+/// experts: one confident wrong frame cannot outvote many right ones), each probability floored
+/// at `frameProbabilityFloor`; the best class wins and its `confidence` is the geometric mean of
+/// its (floored) per-frame probabilities. The answer is
 /// "unknown" (`hero == nil`, with a `reason`) when there is no gameplay frame, when that
-/// confidence is below the model's `minConfidence`, or when the frames' mean similarity to the
-/// winner's prototypes is below `minSimilarity` (crops unlike anything the model was trained on).
+/// confidence is below the model's `minConfidence`, when the frames' mean similarity to the
+/// winner's prototypes is below `minSimilarity` (crops unlike anything the model was trained on),
+/// or when their colours are unlike the winner's (`minColourSimilarity`: a button of the same
+/// shape in other colours is another hero).
 public struct ClipVerdict: Sendable, Equatable {
   public struct Candidate: Sendable, Equatable {
     public var hero: String
@@ -49,11 +56,18 @@ public struct ClipVerdict: Sendable, Equatable {
   public var confidence: Double
   /// Mean over the gameplay frames of the best similarity to the winner's prototypes.
   public var similarity: Double?
+  /// The same for the colour signatures.
+  public var colourSimilarity: Double?
   public var reason: String?
   public var frames: Int
   public var gameplayFrames: Int
   public var top: [Candidate]
   public var timeline: [TimelineEntry]
+
+  /// Per-frame probabilities are floored at this value before their logs are averaged, so one
+  /// odd frame (a transition, an effect over the button) costs a hero at most `log(0.02)` / n
+  /// instead of vetoing it.
+  public static let frameProbabilityFloor = 0.02
 
   public init(
     observations: [FrameObservation], labels: [String], thresholds: UnknownThresholds,
@@ -77,6 +91,7 @@ public struct ClipVerdict: Sendable, Equatable {
       hero = nil
       confidence = 0
       similarity = nil
+      colourSimilarity = nil
       top = []
       reason =
         "no gameplay frame among \(observations.count) key frame\(observations.count == 1 ? "" : "s")"
@@ -85,7 +100,7 @@ public struct ClipVerdict: Sendable, Equatable {
     var score = [Double](repeating: 0, count: c)
     for o in gameplay {
       guard let p = o.probabilities else { continue }
-      for j in 0..<c { score[j] += log(max(Double(p[j]), 1e-30)) }
+      for j in 0..<c { score[j] += log(max(Double(p[j]), Self.frameProbabilityFloor)) }
     }
     for j in 0..<c { score[j] /= Double(gameplay.count) }
     let order = score.indices.sorted {
@@ -94,11 +109,15 @@ public struct ClipVerdict: Sendable, Equatable {
     let best = order[0]
     top = order.prefix(max(topCount, 1)).map { Candidate(hero: labels[$0], p: exp(score[$0])) }
     confidence = exp(score[best])
-    let sims = gameplay.compactMap { o -> Double? in
-      guard let s = o.similarities, s.count == c else { return nil }
-      return Double(s[best])
+    func mean(_ values: (FrameObservation) -> [Float]?) -> Double? {
+      let v = gameplay.compactMap { o -> Double? in
+        guard let s = values(o), s.count == c else { return nil }
+        return Double(s[best])
+      }
+      return v.isEmpty ? nil : v.reduce(0, +) / Double(v.count)
     }
-    similarity = sims.isEmpty ? nil : sims.reduce(0, +) / Double(sims.count)
+    similarity = mean { $0.similarities }
+    colourSimilarity = mean { $0.colourSimilarities }
     let guess = labels[best]
     if confidence < thresholds.minConfidence {
       hero = nil
@@ -110,6 +129,11 @@ public struct ClipVerdict: Sendable, Equatable {
       reason =
         "crops unlike any trained hero: best guess \(guess), similarity \(Self.fixed(s))"
         + " < \(Self.fixed(thresholds.minSimilarity))"
+    } else if let s = colourSimilarity, s < thresholds.minColourSimilarity {
+      hero = nil
+      reason =
+        "colours unlike \(guess)'s button: colour similarity \(Self.fixed(s))"
+        + " < \(Self.fixed(thresholds.minColourSimilarity))"
     } else {
       hero = guess
       reason = nil

@@ -8,20 +8,24 @@ import HeroCore
 public struct HeroModel: Sendable {
   public var labels: [String]
   public var layer: FinalLayer
-  /// Examples of each hero, for the similarity test of "unknown".
+  /// Examples of each hero's bottlenecks, for the similarity test of "unknown".
   public var prototypes: Prototypes
+  /// Examples of each hero's colour signatures (``ColourSignature``), for the colour test.
+  public var colourPrototypes: Prototypes
   public var thresholds: UnknownThresholds
   public var info: ModelInfo
 
   public init(
-    labels: [String], layer: FinalLayer, prototypes: Prototypes, thresholds: UnknownThresholds,
-    info: ModelInfo
+    labels: [String], layer: FinalLayer, prototypes: Prototypes, colourPrototypes: Prototypes,
+    thresholds: UnknownThresholds, info: ModelInfo
   ) {
+    precondition(colourPrototypes.classCount == labels.count)
     precondition(labels.count == layer.classCount && prototypes.classCount == labels.count)
     precondition(prototypes.inputSize == layer.inputSize)
     self.labels = labels
     self.layer = layer
     self.prototypes = prototypes
+    self.colourPrototypes = colourPrototypes
     self.thresholds = thresholds
     self.info = info
   }
@@ -30,6 +34,22 @@ public struct HeroModel: Sendable {
   /// bottlenecks (`rows × inputSize`); both `rows × classCount`.
   public func scores(_ bottlenecks: [Float]) -> (probabilities: [Float], similarities: [Float]) {
     (layer.probabilities(bottlenecks), prototypes.similarities(bottlenecks))
+  }
+
+  /// The observations of gameplay frames from their bottlenecks and colour signatures (row by
+  /// row, `rows × inputSize` and `rows × ColourSignature.size`).
+  public func observe(bottlenecks: [Float], colours: [Float], ptsSeconds: [Double])
+    -> [FrameObservation]
+  {
+    let (p, s) = scores(bottlenecks)
+    let cs = colourPrototypes.similarities(colours)
+    let c = labels.count
+    return ptsSeconds.enumerated().map { row, t in
+      FrameObservation(
+        ptsSeconds: t, screen: .gameplay, probabilities: Array(p[(row * c)..<((row + 1) * c)]),
+        similarities: Array(s[(row * c)..<((row + 1) * c)]),
+        colourSimilarities: Array(cs[(row * c)..<((row + 1) * c)]))
+    }
   }
 }
 

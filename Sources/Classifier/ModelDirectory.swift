@@ -50,6 +50,8 @@ extension HeroModel {
     let n = layer.inputSize
     let c = labels.count
     let p = prototypes.labels.count
+    let q = colourPrototypes.labels.count
+    let k = ColourSignature.size
     let arrays: [(ArrayEntry, [Float])] = [
       (ArrayEntry(name: "mean", shape: [n]), layer.mean),
       (ArrayEntry(name: "scale", shape: [n]), layer.scale),
@@ -58,6 +60,12 @@ extension HeroModel {
       (ArrayEntry(name: "prototype_mean", shape: [n]), prototypes.mean),
       (ArrayEntry(name: "prototypes", shape: [p, n]), prototypes.vectors),
       (ArrayEntry(name: "prototype_labels", shape: [p]), prototypes.labels.map { Float($0) }),
+      (ArrayEntry(name: "colour_prototype_mean", shape: [k]), colourPrototypes.mean),
+      (ArrayEntry(name: "colour_prototypes", shape: [q, k]), colourPrototypes.vectors),
+      (
+        ArrayEntry(name: "colour_prototype_labels", shape: [q]),
+        colourPrototypes.labels.map { Float($0) }
+      ),
     ]
     var blob = Data()
     blob.reserveCapacity(arrays.reduce(0) { $0 + 4 * $1.1.count })
@@ -123,9 +131,13 @@ extension HeroModel {
       throw ModelError.invalid(path: jsonPath, reason: "input size \(n) with \(c) labels")
     }
     let p = header.weights.arrays.first { $0.name == "prototype_labels" }?.shape.first ?? 0
+    let q =
+      header.weights.arrays.first { $0.name == "colour_prototype_labels" }?.shape.first ?? 0
+    let k = ColourSignature.size
     let expectedShapes: [String: [Int]] = [
       "mean": [n], "scale": [n], "weights": [n, c], "bias": [c], "prototype_mean": [n],
-      "prototypes": [p, n], "prototype_labels": [p],
+      "prototypes": [p, n], "prototype_labels": [p], "colour_prototype_mean": [k],
+      "colour_prototypes": [q, k], "colour_prototype_labels": [q],
     ]
     let weightsURL = dir.appendingPathComponent(header.weights.file)
     guard let blob = try? Data(contentsOf: weightsURL) else {
@@ -162,7 +174,10 @@ extension HeroModel {
       let weights = arrays["weights"], let bias = arrays["bias"],
       let protoMean = arrays["prototype_mean"],
       let protoVectors = arrays["prototypes"], let protoLabels = arrays["prototype_labels"],
-      protoLabels.allSatisfy({ $0 >= 0 && Int($0) < c && $0 == $0.rounded() })
+      let colourMean = arrays["colour_prototype_mean"],
+      let colourVectors = arrays["colour_prototypes"],
+      let colourLabels = arrays["colour_prototype_labels"],
+      (protoLabels + colourLabels).allSatisfy({ $0 >= 0 && Int($0) < c && $0 == $0.rounded() })
     else {
       throw ModelError.invalid(path: weightsURL.path, reason: "arrays do not match model.json")
     }
@@ -173,6 +188,9 @@ extension HeroModel {
       prototypes: Prototypes(
         inputSize: n, classCount: c, mean: protoMean, vectors: protoVectors,
         labels: protoLabels.map { Int($0) }),
+      colourPrototypes: Prototypes(
+        inputSize: k, classCount: c, mean: colourMean, vectors: colourVectors,
+        labels: colourLabels.map { Int($0) }),
       thresholds: header.thresholds, info: header.info)
   }
 }

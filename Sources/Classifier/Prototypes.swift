@@ -1,7 +1,7 @@
 import Foundation
 
 /// What each known hero's crops look like, for telling "unknown" apart: up to `perClass`
-/// training bottlenecks of each class, chosen to cover the class (farthest-point sampling: a
+/// training vectors (bottlenecks, or colour signatures) of each class, chosen to cover the class (farthest-point sampling: a
 /// hero's button looks different when ready, on cooldown or flashing), centred on the training
 /// mean and scaled to unit length. A frame's similarity to a class is its best cosine
 /// similarity to one of that class's prototypes.
@@ -24,12 +24,15 @@ public struct Prototypes: Sendable, Equatable {
     self.labels = labels
   }
 
-  /// Chooses up to `perClass` prototypes per class from raw training bottlenecks.
-  public init(training: LabelledBottlenecks, classCount: Int, perClass: Int = 64) {
+  /// Chooses up to `perClass` prototypes per class from raw training vectors; `centred`: subtract
+  /// the training mean first (bottlenecks), or not (colour signatures).
+  public init(
+    training: LabelledBottlenecks, classCount: Int, perClass: Int = 64, centred: Bool = true
+  ) {
     let n = training.inputSize
     var mean = [Float](repeating: 0, count: n)
     var unit = training.features
-    if training.count > 0 {
+    if centred, training.count > 0 {
       for r in 0..<training.count {
         for j in 0..<n { mean[j] += unit[r * n + j] }
       }

@@ -97,12 +97,12 @@ struct IdentifyJob: Sendable {
         var features: [Float] = []
         features.reserveCapacity(crops.count * model.layer.inputSize)
         for v in encoder.bottlenecks(crops) { features.append(contentsOf: v) }
-        let (p, s) = model.scores(features)
-        let c = model.labels.count
-        for (row, i) in gameplayIndex.enumerated() {
-          observations[i].probabilities = Array(p[(row * c)..<((row + 1) * c)])
-          observations[i].similarities = Array(s[(row * c)..<((row + 1) * c)])
-        }
+        var colours: [Float] = []
+        for crop in crops { colours.append(contentsOf: ColourSignature.of(crop)) }
+        let seen = model.observe(
+          bottlenecks: features, colours: colours,
+          ptsSeconds: gameplayIndex.map { observations[$0].ptsSeconds })
+        for (row, i) in gameplayIndex.enumerated() { observations[i] = seen[row] }
       }
       return .success(
         ClipVerdict(observations: observations, labels: model.labels, thresholds: model.thresholds))
@@ -124,7 +124,7 @@ struct IdentifyError: Error, CustomStringConvertible {
 /// The two output forms of `identify`.
 enum IdentifyTable {
   static let header =
-    pad("CLIP", 40) + pad("HERO", 14) + pad("CONF", 7) + pad("SIM", 7)
+    pad("CLIP", 40) + pad("HERO", 14) + pad("CONF", 7) + pad("SIM", 7) + pad("COLOUR", 8)
     + pad("FRAMES", 8)
     + pad("GAMEPLAY", 10) + "NOTE"
 
@@ -132,7 +132,9 @@ enum IdentifyTable {
     let note = v.hero == nil ? (v.reason ?? "") : topNote(v)
     return pad(clip, 40) + pad(v.hero ?? "unknown", 14)
       + pad(String(format: "%.3f", v.confidence), 7)
-      + pad(v.similarity.map { String(format: "%.3f", $0) } ?? "-", 7) + pad(String(v.frames), 8)
+      + pad(v.similarity.map { String(format: "%.3f", $0) } ?? "-", 7)
+      + pad(v.colourSimilarity.map { String(format: "%.3f", $0) } ?? "-", 8)
+      + pad(String(v.frames), 8)
       + pad(String(v.gameplayFrames), 10) + note
   }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Classifier
 import Foundation
 import HeroCore
+import Labeler
 import Preprocess
 
 extension Optimizer: ExpressibleByArgument {}
@@ -171,18 +172,26 @@ struct Train: AsyncParsableCommand {
       for: collection.images.map(\.path), jobs: jobs,
       decode: { try JPEG.decode(fileAt: $0) }, makeEncoder: base.makeEncoder,
       progress: { ProgressReporter("bottlenecks", total: $0) })
+    // Colour signatures (for the "unknown" test): cheap, computed afresh from the images.
+    let colours = await mapBounded(collection.images, jobs: jobs) { image in
+      (try? JPEG.decode(fileAt: image.path)).map { ColourSignature.of($0) }
+    }
 
     var sets: [DataSet: LabelledBottlenecks] = [:]
+    var colourSets: [DataSet: LabelledBottlenecks] = [:]
     var paths: [DataSet: [String]] = [:]
     for s in DataSet.allCases {
       sets[s] = LabelledBottlenecks(inputSize: cache.size)
+      colourSets[s] = LabelledBottlenecks(inputSize: ColourSignature.size)
       paths[s] = []
     }
     var failed = 0
-    for (image, result) in zip(collection.images, results) {
+    for (i, (image, result)) in zip(collection.images, results).enumerated() {
       switch result {
       case .success(let v):
         sets[image.set]?.append(v, label: image.label)
+        colourSets[image.set]?.append(
+          colours[i] ?? [Float](repeating: 0, count: ColourSignature.size), label: image.label)
         paths[image.set]?.append(image.path)
       case .failure(let error):
         printError("\(error)")
@@ -217,13 +226,21 @@ struct Train: AsyncParsableCommand {
     trainer.standardize(&trainStd)
     let validEval = validation.count > 0 ? trainer.evaluate(standardized: validStd) : nil
     let testEval = testing.count > 0 ? trainer.evaluate(standardized: testStd) : nil
-    let prototypes = Prototypes(training: training, classCount: collection.classes.count)
+    let classCount = collection.classes.count
+    let prototypes = Prototypes(training: training, classCount: classCount)
+    let colourTraining = colourSets[.training] ?? LabelledBottlenecks(inputSize: 1)
+    let colourPrototypes = Prototypes(
+      training: colourTraining, classCount: classCount, centred: false)
     // The thresholds come from the validation set (the training set only if that is empty).
     let thresholdRaw = validation.count > 0 ? validation : training
+    let thresholdColours =
+      (validation.count > 0 ? colourSets[.validation] : colourSets[.training])
+      ?? LabelledBottlenecks(inputSize: 1)
     let thresholdEval = validEval ?? trainer.evaluate(standardized: trainStd)
     let thresholds = UnknownThresholds.choose(
       probabilities: thresholdEval.probabilities,
       similarities: prototypes.similarities(thresholdRaw.features),
+      colourSimilarities: colourPrototypes.similarities(thresholdColours.features),
       labels: thresholdRaw.labels, classCount: collection.classes.count)
 
     let counts = [
@@ -236,6 +253,7 @@ struct Train: AsyncParsableCommand {
       seconds: Date().timeIntervalSince(started))
     let heroModel = HeroModel(
       labels: collection.classes, layer: trainer.layer, prototypes: prototypes,
+      colourPrototypes: colourPrototypes,
       thresholds: thresholds,
       info: ModelInfo(baseNetworkSHA1: base.sha1, layout: profile, training: summary))
     try heroModel.save(to: model)
@@ -273,8 +291,8 @@ struct Train: AsyncParsableCommand {
       }
       print(
         String(
-          format: "Unknown below confidence %.3f or similarity %.3f",
-          thresholds.minConfidence, thresholds.minSimilarity))
+          format: "Unknown below confidence %.3f, similarity %.3f or colour similarity %.3f",
+          thresholds.minConfidence, thresholds.minSimilarity, thresholds.minColourSimilarity))
       print("Model written to \(model) (\(collection.classes.count) heroes)")
     }
     if failed > 0 {
@@ -360,8 +378,8 @@ enum TrainingIndex {
   static func groupKeys(cropsDir: String, groupSeconds: Double) -> [String: String] {
     let url = URL(fileURLWithPath: cropsDir).appendingPathComponent("index.csv")
     guard let data = try? Data(contentsOf: url) else { return [:] }
-    let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
-    guard let header = lines.first.map({ csvFields(String($0)) }),
+    guard let records = try? CSV.parse(String(decoding: data, as: UTF8.self)),
+      let header = records.first?.fields,
       let fileColumn = header.firstIndex(of: "file"),
       let videoColumn = header.firstIndex(of: "video"),
       let ptsColumn = header.firstIndex(of: "pts_seconds")
@@ -370,8 +388,8 @@ enum TrainingIndex {
       return [:]
     }
     var keys: [String: String] = [:]
-    for line in lines.dropFirst() {
-      let f = csvFields(String(line))
+    for record in records.dropFirst() {
+      let f = record.fields
       guard f.count > max(fileColumn, videoColumn, ptsColumn), let pts = Double(f[ptsColumn]),
         let key = DataSplit.videoKey(
           video: f[videoColumn], ptsSeconds: pts, groupSeconds: groupSeconds)
@@ -381,45 +399,5 @@ enum TrainingIndex {
       keys["\(parts[parts.count - 2])/\(parts[parts.count - 1])"] = key
     }
     return keys
-  }
-
-  /// The fields of one CSV line (RFC 4180 quoting, no embedded line breaks).
-  static func csvFields(_ line: String) -> [String] {
-    var fields: [String] = []
-    var field = ""
-    var quoted = false
-    var chars = line.makeIterator()
-    while let ch = chars.next() {
-      if quoted {
-        if ch == "\"" {
-          if let nextChar = chars.next() {
-            if nextChar == "\"" {
-              field.append("\"")
-            } else {
-              quoted = false
-              if nextChar == "," {
-                fields.append(field)
-                field = ""
-              } else {
-                field.append(nextChar)
-              }
-            }
-          } else {
-            quoted = false
-          }
-        } else {
-          field.append(ch)
-        }
-      } else if ch == "\"" {
-        quoted = true
-      } else if ch == "," {
-        fields.append(field)
-        field = ""
-      } else {
-        field.append(ch)
-      }
-    }
-    fields.append(field)
-    return fields
   }
 }

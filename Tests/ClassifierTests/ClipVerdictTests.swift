@@ -6,10 +6,15 @@ import Testing
 @Suite("Clip verdict")
 struct ClipVerdictTests {
   let labels = ["a", "b", "c"]
-  let thresholds = UnknownThresholds(minConfidence: 0.5, minSimilarity: 0.3)
+  let thresholds = UnknownThresholds(
+    minConfidence: 0.5, minSimilarity: 0.3, minColourSimilarity: 0.8)
 
-  func frame(_ t: Double, _ p: [Float], sim: [Float] = [0.8, 0.8, 0.8]) -> FrameObservation {
-    FrameObservation(ptsSeconds: t, screen: .gameplay, probabilities: p, similarities: sim)
+  func frame(
+    _ t: Double, _ p: [Float], sim: [Float] = [0.8, 0.8, 0.8], colour: [Float] = [0.9, 0.9, 0.9]
+  ) -> FrameObservation {
+    FrameObservation(
+      ptsSeconds: t, screen: .gameplay, probabilities: p, similarities: sim,
+      colourSimilarities: colour)
   }
 
   @Test("mean log-probability picks the hero that is consistently likely")
@@ -61,5 +66,23 @@ struct ClipVerdictTests {
       thresholds: thresholds)
     #expect(strange.hero == nil)
     #expect(strange.reason?.contains("unlike any trained hero") == true)
+
+    let recoloured = ClipVerdict(
+      observations: [
+        frame(0, [0.99, 0.005, 0.005], colour: [0.7, 0.9, 0.9]),
+        frame(1, [0.99, 0.005, 0.005], colour: [0.75, 0.9, 0.9]),
+      ], labels: labels, thresholds: thresholds)
+    #expect(recoloured.hero == nil)
+    #expect(abs((recoloured.colourSimilarity ?? 0) - 0.725) < 1e-6)
+    #expect(recoloured.reason?.contains("colours unlike a's button") == true)
+  }
+
+  @Test("one odd frame costs a hero at most the floor, not a veto")
+  func floor() {
+    let obs = (0..<7).map { frame(Double($0), [0.99, 0.005, 0.005]) } + [frame(7, [1e-6, 1, 0])]
+    let v = ClipVerdict(observations: obs, labels: labels, thresholds: thresholds)
+    #expect(v.hero == "a")
+    let expected = exp((7 * log(0.99) + log(ClipVerdict.frameProbabilityFloor)) / 8)
+    #expect(abs(v.confidence - expected) < 1e-6)
   }
 }

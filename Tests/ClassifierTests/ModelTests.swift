@@ -17,19 +17,33 @@ struct ModelTests {
     var std = all
     trainer.standardize(&std)
     let prototypes = Prototypes(training: all, classCount: 3, perClass: 8)
+    let colours = colourSet(all.labels)
+    let colourPrototypes = Prototypes(training: colours, classCount: 3, centred: false)
     let eval = trainer.evaluate(standardized: std)
     let thresholds = UnknownThresholds.choose(
       probabilities: eval.probabilities, similarities: prototypes.similarities(all.features),
-      labels: all.labels, classCount: 3)
+      colourSimilarities: colourPrototypes.similarities(colours.features), labels: all.labels,
+      classCount: 3, maxSimilarity: 1, maxColourSimilarity: 1)
     let summary = TrainingSummary(
       options: options, images: ["training": 90], validationAccuracy: eval.accuracy,
       testAccuracy: nil, distortions: ImageDistortion(), trainedAt: "2026-01-01T00:00:00Z",
       seconds: 1)
     let model = HeroModel(
       labels: ["李白", "貂蝉", "Hou Yi"], layer: trainer.layer, prototypes: prototypes,
-      thresholds: thresholds,
+      colourPrototypes: colourPrototypes, thresholds: thresholds,
       info: ModelInfo(baseNetworkSHA1: baseSHA1, layout: .default, training: summary))
     return (model, all)
+  }
+
+  /// Colour signatures of flat red, green and blue crops, one per label.
+  static func colourSet(_ labels: [Int]) -> LabelledBottlenecks {
+    let flats = [
+      RGBImageFixture.flat(220, 40, 40), RGBImageFixture.flat(40, 200, 60),
+      RGBImageFixture.flat(40, 60, 220),
+    ]
+    var set = LabelledBottlenecks(inputSize: ColourSignature.size)
+    for y in labels { set.append(ColourSignature.of(flats[y]), label: y) }
+    return set
   }
 
   @Test("a model round-trips through its files and scores the same")
@@ -44,6 +58,7 @@ struct ModelTests {
     #expect(loaded.labels == model.labels)
     #expect(loaded.layer == model.layer)
     #expect(loaded.prototypes == model.prototypes)
+    #expect(loaded.colourPrototypes == model.colourPrototypes)
     #expect(loaded.prototypes.labels.count == 24)
     #expect(loaded.thresholds == model.thresholds)
     #expect(loaded.info == model.info)
@@ -84,21 +99,32 @@ struct ModelTests {
     #expect(throws: ModelError.self) { try HeroModel.load(from: folder.path) }
   }
 
-  @Test("known frames pass the thresholds; a far-away vector fails the similarity test")
+  @Test("clips of known frames pass the thresholds; a stranger's fail the similarity test")
   func thresholds() {
     let (model, data) = Self.trainedModel()
     let t = model.thresholds
     #expect(t.minConfidence > 0 && t.minConfidence <= 0.5)
-    let (p, s) = model.scores(data.features)
-    var passing = 0
-    for r in 0..<data.count
-    where Double(p[r * 3 + data.labels[r]]) >= t.minConfidence
-      && Double(s[r * 3 + data.labels[r]]) >= t.minSimilarity
-    {
-      passing += 1
+    let colours = Self.colourSet(data.labels)
+    // Clips of three consecutive frames of one hero.
+    var clips = 0
+    var named = 0
+    for y in 0..<3 {
+      let rows = data.labels.indices.filter { data.labels[$0] == y }
+      for start in stride(from: 0, to: rows.count - 2, by: 3) {
+        let pick = Array(rows[start..<(start + 3)])
+        let observations = model.observe(
+          bottlenecks: pick.flatMap { data.features[($0 * 64)..<(($0 + 1) * 64)] },
+          colours: pick.flatMap {
+            colours.features[($0 * ColourSignature.size)..<(($0 + 1) * ColourSignature.size)]
+          }, ptsSeconds: [0, 1, 2])
+        let v = ClipVerdict(observations: observations, labels: model.labels, thresholds: t)
+        clips += 1
+        if v.hero == model.labels[y] { named += 1 }
+      }
     }
-    #expect(Double(passing) / Double(data.count) >= 0.95)
-    // A vector from a cluster the model never saw.
+    #expect(clips == 30)
+    #expect(Double(named) / Double(clips) >= 0.95)
+    // Vectors from a cluster the model never saw.
     let stranger = SyntheticBottlenecks.clusters(
       classes: 1, perClass: 5, inputSize: 64, spread: 0.2, seed: 99)
     let (_, ss) = model.scores(stranger.features)
@@ -132,5 +158,28 @@ struct PrototypeTests {
       let norm = (0..<n).reduce(Float(0)) { $0 + p.vectors[r * n + $1] * p.vectors[r * n + $1] }
       #expect(abs(norm - 1) < 1e-4)
     }
+  }
+}
+
+@Suite("Colour signature")
+struct ColourSignatureTests {
+  @Test("a unit vector; equal colours give 1, different hues far less; the corners are ignored")
+  func signature() {
+    let pink = ColourSignature.of(RGBImageFixture.flat(224, 96, 158, side: 40))
+    let blue = ColourSignature.of(RGBImageFixture.flat(74, 104, 208, side: 40))
+    func dot(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+    #expect(abs(dot(pink, pink) - 1) < 1e-5)
+    #expect(dot(pink, blue) < 0.1)
+    // Pink button on a blue background: only the centre disc counts.
+    var image = RGBImageFixture.flat(74, 104, 208, side: 40)
+    for y in 0..<40 {
+      for x in 0..<40 where (x - 20) * (x - 20) + (y - 20) * (y - 20) <= 17 * 17 {
+        let i = (y * 40 + x) * 3
+        image.pixels[i] = 224
+        image.pixels[i + 1] = 96
+        image.pixels[i + 2] = 158
+      }
+    }
+    #expect(dot(ColourSignature.of(image), pink) > 0.95)
   }
 }
