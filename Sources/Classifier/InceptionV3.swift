@@ -16,9 +16,11 @@ import HeroCore
 ///
 /// Threads: with `threads: 1` (the default) everything runs in the caller, and OpenBLAS uses
 /// whatever ``BLAS/setThreads(_:)`` gave it: the choice for several tasks at once, each with its
-/// own network and OpenBLAS at one thread. With `threads: n > 1` each batch is split across `n`
-/// lanes (own buffers, own thread) while OpenBLAS is set to one thread, and a lone image runs
-/// on one lane with OpenBLAS set to `n` threads: one level of parallelism at a time, never both.
+/// own network and OpenBLAS at one thread. With `threads: n > 1` OpenBLAS is set to one thread
+/// and each batch is split across `n` lanes (own buffers, own thread), while a lone image runs
+/// on one lane whose every layer is split in `n` parts run by a persistent team of threads
+/// (GEMMs by output channel or column, Winograd's 36 GEMMs by point, transforms, im2col and
+/// pools by channel); idle threads block, never spin. One level of parallelism at a time.
 /// (``BLAS/setThreads(_:)`` is process-wide: use `threads: n > 1` only when this network is the
 /// only one running.)
 public final class InceptionV3 {
@@ -26,7 +28,10 @@ public final class InceptionV3 {
   /// The most images run through one forward pass (split across the lanes).
   public let batchSize: Int
   private let lanes: [ForwardPass]
-  /// The threads it uses: lanes across the images of a batch, or OpenBLAS's for a lone image.
+  /// Splits each layer of a batch smaller than the lanes (a lone image) across the threads.
+  private let team: WorkerTeam?
+  /// The threads it uses: lanes across the images of a batch, or a team splitting each layer of
+  /// a lone image; OpenBLAS runs one thread either way.
   public let threads: Int
 
   /// A network on `weights` that runs up to `batchSize` images per forward pass, on `threads`
@@ -36,6 +41,7 @@ public final class InceptionV3 {
     self.batchSize = max(1, batchSize)
     let n = max(1, threads)
     lanes = (0..<min(n, self.batchSize)).map { _ in ForwardPass(weights: weights) }
+    team = n > 1 ? WorkerTeam(size: n) : nil
     self.threads = n
   }
 
@@ -57,8 +63,9 @@ public final class InceptionV3 {
         (first + i * n / used)..<(first + (i + 1) * n / used)
       }
       if used == 1 {
-        if threads > 1 { BLAS.setThreads(threads) }
-        lanes[0].run(images[shares[0]])
+        // A lone image: one lane, each layer split across the team.
+        if threads > 1 { BLAS.setThreads(1) }
+        lanes[0].run(images[shares[0]], team: team)
       } else {
         BLAS.setThreads(1)
         let lanes = self.lanes
@@ -87,15 +94,19 @@ final class ForwardPass: @unchecked Sendable {
   private let products = FloatBuffer()
   private var pooledOut: [Float] = []
   private var batch = 1
+  /// The team splitting each layer of this run, if any.
+  private var team: WorkerTeam?
 
   init(weights: InceptionWeights) {
     self.weights = weights
   }
 
   /// Runs `images` as one batch; the bottlenecks stay in `pooledOut` ([2048][N]).
-  func run(_ images: ArraySlice<RGBImage>) {
+  func run(_ images: ArraySlice<RGBImage>, team: WorkerTeam? = nil) {
     let n = images.count
     batch = n
+    self.team = team
+    defer { self.team = nil }
     let side = Inception.inputSide
     let x = input.reserve(3 * n * side * side)
     for (j, image) in images.enumerated() {
@@ -194,12 +205,15 @@ final class ForwardPass: @unchecked Sendable {
     _ key: String, _ c: FoldedConv, _ x: UnsafePointer<Float>, _ h: Int, _ w: Int,
     output: UnsafeMutablePointer<Float>
   ) {
-    if let wino = weights.winograd[key] {
+    // Winograd's 36 GEMMs need enough tiles to be worth it (the 8x8 layers give 4 per image).
+    if let wino = weights.winograd[key], batch * WinogradConv.tiles(height: h, width: w) >= 48 {
       convolveWinograd(
         wino, input: x, batch: batch, height: h, width: w, output: output,
-        transformed: columns, products: products)
+        transformed: columns, products: products, team: team)
     } else {
-      convolve(c, input: x, batch: batch, height: h, width: w, output: output, columns: columns)
+      convolve(
+        c, input: x, batch: batch, height: h, width: w, output: output, columns: columns,
+        team: team)
     }
   }
 
@@ -210,9 +224,7 @@ final class ForwardPass: @unchecked Sendable {
     let oh = (h + 2 * padding - 3) / stride + 1
     let ow = (w + 2 * padding - 3) / stride + 1
     let out = buffer.reserve(channels * batch * oh * ow)
-    maxPool3x3(
-      input: x, planes: channels * batch, height: h, width: w, stride: stride, padding: padding,
-      output: out)
+    maxPoolSplit(x, planes: channels * batch, h, w, stride: stride, padding: padding, output: out)
     return (out, oh, ow)
   }
 
@@ -220,8 +232,29 @@ final class ForwardPass: @unchecked Sendable {
     -> UnsafeMutablePointer<Float>
   {
     let out = pooled.reserve(channels * batch * h * w)
-    averagePool3x3(input: x, planes: channels * batch, height: h, width: w, output: out)
+    let planes = channels * batch
+    split(team) { part, parts in
+      let p = share(part, of: parts, count: planes)
+      averagePool3x3(
+        input: x + p.lowerBound * h * w, planes: p.count, height: h, width: w,
+        output: out + p.lowerBound * h * w)
+    }
     return out
+  }
+
+  /// A 3x3 max pool of `planes` planes, split by plane across the team.
+  private func maxPoolSplit(
+    _ x: UnsafePointer<Float>, planes: Int, _ h: Int, _ w: Int, stride: Int, padding: Int,
+    output: UnsafeMutablePointer<Float>
+  ) {
+    let oh = (h + 2 * padding - 3) / stride + 1
+    let ow = (w + 2 * padding - 3) / stride + 1
+    split(team) { part, parts in
+      let p = share(part, of: parts, count: planes)
+      maxPool3x3(
+        input: x + p.lowerBound * h * w, planes: p.count, height: h, width: w, stride: stride,
+        padding: padding, output: output + p.lowerBound * oh * ow)
+    }
   }
 
   /// A block's output (`channels` rows of `batch * h * w`) in `buffer`, with `headroom` rows
@@ -265,9 +298,8 @@ final class ForwardPass: @unchecked Sendable {
     let (t1, _, _) = conv("mixed_3.tower.conv", x, h, w, into: temp1)
     let (t2, _, _) = conv("mixed_3.tower.conv_1", t1, h, w, into: temp2)
     c = conv("mixed_3.tower.conv_2", t2, h, w, into: out, channel: c)
-    maxPool3x3(
-      input: x, planes: channels * batch, height: h, width: w, stride: 2, padding: 0,
-      output: out + c * batch * oh * ow)
+    maxPoolSplit(
+      x, planes: channels * batch, h, w, stride: 2, padding: 0, output: out + c * batch * oh * ow)
     return (c + channels, oh, ow)
   }
 
@@ -309,9 +341,8 @@ final class ForwardPass: @unchecked Sendable {
     let (t2, _, _) = conv("mixed_8.tower_1.conv_1", tower1, h, w, into: temp2)
     (t1, _, _) = conv("mixed_8.tower_1.conv_2", t2, h, w, into: temp1)
     c = conv("mixed_8.tower_1.conv_3", t1, h, w, into: out, channel: c)
-    maxPool3x3(
-      input: x, planes: channels * batch, height: h, width: w, stride: 2, padding: 0,
-      output: out + c * batch * oh * ow)
+    maxPoolSplit(
+      x, planes: channels * batch, h, w, stride: 2, padding: 0, output: out + c * batch * oh * ow)
     return (c + channels, oh, ow)
   }
 

@@ -12,7 +12,7 @@ import Foundation
 /// An entry's data starts after its local header (`PK\3\4`, 30 bytes + name + extra field, whose
 /// lengths are taken from the local header itself, since PyTorch pads there to align tensors).
 /// Only stored entries (method 0) can be read; a compressed entry is reported, not inflated.
-struct ZipArchive {
+public struct ZipArchive {
   struct Entry {
     let name: String
     let method: Int
@@ -21,11 +21,13 @@ struct ZipArchive {
     let localHeaderOffset: Int
   }
 
-  let path: String
+  /// The archive's path (named in errors).
+  public let path: String
   let data: Data
   private(set) var entries: [String: Entry] = [:]
 
-  init(path: String) throws {
+  /// Maps the archive at `path` and reads its central directory.
+  public init(path: String) throws {
     self.path = path
     guard FileManager.default.fileExists(atPath: path) else {
       throw InceptionError.missingFile(path: path)
@@ -39,7 +41,7 @@ struct ZipArchive {
   }
 
   /// All entry names.
-  var names: [String] { Array(entries.keys) }
+  public var names: [String] { Array(entries.keys) }
 
   /// The byte range of a stored entry's data inside `data`.
   func range(of name: String) throws -> Range<Int> {
@@ -57,7 +59,7 @@ struct ZipArchive {
   }
 
   /// Copies a stored entry's bytes.
-  func bytes(of name: String) throws -> [UInt8] {
+  public func bytes(of name: String) throws -> [UInt8] {
     let r = try range(of: name)
     return [UInt8](data[(data.startIndex + r.lowerBound)..<(data.startIndex + r.upperBound)])
   }

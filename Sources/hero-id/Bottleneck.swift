@@ -33,7 +33,7 @@ struct Bottleneck: AsyncParsableCommand {
 
   @Option(
     help:
-      "Threads (default: all cores): across the images of a batch, or inside OpenBLAS at --batch-size 1."
+      "Threads (default: all cores): across the images of a batch, or splitting each layer of a lone image."
   )
   var threads: Int?
 
@@ -48,9 +48,10 @@ struct Bottleneck: AsyncParsableCommand {
 
   func run() async throws {
     let weights = try InceptionWeights.load(path: HeroIDHome.inceptionPath(override: inception))
-    // One level of parallelism at a time: lanes across the images of a batch, or OpenBLAS's
-    // threads for a lone image (InceptionV3 switches).
+    // One level of parallelism at a time, OpenBLAS at one thread: lanes across the images of a
+    // batch, or each layer of a lone image split across the threads (InceptionV3 switches).
     let cores = threads ?? ProcessInfo.processInfo.activeProcessorCount
+    if cores == 1 { BLAS.setThreads(1) }
     let net = InceptionV3(weights: weights, batchSize: batchSize, threads: cores)
     if let bench {
       try runBench(net, count: bench)

@@ -111,11 +111,34 @@ struct Agreement: CustomStringConvertible {
     // Two lanes (threads across the images of a batch) give the same vectors too.
     let lanes = InceptionV3(weights: weights, batchSize: 3, threads: 2)
     #expect(lanes.threads == 2)
-    let lone = lanes.bottleneck(refs[0].image)  // one image: one lane, OpenBLAS threads
+    let lone = lanes.bottleneck(refs[0].image)  // one image: one lane, layers split in two
     #expect(Agreement(lone, batched[0]).maxDiff <= 1e-5)
     for (ref, (a, b)) in zip(refs, zip(lanes.bottlenecks(refs.map(\.image)), batched)) {
       let agreement = Agreement(a, b)
       #expect(agreement.maxDiff <= 1e-5, "\(ref.name), two lanes: \(agreement)")
+    }
+  }
+
+  @Test(
+    "a lone image split across threads gives the single-thread vectors",
+    .enabled(
+      if: Fixtures.hasInception,
+      "needs the 87 MB weights at $HERO_ID_HOME/inception-2015-12-05.pt (make setup)"))
+  func loneImageSplitEqualsSingleThread() throws {
+    let weights = try #require(Fixtures.weights)
+    // A 299x299 image (Winograd at 35x35 and in the stem) and a 100-pixel one.
+    let refs = try Fixtures.references()
+    let images = [refs.first { $0.image.width == 299 }, refs.first { $0.image.width == 100 }]
+      .compactMap { $0?.image }
+    #expect(images.count == 2)
+    let split = InceptionV3(weights: weights, batchSize: 1, threads: 2)
+    let splitVectors = images.map { split.bottleneck($0) }  // each layer split in two parts
+    #expect(BLAS.threads == 1)  // the split runs OpenBLAS at one thread
+    let single = InceptionV3(weights: weights, batchSize: 1, threads: 1)
+    for (image, got) in zip(images, splitVectors) {
+      let want = single.bottleneck(image)  // everything in the caller, OpenBLAS at one thread
+      let a = Agreement(got, want)
+      #expect(a.maxDiff <= 1e-6, "\(image.width)x\(image.height): \(a)")
     }
   }
 

@@ -150,10 +150,12 @@ let im2colBudget = 6 << 20
 /// Convolution + bias + ReLU over a batch in planar layout: `input` holds `inChannels` ×
 /// `batch` planes of `height`×`width` (plane `c * batch + n`), `output` receives `outChannels`
 /// × `batch` planes of the output size. 1x1 layers multiply the input directly; the others go
-/// through im2col in `columns`, several images per GEMM where the budget allows.
+/// through im2col in `columns`, several images per GEMM where the budget allows. With a `team`,
+/// im2col is split by input channel and each GEMM (with its bias and ReLU) by output channel or
+/// column (see ``splitGEMM(m:n:k:part:parts:)``), one part per thread.
 func convolve(
   _ conv: FoldedConv, input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
-  output: UnsafeMutablePointer<Float>, columns: FloatBuffer
+  output: UnsafeMutablePointer<Float>, columns: FloatBuffer, team: WorkerTeam? = nil
 ) {
   let s = conv.shape
   let (oh, ow) = s.outputSize(height: height, width: width)
@@ -161,55 +163,94 @@ func convolve(
   let total = batch * ohw
   let k = s.filterLength
   conv.weights.withUnsafeBufferPointer { w in
-    guard let wp = w.baseAddress else { return }
-    if s.isPointwise {
-      BLAS.sgemm(
-        m: s.outChannels, n: total, k: k, a: wp, lda: k, b: input, ldb: total, c: output,
-        ldc: total)
-    } else {
-      let group = max(1, min(batch, im2colBudget / max(1, k * ohw)))
-      var first = 0
-      while first < batch {
-        let count = min(group, batch - first)
-        let col = columns.reserve(k * count * ohw)
-        im2col(
-          s, input: input, batch: batch, height: height, width: width, first: first, count: count,
-          outH: oh, outW: ow, columns: col)
-        BLAS.sgemm(
-          m: s.outChannels, n: count * ohw, k: k, a: wp, lda: k, b: col, ldb: count * ohw,
-          c: output + first * ohw, ldc: total)
-        first += count
+    conv.bias.withUnsafeBufferPointer { bias in
+      guard let wp = w.baseAddress, let bp = bias.baseAddress else { return }
+      if s.isPointwise {
+        split(team) { part, parts in
+          let (rows, cols) = splitGEMM(m: s.outChannels, n: total, k: k, part: part, parts: parts)
+          BLAS.sgemm(
+            m: rows.count, n: cols.count, k: k, a: wp + rows.lowerBound * k, lda: k,
+            b: input + cols.lowerBound, ldb: total,
+            c: output + rows.lowerBound * total + cols.lowerBound, ldc: total)
+          addBiasReLU(bp, rows: rows, columns: cols, output: output, rowLength: total)
+        }
+      } else {
+        let group = max(1, min(batch, im2colBudget / max(1, k * ohw)))
+        var first = 0
+        while first < batch {
+          let count = min(group, batch - first)
+          let col = columns.reserve(k * count * ohw)
+          split(team) { part, parts in
+            im2col(
+              s, input: input, batch: batch, height: height, width: width, first: first,
+              count: count, outH: oh, outW: ow, columns: col,
+              channels: share(part, of: parts, count: s.inChannels))
+          }
+          let n = count * ohw
+          let c = output + first * ohw
+          split(team) { part, parts in
+            let (rows, cols) = splitGEMM(m: s.outChannels, n: n, k: k, part: part, parts: parts)
+            BLAS.sgemm(
+              m: rows.count, n: cols.count, k: k, a: wp + rows.lowerBound * k, lda: k,
+              b: col + cols.lowerBound, ldb: n, c: c + rows.lowerBound * total + cols.lowerBound,
+              ldc: total)
+            if batch == count {
+              addBiasReLU(bp, rows: rows, columns: cols, output: output, rowLength: total)
+            }
+          }
+          first += count
+        }
+        if group < batch {
+          split(team) { part, parts in
+            addBiasReLU(
+              bp, rows: share(part, of: parts, count: s.outChannels), columns: 0..<total,
+              output: output, rowLength: total)
+          }
+        }
       }
     }
   }
-  addBiasReLU(conv.bias, output: output, rowLength: total)
 }
 
-/// `row[i] = max(0, row[i] + bias[row])` for each output channel's row of `rowLength` floats.
-func addBiasReLU(_ bias: [Float], output: UnsafeMutablePointer<Float>, rowLength: Int) {
-  bias.withUnsafeBufferPointer { b in
-    for c in 0..<b.count {
-      let row = output + c * rowLength
-      let v = b[c]
-      for i in 0..<rowLength {
-        let x = row[i] + v
-        row[i] = x > 0 ? x : 0
-      }
+/// Part `part` of `parts` of an `m`×`n` (×`k`) GEMM: the rows and columns of C it computes.
+/// Splitting the rows makes every part pack all of B (`k`×`n`), splitting the columns all of A
+/// (`m`×`k`): the split goes along the larger of `m` and `n`, so the copy packed twice is the
+/// smaller one. Bounds are multiples of 16 (OpenBLAS's kernel width), and every element of C is
+/// summed in the same order as by one unsplit call.
+func splitGEMM(m: Int, n: Int, k: Int, part: Int, parts: Int) -> (Range<Int>, Range<Int>) {
+  if parts == 1 { return (0..<m, 0..<n) }
+  if m >= n { return (share(part, of: parts, count: m, align: 16), 0..<n) }
+  return (0..<m, share(part, of: parts, count: n, align: 16))
+}
+
+/// `max(0, x + bias[row])` over the block `rows`×`columns` of `output` (rows of `rowLength`).
+func addBiasReLU(
+  _ bias: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>,
+  output: UnsafeMutablePointer<Float>, rowLength: Int
+) {
+  for c in rows {
+    let row = output + c * rowLength
+    let v = bias[c]
+    for i in columns {
+      let x = row[i] + v
+      row[i] = x > 0 ? x : 0
     }
   }
 }
 
 /// Unfolds images `first..<first+count` into `columns`: row `(ci*kh + ky)*kw + kx`, column
 /// `j*outH*outW + oy*outW + ox` holds input(ci, first+j, oy*stride - padH + ky,
-/// ox*stride - padW + kx), zero outside the image.
+/// ox*stride - padW + kx), zero outside the image. Only the input channels `channels` (all by
+/// default) when the work is split.
 func im2col(
   _ s: ConvShape, input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, first: Int,
-  count: Int, outH: Int, outW: Int, columns: UnsafeMutablePointer<Float>
+  count: Int, outH: Int, outW: Int, columns: UnsafeMutablePointer<Float>,
+  channels: Range<Int>? = nil
 ) {
   let ohw = outH * outW
   let rowLength = count * ohw
   let plane = height * width
-  for ci in 0..<s.inChannels {
+  for ci in channels ?? 0..<s.inChannels {
     for ky in 0..<s.kernelH {
       for kx in 0..<s.kernelW {
         let r = (ci * s.kernelH + ky) * s.kernelW + kx
