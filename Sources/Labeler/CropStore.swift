@@ -118,7 +118,7 @@ public actor CropStore {
   }
 
   /// One more than the highest `<hero>_<digits>.jpg` counter in `dir` (1 when there is none).
-  static func firstFreeNumber(in dir: URL, hero: String) throws -> Int {
+  public static func firstFreeNumber(in dir: URL, hero: String) throws -> Int {
     guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else {
       return 1
     }

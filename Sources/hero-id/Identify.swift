@@ -27,17 +27,7 @@ struct Identify: AsyncParsableCommand {
   @Flag(help: "One JSON object per clip on stdout.")
   var json = false
 
-  @Option(help: "At most one key frame per this many seconds.")
-  var every: Double?
-
-  @Option(help: "Layout profile (default: the one the model was trained with).")
-  var layout: String?
-
-  @Option(help: "Screen sorter model (default: the built-in one).")
-  var screenModel: String?
-
-  @Option(help: "Inception v3 weights (default: $HERO_ID_INCEPTION or $HERO_ID_HOME's).")
-  var inception: String?
+  @OptionGroup var chain: IdentifyChainOptions
 
   @Option(help: "Clips processed at once.")
   var jobs = 2
@@ -45,30 +35,11 @@ struct Identify: AsyncParsableCommand {
   func validate() throws {
     guard !clips.isEmpty else { throw ValidationError("give at least one CLIP") }
     guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-    if let every, !(every > 0 && every.isFinite) {
-      throw ValidationError("--every must be a positive number of seconds")
-    }
   }
 
   func run() async throws {
-    let base = try BaseNetwork.load(override: inception)
-    let heroModel = try HeroModel.load(from: model, baseNetworkSHA1: base.sha1)
-    let profile = try layout.map { try Layouts.load(path: $0) } ?? heroModel.info.layout
-    let sorter: ScreenSorter
-    if let path = screenModel {
-      sorter = try ScreenSorter(
-        layout: profile, model: ScreenModel.load(path: path), modelSource: path)
-    } else {
-      sorter = try ScreenSorter(layout: profile)
-    }
-    let cores = ProcessInfo.processInfo.activeProcessorCount
     let parallel = min(jobs, clips.count)
-    // One level of parallelism at a time: several clips → one BLAS thread and one decoder thread
-    // each; one clip → BLAS and the decoder use the cores.
-    BLAS.setThreads(parallel > 1 ? 1 : cores)
-    let job = IdentifyJob(
-      model: heroModel, sorter: sorter, layout: profile, base: base,
-      options: ExtractOptions(everySeconds: every, decoderThreads: parallel > 1 ? 1 : 0))
+    let job = try chain.job(model: model, parallel: parallel)
     let progress = ProgressReporter("identify", total: clips.count, quiet: clips.count < 2)
     let results = await mapBounded(clips, jobs: parallel) { clip in
       let r = job.identify(clip)

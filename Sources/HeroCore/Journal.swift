@@ -1,0 +1,182 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// An append-only journal of JSON records, one per line (JSONL), that survives `kill -9`.
+///
+/// Format: UTF-8, one JSON object per line, each line ending in `\n`. Every record is written
+/// whole with a single `write(2)` on a descriptor opened with `O_APPEND`, then `fsync(2)`, so
+/// after a crash the file holds every record that `append` returned for, plus at most one torn
+/// last line (no final `\n`). Reading ignores that torn line; opening for append cuts it off
+/// first, so the next record starts on a line of its own.
+///
+/// The journal is owned by one task (or actor) at a time: it is a class that owns a file
+/// descriptor, and is deliberately not `Sendable`.
+public final class Journal {
+  /// The journal file.
+  public let url: URL
+  private var descriptor: Int32
+  private let encoder: JSONEncoder
+
+  /// Opens (creating it and its folder if needed) the journal at `url` for appending.
+  /// A torn last line left by a killed writer is truncated away.
+  public init(url: URL) throws {
+    self.url = url
+    let dir = url.deletingLastPathComponent()
+    do {
+      try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    } catch {
+      throw JournalError.cannotOpen(path: url.path, reason: "cannot create its folder")
+    }
+    let fd = open(url.path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw JournalError.cannotOpen(path: url.path, reason: Self.errnoText()) }
+    descriptor = fd
+    encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    do { try cutTornTail() } catch {
+      close(fd)
+      throw error
+    }
+  }
+
+  deinit { close(descriptor) }
+
+  /// Appends `record` as one line: one `write(2)` of the whole line, then `fsync(2)`.
+  /// When this returns, the record is on disk.
+  public func append<Record: Encodable>(_ record: Record) throws {
+    var line: Data
+    do { line = try encoder.encode(record) } catch {
+      throw JournalError.writeFailed(path: url.path, reason: "cannot encode record (\(error))")
+    }
+    line.append(0x0A)
+    try Self.writeWhole(line, to: descriptor, path: url.path)
+  }
+
+  /// Appends `data` (whole lines, each ending in `\n`) to the file at `url`, creating it if
+  /// needed, with one `write(2)` and an `fsync(2)`. Returns the file's size before the write,
+  /// so a caller can truncate back to it to undo the append.
+  @discardableResult
+  public static func appendWhole(_ data: Data, to url: URL) throws -> Int64 {
+    let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw JournalError.cannotOpen(path: url.path, reason: errnoText()) }
+    defer { close(fd) }
+    let before = Int64(lseek(fd, 0, SEEK_END))
+    try writeWhole(data, to: fd, path: url.path)
+    return before
+  }
+
+  /// One `write(2)` of all of `data`, then `fsync(2)`. The loop only runs again after a short
+  /// write (a full disk or a signal), which regular files practically never produce.
+  private static func writeWhole(_ data: Data, to fd: Int32, path: String) throws {
+    try data.withUnsafeBytes { raw in
+      guard let base = raw.baseAddress else { return }
+      var offset = 0
+      while offset < raw.count {
+        let n = write(fd, base + offset, raw.count - offset)
+        if n < 0 {
+          if errno == EINTR { continue }
+          throw JournalError.writeFailed(path: path, reason: errnoText())
+        }
+        offset += n
+      }
+    }
+    guard fsync(fd) == 0 else {
+      throw JournalError.writeFailed(path: path, reason: "fsync: " + errnoText())
+    }
+  }
+
+  /// Reads the records of the journal at `url` (none when the file does not exist).
+  /// A torn last line is ignored; any other line that does not decode is counted in
+  /// `skippedLines` (it cannot come from this writer, but a hand-edited file should not stop
+  /// a run).
+  public static func read<Record: Decodable>(_ type: Record.Type, from url: URL) throws
+    -> JournalContents<Record>
+  {
+    guard FileManager.default.fileExists(atPath: url.path) else {
+      return JournalContents(records: [], tornTail: false, skippedLines: 0)
+    }
+    let data: Data
+    do { data = try Data(contentsOf: url) } catch {
+      throw JournalError.cannotRead(path: url.path, reason: "\(error.localizedDescription)")
+    }
+    let decoder = JSONDecoder()
+    var records: [Record] = []
+    var skipped = 0
+    var start = data.startIndex
+    while let nl = data[start...].firstIndex(of: 0x0A) {
+      let line = data[start..<nl]
+      start = data.index(after: nl)
+      if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) { continue }
+      if let r = try? decoder.decode(Record.self, from: line) {
+        records.append(r)
+      } else {
+        skipped += 1
+      }
+    }
+    return JournalContents(records: records, tornTail: start < data.endIndex, skippedLines: skipped)
+  }
+
+  /// Truncates the file after its last `\n` when it does not end with one.
+  private func cutTornTail() throws {
+    let size = lseek(descriptor, 0, SEEK_END)
+    guard size > 0 else { return }
+    // Scan backwards in small blocks for the last newline.
+    var end = Int64(size)
+    var keep: Int64 = 0
+    var block = [UInt8](repeating: 0, count: 4096)
+    var lastByteChecked = false
+    scan: while end > 0 {
+      let start = max(0, end - Int64(block.count))
+      let want = Int(end - start)
+      let got = block.withUnsafeMutableBytes {
+        pread(descriptor, $0.baseAddress, want, off_t(start))
+      }
+      guard got == want else {
+        throw JournalError.cannotRead(path: url.path, reason: Self.errnoText())
+      }
+      if !lastByteChecked {
+        lastByteChecked = true
+        if block[want - 1] == 0x0A { return }  // ends cleanly
+      }
+      for i in stride(from: want - 1, through: 0, by: -1) where block[i] == 0x0A {
+        keep = start + Int64(i) + 1
+        break scan
+      }
+      end = start
+    }
+    guard ftruncate(descriptor, off_t(keep)) == 0, fsync(descriptor) == 0 else {
+      throw JournalError.writeFailed(path: url.path, reason: "truncate: " + Self.errnoText())
+    }
+  }
+
+  static func errnoText() -> String { String(cString: strerror(errno)) }
+}
+
+/// What `Journal.read` found.
+public struct JournalContents<Record> {
+  /// The complete records, in the order they were appended.
+  public var records: [Record]
+  /// True when the file ended in a torn line (a writer was killed mid-record); it was ignored.
+  public var tornTail: Bool
+  /// Complete lines that did not decode as `Record` (ignored).
+  public var skippedLines: Int
+}
+
+extension JournalContents: Sendable where Record: Sendable {}
+
+/// Errors of the journal; each names the file.
+public enum JournalError: Error, CustomStringConvertible {
+  case cannotOpen(path: String, reason: String)
+  case cannotRead(path: String, reason: String)
+  case writeFailed(path: String, reason: String)
+
+  public var description: String {
+    switch self {
+    case .cannotOpen(let p, let r): "\(p): cannot open journal (\(r))"
+    case .cannotRead(let p, let r): "\(p): cannot read journal (\(r))"
+    case .writeFailed(let p, let r): "\(p): cannot write journal (\(r))"
+    }
+  }
+}

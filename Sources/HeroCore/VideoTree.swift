@@ -1,0 +1,86 @@
+import Foundation
+
+/// One video found in a tree.
+public struct VideoFile: Sendable, Equatable, Hashable {
+  /// The path to open: the tree root as given, joined with `relativePath`.
+  public var path: String
+  /// The path relative to the tree root, `/`-separated (the file name when the root is a file).
+  public var relativePath: String
+  /// The name of the folder the video sits in (the hero, in a training tree).
+  public var label: String
+
+  public init(path: String, relativePath: String, label: String) {
+    self.path = path
+    self.relativePath = relativePath
+    self.label = label
+  }
+}
+
+/// Finds the videos under a folder: files whose extension is a video extension, in every
+/// sub-folder, skipping hidden files and folders (names starting with `.`), sorted by relative
+/// path. The label of a video is its parent folder's name, as `hero-id extract` uses it.
+public enum VideoTree {
+  /// Extensions taken as videos (compared case-insensitively).
+  public static let defaultExtensions: Set<String> = [
+    "mp4", "m4v", "mov", "mkv", "webm", "avi", "flv", "ts", "mts", "m2ts", "mpg", "mpeg", "wmv",
+    "3gp",
+  ]
+
+  /// Folders nested deeper than this are not entered (guards against symlink loops).
+  public static let maxDepth = 32
+
+  /// The videos under `root`, sorted by relative path. `root` may also be a single video file.
+  public static func videos(under root: String, extensions: Set<String> = defaultExtensions)
+    throws -> [VideoFile]
+  {
+    let fm = FileManager.default
+    var isDir: ObjCBool = false
+    guard fm.fileExists(atPath: root, isDirectory: &isDir) else {
+      throw VideoTreeError.notFound(path: root)
+    }
+    let rootURL = URL(fileURLWithPath: root)
+    if !isDir.boolValue {
+      let parent = rootURL.deletingLastPathComponent().lastPathComponent
+      return [VideoFile(path: root, relativePath: rootURL.lastPathComponent, label: parent)]
+    }
+    let wanted = Set(extensions.map { $0.lowercased() })
+    var out: [VideoFile] = []
+    func walk(_ dir: String, relative: String, depth: Int) throws {
+      let names: [String]
+      do { names = try fm.contentsOfDirectory(atPath: dir) } catch {
+        throw VideoTreeError.unreadable(path: dir)
+      }
+      let label =
+        relative.isEmpty
+        ? rootURL.standardizedFileURL.lastPathComponent
+        : String(relative.split(separator: "/").last ?? "")
+      for name in names where !name.hasPrefix(".") {
+        let full = dir.hasSuffix("/") ? dir + name : dir + "/" + name
+        let rel = relative.isEmpty ? name : relative + "/" + name
+        var sub: ObjCBool = false
+        guard fm.fileExists(atPath: full, isDirectory: &sub) else { continue }  // dangling link
+        if sub.boolValue {
+          if depth < maxDepth { try walk(full, relative: rel, depth: depth + 1) }
+        } else if wanted.contains((name as NSString).pathExtension.lowercased()) {
+          out.append(VideoFile(path: full, relativePath: rel, label: label))
+        }
+      }
+    }
+    try walk(root, relative: "", depth: 0)
+    out.sort { $0.relativePath.utf8.lexicographicallyPrecedes($1.relativePath.utf8) }
+    return out
+  }
+}
+
+/// A tree that cannot be walked; each case names the path.
+public enum VideoTreeError: Error, CustomStringConvertible, Equatable {
+  case notFound(path: String)
+  case unreadable(path: String)
+
+  public var description: String {
+    switch self {
+    case .notFound(let p): "\(p): no such file or folder"
+    case .unreadable(let p): "\(p): cannot list folder"
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import HeroCore
+
+/// One line of a batch journal (`OUT/.batch/journal.jsonl`, or `REPORT.journal.jsonl` for
+/// `batch identify`). The journal is append-only; the state of a batch is what its records say,
+/// read in order:
+///
+/// - `run`: a run started, with the options that shape its output (`every`, `layout`).
+/// - `begin`: a video's crops are about to be moved into the crop folder under the names in
+///   `crops`, after `indexBytes` bytes of `index.csv`. Only one commit is open at a time.
+/// - `done`: that commit (or an identification, `identify`) finished; the video (keyed by its
+///   content `hash`) is never processed again.
+/// - `abort`: the open commit was rolled back (its files removed, `index.csv` cut back to
+///   `indexBytes`); the video will be processed again.
+/// - `failed`: the video could not be processed (`error`); skipped by later runs unless
+///   `--retry-failed`.
+/// - `duplicate`: the video has the same content as `duplicateOf`, processed once.
+///
+/// `video` is the path relative to the tree root; `size` and `mtime` let a restart skip a
+/// video it has seen without hashing it again.
+struct BatchRecord: Codable, Sendable, Equatable {
+  enum Kind: String, Codable, Sendable { case run, begin, done, abort, failed, duplicate }
+
+  var kind: Kind
+  var video: String?
+  var hash: String?
+  var size: Int64?
+  var mtime: Double?
+  var hero: String?
+  var frames: Int?
+  var screens: [String: Int]?
+  var crops: [CropRow]?
+  var indexBytes: Int64?
+  var error: String?
+  var duplicateOf: String?
+  var seconds: Double?
+  var options: [String: String]?
+  var identify: IdentifyRow?
+
+  init(_ kind: Kind, video: String? = nil, hash: String? = nil) {
+    self.kind = kind
+    self.video = video
+    self.hash = hash
+  }
+
+  /// True for records that settle a video (no more work for it).
+  var isTerminal: Bool { kind == .done || kind == .failed || kind == .duplicate }
+}
+
+/// One crop of a committed video: its file relative to the crop folder, the frame time and
+/// the screen it was sorted into.
+struct CropRow: Codable, Sendable, Equatable, Hashable {
+  var file: String
+  var ptsSeconds: Double
+  var screen: String
+}
+
+/// What `identify` said about one clip, as the batch keeps it.
+struct IdentifyRow: Codable, Sendable, Equatable {
+  struct Candidate: Codable, Sendable, Equatable {
+    var hero: String
+    var p: Double
+  }
+  var hero: String?
+  var confidence: Double
+  var frames: Int
+  var gameplayFrames: Int
+  var reason: String?
+  var top: [Candidate]
+}
+
+/// A video's size and modification time, to recognise it on a restart without hashing.
+struct FileStamp: Sendable, Equatable {
+  var size: Int64
+  var mtime: Double
+
+  init(size: Int64, mtime: Double) {
+    self.size = size
+    self.mtime = mtime
+  }
+
+  /// The stamp of the file at `path`, nil when it cannot be read.
+  init?(path: String) {
+    guard let attrs = try? FileManager.default.attributesOfItem(atPath: path),
+      let size = (attrs[.size] as? NSNumber)?.int64Value,
+      let date = attrs[.modificationDate] as? Date
+    else { return nil }
+    self.init(size: size, mtime: date.timeIntervalSince1970)
+  }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import HeroCore
+import Testing
+
+/// The two documented pipelines, end to end on the committed samples (`samples/train/<hero>/`,
+/// `samples/test/` with a JSON sidecar per clip naming its hero, or null).
+enum PipelineFixtures {
+  static let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+  static let samples = checkout.appendingPathComponent("samples")
+  static var hasSamples: Bool {
+    FileManager.default.fileExists(atPath: samples.appendingPathComponent("train").path)
+      && FileManager.default.fileExists(atPath: samples.appendingPathComponent("test").path)
+  }
+  static var hasInception: Bool {
+    FileManager.default.fileExists(atPath: HeroIDHome.inceptionPath())
+  }
+
+  /// Runs `pipelines/NAME args…` with bash, with HERO_ID set to the built binary.
+  static func run(_ name: String, _ arguments: [String], extraEnvironment: [String: String] = [:])
+    throws -> (status: Int32, stderr: String)
+  {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/bash")
+    p.arguments = [checkout.appendingPathComponent("pipelines/" + name).path] + arguments
+    var env = ProcessInfo.processInfo.environment
+    env["HERO_ID"] = try CLI.binary()
+    for (k, v) in extraEnvironment { env[k] = v }
+    p.environment = env
+    let errURL = FileManager.default.temporaryDirectory
+      .appendingPathComponent("pipeline-\(UUID().uuidString).stderr")
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    let err = try FileHandle(forWritingTo: errURL)
+    defer { try? FileManager.default.removeItem(at: errURL) }
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = err
+    try p.run()
+    p.waitUntilExit()
+    try err.close()
+    let text = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+    return (p.terminationStatus, text)
+  }
+}
+
+@Suite(.serialized) struct PipelineTests {
+  @Test func scriptsPrintUsageAndRefuseBadArguments() throws {
+    for name in ["train-from-videos.sh", "identify-folder.sh"] {
+      let r = try PipelineFixtures.run(name, [])
+      #expect(r.status == 2, "\(name)")
+      #expect(r.stderr.isEmpty || r.stderr.contains("pipelines"), "\(name)")
+    }
+  }
+
+  @Test(
+    .enabled(if: PipelineFixtures.hasSamples, "needs the committed samples/"),
+    .enabled(if: PipelineFixtures.hasInception, "needs the Inception weights (make setup)"))
+  func trainFromVideosThenIdentifyFolder() throws {
+    let work = try CLI.temporaryDirectory()
+    let model = work.appendingPathComponent("model")
+    let train = try PipelineFixtures.run(
+      "train-from-videos.sh",
+      [PipelineFixtures.samples.appendingPathComponent("train").path, model.path],
+      extraEnvironment: ["TRAIN_ARGS": "--steps 400"])
+    #expect(train.status == 0, "\(train.stderr)")
+    let crops = URL(fileURLWithPath: model.path + ".crops")
+    #expect(FileManager.default.fileExists(atPath: crops.appendingPathComponent("index.csv").path))
+    #expect(FileManager.default.fileExists(atPath: model.path))
+
+    let report = work.appendingPathComponent("report.csv")
+    let testDir = PipelineFixtures.samples.appendingPathComponent("test")
+    let identify = try PipelineFixtures.run(
+      "identify-folder.sh", [testDir.path, model.path, report.path])
+    #expect(identify.status == 0, "\(identify.stderr)")
+
+    // One row per clip; clips without gameplay are unknown; the clips of trained heroes are
+    // named right well above chance (1 in 8).
+    let clips = try FileManager.default.contentsOfDirectory(atPath: testDir.path)
+      .filter { $0.hasSuffix(".mp4") }
+    let rows = try String(contentsOf: report, encoding: .utf8).split(separator: "\n").dropFirst()
+    #expect(rows.count == clips.count)
+    let trained = Set(
+      try FileManager.default.contentsOfDirectory(
+        atPath: PipelineFixtures.samples.appendingPathComponent("train").path))
+    var right = 0
+    var withHero = 0
+    for row in rows {
+      let f = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+      guard f.count >= 3 else {
+        Issue.record("bad row \(row)")
+        continue
+      }
+      #expect(["ok", "unknown"].contains(f[1]), "\(row)")
+      let sidecar = testDir.appendingPathComponent(
+        (f[0] as NSString).deletingPathExtension + ".json")
+      guard let data = FileManager.default.contents(atPath: sidecar.path),
+        let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+      else { continue }
+      if let hero = obj["hero"] as? String {
+        guard trained.contains(hero) else { continue }  // a hero the model never saw
+        withHero += 1
+        if f[2] == hero { right += 1 }
+      } else {
+        #expect(f[1] == "unknown", "a clip without gameplay was named: \(row)")
+      }
+    }
+    #expect(withHero > 0)
+    #expect(Double(right) >= 0.5 * Double(withHero), "\(right) of \(withHero) right")
+  }
+}
