@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: setup build release test demo bench format lint clean weights samples samples-large
+.PHONY: setup build release test demo bench format lint clean weights samples-large
 
 setup:
 	scripts/setup.sh
