@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# make bench: `hero-id identify` end to end on a 30 s 1920x1080 clip (30 fps, a key frame every
+# 2 s), weights loaded once. Target: <= 5 s wall on the 2-core machine. Peak RSS too.
+# The clip and a small model (from the committed samples) are made once under .bench/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN_DIR="$(swift build -c release --show-bin-path)"
+[ -x "$BIN_DIR/hero-id" ] && [ -x "$BIN_DIR/sample-maker" ] || swift build -c release
+HERO="$BIN_DIR/hero-id"
+DIR=.bench/identify
+mkdir -p "$DIR"
+CLIP="$DIR/libai-1080p-30s.mp4"
+if [ ! -f "$CLIP" ]; then
+  echo "bench-identify: rendering $CLIP (once)"
+  "$BIN_DIR/sample-maker" clip --hero 李白 --seed 4242 --size 1920x1080 --fps 30 --keyint 60 \
+    --bitrate 2500 --duration 30 --out "$CLIP" 2>/dev/null
+fi
+if [ ! -f "$DIR/model/model.json" ]; then
+  echo "bench-identify: training a model on samples/train (once)"
+  rm -rf "$DIR/crops" "$DIR/model"
+  "$HERO" extract samples/train/*/*.mp4 --out "$DIR/crops" --all-frames --every 0.5 2>/dev/null
+  "$HERO" train "$DIR/crops" --model "$DIR/model" 2>/dev/null >/dev/null
+fi
+best=""
+for run in 1 2 3; do
+  /usr/bin/time -f "%e %M" -o "$DIR/time.txt" "$HERO" identify "$CLIP" --model "$DIR/model" \
+    --json > "$DIR/out.json" 2>/dev/null
+  read -r wall rss < "$DIR/time.txt"
+  echo "  run $run: ${wall} s, peak RSS $((rss / 1024)) MB, answer: $(jq -r '"\(.hero // "unknown") (\(.gameplay_frames)/\(.frames) gameplay frames)"' "$DIR/out.json")"
+  if [ -z "$best" ] || awk -v a="$wall" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=$wall; fi
+done
+verdict=$(awk -v t="$best" 'BEGIN{print (t <= 5.0) ? "ok" : "over target"}')
+echo "bench-identify: best ${best} s for a 30 s 1920x1080 clip end to end (target <= 5 s: $verdict)"
