@@ -274,23 +274,7 @@ struct Extract: AsyncParsableCommand {
 /// Minimal JSON text with keys in a chosen order (JSONEncoder does not keep declaration order
 /// on every platform).
 enum JSONText {
-  static func string(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case _ where scalar.value < 0x20:
-        let hex = String(scalar.value, radix: 16)
-        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    return out + "\""
-  }
+  static func string(_ s: String) -> String { JSONValue.quote(s) }
 
   static func array(_ items: [String]) -> String { "[" + items.joined(separator: ", ") + "]" }
 
