@@ -224,6 +224,13 @@ public struct ScreenSorter: Sendable {
     self.model = model
   }
 
+  /// A sorter for `layout` with the screen model at `modelPath`, or the built-in one when nil.
+  public static func load(layout: LayoutProfile, modelPath: String?) throws -> ScreenSorter {
+    guard let modelPath else { return try ScreenSorter(layout: layout) }
+    return try ScreenSorter(
+      layout: layout, model: ScreenModel.load(path: modelPath), modelSource: modelPath)
+  }
+
   /// Sorts one frame (of the layout's frame size).
   public func sort(_ frame: RGBImage) -> ScreenDecision {
     decide(features.features(of: frame))

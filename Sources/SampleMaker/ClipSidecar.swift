@@ -53,19 +53,7 @@ public struct ClipSidecar: Decodable, Sendable, Equatable {
   /// The sidecar as JSON text, keys in the documented order, one span per line, UTF-8 names
   /// unescaped; `hero` is written as null, not left out, when there is none.
   public func jsonData() -> Data {
-    func quoted(_ s: String) -> String {
-      var out = "\""
-      for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-        default: out.unicodeScalars.append(u)
-        }
-      }
-      return out + "\""
-    }
+    func quoted(_ s: String) -> String { JSONString.quote(s) }
     func number(_ x: Double) -> String { x == x.rounded() ? String(format: "%.1f", x) : "\(x)" }
     let spanLines = spans.map {
       "    {\"start\": \(number($0.start)), \"end\": \(number($0.end)), \"screen\": \"\($0.screen.rawValue)\"}"

@@ -81,7 +81,9 @@ struct Bottleneck: AsyncParsableCommand {
         case .failure(let e):
           failures += 1
           printError("\(e)")
-          if json { print("{\"image\": \(jsonString(path)), \"error\": \(jsonString("\(e)"))}") }
+          if json {
+            print("{\"image\": \(JSONString.quote(path)), \"error\": \(JSONString.quote("\(e)"))}")
+          }
         }
       }
       first += paths.count
@@ -91,7 +93,7 @@ struct Bottleneck: AsyncParsableCommand {
 
   private func emit(_ path: String, _ v: [Float]) {
     if json {
-      var s = "{\"image\": \(jsonString(path)), \"bottleneck\": ["
+      var s = "{\"image\": \(JSONString.quote(path)), \"bottleneck\": ["
       s.reserveCapacity(2048 * 12)
       for (i, x) in v.enumerated() {
         if i > 0 { s += ", " }
@@ -137,25 +139,4 @@ struct ImageReadError: Error, CustomStringConvertible {
   let path: String
   let reason: String
   var description: String { "\(path): cannot read image (\(reason))" }
-}
-
-/// `s` as a JSON string literal.
-func jsonString(_ s: String) -> String {
-  var out = "\""
-  for u in s.unicodeScalars {
-    switch u {
-    case "\"": out += "\\\""
-    case "\\": out += "\\\\"
-    case "\n": out += "\\n"
-    case "\r": out += "\\r"
-    case "\t": out += "\\t"
-    default:
-      if u.value < 0x20 {
-        out += String(format: "\\u%04x", u.value)
-      } else {
-        out.unicodeScalars.append(u)
-      }
-    }
-  }
-  return out + "\""
 }

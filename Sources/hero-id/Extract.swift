@@ -169,13 +169,7 @@ struct Extract: AsyncParsableCommand {
   /// The contract's extract: labelled skill-2 crops of the gameplay frames.
   func runCrops() async throws {
     let layout = try Layouts.load(path: self.layout)
-    let sorter: ScreenSorter
-    if let path = screenModel {
-      sorter = try ScreenSorter(
-        layout: layout, model: ScreenModel.load(path: path), modelSource: path)
-    } else {
-      sorter = try ScreenSorter(layout: layout)
-    }
+    let sorter = try ScreenSorter.load(layout: layout, modelPath: screenModel)
     let labels = LabelSource(
       hero: try hero.map { try HeroName.validate($0, source: "--hero") },
       manifest: try manifest.map { try Manifest.load(path: $0) })
@@ -274,7 +268,7 @@ struct Extract: AsyncParsableCommand {
 /// Minimal JSON text with keys in a chosen order (JSONEncoder does not keep declaration order
 /// on every platform).
 enum JSONText {
-  static func string(_ s: String) -> String { JSONValue.quote(s) }
+  static func string(_ s: String) -> String { JSONString.quote(s) }
 
   static func array(_ items: [String]) -> String { "[" + items.joined(separator: ", ") + "]" }
 

@@ -1,3 +1,5 @@
+import HeroCore
+
 /// A JSON value whose objects keep their key order, so `--json` lines read in CONTRACT.md's
 /// order. Non-finite numbers become `null`; strings are UTF-8 with the required escapes only.
 enum JSONValue {
@@ -33,21 +35,5 @@ enum JSONValue {
     }
   }
 
-  static func quote(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-      switch u {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case _ where u.value < 0x20:
-        let hex = String(u.value, radix: 16)
-        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      default: out.unicodeScalars.append(u)
-      }
-    }
-    return out + "\""
-  }
+  static func quote(_ s: String) -> String { JSONString.quote(s) }
 }

@@ -17,13 +17,7 @@ extension IdentifyJob {
     let base = try BaseNetwork.load(override: inception)
     let heroModel = try HeroModel.load(from: model, baseNetworkSHA1: base.sha1)
     let profile = try layout.map { try Layouts.load(path: $0) } ?? heroModel.info.layout
-    let sorter: ScreenSorter
-    if let path = screenModel {
-      sorter = try ScreenSorter(
-        layout: profile, model: ScreenModel.load(path: path), modelSource: path)
-    } else {
-      sorter = try ScreenSorter(layout: profile)
-    }
+    let sorter = try ScreenSorter.load(layout: profile, modelPath: screenModel)
     BLAS.setThreads(parallel > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
     return IdentifyJob(
       model: heroModel, sorter: sorter, layout: profile, base: base,

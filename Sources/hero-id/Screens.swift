@@ -100,9 +100,7 @@ struct ScreenModelOptions: ParsableArguments {
   var screenModel: String?
 
   func sorter() throws -> ScreenSorter {
-    let layout = try Layouts.load(path: self.layout)
-    guard let path = screenModel else { return try ScreenSorter(layout: layout) }
-    return try ScreenSorter(layout: layout, model: ScreenModel.load(path: path), modelSource: path)
+    try ScreenSorter.load(layout: Layouts.load(path: self.layout), modelPath: screenModel)
   }
 }
 

@@ -44,3 +44,15 @@ import Testing
     #expect(SHA1.hex("abc") == "a9993e364706816aba3e25717850c26c9cd0d89d")
   }
 }
+
+@Suite struct JSONStringTests {
+  @Test func escapesWhatJSONRequiresAndKeepsChineseAsIs() throws {
+    let s = "李白 \"q\" \\ \n\t\u{01}"
+    let quoted = JSONString.quote(s)
+    #expect(quoted == #""李白 \"q\" \\ \n\t\u0001""#)
+    let back =
+      try JSONSerialization.jsonObject(
+        with: Data(quoted.utf8), options: .fragmentsAllowed) as? String
+    #expect(back == s)
+  }
+}
