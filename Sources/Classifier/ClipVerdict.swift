@@ -28,14 +28,15 @@ public struct FrameObservation: Sendable, Equatable {
 /// One answer for a clip from all its gameplay frames.
 ///
 /// Each class is scored by its mean log-probability over the gameplay frames (a product of
-/// experts: one confident wrong frame cannot outvote many right ones), each probability floored
-/// at `frameProbabilityFloor`; the best class wins and its `confidence` is the geometric mean of
-/// its (floored) per-frame probabilities. The answer is
-/// "unknown" (`hero == nil`, with a `reason`) when there is no gameplay frame, when that
-/// confidence is below the model's `minConfidence`, when the frames' mean similarity to the
-/// winner's prototypes is below `minSimilarity` (crops unlike anything the model was trained on),
-/// or when their colours are unlike the winner's (`minColourSimilarity`: a button of the same
-/// shape in other colours is another hero).
+/// experts: many consistent frames win, and one odd frame cannot veto a hero), each probability
+/// floored at `frameProbabilityFloor`; the best class wins and its `confidence` is the
+/// geometric mean of its (floored) per-frame probabilities. The answer is "unknown"
+/// (`hero == nil`, with a `reason`) when there is no gameplay frame, or when the clip's
+/// familiarity with the winner (mean over the frames of the best prototype similarity plus the
+/// best colour similarity, ``UnknownThresholds``) is below the model's `minFamiliarity`: the
+/// softmax always names somebody, and a hero the model never saw is named with confidence as
+/// often as not, so the decision rests on how much the crops look like the winner's training
+/// crops, in shape and in colour.
 public struct ClipVerdict: Sendable, Equatable {
   public struct Candidate: Sendable, Equatable {
     public var hero: String
@@ -119,25 +120,22 @@ public struct ClipVerdict: Sendable, Equatable {
     similarity = mean { $0.similarities }
     colourSimilarity = mean { $0.colourSimilarities }
     let guess = labels[best]
-    if confidence < thresholds.minConfidence {
+    if let s = similarity, let k = colourSimilarity, s + k < thresholds.minFamiliarity {
       hero = nil
       reason =
-        "evidence below threshold: best guess \(guess) with confidence \(Self.fixed(confidence))"
-        + " < \(Self.fixed(thresholds.minConfidence))"
-    } else if let s = similarity, s < thresholds.minSimilarity {
-      hero = nil
-      reason =
-        "crops unlike any trained hero: best guess \(guess), similarity \(Self.fixed(s))"
-        + " < \(Self.fixed(thresholds.minSimilarity))"
-    } else if let s = colourSimilarity, s < thresholds.minColourSimilarity {
-      hero = nil
-      reason =
-        "colours unlike \(guess)'s button: colour similarity \(Self.fixed(s))"
-        + " < \(Self.fixed(thresholds.minColourSimilarity))"
+        "crops unlike \(guess)'s (the best guess): familiarity \(Self.fixed(s + k)) < "
+        + "\(Self.fixed(thresholds.minFamiliarity)) (shape similarity \(Self.fixed(s)), "
+        + "colour similarity \(Self.fixed(k)))"
     } else {
       hero = guess
       reason = nil
     }
+  }
+
+  /// `similarity + colourSimilarity`, the number compared with the threshold.
+  public var familiarity: Double? {
+    guard let s = similarity, let k = colourSimilarity else { return nil }
+    return s + k
   }
 
   static func fixed(_ v: Double) -> String { String(format: "%.3f", v) }

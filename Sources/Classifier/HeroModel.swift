@@ -8,9 +8,9 @@ import HeroCore
 public struct HeroModel: Sendable {
   public var labels: [String]
   public var layer: FinalLayer
-  /// Examples of each hero's bottlenecks, for the similarity test of "unknown".
+  /// Examples of each hero's bottlenecks, for the shape half of the "unknown" test.
   public var prototypes: Prototypes
-  /// Examples of each hero's colour signatures (``ColourSignature``), for the colour test.
+  /// Examples of each hero's colour signatures (``ColourSignature``), for the colour half.
   public var colourPrototypes: Prototypes
   public var thresholds: UnknownThresholds
   public var info: ModelInfo

@@ -9,7 +9,14 @@ import HeroCore
 /// the weights it belongs with, a reader never mixes an old header with new weights unnoticed.
 extension HeroModel {
   public static let formatName = "hero-id-model"
-  public static let formatVersion = 1
+  /// 2: one familiarity threshold and 216-bin colour signatures (version 1 had confidence,
+  /// similarity and colour thresholds, and 64 bins).
+  public static let formatVersion = 2
+
+  struct Version: Codable {
+    var format: String
+    var version: Int
+  }
 
   struct Header: Codable {
     var format: String
@@ -108,18 +115,23 @@ extension HeroModel {
     guard let json = try? Data(contentsOf: jsonURL) else {
       throw ModelError.missing(path: jsonPath)
     }
+    guard let version = try? JSONDecoder().decode(Version.self, from: json) else {
+      throw ModelError.invalid(path: jsonPath, reason: "not a hero-id model header")
+    }
+    guard version.format == formatName else {
+      throw ModelError.invalid(
+        path: jsonPath, reason: "format is \"\(version.format)\", not \"\(formatName)\"")
+    }
+    guard version.version == formatVersion else {
+      throw ModelError.invalid(
+        path: jsonPath,
+        reason:
+          "format version \(version.version); this build reads \(formatVersion), train the model again"
+      )
+    }
     let header: Header
     do { header = try JSONDecoder().decode(Header.self, from: json) } catch {
       throw ModelError.invalid(path: jsonPath, reason: "not a hero-id model header")
-    }
-    guard header.format == formatName else {
-      throw ModelError.invalid(
-        path: jsonPath, reason: "format is \"\(header.format)\", not \"\(formatName)\"")
-    }
-    guard header.version == formatVersion else {
-      throw ModelError.invalid(
-        path: jsonPath,
-        reason: "format version \(header.version); this build reads \(formatVersion)")
     }
     if let expected = baseNetworkSHA1, expected != header.info.baseNetworkSHA1 {
       throw ModelError.baseNetworkMismatch(

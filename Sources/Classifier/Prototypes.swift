@@ -29,6 +29,28 @@ public struct Prototypes: Sendable, Equatable {
   public init(
     training: LabelledBottlenecks, classCount: Int, perClass: Int = 64, centred: Bool = true
   ) {
+    let (mean, rows) = Self.select(
+      training: training, classCount: classCount, perClass: perClass, centred: centred)
+    self.init(training: training, classCount: classCount, mean: mean, rows: rows)
+  }
+
+  /// Prototypes made of the given rows of `training` (from ``select(training:classCount:perClass:centred:)``).
+  public init(training: LabelledBottlenecks, classCount: Int, mean: [Float], rows: [Int]) {
+    let n = training.inputSize
+    var vectors: [Float] = []
+    vectors.reserveCapacity(rows.count * n)
+    for r in rows { vectors.append(contentsOf: training.features[(r * n)..<((r + 1) * n)]) }
+    Self.centreAndNormalize(&vectors, mean: mean, inputSize: n)
+    self.init(
+      inputSize: n, classCount: classCount, mean: mean, vectors: vectors,
+      labels: rows.map { training.labels[$0] })
+  }
+
+  /// The centre (the training mean, or zeros when `centred` is false) and the rows of `training`
+  /// that become prototypes: up to `perClass` per class, spread by farthest-point sampling.
+  public static func select(
+    training: LabelledBottlenecks, classCount: Int, perClass: Int = 64, centred: Bool = true
+  ) -> (mean: [Float], rows: [Int]) {
     let n = training.inputSize
     var mean = [Float](repeating: 0, count: n)
     var unit = training.features
@@ -39,20 +61,14 @@ public struct Prototypes: Sendable, Equatable {
       for j in 0..<n { mean[j] /= Float(training.count) }
     }
     Self.centreAndNormalize(&unit, mean: mean, inputSize: n)
-    var vectors: [Float] = []
-    var labels: [Int] = []
+    var rows: [Int] = []
     for c in 0..<classCount {
       let members = training.labels.indices.filter { training.labels[$0] == c }
-      for r in Self.spread(members, unit: unit, inputSize: n, count: perClass) {
-        vectors.append(contentsOf: unit[(r * n)..<((r + 1) * n)])
-        labels.append(c)
-      }
+      rows.append(contentsOf: Self.spread(members, unit: unit, inputSize: n, count: perClass))
     }
-    self.init(inputSize: n, classCount: classCount, mean: mean, vectors: vectors, labels: labels)
+    return (mean, rows)
   }
 
-  /// Farthest-point sampling: start with the member nearest the class mean, then repeatedly add
-  /// the member least similar to all chosen so far.
   static func spread(_ members: [Int], unit: [Float], inputSize n: Int, count: Int) -> [Int] {
     guard members.count > count else { return members }
     func dot(_ a: Int, _ b: [Float], _ bOffset: Int) -> Float {
@@ -102,14 +118,28 @@ public struct Prototypes: Sendable, Equatable {
   /// For raw bottlenecks (`rows × inputSize`): each row's best cosine similarity to each
   /// class's prototypes, `rows × classCount` (-1 for a class without prototypes).
   public func similarities(_ bottlenecks: [Float]) -> [Float] {
+    let rows = bottlenecks.count / inputSize
+    let all = allSimilarities(bottlenecks)
+    let p = labels.count
+    var out = [Float](repeating: -1, count: rows * classCount)
+    for r in 0..<rows {
+      for (k, label) in labels.enumerated() {
+        out[r * classCount + label] = max(out[r * classCount + label], all[r * p + k])
+      }
+    }
+    return out
+  }
+
+  /// For raw bottlenecks (`rows × inputSize`): the cosine similarity of each row to every
+  /// prototype, `rows × prototypes`.
+  public func allSimilarities(_ bottlenecks: [Float]) -> [Float] {
     let n = inputSize
     let rows = bottlenecks.count / n
-    var out = [Float](repeating: -1, count: rows * classCount)
     let p = labels.count
-    guard rows > 0, p > 0 else { return out }
+    var all = [Float](repeating: 0, count: rows * p)
+    guard rows > 0, p > 0 else { return all }
     var x = bottlenecks
     Self.centreAndNormalize(&x, mean: mean, inputSize: n)
-    var all = [Float](repeating: 0, count: rows * p)
     x.withUnsafeBufferPointer { px in
       vectors.withUnsafeBufferPointer { pv in
         all.withUnsafeMutableBufferPointer { pa in
@@ -120,11 +150,6 @@ public struct Prototypes: Sendable, Equatable {
         }
       }
     }
-    for r in 0..<rows {
-      for (k, label) in labels.enumerated() {
-        out[r * classCount + label] = max(out[r * classCount + label], all[r * p + k])
-      }
-    }
-    return out
+    return all
   }
 }

@@ -13,9 +13,10 @@ struct Identify: AsyncParsableCommand {
       Each clip goes through the same chain as training data (key frames, rescale to 1280x720, \
       screen sorting, skill-2 crop, bottleneck, final layer); the gameplay frames' \
       log-probabilities are averaged into one answer. When no gameplay frame is found, or the \
-      evidence is below the model's thresholds, the answer is "unknown" (hero null in --json) \
-      with a reason. Results go to stdout in input order: a table, or one JSON object per clip \
-      with --json (CONTRACT.md).
+      crops look too little like the winner's training crops (familiarity = shape similarity + \
+      colour similarity, below the model's threshold), the answer is "unknown" (hero null in \
+      --json) with a reason. Results go to stdout in input order: a table, or one JSON object \
+      per clip with --json (CONTRACT.md). See docs/training.md.
       """)
 
   @Argument(help: "Video clips.")
@@ -124,7 +125,8 @@ struct IdentifyError: Error, CustomStringConvertible {
 /// The two output forms of `identify`.
 enum IdentifyTable {
   static let header =
-    pad("CLIP", 40) + pad("HERO", 14) + pad("CONF", 7) + pad("SIM", 7) + pad("COLOUR", 8)
+    pad("CLIP", 40) + pad("HERO", 14) + pad("CONF", 7) + pad("SHAPE", 7) + pad("COLOUR", 8)
+    + pad("FAMILIAR", 10)
     + pad("FRAMES", 8)
     + pad("GAMEPLAY", 10) + "NOTE"
 
@@ -134,6 +136,7 @@ enum IdentifyTable {
       + pad(String(format: "%.3f", v.confidence), 7)
       + pad(v.similarity.map { String(format: "%.3f", $0) } ?? "-", 7)
       + pad(v.colourSimilarity.map { String(format: "%.3f", $0) } ?? "-", 8)
+      + pad(v.familiarity.map { String(format: "%.3f", $0) } ?? "-", 10)
       + pad(String(v.frames), 8)
       + pad(String(v.gameplayFrames), 10) + note
   }

@@ -17,7 +17,8 @@ struct Train: AsyncParsableCommand {
       network) under CROPS_DIR/.bottlenecks or --bottleneck-dir. Each hero's images are split \
       into training / validation / testing by a stable hash (crops from the same few seconds of \
       one video, per CROPS_DIR/index.csv, stay together), the final layer is trained, the \
-      "unknown" thresholds are chosen on the validation set, and the model is written to --model.
+      "unknown" threshold is chosen on simulated clips of the training and validation crops \
+      (left-out heroes against trained ones), and the model is written to --model.
       Progress goes to stderr; results to stdout (one JSON object with --json).
       See docs/training.md.
       """)
@@ -155,7 +156,8 @@ struct Train: AsyncParsableCommand {
     guard let cropsDir else { throw ValidationError("missing CROPS_DIR") }
     let started = Date()
     let profile = try layout.map { try LayoutProfile.load(path: $0) } ?? .default
-    let groups = TrainingIndex.groupKeys(cropsDir: cropsDir, groupSeconds: groupSeconds)
+    let sources = TrainingIndex.sources(cropsDir: cropsDir)
+    let groups = TrainingIndex.groupKeys(sources, groupSeconds: groupSeconds)
     let collection = try ImageCollection.scan(
       cropsDir, validationPercentage: validationPercentage, testingPercentage: testingPercentage,
       groupKeys: groups)
@@ -180,10 +182,13 @@ struct Train: AsyncParsableCommand {
     var sets: [DataSet: LabelledBottlenecks] = [:]
     var colourSets: [DataSet: LabelledBottlenecks] = [:]
     var paths: [DataSet: [String]] = [:]
+    var videos: [DataSet: [Int]] = [:]
+    var videoIDs: [String: Int] = [:]
     for s in DataSet.allCases {
       sets[s] = LabelledBottlenecks(inputSize: cache.size)
       colourSets[s] = LabelledBottlenecks(inputSize: ColourSignature.size)
       paths[s] = []
+      videos[s] = []
     }
     var failed = 0
     for (i, (image, result)) in zip(collection.images, results).enumerated() {
@@ -193,6 +198,14 @@ struct Train: AsyncParsableCommand {
         colourSets[image.set]?.append(
           colours[i] ?? [Float](repeating: 0, count: ColourSignature.size), label: image.label)
         paths[image.set]?.append(image.path)
+        let key =
+          "\(collection.classes[image.label])/\((image.path as NSString).lastPathComponent)"
+        let video = sources[key].map { source in
+          if let id = videoIDs[source.video] { return id }
+          videoIDs[source.video] = videoIDs.count
+          return videoIDs.count - 1
+        }
+        videos[image.set]?.append(video ?? -1)
       case .failure(let error):
         printError("\(error)")
         failed += 1
@@ -227,21 +240,34 @@ struct Train: AsyncParsableCommand {
     let validEval = validation.count > 0 ? trainer.evaluate(standardized: validStd) : nil
     let testEval = testing.count > 0 ? trainer.evaluate(standardized: testStd) : nil
     let classCount = collection.classes.count
-    let prototypes = Prototypes(training: training, classCount: classCount)
-    let colourTraining = colourSets[.training] ?? LabelledBottlenecks(inputSize: 1)
-    let colourPrototypes = Prototypes(
+    let colourTraining =
+      colourSets[.training] ?? LabelledBottlenecks(inputSize: ColourSignature.size)
+    let shapeChoice = Prototypes.select(training: training, classCount: classCount)
+    let prototypes = Prototypes(
+      training: training, classCount: classCount, mean: shapeChoice.mean, rows: shapeChoice.rows)
+    let colourChoice = Prototypes.select(
       training: colourTraining, classCount: classCount, centred: false)
-    // The thresholds come from the validation set (the training set only if that is empty).
-    let thresholdRaw = validation.count > 0 ? validation : training
-    let thresholdColours =
-      (validation.count > 0 ? colourSets[.validation] : colourSets[.training])
-      ?? LabelledBottlenecks(inputSize: 1)
-    let thresholdEval = validEval ?? trainer.evaluate(standardized: trainStd)
+    let colourPrototypes = Prototypes(
+      training: colourTraining, classCount: classCount, mean: colourChoice.mean,
+      rows: colourChoice.rows)
+    // The "unknown" threshold: training and validation frames, with the videos they came from
+    // (docs/training.md, "Unknown").
+    let trainVideos = videos[.training] ?? []
+    let validColours =
+      colourSets[.validation] ?? LabelledBottlenecks(inputSize: ColourSignature.size)
     let thresholds = UnknownThresholds.choose(
-      probabilities: thresholdEval.probabilities,
-      similarities: prototypes.similarities(thresholdRaw.features),
-      colourSimilarities: colourPrototypes.similarities(thresholdColours.features),
-      labels: thresholdRaw.labels, classCount: collection.classes.count)
+      UnknownThresholds.Calibration(
+        classCount: classCount, labels: training.labels + validation.labels,
+        videos: trainVideos + (videos[.validation] ?? []),
+        heldOut: [Bool](repeating: false, count: training.count)
+          + [Bool](repeating: true, count: validation.count),
+        probabilities: trainer.evaluate(standardized: trainStd).probabilities
+          + (validEval?.probabilities ?? []),
+        shape: prototypes.allSimilarities(training.features + validation.features),
+        shapeLabels: prototypes.labels, shapeVideos: shapeChoice.rows.map { trainVideos[$0] },
+        colour: colourPrototypes.allSimilarities(colourTraining.features + validColours.features),
+        colourLabels: colourPrototypes.labels,
+        colourVideos: colourChoice.rows.map { trainVideos[$0] }))
 
     let counts = [
       "training": training.count, "validation": validation.count, "testing": testing.count,
@@ -291,8 +317,11 @@ struct Train: AsyncParsableCommand {
       }
       print(
         String(
-          format: "Unknown below confidence %.3f, similarity %.3f or colour similarity %.3f",
-          thresholds.minConfidence, thresholds.minSimilarity, thresholds.minColourSimilarity))
+          format:
+            "Unknown below familiarity %.3f (simulated clips rejected: %.1f%% of trained heroes', "
+            + "%.1f%% of a left-out hero's)",
+          thresholds.minFamiliarity, 100 * thresholds.knownRejectRate,
+          100 * thresholds.unknownRejectRate))
       print("Model written to \(model) (\(collection.classes.count) heroes)")
     }
     if failed > 0 {
@@ -374,8 +403,9 @@ struct Train: AsyncParsableCommand {
 
 /// What `index.csv` (written by `hero-id extract`) says about each crop's provenance.
 enum TrainingIndex {
-  /// Group keys for the split, by `<hero>/<file name>`; empty when there is no `index.csv`.
-  static func groupKeys(cropsDir: String, groupSeconds: Double) -> [String: String] {
+  /// Where each crop came from, by `<hero>/<file name>`, from `CROPS_DIR/index.csv` (written by
+  /// `hero-id extract`); empty when there is none.
+  static func sources(cropsDir: String) -> [String: (video: String, pts: Double)] {
     let url = URL(fileURLWithPath: cropsDir).appendingPathComponent("index.csv")
     guard let data = try? Data(contentsOf: url) else { return [:] }
     guard let records = try? CSV.parse(String(decoding: data, as: UTF8.self)),
@@ -387,17 +417,24 @@ enum TrainingIndex {
       printError("warning: \(url.path): no file,video,pts_seconds columns; splitting by file name")
       return [:]
     }
-    var keys: [String: String] = [:]
+    var sources: [String: (video: String, pts: Double)] = [:]
     for record in records.dropFirst() {
       let f = record.fields
-      guard f.count > max(fileColumn, videoColumn, ptsColumn), let pts = Double(f[ptsColumn]),
-        let key = DataSplit.videoKey(
-          video: f[videoColumn], ptsSeconds: pts, groupSeconds: groupSeconds)
+      guard f.count > max(fileColumn, videoColumn, ptsColumn), let pts = Double(f[ptsColumn])
       else { continue }
       let parts = f[fileColumn].split(separator: "/")
       guard parts.count >= 2 else { continue }
-      keys["\(parts[parts.count - 2])/\(parts[parts.count - 1])"] = key
+      sources["\(parts[parts.count - 2])/\(parts[parts.count - 1])"] = (f[videoColumn], pts)
     }
-    return keys
+    return sources
+  }
+
+  /// Group keys for the split, by `<hero>/<file name>`.
+  static func groupKeys(
+    _ sources: [String: (video: String, pts: Double)], groupSeconds: Double
+  ) -> [String: String] {
+    sources.compactMapValues {
+      DataSplit.videoKey(video: $0.video, ptsSeconds: $0.pts, groupSeconds: groupSeconds)
+    }
   }
 }

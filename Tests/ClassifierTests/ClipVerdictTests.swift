@@ -6,8 +6,7 @@ import Testing
 @Suite("Clip verdict")
 struct ClipVerdictTests {
   let labels = ["a", "b", "c"]
-  let thresholds = UnknownThresholds(
-    minConfidence: 0.5, minSimilarity: 0.3, minColourSimilarity: 0.8)
+  let thresholds = UnknownThresholds(minFamiliarity: 1.5)
 
   func frame(
     _ t: Double, _ p: [Float], sim: [Float] = [0.8, 0.8, 0.8], colour: [Float] = [0.9, 0.9, 0.9]
@@ -46,7 +45,7 @@ struct ClipVerdictTests {
     #expect(ClipVerdict(observations: balanced, labels: labels, thresholds: thresholds).hero == "a")
   }
 
-  @Test("unknown without gameplay frames, below the confidence or the similarity threshold")
+  @Test("unknown without gameplay frames, or when the crops are unlike the winner's")
   func unknown() {
     let none = ClipVerdict(
       observations: [FrameObservation(ptsSeconds: 0, screen: .other)], labels: labels,
@@ -54,27 +53,37 @@ struct ClipVerdictTests {
     #expect(none.hero == nil && none.gameplayFrames == 0)
     #expect(none.reason?.contains("no gameplay frame") == true)
 
+    // Split evidence alone is not "unknown": familiar crops still name the likeliest hero.
     let unsure = ClipVerdict(
       observations: [frame(0, [0.4, 0.35, 0.25]), frame(1, [0.45, 0.3, 0.25])], labels: labels,
       thresholds: thresholds)
-    #expect(unsure.hero == nil)
-    #expect(unsure.reason?.contains("below threshold") == true)
-    #expect(unsure.top.first?.hero == "a")
+    #expect(unsure.hero == "a")
+    #expect(abs((unsure.familiarity ?? 0) - 1.7) < 1e-6)
 
+    // Confident, but the shapes are unlike a's: 0.1 + 0.9 < 1.5.
     let strange = ClipVerdict(
-      observations: [frame(0, [0.99, 0.005, 0.005], sim: [0.1, 0, 0])], labels: labels,
+      observations: [frame(0, [0.99, 0.005, 0.005], sim: [0.1, 0.8, 0.8])], labels: labels,
       thresholds: thresholds)
     #expect(strange.hero == nil)
-    #expect(strange.reason?.contains("unlike any trained hero") == true)
+    #expect(strange.reason?.contains("familiarity 1.000 < 1.500") == true)
+    #expect(strange.reason?.contains("a's") == true)
 
+    // The same shape in other colours: the winner's colour similarity is what counts.
     let recoloured = ClipVerdict(
       observations: [
-        frame(0, [0.99, 0.005, 0.005], colour: [0.7, 0.9, 0.9]),
-        frame(1, [0.99, 0.005, 0.005], colour: [0.75, 0.9, 0.9]),
+        frame(0, [0.99, 0.005, 0.005], colour: [0.5, 0.9, 0.9]),
+        frame(1, [0.99, 0.005, 0.005], colour: [0.6, 0.9, 0.9]),
       ], labels: labels, thresholds: thresholds)
     #expect(recoloured.hero == nil)
-    #expect(abs((recoloured.colourSimilarity ?? 0) - 0.725) < 1e-6)
-    #expect(recoloured.reason?.contains("colours unlike a's button") == true)
+    #expect(abs((recoloured.colourSimilarity ?? 0) - 0.55) < 1e-6)
+    #expect(abs((recoloured.familiarity ?? 0) - 1.35) < 1e-6)
+    #expect(recoloured.reason?.contains("colour similarity 0.550") == true)
+
+    // Exactly at the threshold passes.
+    let edge = ClipVerdict(
+      observations: [frame(0, [0.9, 0.05, 0.05], sim: [0.75, 0, 0], colour: [0.75, 0, 0])],
+      labels: labels, thresholds: thresholds)
+    #expect(edge.hero == "a")
   }
 
   @Test("one odd frame costs a hero at most the floor, not a veto")

@@ -16,14 +16,24 @@ struct ModelTests {
     let trainer = Trainer.train(classCount: 3, training: all, validation: all, options: options)
     var std = all
     trainer.standardize(&std)
-    let prototypes = Prototypes(training: all, classCount: 3, perClass: 8)
+    let shapeChoice = Prototypes.select(training: all, classCount: 3, perClass: 8)
+    let prototypes = Prototypes(
+      training: all, classCount: 3, mean: shapeChoice.mean, rows: shapeChoice.rows)
     let colours = colourSet(all.labels)
-    let colourPrototypes = Prototypes(training: colours, classCount: 3, centred: false)
+    let colourChoice = Prototypes.select(training: colours, classCount: 3, centred: false)
+    let colourPrototypes = Prototypes(
+      training: colours, classCount: 3, mean: colourChoice.mean, rows: colourChoice.rows)
     let eval = trainer.evaluate(standardized: std)
+    // Two videos per class (alternate rows); every fifth row held out.
+    let videos = all.labels.indices.map { all.labels[$0] * 2 + $0 % 2 }
     let thresholds = UnknownThresholds.choose(
-      probabilities: eval.probabilities, similarities: prototypes.similarities(all.features),
-      colourSimilarities: colourPrototypes.similarities(colours.features), labels: all.labels,
-      classCount: 3, maxSimilarity: 1, maxColourSimilarity: 1)
+      UnknownThresholds.Calibration(
+        classCount: 3, labels: all.labels, videos: videos,
+        heldOut: all.labels.indices.map { $0 % 5 == 0 }, probabilities: eval.probabilities,
+        shape: prototypes.allSimilarities(all.features), shapeLabels: prototypes.labels,
+        shapeVideos: shapeChoice.rows.map { videos[$0] },
+        colour: colourPrototypes.allSimilarities(colours.features),
+        colourLabels: colourPrototypes.labels, colourVideos: colourChoice.rows.map { videos[$0] }))
     let summary = TrainingSummary(
       options: options, images: ["training": 90], validationAccuracy: eval.accuracy,
       testAccuracy: nil, distortions: ImageDistortion(), trainedAt: "2026-01-01T00:00:00Z",
@@ -99,11 +109,28 @@ struct ModelTests {
     #expect(throws: ModelError.self) { try HeroModel.load(from: folder.path) }
   }
 
-  @Test("clips of known frames pass the thresholds; a stranger's fail the similarity test")
+  @Test("a model of an older format version is refused with a message to train again")
+  func oldVersion() throws {
+    let folder = TemporaryFolder()
+    try Self.trainedModel().0.save(to: folder.path)
+    let url = URL(fileURLWithPath: folder.sub("model.json"))
+    let text = try String(contentsOf: url, encoding: .utf8)
+    #expect(text.contains("\"version\" : 2"))
+    try Data(text.replacingOccurrences(of: "\"version\" : 2", with: "\"version\" : 1").utf8)
+      .write(to: url)
+    #expect(
+      throws: ModelError.invalid(
+        path: url.path, reason: "format version 1; this build reads 2, train the model again")
+    ) { try HeroModel.load(from: folder.path) }
+  }
+
+  @Test("clips of known frames pass the threshold; a stranger's clip is unknown")
   func thresholds() {
     let (model, data) = Self.trainedModel()
     let t = model.thresholds
-    #expect(t.minConfidence > 0 && t.minConfidence <= 0.5)
+    // Shape and colour similarities are each at most 1.
+    #expect(t.minFamiliarity > 0 && t.minFamiliarity < 2)
+    #expect(t.unknownRejectRate >= 0.9 && t.knownRejectRate <= 0.1)
     let colours = Self.colourSet(data.labels)
     // Clips of three consecutive frames of one hero.
     var clips = 0
@@ -124,13 +151,31 @@ struct ModelTests {
     }
     #expect(clips == 30)
     #expect(Double(named) / Double(clips) >= 0.95)
-    // Vectors from a cluster the model never saw.
+    // Vectors from a cluster the model never saw, in a colour none of the classes has.
     let stranger = SyntheticBottlenecks.clusters(
       classes: 1, perClass: 5, inputSize: 64, spread: 0.2, seed: 99)
-    let (_, ss) = model.scores(stranger.features)
-    var best = -1.0
-    for r in 0..<5 { best = max(best, Double(ss[(r * 3)..<(r * 3 + 3)].max() ?? -1)) }
-    #expect(best < t.minSimilarity)
+    let yellow = ColourSignature.of(RGBImageFixture.flat(230, 210, 40))
+    let observations = model.observe(
+      bottlenecks: stranger.features, colours: Array((0..<5).map { _ in yellow }.joined()),
+      ptsSeconds: [0, 1, 2, 3, 4])
+    let v = ClipVerdict(observations: observations, labels: model.labels, thresholds: t)
+    #expect(v.hero == nil)
+    #expect((v.familiarity ?? 2) < t.minFamiliarity)
+  }
+
+  @Test("the threshold separates known from absent-hero scores, lowest best cut, midway")
+  func bestCut() {
+    let clean = UnknownThresholds.best(known: [1.4, 1.5, 1.6], absent: [1.0, 1.1, 1.2])
+    #expect(abs(clean.minFamiliarity - 1.3) < 1e-12)
+    #expect(clean.knownRejectRate == 0 && clean.unknownRejectRate == 1)
+    // Overlap: the best cut gives up one known clip to reject two more absent ones.
+    let overlap = UnknownThresholds.best(
+      known: [1.25, 1.5, 1.6, 1.7], absent: [1.0, 1.1, 1.3, 1.35])
+    #expect(abs(overlap.minFamiliarity - (1.35 + 1.5) / 2) < 1e-12)
+    #expect(overlap.knownRejectRate == 0.25 && overlap.unknownRejectRate == 1)
+    // Without absent-hero clips, the lowest 2% of known clips.
+    let alone = UnknownThresholds.best(known: (0..<100).map { Double($0) }, absent: [])
+    #expect(alone.minFamiliarity == 1 && alone.knownRejectRate == 0.02)
   }
 }
 
