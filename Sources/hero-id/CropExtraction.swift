@@ -57,10 +57,11 @@ func extractCrops(_ video: String, run: CropRun) async -> CropOutcome {
     }
   }
   do {
-    let hero = try run.labels.hero(for: video)
-    outcome.hero = hero
+    // Open the video first: a missing or unreadable file is the problem to report, not its label.
     let decoder = try KeyFrameDecoder(path: video, options: run.options)
     defer { outcome.warnings = decoder.warnings }
+    let hero = try run.labels.hero(for: video)
+    outcome.hero = hero
     let videoKey: String
     do { videoKey = try SHA1.hex(fileAt: video) } catch {
       throw ExtractError.noSuchFile(path: video)

@@ -134,6 +134,16 @@ import Testing
       run.stderr.contains("m.csv:2: bad manifest row (expected 2 fields (video,hero), found 3)"))
   }
 
+  @Test func aMissingVideoIsReportedAsMissingBeforeItsLabel() throws {
+    // At the root there is no parent folder to take a label from; the missing file is the
+    // problem to report.
+    let path = "/hero-id-no-such-video-\(UUID().uuidString).mp4"
+    let run = try CLI.heroID(["extract", path, "--out", "crops"], in: CLI.temporaryDirectory())
+    #expect(run.status == 1)
+    #expect(run.stderr.contains("\(path): no such file"), "\(run.stderr)")
+    #expect(!run.stderr.contains("no hero label"))
+  }
+
   @Test func aBadLayoutIsAClearError() throws {
     let dir = try CLI.temporaryDirectory()
     try Data(#"{"name": "x", "frame": {"width": 1280, "height": 720}}"#.utf8)
