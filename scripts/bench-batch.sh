@@ -66,7 +66,10 @@ report "batch extract" "$e1" "$en"
 WEIGHTS="${HERO_ID_INCEPTION:-${HERO_ID_HOME:-$HOME/.cache/hero-id}/inception-2015-12-05.pt}"
 if [ -f "$WEIGHTS" ]; then
   MODEL="$DIR/batch-model"
-  if [ ! -f "$MODEL/.complete" ]; then
+  # Trained once; again when missing, half-written, or of an older model format.
+  first_clip=$(find "$SET" -name '*.mp4' | sort | head -n 1)
+  if [ ! -f "$MODEL/.complete" ] \
+    || ! "$BIN" identify "$first_clip" --model "$MODEL" --json >/dev/null 2>&1; then
     rm -rf "$MODEL"
     "$BIN" train "$OUT" --model "$MODEL" --steps 200 --group-seconds 0 \
       --validation-percentage 20 --testing-percentage 20 >/dev/null 2>"$DIR/batch-stderr.txt" \

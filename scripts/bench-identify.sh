@@ -15,7 +15,9 @@ if [ ! -f "$CLIP" ]; then
   "$BIN_DIR/sample-maker" clip --hero 李白 --seed 4242 --size 1920x1080 --fps 30 --keyint 60 \
     --bitrate 2500 --duration 30 --out "$CLIP" 2>/dev/null
 fi
-if [ ! -f "$DIR/model/model.json" ]; then
+# (Again when the cached model is missing or from an older model format.)
+if [ ! -f "$DIR/model/model.json" ] \
+  || ! "$HERO" identify "$CLIP" --model "$DIR/model" --json >/dev/null 2>&1; then
   echo "bench-identify: training a model on samples/train (once)"
   rm -rf "$DIR/crops" "$DIR/model"
   "$HERO" extract samples/train/*/*.mp4 --out "$DIR/crops" --all-frames --every 0.5 2>/dev/null
