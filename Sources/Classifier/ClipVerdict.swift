@@ -12,16 +12,20 @@ public struct FrameObservation: Sendable, Equatable {
   public var similarities: [Float]?
   /// Best similarity of the crop's colour signature to each class's (gameplay frames only).
   public var colourSimilarities: [Float]?
+  /// Best correlation of the crop's icon pattern with each class's (gameplay frames only).
+  public var patternSimilarities: [Float]?
 
   public init(
     ptsSeconds: Double, screen: Screen, probabilities: [Float]? = nil,
-    similarities: [Float]? = nil, colourSimilarities: [Float]? = nil
+    similarities: [Float]? = nil, colourSimilarities: [Float]? = nil,
+    patternSimilarities: [Float]? = nil
   ) {
     self.ptsSeconds = ptsSeconds
     self.screen = screen
     self.probabilities = probabilities
     self.similarities = similarities
     self.colourSimilarities = colourSimilarities
+    self.patternSimilarities = patternSimilarities
   }
 }
 
@@ -32,11 +36,10 @@ public struct FrameObservation: Sendable, Equatable {
 /// floored at `frameProbabilityFloor`; the best class wins and its `confidence` is the
 /// geometric mean of its (floored) per-frame probabilities. The answer is "unknown"
 /// (`hero == nil`, with a `reason`) when there is no gameplay frame, or when the clip's
-/// familiarity with the winner (mean over the frames of the best prototype similarity plus the
-/// best colour similarity, ``UnknownThresholds``) is below the model's `minFamiliarity`: the
-/// softmax always names somebody, and a hero the model never saw is named with confidence as
-/// often as not, so the decision rests on how much the crops look like the winner's training
-/// crops, in shape and in colour.
+/// familiarity with the winner (``UnknownThresholds``: the median over the frames of pattern,
+/// colour and half the shape similarity) is below the model's `minFamiliarity`: the softmax
+/// always names somebody, and a hero the model never saw is named with confidence as often as
+/// not, so the decision rests on how much the crops look like the winner's training crops.
 public struct ClipVerdict: Sendable, Equatable {
   public struct Candidate: Sendable, Equatable {
     public var hero: String
@@ -55,10 +58,14 @@ public struct ClipVerdict: Sendable, Equatable {
   public var hero: String?
   /// The winner's confidence (also reported when it was rejected).
   public var confidence: Double
-  /// Mean over the gameplay frames of the best similarity to the winner's prototypes.
+  /// Median over the gameplay frames of the best similarity to the winner's prototypes.
   public var similarity: Double?
-  /// The same for the colour signatures.
+  /// The same for the colour signatures, and for the icon patterns.
   public var colourSimilarity: Double?
+  public var patternSimilarity: Double?
+  /// The clip's familiarity with the winner (median over the frames), compared with the
+  /// threshold.
+  public var familiarity: Double?
   public var reason: String?
   public var frames: Int
   public var gameplayFrames: Int
@@ -93,6 +100,8 @@ public struct ClipVerdict: Sendable, Equatable {
       confidence = 0
       similarity = nil
       colourSimilarity = nil
+      patternSimilarity = nil
+      familiarity = nil
       top = []
       reason =
         "no gameplay frame among \(observations.count) key frame\(observations.count == 1 ? "" : "s")"
@@ -110,32 +119,39 @@ public struct ClipVerdict: Sendable, Equatable {
     let best = order[0]
     top = order.prefix(max(topCount, 1)).map { Candidate(hero: labels[$0], p: exp(score[$0])) }
     confidence = exp(score[best])
-    func mean(_ values: (FrameObservation) -> [Float]?) -> Double? {
+    func winner(_ values: (FrameObservation) -> [Float]?) -> [Double]? {
       let v = gameplay.compactMap { o -> Double? in
         guard let s = values(o), s.count == c else { return nil }
         return Double(s[best])
       }
-      return v.isEmpty ? nil : v.reduce(0, +) / Double(v.count)
+      return v.count == gameplay.count ? v : nil
     }
-    similarity = mean { $0.similarities }
-    colourSimilarity = mean { $0.colourSimilarities }
+    let shape = winner { $0.similarities }
+    let colour = winner { $0.colourSimilarities }
+    let pattern = winner { $0.patternSimilarities }
+    similarity = shape.flatMap(UnknownThresholds.clipFamiliarity)
+    colourSimilarity = colour.flatMap(UnknownThresholds.clipFamiliarity)
+    patternSimilarity = pattern.flatMap(UnknownThresholds.clipFamiliarity)
+    if let shape, let colour, let pattern {
+      familiarity = UnknownThresholds.clipFamiliarity(
+        gameplay.indices.map {
+          UnknownThresholds.familiarity(shape: shape[$0], colour: colour[$0], pattern: pattern[$0])
+        })
+    } else {
+      familiarity = nil
+    }
     let guess = labels[best]
-    if let s = similarity, let k = colourSimilarity, s + k < thresholds.minFamiliarity {
+    if let f = familiarity, f < thresholds.minFamiliarity {
       hero = nil
       reason =
-        "crops unlike \(guess)'s (the best guess): familiarity \(Self.fixed(s + k)) < "
-        + "\(Self.fixed(thresholds.minFamiliarity)) (shape similarity \(Self.fixed(s)), "
-        + "colour similarity \(Self.fixed(k)))"
+        "crops unlike \(guess)'s (the best guess): familiarity \(Self.fixed(f)) < "
+        + "\(Self.fixed(thresholds.minFamiliarity)) (medians over \(gameplay.count) frame"
+        + "\(gameplay.count == 1 ? "" : "s"): pattern \(Self.fixed(patternSimilarity ?? 0)), "
+        + "colour \(Self.fixed(colourSimilarity ?? 0)), shape \(Self.fixed(similarity ?? 0)))"
     } else {
       hero = guess
       reason = nil
     }
-  }
-
-  /// `similarity + colourSimilarity`, the number compared with the threshold.
-  public var familiarity: Double? {
-    guard let s = similarity, let k = colourSimilarity else { return nil }
-    return s + k
   }
 
   static func fixed(_ v: Double) -> String { String(format: "%.3f", v) }

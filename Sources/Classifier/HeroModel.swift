@@ -8,24 +8,29 @@ import HeroCore
 public struct HeroModel: Sendable {
   public var labels: [String]
   public var layer: FinalLayer
-  /// Examples of each hero's bottlenecks, for the shape half of the "unknown" test.
+  /// Examples of each hero's bottlenecks, for the shape part of the "unknown" test.
   public var prototypes: Prototypes
-  /// Examples of each hero's colour signatures (``ColourSignature``), for the colour half.
+  /// Examples of each hero's colour signatures (``ColourSignature``).
   public var colourPrototypes: Prototypes
+  /// Examples of each hero's icon patterns (``IconPattern``; no mean, unit rows).
+  public var patternPrototypes: Prototypes
   public var thresholds: UnknownThresholds
   public var info: ModelInfo
 
   public init(
     labels: [String], layer: FinalLayer, prototypes: Prototypes, colourPrototypes: Prototypes,
-    thresholds: UnknownThresholds, info: ModelInfo
+    patternPrototypes: Prototypes, thresholds: UnknownThresholds, info: ModelInfo
   ) {
     precondition(colourPrototypes.classCount == labels.count)
+    precondition(patternPrototypes.classCount == labels.count)
+    precondition(patternPrototypes.inputSize == IconPattern.size)
     precondition(labels.count == layer.classCount && prototypes.classCount == labels.count)
     precondition(prototypes.inputSize == layer.inputSize)
     self.labels = labels
     self.layer = layer
     self.prototypes = prototypes
     self.colourPrototypes = colourPrototypes
+    self.patternPrototypes = patternPrototypes
     self.thresholds = thresholds
     self.info = info
   }
@@ -36,19 +41,22 @@ public struct HeroModel: Sendable {
     (layer.probabilities(bottlenecks), prototypes.similarities(bottlenecks))
   }
 
-  /// The observations of gameplay frames from their bottlenecks and colour signatures (row by
-  /// row, `rows × inputSize` and `rows × ColourSignature.size`).
-  public func observe(bottlenecks: [Float], colours: [Float], ptsSeconds: [Double])
+  /// The observations of gameplay frames from their bottlenecks (`rows × inputSize`) and looks,
+  /// row by row.
+  public func observe(bottlenecks: [Float], looks: [CropLook], ptsSeconds: [Double])
     -> [FrameObservation]
   {
     let (p, s) = scores(bottlenecks)
-    let cs = colourPrototypes.similarities(colours)
+    let cs = colourPrototypes.similarities(looks.flatMap(\.colour))
+    let ps = patternPrototypes.bestPerClass(
+      IconPattern.similarities(looks.flatMap(\.thumbnail), to: patternPrototypes))
     let c = labels.count
     return ptsSeconds.enumerated().map { row, t in
-      FrameObservation(
-        ptsSeconds: t, screen: .gameplay, probabilities: Array(p[(row * c)..<((row + 1) * c)]),
-        similarities: Array(s[(row * c)..<((row + 1) * c)]),
-        colourSimilarities: Array(cs[(row * c)..<((row + 1) * c)]))
+      let range = (row * c)..<((row + 1) * c)
+      return FrameObservation(
+        ptsSeconds: t, screen: .gameplay, probabilities: Array(p[range]),
+        similarities: Array(s[range]), colourSimilarities: Array(cs[range]),
+        patternSimilarities: Array(ps[range]))
     }
   }
 }

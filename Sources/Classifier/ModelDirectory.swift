@@ -9,9 +9,10 @@ import HeroCore
 /// the weights it belongs with, a reader never mixes an old header with new weights unnoticed.
 extension HeroModel {
   public static let formatName = "hero-id-model"
-  /// 2: one familiarity threshold and 216-bin colour signatures (version 1 had confidence,
-  /// similarity and colour thresholds, and 64 bins).
-  public static let formatVersion = 2
+  /// 3: icon pattern prototypes, and a familiarity of pattern + colour + ½ shape (version 2
+  /// had shape + colour; version 1 had confidence, similarity and colour thresholds and 64-bin
+  /// colour signatures).
+  public static let formatVersion = 3
 
   struct Version: Codable {
     var format: String
@@ -59,6 +60,8 @@ extension HeroModel {
     let p = prototypes.labels.count
     let q = colourPrototypes.labels.count
     let k = ColourSignature.size
+    let r = patternPrototypes.labels.count
+    let d = IconPattern.size
     let arrays: [(ArrayEntry, [Float])] = [
       (ArrayEntry(name: "mean", shape: [n]), layer.mean),
       (ArrayEntry(name: "scale", shape: [n]), layer.scale),
@@ -72,6 +75,11 @@ extension HeroModel {
       (
         ArrayEntry(name: "colour_prototype_labels", shape: [q]),
         colourPrototypes.labels.map { Float($0) }
+      ),
+      (ArrayEntry(name: "pattern_prototypes", shape: [r, d]), patternPrototypes.vectors),
+      (
+        ArrayEntry(name: "pattern_prototype_labels", shape: [r]),
+        patternPrototypes.labels.map { Float($0) }
       ),
     ]
     var blob = Data()
@@ -145,11 +153,15 @@ extension HeroModel {
     let p = header.weights.arrays.first { $0.name == "prototype_labels" }?.shape.first ?? 0
     let q =
       header.weights.arrays.first { $0.name == "colour_prototype_labels" }?.shape.first ?? 0
+    let r =
+      header.weights.arrays.first { $0.name == "pattern_prototype_labels" }?.shape.first ?? 0
     let k = ColourSignature.size
+    let d = IconPattern.size
     let expectedShapes: [String: [Int]] = [
       "mean": [n], "scale": [n], "weights": [n, c], "bias": [c], "prototype_mean": [n],
       "prototypes": [p, n], "prototype_labels": [p], "colour_prototype_mean": [k],
       "colour_prototypes": [q, k], "colour_prototype_labels": [q],
+      "pattern_prototypes": [r, d], "pattern_prototype_labels": [r],
     ]
     let weightsURL = dir.appendingPathComponent(header.weights.file)
     guard let blob = try? Data(contentsOf: weightsURL) else {
@@ -189,7 +201,11 @@ extension HeroModel {
       let colourMean = arrays["colour_prototype_mean"],
       let colourVectors = arrays["colour_prototypes"],
       let colourLabels = arrays["colour_prototype_labels"],
-      (protoLabels + colourLabels).allSatisfy({ $0 >= 0 && Int($0) < c && $0 == $0.rounded() })
+      let patternVectors = arrays["pattern_prototypes"],
+      let patternLabels = arrays["pattern_prototype_labels"],
+      (protoLabels + colourLabels + patternLabels).allSatisfy({
+        $0 >= 0 && Int($0) < c && $0 == $0.rounded()
+      })
     else {
       throw ModelError.invalid(path: weightsURL.path, reason: "arrays do not match model.json")
     }
@@ -203,6 +219,9 @@ extension HeroModel {
       colourPrototypes: Prototypes(
         inputSize: k, classCount: c, mean: colourMean, vectors: colourVectors,
         labels: colourLabels.map { Int($0) }),
+      patternPrototypes: Prototypes(
+        inputSize: d, classCount: c, mean: [Float](repeating: 0, count: d),
+        vectors: patternVectors, labels: patternLabels.map { Int($0) }),
       thresholds: header.thresholds, info: header.info)
   }
 }

@@ -1,9 +1,9 @@
 import Foundation
 
 /// What each known hero's crops look like, for telling "unknown" apart: up to `perClass`
-/// training vectors (bottlenecks, or colour signatures) of each class, chosen to cover the class (farthest-point sampling: a
-/// hero's button looks different when ready, on cooldown or flashing), centred on the training
-/// mean and scaled to unit length. A frame's similarity to a class is its best cosine
+/// training vectors (bottlenecks, colour signatures or icon patterns) of each class, chosen to
+/// cover the class (farthest-point sampling: a hero's button looks different when ready, on
+/// cooldown or flashing), centred on the training mean and scaled to unit length. A frame's similarity to a class is its best cosine
 /// similarity to one of that class's prototypes.
 public struct Prototypes: Sendable, Equatable {
   public let inputSize: Int
@@ -118,9 +118,14 @@ public struct Prototypes: Sendable, Equatable {
   /// For raw bottlenecks (`rows × inputSize`): each row's best cosine similarity to each
   /// class's prototypes, `rows × classCount` (-1 for a class without prototypes).
   public func similarities(_ bottlenecks: [Float]) -> [Float] {
-    let rows = bottlenecks.count / inputSize
-    let all = allSimilarities(bottlenecks)
+    bestPerClass(allSimilarities(bottlenecks))
+  }
+
+  /// From `rows × prototypes` similarities, each row's best one per class, `rows × classCount`
+  /// (-1 for a class without prototypes).
+  public func bestPerClass(_ all: [Float]) -> [Float] {
     let p = labels.count
+    let rows = p > 0 ? all.count / p : 0
     var out = [Float](repeating: -1, count: rows * classCount)
     for r in 0..<rows {
       for (k, label) in labels.enumerated() {

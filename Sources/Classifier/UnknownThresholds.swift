@@ -3,14 +3,16 @@ import Foundation
 /// When a clip's answer is "unknown": the clip's *familiarity* with the hero it looks most like
 /// is below `minFamiliarity`.
 ///
-/// A frame's familiarity with a hero is its best cosine similarity to one of the hero's
-/// bottleneck prototypes (shape, ``Prototypes``) plus its best similarity to one of the hero's
-/// colour prototypes (``ColourSignature``): about 1.4–1.6 for a frame of a trained hero, lower for
-/// a button the model has not seen. A clip's familiarity is the mean over its gameplay frames,
-/// for the hero that wins the vote. The threshold is chosen at training time
-/// (``choose(_:framesPerClip:clipsPerGroup:seed:)``) and stored in the model.
+/// A frame's familiarity with a hero (``familiarity(shape:colour:pattern:)``) adds up how much
+/// its crop looks like one of the hero's training crops three ways: the icon's pattern
+/// (``IconPattern``, correlation, which sees through cooldown dimming), its colours
+/// (``ColourSignature``) and, at half weight, Inception's features (``Prototypes``): about
+/// 1.9–2.3 for a frame of a trained hero, lower for a button the model has not seen. A clip's
+/// familiarity is the median over its gameplay frames, for the hero that wins the vote: a frame
+/// under a flash or a damage number cannot sink a clip. The threshold is chosen at training
+/// time (``choose(_:knownRejectRate:framesPerClip:clipsPerGroup:seed:)``) and stored in the model.
 public struct UnknownThresholds: Sendable, Codable, Equatable {
-  /// Minimum mean familiarity (shape + colour similarity) of a clip with its winning hero.
+  /// Minimum familiarity (median over the frames) of a clip with its winning hero.
   public var minFamiliarity: Double
   /// At that threshold, the fraction of simulated clips of trained heroes that would be
   /// rejected, and of simulated clips of a hero left out of training that would be.
@@ -29,9 +31,89 @@ public struct UnknownThresholds: Sendable, Codable, Equatable {
     self.unknownRejectRate = unknownRejectRate
   }
 
+  /// Weight of Inception's shape similarity in a frame's familiarity: it adds a little on ready
+  /// frames and is at chance on cooldown frames (docs/training.md).
+  public static let shapeWeight = 0.5
+  /// The default share of simulated clips of trained heroes the threshold may reject.
+  public static let defaultKnownRejectRate = 0.03
+
+  /// At most this many training and validation crops per hero go into the calibration: the
+  /// pattern similarities cost 49 correlations per crop and prototype, and a few hundred clips
+  /// per hero are simulated from them anyway.
+  public static let calibrationFramesPerClass = 150
+
+  /// The indices of the crops to calibrate on: for each class, all of its crops (`labels[i]`,
+  /// nil for a crop not to use) when it has at most `perClass`, else `perClass` of them chosen
+  /// by `seed`.
+  public static func calibrationSample(
+    labels: [Int?], perClass: Int = calibrationFramesPerClass, seed: UInt64 = 0xCA1B
+  ) -> Set<Int> {
+    var rng = SeededGenerator(seed: seed)
+    var byClass: [Int: [Int]] = [:]
+    for (i, label) in labels.enumerated() {
+      if let label { byClass[label, default: []].append(i) }
+    }
+    var out = Set<Int>()
+    for label in byClass.keys.sorted() {
+      var members = byClass[label] ?? []
+      if members.count > perClass {
+        // Fisher–Yates, far enough to fill the first `perClass` places.
+        for k in 0..<perClass {
+          let j = k + Int(rng.next() % UInt64(members.count - k))
+          members.swapAt(k, j)
+        }
+        members = Array(members.prefix(perClass))
+      }
+      out.formUnion(members)
+    }
+    return out
+  }
+
+  /// A frame's familiarity with a hero from its best similarities to the hero's prototypes.
+  public static func familiarity(shape: Double, colour: Double, pattern: Double) -> Double {
+    colour + pattern + shapeWeight * shape
+  }
+
+  /// A clip's familiarity from its frames': the median (the mean of the middle two for an even
+  /// count); nil for no frame.
+  public static func clipFamiliarity(_ frames: [Double]) -> Double? {
+    guard !frames.isEmpty else { return nil }
+    let s = frames.sorted()
+    let m = s.count / 2
+    return s.count % 2 == 1 ? s[m] : (s[m - 1] + s[m]) / 2
+  }
+
   /// The labelled frames the threshold is chosen on: every training and validation crop, with
   /// the video it came from, its class probabilities, and its similarity to every prototype.
   public struct Calibration: Sendable {
+    /// One kind of prototype: `frames × prototypes` similarities (``Prototypes/allSimilarities(_:)``
+    /// or ``IconPattern/similarities(_:to:)``), and each prototype's class and video.
+    public struct Cue: Sendable {
+      public var similarities: [Float]
+      public var labels: [Int]
+      public var videos: [Int]
+
+      public init(similarities: [Float], labels: [Int], videos: [Int]) {
+        precondition(videos.count == labels.count)
+        self.similarities = similarities
+        self.labels = labels
+        self.videos = videos
+      }
+
+      /// Best similarity of frame `row` to a prototype of class `c` from another video than
+      /// `excluding` (nil: any prototype of `c`, including the frame itself if it is one).
+      func best(row: Int, class c: Int, excluding video: Int?) -> Double? {
+        let p = labels.count
+        var best: Float?
+        for k in 0..<p where labels[k] == c {
+          if let video, videos[k] == video { continue }
+          let s = similarities[row * p + k]
+          if best.map({ s > $0 }) ?? true { best = s }
+        }
+        return best.map(Double.init)
+      }
+    }
+
     public var classCount: Int
     /// Per frame: class, video (-1: not known), and whether it was held out of training.
     public var labels: [Int]
@@ -39,68 +121,43 @@ public struct UnknownThresholds: Sendable, Codable, Equatable {
     public var heldOut: [Bool]
     /// `frames × classCount` class probabilities from the trained final layer.
     public var probabilities: [Float]
-    /// `frames × prototypes` similarities (``Prototypes/allSimilarities(_:)``), and each
-    /// prototype's class and video; the same for the colour prototypes.
-    public var shape: [Float]
-    public var shapeLabels: [Int]
-    public var shapeVideos: [Int]
-    public var colour: [Float]
-    public var colourLabels: [Int]
-    public var colourVideos: [Int]
+    public var shape: Cue
+    public var colour: Cue
+    public var pattern: Cue
 
     public init(
       classCount: Int, labels: [Int], videos: [Int], heldOut: [Bool], probabilities: [Float],
-      shape: [Float], shapeLabels: [Int], shapeVideos: [Int], colour: [Float],
-      colourLabels: [Int], colourVideos: [Int]
+      shape: Cue, colour: Cue, pattern: Cue
     ) {
       precondition(videos.count == labels.count && heldOut.count == labels.count)
       precondition(probabilities.count == labels.count * classCount)
-      precondition(shape.count == labels.count * shapeLabels.count)
-      precondition(colour.count == labels.count * colourLabels.count)
-      precondition(shapeVideos.count == shapeLabels.count)
-      precondition(colourVideos.count == colourLabels.count)
+      for cue in [shape, colour, pattern] {
+        precondition(cue.similarities.count == labels.count * cue.labels.count)
+      }
       self.classCount = classCount
       self.labels = labels
       self.videos = videos
       self.heldOut = heldOut
       self.probabilities = probabilities
       self.shape = shape
-      self.shapeLabels = shapeLabels
-      self.shapeVideos = shapeVideos
       self.colour = colour
-      self.colourLabels = colourLabels
-      self.colourVideos = colourVideos
+      self.pattern = pattern
     }
 
     var count: Int { labels.count }
 
-    /// Best similarity of frame `row` to a prototype of class `c` from another video than
-    /// `excluding` (nil: any prototype of `c`, including the frame itself if it is one).
-    func best(
-      _ matrix: [Float], _ protoLabels: [Int], _ protoVideos: [Int], row: Int, class c: Int,
-      excluding video: Int?
-    ) -> Float? {
-      let p = protoLabels.count
-      var best: Float?
-      for k in 0..<p where protoLabels[k] == c {
-        if let video, protoVideos[k] == video { continue }
-        let s = matrix[row * p + k]
-        if best.map({ s > $0 }) ?? true { best = s }
-      }
-      return best
-    }
-
-    /// Familiarity of frame `row` with class `c` (shape + colour), or nil without prototypes.
+    /// Familiarity of frame `row` with class `c`, or nil without prototypes.
     func familiarity(row: Int, class c: Int, excluding video: Int? = nil) -> Double? {
-      guard let s = best(shape, shapeLabels, shapeVideos, row: row, class: c, excluding: video),
-        let k = best(colour, colourLabels, colourVideos, row: row, class: c, excluding: video)
+      guard let s = shape.best(row: row, class: c, excluding: video),
+        let k = colour.best(row: row, class: c, excluding: video),
+        let q = pattern.best(row: row, class: c, excluding: video)
       else { return nil }
-      return Double(s) + Double(k)
+      return UnknownThresholds.familiarity(shape: s, colour: k, pattern: q)
     }
   }
 
-  /// Chooses the threshold that best separates simulated clips of trained heroes from simulated
-  /// clips of a hero the model never saw, all drawn (seeded) from the calibration frames:
+  /// Chooses the threshold from simulated clips of trained heroes and of a hero the model never
+  /// saw, all drawn (seeded) from the calibration frames:
   ///
   /// - *known* clips: `framesPerClip` frames of one hero scored against that hero, two ways.
   ///   Validation frames against all its prototypes; they come from the training videos, so
@@ -112,9 +169,13 @@ public struct UnknownThresholds: Sendable, Codable, Equatable {
   ///   ``ClipVerdict`` votes) is the hero the clip would be taken for, and the clip is scored
   ///   against that hero.
   ///
-  /// The threshold maximises (absent-hero clips rejected) − (known clips rejected), Youden's J.
+  /// The threshold rejects `knownRejectRate` of the known clips (a price set in advance, rather
+  /// than the point that best trades one kind of error for the other: a trained hero wrongly
+  /// called "unknown" is the costlier mistake); the share of absent-hero clips it rejects is
+  /// stored with it.
   public static func choose(
-    _ data: Calibration, framesPerClip: Int = 4, clipsPerGroup: Int = 200, seed: UInt64 = 0x7E57
+    _ data: Calibration, knownRejectRate: Double = defaultKnownRejectRate, framesPerClip: Int = 4,
+    clipsPerGroup: Int = 200, seed: UInt64 = 0x7E57
   ) -> UnknownThresholds {
     let c = data.classCount
     let n = max(framesPerClip, 1)
@@ -122,9 +183,8 @@ public struct UnknownThresholds: Sendable, Codable, Equatable {
     func draw(_ scores: [Double], into out: inout [Double]) {
       guard !scores.isEmpty else { return }
       for _ in 0..<clipsPerGroup {
-        var sum = 0.0
-        for _ in 0..<n { sum += scores[Int(rng.next() % UInt64(scores.count))] }
-        out.append(sum / Double(n))
+        let clip = (0..<n).map { _ in scores[Int(rng.next() % UInt64(scores.count))] }
+        if let f = clipFamiliarity(clip) { out.append(f) }
       }
     }
     var known: [Double] = []
@@ -157,7 +217,7 @@ public struct UnknownThresholds: Sendable, Codable, Equatable {
         var winner = y == 0 ? 1 : 0
         for j in 0..<c where j != y && vote[j] > vote[winner] { winner = j }
         let f = clip.compactMap { data.familiarity(row: $0, class: winner) }
-        if f.count == clip.count { absent.append(f.reduce(0, +) / Double(n)) }
+        if f.count == clip.count, let m = clipFamiliarity(f) { absent.append(m) }
       }
     }
     if known.isEmpty {
@@ -169,40 +229,21 @@ public struct UnknownThresholds: Sendable, Codable, Equatable {
           }, into: &known)
       }
     }
-    return best(known: known, absent: absent)
+    return at(knownRejectRate: knownRejectRate, known: known, absent: absent)
   }
 
-  /// The threshold `t` (a clip is rejected when its score is below `t`) with the largest
-  /// (absent rejected) − (known rejected); the lowest such `t`, placed midway in its gap.
-  public static func best(known: [Double], absent: [Double]) -> UnknownThresholds {
+  /// The threshold below which `knownRejectRate` of the `known` scores fall (a clip is rejected
+  /// when its score is below it), with the shares of `known` and `absent` it rejects.
+  public static func at(knownRejectRate rate: Double, known: [Double], absent: [Double])
+    -> UnknownThresholds
+  {
     guard !known.isEmpty else { return UnknownThresholds(minFamiliarity: 0) }
-    guard !absent.isEmpty else {
-      // Nothing to separate from: reject the lowest 2% of known clips.
-      let t = quantile(known, 0.02)
-      return UnknownThresholds(minFamiliarity: t, knownRejectRate: 0.02)
+    let t = quantile(known, rate)
+    func share(_ v: [Double]) -> Double {
+      v.isEmpty ? 0 : Double(v.filter { $0 < t }.count) / Double(v.count)
     }
-    let k = known.sorted()
-    let a = absent.sorted()
-    let candidates = Array(Set(k + a)).sorted()
-    var i = 0
-    var j = 0
-    var bestJ = -Double.infinity
-    var bestIndex = 0
-    for (index, t) in candidates.enumerated() {
-      while i < k.count && k[i] < t { i += 1 }
-      while j < a.count && a[j] < t { j += 1 }
-      let score = Double(j) / Double(a.count) - Double(i) / Double(k.count)
-      if score > bestJ {
-        bestJ = score
-        bestIndex = index
-      }
-    }
-    let upper = candidates[bestIndex]
-    let t = bestIndex > 0 ? (candidates[bestIndex - 1] + upper) / 2 : upper
-    let knownRejected = Double(k.filter { $0 < t }.count) / Double(k.count)
-    let absentRejected = Double(a.filter { $0 < t }.count) / Double(a.count)
     return UnknownThresholds(
-      minFamiliarity: t, knownRejectRate: knownRejected, unknownRejectRate: absentRejected)
+      minFamiliarity: t, knownRejectRate: share(known), unknownRejectRate: share(absent))
   }
 
   /// The q-quantile (lower, no interpolation) of `values`.

@@ -13,9 +13,10 @@ struct Identify: AsyncParsableCommand {
       Each clip goes through the same chain as training data (key frames, rescale to 1280x720, \
       screen sorting, skill-2 crop, bottleneck, final layer); the gameplay frames' \
       log-probabilities are averaged into one answer. When no gameplay frame is found, or the \
-      crops look too little like the winner's training crops (familiarity = shape similarity + \
-      colour similarity, below the model's threshold), the answer is "unknown" (hero null in \
-      --json) with a reason. Results go to stdout in input order: a table, or one JSON object \
+      crops look too little like the winner's training crops (familiarity: the median over the \
+      frames of icon pattern + colour + half the shape similarity, below the model's \
+      threshold), the answer is "unknown" (hero null in --json) with a reason. The table shows \
+      those medians. Results go to stdout in input order: a table, or one JSON object \
       per clip with --json (CONTRACT.md). See docs/training.md.
       """)
 
@@ -98,10 +99,8 @@ struct IdentifyJob: Sendable {
         var features: [Float] = []
         features.reserveCapacity(crops.count * model.layer.inputSize)
         for v in encoder.bottlenecks(crops) { features.append(contentsOf: v) }
-        var colours: [Float] = []
-        for crop in crops { colours.append(contentsOf: ColourSignature.of(crop)) }
         let seen = model.observe(
-          bottlenecks: features, colours: colours,
+          bottlenecks: features, looks: crops.map(CropLook.of),
           ptsSeconds: gameplayIndex.map { observations[$0].ptsSeconds })
         for (row, i) in gameplayIndex.enumerated() { observations[i] = seen[row] }
       }
@@ -125,8 +124,8 @@ struct IdentifyError: Error, CustomStringConvertible {
 /// The two output forms of `identify`.
 enum IdentifyTable {
   static let header =
-    pad("CLIP", 40) + pad("HERO", 14) + pad("CONF", 7) + pad("SHAPE", 7) + pad("COLOUR", 8)
-    + pad("FAMILIAR", 10)
+    pad("CLIP", 40) + pad("HERO", 14) + pad("CONF", 7) + pad("PATTERN", 9) + pad("COLOUR", 8)
+    + pad("SHAPE", 7) + pad("FAMILIAR", 10)
     + pad("FRAMES", 8)
     + pad("GAMEPLAY", 10) + "NOTE"
 
@@ -134,8 +133,9 @@ enum IdentifyTable {
     let note = v.hero == nil ? (v.reason ?? "") : topNote(v)
     return pad(clip, 40) + pad(v.hero ?? "unknown", 14)
       + pad(String(format: "%.3f", v.confidence), 7)
-      + pad(v.similarity.map { String(format: "%.3f", $0) } ?? "-", 7)
+      + pad(v.patternSimilarity.map { String(format: "%.3f", $0) } ?? "-", 9)
       + pad(v.colourSimilarity.map { String(format: "%.3f", $0) } ?? "-", 8)
+      + pad(v.similarity.map { String(format: "%.3f", $0) } ?? "-", 7)
       + pad(v.familiarity.map { String(format: "%.3f", $0) } ?? "-", 10)
       + pad(String(v.frames), 8)
       + pad(String(v.gameplayFrames), 10) + note

@@ -82,6 +82,13 @@ struct Train: AsyncParsableCommand {
   @Option(help: "Random brightness change, percent (retrain.py's --random_brightness).")
   var randomBrightness = 0.0
 
+  @Option(
+    help: """
+      Share of (simulated) clips of trained heroes the "unknown" threshold may reject: higher \
+      catches more heroes the model never saw, and calls more known ones "unknown".
+      """)
+  var knownRejectRate = UnknownThresholds.defaultKnownRejectRate
+
   @Option(help: "Inception v3 weights (default: $HERO_ID_INCEPTION or $HERO_ID_HOME's).")
   var inception: String?
 
@@ -112,6 +119,9 @@ struct Train: AsyncParsableCommand {
       throw ValidationError("--learning-rate must be positive")
     }
     guard l2 >= 0 else { throw ValidationError("--l2 must be >= 0") }
+    guard (0...1).contains(knownRejectRate) else {
+      throw ValidationError("--known-reject-rate must be between 0 and 1")
+    }
     guard (0..<100).contains(validationPercentage), (0..<100).contains(testingPercentage),
       validationPercentage + testingPercentage < 100
     else {
@@ -174,13 +184,24 @@ struct Train: AsyncParsableCommand {
       for: collection.images.map(\.path), jobs: jobs,
       decode: { try JPEG.decode(fileAt: $0) }, makeEncoder: base.makeEncoder,
       progress: { ProgressReporter("bottlenecks", total: $0) })
-    // Colour signatures (for the "unknown" test): cheap, computed afresh from the images.
-    let colours = await mapBounded(collection.images, jobs: jobs) { image in
-      (try? JPEG.decode(fileAt: image.path)).map { ColourSignature.of($0) }
+    // For the "unknown" test (docs/training.md): each crop's colour signature and icon pattern,
+    // cheap, computed afresh from the image (which is not kept); the calibration crops (up to
+    // 150 training and validation crops per hero) also keep their 10 KB icon thumbnail.
+    let calibrationPick = UnknownThresholds.calibrationSample(
+      labels: collection.images.map { $0.set == .testing ? nil : $0.label })
+    let looks = await mapBounded(Array(collection.images.enumerated()), jobs: jobs) { i, image in
+      (try? JPEG.decode(fileAt: image.path)).map { decoded in
+        let look = CropLook.of(decoded)
+        return (
+          colour: look.colour, pattern: IconPattern.template(look.thumbnail),
+          thumbnail: calibrationPick.contains(i) ? look.thumbnail : nil
+        )
+      }
     }
 
     var sets: [DataSet: LabelledBottlenecks] = [:]
     var colourSets: [DataSet: LabelledBottlenecks] = [:]
+    var patternTraining = LabelledBottlenecks(inputSize: IconPattern.size)
     var paths: [DataSet: [String]] = [:]
     var videos: [DataSet: [Int]] = [:]
     var videoIDs: [String: Int] = [:]
@@ -190,22 +211,34 @@ struct Train: AsyncParsableCommand {
       paths[s] = []
       videos[s] = []
     }
+    var calibration = CalibrationFrames(inputSize: cache.size)
     var failed = 0
     for (i, (image, result)) in zip(collection.images, results).enumerated() {
       switch result {
       case .success(let v):
         sets[image.set]?.append(v, label: image.label)
-        colourSets[image.set]?.append(
-          colours[i] ?? [Float](repeating: 0, count: ColourSignature.size), label: image.label)
+        let colour = looks[i]?.colour ?? [Float](repeating: 0, count: ColourSignature.size)
+        colourSets[image.set]?.append(colour, label: image.label)
+        if image.set == .training {
+          patternTraining.append(
+            looks[i]?.pattern ?? [Float](repeating: 0, count: IconPattern.size),
+            label: image.label)
+        }
         paths[image.set]?.append(image.path)
         let key =
           "\(collection.classes[image.label])/\((image.path as NSString).lastPathComponent)"
-        let video = sources[key].map { source in
-          if let id = videoIDs[source.video] { return id }
-          videoIDs[source.video] = videoIDs.count
-          return videoIDs.count - 1
+        let video =
+          sources[key].map { source in
+            if let id = videoIDs[source.video] { return id }
+            videoIDs[source.video] = videoIDs.count
+            return videoIDs.count - 1
+          } ?? -1
+        videos[image.set]?.append(video)
+        if let thumbnail = looks[i]?.thumbnail {
+          calibration.append(
+            bottleneck: v, colour: colour, thumbnail: thumbnail, label: image.label, video: video,
+            heldOut: image.set == .validation)
         }
-        videos[image.set]?.append(video ?? -1)
       case .failure(let error):
         printError("\(error)")
         failed += 1
@@ -250,24 +283,32 @@ struct Train: AsyncParsableCommand {
     let colourPrototypes = Prototypes(
       training: colourTraining, classCount: classCount, mean: colourChoice.mean,
       rows: colourChoice.rows)
-    // The "unknown" threshold: training and validation frames, with the videos they came from
-    // (docs/training.md, "Unknown").
+    let patternChoice = Prototypes.select(
+      training: patternTraining, classCount: classCount, centred: false)
+    let patternPrototypes = Prototypes(
+      training: patternTraining, classCount: classCount, mean: patternChoice.mean,
+      rows: patternChoice.rows)
+    // The "unknown" threshold: the calibration frames, with the videos they came from
+    // (docs/training.md, "Unknown"). One task now: BLAS may use every core.
+    BLAS.setThreads(ProcessInfo.processInfo.activeProcessorCount)
     let trainVideos = videos[.training] ?? []
-    let validColours =
-      colourSets[.validation] ?? LabelledBottlenecks(inputSize: ColourSignature.size)
+    var calibrationStd = calibration.bottlenecks
+    trainer.standardize(&calibrationStd)
     let thresholds = UnknownThresholds.choose(
       UnknownThresholds.Calibration(
-        classCount: classCount, labels: training.labels + validation.labels,
-        videos: trainVideos + (videos[.validation] ?? []),
-        heldOut: [Bool](repeating: false, count: training.count)
-          + [Bool](repeating: true, count: validation.count),
-        probabilities: trainer.evaluate(standardized: trainStd).probabilities
-          + (validEval?.probabilities ?? []),
-        shape: prototypes.allSimilarities(training.features + validation.features),
-        shapeLabels: prototypes.labels, shapeVideos: shapeChoice.rows.map { trainVideos[$0] },
-        colour: colourPrototypes.allSimilarities(colourTraining.features + validColours.features),
-        colourLabels: colourPrototypes.labels,
-        colourVideos: colourChoice.rows.map { trainVideos[$0] }))
+        classCount: classCount, labels: calibration.bottlenecks.labels,
+        videos: calibration.videos, heldOut: calibration.heldOut,
+        probabilities: trainer.evaluate(standardized: calibrationStd).probabilities,
+        shape: .init(
+          similarities: prototypes.allSimilarities(calibration.bottlenecks.features),
+          labels: prototypes.labels, videos: shapeChoice.rows.map { trainVideos[$0] }),
+        colour: .init(
+          similarities: colourPrototypes.allSimilarities(calibration.colours),
+          labels: colourPrototypes.labels, videos: colourChoice.rows.map { trainVideos[$0] }),
+        pattern: .init(
+          similarities: IconPattern.similarities(calibration.thumbnails, to: patternPrototypes),
+          labels: patternPrototypes.labels, videos: patternChoice.rows.map { trainVideos[$0] })),
+      knownRejectRate: knownRejectRate)
 
     let counts = [
       "training": training.count, "validation": validation.count, "testing": testing.count,
@@ -279,7 +320,7 @@ struct Train: AsyncParsableCommand {
       seconds: Date().timeIntervalSince(started))
     let heroModel = HeroModel(
       labels: collection.classes, layer: trainer.layer, prototypes: prototypes,
-      colourPrototypes: colourPrototypes,
+      colourPrototypes: colourPrototypes, patternPrototypes: patternPrototypes,
       thresholds: thresholds,
       info: ModelInfo(baseNetworkSHA1: base.sha1, layout: profile, training: summary))
     try heroModel.save(to: model)
@@ -436,5 +477,27 @@ enum TrainingIndex {
     sources.compactMapValues {
       DataSplit.videoKey(video: $0.video, ptsSeconds: $0.pts, groupSeconds: groupSeconds)
     }
+  }
+}
+
+/// The crops the "unknown" threshold is calibrated on, as `train` collects them.
+struct CalibrationFrames {
+  var bottlenecks: LabelledBottlenecks
+  var colours: [Float] = []
+  var thumbnails: [UInt8] = []
+  var videos: [Int] = []
+  var heldOut: [Bool] = []
+
+  init(inputSize: Int) { bottlenecks = LabelledBottlenecks(inputSize: inputSize) }
+
+  mutating func append(
+    bottleneck: [Float], colour: [Float], thumbnail: [UInt8], label: Int, video: Int,
+    heldOut: Bool
+  ) {
+    bottlenecks.append(bottleneck, label: label)
+    colours += colour
+    thumbnails += thumbnail
+    videos.append(video)
+    self.heldOut.append(heldOut)
   }
 }

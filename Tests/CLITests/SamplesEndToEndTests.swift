@@ -77,11 +77,12 @@ import Testing
       }
     }
     // Measured on the committed set (training crops at two frames a second): 16 of 16 known
-    // clips named; 4 of 5 unknown clips rejected (the no-gameplay clip and 3 of the 4 clips of
-    // absent heroes). The bounds leave one clip of slack on each side, never a wrong name.
+    // clips named; 5 of 5 unknown clips rejected (the no-gameplay clip and the 4 clips of
+    // absent heroes). The bounds leave one clip of slack on each side (4 of 5 is the issue's
+    // 80%), never a wrong name.
     #expect(known == 16 && unknown == 5)
     #expect(knownRight >= 15)
     #expect(knownWrong == 0)
-    #expect(unknownRejected >= 3)
+    #expect(unknownRejected >= 4)
   }
 }

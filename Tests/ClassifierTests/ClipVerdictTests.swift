@@ -6,14 +6,16 @@ import Testing
 @Suite("Clip verdict")
 struct ClipVerdictTests {
   let labels = ["a", "b", "c"]
-  let thresholds = UnknownThresholds(minFamiliarity: 1.5)
+  let thresholds = UnknownThresholds(minFamiliarity: 1.75)
 
+  /// A gameplay frame; by default its familiarity with every hero is 0.9 + 0.8 + 0.8 / 2 = 2.1.
   func frame(
-    _ t: Double, _ p: [Float], sim: [Float] = [0.8, 0.8, 0.8], colour: [Float] = [0.9, 0.9, 0.9]
+    _ t: Double, _ p: [Float], sim: [Float] = [0.8, 0.8, 0.8], colour: [Float] = [0.9, 0.9, 0.9],
+    pattern: [Float] = [0.8, 0.8, 0.8]
   ) -> FrameObservation {
     FrameObservation(
       ptsSeconds: t, screen: .gameplay, probabilities: p, similarities: sim,
-      colourSimilarities: colour)
+      colourSimilarities: colour, patternSimilarities: pattern)
   }
 
   @Test("mean log-probability picks the hero that is consistently likely")
@@ -58,32 +60,48 @@ struct ClipVerdictTests {
       observations: [frame(0, [0.4, 0.35, 0.25]), frame(1, [0.45, 0.3, 0.25])], labels: labels,
       thresholds: thresholds)
     #expect(unsure.hero == "a")
-    #expect(abs((unsure.familiarity ?? 0) - 1.7) < 1e-6)
+    #expect(abs((unsure.familiarity ?? 0) - 2.1) < 1e-6)
 
-    // Confident, but the shapes are unlike a's: 0.1 + 0.9 < 1.5.
+    // Confident, but the icon's pattern is unlike a's: 0.9 + 0.1 + 0.4 < 1.75.
     let strange = ClipVerdict(
-      observations: [frame(0, [0.99, 0.005, 0.005], sim: [0.1, 0.8, 0.8])], labels: labels,
+      observations: [frame(0, [0.99, 0.005, 0.005], pattern: [0.1, 0.8, 0.8])], labels: labels,
       thresholds: thresholds)
     #expect(strange.hero == nil)
-    #expect(strange.reason?.contains("familiarity 1.000 < 1.500") == true)
+    #expect(strange.reason?.contains("familiarity 1.400 < 1.750") == true)
     #expect(strange.reason?.contains("a's") == true)
 
-    // The same shape in other colours: the winner's colour similarity is what counts.
+    // The same icon in other colours: the winner's colour similarity is what counts.
     let recoloured = ClipVerdict(
       observations: [
-        frame(0, [0.99, 0.005, 0.005], colour: [0.5, 0.9, 0.9]),
-        frame(1, [0.99, 0.005, 0.005], colour: [0.6, 0.9, 0.9]),
+        frame(0, [0.99, 0.005, 0.005], colour: [0.4, 0.9, 0.9]),
+        frame(1, [0.99, 0.005, 0.005], colour: [0.5, 0.9, 0.9]),
       ], labels: labels, thresholds: thresholds)
     #expect(recoloured.hero == nil)
-    #expect(abs((recoloured.colourSimilarity ?? 0) - 0.55) < 1e-6)
-    #expect(abs((recoloured.familiarity ?? 0) - 1.35) < 1e-6)
-    #expect(recoloured.reason?.contains("colour similarity 0.550") == true)
+    #expect(abs((recoloured.colourSimilarity ?? 0) - 0.45) < 1e-6)
+    #expect(abs((recoloured.familiarity ?? 0) - 1.65) < 1e-6)
+    #expect(recoloured.reason?.contains("colour 0.450") == true)
 
     // Exactly at the threshold passes.
     let edge = ClipVerdict(
-      observations: [frame(0, [0.9, 0.05, 0.05], sim: [0.75, 0, 0], colour: [0.75, 0, 0])],
-      labels: labels, thresholds: thresholds)
+      observations: [
+        frame(
+          0, [0.9, 0.05, 0.05], sim: [0.5, 0, 0], colour: [0.75, 0, 0], pattern: [0.75, 0, 0])
+      ], labels: labels, thresholds: thresholds)
     #expect(edge.hero == "a")
+  }
+
+  @Test("the median: one frame under a flash or a damage number does not sink a clip")
+  func median() {
+    let good = (0..<3).map { frame(Double($0), [0.9, 0.05, 0.05]) }
+    let flashed = frame(3, [0.9, 0.05, 0.05], colour: [0.2, 0, 0], pattern: [-0.1, 0, 0])
+    let v = ClipVerdict(observations: good + [flashed], labels: labels, thresholds: thresholds)
+    #expect(v.hero == "a")
+    #expect(abs((v.familiarity ?? 0) - 2.1) < 1e-6)
+    // Half the frames unlike a's: the median follows them.
+    let half = ClipVerdict(
+      observations: Array(good.prefix(2)) + [flashed, flashed], labels: labels,
+      thresholds: thresholds)
+    #expect(half.hero == nil)
   }
 
   @Test("one odd frame costs a hero at most the floor, not a veto")

@@ -19,10 +19,20 @@ struct ModelTests {
     let shapeChoice = Prototypes.select(training: all, classCount: 3, perClass: 8)
     let prototypes = Prototypes(
       training: all, classCount: 3, mean: shapeChoice.mean, rows: shapeChoice.rows)
-    let colours = colourSet(all.labels)
+    let looks = lookSet(all.labels)
+    var colours = LabelledBottlenecks(inputSize: ColourSignature.size)
+    var patterns = LabelledBottlenecks(inputSize: IconPattern.size)
+    for (look, y) in zip(looks, all.labels) {
+      colours.append(look.colour, label: y)
+      patterns.append(IconPattern.template(look.thumbnail), label: y)
+    }
     let colourChoice = Prototypes.select(training: colours, classCount: 3, centred: false)
     let colourPrototypes = Prototypes(
       training: colours, classCount: 3, mean: colourChoice.mean, rows: colourChoice.rows)
+    let patternChoice = Prototypes.select(
+      training: patterns, classCount: 3, perClass: 8, centred: false)
+    let patternPrototypes = Prototypes(
+      training: patterns, classCount: 3, mean: patternChoice.mean, rows: patternChoice.rows)
     let eval = trainer.evaluate(standardized: std)
     // Two videos per class (alternate rows); every fifth row held out.
     let videos = all.labels.indices.map { all.labels[$0] * 2 + $0 % 2 }
@@ -30,30 +40,37 @@ struct ModelTests {
       UnknownThresholds.Calibration(
         classCount: 3, labels: all.labels, videos: videos,
         heldOut: all.labels.indices.map { $0 % 5 == 0 }, probabilities: eval.probabilities,
-        shape: prototypes.allSimilarities(all.features), shapeLabels: prototypes.labels,
-        shapeVideos: shapeChoice.rows.map { videos[$0] },
-        colour: colourPrototypes.allSimilarities(colours.features),
-        colourLabels: colourPrototypes.labels, colourVideos: colourChoice.rows.map { videos[$0] }))
+        shape: .init(
+          similarities: prototypes.allSimilarities(all.features), labels: prototypes.labels,
+          videos: shapeChoice.rows.map { videos[$0] }),
+        colour: .init(
+          similarities: colourPrototypes.allSimilarities(colours.features),
+          labels: colourPrototypes.labels, videos: colourChoice.rows.map { videos[$0] }),
+        pattern: .init(
+          similarities: IconPattern.similarities(
+            looks.flatMap(\.thumbnail), to: patternPrototypes),
+          labels: patternPrototypes.labels, videos: patternChoice.rows.map { videos[$0] })))
     let summary = TrainingSummary(
       options: options, images: ["training": 90], validationAccuracy: eval.accuracy,
       testAccuracy: nil, distortions: ImageDistortion(), trainedAt: "2026-01-01T00:00:00Z",
       seconds: 1)
     let model = HeroModel(
       labels: ["李白", "貂蝉", "Hou Yi"], layer: trainer.layer, prototypes: prototypes,
-      colourPrototypes: colourPrototypes, thresholds: thresholds,
+      colourPrototypes: colourPrototypes, patternPrototypes: patternPrototypes,
+      thresholds: thresholds,
       info: ModelInfo(baseNetworkSHA1: baseSHA1, layout: .default, training: summary))
     return (model, all)
   }
 
-  /// Colour signatures of flat red, green and blue crops, one per label.
-  static func colourSet(_ labels: [Int]) -> LabelledBottlenecks {
-    let flats = [
-      RGBImageFixture.flat(220, 40, 40), RGBImageFixture.flat(40, 200, 60),
-      RGBImageFixture.flat(40, 60, 220),
-    ]
-    var set = LabelledBottlenecks(inputSize: ColourSignature.size)
-    for y in labels { set.append(ColourSignature.of(flats[y]), label: y) }
-    return set
+  /// Looks of red, green and blue button crops, one per label, each slightly turned and a
+  /// third of them dimmed with a number over the centre (on cooldown).
+  static func lookSet(_ labels: [Int]) -> [CropLook] {
+    labels.enumerated().map { row, y in
+      CropLook.of(
+        RGBImageFixture.icon(
+          y, brightness: row % 3 == 0 ? 0.42 : 1, digit: row % 3 == 0,
+          twist: 0.04 * Double(row % 5)))
+    }
   }
 
   @Test("a model round-trips through its files and scores the same")
@@ -69,6 +86,7 @@ struct ModelTests {
     #expect(loaded.layer == model.layer)
     #expect(loaded.prototypes == model.prototypes)
     #expect(loaded.colourPrototypes == model.colourPrototypes)
+    #expect(loaded.patternPrototypes == model.patternPrototypes)
     #expect(loaded.prototypes.labels.count == 24)
     #expect(loaded.thresholds == model.thresholds)
     #expect(loaded.info == model.info)
@@ -115,12 +133,12 @@ struct ModelTests {
     try Self.trainedModel().0.save(to: folder.path)
     let url = URL(fileURLWithPath: folder.sub("model.json"))
     let text = try String(contentsOf: url, encoding: .utf8)
-    #expect(text.contains("\"version\" : 2"))
-    try Data(text.replacingOccurrences(of: "\"version\" : 2", with: "\"version\" : 1").utf8)
+    #expect(text.contains("\"version\" : 3"))
+    try Data(text.replacingOccurrences(of: "\"version\" : 3", with: "\"version\" : 2").utf8)
       .write(to: url)
     #expect(
       throws: ModelError.invalid(
-        path: url.path, reason: "format version 1; this build reads 2, train the model again")
+        path: url.path, reason: "format version 2; this build reads 3, train the model again")
     ) { try HeroModel.load(from: folder.path) }
   }
 
@@ -128,10 +146,10 @@ struct ModelTests {
   func thresholds() {
     let (model, data) = Self.trainedModel()
     let t = model.thresholds
-    // Shape and colour similarities are each at most 1.
-    #expect(t.minFamiliarity > 0 && t.minFamiliarity < 2)
-    #expect(t.unknownRejectRate >= 0.9 && t.knownRejectRate <= 0.1)
-    let colours = Self.colourSet(data.labels)
+    // Pattern and colour similarities are each at most 1, shape counts half.
+    #expect(t.minFamiliarity > 0 && t.minFamiliarity < 2.5)
+    #expect(t.unknownRejectRate >= 0.9 && t.knownRejectRate <= 0.05)
+    let looks = Self.lookSet(data.labels)
     // Clips of three consecutive frames of one hero.
     var clips = 0
     var named = 0
@@ -141,9 +159,7 @@ struct ModelTests {
         let pick = Array(rows[start..<(start + 3)])
         let observations = model.observe(
           bottlenecks: pick.flatMap { data.features[($0 * 64)..<(($0 + 1) * 64)] },
-          colours: pick.flatMap {
-            colours.features[($0 * ColourSignature.size)..<(($0 + 1) * ColourSignature.size)]
-          }, ptsSeconds: [0, 1, 2])
+          looks: pick.map { looks[$0] }, ptsSeconds: [0, 1, 2])
         let v = ClipVerdict(observations: observations, labels: model.labels, thresholds: t)
         clips += 1
         if v.hero == model.labels[y] { named += 1 }
@@ -154,28 +170,36 @@ struct ModelTests {
     // Vectors from a cluster the model never saw, in a colour none of the classes has.
     let stranger = SyntheticBottlenecks.clusters(
       classes: 1, perClass: 5, inputSize: 64, spread: 0.2, seed: 99)
-    let yellow = ColourSignature.of(RGBImageFixture.flat(230, 210, 40))
+    let yellow = CropLook.of(RGBImageFixture.icon(3))
     let observations = model.observe(
-      bottlenecks: stranger.features, colours: Array((0..<5).map { _ in yellow }.joined()),
+      bottlenecks: stranger.features, looks: Array(repeating: yellow, count: 5),
       ptsSeconds: [0, 1, 2, 3, 4])
     let v = ClipVerdict(observations: observations, labels: model.labels, thresholds: t)
     #expect(v.hero == nil)
     #expect((v.familiarity ?? 2) < t.minFamiliarity)
   }
 
-  @Test("the threshold separates known from absent-hero scores, lowest best cut, midway")
-  func bestCut() {
-    let clean = UnknownThresholds.best(known: [1.4, 1.5, 1.6], absent: [1.0, 1.1, 1.2])
-    #expect(abs(clean.minFamiliarity - 1.3) < 1e-12)
-    #expect(clean.knownRejectRate == 0 && clean.unknownRejectRate == 1)
-    // Overlap: the best cut gives up one known clip to reject two more absent ones.
-    let overlap = UnknownThresholds.best(
-      known: [1.25, 1.5, 1.6, 1.7], absent: [1.0, 1.1, 1.3, 1.35])
-    #expect(abs(overlap.minFamiliarity - (1.35 + 1.5) / 2) < 1e-12)
-    #expect(overlap.knownRejectRate == 0.25 && overlap.unknownRejectRate == 1)
-    // Without absent-hero clips, the lowest 2% of known clips.
-    let alone = UnknownThresholds.best(known: (0..<100).map { Double($0) }, absent: [])
-    #expect(alone.minFamiliarity == 1 && alone.knownRejectRate == 0.02)
+  @Test("the threshold rejects the set share of known clips and reports the absent share")
+  func cut() {
+    let known = (0..<100).map { 2 + Double($0) / 100 }
+    let absent = [1.0, 1.5, 2.0, 2.3, 2.6]
+    let t = UnknownThresholds.at(knownRejectRate: 0.03, known: known, absent: absent)
+    #expect(abs(t.minFamiliarity - 2.02) < 1e-12)
+    // 2.00 and 2.01 fall below it: the lower quantile never rejects more than asked.
+    #expect(t.knownRejectRate == 0.02 && t.unknownRejectRate == 0.6)
+    // A higher rate moves the threshold up and rejects more of both.
+    let strict = UnknownThresholds.at(knownRejectRate: 0.5, known: known, absent: absent)
+    #expect(strict.minFamiliarity > t.minFamiliarity && strict.unknownRejectRate == 0.8)
+    let empty = UnknownThresholds.at(knownRejectRate: 0.03, known: [], absent: absent)
+    #expect(empty.minFamiliarity == 0)
+  }
+
+  @Test("a clip's familiarity is the median of its frames'")
+  func median() {
+    #expect(UnknownThresholds.clipFamiliarity([]) == nil)
+    #expect(UnknownThresholds.clipFamiliarity([2.0, -5.0, 2.2]) == 2.0)
+    #expect(UnknownThresholds.clipFamiliarity([1.0, 2.0, 3.0, 10.0]) == 2.5)
+    #expect(UnknownThresholds.familiarity(shape: 0.5, colour: 0.75, pattern: 0.5) == 1.5)
   }
 }
 
