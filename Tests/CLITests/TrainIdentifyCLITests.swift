@@ -36,6 +36,9 @@ import Testing
         "train", "somewhere", "--validation-percentage", "60", "--testing-percentage", "50",
       ])
       .status == 2)
+    let rate = try CLI.heroID(["train", "somewhere", "--known-reject-rate", "1.5"])
+    #expect(rate.status == 2 && rate.stderr.contains("--known-reject-rate"))
+    #expect(help.stdout.contains("--known-reject-rate"))
     #expect(try CLI.heroID(["identify"]).status == 2)
     #expect(try CLI.heroID(["identify", "x.mp4", "--jobs", "0"]).status == 2)
   }

@@ -194,6 +194,19 @@ struct ModelTests {
     #expect(empty.minFamiliarity == 0)
   }
 
+  @Test("the calibration sample: every crop of a small class, a seeded share of a large one")
+  func calibrationSample() {
+    // Class 0: 5 crops, class 1: 40, and crops not to use (nil).
+    let labels: [Int?] = (0..<5).map { _ in 0 } + [nil, nil] + (0..<40).map { _ in 1 }
+    let pick = UnknownThresholds.calibrationSample(labels: labels, perClass: 10)
+    #expect(pick.count == 15)
+    #expect(Set(0..<5).isSubset(of: pick))
+    #expect(!pick.contains(5) && !pick.contains(6))
+    #expect(pick.filter { $0 >= 7 }.count == 10)
+    #expect(UnknownThresholds.calibrationSample(labels: labels, perClass: 10) == pick)
+    #expect(UnknownThresholds.calibrationSample(labels: labels, perClass: 10, seed: 1) != pick)
+  }
+
   @Test("a clip's familiarity is the median of its frames'")
   func median() {
     #expect(UnknownThresholds.clipFamiliarity([]) == nil)
