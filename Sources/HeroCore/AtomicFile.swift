@@ -2,6 +2,9 @@ import Foundation
 
 /// Atomic file writes: the bytes go to a temporary file in the same folder, which is then
 /// renamed over the destination, so a reader (or a run killed midway) never sees half a file.
+/// The temporary file's bytes are flushed to disk (`fsync`) before the rename, and the folder
+/// after it, so that after a power cut a name that survived points at whole bytes, and a
+/// journal line written after the call (batch, index.csv) never names a file that is gone.
 public enum AtomicFile {
   /// Writes `data` to `url` atomically, creating the parent folder if needed.
   public static func write(_ data: Data, to url: URL) throws {
@@ -9,10 +12,11 @@ public enum AtomicFile {
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
     do {
-      try data.write(to: tmp)
+      try writeDurably(data, to: tmp)
       if rename(tmp.path, url.path) != 0 {
         throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
       }
+      syncFolder(dir)
     } catch {
       try? FileManager.default.removeItem(at: tmp)
       throw error
@@ -25,10 +29,30 @@ public enum AtomicFile {
     let dir = url.deletingLastPathComponent()
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-    try data.write(to: tmp)
-    defer { unlink(tmp.path) }
+    try writeDurably(data, to: tmp)
+    defer {
+      unlink(tmp.path)
+      syncFolder(dir)
+    }
     if link(tmp.path, url.path) == 0 { return true }
     if errno == EEXIST { return false }
     throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+  }
+
+  /// Writes `data` to a new file `url` and flushes it to disk.
+  static func writeDurably(_ data: Data, to url: URL) throws {
+    try data.write(to: url)
+    let handle = try FileHandle(forWritingTo: url)
+    defer { try? handle.close() }
+    try handle.synchronize()
+  }
+
+  /// Flushes a folder's entries (renames, links) to disk; best effort (some file systems
+  /// refuse `fsync` on a folder, and the write itself has already succeeded).
+  public static func syncFolder(_ dir: URL) {
+    let fd = open(dir.path, O_RDONLY | O_DIRECTORY)
+    guard fd >= 0 else { return }
+    _ = fsync(fd)
+    close(fd)
   }
 }
