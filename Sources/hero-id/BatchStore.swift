@@ -193,6 +193,8 @@ actor BatchStore {
       for (c, row) in zip(staged.crops, rows) {
         try Self.place(c.file, at: root.appendingPathComponent(row.file), link: link)
       }
+      // The names on disk before the index rows and the journal's `done` that promise them.
+      if !staged.crops.isEmpty { AtomicFile.syncFolder(heroDir) }
       var text = indexBytes == 0 ? IndexRow.header : ""
       for row in rows {
         text +=
