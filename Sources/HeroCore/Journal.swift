@@ -78,7 +78,8 @@ public final class Journal {
   /// One `write(2)` of all of `data`, then `fsync(2)` (``Syscalls/writeAll(_:to:path:sync:)``).
   private static func writeWhole(_ data: Data, to fd: Int32, path: String) throws {
     do { try Syscalls.writeAll(data, to: fd, path: path) } catch let e as FileSystemError {
-      throw JournalError.writeFailed(path: path, reason: (e.call == "fsync" ? "fsync: " : "") + e.reason)
+      throw JournalError.writeFailed(
+        path: path, reason: (e.call == "fsync" ? "fsync: " : "") + e.reason)
     }
   }
 

@@ -42,7 +42,9 @@ public enum Syscalls {
 
   /// `fsync(2)` of an open descriptor.
   public static func fsync(_ fd: Int32, path: String) throws {
-    guard Glibc.fsync(fd) == 0 else { throw FileSystemError(path: path, call: "fsync", code: errno) }
+    guard Glibc.fsync(fd) == 0 else {
+      throw FileSystemError(path: path, call: "fsync", code: errno)
+    }
   }
 
   /// Flushes a folder's entries (renames, links) to disk. Best effort: some file systems refuse
@@ -146,4 +148,3 @@ public enum Syscalls {
     }
   }
 }
-
