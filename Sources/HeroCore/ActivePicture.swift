@@ -1,0 +1,192 @@
+import Foundation
+
+/// A small grey picture of a decoded frame, for finding where the game picture lies.
+public struct GreyProbe: Sendable {
+  public let width: Int
+  public let height: Int
+  /// Luma, row-major, `width * height` values.
+  public let pixels: [UInt8]
+
+  public init(width: Int, height: Int, pixels: [UInt8]) {
+    precondition(pixels.count == width * height)
+    self.width = width
+    self.height = height
+    self.pixels = pixels
+  }
+
+  /// The luma (BT.601) of an RGB image.
+  public init(_ image: RGBImage) {
+    width = image.width
+    height = image.height
+    var out = [UInt8](repeating: 0, count: image.width * image.height)
+    image.pixels.withUnsafeBufferPointer { px in
+      for i in 0..<out.count {
+        let y =
+          (77 * Int(px[3 * i]) + 150 * Int(px[3 * i + 1]) + 29 * Int(px[3 * i + 2]) + 128) >> 8
+        out[i] = UInt8(min(255, y))
+      }
+    }
+    pixels = out
+  }
+}
+
+/// Finds the region of a video's frames that holds the game picture: black bars removed (as
+/// `ffmpeg cropdetect` does: the union over the frames of the rows and columns whose mean luma
+/// is above a limit), then, inside that, the game picture of a streamer's layout (a block of
+/// columns and rows where the picture changes from frame to frame while the panels around it
+/// stay still) when it fills at least `minStreamFraction` of the width.
+public enum ActivePicture {
+  /// Mean luma (0...255) up to which a row or column counts as a black bar.
+  public static let barLimit = 24.0
+  /// A picture inside a larger layout is taken only when it is at least this share of the
+  /// frame's width (else the whole frame, bars removed, is the picture).
+  public static let minStreamFraction = 0.6
+  /// Luma difference between two frames that counts as a change.
+  static let changeLimit = 16
+
+  /// What was found, in probe pixels.
+  public struct Detection: Sendable, Equatable {
+    /// The box with the bars removed.
+    public var bars: PixelRect
+    /// The picture: `bars`, or the game picture inside a stream layout.
+    public var picture: PixelRect
+    /// Whether `picture` is a part of a larger layout (not just bars removed).
+    public var inLayout: Bool
+  }
+
+  /// The picture of frames `probes` (all of one size; at least one). Frames that are black
+  /// all over are ignored; with none left, the whole frame.
+  public static func detect(_ probes: [GreyProbe]) -> Detection {
+    guard let first = probes.first else {
+      let r = PixelRect(x: 0, y: 0, width: 0, height: 0)
+      return Detection(bars: r, picture: r, inLayout: false)
+    }
+    let (w, h) = (first.width, first.height)
+    let whole = PixelRect(x: 0, y: 0, width: w, height: h)
+    let usable = probes.filter { $0.width == w && $0.height == h }
+    // 1. Bars: union of the non-black extents over the frames.
+    var x0 = w
+    var x1 = -1
+    var y0 = h
+    var y1 = -1
+    for p in usable {
+      var rowMean = [Double](repeating: 0, count: h)
+      var colMean = [Double](repeating: 0, count: w)
+      p.pixels.withUnsafeBufferPointer { px in
+        for y in 0..<h {
+          var s = 0
+          for x in 0..<w {
+            let v = Int(px[y * w + x])
+            s += v
+            colMean[x] += Double(v)
+          }
+          rowMean[y] = Double(s) / Double(w)
+        }
+      }
+      for x in 0..<w { colMean[x] /= Double(h) }
+      guard let a = colMean.firstIndex(where: { $0 > barLimit }),
+        let b = colMean.lastIndex(where: { $0 > barLimit }),
+        let c = rowMean.firstIndex(where: { $0 > barLimit }),
+        let d = rowMean.lastIndex(where: { $0 > barLimit })
+      else { continue }  // black all over
+      x0 = min(x0, a)
+      x1 = max(x1, b)
+      y0 = min(y0, c)
+      y1 = max(y1, d)
+    }
+    guard x1 >= x0, y1 >= y0 else { return Detection(bars: whole, picture: whole, inLayout: false) }
+    let bars = PixelRect(x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1)
+    // 2. A picture inside a layout: the columns and rows where the frames change.
+    guard usable.count >= 3,
+      let inner = changingBlock(usable, in: bars),
+      Double(inner.width) >= minStreamFraction * Double(w),
+      inner.width < bars.width - 2 || inner.height < bars.height - 2
+    else { return Detection(bars: bars, picture: bars, inLayout: false) }
+    return Detection(bars: bars, picture: inner, inLayout: true)
+  }
+
+  /// The block of columns, then rows, inside `box` whose share of changed pixels (between
+  /// consecutive probes) is high compared with the most changing ones; nil when the frames
+  /// hardly change at all.
+  static func changingBlock(_ probes: [GreyProbe], in box: PixelRect) -> PixelRect? {
+    let w = probes[0].width
+    var changed = [Int32](repeating: 0, count: box.width * box.height)
+    for (a, b) in zip(probes, probes.dropFirst()) {
+      a.pixels.withUnsafeBufferPointer { pa in
+        b.pixels.withUnsafeBufferPointer { pb in
+          for y in 0..<box.height {
+            let row = (box.y + y) * w + box.x
+            for x in 0..<box.width where abs(Int(pa[row + x]) - Int(pb[row + x])) > changeLimit {
+              changed[y * box.width + x] += 1
+            }
+          }
+        }
+      }
+    }
+    let pairs = Double(probes.count - 1)
+    func run(_ values: [Double]) -> (Int, Int)? {
+      let sorted = values.sorted()
+      let top = sorted[min(sorted.count - 1, sorted.count * 9 / 10)]
+      guard top >= 0.12 else { return nil }
+      let live = values.map { $0 >= 0.3 * top }
+      // The longest run of live entries, bridging gaps of up to 2% of the length.
+      let gap = max(2, values.count / 50)
+      var best: (Int, Int)? = nil
+      var start: Int? = nil
+      var lastLive = -1
+      for i in 0...values.count {
+        let isLive = i < values.count && live[i]
+        if isLive {
+          if start == nil || i - lastLive > gap + 1 {
+            if let s = start, lastLive >= s, (best.map { lastLive - s > $0.1 - $0.0 } ?? true) {
+              best = (s, lastLive)
+            }
+            start = i
+          }
+          lastLive = i
+        }
+      }
+      if let s = start, lastLive >= s, (best.map { lastLive - s > $0.1 - $0.0 } ?? true) {
+        best = (s, lastLive)
+      }
+      return best
+    }
+    var cols = [Double](repeating: 0, count: box.width)
+    for y in 0..<box.height {
+      for x in 0..<box.width { cols[x] += Double(changed[y * box.width + x]) }
+    }
+    for x in 0..<box.width { cols[x] /= Double(box.height) * pairs }
+    guard let (c0, c1) = run(cols) else { return nil }
+    var rows = [Double](repeating: 0, count: box.height)
+    for y in 0..<box.height {
+      var s = 0.0
+      for x in c0...c1 { s += Double(changed[y * box.width + x]) }
+      rows[y] = s / (Double(c1 - c0 + 1) * pairs)
+    }
+    guard let (r0, r1) = run(rows) else { return nil }
+    return PixelRect(x: box.x + c0, y: box.y + r0, width: c1 - c0 + 1, height: r1 - r0 + 1)
+  }
+
+  /// `box` (in a `probeWidth`×`probeHeight` probe) in the pixels of a `width`×`height` frame,
+  /// with even edges (4:2:0 chroma) and inside the frame.
+  public static func scale(
+    _ box: PixelRect, fromProbe probeWidth: Int, _ probeHeight: Int, toFrame width: Int,
+    _ height: Int
+  ) -> PixelRect {
+    let sx = Double(width) / Double(max(1, probeWidth))
+    let sy = Double(height) / Double(max(1, probeHeight))
+    func even(_ v: Double) -> Int { Int((v / 2).rounded()) * 2 }
+    let x0 = min(max(0, even(Double(box.x) * sx)), width - 2)
+    let y0 = min(max(0, even(Double(box.y) * sy)), height - 2)
+    let x1 = min(width, max(x0 + 2, even(Double(box.x + box.width) * sx)))
+    let y1 = min(height, max(y0 + 2, even(Double(box.y + box.height) * sy)))
+    return PixelRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
+  }
+
+  /// The output size for a picture of `box` scaled to `lines` lines with its aspect ratio kept;
+  /// the width rounded to a multiple of 16 (libswscale's fast path), at least 16.
+  public static func outputSize(for box: PixelRect, lines: Int) -> (width: Int, height: Int) {
+    let w = Double(box.width) * Double(lines) / Double(max(1, box.height))
+    return (max(16, Int((w / 16).rounded()) * 16), lines)
+  }
+}

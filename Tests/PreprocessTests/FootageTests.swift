@@ -1,0 +1,127 @@
+import Foundation
+import HeroCore
+import Preprocess
+import SampleMaker
+import Testing
+
+/// Real-footage variations (SampleMaker's `FootageStyle.catalogue`): the active picture and the
+/// HUD found within a few pixels of the truth the renderer knows.
+@Suite struct FootageGeometryTests {
+  /// The truth of a rendered style in the coordinates of its picture scaled to 720 lines.
+  struct Truth {
+    var picture: (x: Double, y: Double, width: Double, height: Double)
+    var buttons: [PlacedButton]
+    var scale: Double
+  }
+
+  static func truth(_ spec: ClipSpec) -> Truth? {
+    guard let style = spec.style else { return nil }
+    let g = FootageGeometry(style: style, look: spec.look, width: spec.width, height: spec.height)
+    let k = 720 / g.picture.height
+    let buttons = g.buttons.map {
+      PlacedButton(
+        name: $0.name, cx: ($0.cx - g.picture.x) * k, cy: ($0.cy - g.picture.y) * k, r: $0.r * k)
+    }
+    return Truth(picture: g.picture, buttons: buttons, scale: style.hudScale)
+  }
+
+  /// Gameplay frame indices of `spec` a second apart (as key frames would be).
+  static func gameplayFrames(_ spec: ClipSpec, count: Int) -> [Int] {
+    stride(from: 0, to: spec.frameCount, by: spec.fps).filter { spec.screen(at: $0) == .gameplay }
+      .prefix(count).map { $0 }
+  }
+
+  /// Every catalogue style, rendered (not encoded): the picture found over the first frames
+  /// within 2 px, then the buttons found on gameplay frames within 4 px and the scale within 0.03.
+  @Test(arguments: FootageStyle.catalogue.indices)
+  func pictureAndButtonsAreFound(_ index: Int) throws {
+    let item = FootageStyle.catalogue[index]
+    let hero = Heroes.training[index % Heroes.training.count]
+    let spec = ClipSpec(
+      seed: 900 + UInt64(index), hero: hero, width: item.size.0, height: item.size.1,
+      duration: 12, style: item.style)
+    let truth = try #require(Self.truth(spec))
+    let renderer = ClipRenderer(spec: spec)
+    let probeFrames = stride(from: 0, to: spec.frameCount, by: spec.fps).prefix(8)
+    let probes = probeFrames.map { GreyProbe(renderer.frame(at: $0)) }
+    let found = ActivePicture.detect(probes)
+    let p = found.picture
+    #expect(abs(Double(p.x) - truth.picture.x) <= 2, "\(item.style.name): picture \(p)")
+    #expect(abs(Double(p.y) - truth.picture.y) <= 2, "\(item.style.name): picture \(p)")
+    #expect(abs(Double(p.width) - truth.picture.width) <= 3, "\(item.style.name): picture \(p)")
+    #expect(abs(Double(p.height) - truth.picture.height) <= 3, "\(item.style.name): picture \(p)")
+    #expect(found.inLayout == (item.style.upload == .stream))
+
+    let locator = HUDLocator(layout: .default)
+    let out = ActivePicture.outputSize(for: p, lines: 720)
+    for i in Self.gameplayFrames(spec, count: 3) {
+      let frame = renderer.frame(at: i)
+      let picture = Resample.region(
+        frame, x: Double(p.x), y: Double(p.y), width: Double(p.width), height: Double(p.height),
+        outWidth: out.width, outHeight: out.height)
+      let match = locator.search(picture)
+      // Compare in the output frame's coordinates (its width may differ from the exact aspect
+      // by the rounding to 16).
+      let kx = Double(out.width) / (Double(p.width) * 720 / Double(p.height))
+      let placed = LayoutProfile.default.buttons(at: match.geometry)
+      for (b, t) in zip(placed, truth.buttons) {
+        let ex = abs(b.cx - t.cx * kx)
+        let ey = abs(b.cy - t.cy)
+        #expect(
+          ex <= 4 && ey <= 4,
+          "\(item.style.name) frame \(i): \(b.name) at \(b.cx), \(b.cy), truth \(t.cx * kx), \(t.cy)"
+        )
+      }
+      #expect(
+        abs(match.geometry.scale - truth.scale) <= 0.03,
+        "\(item.style.name): scale \(match.geometry.scale), truth \(truth.scale)")
+      #expect(match.score >= 0.75, "\(item.style.name): score \(match.buttonScores)")
+    }
+  }
+
+  /// The standard 16:9 render: the picture is the whole frame and the HUD is the default layout
+  /// at the clip's small offset.
+  @Test func standardClipsKeepTheDefaultGeometry() throws {
+    let spec = ClipSpec(seed: 77, hero: Heroes.training[0], width: 1280, height: 720, duration: 12)
+    let renderer = ClipRenderer(spec: spec)
+    let probes = stride(from: 0, to: spec.frameCount, by: spec.fps).prefix(8).map {
+      GreyProbe(renderer.frame(at: $0))
+    }
+    #expect(ActivePicture.detect(probes).picture == PixelRect(x: 0, y: 0, width: 1280, height: 720))
+    let i = try #require(Self.gameplayFrames(spec, count: 1).first)
+    let m = HUDLocator(layout: .default).search(renderer.frame(at: i))
+    #expect(abs(m.geometry.scale - 1) <= 0.02)
+    #expect(abs(m.geometry.dx - Double(spec.look.hudDX)) <= 2)
+    #expect(abs(m.geometry.dy - Double(spec.look.hudDY)) <= 2)
+  }
+
+  /// Frames without the HUD (loading, shop) give a low score: nothing to lock on.
+  @Test func menusHaveNoConstellation() throws {
+    let spec = ClipSpec(seed: 78, hero: Heroes.training[1], width: 1280, height: 720, duration: 12)
+    let renderer = ClipRenderer(spec: spec)
+    let locator = HUDLocator(layout: .default)
+    let menus = stride(from: 0, to: spec.frameCount, by: 15).filter {
+      spec.screen(at: $0) == .loading || spec.screen(at: $0) == .shop
+    }
+    #expect(!menus.isEmpty)
+    for i in menus.prefix(4) {
+      let m = locator.search(renderer.frame(at: i))
+      #expect(m.score < 0.6, "frame \(i) (\(spec.screen(at: i))): \(m.buttonScores)")
+    }
+  }
+
+  /// The layout's placement: identity on its own frame is the layout itself (the default crop
+  /// stays x 980..1083, y 447..550), and a wider frame moves the buttons with the corner.
+  @Test func placementIsAnchoredToTheCorner() {
+    let d = LayoutProfile.default
+    let same = d.placed(at: HUDGeometry(frameWidth: 1280, frameHeight: 720))
+    #expect(same == d)
+    #expect(same.cropRect == PixelRect(x: 980, y: 447, width: 104, height: 104))
+    let wide = d.placed(at: HUDGeometry(frameWidth: 1560, frameHeight: 720))
+    #expect(wide.skills["skill2"] == LayoutProfile.Slot(cx: 1312, cy: 499, r: 42))
+    let big = d.buttons(at: HUDGeometry(frameWidth: 1280, frameHeight: 720, scale: 1.25, dx: -10))
+    let attackX: Double = 1280 - 10 + 1.25 * (1144 - 1280)
+    #expect(big[3].cx == attackX)
+    #expect(big[3].r == 77.5)
+  }
+}
