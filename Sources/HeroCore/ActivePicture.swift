@@ -129,27 +129,32 @@ public enum ActivePicture {
       let top = sorted[min(sorted.count - 1, sorted.count * 9 / 10)]
       guard top >= 0.12 else { return nil }
       let live = values.map { $0 >= 0.3 * top }
-      // The longest run of live entries, bridging gaps of up to 2% of the length.
-      let gap = max(2, values.count / 50)
+      // The longest run of live entries, bridging gaps of up to 1% of the length.
+      let gap = max(2, values.count / 100)
       var best: (Int, Int)? = nil
       var start: Int? = nil
       var lastLive = -1
-      for i in 0...values.count {
-        let isLive = i < values.count && live[i]
-        if isLive {
-          if start == nil || i - lastLive > gap + 1 {
-            if let s = start, lastLive >= s, (best.map { lastLive - s > $0.1 - $0.0 } ?? true) {
-              best = (s, lastLive)
-            }
-            start = i
-          }
-          lastLive = i
+      func close() {
+        if let s = start, lastLive >= s, best.map({ lastLive - s > $0.1 - $0.0 }) ?? true {
+          best = (s, lastLive)
         }
       }
-      if let s = start, lastLive >= s, (best.map { lastLive - s > $0.1 - $0.0 } ?? true) {
-        best = (s, lastLive)
+      for i in 0..<values.count where live[i] {
+        if start == nil || i - lastLive > gap + 1 {
+          close()
+          start = i
+        }
+        lastLive = i
       }
-      return best
+      close()
+      guard var (a, b) = best, b > a + 2 else { return best }
+      // Trim the ends that change clearly less than the run's middle (a static frame line
+      // around the picture, whose pixels only move with the compression of their blocks).
+      let inner = values[a...b].sorted()
+      let median = inner[inner.count / 2]
+      while a < b, values[a] < 0.6 * median { a += 1 }
+      while b > a, values[b] < 0.6 * median { b -= 1 }
+      return (a, b)
     }
     var cols = [Double](repeating: 0, count: box.width)
     for y in 0..<box.height {

@@ -164,7 +164,7 @@ public enum LayoutError: Error, CustomStringConvertible, Equatable {
 /// at `(width + dx + k (cx − fw), height + dy + k (cy − fh))` with radius `k r`, where
 /// `k = scale × height / fh`. `dx`, `dy` are in pixels of the frame. The identity geometry on a
 /// frame of the layout's own size puts every button where the layout says.
-public struct HUDGeometry: Sendable, Equatable, Codable {
+public struct HUDGeometry: Sendable, Hashable, Codable {
   public var frameWidth: Int
   public var frameHeight: Int
   public var scale: Double

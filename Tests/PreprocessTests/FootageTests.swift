@@ -1,4 +1,5 @@
 import Foundation
+import FrameExtractor
 import HeroCore
 import Preprocess
 import SampleMaker
@@ -110,6 +111,45 @@ import Testing
     }
   }
 
+  /// Crops at a geometry: the identity geometry gives exactly the old skill-2 crop; on a HUD
+  /// 1.25 times the default, moved and with swapped slots, each slot's crop (found geometry,
+  /// resampled to 104 px) shows the icon of the hero skill that slot holds.
+  @Test func cropsFollowTheFoundButtons() throws {
+    let plain = ClipSpec(seed: 79, hero: Heroes.training[2], duration: 12)
+    let i0 = try #require(Self.gameplayFrames(plain, count: 1).first)
+    let frame0 = ClipRenderer(spec: plain).frame(at: i0)
+    let identity = HUDGeometry(frameWidth: 1280, frameHeight: 720)
+    #expect(
+      try Crop.skill(frame: frame0, layout: .default, geometry: identity, slot: "skill2")
+        == Crop.skill(frame: frame0, layout: .default))
+
+    let item = try #require(
+      FootageStyle.catalogue.first { $0.style.name == "16x9-hud1.25-moved-swapped" })
+    let hero = Heroes.training[5]
+    let spec = ClipSpec(
+      seed: 81, hero: hero, width: item.size.0, height: item.size.1, duration: 40,
+      style: item.style)
+    let renderer = ClipRenderer(spec: spec)
+    // A gameplay frame with every skill ready and not glowing.
+    let ready = (0..<spec.frameCount).filter { i in
+      spec.screen(at: i) == .gameplay
+        && (1...3).allSatisfy { renderer.cooldown(slot: $0, at: i) == nil && !renderer.isGlowing(slot: $0, at: i) }
+    }
+    let i = try #require(ready.first)
+    let frame = renderer.frame(at: i)
+    let g = HUDLocator(layout: .default).search(frame).geometry
+    let icons = (1...3).map { renderSkillIcon(hero: hero, slot: $0, size: 104) }
+    for (k, slot) in ["skill1", "skill2", "skill3"].enumerated() {
+      let crop = try Crop.skill(frame: frame, layout: .default, geometry: g, slot: slot)
+      #expect(crop.width == 104 && crop.height == 104)
+      let d = icons.map { SampleFrames.discDifference(crop, $0, radius: 26) }
+      let shown = item.style.slots[k]
+      #expect(
+        d[shown] == d.min() && d[shown] < 30,
+        "\(slot) should show skill \(shown + 1): differences \(d)")
+    }
+  }
+
   /// The layout's placement: identity on its own frame is the layout itself (the default crop
   /// stays x 980..1083, y 447..550), and a wider frame moves the buttons with the corner.
   @Test func placementIsAnchoredToTheCorner() {
@@ -123,5 +163,76 @@ import Testing
     let attackX: Double = 1280 - 10 + 1.25 * (1144 - 1280)
     #expect(big[3].cx == attackX)
     #expect(big[3].r == 77.5)
+  }
+}
+
+/// The committed footage clips (`samples/footage/`, H.264 at low bitrates), decoded in
+/// active-picture mode and sorted at the HUD the tracker finds.
+@Suite(.enabled(if: SampleFrames.hasFootageClips, "needs the committed clips under samples/footage/"))
+struct FootageClipTests {
+  @Test func eachVariationIsFoundAndSorted() throws {
+    var report: [String] = []
+    for (path, side) in SampleFrames.footageClips() {
+      let truth = try #require(side.footage, "\(path): no footage truth in the sidecar")
+      let decoder = try KeyFrameDecoder(path: path, options: ExtractOptions(activePicture: true))
+      var screens = VideoScreens(layout: .default)
+      var gameplayTruth = 0
+      var gameplayFound = 0
+      var wrongGameplay = 0
+      var worst = 0.0
+      var sortSeconds = 0.0
+      var lastFrame: RGBImage?
+      let clipStart = Date()
+      while let f = try decoder.nextFrame() {
+        let t0 = Date()
+        let result = try screens.sort(f.image)
+        sortSeconds += Date().timeIntervalSince(t0)
+        lastFrame = f.image
+        let isGameplay = side.screen(at: f.ptsSeconds) == .gameplay
+        if isGameplay { gameplayTruth += 1 }
+        guard result.decision.screen == .gameplay else { continue }
+        guard isGameplay else {
+          wrongGameplay += 1
+          continue
+        }
+        gameplayFound += 1
+        // The buttons where the sidecar says, in the output frame's pixels.
+        let picture = try #require(decoder.picture)
+        let sx = Double(picture.outputWidth) / truth.picture[2]
+        let sy = Double(picture.outputHeight) / truth.picture[3]
+        let g = try #require(result.geometry)
+        for b in LayoutProfile.default.buttons(at: g) {
+          let t = try #require(truth.buttons[b.name])
+          let e = max(abs(b.cx - (t[0] - truth.picture[0]) * sx), abs(b.cy - (t[1] - truth.picture[1]) * sy))
+          worst = max(worst, e)
+        }
+      }
+      let clipSeconds = Date().timeIntervalSince(clipStart)
+      var searchSeconds = 0.0
+      if let lastFrame {
+        let t0 = Date()
+        _ = screens.tracker.locator.search(lastFrame)
+        searchSeconds = Date().timeIntervalSince(t0)
+      }
+      let picture = try #require(decoder.picture)
+      let box = picture.box
+      let pictureError = [
+        abs(Double(box.x) - truth.picture[0]), abs(Double(box.y) - truth.picture[1]),
+        abs(Double(box.width) - truth.picture[2]), abs(Double(box.height) - truth.picture[3]),
+      ].max() ?? 0
+      report.append(
+        "\(truth.style): picture \(box) (error \(pictureError) px), gameplay \(gameplayFound)/"
+          + "\(gameplayTruth), wrong \(wrongGameplay), worst button error "
+          + String(format: "%.1f px", worst) + ", searches \(screens.tracker.searches)"
+          + String(
+            format: " (%.0f ms each), sorting %.0f ms of %.0f ms", searchSeconds * 1000,
+            sortSeconds * 1000, clipSeconds * 1000))
+      #expect(pictureError <= 4, "\(path): \(report.last ?? "")")
+      #expect(wrongGameplay == 0, "\(path): \(report.last ?? "")")
+      #expect(gameplayFound * 10 >= gameplayTruth * 8, "\(path): \(report.last ?? "")")
+      #expect(worst <= 5, "\(path): \(report.last ?? "")")
+      #expect(screens.tracker.geometry != nil, "\(path): no geometry locked")
+    }
+    print(report.joined(separator: "\n"))
   }
 }
