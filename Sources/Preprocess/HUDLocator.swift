@@ -78,9 +78,11 @@ public struct HUDLocator: Sendable {
     return best
   }
 
-  func score(_ luma: Luma, _ g: HUDGeometry) -> HUDMatch {
+  func score(_ luma: Luma, _ g: HUDGeometry, fast: Bool = false) -> HUDMatch {
     let rings = layout.buttons(at: g).map {
-      RingScore.measure(luma, cx: Float($0.cx), cy: Float($0.cy), r: Float($0.r), slack: 2)
+      RingScore.measure(
+        luma, cx: Float($0.cx), cy: Float($0.cy), r: Float($0.r), slack: fast ? 1 : 2,
+        angleStep: fast ? 2 : 1)
     }
     let fit = rings.map(\.fit).reduce(0, +) / Float(max(1, rings.count))
     return HUDMatch(geometry: g, buttonScores: rings.map(\.coverage), fit: fit)
@@ -89,7 +91,7 @@ public struct HUDLocator: Sendable {
   /// Hill-climbs the summed ring coverage from `g`: shift steps of 2 then 1 px, scale steps of
   /// 0.02 then 0.01.
   func refine(_ luma: Luma, from start: HUDGeometry) -> HUDMatch {
-    var best = score(luma, start)
+    var best = score(luma, start, fast: true)
     for (step, sstep) in [(2.0, 0.02), (1.0, 0.01)] {
       var improved = true
       var rounds = 0
@@ -106,7 +108,7 @@ public struct HUDLocator: Sendable {
               g.scale = s
               g.dx += ddx
               g.dy += ddy
-              let m = score(luma, g)
+              let m = score(luma, g, fast: true)
               if m.fit > best.fit + 1e-5 {
                 best = m
                 improved = true
@@ -116,7 +118,7 @@ public struct HUDLocator: Sendable {
         }
       }
     }
-    return best
+    return score(luma, best.geometry)
   }
 
   /// The best few geometries by circle votes (stage 1), far enough apart from each other.
@@ -153,15 +155,19 @@ public struct HUDLocator: Sendable {
         }
       }
     }
-    // Radii voted for.
+    // Radii voted for: every other half-resolution pixel (the rings' several edges, a few
+    // pixels apart, fill the ones between).
     let rMin = max(3, Int((scales.lowerBound * (rel.map(\.2).min() ?? 10)).rounded(.down)) - 2)
     let rMax = Int((sMax * (rel.map(\.2).max() ?? 30)).rounded(.up)) + 2
-    let radii = rMax - rMin + 1
+    let radii = (rMax - rMin) / 2 + 1
     guard radii > 0 else { return [] }
     var acc = [UInt16](repeating: 0, count: radii * rw * rh)
-    let floor: Float = 40
+    let floor: Float = 60
     half.withUnsafeBufferPointer { L in
       acc.withUnsafeMutableBufferPointer { A in
+        var gxs = [Float](repeating: 0, count: rw * rh)
+        var gys = [Float](repeating: 0, count: rw * rh)
+        var mags = [Float](repeating: 0, count: rw * rh)
         for y in 1..<(rh - 1) {
           for x in 1..<(rw - 1) {
             let i = y * rw + x
@@ -171,13 +177,24 @@ public struct HUDLocator: Sendable {
             let gy =
               (L[i + rw - 1] + 2 * L[i + rw] + L[i + rw + 1])
               - (L[i - rw - 1] + 2 * L[i - rw] + L[i - rw + 1])
-            let m2 = gx * gx + gy * gy
-            guard m2 > floor * floor else { continue }
-            let m = m2.squareRoot()
-            let ux = gx / m
-            let uy = gy / m
+            gxs[i] = gx
+            gys[i] = gy
+            mags[i] = (gx * gx + gy * gy).squareRoot()
+          }
+        }
+        for y in 2..<(rh - 2) {
+          for x in 2..<(rw - 2) {
+            let i = y * rw + x
+            let m = mags[i]
+            guard m > floor else { continue }
+            let ux = gxs[i] / m
+            let uy = gys[i] / m
+            // Thin edges: only the local maximum across the edge votes.
+            let sx = Int(ux.rounded())
+            let sy = Int(uy.rounded())
+            guard m >= mags[i + sy * rw + sx], m >= mags[i - sy * rw - sx] else { continue }
             for k in 0..<radii {
-              let rho = Float(rMin + k)
+              let rho = Float(rMin + 2 * k)
               let plane = k * rw * rh
               let ax = Int((Float(x) + rho * ux).rounded())
               let ay = Int((Float(y) + rho * uy).rounded())
@@ -196,8 +213,8 @@ public struct HUDLocator: Sendable {
         }
       }
     }
-    // Evidence of a circle of radius index k centred near (x, y): votes over radii k-1...k+1
-    // and the 3x3 neighbourhood.
+    // Evidence of a circle of radius index k centred near (x, y): votes over radius indices
+    // k-1...k+1 (±2 half-resolution pixels) and the 3x3 neighbourhood.
     func evidence(_ A: UnsafeBufferPointer<UInt16>, _ x: Int, _ y: Int, _ k: Int) -> Float {
       guard x >= 1, x < rw - 1, y >= 1, y < rh - 1 else { return 0 }
       var s = 0
@@ -223,7 +240,7 @@ public struct HUDLocator: Sendable {
               let cx = Int((Double(hw) + Double(dxh) + s * rx).rounded()) - x0
               let cy = Int((Double(hh) + Double(dyh) + s * ry).rounded()) - y0
               let rho = s * r
-              let k = Int(rho.rounded()) - rMin
+              let k = Int(((rho - Double(rMin)) / 2).rounded())
               guard k >= 0, k < radii else { continue }
               let e = evidence(A, cx, cy, k) / Float(2 * Double.pi * rho)
               total += min(e, 2.5)
@@ -236,7 +253,7 @@ public struct HUDLocator: Sendable {
               ))
           }
         }
-        s += 0.03
+        s += 0.04
       }
     }
     scored.sort { $0.0 > $1.0 }
@@ -264,9 +281,9 @@ enum RingScore {
   /// `coverage`: the best, over radii `r ± slack`, fraction of the circle's 8 octants in which
   /// at least half the angles have a radial edge or ridge (one polarity) above the noise floor
   /// and the tangential difference. `fit`: the best share of the angles with such a hit.
-  static func measure(_ luma: Luma, cx fx: Float, cy fy: Float, r: Float, slack: Int) -> (
-    coverage: Float, fit: Float
-  ) {
+  static func measure(
+    _ luma: Luma, cx fx: Float, cy fy: Float, r: Float, slack: Int, angleStep: Int = 1
+  ) -> (coverage: Float, fit: Float) {
     var bestHits = 0
     let floor: Float = 6
     let perOctant = angles / 8
@@ -277,7 +294,8 @@ enum RingScore {
       let p = Float(rho)
       let dAngle = 2 / p
       for i in hits.indices { hits[i] = 0 }
-      for (k, (ux, uy)) in unitCircle.enumerated() {
+      for k in stride(from: 0, to: angles, by: angleStep) {
+        let (ux, uy) = unitCircle[k]
         let o = k / perOctant
         let lo3 = luma.at(fx + (p - 3) * ux, fy + (p - 3) * uy)
         let lo2 = luma.at(fx + (p - 2) * ux, fy + (p - 2) * uy)
@@ -296,13 +314,13 @@ enum RingScore {
         var full = 0
         var all = 0
         for o in 0..<8 {
-          if 2 * hits[kind * 8 + o] >= perOctant { full += 1 }
+          if 2 * angleStep * hits[kind * 8 + o] >= perOctant { full += 1 }
           all += hits[kind * 8 + o]
         }
         best = max(best, full)
         bestHits = max(bestHits, all)
       }
     }
-    return (Float(best) / 8, Float(bestHits) / Float(angles))
+    return (Float(best) / 8, Float(bestHits * angleStep) / Float(angles))
   }
 }

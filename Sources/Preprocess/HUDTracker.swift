@@ -4,14 +4,17 @@ import HeroCore
 /// One video's HUD geometry: voted over its first gameplay-looking frames, then kept, and
 /// looked for again when the evidence at the kept place fades (a layout change mid-video).
 ///
-/// - Until a geometry is locked, every frame is searched (`HUDLocator.search`); a frame whose
-///   best constellation scores at least `accept` is a vote, and uses its own match. Two votes
-///   that agree (within `agreePixels` and `agreeScale`) lock the better-fitting of them.
-/// - Once locked, a frame is only scored at the locked place (±4 px). When that score stays
-///   below `keep` for two frames in a row (a menu, or another layout), the frame is searched
-///   again (at most every other frame); two agreeing votes elsewhere move the lock.
-/// - After `patience` fruitless searches without a lock (a video without gameplay), only every
-///   third frame is searched.
+/// - Until a geometry is locked, a frame is first scored at the layout's default place and at
+///   the places voted for so far (±4 px); when none holds, it is searched (`HUDLocator.search`).
+///   A frame whose constellation scores at least `accept` is a vote, and uses its own match.
+///   Two votes that agree (within `agreePixels` and `agreeScale`) lock the better-fitting one.
+///   A standard 16:9 video with the default HUD is thus locked without any search.
+/// - Once locked, a frame costs nothing here: the screen sorter reads the HUD at the lock and
+///   reports its ring score (`noteEvidence`). When that stays below `keep` for two frames in a
+///   row (a menu, or another layout), the next frame is searched (at most every third frame);
+///   two agreeing votes elsewhere move the lock.
+/// - Without a lock, a fruitless search is not repeated on the next frame, and after
+///   `patience` of them (a video without gameplay) only every third frame is searched.
 public struct HUDTracker: Sendable {
   public let locator: HUDLocator
   /// Mean ring score a frame's best constellation needs to count as a vote.
@@ -20,7 +23,7 @@ public struct HUDTracker: Sendable {
   public var keep: Float = 0.5
   public var agreePixels = 6.0
   public var agreeScale = 0.04
-  public var patience = 12
+  public var patience = 6
 
   /// The locked geometry (nil until two frames agree).
   public private(set) var geometry: HUDGeometry?
@@ -50,34 +53,45 @@ public struct HUDTracker: Sendable {
     public var searched: Bool
   }
 
-  /// Observes the next frame of the video (frames in order; all of one size).
-  public mutating func observe(_ frame: RGBImage) -> Observation {
+  /// Observes the next frame of the video (frames in order; all of one size). With
+  /// `mayHaveHUD` false (the frame is clearly a menu), no full search is spent on it.
+  public mutating func observe(_ frame: RGBImage, mayHaveHUD: Bool = true) -> Observation {
     frames += 1
     let index = frames
     if let g = geometry, g.frameWidth == frame.width, g.frameHeight == frame.height {
-      let here = locator.score(frame, at: g, slack: 4)
-      if here.score >= keep {
-        faded = 0
-        return Observation(geometry: g, match: here, searched: false)
-      }
-      faded += 1
-      guard faded >= 2, index - lastSearch >= 2 else {
-        return Observation(geometry: g, match: here, searched: false)
+      // Locked: nothing to do until the evidence at the lock fades (`noteEvidence`).
+      guard faded >= 2, index - lastSearch >= 3 else {
+        return Observation(geometry: g, match: nil, searched: false)
       }
       let found = search(frame, index: index)
-      if found.score >= accept, !agrees(found.geometry, g) {
-        if vote(found) {
+      if found.score >= accept {
+        if agrees(found.geometry, g) {
+          faded = 0
+        } else if vote(found) {
           faded = 0
           changes += 1
         }
       }
-      let now = geometry ?? g
-      return Observation(geometry: now, match: now == g ? here : found, searched: true)
+      return Observation(geometry: geometry ?? g, match: found, searched: true)
     }
     if geometry != nil {
       // Frames of another size than the lock (a size change mid-stream): start again.
       geometry = nil
       votes = []
+    }
+    // Cheap checks first: the layout's default place, then the places voted for so far.
+    let identity = HUDGeometry(frameWidth: frame.width, frameHeight: frame.height)
+    for place in [identity] + votes.reversed().map(\.geometry) {
+      let here = locator.score(frame, at: place, slack: 4)
+      if here.score >= accept {
+        fruitless = 0
+        _ = vote(here)
+        return Observation(geometry: geometry ?? here.geometry, match: here, searched: false)
+      }
+    }
+    // A full search, but not on a menu, nor on every frame of a stretch without the HUD.
+    if !mayHaveHUD || (fruitless > 0 && index - lastSearch < 2) {
+      return Observation(geometry: nil, match: nil, searched: false)
     }
     if fruitless >= patience, index % 3 != 0 {
       return Observation(geometry: nil, match: nil, searched: false)
@@ -90,6 +104,13 @@ public struct HUDTracker: Sendable {
     fruitless = 0
     _ = vote(found)
     return Observation(geometry: geometry ?? found.geometry, match: found, searched: true)
+  }
+
+  /// The evidence for the HUD at the geometry a frame was read at (the screen sorter's mean
+  /// ring score): below `keep` twice in a row, the next frame is searched again.
+  public mutating func noteEvidence(_ score: Float) {
+    guard geometry != nil else { return }
+    if score >= keep { faded = 0 } else { faded += 1 }
   }
 
   private mutating func search(_ frame: RGBImage, index: Int) -> HUDMatch {
@@ -142,21 +163,24 @@ public struct VideoScreens: Sendable {
 
   /// Sorts the next frame of the video (in order).
   public mutating func sort(_ frame: RGBImage) throws -> Result {
+    let identity = HUDGeometry(frameWidth: frame.width, frameHeight: frame.height)
     let seen = tracker.observe(frame)
-    let g = seen.geometry ?? HUDGeometry(frameWidth: frame.width, frameHeight: frame.height)
-    let key = Self.rounded(g)
-    let sorter: ScreenSorter
-    if let s = sorters[key] {
-      sorter = s
-    } else {
-      sorter = try ScreenSorter(layout: layout.placed(at: key), model: model)
-      if sorters.count > 8 { sorters.removeAll() }
-      sorters[key] = sorter
-    }
-    let decision = sorter.sort(frame)
+    let g = seen.geometry ?? identity
+    let decision = try sorter(at: g).sort(frame)
+    tracker.noteEvidence(decision.hudScore)
     return Result(
       decision: decision, geometry: seen.geometry ?? (decision.screen == .gameplay ? g : nil),
       searched: seen.searched)
+  }
+
+  /// The sorter for the (rounded) geometry `g`, made once.
+  private mutating func sorter(at g: HUDGeometry) throws -> ScreenSorter {
+    let key = Self.rounded(g)
+    if let s = sorters[key] { return s }
+    let s = try ScreenSorter(layout: layout.placed(at: key), model: model)
+    if sorters.count > 8 { sorters.removeAll() }
+    sorters[key] = s
+    return s
   }
 
   /// The geometry with whole-pixel shifts and a scale in steps of 0.01 (the sorter's key).
