@@ -80,7 +80,7 @@ struct Locate: AsyncParsableCommand {
       var fields: [(String, JSONValue)] = [("video", .string(video))]
       if let error {
         fields.append(("error", .string(error)))
-        return JSONValue.object(fields).text
+        return JSONValue.object(fields.map { JSONValue.Field($0.0, $0.1) }).text
       }
       if let p = picture {
         fields.append(("source", .array([.int(p.sourceWidth), .int(p.sourceHeight)])))
@@ -105,8 +105,10 @@ struct Locate: AsyncParsableCommand {
           (
             "hud",
             .object([
-              ("scale", JSONValue.rounded(g.scale, 3)), ("dx", JSONValue.rounded(g.dx, 1)),
-              ("dy", JSONValue.rounded(g.dy, 1)), ("buttons", .object(b)),
+              .init("scale", JSONValue.rounded(g.scale, 3)),
+              .init("dx", JSONValue.rounded(g.dx, 1)),
+              .init("dy", JSONValue.rounded(g.dy, 1)),
+              .init("buttons", .object(b.map { JSONValue.Field($0.0, $0.1) })),
             ])
           ))
       } else {
@@ -118,7 +120,7 @@ struct Locate: AsyncParsableCommand {
       ]
       if let reason { fields.append(("reason", .string(reason))) }
       if let debugFile { fields.append(("debug_hud", .string(debugFile))) }
-      return JSONValue.object(fields).text
+      return JSONValue.object(fields.map { JSONValue.Field($0.0, $0.1) }).text
     }
 
     var human: String {
