@@ -34,7 +34,16 @@ final class FramePainter {
   func paint(_ index: Int) {
     if let style = spec.style, let geometry {
       paintFootage(index, style: style, geometry: geometry)
+      // The look (brightness, colour cast) is the game's: black bars and a stream layout
+      // around the picture keep their own colours.
+      let p = geometry.picture
+      canvas.save()
+      canvas.resetTransform()
+      canvas.newPath()
+      canvas.rect(p.x, p.y, p.width, p.height)
+      canvas.clip()
       applyLook()
+      canvas.restore()
       return
     }
     let c = canvas
