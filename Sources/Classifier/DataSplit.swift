@@ -125,6 +125,37 @@ public struct ImageCollection: Sendable {
     images.reduce(0) { $0 + ($1.set == set && (label == nil || $1.label == label) ? 1 : 0) }
   }
 
+  /// This collection without the classes that cannot be trained (fewer than `minimumImages`
+  /// images, or none in the training set), labels renumbered, and those classes with their
+  /// image counts (for a warning that names them). A scraped corpus is uneven: one hero with a
+  /// single crop should not stop the others from being trained.
+  public func leavingOutThin(minimumImages: Int = 3) -> (
+    collection: ImageCollection, leftOut: [(name: String, count: Int)]
+  ) {
+    var keep: [Int] = []
+    var leftOut: [(name: String, count: Int)] = []
+    for (label, name) in classes.enumerated() {
+      let total = images.reduce(0) { $0 + ($1.label == label ? 1 : 0) }
+      if total < minimumImages || count(.training, label: label) == 0 {
+        leftOut.append((name, total))
+      } else {
+        keep.append(label)
+      }
+    }
+    guard !leftOut.isEmpty else { return (self, []) }
+    var newLabel: [Int: Int] = [:]
+    for (i, old) in keep.enumerated() { newLabel[old] = i }
+    let kept = images.compactMap { image -> LabelledImage? in
+      guard let l = newLabel[image.label] else { return nil }
+      var copy = image
+      copy.label = l
+      return copy
+    }
+    return (
+      ImageCollection(root: root, classes: keep.map { classes[$0] }, images: kept), leftOut
+    )
+  }
+
   /// Checks that every class can be trained: at least `minimumImages` images and one in training,
   /// and a non-empty validation set when one was asked for. Returns warnings (a class with no
   /// validation or testing image) for the caller to print.

@@ -70,12 +70,18 @@ public struct ModelInfo: Sendable, Codable, Equatable {
   public var preprocessing = Preprocessing()
   public var layout: LayoutProfile
   public var training: TrainingSummary
+  /// The skill slots whose crops trained the model (e.g. ["skill1", "skill2", "skill3"]); nil
+  /// for a model from before slots were recorded, trained on the layout's crop slot alone.
+  public var slots: [String]?
 
   enum CodingKeys: String, CodingKey {
     case baseNetworkSHA1 = "base_network_sha1"
     case baseNetwork = "base_network"
-    case preprocessing, layout, training
+    case preprocessing, layout, training, slots
   }
+
+  /// The slots `identify` crops for this model: the recorded ones, else the layout's crop slot.
+  public var cropSlots: [String] { slots ?? [layout.crop.slot] }
 
   public init(baseNetworkSHA1: String, layout: LayoutProfile, training: TrainingSummary) {
     self.baseNetworkSHA1 = baseNetworkSHA1
@@ -103,12 +109,15 @@ public struct TrainingSummary: Sendable, Codable, Equatable {
   public var distortions: ImageDistortion
   public var trainedAt: String
   public var seconds: Double
+  /// Heroes left out of training for too few crops, with their crop counts (absent when none).
+  public var leftOut: [String: Int]?
 
   enum CodingKeys: String, CodingKey {
     case options, images, distortions, seconds
     case validationAccuracy = "validation_accuracy"
     case testAccuracy = "test_accuracy"
     case trainedAt = "trained_at"
+    case leftOut = "left_out"
   }
 
   public init(

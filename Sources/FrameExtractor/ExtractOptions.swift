@@ -15,16 +15,26 @@ public struct ExtractOptions: Sendable, Equatable {
   public var height: Int
   /// Decoder threads (`AVCodecContext.thread_count`): 0 lets libavcodec choose (one per core).
   public var decoderThreads: Int
+  /// Active-picture mode: find the game picture over the first `probeFrames` frames (black bars
+  /// removed, the game inside a stream layout; `ActivePicture`), then hand out every frame cut
+  /// to it and scaled to `height` lines with its aspect ratio kept (`width` is then ignored;
+  /// `KeyFrameDecoder.picture` says what was found). Off: every frame is stretched to
+  /// `width`×`height`.
+  public var activePicture: Bool
+  /// Frames the active picture is found over (held while it is).
+  public var probeFrames: Int
 
   public init(
     everySeconds: Double? = nil, allFrames: Bool = false, width: Int = 1280, height: Int = 720,
-    decoderThreads: Int = 0
+    decoderThreads: Int = 0, activePicture: Bool = false, probeFrames: Int = 8
   ) {
     self.everySeconds = everySeconds
     self.allFrames = allFrames
     self.width = width
     self.height = height
     self.decoderThreads = decoderThreads
+    self.activePicture = activePicture
+    self.probeFrames = probeFrames
   }
 
   /// Why these options cannot be used, or nil when they can.
@@ -36,6 +46,7 @@ public struct ExtractOptions: Sendable, Equatable {
       return "frame size must be between 1x1 and 16384x16384 (got \(width)x\(height))"
     }
     if decoderThreads < 0 { return "decoder threads must be 0 (auto) or more" }
+    if !(1...64).contains(probeFrames) { return "probe frames must be 1...64" }
     return nil
   }
 }

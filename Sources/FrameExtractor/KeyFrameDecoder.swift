@@ -1,3 +1,4 @@
+import CLibAV
 import Foundation
 import HeroCore
 
@@ -20,6 +21,11 @@ public final class KeyFrameDecoder {
   private var lastInterval: Int64?
   private var handedOut = 0
   private var done = false
+  /// Active-picture mode: the frames decoded while the picture was being found, waiting to be
+  /// handed out (each a reference the decoder frees).
+  private var held: [(frame: UnsafeMutablePointer<AVFrame>, pts: Double)] = []
+  /// The picture found (active-picture mode), once the first frame is out.
+  public private(set) var picture: PictureBox?
 
   /// Opens `path` (any file libavformat reads) and picks its best video stream.
   /// Throws `ExtractError` when the file is missing, empty, not a video or has no video stream.
@@ -43,16 +49,35 @@ public final class KeyFrameDecoder {
       path: path, keyFramesOnly: !options.allFrames, threads: options.decoderThreads)
   }
 
+  deinit {
+    for h in held {
+      var f: UnsafeMutablePointer<AVFrame>? = h.frame
+      av_frame_free(&f)
+    }
+  }
+
   /// The next frame, or nil at the end of the stream. Throws `ExtractError.noFrames` at the end
   /// when the whole file gave no frame.
   public func nextFrame() throws -> VideoFrame? {
     guard !done else { return nil }
-    while let t = try stream.decodeNext() {
-      if let every = options.everySeconds {
-        let origin = stream.startSeconds ?? 0
-        let interval = Int64(((t - origin) / every + 1e-9).rounded(.down))
-        if let last = lastInterval, interval <= last { continue }
-        lastInterval = interval
+    if options.activePicture {
+      if picture == nil { try findPicture() }
+      if !held.isEmpty {
+        var first: UnsafeMutablePointer<AVFrame>? = held[0].frame
+        let t = held.removeFirst().pts
+        defer { av_frame_free(&first) }
+        guard let source = first else { throw ExtractError.outOfMemory(path: path) }
+        return try handOut(source, pts: t)
+      }
+    }
+    while let t = try nextKept() {
+      if options.activePicture {
+        guard let frame = stream.retainCurrentFrame() else {
+          throw ExtractError.outOfMemory(path: path)
+        }
+        var f: UnsafeMutablePointer<AVFrame>? = frame
+        defer { av_frame_free(&f) }
+        return try handOut(frame, pts: t)
       }
       let image = try stream.convertCurrentFrame(width: options.width, height: options.height)
       let frame = VideoFrame(image: image, ptsSeconds: t, index: handedOut)
@@ -64,6 +89,70 @@ public final class KeyFrameDecoder {
       throw ExtractError.noFrames(path: path, detail: stream.damageReport().joined(separator: "; "))
     }
     return nil
+  }
+
+  /// The next decoded frame's time that `everySeconds` keeps; nil at the end.
+  private func nextKept() throws -> Double? {
+    while let t = try stream.decodeNext() {
+      if let every = options.everySeconds {
+        let origin = stream.startSeconds ?? 0
+        let interval = Int64(((t - origin) / every + 1e-9).rounded(.down))
+        if let last = lastInterval, interval <= last { continue }
+        lastInterval = interval
+      }
+      return t
+    }
+    return nil
+  }
+
+  /// Active-picture mode: decodes up to `probeFrames` kept frames (holding them), finds the
+  /// picture over their grey probes and fixes the output size.
+  private func findPicture() throws {
+    var probes: [GreyProbe] = []
+    var sourceSize = (width: 0, height: 0)
+    while held.count < options.probeFrames, let t = try nextKept() {
+      guard let frame = stream.retainCurrentFrame() else {
+        throw ExtractError.outOfMemory(path: path)
+      }
+      held.append((frame, t))
+      if sourceSize.width == 0 { sourceSize = stream.currentSize }
+      if stream.currentSize == sourceSize, let p = stream.probeCurrentFrame(maxWidth: 640) {
+        probes.append(p)
+      }
+    }
+    guard sourceSize.width > 0, let first = probes.first else {
+      picture = PictureBox(
+        sourceWidth: 0, sourceHeight: 0, box: PixelRect(x: 0, y: 0, width: 0, height: 0),
+        outputWidth: options.width, outputHeight: options.height, inLayout: false)
+      return
+    }
+    let found = ActivePicture.detect(probes)
+    let box = ActivePicture.scale(
+      found.picture, fromProbe: first.width, first.height, toFrame: sourceSize.width,
+      sourceSize.height)
+    let out = ActivePicture.outputSize(for: box, lines: options.height)
+    picture = PictureBox(
+      sourceWidth: sourceSize.width, sourceHeight: sourceSize.height, box: box,
+      outputWidth: out.width, outputHeight: out.height, inLayout: found.inLayout)
+  }
+
+  /// `source` cut to the picture and scaled to the output size, as the next frame.
+  private func handOut(_ source: UnsafeMutablePointer<AVFrame>, pts: Double) throws -> VideoFrame {
+    guard let picture, picture.sourceWidth > 0 else {
+      throw ExtractError.outOfMemory(path: path)
+    }
+    var box = picture.box
+    let (w, h) = (Int(source.pointee.width), Int(source.pointee.height))
+    if w != picture.sourceWidth || h != picture.sourceHeight {
+      // A size change mid-stream: the same box, in proportion.
+      box = ActivePicture.scale(
+        box, fromProbe: picture.sourceWidth, picture.sourceHeight, toFrame: w, h)
+    }
+    let image = try stream.convert(
+      source, crop: box, width: picture.outputWidth, height: picture.outputHeight)
+    let frame = VideoFrame(image: image, ptsSeconds: pts, index: handedOut)
+    handedOut += 1
+    return frame
   }
 
   /// The video's duration in seconds, when the container says.
@@ -78,4 +167,19 @@ public final class KeyFrameDecoder {
 
   /// The video codec's libav name, e.g. "h264".
   public var codecName: String { stream.codecName }
+}
+
+/// Where the game picture was found in a video's frames (active-picture mode).
+public struct PictureBox: Sendable, Equatable {
+  /// The decoded frames' size.
+  public var sourceWidth: Int
+  public var sourceHeight: Int
+  /// The picture in source pixels (bars removed; the game inside a stream layout).
+  public var box: PixelRect
+  /// The size frames are handed out at: the picture scaled to `ExtractOptions.height` lines
+  /// with its aspect ratio kept (width rounded to a multiple of 16).
+  public var outputWidth: Int
+  public var outputHeight: Int
+  /// Whether the picture is part of a larger layout (a stream), not just the frame less bars.
+  public var inLayout: Bool
 }

@@ -155,3 +155,79 @@ public enum LayoutError: Error, CustomStringConvertible, Equatable {
     }
   }
 }
+
+/// Where the HUD's buttons sit in one video's frames: the layout's buttons anchored to the
+/// frame's bottom-right corner (their offsets from that corner scaled with the frame height, so
+/// one profile holds for every width), times the player's `scale`, shifted by (`dx`, `dy`).
+///
+/// A button at (cx, cy, r) of a layout for a `fw`×`fh` frame lands, in a `width`×`height` frame,
+/// at `(width + dx + k (cx − fw), height + dy + k (cy − fh))` with radius `k r`, where
+/// `k = scale × height / fh`. `dx`, `dy` are in pixels of the frame. The identity geometry on a
+/// frame of the layout's own size puts every button where the layout says.
+public struct HUDGeometry: Sendable, Hashable, Codable {
+  public var frameWidth: Int
+  public var frameHeight: Int
+  public var scale: Double
+  public var dx: Double
+  public var dy: Double
+
+  public init(frameWidth: Int, frameHeight: Int, scale: Double = 1, dx: Double = 0, dy: Double = 0)
+  {
+    self.frameWidth = frameWidth
+    self.frameHeight = frameHeight
+    self.scale = scale
+    self.dx = dx
+    self.dy = dy
+  }
+}
+
+/// A button placed by a `HUDGeometry`, in frame pixels (not rounded).
+public struct PlacedButton: Sendable, Equatable {
+  public var name: String
+  public var cx: Double
+  public var cy: Double
+  public var r: Double
+
+  public init(name: String, cx: Double, cy: Double, r: Double) {
+    self.name = name
+    self.cx = cx
+    self.cy = cy
+    self.r = r
+  }
+}
+
+extension LayoutProfile {
+  /// The skill buttons (name order) then the attack button, placed by `g`.
+  public func buttons(at g: HUDGeometry) -> [PlacedButton] {
+    let k = g.scale * Double(g.frameHeight) / Double(frame.height)
+    let ax = Double(g.frameWidth) + g.dx
+    let ay = Double(g.frameHeight) + g.dy
+    let all = orderedSkills.map { ($0.name, $0.slot) } + [("attack", attack)]
+    return all.map { name, s in
+      PlacedButton(
+        name: name, cx: ax + k * Double(s.cx - frame.width),
+        cy: ay + k * Double(s.cy - frame.height),
+        r: k * Double(s.r))
+    }
+  }
+
+  /// This profile for frames of `g`'s size with the buttons where `g` puts them (rounded to
+  /// whole pixels) and the crop size scaled with them. For the identity geometry on the
+  /// profile's own frame size it is the profile itself.
+  public func placed(at g: HUDGeometry) -> LayoutProfile {
+    let k = g.scale * Double(g.frameHeight) / Double(frame.height)
+    func slot(_ b: PlacedButton) -> Slot {
+      Slot(
+        cx: Int(b.cx.rounded()), cy: Int(b.cy.rounded()), r: max(1, Int(b.r.rounded())))
+    }
+    let placed = buttons(at: g)
+    var skills: [String: Slot] = [:]
+    for b in placed.dropLast() { skills[b.name] = slot(b) }
+    var out = self
+    out.frame = FrameSize(width: g.frameWidth, height: g.frameHeight)
+    out.skills = skills
+    if let a = placed.last { out.attack = slot(a) }
+    out.crop.size = max(8, Int((Double(crop.size) * k).rounded()))
+    return out
+  }
+}

@@ -70,6 +70,10 @@ public struct ExtractJob: Sendable {
     public var allFrames = false
     /// Rejected frames go whole to `keepRejected/<screen>/`.
     public var keepRejected: String?
+    /// Real-footage mode (docs/footage.md): the active picture scaled to 720 lines, the HUD
+    /// found per video, the crop taken at the found button. Off: the 1280x720 stretch and the
+    /// layout's fixed crop, as before.
+    public var footage = false
     /// Videos at once.
     public var jobs = 2
     /// libavcodec threads per video, overriding the thread policy's.
@@ -101,8 +105,9 @@ public struct ExtractJob: Sendable {
       decoding: ExtractOptions(
         everySeconds: options.everySeconds, allFrames: options.allFrames,
         width: Layouts.frameWidth, height: Layouts.frameHeight,
-        decoderThreads: options.decoderThreads ?? policy.decoderThreads),
-      keepRejected: options.keepRejected, store: store)
+        decoderThreads: options.decoderThreads ?? policy.decoderThreads,
+        activePicture: options.footage),
+      keepRejected: options.keepRejected, store: store, footage: options.footage)
     let labels = options.labels
     let prefix = options.out.hasSuffix("/") ? options.out : options.out + "/"
     control.observer.begin("extract", total: videos.count)
@@ -156,6 +161,9 @@ struct CropStager: Sendable {
   let decoding: ExtractOptions
   let keepRejected: String?
   let store: BatchStore
+  /// Real-footage mode: frames of any width at 720 lines, sorted and cropped at the HUD a
+  /// per-video `VideoScreens` finds.
+  var footage = false
 
   /// What happened to one frame.
   private struct FrameResult: Sendable {
@@ -183,6 +191,8 @@ struct CropStager: Sendable {
     let stem = URL(fileURLWithPath: video).deletingPathExtension().lastPathComponent
     var crops: [StagedCrop] = []
     var pending: Task<FrameResult, any Error>?
+    // Footage mode: the HUD is tracked frame after frame, in order, before the frame's task.
+    var hud = footage ? VideoScreens(layout: layout, model: sorter.model) : nil
     func collect(_ r: FrameResult) {
       result.screens[r.screen, default: 0] += 1
       guard r.screen == .gameplay else { return }
@@ -196,9 +206,11 @@ struct CropStager: Sendable {
         result.frames += 1
         if let previous = pending { collect(try await previous.value) }
         let index = result.frames
-        pending = Task {
+        var seen: VideoScreens.Result?
+        if hud != nil { seen = try hud?.sort(frame.image) }
+        pending = Task { [seen] in
           try await process(
-            frame, index: index, videoSHA1: videoSHA1, stem: stem, staging: staging)
+            frame, index: index, videoSHA1: videoSHA1, stem: stem, staging: staging, seen: seen)
         }
       }
       if let previous = pending { collect(try await previous.value) }
@@ -217,9 +229,10 @@ struct CropStager: Sendable {
   }
 
   private func process(
-    _ frame: VideoFrame, index: Int, videoSHA1: String, stem: String, staging: URL
+    _ frame: VideoFrame, index: Int, videoSHA1: String, stem: String, staging: URL,
+    seen: VideoScreens.Result? = nil
   ) async throws -> FrameResult {
-    let decision = sorter.sort(frame.image)
+    let decision = seen?.decision ?? sorter.sort(frame.image)
     guard decision.screen == .gameplay else {
       if let dir = keepRejected {
         // The video's stem and content key: videos of the same name in different folders never
@@ -238,7 +251,16 @@ struct CropStager: Sendable {
     if await store.contains(videoSHA1: videoSHA1, ptsSeconds: frame.ptsSeconds) {
       return FrameResult(screen: .gameplay, alreadyStored: true)
     }
-    let jpeg = try Crop.skillJPEG(frame: frame.image, layout: layout)
+    let jpeg: Data
+    if let seen {
+      let g =
+        seen.geometry ?? HUDGeometry(frameWidth: frame.image.width, frameHeight: frame.image.height)
+      let crop = try Crop.skill(
+        frame: frame.image, layout: layout, geometry: g, slot: layout.crop.slot)
+      jpeg = try JPEG.encode(crop, quality: Crop.jpegQuality)
+    } else {
+      jpeg = try Crop.skillJPEG(frame: frame.image, layout: layout)
+    }
     let url = staging.appendingPathComponent(String(format: "%06d.jpg", index))
     do { try jpeg.write(to: url) } catch {
       throw LabelError.storeFailed(path: url.path, reason: "cannot write staged crop")

@@ -33,6 +33,9 @@ public struct TrainJob: Sendable {
     public var layout: String?
     /// Tasks computing bottlenecks.
     public var jobs = 2
+    /// Refuse the whole folder when a hero has too few crops (the old behaviour); by default
+    /// such a hero is left out with a warning and recorded in the model.
+    public var strict = false
     public init() {}
   }
 
@@ -56,6 +59,8 @@ public struct TrainJob: Sendable {
     public var failedImages: Int
     /// The model directory written.
     public var model: String
+    /// Heroes left out for too few crops, with their counts.
+    public var leftOut: [String: Int] = [:]
 
     /// The `--json` object (CONTRACT.md).
     public var json: JSONValue {
@@ -68,6 +73,9 @@ public struct TrainJob: Sendable {
         "validation_accuracy": validationAccuracy.map { .rounded($0) } ?? .null,
         "test_accuracy": testAccuracy.map { .rounded($0) } ?? .null,
         "model": .string(model),
+        "left_out": leftOut.isEmpty
+          ? nil : .object(leftOut.keys.sorted().map { JSONValue.Field($0, .int(leftOut[$0] ?? 0)) })
+          ,
       ])
     }
   }
@@ -83,7 +91,7 @@ public struct TrainJob: Sendable {
     let policy = ThreadPolicy.forRun(jobs: options.jobs, items: Int.max)
     policy.apply()
     let profile = try options.layout.map { try LayoutProfile.load(path: $0) } ?? .default
-    let collection = try splitCrops(control: control)
+    let (collection, leftOut) = try splitCrops(control: control)
     let base = try BaseNetwork.load(override: options.inception)
     try control.checkCancelled()
     let data = try await features(of: collection, base: base, policy: policy, control: control)
@@ -117,11 +125,12 @@ public struct TrainJob: Sendable {
     let counts = [
       "training": training.count, "validation": validation.count, "testing": testing.count,
     ]
-    let summary = TrainingSummary(
+    var summary = TrainingSummary(
       options: options.training, images: counts, validationAccuracy: validEval?.accuracy,
       testAccuracy: testEval?.accuracy, distortions: options.distortion,
       trainedAt: ISO8601DateFormatter().string(from: Date()),
       seconds: Date().timeIntervalSince(started))
+    if !leftOut.isEmpty { summary.leftOut = leftOut }
     let heroModel = HeroModel(
       labels: collection.classes, layer: trainer.layer, prototypes: model.shape,
       colourPrototypes: model.colour, patternPrototypes: model.pattern,
@@ -141,12 +150,13 @@ public struct TrainJob: Sendable {
     return Outcome(
       classes: collection.classes, images: counts, validationAccuracy: validEval?.accuracy,
       testAccuracy: testEval?.accuracy, thresholds: model.thresholds,
-      misclassified: misclassified, failedImages: data.failed, model: options.model)
+      misclassified: misclassified, failedImages: data.failed, model: options.model,
+      leftOut: leftOut)
   }
 
   /// Lists the crop folder and splits each hero's crops, keeping crops of the same few seconds
   /// of one video together (per `index.csv`, read by ``CropIndex``).
-  func splitCrops(control: JobControl) throws -> ImageCollection {
+  func splitCrops(control: JobControl) throws -> (ImageCollection, [String: Int]) {
     var groups: [String: String] = [:]
     do {
       for row in try CropIndex.read(root: options.cropsDir) {
@@ -160,13 +170,30 @@ public struct TrainJob: Sendable {
     } catch {
       control.observer.note("warning: \(error); splitting by file name")
     }
-    let collection = try ImageCollection.scan(
+    var collection = try ImageCollection.scan(
       options.cropsDir, validationPercentage: options.validationPercentage,
       testingPercentage: options.testingPercentage, groupKeys: groups)
+    var leftOut: [String: Int] = [:]
+    if !options.strict {
+      let (kept, thin) = collection.leavingOutThin(minimumImages: 3)
+      for (name, count) in thin {
+        let dir = URL(fileURLWithPath: options.cropsDir).appendingPathComponent(name).path
+        control.observer.note(
+          "warning: \(dir): only \(count) crop\(count == 1 ? "" : "s") (at least 3 with one in "
+            + "training needed); \(name) left out of the model (--strict refuses instead)")
+        leftOut[name] = count
+      }
+      if kept.classes.count < 2 {
+        throw kept.classes.isEmpty
+          ? TrainingDataError.noClasses(path: options.cropsDir)
+          : TrainingDataError.oneClass(path: options.cropsDir, name: kept.classes[0])
+      }
+      collection = kept
+    }
     for warning in try collection.checkSplit(validationPercentage: options.validationPercentage) {
       control.observer.note(warning)
     }
-    return collection
+    return (collection, leftOut)
   }
 
   /// Every crop's bottleneck (cached), colour signature and icon pattern, gathered per split

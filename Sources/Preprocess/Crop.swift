@@ -21,6 +21,40 @@ public enum Crop {
     return frame.cropped(to: r)
   }
 
+  /// The crop of skill button `slot` (a key of `layout.skills`, e.g. "skill2") of a frame whose
+  /// HUD is at `geometry`: the square of the layout's crop size times the geometry's scale
+  /// (`HUDGeometry`), centred on the button, resampled to `layout.crop.size` pixels a side. A
+  /// side within 1.5 px of the crop size is taken as the crop size, and a whole-pixel square is
+  /// copied as it is: for the identity geometry on the layout's own frame size and slot this is
+  /// exactly `skill(frame:layout:)` (x 980..1083, y 447..550 for the default).
+  public static func skill(
+    frame: RGBImage, layout: LayoutProfile, geometry g: HUDGeometry, slot: String
+  ) throws -> RGBImage {
+    guard frame.width == g.frameWidth, frame.height == g.frameHeight else {
+      throw CropError.frameSize(
+        width: frame.width, height: frame.height, layout: layout.name,
+        expected: (g.frameWidth, g.frameHeight))
+    }
+    guard let b = layout.buttons(at: g).first(where: { $0.name == slot }) else {
+      throw CropError.noSlot(slot: slot, layout: layout.name)
+    }
+    let size = Double(layout.crop.size)
+    var side = size * b.r / Double(layout.skills[slot]?.r ?? 1)
+    if abs(side - size) < 1.5 { side = size }
+    let x = b.cx - side / 2
+    let y = b.cy - side / 2
+    // The button's centre must be in the frame (a cut-off edge of the crop repeats edge pixels).
+    guard b.cx >= 0, b.cy >= 0, b.cx < Double(frame.width), b.cy < Double(frame.height) else {
+      throw CropError.outside(
+        rect: PixelRect(x: Int(x), y: Int(y), width: Int(side), height: Int(side)),
+        layout: layout.name)
+    }
+    let whole = side == size
+    return Resample.region(
+      frame, x: whole ? x.rounded() : x, y: whole ? y.rounded() : y, width: side, height: side,
+      outWidth: layout.crop.size, outHeight: layout.crop.size)
+  }
+
   /// The crop of `frame` encoded as JPEG at `jpegQuality`.
   public static func skillJPEG(frame: RGBImage, layout: LayoutProfile) throws -> Data {
     try JPEG.encode(skill(frame: frame, layout: layout), quality: jpegQuality)
@@ -35,12 +69,14 @@ public func cropSkill(frame: RGBImage, layout: LayoutProfile) throws -> RGBImage
 public enum CropError: Error, CustomStringConvertible {
   case frameSize(width: Int, height: Int, layout: String, expected: (Int, Int))
   case outside(rect: PixelRect, layout: String)
+  case noSlot(slot: String, layout: String)
 
   public var description: String {
     switch self {
     case .frameSize(let w, let h, let l, let e):
       "frame is \(w)x\(h) but layout \(l) expects \(e.0)x\(e.1)"
     case .outside(let r, let l): "layout \(l): crop \(r) leaves the frame"
+    case .noSlot(let s, let l): "layout \(l) has no skill slot \"\(s)\""
     }
   }
 }

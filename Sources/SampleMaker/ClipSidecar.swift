@@ -23,12 +23,15 @@ public struct ClipSidecar: Decodable, Sendable, Equatable {
   public var hudOffset: [Int]
   public var duration: Double
   public var spans: [ScreenSpan]
+  /// The ground truth of a footage-style clip (device aspect, upload, HUD); nil (and absent
+  /// from the file) for a standard clip.
+  public var footage: FootageTruth?
 
   enum CodingKeys: String, CodingKey {
     case clip, hero, seed, width, height, fps, keyint
     case bitrateKbps = "bitrate_kbps"
     case hudOffset = "hud_offset"
-    case duration, spans
+    case duration, spans, footage
   }
 
   public init(spec: ClipSpec, clip: String) {
@@ -43,6 +46,7 @@ public struct ClipSidecar: Decodable, Sendable, Equatable {
     hudOffset = [spec.look.hudDX, spec.look.hudDY]
     duration = spec.duration
     spans = spec.spans
+    footage = spec.style.map { FootageTruth(style: $0, spec: spec) }
   }
 
   /// The screen at `seconds` (the span with start <= seconds < end; the last span past the end).
@@ -58,6 +62,7 @@ public struct ClipSidecar: Decodable, Sendable, Equatable {
     let spanLines = spans.map {
       "    {\"start\": \(number($0.start)), \"end\": \(number($0.end)), \"screen\": \"\($0.screen.rawValue)\"}"
     }
+    let footageText = footage.map { ",\n  \"footage\": " + $0.jsonText(indent: "  ") } ?? ""
     let text = """
       {
         "clip": \(quoted(clip)),
@@ -72,7 +77,7 @@ public struct ClipSidecar: Decodable, Sendable, Equatable {
         "duration": \(number(duration)),
         "spans": [
       \(spanLines.joined(separator: ",\n"))
-        ]
+        ]\(footageText)
       }
 
       """
@@ -131,5 +136,74 @@ public func writeClip(
   let jsonPath = ClipSidecar.path(forClip: path)
   do { try AtomicFile.write(sidecar.jsonData(), to: URL(fileURLWithPath: jsonPath)) } catch {
     throw ClipError.writeFailed(path: jsonPath, reason: "\(error)")
+  }
+}
+
+/// The sidecar's `footage` object: how a footage-style clip was framed and where its buttons are.
+///
+/// ```json
+/// "footage": {"style": "phone-20x9-native", "aspect": 2.2222, "upload": "native",
+///   "hud_scale": 1.15, "hud_shift": [-32.0, -17.0], "slots": [1, 2, 3], "right_cut": 0.0,
+///   "picture": [0.0, 0.0, 1600.0, 720.0], "pixel_scale": 1.0,
+///   "buttons": {"skill1": [1300.1, 609.9, 48.3], ..., "attack": [...]}}
+/// ```
+/// `hud_shift` is in canonical pixels (720 lines) and includes the look's `hud_offset`;
+/// `slots[k]` is the hero's skill (1, 2 or 3) shown on skill button k + 1; `picture` is the game
+/// picture's box in output pixels (x, y, width, height) and `buttons` the centres and radii in
+/// output pixels.
+public struct FootageTruth: Codable, Sendable, Equatable {
+  public var style: String
+  public var aspect: Double
+  public var upload: String
+  public var hudScale: Double
+  public var hudShift: [Double]
+  public var slots: [Int]
+  public var rightCut: Double
+  public var picture: [Double]
+  public var pixelScale: Double
+  public var buttons: [String: [Double]]
+
+  enum CodingKeys: String, CodingKey {
+    case style, aspect, upload
+    case hudScale = "hud_scale"
+    case hudShift = "hud_shift"
+    case slots
+    case rightCut = "right_cut"
+    case picture
+    case pixelScale = "pixel_scale"
+    case buttons
+  }
+
+  public init(style s: FootageStyle, spec: ClipSpec) {
+    let g = FootageGeometry(style: s, look: spec.look, width: spec.width, height: spec.height)
+    style = s.name
+    aspect = s.aspect
+    upload = s.upload.rawValue
+    hudScale = s.hudScale
+    hudShift = [s.shiftX + Double(spec.look.hudDX), s.shiftY + Double(spec.look.hudDY)]
+    slots = s.slots.map { $0 + 1 }
+    rightCut = s.rightCut
+    picture = [g.picture.x, g.picture.y, g.picture.width, g.picture.height]
+    pixelScale = g.pixelScale
+    var b: [String: [Double]] = [:]
+    for button in g.buttons { b[button.name] = [button.cx, button.cy, button.r] }
+    buttons = b
+  }
+
+  /// The object as JSON text on a few lines (`indent` before the continuation lines).
+  func jsonText(indent: String) -> String {
+    func n(_ x: Double) -> String { String(format: "%.1f", x) }
+    func list(_ xs: [Double]) -> String { "[" + xs.map(n).joined(separator: ", ") + "]" }
+    let buttonText = buttons.keys.sorted().map {
+      "\(JSONString.quote($0)): \(list(buttons[$0] ?? []))"
+    }
+    return """
+      {"style": \(JSONString.quote(style)), "aspect": \(String(format: "%.4f", aspect)), \
+      "upload": \(JSONString.quote(upload)), "hud_scale": \(String(format: "%.3f", hudScale)), \
+      "hud_shift": \(list(hudShift)), "slots": [\(slots.map(String.init).joined(separator: ", "))], \
+      "right_cut": \(n(rightCut)),
+      \(indent)  "picture": \(list(picture)), "pixel_scale": \(String(format: "%.5f", pixelScale)),
+      \(indent)  "buttons": {\(buttonText.joined(separator: ", "))}}
+      """
   }
 }

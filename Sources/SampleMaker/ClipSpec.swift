@@ -62,13 +62,17 @@ public struct ClipSpec: Sendable, Equatable {
   /// The screen script: spans that cover `0..<duration` in order.
   public var spans: [ScreenSpan]
   public var look: ClipLook
+  /// Real-footage variations (device aspect, upload style, the player's HUD); nil renders the
+  /// standard 16:9 frame with the default layout scaled to the output size.
+  public var style: FootageStyle?
 
   /// A spec whose script and look come from `seed` unless given.
   public init(
     seed: UInt64, hero: HeroSpec?, width: Int = 1280, height: Int = 720, fps: Int = 30,
     keyint: Int = 60, bitrateKbps: Int = 800, duration: Double = 15, spans: [ScreenSpan]? = nil,
-    look: ClipLook? = nil
+    look: ClipLook? = nil, style: FootageStyle? = nil
   ) {
+    self.style = style
     self.seed = seed
     self.hero = hero
     self.width = width
@@ -120,6 +124,15 @@ public struct ClipSpec: Sendable, Equatable {
     }
     if hero == nil, spans.contains(where: { $0.screen == .gameplay }) {
       throw fail("gameplay spans need a hero")
+    }
+    if let style {
+      if let why = style.problem { throw fail("footage style: \(why)") }
+      let ratio = Double(width) / Double(height)
+      if style.upload == .native, abs(ratio / style.aspect - 1) > 0.01 {
+        throw fail(
+          "a native upload needs the output size to have the picture's aspect ratio "
+            + String(format: "%.3f (got %dx%d)", style.aspect, width, height))
+      }
     }
   }
 

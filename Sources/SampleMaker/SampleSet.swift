@@ -21,10 +21,17 @@ public enum SampleSet {
     case committed
     /// A bigger set for benchmarks: 8 heroes x 4 training clips, 28 test clips.
     case large
+    /// Real-footage variations (`FootageStyle.catalogue`), one test clip each, committed under
+    /// `samples/footage/`.
+    case footage
+    /// Held-out renders of every variation for the figures: 4 clips per variation (3 training
+    /// heroes, 1 hero absent from training), new seeds, under `footage/`.
+    case footageHeldOut = "footage-heldout"
   }
 
   /// The clips of `preset`, all derived from `seed`.
   public static func plan(_ preset: Preset, seed: UInt64) -> [SetEntry] {
+    if preset == .footage || preset == .footageHeldOut { return footagePlan(preset, seed: seed) }
     var g = SplitMix64(seed: SplitMix64.derive(seed, 99))
     var n: UInt64 = 0
     func nextSeed() -> UInt64 {
@@ -80,11 +87,55 @@ public enum SampleSet {
     return out
   }
 
+  /// The footage presets: every style of `FootageStyle.catalogue` at its output size, 10 s
+  /// (committed) or 12 s (held out), 30 fps, a key frame every second.
+  static func footagePlan(_ preset: Preset, seed: UInt64) -> [SetEntry] {
+    var n: UInt64 = 0
+    func nextSeed() -> UInt64 {
+      n += 1
+      return SplitMix64.derive(seed, n &+ 1000) & ((1 << 53) - 1)
+    }
+    var g = SplitMix64(seed: SplitMix64.derive(seed, 98))
+    var out: [SetEntry] = []
+    let perStyle = preset == .footage ? 1 : 4
+    var index = 0
+    for (k, item) in FootageStyle.catalogue.enumerated() {
+      for j in 0..<perStyle {
+        let hero: HeroSpec
+        if preset == .footage {
+          // The committed clips: training heroes in turn, one unknown hero (the stream clip).
+          hero = k == 6 ? Heroes.unknown[0] : Heroes.training[k % Heroes.training.count]
+        } else {
+          hero = j == 3 ? g.pick(Heroes.unknown) : g.pick(Heroes.training)
+        }
+        let pixels = Double(item.size.0 * item.size.1) / (1280 * 720)
+        let kbps = Int((preset == .footage ? 110 : 400) * pixels.squareRoot())
+        let duration = 12.0
+        let clipSeed = nextSeed()
+        let spec = ClipSpec(
+          seed: clipSeed, hero: hero, width: item.size.0, height: item.size.1, fps: 30,
+          keyint: 30, bitrateKbps: kbps, duration: duration,
+          spans: trainingScript(
+            seed: clipSeed, duration: duration, insert: .shop, shortLoading: true),
+          style: item.style)
+        index += 1
+        out.append(
+          SetEntry(
+            relativePath: String(format: "footage/clip_%02d.mp4", index), spec: spec,
+            manifestHero: hero.inTraining ? hero.name : ""))
+      }
+    }
+    return out
+  }
+
   /// A training script: a short loading screen, then gameplay with one short visit to `insert`,
   /// so that nearly all of the clip is gameplay.
-  static func trainingScript(seed: UInt64, duration: Double, insert: Screen) -> [ScreenSpan] {
+  static func trainingScript(
+    seed: UInt64, duration: Double, insert: Screen, shortLoading: Bool = false
+  ) -> [ScreenSpan] {
     var g = SplitMix64(seed: SplitMix64.derive(seed, 12))
-    let loading = g.chance(0.5) ? 3.0 : 3.5
+    var loading = g.chance(0.5) ? 3.0 : 3.5
+    if shortLoading { loading = 1.5 }
     let at = loading + Double(g.int(4...Int((duration - loading - 6) * 2))) / 2
     return [
       ScreenSpan(start: 0, end: loading, screen: .loading),
@@ -117,7 +168,7 @@ public enum SampleSet {
     progress.finish()
     var failures = 0
     for r in results { if let r { printError("sample-maker: \(r)"); failures += 1 } }
-    for part in ["train", "test"] {
+    for part in ["train", "test", "footage"] {
       let rows = entries.filter { $0.relativePath.hasPrefix(part + "/") }
       guard !rows.isEmpty else { continue }
       var csv = "video,hero\n"

@@ -82,6 +82,14 @@ struct Extract: AsyncParsableCommand {
   @Flag(name: .long, help: "Write every decoded frame whole instead of sorting and cropping.")
   var frames = false
 
+  @Flag(
+    name: .long,
+    help: """
+      Real footage (docs/footage.md): find the game picture (bars, stream layouts) and the \
+      buttons per video (any aspect ratio, HUD scale and position), crop at the found button.
+      """)
+  var footage = false
+
   @Flag(name: .long, help: "Decode every frame, not only key frames (combine with --every).")
   var allFrames = false
 
@@ -163,6 +171,7 @@ struct Extract: AsyncParsableCommand {
     o.everySeconds = every
     o.allFrames = allFrames
     o.keepRejected = keepRejected
+    o.footage = footage
     o.jobs = jobs
     o.decoderThreads = decoderThreads == 0 ? nil : decoderThreads
     let results = try await ExtractJob(options: o).run(videos, control: control)

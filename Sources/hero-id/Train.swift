@@ -100,6 +100,10 @@ struct Train: AsyncParsableCommand {
   @Flag(help: "Print one JSON object at the end on stdout.")
   var json = false
 
+  @Flag(
+    help: "Refuse the whole folder when a hero has fewer than 3 crops (default: leave it out).")
+  var strict = false
+
   @Option(help: .hidden)
   var benchSynthetic: Int?
 
@@ -174,6 +178,7 @@ struct Train: AsyncParsableCommand {
     o.inception = inception
     o.layout = layout
     o.jobs = jobs
+    o.strict = strict
     let outcome = try await TrainJob(options: o).run(
       control: JobControl(observer: StderrObserver()))
 

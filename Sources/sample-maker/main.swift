@@ -54,6 +54,17 @@ struct ClipOptions: ParsableArguments {
   var bitrate: Int = 800
   @Option(help: "Duration in seconds (rounded to 0.5).")
   var duration: Double = 15
+  @Option(
+    help: ArgumentHelp(
+      "A real-footage variation from the catalogue (its own output size unless --size is given).",
+      discussion: FootageStyle.catalogue.map(\.style.name).joined(separator: ", ")))
+  var style: String?
+  @Option(help: "With --style: the HUD scale instead of the style's (0.5...1.6).")
+  var hudScale: Double?
+  @Option(help: "With --style: the HUD shift DX,DY in pixels at 720 lines instead of the style's.")
+  var hudShift: String?
+  @Option(help: "With --style: which hero skill each button shows, e.g. 3,1,2.")
+  var slots: String?
 
   func spec() throws -> ClipSpec {
     var hero: HeroSpec?
@@ -61,9 +72,37 @@ struct ClipOptions: ParsableArguments {
       guard let h = Heroes.named(self.hero) else { throw ClipError.unknownHero(name: self.hero) }
       hero = h
     }
+    var width = size.width
+    var height = size.height
+    var footage: FootageStyle?
+    if let style {
+      guard let entry = FootageStyle.catalogue.first(where: { $0.style.name == style }) else {
+        throw ValidationError(
+          "unknown --style \(style) (known: "
+            + FootageStyle.catalogue.map(\.style.name).joined(separator: ", ") + ")")
+      }
+      var f = entry.style
+      if let hudScale { f.hudScale = hudScale }
+      if let hudShift {
+        let parts = hudShift.split(separator: ",").compactMap { Double($0) }
+        guard parts.count == 2 else { throw ValidationError("--hud-shift must be DX,DY") }
+        (f.shiftX, f.shiftY) = (parts[0], parts[1])
+      }
+      if let slots {
+        let parts = slots.split(separator: ",").compactMap { Int($0) }
+        guard parts.sorted() == [1, 2, 3] else {
+          throw ValidationError("--slots must be a permutation of 1,2,3")
+        }
+        f.slots = parts.map { $0 - 1 }
+      }
+      if !CommandLine.arguments.contains(where: { $0.hasPrefix("--size") }) {
+        (width, height) = entry.size
+      }
+      footage = f
+    }
     let spec = ClipSpec(
-      seed: seed, hero: hero, width: size.width, height: size.height, fps: fps, keyint: keyint,
-      bitrateKbps: bitrate, duration: duration)
+      seed: seed, hero: hero, width: width, height: height, fps: fps, keyint: keyint,
+      bitrateKbps: bitrate, duration: duration, style: footage)
     try spec.validate()
     return spec
   }
@@ -74,7 +113,11 @@ struct MakeSet: AsyncParsableCommand {
     commandName: "set",
     abstract:
       "Write a sample set: DIR/train/<hero>/*.mp4 and DIR/test/*.mp4, with sidecars and manifests.")
-  @Option(help: "committed (8 heroes x 2 training clips + 21 test clips) or large (8 x 4 + 28).")
+  @Option(
+    help: """
+      committed (8 heroes x 2 training clips + 21 test clips), large (8 x 4 + 28), footage (one \
+      clip per real-footage variation) or footage-heldout (4 per variation).
+      """)
   var preset: String
   @Option(help: "Output folder.")
   var out: String

@@ -97,6 +97,25 @@ struct ModelTests {
     #expect(labels == "李白\n貂蝉\nHou Yi\n")
   }
 
+  @Test("slots and left-out heroes are recorded; a model.json without them reads as before")
+  func slotsAndLeftOut() throws {
+    let (model, _) = Self.trainedModel()
+    #expect(model.info.slots == nil && model.info.cropSlots == ["skill2"])
+    var info = model.info
+    info.slots = ["skill1", "skill2", "skill3"]
+    info.training.leftOut = ["王昭君": 1]
+    let data = try JSONEncoder().encode(info)
+    let back = try JSONDecoder().decode(ModelInfo.self, from: data)
+    #expect(back == info && back.cropSlots == ["skill1", "skill2", "skill3"])
+    let text = String(decoding: data, as: UTF8.self)
+    #expect(text.contains("\"left_out\"") && text.contains("\"slots\""))
+    // An old model.json has neither field.
+    let old = try JSONEncoder().encode(model.info)
+    let oldText = String(decoding: old, as: UTF8.self)
+    #expect(!oldText.contains("slots") && !oldText.contains("left_out"))
+    #expect(try JSONDecoder().decode(ModelInfo.self, from: old) == model.info)
+  }
+
   @Test("a different base network is refused with a message naming both")
   func baseMismatch() throws {
     let folder = TemporaryFolder()

@@ -68,6 +68,29 @@ struct SplitTests {
     return root
   }
 
+  @Test("a hero with fewer than 3 crops is left out, named with its count; the rest relabelled")
+  func thinHeroesLeftOut() throws {
+    let folder = TemporaryFolder()
+    let root = try makeCrops(folder, ["李白": 40, "貂蝉": 1, "妲己": 30, "韩信": 2])
+    let all = try ImageCollection.scan(root)
+    #expect(throws: TrainingDataError.self) { try all.checkSplit(validationPercentage: 10) }
+    let (kept, leftOut) = all.leavingOutThin(minimumImages: 3)
+    #expect(leftOut.map(\.name) == ["貂蝉", "韩信"])
+    #expect(leftOut.map(\.count) == [1, 2])
+    #expect(kept.classes == ["妲己", "李白"])
+    #expect(kept.images.count == 70)
+    #expect(
+      kept.images.allSatisfy {
+        kept.classes[$0.label]
+          == ($0.path as NSString).deletingLastPathComponent.split(separator: "/").last.map(
+            String.init)
+      })
+    _ = try kept.checkSplit(validationPercentage: 10)
+    // Nothing thin: the same collection.
+    let (same, none) = kept.leavingOutThin(minimumImages: 3)
+    #expect(none.isEmpty && same.images == kept.images)
+  }
+
   @Test("adding images never moves existing ones")
   func addingKeepsSets() throws {
     let folder = TemporaryFolder()

@@ -21,12 +21,13 @@ enum SampleFrames {
       .deletingLastPathComponent().appendingPathComponent("samples")
   }
 
-  /// Every committed clip with its sidecar, sorted by path.
+  /// Every committed standard clip (16:9, default HUD; not the footage variations under
+  /// `samples/footage/`) with its sidecar, sorted by path.
   static func committedClips() -> [(path: String, sidecar: ClipSidecar)] {
     guard let walker = FileManager.default.enumerator(atPath: samplesRoot.path) else { return [] }
     var out: [(String, ClipSidecar)] = []
     while let rel = walker.nextObject() as? String {
-      guard rel.hasSuffix(".mp4") else { continue }
+      guard rel.hasSuffix(".mp4"), !rel.hasPrefix("footage/") else { continue }
       let path = samplesRoot.appendingPathComponent(rel).path
       if let sidecar = try? ClipSidecar.load(path: ClipSidecar.path(forClip: path)) {
         out.append((path, sidecar))
@@ -36,6 +37,18 @@ enum SampleFrames {
   }
 
   static var hasCommittedClips: Bool { !committedClips().isEmpty }
+
+  /// The committed footage variations (`samples/footage/`) with their sidecars, sorted.
+  static func footageClips() -> [(path: String, sidecar: ClipSidecar)] {
+    let dir = samplesRoot.appendingPathComponent("footage")
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+    return names.filter { $0.hasSuffix(".mp4") }.sorted().compactMap { name in
+      let path = dir.appendingPathComponent(name).path
+      return (try? ClipSidecar.load(path: ClipSidecar.path(forClip: path))).map { (path, $0) }
+    }
+  }
+
+  static var hasFootageClips: Bool { !footageClips().isEmpty }
 
   /// Key frames of `path`, rescaled to 1280x720, with the screen the sidecar gives.
   static func labelledKeyFrames(_ path: String, sidecar: ClipSidecar) throws

@@ -226,11 +226,66 @@ final class VideoStreamDecoder {
   /// The last decoded frame rescaled to `width`×`height` RGB24.
   func convertCurrentFrame(width: Int, height: Int) throws -> RGBImage {
     guard let frame else { throw ExtractError.outOfMemory(path: path) }
-    let (image, why) = scaler.scale(frame, width: width, height: height)
+    return try convert(frame, crop: nil, width: width, height: height)
+  }
+
+  /// The source size of the last decoded frame.
+  var currentSize: (width: Int, height: Int) {
+    guard let frame else { return (0, 0) }
+    return (Int(frame.pointee.width), Int(frame.pointee.height))
+  }
+
+  /// A new reference to the last decoded frame (the caller frees it with `av_frame_free`);
+  /// nil when out of memory.
+  func retainCurrentFrame() -> UnsafeMutablePointer<AVFrame>? {
+    guard let frame else { return nil }
+    return av_frame_clone(frame)
+  }
+
+  /// `source` (a decoded frame), cut to `crop` (source pixels) when given, rescaled to
+  /// `width`×`height` RGB24 with libswscale.
+  func convert(
+    _ source: UnsafeMutablePointer<AVFrame>, crop: PixelRect?, width: Int, height: Int
+  ) throws -> RGBImage {
+    var image: RGBImage?
+    var why = ""
+    if let crop,
+      crop
+        != PixelRect(
+          x: 0, y: 0, width: Int(source.pointee.width), height: Int(source.pointee.height))
+    {
+      var clone: UnsafeMutablePointer<AVFrame>? = av_frame_clone(source)
+      defer { av_frame_free(&clone) }
+      guard let view = clone else { throw ExtractError.outOfMemory(path: path) }
+      let (w, h) = (Int(view.pointee.width), Int(view.pointee.height))
+      view.pointee.crop_left = Int(max(0, min(crop.x, w - 2)))
+      view.pointee.crop_top = Int(max(0, min(crop.y, h - 2)))
+      view.pointee.crop_right = Int(max(0, w - min(w, crop.maxX)))
+      view.pointee.crop_bottom = Int(max(0, h - min(h, crop.maxY)))
+      if av_frame_apply_cropping(view, Int32(AV_FRAME_CROP_UNALIGNED)) < 0 {
+        why = "cannot cut the picture \(crop) out of a \(w)x\(h) frame"
+      } else {
+        (image, why) = scaler.scale(view, width: width, height: height)
+      }
+    } else {
+      (image, why) = scaler.scale(source, width: width, height: height)
+    }
     guard let image else {
       throw ExtractError.decodeFailed(path: path, ptsSeconds: lastPtsSeconds ?? 0, libav: why)
     }
     return image
+  }
+
+  /// A grey probe of the last decoded frame, at most `maxWidth` wide with the source's aspect
+  /// ratio (for finding the active picture); nil when swscale cannot convert it.
+  func probeCurrentFrame(maxWidth: Int) -> GreyProbe? {
+    guard let frame else { return nil }
+    let (w, h) = (Int(frame.pointee.width), Int(frame.pointee.height))
+    guard w > 0, h > 0 else { return nil }
+    let pw = max(16, min(w, maxWidth) / 16 * 16)
+    let ph = max(2, Int((Double(h) * Double(pw) / Double(w)).rounded()))
+    guard let rgb = try? convert(frame, crop: nil, width: pw, height: ph) else { return nil }
+    return GreyProbe(rgb)
   }
 
   /// One line per kind of damage met so far (empty for a clean file).

@@ -11,6 +11,8 @@ final class FramePainter {
   private let layout = LayoutProfile.default
   private let sx: Double
   private let sy: Double
+  /// Where the game picture and the buttons land (footage styles only).
+  let geometry: FootageGeometry?
 
   init(spec: ClipSpec) {
     self.spec = spec
@@ -18,11 +20,32 @@ final class FramePainter {
     canvas = Canvas(width: spec.width, height: spec.height)
     sx = Double(spec.width) / Double(layout.frame.width)
     sy = Double(spec.height) / Double(layout.frame.height)
-    battlefield = Battlefield(seed: timeline.terrainSeed, scale: min(sx, sy))
+    if let style = spec.style {
+      let g = FootageGeometry(style: style, look: spec.look, width: spec.width, height: spec.height)
+      geometry = g
+      battlefield = Battlefield(seed: timeline.terrainSeed, scale: g.pixelScale)
+    } else {
+      geometry = nil
+      battlefield = Battlefield(seed: timeline.terrainSeed, scale: min(sx, sy))
+    }
   }
 
   /// Paints frame `index` (time `index / fps`).
   func paint(_ index: Int) {
+    if let style = spec.style, let geometry {
+      paintFootage(index, style: style, geometry: geometry)
+      // The look (brightness, colour cast) is the game's: black bars and a stream layout
+      // around the picture keep their own colours.
+      let p = geometry.picture
+      canvas.save()
+      canvas.resetTransform()
+      canvas.newPath()
+      canvas.rect(p.x, p.y, p.width, p.height)
+      canvas.clip()
+      applyLook()
+      canvas.restore()
+      return
+    }
     let c = canvas
     let t = Double(index) / Double(spec.fps)
     let span = spec.span(at: index)
@@ -55,6 +78,72 @@ final class FramePainter {
         c, t: t - span.start, variant: variant, timeline: timeline, hero: spec.hero)
     }
     applyLook()
+  }
+
+  /// Paints frame `index` of a footage-style clip: the stream layout's panels (if any), the game
+  /// picture (`paintGame`) clipped to its box, then the overlays over the picture.
+  private func paintFootage(_ index: Int, style: FootageStyle, geometry g: FootageGeometry) {
+    let c = canvas
+    let t = Double(index) / Double(spec.fps)
+    c.resetTransform()
+    c.blend(.over)
+    c.set(.black)
+    c.paint()
+    if style.upload == .stream { StreamLayout.drawBackground(c, t: t, seed: spec.seed, picture: g) }
+    c.save()
+    c.newPath()
+    c.rect(g.picture.x, g.picture.y, g.picture.width, g.picture.height)
+    c.clip()
+    c.translate(g.picture.x - g.pixelScale * g.viewX, g.picture.y)
+    c.scale(g.pixelScale)
+    paintGame(index, t: t, style: style)
+    c.restore()
+    if style.upload == .stream { StreamLayout.drawOverlays(c, t: t, seed: spec.seed, picture: g) }
+  }
+
+  /// The game picture in canonical units (720 high, `style.canonicalWidth` wide): menus and the
+  /// battlefield centred, the minimap and joystick at the left, the buttons anchored to the
+  /// bottom-right corner at the style's scale and shift.
+  private func paintGame(_ index: Int, t: Double, style: FootageStyle) {
+    let c = canvas
+    let span = spec.span(at: index)
+    let spanIndex = spec.spans.firstIndex(of: span) ?? 0
+    let width = style.canonicalWidth
+    let centre = (width - Double(layout.frame.width)) / 2
+    let right = width - Double(layout.frame.width)
+    c.save()
+    c.translate(centre, 0)
+    switch span.screen {
+    case .gameplay:
+      battlefield.draw(c, t: t, timeline: timeline, hero: spec.hero)
+    case .loading:
+      MenuScreens.drawLoading(c, t: t - span.start, timeline: timeline)
+    case .shop:
+      battlefield.draw(c, t: span.start, timeline: timeline, hero: spec.hero)
+      MenuScreens.drawShop(c, t: t - span.start, timeline: timeline)
+    case .other:
+      var pick = SplitMix64(seed: timeline.otherSeed &+ UInt64(spanIndex))
+      let variant = pick.chance(0.5) ? 1 : 0
+      if variant == 0 { battlefield.draw(c, t: span.start, timeline: timeline, hero: spec.hero) }
+      MenuScreens.drawOther(
+        c, t: t - span.start, variant: variant, timeline: timeline, hero: spec.hero)
+    }
+    c.restore()
+    guard span.screen == .gameplay, let hero = spec.hero else { return }
+    HUDPainter.drawFixed(c, t: t, timeline: timeline, centreDX: centre, rightDX: right)
+    c.save()
+    c.translate(
+      width + style.shiftX + Double(spec.look.hudDX),
+      Double(layout.frame.height) + style.shiftY + Double(spec.look.hudDY))
+    c.scale(style.hudScale)
+    c.translate(-Double(layout.frame.width), -Double(layout.frame.height))
+    HUDPainter.drawButtons(
+      c, t: t, timeline: timeline, hero: hero, layout: layout, slots: style.slots)
+    c.restore()
+    c.save()
+    c.translate(right, 0)
+    HUDPainter.drawEffects(c, t: t, timeline: timeline)
+    c.restore()
   }
 
   /// The per-video brightness shift and colour cast, over the whole frame.

@@ -9,10 +9,34 @@ enum HUDPainter {
   static func draw(
     _ c: Canvas, t: Double, timeline tl: ClipTimeline, hero: HeroSpec, layout: LayoutProfile
   ) {
+    drawFixed(c, t: t, timeline: tl, centreDX: 0, rightDX: 0)
+    drawButtons(c, t: t, timeline: tl, hero: hero, layout: layout, slots: [0, 1, 2])
+  }
+
+  /// Everything but the attack and skill buttons: the minimap and joystick (left), the score
+  /// (moved by `centreDX`), the counters and small buttons of the right side (moved by `rightDX`).
+  static func drawFixed(
+    _ c: Canvas, t: Double, timeline tl: ClipTimeline, centreDX: Double, rightDX: Double
+  ) {
     drawMinimap(c, t: t, timeline: tl)
-    drawCounters(c, t: t, timeline: tl)
+    drawCounters(c, t: t, timeline: tl, centreDX: centreDX, rightDX: rightDX)
     drawJoystick(c, t: t, timeline: tl)
-    drawSmallButtons(c, t: t, timeline: tl)
+    if rightDX == 0 {
+      drawSmallButtons(c, t: t, timeline: tl)
+    } else {
+      c.save()
+      c.translate(rightDX, 0)
+      drawSmallButtons(c, t: t, timeline: tl)
+      c.restore()
+    }
+  }
+
+  /// The attack button and the three skill buttons at the layout's positions; skill button k
+  /// shows the hero's skill `slots[k]`.
+  static func drawButtons(
+    _ c: Canvas, t: Double, timeline tl: ClipTimeline, hero: HeroSpec, layout: LayoutProfile,
+    slots: [Int]
+  ) {
     // Attack button.
     let a = layout.attack
     let pressed = tl.attacks.contains { t >= $0 && t - $0 < 0.15 }
@@ -56,7 +80,7 @@ enum HUDPainter {
     for (k, entry) in layout.orderedSkills.prefix(3).enumerated() {
       let s = entry.slot
       IconPainter.drawSkillButton(
-        c, hero.art.skills[k], cx: Double(s.cx), cy: Double(s.cy), r: Double(s.r),
+        c, hero.art.skills[slots[k]], cx: Double(s.cx), cy: Double(s.cy), r: Double(s.r),
         state: .init(cooldown: tl.cooldownLeft(slot: k, at: t), glow: tl.glow(slot: k, at: t)))
     }
   }
@@ -110,7 +134,14 @@ enum HUDPainter {
     c.stroke()
   }
 
-  private static func drawCounters(_ c: Canvas, t: Double, timeline tl: ClipTimeline) {
+  private static func drawCounters(
+    _ c: Canvas, t: Double, timeline tl: ClipTimeline, centreDX: Double, rightDX: Double
+  ) {
+    let moved = centreDX != 0 || rightDX != 0
+    if moved {
+      c.save()
+      c.translate(centreDX, 0)
+    }
     // Team kills and the match clock, top centre.
     c.newPath()
     c.roundedRect(530, 0, 220, 44, 8)
@@ -125,6 +156,11 @@ enum HUDPainter {
     c.text(
       String(format: "%02d:%02d", clock / 60, clock % 60), x: 640, y: 62, size: 15,
       color: .white, align: .center, outline: .black, outlineWidth: 2)
+    if moved {
+      c.restore()
+      c.save()
+      c.translate(rightDX, 0)
+    }
     // KDA, gold and ping, top right.
     c.newPath()
     c.roundedRect(980, 4, 292, 30, 6)
@@ -138,6 +174,7 @@ enum HUDPainter {
     c.fill()
     c.text("\(tl.gold + Int(t * 23))", x: 1094, y: 25, size: 16, color: Color(hex: 0xF8D870))
     c.text("\(38 + Int(t * 7) % 30)ms", x: 1200, y: 25, size: 14, color: Color(hex: 0x7AE07A))
+    if moved { c.restore() }
     // The shop button with gold, left.
     c.newPath()
     c.circle(52, 290, 30)

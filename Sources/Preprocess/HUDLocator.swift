@@ -1,0 +1,326 @@
+import Foundation
+import HeroCore
+
+/// The HUD found in one frame: where the buttons are, and how clearly.
+public struct HUDMatch: Sendable, Equatable {
+  public var geometry: HUDGeometry
+  /// Ring coverage of each button (skills in name order, then attack), 0...1.
+  public var buttonScores: [Float]
+  /// The mean of `buttonScores`.
+  public var score: Float { buttonScores.reduce(0, +) / Float(max(1, buttonScores.count)) }
+  /// The lowest button score.
+  public var weakest: Float { buttonScores.min() ?? 0 }
+  /// How well the circles fit (the mean, over buttons, of the share of angles with a hit at the
+  /// best radius): finer than the octant scores, for placing the constellation to a pixel.
+  public var fit: Float
+
+  public init(geometry: HUDGeometry, buttonScores: [Float], fit: Float) {
+    self.geometry = geometry
+    self.buttonScores = buttonScores
+    self.fit = fit
+  }
+}
+
+/// Finds the attack and skill buttons of a layout in a frame of any width, as one
+/// constellation anchored to the bottom-right corner (`HUDGeometry`), over the player's button
+/// scale (`scales`) and shift (`maxShift` pixels at 720 lines, each way).
+///
+/// Two stages:
+/// 1. **Circle votes** (half resolution, the bottom-right region the buttons can reach): every
+///    pixel with a strong luma gradient votes for the centres at each radius along its gradient,
+///    both ways (a circle's edge pixels all vote for its centre; a straight edge spreads its
+///    votes along a line). Every constellation on a grid (scale step 0.03, shift step 4 px) is
+///    scored by its buttons' votes, each normalised by the circle's circumference and capped,
+///    so that no single strong circle decides.
+/// 2. **Ring refinement** (full resolution) of the best few: the ring coverage of
+///    `ScreenFeatures` (the fraction of the circle's octants with a radial edge or ridge) summed
+///    over the buttons, climbed over shift (1 px) and scale (0.01).
+public struct HUDLocator: Sendable {
+  public let layout: LayoutProfile
+  public var scales: ClosedRange<Double>
+  /// Largest shift searched, in pixels of a 720-line frame (scaled with the frame height).
+  public var maxShift: Double
+
+  public init(
+    layout: LayoutProfile, scales: ClosedRange<Double> = 0.72...1.34, maxShift: Double = 72
+  ) {
+    self.layout = layout
+    self.scales = scales
+    self.maxShift = maxShift
+  }
+
+  /// The best constellation in `frame`.
+  public func search(_ frame: RGBImage) -> HUDMatch {
+    let luma = Luma(frame)
+    let candidates = coarse(luma)
+    var best: HUDMatch?
+    for g in candidates {
+      let m = refine(luma, from: g)
+      if best.map({ m.fit > $0.fit }) ?? true { best = m }
+    }
+    return best ?? score(luma, HUDGeometry(frameWidth: frame.width, frameHeight: frame.height))
+  }
+
+  /// The ring scores of the buttons at `g`, each the best within ±`slack` px of its place.
+  public func score(_ frame: RGBImage, at g: HUDGeometry, slack: Int = 0) -> HUDMatch {
+    let luma = Luma(frame)
+    guard slack > 0 else { return score(luma, g) }
+    var best = score(luma, g)
+    for dy in stride(from: -slack, through: slack, by: 2) {
+      for dx in stride(from: -slack, through: slack, by: 2) where dx != 0 || dy != 0 {
+        var h = g
+        h.dx += Double(dx)
+        h.dy += Double(dy)
+        let m = score(luma, h)
+        if m.fit > best.fit { best = m }
+      }
+    }
+    return best
+  }
+
+  func score(_ luma: Luma, _ g: HUDGeometry, fast: Bool = false) -> HUDMatch {
+    let rings = layout.buttons(at: g).map {
+      RingScore.measure(
+        luma, cx: Float($0.cx), cy: Float($0.cy), r: Float($0.r), slack: fast ? 1 : 2,
+        angleStep: fast ? 2 : 1)
+    }
+    let fit = rings.map(\.fit).reduce(0, +) / Float(max(1, rings.count))
+    return HUDMatch(geometry: g, buttonScores: rings.map(\.coverage), fit: fit)
+  }
+
+  /// Hill-climbs the summed ring coverage from `g`: shift steps of 2 then 1 px, scale steps of
+  /// 0.02 then 0.01.
+  func refine(_ luma: Luma, from start: HUDGeometry) -> HUDMatch {
+    var best = score(luma, start, fast: true)
+    for (step, sstep) in [(2.0, 0.02), (1.0, 0.01)] {
+      var improved = true
+      var rounds = 0
+      while improved && rounds < 8 {
+        improved = false
+        rounds += 1
+        let centre = best.geometry
+        for ds in [-sstep, 0, sstep] {
+          let s = centre.scale + ds
+          guard scales.contains(s) else { continue }
+          for ddy in [-step, 0, step] {
+            for ddx in [-step, 0, step] where ds != 0 || ddx != 0 || ddy != 0 {
+              var g = centre
+              g.scale = s
+              g.dx += ddx
+              g.dy += ddy
+              let m = score(luma, g, fast: true)
+              if m.fit > best.fit + 1e-5 {
+                best = m
+                improved = true
+              }
+            }
+          }
+        }
+      }
+    }
+    return score(luma, best.geometry)
+  }
+
+  /// The best few geometries by circle votes (stage 1), far enough apart from each other.
+  func coarse(_ luma: Luma, keep: Int = 3) -> [HUDGeometry] {
+    let (w, h) = (luma.width, luma.height)
+    let unit = Double(h) / Double(layout.frame.height)
+    let shift = maxShift * unit
+    let buttons = layout.buttons(at: HUDGeometry(frameWidth: w, frameHeight: h))
+    let corner = (x: Double(w), y: Double(h))
+    // Relative offsets from the corner and radii at scale 1, in half-resolution pixels.
+    let rel = buttons.map { ((($0.cx - corner.x) / 2), (($0.cy - corner.y) / 2), $0.r / 2) }
+    let sMax = scales.upperBound
+    // The region (half resolution) every button can reach.
+    let minRelX = rel.map { $0.0 - $0.2 }.min() ?? 0
+    let minRelY = rel.map { $0.1 - $0.2 }.min() ?? 0
+    let hw = w / 2
+    let hh = h / 2
+    let x0 = max(0, Int((Double(hw) - shift / 2 + sMax * minRelX).rounded(.down)) - 4)
+    let y0 = max(0, Int((Double(hh) - shift / 2 + sMax * minRelY).rounded(.down)) - 4)
+    let rw = hw - x0
+    let rh = hh - y0
+    guard rw > 8, rh > 8 else { return [] }
+    // Half-resolution luma of the region.
+    var half = [Float](repeating: 0, count: rw * rh)
+    luma.values.withUnsafeBufferPointer { v in
+      for y in 0..<rh {
+        let sy = 2 * (y0 + y)
+        for x in 0..<rw {
+          let sx = 2 * (x0 + x)
+          let i = sy * w + sx
+          let j = min(sy + 1, h - 1) * w + sx
+          let right = sx + 1 < w ? 1 : 0
+          half[y * rw + x] = 0.25 * (v[i] + v[i + right] + v[j] + v[j + right])
+        }
+      }
+    }
+    // Radii voted for: every other half-resolution pixel (the rings' several edges, a few
+    // pixels apart, fill the ones between).
+    let rMin = max(3, Int((scales.lowerBound * (rel.map(\.2).min() ?? 10)).rounded(.down)) - 2)
+    let rMax = Int((sMax * (rel.map(\.2).max() ?? 30)).rounded(.up)) + 2
+    let radii = (rMax - rMin) / 2 + 1
+    guard radii > 0 else { return [] }
+    var acc = [UInt16](repeating: 0, count: radii * rw * rh)
+    let floor: Float = 60
+    half.withUnsafeBufferPointer { L in
+      acc.withUnsafeMutableBufferPointer { A in
+        var gxs = [Float](repeating: 0, count: rw * rh)
+        var gys = [Float](repeating: 0, count: rw * rh)
+        var mags = [Float](repeating: 0, count: rw * rh)
+        for y in 1..<(rh - 1) {
+          for x in 1..<(rw - 1) {
+            let i = y * rw + x
+            let gx =
+              (L[i - rw + 1] + 2 * L[i + 1] + L[i + rw + 1])
+              - (L[i - rw - 1] + 2 * L[i - 1] + L[i + rw - 1])
+            let gy =
+              (L[i + rw - 1] + 2 * L[i + rw] + L[i + rw + 1])
+              - (L[i - rw - 1] + 2 * L[i - rw] + L[i - rw + 1])
+            gxs[i] = gx
+            gys[i] = gy
+            mags[i] = (gx * gx + gy * gy).squareRoot()
+          }
+        }
+        for y in 2..<(rh - 2) {
+          for x in 2..<(rw - 2) {
+            let i = y * rw + x
+            let m = mags[i]
+            guard m > floor else { continue }
+            let ux = gxs[i] / m
+            let uy = gys[i] / m
+            // Thin edges: only the local maximum across the edge votes.
+            let sx = Int(ux.rounded())
+            let sy = Int(uy.rounded())
+            guard m >= mags[i + sy * rw + sx], m >= mags[i - sy * rw - sx] else { continue }
+            for k in 0..<radii {
+              let rho = Float(rMin + 2 * k)
+              let plane = k * rw * rh
+              let ax = Int((Float(x) + rho * ux).rounded())
+              let ay = Int((Float(y) + rho * uy).rounded())
+              if ax >= 0, ax < rw, ay >= 0, ay < rh {
+                let c = plane + ay * rw + ax
+                if A[c] < UInt16.max { A[c] += 1 }
+              }
+              let bx = Int((Float(x) - rho * ux).rounded())
+              let by = Int((Float(y) - rho * uy).rounded())
+              if bx >= 0, bx < rw, by >= 0, by < rh {
+                let c = plane + by * rw + bx
+                if A[c] < UInt16.max { A[c] += 1 }
+              }
+            }
+          }
+        }
+      }
+    }
+    // Evidence of a circle of radius index k centred near (x, y): votes over radius indices
+    // k-1...k+1 (±2 half-resolution pixels) and the 3x3 neighbourhood.
+    func evidence(_ A: UnsafeBufferPointer<UInt16>, _ x: Int, _ y: Int, _ k: Int) -> Float {
+      guard x >= 1, x < rw - 1, y >= 1, y < rh - 1 else { return 0 }
+      var s = 0
+      for kk in max(0, k - 1)...min(radii - 1, k + 1) {
+        let base = kk * rw * rh
+        for yy in (y - 1)...(y + 1) {
+          let row = base + yy * rw
+          s += Int(A[row + x - 1]) + Int(A[row + x]) + Int(A[row + x + 1])
+        }
+      }
+      return Float(s)
+    }
+    var scored: [(Float, HUDGeometry)] = []
+    let step = max(1, Int((2 * unit).rounded()))  // half-res pixels: 4 px at 720 lines
+    let halfShift = Int((shift / 2).rounded())
+    acc.withUnsafeBufferPointer { A in
+      var s = scales.lowerBound
+      while s <= sMax + 1e-9 {
+        for dyh in stride(from: -halfShift, through: halfShift, by: step) {
+          for dxh in stride(from: -halfShift, through: halfShift, by: step) {
+            var total: Float = 0
+            for (rx, ry, r) in rel {
+              let cx = Int((Double(hw) + Double(dxh) + s * rx).rounded()) - x0
+              let cy = Int((Double(hh) + Double(dyh) + s * ry).rounded()) - y0
+              let rho = s * r
+              let k = Int(((rho - Double(rMin)) / 2).rounded())
+              guard k >= 0, k < radii else { continue }
+              let e = evidence(A, cx, cy, k) / Float(2 * Double.pi * rho)
+              total += min(e, 2.5)
+            }
+            scored.append(
+              (
+                total,
+                HUDGeometry(
+                  frameWidth: w, frameHeight: h, scale: s, dx: Double(2 * dxh), dy: Double(2 * dyh))
+              ))
+          }
+        }
+        s += 0.04
+      }
+    }
+    scored.sort { $0.0 > $1.0 }
+    var out: [HUDGeometry] = []
+    for (_, g) in scored {
+      let far = out.allSatisfy {
+        abs($0.dx - g.dx) > 10 * unit || abs($0.dy - g.dy) > 10 * unit
+          || abs($0.scale - g.scale) > 0.08
+      }
+      if far { out.append(g) }
+      if out.count == keep { break }
+    }
+    return out
+  }
+}
+
+/// The ring coverage of `ScreenFeatures` at one circle, with a configurable radius slack.
+enum RingScore {
+  static let angles = 48
+  static let unitCircle: [(Float, Float)] = (0..<angles).map {
+    let a = Double($0) * 2 * Double.pi / Double(angles)
+    return (Float(cos(a)), Float(sin(a)))
+  }
+
+  /// `coverage`: the best, over radii `r ± slack`, fraction of the circle's 8 octants in which
+  /// at least half the angles have a radial edge or ridge (one polarity) above the noise floor
+  /// and the tangential difference. `fit`: the best share of the angles with such a hit.
+  static func measure(
+    _ luma: Luma, cx fx: Float, cy fy: Float, r: Float, slack: Int, angleStep: Int = 1
+  ) -> (coverage: Float, fit: Float) {
+    var bestHits = 0
+    let floor: Float = 6
+    let perOctant = angles / 8
+    var best = 0
+    var hits = [Int](repeating: 0, count: 32)
+    let r0 = Int(r.rounded())
+    for rho in max(4, r0 - slack)...max(4, r0 + slack) {
+      let p = Float(rho)
+      let dAngle = 2 / p
+      for i in hits.indices { hits[i] = 0 }
+      for k in stride(from: 0, to: angles, by: angleStep) {
+        let (ux, uy) = unitCircle[k]
+        let o = k / perOctant
+        let lo3 = luma.at(fx + (p - 3) * ux, fy + (p - 3) * uy)
+        let lo2 = luma.at(fx + (p - 2) * ux, fy + (p - 2) * uy)
+        let mid = luma.at(fx + p * ux, fy + p * uy)
+        let hi2 = luma.at(fx + (p + 2) * ux, fy + (p + 2) * uy)
+        let hi3 = luma.at(fx + (p + 3) * ux, fy + (p + 3) * uy)
+        let t1 = luma.at(fx + p * (ux - dAngle * uy), fy + p * (uy + dAngle * ux))
+        let t2 = luma.at(fx + p * (ux + dAngle * uy), fy + p * (uy - dAngle * ux))
+        let bar = max(floor, abs(t1 - t2))
+        let edge = hi2 - lo2
+        let ridge = mid - 0.5 * (lo3 + hi3)
+        if edge > bar { hits[o] += 1 } else if -edge > bar { hits[8 + o] += 1 }
+        if ridge > bar { hits[16 + o] += 1 } else if -ridge > bar { hits[24 + o] += 1 }
+      }
+      for kind in 0..<4 {
+        var full = 0
+        var all = 0
+        for o in 0..<8 {
+          if 2 * angleStep * hits[kind * 8 + o] >= perOctant { full += 1 }
+          all += hits[kind * 8 + o]
+        }
+        best = max(best, full)
+        bestHits = max(bestHits, all)
+      }
+    }
+    return (Float(best) / 8, Float(bestHits * angleStep) / Float(angles))
+  }
+}
