@@ -40,6 +40,10 @@ struct Bottleneck: AsyncParsableCommand {
   @Option(help: .hidden)
   var bench: Int?
 
+  /// With --bench: time per kind of layer, a table on stderr.
+  @Flag(help: .hidden)
+  var profile = false
+
   func validate() throws {
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
     if let bench, bench < 1 { throw ValidationError("--bench must be at least 1") }
@@ -118,6 +122,7 @@ struct Bottleneck: AsyncParsableCommand {
     guard !pool.isEmpty else { throw ValidationError("--bench needs at least one image") }
     let work = (0..<count).map { pool[$0 % pool.count] }
     _ = net.bottlenecks(Array(work.prefix(batchSize)))
+    if profile { net.setProfiling(true) }
     let start = DispatchTime.now().uptimeNanoseconds
     let out = net.bottlenecks(work)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -125,6 +130,7 @@ struct Bottleneck: AsyncParsableCommand {
     getrusage(RUSAGE_SELF.rawValue, &usage)
     let rssMB = Double(usage.ru_maxrss) / 1024
     precondition(out.count == count)
+    if let p = net.profile { printProfile(p, images: count, seconds: seconds) }
     print(
       String(
         format:
@@ -132,6 +138,39 @@ struct Bottleneck: AsyncParsableCommand {
           + "\"images_per_second\": %.2f, \"peak_rss_mb\": %.0f, \"threads\": %d, \"blas_threads\": %d}",
         batchSize, count, seconds, Double(count) / seconds, rssMB, net.threads, BLAS.threads))
   }
+}
+
+/// The per-layer-kind table of `--bench N --profile` on stderr: seconds summed over the lanes,
+/// milliseconds per image, share of the total, and GFLOP/s of direct convolution.
+private func printProfile(_ p: LayerProfile, images: Int, seconds: Double) {
+  let total = p.seconds.filter { !$0.key.hasPrefix("·") && !$0.key.hasPrefix("@") }.values
+    .reduce(0, +)
+  func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+  }
+  var lines = [
+    pad("kind", 36) + "   calls        s  ms/img       %  GFLOP/s"
+  ]
+  let kinds = p.seconds.filter { !$0.key.hasPrefix("@") }.sorted { $0.value > $1.value }
+  let layers = p.seconds.filter { $0.key.hasPrefix("@") }.sorted { $0.value > $1.value }
+  for (kind, s) in kinds + [("", 0)] + layers.prefix(30) {
+    if kind.isEmpty {
+      lines.append("the 30 slowest layers:")
+      continue
+    }
+    let macs = p.multiplyAdds[kind] ?? 0
+    let rate = macs > 0 ? String(format: "%8.1f", 2 * macs / s / 1e9) : "       -"
+    lines.append(
+      pad(kind, 36)
+        + String(
+          format: "%8d %8.3f %7.1f %6.1f%% ", p.calls[kind] ?? 0, s, 1000 * s / Double(images),
+          100 * s / max(total, 1e-9)) + rate)
+  }
+  lines.append(
+    String(
+      format: "layers total %.3f s (%.1f ms/img); wall %.3f s for %d images", total,
+      1000 * total / Double(images), seconds, images))
+  FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
 }
 
 /// An image file that could not be read (before decoding).

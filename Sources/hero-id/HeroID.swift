@@ -1,4 +1,5 @@
 import ArgumentParser
+import Classifier
 import Foundation
 import HeroCore
 
@@ -24,9 +25,11 @@ struct HeroID: AsyncParsableCommand {
       """,
     subcommands: [
       Extract.self, Train.self, Identify.self, Bottleneck.self, Batch.self, Screens.self,
+      Doctor.self,
     ])
 
   static func main() async {
+    OpenBLASKernel.ensure()  // may re-execute with OPENBLAS_CORETYPE set (a generic kernel)
     do {
       var command = try parseAsRoot()
       if var asyncCommand = command as? AsyncParsableCommand {
