@@ -45,6 +45,13 @@ public final class InceptionV3 {
     self.threads = n
   }
 
+  /// Whether the 1x7 and 7x1 layers run by 1D Winograd F(4, 7) (the default) or by im2col +
+  /// GEMM (for comparisons).
+  public var oneDimensionalWinograd: Bool {
+    get { lanes[0].oneDimensionalWinograd }
+    set { for lane in lanes { lane.oneDimensionalWinograd = newValue } }
+  }
+
   /// Turns per-layer-kind timing on (`true`) or off, and forgets what was timed so far.
   /// Timing costs two clock reads per layer; off by default.
   public func setProfiling(_ on: Bool) {
@@ -113,6 +120,8 @@ final class ForwardPass: @unchecked Sendable {
   private var team: WorkerTeam?
   /// Per-layer-kind timing, when on.
   var profile: LayerProfile?
+  /// Whether the 1xr/rx1 layers use 1D Winograd (else im2col + GEMM).
+  var oneDimensionalWinograd = true
 
   init(weights: InceptionWeights) {
     self.weights = weights
@@ -230,8 +239,14 @@ final class ForwardPass: @unchecked Sendable {
     let wino = weights.winograd[key].flatMap {
       batch * WinogradConv.tiles(height: h, width: w) >= 48 ? $0 : nil
     }
+    // The 1D form (1x7, 7x1 at 17x17: 85 columns an image) whatever the batch.
+    let wino1D = oneDimensionalWinograd ? weights.winograd1D[key] : nil
     let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-    if let wino {
+    if let wino1D {
+      convolveWinograd1D(
+        wino1D, input: x, batch: batch, height: h, width: w, output: output,
+        transformed: columns, products: products, team: team, profile: profile)
+    } else if let wino {
       convolveWinograd(
         wino, input: x, batch: batch, height: h, width: w, output: output,
         transformed: columns, products: products, team: team, profile: profile)
@@ -249,7 +264,7 @@ final class ForwardPass: @unchecked Sendable {
       case (3, 3, 2): kind = "3x3 stride 2"
       case (3, 3, _): kind = wino != nil ? "3x3 (Winograd)" : "3x3 (im2col)"
       case (5, 5, _): kind = "5x5"
-      case (1, 7, _), (7, 1, _): kind = "1x7/7x1"
+      case (1, 7, _), (7, 1, _): kind = wino1D != nil ? "1x7/7x1 (Winograd)" : "1x7/7x1"
       case (1, 3, _), (3, 1, _): kind = "1x3/3x1"
       default: kind = "\(s.kernelH)x\(s.kernelW)"
       }

@@ -44,6 +44,10 @@ struct Bottleneck: AsyncParsableCommand {
   @Flag(help: .hidden)
   var profile = false
 
+  /// The 1x7/7x1 layers by im2col + GEMM instead of 1D Winograd (for comparisons).
+  @Flag(name: .customLong("no-winograd-1d"), help: .hidden)
+  var noWinograd1D = false
+
   func validate() throws {
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
     if let bench, bench < 1 { throw ValidationError("--bench must be at least 1") }
@@ -57,6 +61,7 @@ struct Bottleneck: AsyncParsableCommand {
     let cores = threads ?? ProcessInfo.processInfo.activeProcessorCount
     if cores == 1 { BLAS.setThreads(1) }
     let net = InceptionV3(weights: weights, batchSize: batchSize, threads: cores)
+    if noWinograd1D { net.oneDimensionalWinograd = false }
     if let bench {
       try runBench(net, count: bench)
       return

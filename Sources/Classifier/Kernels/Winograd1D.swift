@@ -113,7 +113,9 @@ struct WinogradConv1D: Sendable {
   /// `Bᵀ` (α × α) and `Aᵀ` (m × α) in single precision, for the transforms.
   let bt: [Float]
   let at: [Float]
-  /// `[α][outChannels][inChannels]`: the transformed filters `G g`.
+  /// `[α][outChannels][inChannels]`: the transformed filters `G g`. The GEMM columns (tiles) run
+  /// (image, tile, row) for 1xr and (image, tile, column) for rx1, so that both transforms are
+  /// sums of whole rows or columns (loops that vectorise).
   let u: [Float]
   let bias: [Float]
 
@@ -201,25 +203,31 @@ func convolveWinograd1D(
             let inputStart = DispatchTime.now().uptimeNanoseconds
             split(team) { part, parts in
               if conv.horizontal {
-                // A padded row; tile t reads α values from t·m.
+                // The plane transposed and padded, `span` columns of `height`: tile t reads
+                // columns t·m ..< t·m + α, and each sum runs down a whole column at once.
                 let span = tilesX * m + r - 1
-                let row = UnsafeMutablePointer<Float>.allocate(capacity: span)
-                defer { row.deallocate() }
-                row.update(repeating: 0, count: span)
+                let planeT = UnsafeMutablePointer<Float>.allocate(capacity: span * height)
+                defer { planeT.deallocate() }
+                planeT.update(repeating: 0, count: span * height)
                 for c in share(part, of: parts, count: cin) {
                   for j in 0..<count {
                     let src = input + (c * batch + first + j) * plane
                     for y in 0..<height {
-                      (row + pad).update(from: src + y * width, count: width)
-                      let col0 = (j * height + y) * tilesX
+                      let row = src + y * width
+                      for x in 0..<width { planeT[(x + pad) * height + y] = row[x] }
+                    }
+                    for t in 0..<tilesX {
+                      let d = planeT + t * m * height
+                      let col0 = (j * tilesX + t) * height
                       for x in 0..<alpha {
                         let b = bt + x * alpha
                         let dst = v + x * xi + c * cols + col0
-                        for t in 0..<tilesX {
-                          let d = row + t * m
-                          var sum: Float = 0
-                          for i in 0..<alpha { sum += b[i] * d[i] }
-                          dst[t] = sum
+                        dst.update(repeating: 0, count: height)
+                        for i in 0..<alpha {
+                          let f = b[i]
+                          if f == 0 { continue }
+                          let column = d + i * height
+                          for k in 0..<height { dst[k] += f * column[k] }
                         }
                       }
                     }
@@ -269,28 +277,27 @@ func convolveWinograd1D(
             let outputStart = DispatchTime.now().uptimeNanoseconds
             let xo = cout * cols
             split(team) { part, parts in
-              let acc = UnsafeMutablePointer<Float>.allocate(capacity: m * max(width, tilesX))
+              let acc = UnsafeMutablePointer<Float>.allocate(capacity: max(width, height))
               defer { acc.deallocate() }
               for o in share(part, of: parts, count: cout) {
                 let b = bias[o]
                 for j in 0..<count {
                   let dst = output + (o * batch + first + j) * plane
                   if conv.horizontal {
-                    for y in 0..<height {
-                      let p = mp + o * cols + (j * height + y) * tilesX
-                      // acc[t·m + i] = Σ_ξ Aᵀ[i][ξ] M[ξ][tile t].
-                      for t in 0..<tilesX {
-                        for i in 0..<m {
-                          let a = at + i * alpha
-                          var sum: Float = 0
-                          for x in 0..<alpha { sum += a[x] * p[x * xo + t] }
-                          acc[t * m + i] = sum
+                    // Columns (j, t, y): output column t·m + i from a sum down y.
+                    for t in 0..<tilesX {
+                      let p = mp + o * cols + (j * tilesX + t) * height
+                      for i in 0..<min(m, width - t * m) {
+                        let a = at + i * alpha
+                        for k in 0..<height { acc[k] = b }
+                        for x in 0..<alpha {
+                          let f = a[x]
+                          if f == 0 { continue }
+                          let src = p + x * xo
+                          for k in 0..<height { acc[k] += f * src[k] }
                         }
-                      }
-                      let out = dst + y * width
-                      for x in 0..<width {
-                        let z = acc[x] + b
-                        out[x] = z > 0 ? z : 0
+                        let out = dst + t * m + i
+                        for k in 0..<height { out[k * width] = acc[k] > 0 ? acc[k] : 0 }
                       }
                     }
                   } else {
@@ -321,5 +328,28 @@ func convolveWinograd1D(
         }
       }
     }
+  }
+}
+
+extension Kernels {
+  /// The same as ``convolution(_:input:batch:height:width:)`` by 1D Winograd F(4, r); nil unless
+  /// `conv` is 1xr or rx1, stride 1, "same" padding along its long axis.
+  public static func winograd1DConvolution(
+    _ conv: FoldedConv, input: [Float], batch: Int, height: Int, width: Int
+  ) -> [Float]? {
+    guard let w = WinogradConv1D(conv) else { return nil }
+    precondition(input.count == conv.shape.inChannels * batch * height * width)
+    var out = [Float](repeating: 0, count: conv.shape.outChannels * batch * height * width)
+    let v = FloatBuffer()
+    let m = FloatBuffer()
+    input.withUnsafeBufferPointer { i in
+      out.withUnsafeMutableBufferPointer { o in
+        guard let ip = i.baseAddress, let op = o.baseAddress else { return }
+        convolveWinograd1D(
+          w, input: ip, batch: batch, height: height, width: width, output: op, transformed: v,
+          products: m)
+      }
+    }
+    return out
   }
 }
