@@ -1,7 +1,7 @@
 import ArgumentParser
-import Classifier
 import Foundation
 import HeroCore
+import Inception
 
 @main
 struct HeroID: AsyncParsableCommand {
