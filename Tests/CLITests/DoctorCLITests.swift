@@ -28,7 +28,9 @@ import Testing
     // kernel loaded, warns once and runs again on the default one, without looping.
     let r = try CLI.heroID(
       ["doctor", "--inception", "/nonexistent.pt"],
-      environment: ["OPENBLAS_CORETYPE": "NoSuchCore", "HERO_ID_OPENBLAS_REEXEC": "forced:Prescott"]
+      environment: [
+        "OPENBLAS_CORETYPE": "NoSuchCore", "HERO_ID_OPENBLAS_REEXEC": "forced:Prescott",
+      ]
     )
     let warnings = r.stderrLines.filter { $0.contains("failed its check") }
     #expect(warnings.count == 1, "\(r.stderr)")

@@ -134,7 +134,8 @@ import Testing
     // Where this machine's OpenBLAS picks a generic kernel, the decision must force one.
     let d = OpenBLASKernel.decide(corename: BLAS.corename, cpu: cpu, environment: [:])
     if OpenBLASKernel.isSuitable(corename: BLAS.corename, for: cpu) {
-      #expect(d == .keep(reason: "detected by OpenBLAS") || OpenBLASKernel.matchingCore(for: cpu) == nil)
+      #expect(
+        d == .keep(reason: "detected by OpenBLAS") || OpenBLASKernel.matchingCore(for: cpu) == nil)
     } else {
       #expect(d == .reexecute(coreType: OpenBLASKernel.matchingCore(for: cpu) ?? "?"))
     }
