@@ -107,6 +107,24 @@ public enum Syscalls {
     }
   }
 
+  /// `lseek(fd, 0, SEEK_END)`: the size of an open file (and the position for the next write).
+  public static func seekEnd(_ fd: Int32, path: String) throws -> Int64 {
+    let n = lseek(fd, 0, SEEK_END)
+    guard n >= 0 else { throw FileSystemError(path: path, call: "lseek", code: errno) }
+    return Int64(n)
+  }
+
+  /// `pread(2)` of `count` bytes at `offset` into `buffer`; returns how many were read.
+  public static func read(
+    _ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int, at offset: Int64, path: String
+  ) throws -> Int {
+    while true {
+      let n = pread(fd, buffer, count, off_t(offset))
+      if n >= 0 { return n }
+      if errno != EINTR { throw FileSystemError(path: path, call: "pread", code: errno) }
+    }
+  }
+
   /// The size of the file at `path`, nil when there is none.
   public static func size(_ path: String) -> Int64? {
     guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {

@@ -52,7 +52,7 @@ public struct IdentifyJob: Sendable {
     control.observer.begin("identify", total: clips.count)
     let results = await mapBounded(clips, jobs: policy.tasks) { clip in
       let r = self.identify(clip, control: control)
-      control.observer.advance("identify", note: clip)
+      control.observer.advance("identify")
       return r
     }
     control.observer.finish("identify")
