@@ -8,11 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 HOME_DIR="${HERO_ID_HOME:-$HOME/.cache/hero-id}"
 WEIGHTS="${HERO_ID_INCEPTION:-$HOME_DIR/inception-2015-12-05.pt}"
-VENV="$HOME_DIR/bench-venv"
-ONNX="$HOME_DIR/inception-2015-12-05.onnx"
 N1="${BENCH_IMAGES_B1:-16}"
 N16="${BENCH_IMAGES_B16:-48}"
-IMAGES=(Tests/ClassifierTests/Reference/*.jpg)
+IMAGES=(Tests/InceptionTests/Reference/*.jpg)
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
 
@@ -24,6 +22,7 @@ swift build -c release --product hero-id >"$OUT/build.log" 2>&1 || { cat "$OUT/b
 BIN="$(swift build -c release --show-bin-path)/hero-id"
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (figures need a quiet machine)"
+"$BIN" doctor --speed --inception "$WEIGHTS" | sed 's/^/  /'
 echo "images: ${#IMAGES[@]} reference JPEGs cycled; batch 1: $N1 images, batch 16: $N16 images; 2 threads"
 
 # hero-id: OpenBLAS with 2 threads, no threads of its own.
@@ -34,18 +33,9 @@ for b in 1 16; do
 done
 
 if [ "${BENCH_PEERS:-1}" != 0 ]; then
-  if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import torch, onnx, onnxruntime, PIL" 2>/dev/null; then
-    echo "bench-inception: installing torch, onnx, onnxruntime, pillow into $VENV (once, ~5.5 GB)"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet torch onnx onnxruntime pillow
-  fi
-  PY="$VENV/bin/python"
+  # shellcheck source=scripts/peers-venv.sh
+  source scripts/peers-venv.sh
   PEERS=scripts/bench-inception-peers.py
-  if [ ! -f "$ONNX" ]; then
-    echo "bench-inception: exporting $WEIGHTS to $ONNX (torch.onnx.export, dynamo=False)"
-    "$PY" "$PEERS" export "$WEIGHTS" "$ONNX.tmp" 2>"$OUT/export.log" || { cat "$OUT/export.log" >&2; exit 1; }
-    mv "$ONNX.tmp" "$ONNX"
-  fi
   for b in 1 16; do
     n=$([ "$b" = 1 ] && echo "$N1" || echo "$N16")
     OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 "$PY" -W ignore "$PEERS" torch "$WEIGHTS" "$b" "$n" "${IMAGES[@]}" \

@@ -15,11 +15,17 @@ public struct BottleneckJob {
     /// Threads: across the images of a batch, or splitting each layer of a lone image
     /// (nil: all cores).
     public var threads: Int?
+    /// In ``benchmark(_:count:)``: time each kind of layer (``InceptionV3/profile``).
+    public var profile = false
+    /// The 1x7/7x1 layers by 1D Winograd (the default) or by im2col + GEMM (for comparisons).
+    public var oneDimensionalWinograd = true
     public init() {}
   }
 
   public let options: Options
   public let network: InceptionV3
+  /// The per-layer-kind table of the last ``benchmark(_:count:)`` with `options.profile`.
+  public private(set) var lastProfileTable: String?
 
   /// Loads the weights and builds the network. One level of parallelism: OpenBLAS at one
   /// thread, the network's own lanes or team on the cores.
@@ -30,6 +36,7 @@ public struct BottleneckJob {
     let cores = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
     ThreadPolicy(tasks: 1, decoderThreads: 0, blasThreads: 1).apply()
     network = InceptionV3(weights: weights, batchSize: options.batchSize, threads: cores)
+    network.oneDimensionalWinograd = options.oneDimensionalWinograd
   }
 
   /// The bottleneck of each image, in order, handed to `emit` a batch at a time (so a long list
@@ -68,7 +75,7 @@ public struct BottleneckJob {
 
   /// Times `count` images (the given ones, cycled) at the batch size after one warm-up batch:
   /// images/s and peak RSS, as one JSON object.
-  public func benchmark(_ images: [String], count: Int) throws -> JSONValue {
+  public mutating func benchmark(_ images: [String], count: Int) throws -> JSONValue {
     var pool: [RGBImage] = []
     for path in images {
       pool.append(try JPEG.decode(Data(contentsOf: URL(fileURLWithPath: path)), source: path))
@@ -76,11 +83,16 @@ public struct BottleneckJob {
     guard !pool.isEmpty else { throw ImageReadError(path: "-", reason: "no image to time") }
     let work = (0..<count).map { pool[$0 % pool.count] }
     _ = network.bottlenecks(Array(work.prefix(options.batchSize)))
+    if options.profile { network.setProfiling(true) }
     let start = DispatchTime.now().uptimeNanoseconds
     let out = network.bottlenecks(work)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
+    if let p = network.profile {
+      lastProfileTable = p.table(images: count, seconds: seconds)
+      network.setProfiling(false)
+    }
     return .object([
       "engine": .string("hero-id"), "batch_size": .int(options.batchSize),
       "images": .int(out.count),

@@ -11,6 +11,20 @@ public enum BLAS {
   /// OpenBLAS's current thread count (`openblas_get_num_threads`).
   public static var threads: Int { Int(openblas_get_num_threads()) }
 
+  /// The kernel ("core") OpenBLAS loaded, e.g. `Haswell`, `Zen`, `SkylakeX`, or the generic
+  /// `Prescott` (`openblas_get_corename`).
+  public static var corename: String {
+    guard let name = openblas_get_corename() else { return "unknown" }
+    return String(cString: name)
+  }
+
+  /// OpenBLAS's build description, e.g. `OpenBLAS 0.3.21 DYNAMIC_ARCH ... Zen MAX_THREADS=64`
+  /// (`openblas_get_config`).
+  public static var config: String {
+    guard let text = openblas_get_config() else { return "unknown" }
+    return String(cString: text)
+  }
+
   /// C = A·B + beta·C, row-major, A m×k (leading dimension lda), B k×n (ldb), C m×n (ldc),
   /// through `cblas_sgemm`.
   public static func sgemm(

@@ -155,7 +155,8 @@ let im2colBudget = 6 << 20
 /// column (see ``splitGEMM(m:n:k:part:parts:)``), one part per thread.
 func convolve(
   _ conv: FoldedConv, input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
-  output: UnsafeMutablePointer<Float>, columns: FloatBuffer, team: WorkerTeam? = nil
+  output: UnsafeMutablePointer<Float>, columns: FloatBuffer, team: WorkerTeam? = nil,
+  profile: LayerProfile? = nil
 ) {
   let s = conv.shape
   let (oh, ow) = s.outputSize(height: height, width: width)
@@ -172,7 +173,9 @@ func convolve(
             m: rows.count, n: cols.count, k: k, a: wp + rows.lowerBound * k, lda: k,
             b: input + cols.lowerBound, ldb: total,
             c: output + rows.lowerBound * total + cols.lowerBound, ldc: total)
-          addBiasReLU(bp, rows: rows, columns: cols, output: output, rowLength: total)
+          timed(parts == 1 ? profile : nil, "· bias+ReLU") {
+            addBiasReLU(bp, rows: rows, columns: cols, output: output, rowLength: total)
+          }
         }
       } else {
         let group = max(1, min(batch, im2colBudget / max(1, k * ohw)))
@@ -180,11 +183,13 @@ func convolve(
         while first < batch {
           let count = min(group, batch - first)
           let col = columns.reserve(k * count * ohw)
-          split(team) { part, parts in
-            im2col(
-              s, input: input, batch: batch, height: height, width: width, first: first,
-              count: count, outH: oh, outW: ow, columns: col,
-              channels: share(part, of: parts, count: s.inChannels))
+          timed(profile, "· im2col") {
+            split(team) { part, parts in
+              im2col(
+                s, input: input, batch: batch, height: height, width: width, first: first,
+                count: count, outH: oh, outW: ow, columns: col,
+                channels: share(part, of: parts, count: s.inChannels))
+            }
           }
           let n = count * ohw
           let c = output + first * ohw
@@ -195,7 +200,9 @@ func convolve(
               b: col + cols.lowerBound, ldb: n, c: c + rows.lowerBound * total + cols.lowerBound,
               ldc: total)
             if batch == count {
-              addBiasReLU(bp, rows: rows, columns: cols, output: output, rowLength: total)
+              timed(parts == 1 ? profile : nil, "· bias+ReLU") {
+                addBiasReLU(bp, rows: rows, columns: cols, output: output, rowLength: total)
+              }
             }
           }
           first += count

@@ -45,6 +45,28 @@ public final class InceptionV3 {
     self.threads = n
   }
 
+  /// Whether the 1x7 and 7x1 layers run by 1D Winograd F(4, 7) (the default) or by im2col +
+  /// GEMM (for comparisons).
+  public var oneDimensionalWinograd: Bool {
+    get { lanes[0].oneDimensionalWinograd }
+    set { for lane in lanes { lane.oneDimensionalWinograd = newValue } }
+  }
+
+  /// Turns per-layer-kind timing on (`true`) or off, and forgets what was timed so far.
+  /// Timing costs two clock reads per layer; off by default.
+  public func setProfiling(_ on: Bool) {
+    for lane in lanes { lane.profile = on ? LayerProfile() : nil }
+  }
+
+  /// Seconds per kind of layer since ``setProfiling(_:)``, summed over the lanes (CPU time when
+  /// lanes run at once; a layer split across the team counts its wall time), or nil when off.
+  public var profile: LayerProfile? {
+    guard lanes.contains(where: { $0.profile != nil }) else { return nil }
+    let total = LayerProfile()
+    for lane in lanes { if let p = lane.profile { total.merge(p) } }
+    return total
+  }
+
   /// The bottleneck of one image (any size).
   public func bottleneck(_ image: RGBImage) -> [Float] {
     bottlenecks([image])[0]
@@ -96,6 +118,10 @@ final class ForwardPass: @unchecked Sendable {
   private var batch = 1
   /// The team splitting each layer of this run, if any.
   private var team: WorkerTeam?
+  /// Per-layer-kind timing, when on.
+  var profile: LayerProfile?
+  /// Whether the 1xr/rx1 layers use 1D Winograd (else im2col + GEMM).
+  var oneDimensionalWinograd = true
 
   init(weights: InceptionWeights) {
     self.weights = weights
@@ -109,8 +135,10 @@ final class ForwardPass: @unchecked Sendable {
     defer { self.team = nil }
     let side = InceptionConstants.inputSide
     let x = input.reserve(3 * n * side * side)
-    for (j, image) in images.enumerated() {
-      InceptionInput.write(image, into: x, index: j, batch: n)
+    timed(profile, "input (resize, normalise)") {
+      for (j, image) in images.enumerated() {
+        InceptionInput.write(image, into: x, index: j, batch: n)
+      }
     }
     let count = InceptionConstants.bottleneckSize * n
     if pooledOut.count < count { pooledOut = [Float](repeating: 0, count: count) }
@@ -174,7 +202,9 @@ final class ForwardPass: @unchecked Sendable {
     }
     a = x
     precondition(channels == InceptionConstants.bottleneckSize && h == 8 && w == 8)
-    globalAveragePool(input: a, planes: channels * n, size: h * w, output: out)
+    timed(profile, "pools") {
+      globalAveragePool(input: a, planes: channels * n, size: h * w, output: out)
+    }
   }
 
   /// Runs layer `key` on `x` into `buffer` (grown as needed); returns its output and size.
@@ -206,14 +236,42 @@ final class ForwardPass: @unchecked Sendable {
     output: UnsafeMutablePointer<Float>
   ) {
     // Winograd's 36 GEMMs need enough tiles to be worth it (the 8x8 layers give 4 per image).
-    if let wino = weights.winograd[key], batch * WinogradConv.tiles(height: h, width: w) >= 48 {
+    let wino = weights.winograd[key].flatMap {
+      batch * WinogradConv.tiles(height: h, width: w) >= 48 ? $0 : nil
+    }
+    // The 1D form (1x7, 7x1 at 17x17: 85 columns an image) whatever the batch.
+    let wino1D = oneDimensionalWinograd ? weights.winograd1D[key] : nil
+    let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+    if let wino1D {
+      convolveWinograd1D(
+        wino1D, input: x, batch: batch, height: h, width: w, output: output,
+        transformed: columns, products: products, team: team, profile: profile)
+    } else if let wino {
       convolveWinograd(
         wino, input: x, batch: batch, height: h, width: w, output: output,
-        transformed: columns, products: products, team: team)
+        transformed: columns, products: products, team: team, profile: profile)
     } else {
       convolve(
         c, input: x, batch: batch, height: h, width: w, output: output, columns: columns,
-        team: team)
+        team: team, profile: profile)
+    }
+    if let profile {
+      let s = c.shape
+      let (oh, ow) = s.outputSize(height: h, width: w)
+      let kind: String
+      switch (s.kernelH, s.kernelW, s.stride) {
+      case (1, 1, _): kind = "1x1"
+      case (3, 3, 2): kind = "3x3 stride 2"
+      case (3, 3, _): kind = wino != nil ? "3x3 (Winograd)" : "3x3 (im2col)"
+      case (5, 5, _): kind = "5x5"
+      case (1, 7, _), (7, 1, _): kind = wino1D != nil ? "1x7/7x1 (Winograd)" : "1x7/7x1"
+      case (1, 3, _), (3, 1, _): kind = "1x3/3x1"
+      default: kind = "\(s.kernelH)x\(s.kernelW)"
+      }
+      let macs = Double(s.outChannels * s.filterLength * oh * ow * batch)
+      let elapsed = DispatchTime.now().uptimeNanoseconds - start
+      profile.add(kind, nanoseconds: elapsed, multiplyAdds: macs)
+      profile.add("@\(key)", nanoseconds: elapsed, multiplyAdds: macs)
     }
   }
 
@@ -233,11 +291,13 @@ final class ForwardPass: @unchecked Sendable {
   {
     let out = pooled.reserve(channels * batch * h * w)
     let planes = channels * batch
-    split(team) { part, parts in
-      let p = share(part, of: parts, count: planes)
-      averagePool3x3(
-        input: x + p.lowerBound * h * w, planes: p.count, height: h, width: w,
-        output: out + p.lowerBound * h * w)
+    timed(profile, "pools") {
+      split(team) { part, parts in
+        let p = share(part, of: parts, count: planes)
+        averagePool3x3(
+          input: x + p.lowerBound * h * w, planes: p.count, height: h, width: w,
+          output: out + p.lowerBound * h * w)
+      }
     }
     return out
   }
@@ -249,11 +309,13 @@ final class ForwardPass: @unchecked Sendable {
   ) {
     let oh = (h + 2 * padding - 3) / stride + 1
     let ow = (w + 2 * padding - 3) / stride + 1
-    split(team) { part, parts in
-      let p = share(part, of: parts, count: planes)
-      maxPool3x3(
-        input: x + p.lowerBound * h * w, planes: p.count, height: h, width: w, stride: stride,
-        padding: padding, output: output + p.lowerBound * oh * ow)
+    timed(profile, "pools") {
+      split(team) { part, parts in
+        let p = share(part, of: parts, count: planes)
+        maxPool3x3(
+          input: x + p.lowerBound * h * w, planes: p.count, height: h, width: w, stride: stride,
+          padding: padding, output: output + p.lowerBound * oh * ow)
+      }
     }
   }
 

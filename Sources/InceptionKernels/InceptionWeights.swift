@@ -19,6 +19,10 @@ public final class InceptionWeights: @unchecked Sendable {
   let convs: [String: FoldedConv]
   /// The 3x3 stride-1 layers in Winograd form, prepared at load.
   let winograd: [String: WinogradConv]
+  /// The 1x7 and 7x1 layers in 1D Winograd form F(4, 7), prepared at load. (The 1x3 and 3x1
+  /// layers at 8x8 stay on im2col: too few columns for a lone image, and a batch must give the
+  /// same vectors as its images one by one.)
+  let winograd1D: [String: WinogradConv1D]
 
   public init(sha1: String, convs: [String: FoldedConv]) {
     self.sha1 = sha1
@@ -35,6 +39,11 @@ public final class InceptionWeights: @unchecked Sendable {
     var w: [String: WinogradConv] = [:]
     for (key, c) in convs { if let t = WinogradConv(c) { w[key] = t } }
     winograd = w
+    var w1: [String: WinogradConv1D] = [:]
+    for (key, c) in convs where c.shape.kernelH * c.shape.kernelW == 7 {
+      if let t = WinogradConv1D(c) { w1[key] = t }
+    }
+    winograd1D = w1
   }
 
   /// The folded convolution for a key of ``InceptionLayers/table``.

@@ -2,27 +2,39 @@
 /// planes (channels × images), reading `input` and writing `output` plane by plane.
 
 /// 3x3 max pool with `stride` and `padding` (padding never wins: PyTorch pads with -inf).
+/// Separable: the maximum of the window's rows, column by column (a loop that vectorises), then
+/// of three neighbouring columns at the stride, over a row with -inf on both sides.
 func maxPool3x3(
   input: UnsafePointer<Float>, planes: Int, height: Int, width: Int, stride: Int, padding: Int,
   output: UnsafeMutablePointer<Float>
 ) {
   let oh = (height + 2 * padding - 3) / stride + 1
   let ow = (width + 2 * padding - 3) / stride + 1
+  let row = UnsafeMutablePointer<Float>.allocate(capacity: width + 2)
+  defer { row.deallocate() }
+  row[0] = -.infinity
+  row[width + 1] = -.infinity
+  let m = row + 1
   for p in 0..<planes {
     let src = input + p * height * width
     let dst = output + p * oh * ow
     for oy in 0..<oh {
       let y0 = max(0, oy * stride - padding)
       let y1 = min(height, oy * stride - padding + 3)
-      for ox in 0..<ow {
-        let x0 = max(0, ox * stride - padding)
-        let x1 = min(width, ox * stride - padding + 3)
-        var m = -Float.infinity
-        for y in y0..<y1 {
-          let row = src + y * width
-          for x in x0..<x1 where row[x] > m { m = row[x] }
+      m.update(from: src + y0 * width, count: width)
+      for y in (y0 + 1)..<max(y0 + 1, y1) {
+        let r = src + y * width
+        for x in 0..<width {
+          let v = r[x]
+          m[x] = v > m[x] ? v : m[x]
         }
-        dst[oy * ow + ox] = m
+      }
+      let out = dst + oy * ow
+      let first = m - padding
+      for ox in 0..<ow {
+        let w = first + ox * stride
+        let a = w[0] > w[1] ? w[0] : w[1]
+        out[ox] = w[2] > a ? w[2] : a
       }
     }
   }
@@ -56,9 +68,9 @@ func averagePool3x3(
         if y + 1 < height { for x in 0..<width { sums[x] += mid[x + width] } }
       }
       let out = dst + y * width
-      let inner = rows * 3
+      let inner = 1 / (rows * 3)
       for x in 0..<width {
-        out[x] = (sums[x - 1] + sums[x] + sums[x + 1]) / inner
+        out[x] = (sums[x - 1] + sums[x] + sums[x + 1]) * inner
       }
       // The first and last columns cover two input columns, not three.
       out[0] = (sums[0] + sums[1]) / (rows * Float(min(width, 2)))

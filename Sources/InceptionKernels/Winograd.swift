@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Winograd F(4x4, 3x3) for the 3x3 stride-1 convolutions: each 4x4 output tile comes from a
 /// 6x6 input tile with 36 multiplications per (input, output) channel pair instead of 144.
 ///
@@ -69,7 +71,7 @@ struct WinogradConv: Sendable {
 func convolveWinograd(
   _ conv: WinogradConv, input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
   output: UnsafeMutablePointer<Float>, transformed: FloatBuffer, products: FloatBuffer,
-  team: WorkerTeam? = nil
+  team: WorkerTeam? = nil, profile: LayerProfile? = nil
 ) {
   let s = conv.shape
   let pad = s.padH
@@ -97,6 +99,7 @@ func convolveWinograd(
         let m = products.reserve(36 * cout * cols)
         // Input transform: V[ξ][c][j * tiles + t] = (Bᵀ d B)[ξ] of tile t of image j; with a
         // team, split by input channel.
+        let inputStart = DispatchTime.now().uptimeNanoseconds
         split(team) { part, parts in
           let rows = UnsafeMutablePointer<Float>.allocate(capacity: 12 * span)
           defer { rows.deallocate() }
@@ -174,6 +177,8 @@ func convolveWinograd(
             }
           }
         }
+        profile?.add(
+          "· Winograd transforms", nanoseconds: DispatchTime.now().uptimeNanoseconds - inputStart)
         // 36 GEMMs: M[ξ] (cout × cols) = U[ξ] (cout × cin) · V[ξ] (cin × cols); with a team,
         // each part runs its share of the 36 whole.
         split(team) { part, parts in
@@ -185,6 +190,7 @@ func convolveWinograd(
         }
         // Output transform: Y = Aᵀ M A, plus bias, ReLU; a row of tiles at a time, staged in
         // four full rows, then copied to the rows inside the output.
+        let outputStart = DispatchTime.now().uptimeNanoseconds
         let xo = cout * cols
         split(team) { part, parts in
           let staged = UnsafeMutablePointer<Float>.allocate(capacity: 4 * outRow)
@@ -336,6 +342,8 @@ func convolveWinograd(
             }
           }
         }
+        profile?.add(
+          "· Winograd transforms", nanoseconds: DispatchTime.now().uptimeNanoseconds - outputStart)
         first += count
       }
     }

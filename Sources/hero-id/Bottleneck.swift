@@ -39,6 +39,14 @@ struct Bottleneck: AsyncParsableCommand {
   @Option(help: .hidden)
   var bench: Int?
 
+  /// With --bench: time per kind of layer, a table on stderr.
+  @Flag(help: .hidden)
+  var profile = false
+
+  /// The 1x7/7x1 layers by im2col + GEMM instead of 1D Winograd (for comparisons).
+  @Flag(name: .customLong("no-winograd-1d"), help: .hidden)
+  var noWinograd1D = false
+
   func validate() throws {
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
     if let bench, bench < 1 { throw ValidationError("--bench must be at least 1") }
@@ -50,9 +58,14 @@ struct Bottleneck: AsyncParsableCommand {
     o.inception = inception
     o.batchSize = batchSize
     o.threads = threads
-    let job = try BottleneckJob(options: o)
+    o.profile = profile
+    o.oneDimensionalWinograd = !noWinograd1D
+    var job = try BottleneckJob(options: o)
     if let bench {
-      do { print(try job.benchmark(images, count: bench).text) } catch let e as ImageReadError {
+      do {
+        print(try job.benchmark(images, count: bench).text)
+        if let table = job.lastProfileTable { printError(table) }
+      } catch let e as ImageReadError {
         throw ValidationError("--bench needs at least one image (\(e))")
       }
       return

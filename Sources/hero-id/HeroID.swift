@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeroCore
+import Inception
 
 @main
 struct HeroID: AsyncParsableCommand {
@@ -24,10 +25,11 @@ struct HeroID: AsyncParsableCommand {
       """,
     subcommands: [
       Extract.self, Train.self, Identify.self, Bottleneck.self, Batch.self, Screens.self,
-      Locate.self,
+      Locate.self, Doctor.self,
     ])
 
   static func main() async {
+    OpenBLASKernel.ensure()  // may re-execute with OPENBLAS_CORETYPE set (a generic kernel)
     do {
       var command = try parseAsRoot()
       if var asyncCommand = command as? AsyncParsableCommand {

@@ -41,9 +41,13 @@ enum CLI {
     return path
   }
 
-  /// Runs `hero-id arguments…` in `directory` and waits for it.
-  static func heroID(_ arguments: [String], in directory: URL? = nil) throws -> Result {
-    try execute(URL(fileURLWithPath: try binary()), arguments, in: directory)
+  /// Runs `hero-id arguments…` in `directory` and waits for it; `environment` is added to (or,
+  /// for a nil value, removed from) this process's environment.
+  static func heroID(
+    _ arguments: [String], in directory: URL? = nil, environment: [String: String?] = [:]
+  ) throws -> Result {
+    try execute(
+      URL(fileURLWithPath: try binary()), arguments, in: directory, environment: environment)
   }
 
   /// Makes a small H.264 clip (320x240 testsrc, 2 s, a key frame every 10 frames) at `path`.
@@ -66,12 +70,18 @@ enum CLI {
     return dir
   }
 
-  private static func execute(_ executable: URL, _ arguments: [String], in directory: URL? = nil)
-    throws -> Result
-  {
+  private static func execute(
+    _ executable: URL, _ arguments: [String], in directory: URL? = nil,
+    environment: [String: String?] = [:]
+  ) throws -> Result {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
+    if !environment.isEmpty {
+      var env = ProcessInfo.processInfo.environment
+      for (k, v) in environment { env[k] = v }
+      process.environment = env
+    }
     if let directory { process.currentDirectoryURL = directory }
     let stdoutFile = try temporaryFile()
     let stderrFile = try temporaryFile()

@@ -104,19 +104,24 @@ struct Agreement: CustomStringConvertible {
     #expect(refs.count == 3)
     let net = InceptionV3(weights: weights, batchSize: 2)  // 2 + 1: two forward passes
     let batched = net.bottlenecks(refs.map(\.image))
+    // Not bit-for-bit: OpenBLAS's AVX2 kernels sum the edge of a GEMM in another order when its
+    // width changes with the batch, and F(4, 7)'s output transform (weights up to 3³) scales
+    // that rounding up: 1e-5 to 2e-5 here, against 1e-3 for the golden vectors. A wrong image
+    // or channel offset would be off by 1e-1 and more.
+    let tolerance: Float = 3e-5
     for (ref, vector) in zip(refs, batched) {
       let single = net.bottleneck(ref.image)
       let a = Agreement(single, vector)
-      #expect(a.maxDiff <= 1e-5, "\(ref.name): \(a)")
+      #expect(a.maxDiff <= tolerance, "\(ref.name): \(a)")
     }
     // Two lanes (threads across the images of a batch) give the same vectors too.
     let lanes = InceptionV3(weights: weights, batchSize: 3, threads: 2)
     #expect(lanes.threads == 2)
     let lone = lanes.bottleneck(refs[0].image)  // one image: one lane, layers split in two
-    #expect(Agreement(lone, batched[0]).maxDiff <= 1e-5)
+    #expect(Agreement(lone, batched[0]).maxDiff <= tolerance)
     for (ref, (a, b)) in zip(refs, zip(lanes.bottlenecks(refs.map(\.image)), batched)) {
       let agreement = Agreement(a, b)
-      #expect(agreement.maxDiff <= 1e-5, "\(ref.name), two lanes: \(agreement)")
+      #expect(agreement.maxDiff <= tolerance, "\(ref.name), two lanes: \(agreement)")
     }
   }
 
@@ -140,9 +145,9 @@ struct Agreement: CustomStringConvertible {
       let want = single.bottleneck(image)  // everything in the caller, OpenBLAS at one thread
       let a = Agreement(got, want)
       // The split hands OpenBLAS sub-blocks of other shapes, whose edge kernels group the
-      // multiply-adds differently: up to 3.1e-6 on AMD EPYC (measured; the code before the
-      // target split gave the same figures there), under 1e-6 on the machines it was written on.
-      #expect(a.maxDiff <= 1e-5, "\(image.width)x\(image.height): \(a)")
+      // multiply-adds differently: up to 3.9e-6 on AMD EPYC (Zen and Haswell kernels; bit-for-bit
+      // with Prescott), and F(4, 7)'s output transform (weights up to 3³) can scale that up.
+      #expect(a.maxDiff <= 2e-5, "\(image.width)x\(image.height): \(a)")
     }
   }
 

@@ -163,6 +163,55 @@ import Testing
     )
   }
 
+  @Test func winograd1DMatricesComputeTheCorrelation() throws {
+    var rng = SplitMix(seed: 11)
+    for (m, r) in [(4, 7), (4, 3), (2, 7), (2, 3)] {
+      let w = try #require(WinogradMatrices(m: m, r: r))
+      #expect(w.alpha == m + r - 1)
+      for _ in 0..<5 {
+        let d = (0..<w.alpha).map { _ in Double(rng.float()) }
+        let g = (0..<r).map { _ in Double(rng.float()) }
+        let got = w.correlate(d, g)
+        for i in 0..<m {
+          let want = (0..<r).reduce(0.0) { $0 + g[$1] * d[i + $1] }
+          #expect(abs(got[i] - want) < 1e-9, "F(\(m), \(r)) output \(i)")
+        }
+      }
+    }
+    #expect(WinogradMatrices(m: 20, r: 7) == nil)  // more points than it has
+  }
+
+  @Test func winograd1DEqualsDirectConvolution() throws {
+    var rng = SplitMix(seed: 9)
+    // 1x7 and 7x1 as in the 17x17 blocks, 1x3 and 3x1 as in the 8x8 ones; partial last tiles
+    // (17 = 4·4 + 1), a plane narrower than a tile, several images.
+    for (s, h, w, batch) in [
+      (shape(5, 4, 1, 7, pad: (0, 3)), 17, 17, 2), (shape(6, 3, 7, 1, pad: (3, 0)), 17, 17, 3),
+      (shape(4, 5, 1, 3, pad: (0, 1)), 8, 8, 2), (shape(3, 4, 3, 1, pad: (1, 0)), 8, 8, 2),
+      (shape(2, 3, 1, 7, pad: (0, 3)), 3, 2, 1), (shape(2, 3, 7, 1, pad: (3, 0)), 2, 5, 1),
+    ] {
+      let conv = FoldedConv(
+        shape: s, weights: (0..<(s.outChannels * s.filterLength)).map { _ in rng.float() },
+        bias: (0..<s.outChannels).map { _ in rng.float() * 0.1 })
+      let input = (0..<(s.inChannels * batch * h * w)).map { _ in rng.float() }
+      let direct = Kernels.convolution(conv, input: input, batch: batch, height: h, width: w)
+      let wino = try #require(
+        Kernels.winograd1DConvolution(conv, input: input, batch: batch, height: h, width: w))
+      let a = Agreement(wino, direct)
+      // F(4, 7) interpolates at up to ±3: a little more rounding than F(4x4, 3x3).
+      #expect(a.maxDiff < 1e-4, "\(s) \(h)x\(w): \(a)")
+      #expect(direct.contains { $0 == 0 } && direct.contains { $0 > 0 })
+    }
+    // Not for square kernels, strides or other paddings.
+    for s in [shape(1, 1, 3, 3, pad: (1, 1)), shape(1, 1, 1, 7), shape(1, 1, 1, 3, stride: 2)] {
+      let conv = FoldedConv(
+        shape: s, weights: [Float](repeating: 1, count: s.filterLength), bias: [0])
+      #expect(
+        Kernels.winograd1DConvolution(
+          conv, input: [Float](repeating: 1, count: 81), batch: 1, height: 9, width: 9) == nil)
+    }
+  }
+
   @Test func bilinearResizeWithHalfPixelCentres() {
     // 2x1 -> 4x1: scale 0.5, sources max(0, 0.5 (d + 0.5) - 0.5) = 0, 0.25, 0.75, 1.25 (-> 1).
     let up = RGBImage(width: 2, height: 1, pixels: [0, 0, 0, 100, 200, 40])

@@ -1,0 +1,70 @@
+import Foundation
+import HeroCore
+import Inception
+import InceptionKernels
+
+/// `doctor`: what this machine gives hero-id — the OpenBLAS kernel in use (and why), threads,
+/// the CPU, and the weights file.
+public struct DoctorJob {
+  public struct Options: Sendable {
+    /// `--inception` (nil: `$HERO_ID_INCEPTION` or the home folder's).
+    public var inception: String?
+    /// Also time sgemm 512³ at OpenBLAS's thread count.
+    public var speed = false
+    public init() {}
+  }
+
+  /// The report's lines, and whether the weights were found with the right SHA-1.
+  public struct Report: Sendable {
+    public var lines: [String]
+    public var weightsOK: Bool
+  }
+
+  public let options: Options
+
+  public init(options: Options) { self.options = options }
+
+  public func run() throws -> Report {
+    let environment = ProcessInfo.processInfo.environment
+    let cpu = OpenBLASKernel.CPU.current()
+    var lines: [String] = []
+    let how: String
+    switch OpenBLASKernel.lastDecision {
+    case .keep(let reason)?: how = reason
+    case .verify?:
+      let before = OpenBLASKernel.replacedCore(environment: environment) ?? "another"
+      how = "forced by hero-id (OpenBLAS picked \(before)); checked against a plain loop"
+    case .reexecute?, nil: how = "not checked"
+    }
+    lines.append("kernel: \(BLAS.corename) (\(how))")
+    lines.append("openblas: \(BLAS.config)")
+    lines.append(
+      "threads: \(ProcessInfo.processInfo.activeProcessorCount) cores, "
+        + "OpenBLAS \(BLAS.threads) threads")
+    let model = cpu.modelName.isEmpty ? "unknown" : cpu.modelName
+    let vendor = cpu.vendor.isEmpty ? "" : " (\(cpu.vendor))"
+    lines.append("cpu: \(model)\(vendor)")
+    let wanted = ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl"]
+    let have = wanted.filter(cpu.flags.contains)
+    let best = OpenBLASKernel.matchingCore(for: cpu) ?? "any"
+    lines.append(
+      "cpu flags: \(have.isEmpty ? "none of sse4_2 avx avx2 fma avx512" : have.joined(separator: " "))"
+        + " (best kernel: \(best))")
+    if options.speed {
+      lines.append(String(format: "sgemm 512^3: %.1f GFLOP/s", OpenBLASKernel.sgemmRate(size: 512)))
+    }
+    let path = HeroIDHome.inceptionPath(override: options.inception)
+    guard FileManager.default.fileExists(atPath: path) else {
+      lines.append("weights: \(path): missing (run make setup)")
+      return Report(lines: lines, weightsOK: false)
+    }
+    let sha1 = try SHA1.hex(fileAt: path)
+    let expected = InceptionConstants.expectedSHA1
+    if sha1 == expected {
+      lines.append("weights: \(path) (SHA-1 \(sha1) ok)")
+      return Report(lines: lines, weightsOK: true)
+    }
+    lines.append("weights: \(path): SHA-1 \(sha1), expected \(expected)")
+    return Report(lines: lines, weightsOK: false)
+  }
+}
