@@ -11,7 +11,10 @@ let package = Package(
     .executable(name: "sample-maker", targets: ["sample-maker"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    // ONNX export: the protobuf runtime; the onnx.proto messages are generated once and
+    // committed (Sources/ONNXProto/README.md), never at build time.
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     // MARK: C libraries (headers and macro bridges only)
@@ -33,6 +36,18 @@ let package = Package(
     .target(
       name: "Classifier", dependencies: ["COpenBLAS", "HeroCore"],
       swiftSettings: strict + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+    // The ONNX protobuf messages, generated from onnx.proto by protoc-gen-swift (committed).
+    .target(
+      name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      exclude: ["README.md"]),
+    // `hero-id export`: a model and the base network as one ONNX graph.
+    .target(
+      name: "ModelExport",
+      dependencies: [
+        "Classifier", "HeroCore", "ONNXProto",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      swiftSettings: strict),
     // Synthetic gameplay clips for demo, tests and benchmarks (Cairo drawing, libavcodec encoding).
     .target(name: "SampleMaker", dependencies: ["CCairo", "CLibAV", "HeroCore"], swiftSettings: strict),
 
@@ -40,7 +55,7 @@ let package = Package(
     .executableTarget(
       name: "hero-id",
       dependencies: [
-        "HeroCore", "FrameExtractor", "Preprocess", "Labeler", "Classifier",
+        "HeroCore", "FrameExtractor", "Preprocess", "Labeler", "Classifier", "ModelExport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
@@ -66,6 +81,9 @@ let package = Package(
       resources: [.copy("Reference")], swiftSettings: strict),
     .testTarget(
       name: "SampleMakerTests", dependencies: ["SampleMaker", "FrameExtractor", "HeroCore"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "ModelExportTests", dependencies: ["ModelExport", "Classifier", "ONNXProto", "HeroCore"],
       swiftSettings: strict),
     .testTarget(name: "CLITests", dependencies: ["HeroCore"], swiftSettings: strict),
   ]

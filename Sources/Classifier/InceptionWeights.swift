@@ -43,6 +43,11 @@ public final class InceptionWeights: @unchecked Sendable {
     return c
   }
 
+  /// The folded convolution (batch norm already in its weights and bias) of a key of
+  /// ``InceptionLayers/table``, for readers outside this module (the ONNX export); nil for an
+  /// unknown key.
+  public func foldedConv(_ key: String) -> FoldedConv? { convs[key] }
+
   /// Reads, checks (SHA-1, every parameter with its shape) and folds the weights at `path`.
   public static func load(path: String) throws -> InceptionWeights {
     let zip = try ZipArchive(path: path)

@@ -23,7 +23,7 @@ struct HeroID: AsyncParsableCommand {
       Exit codes: 0 success, 1 a failure of the input (named on stderr), 2 bad usage.
       """,
     subcommands: [
-      Extract.self, Train.self, Identify.self, Bottleneck.self, Batch.self, Screens.self,
+      Extract.self, Train.self, Identify.self, Bottleneck.self, Batch.self, Screens.self, Export.self,
     ])
 
   static func main() async {
