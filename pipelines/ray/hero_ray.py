@@ -210,6 +210,7 @@ def main():
     ap.add_argument("--max-retries", type=int, default=3,
                     help="Ray retries of a shard task whose node dies (default 3)")
     ap.add_argument("--progress-seconds", type=float, default=5.0)
+    ap.add_argument("--summary", help="also write the closing JSON summary to this file")
     ap.add_argument("hero_id_args", nargs="*", help="after --: more hero-id batch options")
     args = ap.parse_args()
     if args.command == "extract" and not args.out:
@@ -324,6 +325,11 @@ def main():
                "tasks_run": len(todo), "failures": failures,
                "seconds": round(time.time() - t0, 3)}
     print(json.dumps(summary, ensure_ascii=False))
+    if args.summary:
+        tmp = args.summary + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(summary, f, ensure_ascii=False)
+        os.replace(tmp, args.summary)
     return 0 if not failures and sum(counts.values()) == len(videos) else 1
 
 

@@ -51,13 +51,12 @@ cluster_start_worker w2
 
 echo "test-ray: job 1 on two workers"
 "${DRIVER[@]}" extract "$TREE" --work "$TMP/job1" --out "$TMP/job1/crops" --shards 6 \
-  --hero-id "$HERO_ID" --progress-seconds 3 >"$TMP/job1.json"
-cat "$TMP/job1.json"
+  --hero-id "$HERO_ID" --progress-seconds 3 --summary "$TMP/job1.json"
 "$RAY_PYTHON" pipelines/ray/compare_crops.py "$TMP/single" "$TMP/job1/crops"
 
 echo "test-ray: job 2, worker 2 killed mid-run (Ray retries off)"
 "${DRIVER[@]}" extract "$TREE" --work "$TMP/job2" --out "$TMP/job2/crops" --shards 8 \
-  --hero-id "$HERO_ID" --max-retries 0 --progress-seconds 3 >"$TMP/job2a.json" &
+  --hero-id "$HERO_ID" --max-retries 0 --progress-seconds 3 --summary "$TMP/job2a.json" &
 DRIVER_PID=$!
 # Kill the node as soon as the first video of the job is settled (both nodes are then busy).
 for _ in $(seq 600); do
@@ -73,7 +72,6 @@ set +e
 wait $DRIVER_PID
 FIRST=$?
 set -e
-cat "$TMP/job2a.json"
 if [ $FIRST -eq 0 ]; then
   echo "test-ray: the job with a killed node reported success; the kill came too late" >&2
   exit 1
@@ -82,8 +80,7 @@ grep -q '"failures": \[\]' "$TMP/job2a.json" && { echo "test-ray: no failure rep
 
 echo "test-ray: job 2 submitted again (one worker left)"
 "${DRIVER[@]}" extract "$TREE" --work "$TMP/job2" --out "$TMP/job2/crops" \
-  --hero-id "$HERO_ID" --max-retries 0 --progress-seconds 3 >"$TMP/job2b.json"
-cat "$TMP/job2b.json"
+  --hero-id "$HERO_ID" --max-retries 0 --progress-seconds 3 --summary "$TMP/job2b.json"
 "$RAY_PYTHON" - "$TMP/job2b.json" "$TMP/job2a.json" <<'EOF'
 import json, sys
 b = json.load(open(sys.argv[1]))
