@@ -110,7 +110,8 @@ public enum ONNXExport {
     // The final layer: standardise, dense, softmax.
     let c = layer.classCount
     var z = g.node(
-      "Sub", [bottleneck, g.weight("final.mean", layer.mean, dims: [layer.inputSize], reducible: false)],
+      "Sub",
+      [bottleneck, g.weight("final.mean", layer.mean, dims: [layer.inputSize], reducible: false)],
       name: "final.standardise")
     z = g.node(
       "Mul", [z, g.weight("final.scale", layer.scale, dims: [layer.inputSize], reducible: false)],

@@ -10,7 +10,8 @@ import Preprocess
 struct Export: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "export",
-    abstract: "Write a trained model and Inception v3 as one ONNX file (crop in, probabilities out).",
+    abstract:
+      "Write a trained model and Inception v3 as one ONNX file (crop in, probabilities out).",
     discussion: """
       The graph takes `image`, [N, 299, 299, 3] RGB pixels 0..255 (uint8, or float32 with \
       --input float32; N is free), normalises them to (x - 128) / 128, runs Inception v3 to \

@@ -24,8 +24,9 @@ Checks (each an assertion; any failure exits 1):
     1e-4 of hero-id's;
   - fp16 weights: the same argmax as hero-id on every sample crop;
   - a dynamic batch: a batch of 16 gives the rows of 16 single runs (1e-5).
-Then ORT's speed (images/s, batch 1 and 16, 2 intra-op threads) and the file sizes, printed
-as one JSON line.
+Then ORT's speed (images/s, batch 1 and 16, 2 intra-op threads) beside hero-id's own
+`bottleneck --bench` on the same crops in the same run (--hero-id), and the file sizes,
+printed as one JSON line.
 """
 
 import argparse
@@ -104,6 +105,7 @@ def main():
                  "reference", "crops"]:
         ap.add_argument("--" + name, required=True)
     ap.add_argument("--bench-images", type=int, default=32)
+    ap.add_argument("--hero-id", help="hero-id binary: time its `bottleneck --bench` as the peer")
     a = ap.parse_args()
 
     with open(os.path.join(a.model, "model.json"), encoding="utf-8") as f:
@@ -207,6 +209,18 @@ def main():
                 run(s, x)
                 n += bs
             speed[f"{name}_batch{bs}_images_per_s"] = round(n / (time.perf_counter() - t), 2)
+    if a.hero_id:
+        # The peer in the same run: hero-id's own Inception pass (2 threads), on the same crops
+        # (its time includes the 104 -> 299 resize and normalisation; ORT's does not).
+        import subprocess
+        for bs in (1, 16):
+            out = subprocess.run(
+                [a.hero_id, "bottleneck", "--bench", str(a.bench_images), "--batch-size", str(bs),
+                 "--threads", "2", *crops[:16]], check=True, capture_output=True, text=True)
+            speed[f"hero_id_batch{bs}_images_per_s"] = json.loads(out.stdout)["images_per_second"]
+        for bs in (1, 16):
+            speed[f"ort_fp32_over_hero_id_batch{bs}"] = round(
+                speed[f"fp32_batch{bs}_images_per_s"] / speed[f"hero_id_batch{bs}_images_per_s"], 2)
     sizes = {name: os.path.getsize(p) for name, p in files.items()}
     print(json.dumps({"ort_version": ort.__version__, "onnx_version": onnx.__version__,
                       "crops": len(crops), "reference_images": len(refs),

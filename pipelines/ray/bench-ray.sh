@@ -15,8 +15,10 @@ scripts/ray-venv.sh
 HOME_DIR="${HERO_ID_HOME:-$HOME/.cache/hero-id}"
 RAY="$HOME_DIR/ray-venv/bin/ray"
 RAY_PYTHON="$HOME_DIR/ray-venv/bin/python"
-swift build -c release --product hero-id >/dev/null
-HERO_ID="$(swift build -c release --show-bin-path)/hero-id"
+if [ -z "${HERO_ID:-}" ]; then  # $HERO_ID: a hero-id binary already built
+  swift build -c release --product hero-id >/dev/null
+  HERO_ID="$(swift build -c release --show-bin-path)/hero-id"
+fi
 export RAY_USAGE_STATS_ENABLED=0
 TMP=$(mktemp -d /tmp/hero-ray-bench.XXXXXX)
 CLUSTER_DIR="$TMP/c"

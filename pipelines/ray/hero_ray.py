@@ -263,6 +263,8 @@ def main():
         f"{already} already settled; {len(todo)} shard tasks to run on "
         f"{int(ray.cluster_resources().get('CPU', 0))} CPUs")
 
+    for k in todo:
+        os.makedirs(job.shard_dir(k), exist_ok=True)
     task = ray.remote(num_cpus=1, max_retries=args.max_retries)(run_hero_id)
     pending = {task.remote(job.shard_argv(k)): k for k in todo}
     results, failures = {}, []

@@ -10,6 +10,9 @@
 #    shards are running, so that job ends with a lost shard; the same command submitted again
 #    completes on the surviving node, and the result again equals the single-machine run:
 #    nothing lost, nothing doubled. Every video is `done` once in the shard journals.
+# 4. hero_ray.py identify (3 shards) over 5 test clips with a small model (8 crops per hero):
+#    the joined report equals a single-machine `hero-id batch identify` (video, status, hero;
+#    confidence within 1e-3).
 # The cluster is stopped at the end, whatever happens (trap).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,8 +22,10 @@ scripts/ray-venv.sh
 HOME_DIR="${HERO_ID_HOME:-$HOME/.cache/hero-id}"
 RAY="$HOME_DIR/ray-venv/bin/ray"
 RAY_PYTHON="$HOME_DIR/ray-venv/bin/python"
-swift build -c release --product hero-id >/dev/null
-HERO_ID="$(swift build -c release --show-bin-path)/hero-id"
+if [ -z "${HERO_ID:-}" ]; then  # $HERO_ID: a hero-id binary already built
+  swift build -c release --product hero-id >/dev/null
+  HERO_ID="$(swift build -c release --show-bin-path)/hero-id"
+fi
 export RAY_USAGE_STATS_ENABLED=0
 
 TMP=$(mktemp -d /tmp/hero-ray.XXXXXX)
@@ -92,4 +97,29 @@ print(f"test-ray: resubmission ran {b['tasks_run']} of {a['tasks_run']} shard ta
 EOF
 "$RAY_PYTHON" pipelines/ray/compare_crops.py "$TMP/single" "$TMP/job2/crops" \
   --journals "$TMP/job2/shards"
+echo "test-ray: batch identify on the cluster (a small model: 8 crops per hero of job 1)"
+mkdir -p "$TMP/small-crops" "$TMP/clips"
+for hero in "$TMP/single"/*/; do
+  name=$(basename "$hero")
+  mkdir -p "$TMP/small-crops/$name"
+  find "$hero" -maxdepth 1 -name '*.jpg' | LC_ALL=C sort | head -n 8 |
+    xargs -I{} cp {} "$TMP/small-crops/$name/"
+done
+"$HERO_ID" train "$TMP/small-crops" --model "$TMP/small-model" --steps 300 >/dev/null 2>&1
+for c in clip_01 clip_02 clip_03 clip_04 clip_05; do cp "samples/test/$c.mp4" "$TMP/clips/"; done
+"$HERO_ID" batch identify "$TMP/clips" --model "$TMP/small-model" --report "$TMP/single.csv" \
+  --quiet || true
+"${DRIVER[@]}" identify "$TMP/clips" --work "$TMP/job3" --report "$TMP/job3/report.csv" \
+  --model "$TMP/small-model" --shards 3 --hero-id "$HERO_ID" --progress-seconds 3 \
+  --summary "$TMP/job3.json" || true
+"$RAY_PYTHON" - "$TMP/single.csv" "$TMP/job3/report.csv" <<'EOF'
+import csv, sys
+a = list(csv.DictReader(open(sys.argv[1], encoding="utf-8")))
+b = list(csv.DictReader(open(sys.argv[2], encoding="utf-8")))
+assert len(a) == 5 and len(b) == 5, (len(a), len(b))
+for x, y in zip(sorted(a, key=lambda r: r["video"]), b):
+    assert (x["video"], x["status"], x["hero"]) == (y["video"], y["status"], y["hero"]), (x, y)
+    assert abs(float(x["confidence"]) - float(y["confidence"])) <= 1e-3, (x, y)
+print(f"test-ray: identify report of {len(b)} clips equals the single-machine report")
+EOF
 echo "test-ray: passed"
