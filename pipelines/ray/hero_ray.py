@@ -293,10 +293,10 @@ def main():
             counts = settled_counts()
             done = sum(counts.values())
             rate = (done - already) / max(now - t0, 1e-9)
-            eta = (len(videos) - done) / rate if rate > 0 else float("nan")
+            eta = f"{(len(videos) - done) / rate:.0f}s" if rate > 0 else "?"
             log(f"hero_ray {args.command}: {done}/{len(videos)} videos settled, "
                 f"{len(todo) - len(pending)}/{len(todo)} shard tasks finished, "
-                f"{rate * 60:.1f} videos/min, ETA {eta:.0f}s")
+                f"{rate * 60:.1f} videos/min, ETA {eta}")
 
     # Merge whatever the shards hold (merging again later adds only what is new).
     shard_dirs = [job.shard_dir(k) for k in sorted(by_shard) if os.path.exists(job.journal(k))]
