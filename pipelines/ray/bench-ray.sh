@@ -19,11 +19,12 @@ if [ -z "${HERO_ID:-}" ]; then  # $HERO_ID: a hero-id binary already built
   swift build -c release --product hero-id >/dev/null
   HERO_ID="$(swift build -c release --show-bin-path)/hero-id"
 fi
-export RAY_USAGE_STATS_ENABLED=0
-TMP=$(mktemp -d /tmp/hero-ray-bench.XXXXXX)
-CLUSTER_DIR="$TMP/c"
+export RAY_USAGE_STATS_ENABLED=0 HERO_ID
 # shellcheck source=pipelines/ray/local-cluster.sh
 source pipelines/ray/local-cluster.sh
+cluster_isolate "$ROOT/pipelines/ray/$(basename "$0")" "$@"  # from here on, in a loopback-only network namespace
+TMP=$(mktemp -d /tmp/hero-ray-bench.XXXXXX)
+CLUSTER_DIR="$TMP/c"
 trap 'cluster_stop; rm -rf "$TMP"' EXIT
 
 TREE="${1:-}"

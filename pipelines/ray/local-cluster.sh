@@ -2,6 +2,8 @@
 # 127.0.0.1 (a head with no CPUs, and one-CPU worker nodes), each node in its own process
 # group so that it can be stopped, or lost (kill -9), on its own.
 #
+#   cluster_isolate "$0" "$@"     re-runs the calling script in a network namespace of its own
+#                                 with only the loopback interface (see below)
 #   cluster_start_head            sets RAY_ADDRESS
 #   cluster_start_worker NAME     a worker node with --num-cpus=1; its process group id in
 #                                 NODE_PGID[NAME]
@@ -12,6 +14,30 @@
 # there and Unix socket paths are limited to 107 bytes).
 
 declare -A NODE_PGID=()
+
+# Ray maps --node-ip-address=127.0.0.1 to the host's primary address (it is made for
+# clusters of machines) and binds its servers to all interfaces. To keep the test cluster on
+# loopback, the calling script runs again inside `unshare -n` (as root) or `unshare -rn` (a
+# user namespace, for other users) where `lo` is the only interface, so every node, the
+# driver and the hero-id tasks talk over 127.0.0.1 and nothing is reachable from outside.
+# Where namespaces are not allowed it says so and runs on the host network.
+cluster_isolate() {
+  if [ -n "${HERO_RAY_NETNS:-}" ]; then
+    [ "$HERO_RAY_NETNS" = 1 ] && ip link set lo up
+    return 0
+  fi
+  if command -v ip >/dev/null && command -v unshare >/dev/null; then
+    if [ "$(id -u)" -eq 0 ] && unshare -n true 2>/dev/null; then
+      export HERO_RAY_NETNS=1
+      exec unshare -n "$@"
+    elif unshare -rn true 2>/dev/null; then
+      export HERO_RAY_NETNS=1
+      exec unshare -rn "$@"
+    fi
+  fi
+  echo "local-cluster: no network namespace here; Ray runs on the host's network" >&2
+  export HERO_RAY_NETNS=host
+}
 NODE_BASE_PORT=0
 
 # A free block of 200 ports starting at a random base between 20000 and 59000.

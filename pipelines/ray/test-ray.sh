@@ -26,12 +26,13 @@ if [ -z "${HERO_ID:-}" ]; then  # $HERO_ID: a hero-id binary already built
   swift build -c release --product hero-id >/dev/null
   HERO_ID="$(swift build -c release --show-bin-path)/hero-id"
 fi
-export RAY_USAGE_STATS_ENABLED=0
+export RAY_USAGE_STATS_ENABLED=0 HERO_ID
+# shellcheck source=pipelines/ray/local-cluster.sh
+source pipelines/ray/local-cluster.sh
+cluster_isolate "$ROOT/pipelines/ray/$(basename "$0")" "$@"  # from here on, in a loopback-only network namespace
 
 TMP=$(mktemp -d /tmp/hero-ray.XXXXXX)
 CLUSTER_DIR="$TMP/c"
-# shellcheck source=pipelines/ray/local-cluster.sh
-source pipelines/ray/local-cluster.sh
 finish() {
   local rc=$?
   cluster_stop
