@@ -33,30 +33,49 @@ let package = Package(
     .target(name: "FrameExtractor", dependencies: ["CLibAV", "HeroCore"], swiftSettings: strict),
     .target(name: "Preprocess", dependencies: ["CTurboJPEG", "HeroCore"], swiftSettings: strict),
     .target(name: "Labeler", dependencies: ["HeroCore"], swiftSettings: strict),
+    // The numeric kernels and the one BLAS wrapper: built -Ounchecked, they only ever see shapes
+    // the code itself made (InceptionV3 from validated weights, the classifier's own matrices).
     .target(
-      name: "Classifier", dependencies: ["COpenBLAS", "HeroCore"],
+      name: "InceptionKernels", dependencies: ["COpenBLAS", "HeroCore"],
       swiftSettings: strict + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+    // The base network: TorchScript zip + pickle reader (checked: it reads untrusted files),
+    // the Inception v3 binding of the state dict, the bottleneck cache.
+    .target(name: "Inception", dependencies: ["InceptionKernels", "HeroCore"], swiftSettings: strict),
+    // The new final layer, its trainer, the unknown-hero decision and the model directory.
+    .target(
+      name: "Classifier", dependencies: ["InceptionKernels", "HeroCore"],
+      swiftSettings: strict),
     // The ONNX protobuf messages, generated from onnx.proto by protoc-gen-swift (committed).
     .target(
       name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
       exclude: ["README.md"]),
-    // `hero-id export`: a model and the base network as one ONNX graph.
+    // A model and the base network as one ONNX graph (`hero-id export`).
     .target(
       name: "ModelExport",
       dependencies: [
-        "Classifier", "HeroCore", "ONNXProto",
+        "InceptionKernels", "Classifier", "HeroCore", "ONNXProto",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ],
       swiftSettings: strict),
     // Synthetic gameplay clips for demo, tests and benchmarks (Cairo drawing, libavcodec encoding).
     .target(name: "SampleMaker", dependencies: ["CCairo", "CLibAV", "HeroCore"], swiftSettings: strict),
 
+    // The jobs (extract, identify, train, batch): every front end calls these, none re-wires
+    // the stages. One thread policy per run.
+    .target(
+      name: "HeroPipeline",
+      dependencies: [
+        "HeroCore", "FrameExtractor", "Preprocess", "Labeler", "Inception", "InceptionKernels",
+        "Classifier", "ModelExport",
+      ],
+      swiftSettings: strict),
+
     // MARK: CLI
     .executableTarget(
       name: "hero-id",
       dependencies: [
-        "HeroCore", "FrameExtractor", "Preprocess", "Labeler", "Classifier", "ModelExport",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "HeroPipeline", "HeroCore", "FrameExtractor", "Preprocess", "Labeler", "Inception",
+        "Classifier", "ModelExport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
     .executableTarget(
@@ -67,6 +86,8 @@ let package = Package(
       swiftSettings: strict),
 
     // MARK: Tests
+    // Fixtures several test targets share (temporary folders, synthetic icons).
+    .target(name: "TestSupport", dependencies: ["HeroCore"], path: "Tests/TestSupport"),
     .testTarget(name: "HeroCoreTests", dependencies: ["HeroCore"], swiftSettings: strict),
     .testTarget(
       name: "FrameExtractorTests", dependencies: ["FrameExtractor", "HeroCore"],
@@ -77,13 +98,30 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(name: "LabelerTests", dependencies: ["Labeler", "HeroCore"], swiftSettings: strict),
     .testTarget(
-      name: "ClassifierTests", dependencies: ["Classifier", "Preprocess", "HeroCore"],
+      name: "InceptionTests",
+      dependencies: ["Inception", "InceptionKernels", "Preprocess", "HeroCore", "TestSupport"],
       resources: [.copy("Reference")], swiftSettings: strict),
+    .testTarget(
+      name: "ClassifierTests",
+      dependencies: [
+        "Classifier", "InceptionKernels", "Preprocess", "HeroCore", "TestSupport",
+      ],
+      swiftSettings: strict),
+    .testTarget(
+      name: "HeroPipelineTests",
+      dependencies: [
+        "HeroPipeline", "Labeler", "Classifier", "Inception", "Preprocess", "HeroCore",
+        "SampleMaker", "FrameExtractor", "TestSupport",
+      ],
+      swiftSettings: strict),
     .testTarget(
       name: "SampleMakerTests", dependencies: ["SampleMaker", "FrameExtractor", "HeroCore"],
       swiftSettings: strict),
     .testTarget(
-      name: "ModelExportTests", dependencies: ["ModelExport", "Classifier", "ONNXProto", "HeroCore"],
+      name: "ModelExportTests",
+      dependencies: [
+        "ModelExport", "Inception", "InceptionKernels", "Classifier", "ONNXProto", "HeroCore",
+      ],
       swiftSettings: strict),
     .testTarget(name: "CLITests", dependencies: ["HeroCore"], swiftSettings: strict),
   ]

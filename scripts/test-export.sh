@@ -32,7 +32,7 @@ echo "test-export: sample crops from samples/test"
 find "$OUT/test-crops" -name '*.jpg' -not -path '*/.batch/*' | LC_ALL=C sort | awk 'NR % 2 == 1' | head -n 64 >"$OUT/crops.txt"
 [ -s "$OUT/crops.txt" ] || { echo "test-export: no sample crops" >&2; exit 1; }
 
-REF=Tests/ClassifierTests/Reference
+REF=Tests/InceptionTests/Reference
 { ls "$REF"/*.jpg; cat "$OUT/crops.txt"; } >"$OUT/probe-list.txt"
 echo "test-export: hero-id's own probabilities for $(wc -l <"$OUT/probe-list.txt") images"
 "$HERO_ID" export "$OUT/model" --probe "$OUT/probe-list.txt" >"$OUT/probe.jsonl"

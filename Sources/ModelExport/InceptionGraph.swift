@@ -1,4 +1,4 @@
-import Classifier
+import InceptionKernels
 
 /// Inception v3 (2015-12-05) to `pool_3` as ONNX nodes, block for block as
 /// `out_jit_module/code/__torch__/inceptionv3.py` (and ``InceptionV3``) runs it. Layer keys are

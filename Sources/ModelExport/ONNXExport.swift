@@ -1,6 +1,7 @@
 import Classifier
 import Foundation
 import HeroCore
+import InceptionKernels
 import ONNXProto
 import SwiftProtobuf
 
@@ -89,9 +90,9 @@ public enum ONNXExport {
     options: ONNXExportOptions = ONNXExportOptions()
   ) throws -> Onnx_ModelProto {
     precondition(labels.count == layer.classCount)
-    precondition(layer.inputSize == Inception.bottleneckSize)
+    precondition(layer.inputSize == InceptionConstants.bottleneckSize)
     var g = ONNXGraphBuilder(precision: options.precision)
-    let side = Inception.inputSide
+    let side = InceptionConstants.inputSide
 
     // Input: NHWC pixels -> float32 NCHW -> (x - 128) / 128.
     var x = "image"
@@ -133,7 +134,7 @@ public enum ONNXExport {
     graph.input = [tensorInfo("image", inputType, [nil, side, side, 3])]
     graph.output = [
       tensorInfo("probabilities", .float, [nil, c]),
-      tensorInfo("bottleneck", .float, [nil, Inception.bottleneckSize]),
+      tensorInfo("bottleneck", .float, [nil, InceptionConstants.bottleneckSize]),
     ]
     graph.docString =
       "hero-id: 299x299 RGB crop of the skill-2 button -> Inception v3 pool_3 -> "
@@ -193,7 +194,7 @@ public enum ONNXExport {
     func json<T: Encodable>(_ value: T) throws -> String {
       String(decoding: try encoder.encode(value), as: UTF8.self)
     }
-    let side = Inception.inputSide
+    let side = InceptionConstants.inputSide
     let inputType = options.input == .uint8 ? "uint8" : "float32"
     let entries: [(String, String)] = [
       ("hero_id.format", formatName),
@@ -208,7 +209,7 @@ public enum ONNXExport {
       (
         "outputs",
         "probabilities: float32 [N, \(model.labels.count)], softmax over labels (same order); "
-          + "bottleneck: float32 [N, \(Inception.bottleneckSize)], Inception v3 pool_3"
+          + "bottleneck: float32 [N, \(InceptionConstants.bottleneckSize)], Inception v3 pool_3"
       ),
       ("preprocessing", try json(model.info.preprocessing)),
       ("base_network", model.info.baseNetwork),

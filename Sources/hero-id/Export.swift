@@ -1,9 +1,8 @@
 import ArgumentParser
-import Classifier
 import Foundation
 import HeroCore
+import HeroPipeline
 import ModelExport
-import Preprocess
 
 /// `hero-id export MODEL --format onnx -o hero.onnx`: the model and the base network as one
 /// ONNX graph, crop in, probabilities out (docs/export.md).
@@ -58,42 +57,50 @@ struct Export: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let weightsPath = HeroIDHome.inceptionPath(override: inception)
-    let weights = try InceptionWeights.load(path: weightsPath)
-    let heroModel = try HeroModel.load(from: model, baseNetworkSHA1: weights.sha1)
+    guard let inputType = ONNXExportOptions.InputType(rawValue: input) else { return }
+    var o = ExportJob.Options(model: model)
+    o.inception = inception
+    o.onnx = ONNXExportOptions(precision: fp16 ? .float16 : .float32, input: inputType)
+    let job = try ExportJob(options: o)
     if let probe {
-      try runProbe(list: probe, model: heroModel, weights: weights)
+      try runProbe(job, list: probe)
       return
     }
-    guard let output, let inputType = ONNXExportOptions.InputType(rawValue: input) else { return }
-    let options = ONNXExportOptions(precision: fp16 ? .float16 : .float32, input: inputType)
-    let bytes = try ONNXExport.write(
-      model: heroModel, weights: weights, weightsPath: weightsPath, to: output, options: options)
+    guard let output else { return }
+    let bytes = try job.run(to: output, control: .silent)
     printError(
-      "export: \(output): ONNX opset \(ONNXExport.opsetVersion), \(heroModel.labels.count) labels, "
-        + "\(options.precision.rawValue) weights, \(input) input, "
+      "export: \(output): ONNX opset \(ONNXExport.opsetVersion), \(job.model.labels.count) labels, "
+        + "\(o.onnx.precision.rawValue) weights, \(input) input, "
         + String(format: "%.1f MB", Double(bytes) / 1e6))
   }
 
-  /// Prints `{"image", "probabilities", "bottleneck"}` per listed image: the JPEG decoded,
-  /// resized and run through Inception v3 and the model's final layer as `identify` does.
-  private func runProbe(list: String, model: HeroModel, weights: InceptionWeights) throws {
+  /// Prints `{"image", "probabilities", "bottleneck"}` per listed image (hero-id's own numbers,
+  /// for the equivalence test).
+  private func runProbe(_ job: ExportJob, list: String) throws {
     guard let text = try? String(contentsOfFile: list, encoding: .utf8) else {
-      throw ImageReadError(path: list, reason: "cannot read the list")
+      throw ProbeListError(path: list)
     }
     let paths = text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
-    let net = InceptionV3(weights: weights, batchSize: 16, threads: 1)
-    for path in paths {
-      guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else {
-        throw ImageReadError(path: path, reason: "cannot read the file")
+    var failure: (any Error)?
+    try job.probe(paths, control: .silent) { path, result in
+      switch result {
+      case .success(let r):
+        print(
+          JSONValue.object([
+            "image": .string(path), "probabilities": .array(r.probabilities.map { .float($0) }),
+            "bottleneck": .array(r.bottleneck.map { .float($0) }),
+          ]).text)
+      case .failure(let e):
+        printError("\(e)")
+        failure = failure ?? e
       }
-      let image = try JPEG.decode(data, source: path)
-      let bottleneck = net.bottleneck(image)
-      let p = model.layer.probabilities(bottleneck)
-      func list(_ v: [Float]) -> String { v.map(\.description).joined(separator: ", ") }
-      print(
-        "{\"image\": \(JSONString.quote(path)), \"probabilities\": [\(list(p))], "
-          + "\"bottleneck\": [\(list(bottleneck))]}")
     }
+    if failure != nil { throw ExitCode(1) }
   }
+}
+
+/// A `--probe` list that cannot be read.
+struct ProbeListError: Error, CustomStringConvertible {
+  let path: String
+  var description: String { "\(path): cannot read the image list" }
 }

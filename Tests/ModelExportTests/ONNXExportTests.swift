@@ -1,6 +1,8 @@
 import Classifier
 import Foundation
 import HeroCore
+import Inception
+import InceptionKernels
 import ModelExport
 import ONNXProto
 import Testing
@@ -12,7 +14,7 @@ enum ExportFixtures {
 
   /// A final layer for 3 labels with deterministic, non-trivial numbers.
   static func layer() -> FinalLayer {
-    let n = Inception.bottleneckSize
+    let n = InceptionConstants.bottleneckSize
     var g = SplitMix64(seed: 5)
     func r() -> Float { Float(Double(g.next() % 2_000_001) / 1_000_000 - 1) }
     return FinalLayer(

@@ -10,7 +10,7 @@ Inputs, all made by hero-id in the same run:
   --fp32-float F     export with --input float32
   --fp16-float F     export with --fp16 --input float32
   --fp16-uint8 F     export with --fp16 (size and metadata only)
-  --reference DIR    Tests/ClassifierTests/Reference (PyTorch's bottlenecks of 12 JPEGs)
+  --reference DIR    Tests/InceptionTests/Reference (PyTorch's bottlenecks of 12 JPEGs)
   --crops LIST       the sample crops (JPEG paths, one a line; also in the probe)
 
 Checks (each an assertion; any failure exits 1):
