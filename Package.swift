@@ -47,7 +47,8 @@ let package = Package(
       swiftSettings: strict),
     // The ONNX protobuf messages, generated from onnx.proto by protoc-gen-swift (committed).
     .target(
-      name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      name: "ONNXProto",
+      dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
       exclude: ["README.md"]),
     // A model and the base network as one ONNX graph (`hero-id export`).
     .target(
@@ -75,7 +76,8 @@ let package = Package(
       name: "hero-id",
       dependencies: [
         "HeroPipeline", "HeroCore", "FrameExtractor", "Preprocess", "Labeler", "Inception",
-        "Classifier", "ModelExport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Classifier", "ModelExport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
     .executableTarget(
