@@ -13,9 +13,7 @@ public enum AtomicFile {
     let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
     do {
       try writeDurably(data, to: tmp)
-      if rename(tmp.path, url.path) != 0 {
-        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
-      }
+      try Syscalls.rename(tmp.path, url.path)
       syncFolder(dir)
     } catch {
       try? FileManager.default.removeItem(at: tmp)
@@ -31,28 +29,20 @@ public enum AtomicFile {
     let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
     try writeDurably(data, to: tmp)
     defer {
-      unlink(tmp.path)
+      try? Syscalls.unlink(tmp.path)
       syncFolder(dir)
     }
-    if link(tmp.path, url.path) == 0 { return true }
-    if errno == EEXIST { return false }
-    throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+    return try Syscalls.link(tmp.path, url.path)
   }
 
   /// Writes `data` to a new file `url` and flushes it to disk.
   static func writeDurably(_ data: Data, to url: URL) throws {
-    try data.write(to: url)
-    let handle = try FileHandle(forWritingTo: url)
-    defer { try? handle.close() }
-    try handle.synchronize()
+    let fd = try Syscalls.open(url.path, O_WRONLY | O_CREAT | O_TRUNC)
+    defer { Syscalls.close(fd) }
+    try Syscalls.writeAll(data, to: fd, path: url.path)
   }
 
   /// Flushes a folder's entries (renames, links) to disk; best effort (some file systems
   /// refuse `fsync` on a folder, and the write itself has already succeeded).
-  public static func syncFolder(_ dir: URL) {
-    let fd = open(dir.path, O_RDONLY | O_DIRECTORY)
-    guard fd >= 0 else { return }
-    _ = fsync(fd)
-    close(fd)
-  }
+  public static func syncFolder(_ dir: URL) { Syscalls.syncFolder(dir.path) }
 }

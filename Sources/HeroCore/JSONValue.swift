@@ -40,7 +40,6 @@ public enum JSONValue: Sendable, Equatable {
 
   public static func optional(_ v: String?) -> JSONValue { v.map { .string($0) } ?? .null }
 
-
   /// The compact text of the value.
   public var text: String {
     switch self {

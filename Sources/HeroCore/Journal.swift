@@ -30,18 +30,22 @@ public final class Journal {
     } catch {
       throw JournalError.cannotOpen(path: url.path, reason: "cannot create its folder")
     }
-    let fd = open(url.path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw JournalError.cannotOpen(path: url.path, reason: Self.errnoText()) }
+    let fd: Int32
+    do { fd = try Syscalls.open(url.path, O_RDWR | O_CREAT | O_APPEND) } catch let e
+      as FileSystemError
+    {
+      throw JournalError.cannotOpen(path: url.path, reason: e.reason)
+    }
     descriptor = fd
     encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     do { try cutTornTail() } catch {
-      close(fd)
+      Syscalls.close(fd)
       throw error
     }
   }
 
-  deinit { close(descriptor) }
+  deinit { Syscalls.close(descriptor) }
 
   /// Appends `record` as one line: one `write(2)` of the whole line, then `fsync(2)`.
   /// When this returns, the record is on disk.
@@ -59,31 +63,23 @@ public final class Journal {
   /// so a caller can truncate back to it to undo the append.
   @discardableResult
   public static func appendWhole(_ data: Data, to url: URL) throws -> Int64 {
-    let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw JournalError.cannotOpen(path: url.path, reason: errnoText()) }
-    defer { close(fd) }
-    let before = Int64(lseek(fd, 0, SEEK_END))
+    let fd: Int32
+    do { fd = try Syscalls.open(url.path, O_WRONLY | O_CREAT | O_APPEND) } catch let e
+      as FileSystemError
+    {
+      throw JournalError.cannotOpen(path: url.path, reason: e.reason)
+    }
+    defer { Syscalls.close(fd) }
+    let before = (try? Syscalls.seekEnd(fd, path: url.path)) ?? 0
     try writeWhole(data, to: fd, path: url.path)
     return before
   }
 
-  /// One `write(2)` of all of `data`, then `fsync(2)`. The loop only runs again after a short
-  /// write (a full disk or a signal), which regular files practically never produce.
+  /// One `write(2)` of all of `data`, then `fsync(2)` (``Syscalls/writeAll(_:to:path:sync:)``).
   private static func writeWhole(_ data: Data, to fd: Int32, path: String) throws {
-    try data.withUnsafeBytes { raw in
-      guard let base = raw.baseAddress else { return }
-      var offset = 0
-      while offset < raw.count {
-        let n = write(fd, base + offset, raw.count - offset)
-        if n < 0 {
-          if errno == EINTR { continue }
-          throw JournalError.writeFailed(path: path, reason: errnoText())
-        }
-        offset += n
-      }
-    }
-    guard fsync(fd) == 0 else {
-      throw JournalError.writeFailed(path: path, reason: "fsync: " + errnoText())
+    do { try Syscalls.writeAll(data, to: fd, path: path) } catch let e as FileSystemError {
+      throw JournalError.writeFailed(
+        path: path, reason: (e.call == "fsync" ? "fsync: " : "") + e.reason)
     }
   }
 
@@ -120,7 +116,10 @@ public final class Journal {
 
   /// Truncates the file after its last `\n` when it does not end with one.
   private func cutTornTail() throws {
-    let size = lseek(descriptor, 0, SEEK_END)
+    let size: Int64
+    do { size = try Syscalls.seekEnd(descriptor, path: url.path) } catch let e as FileSystemError {
+      throw JournalError.cannotRead(path: url.path, reason: e.reason)
+    }
     guard size > 0 else { return }
     // Scan backwards in small blocks for the last newline.
     var end = Int64(size)
@@ -130,11 +129,16 @@ public final class Journal {
     scan: while end > 0 {
       let start = max(0, end - Int64(block.count))
       let want = Int(end - start)
-      let got = block.withUnsafeMutableBytes {
-        pread(descriptor, $0.baseAddress, want, off_t(start))
+      let got = try block.withUnsafeMutableBytes { raw -> Int in
+        guard let base = raw.baseAddress else { return 0 }
+        do {
+          return try Syscalls.read(descriptor, into: base, count: want, at: start, path: url.path)
+        } catch let e as FileSystemError {
+          throw JournalError.cannotRead(path: url.path, reason: e.reason)
+        }
       }
       guard got == want else {
-        throw JournalError.cannotRead(path: url.path, reason: Self.errnoText())
+        throw JournalError.cannotRead(path: url.path, reason: "short read")
       }
       if !lastByteChecked {
         lastByteChecked = true
@@ -146,12 +150,13 @@ public final class Journal {
       }
       end = start
     }
-    guard ftruncate(descriptor, off_t(keep)) == 0, fsync(descriptor) == 0 else {
-      throw JournalError.writeFailed(path: url.path, reason: "truncate: " + Self.errnoText())
+    do {
+      try Syscalls.truncate(descriptor, to: keep, path: url.path)
+      try Syscalls.fsync(descriptor, path: url.path)
+    } catch let e as FileSystemError {
+      throw JournalError.writeFailed(path: url.path, reason: "truncate: " + e.reason)
     }
   }
-
-  static func errnoText() -> String { String(cString: strerror(errno)) }
 }
 
 /// What `Journal.read` found.

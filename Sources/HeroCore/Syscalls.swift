@@ -42,7 +42,9 @@ public enum Syscalls {
 
   /// `fsync(2)` of an open descriptor.
   public static func fsync(_ fd: Int32, path: String) throws {
-    guard Glibc.fsync(fd) == 0 else { throw FileSystemError(path: path, call: "fsync", code: errno) }
+    guard Glibc.fsync(fd) == 0 else {
+      throw FileSystemError(path: path, call: "fsync", code: errno)
+    }
   }
 
   /// Flushes a folder's entries (renames, links) to disk. Best effort: some file systems refuse
@@ -107,6 +109,24 @@ public enum Syscalls {
     }
   }
 
+  /// `lseek(fd, 0, SEEK_END)`: the size of an open file (and the position for the next write).
+  public static func seekEnd(_ fd: Int32, path: String) throws -> Int64 {
+    let n = lseek(fd, 0, SEEK_END)
+    guard n >= 0 else { throw FileSystemError(path: path, call: "lseek", code: errno) }
+    return Int64(n)
+  }
+
+  /// `pread(2)` of `count` bytes at `offset` into `buffer`; returns how many were read.
+  public static func read(
+    _ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int, at offset: Int64, path: String
+  ) throws -> Int {
+    while true {
+      let n = pread(fd, buffer, count, off_t(offset))
+      if n >= 0 { return n }
+      if errno != EINTR { throw FileSystemError(path: path, call: "pread", code: errno) }
+    }
+  }
+
   /// The size of the file at `path`, nil when there is none.
   public static func size(_ path: String) -> Int64? {
     guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
@@ -128,4 +148,3 @@ public enum Syscalls {
     }
   }
 }
-

@@ -25,7 +25,8 @@ public struct BottleneckJob {
   /// thread, the network's own lanes or team on the cores.
   public init(options: Options) throws {
     self.options = options
-    let weights = try InceptionWeights.load(path: HeroIDHome.inceptionPath(override: options.inception))
+    let weights = try InceptionWeights.load(
+      path: HeroIDHome.inceptionPath(override: options.inception))
     let cores = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
     ThreadPolicy(tasks: 1, decoderThreads: 0, blasThreads: 1).apply()
     network = InceptionV3(weights: weights, batchSize: options.batchSize, threads: cores)
@@ -81,7 +82,8 @@ public struct BottleneckJob {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return .object([
-      "engine": .string("hero-id"), "batch_size": .int(options.batchSize), "images": .int(out.count),
+      "engine": .string("hero-id"), "batch_size": .int(options.batchSize),
+      "images": .int(out.count),
       "seconds": .rounded(seconds, 3), "images_per_second": .rounded(Double(count) / seconds, 2),
       "peak_rss_mb": .rounded(Double(usage.ru_maxrss) / 1024, 0), "threads": .int(network.threads),
       "blas_threads": .int(BLAS.threads),

@@ -128,7 +128,7 @@ public struct ExtractJob: Sendable {
           result.error = describeVideoError(error, video: video)
         }
       }
-      control.observer.advance("extract", note: video)
+      control.observer.advance("extract")
       for line in result.summaryLines { control.observer.note(line) }
       return result
     }

@@ -74,7 +74,7 @@ public struct FramesJob: Sendable {
     let results = await mapBounded(work, jobs: policy.tasks) { video, label in
       let r = await Self.writeFrames(
         video, label: label, decoding: decoding, writer: writer, control: control)
-      control.observer.advance("frames", note: video)
+      control.observer.advance("frames")
       for line in r.summaryLines { control.observer.note(line) }
       return r
     }

@@ -52,7 +52,7 @@ public struct IdentifyJob: Sendable {
     control.observer.begin("identify", total: clips.count)
     let results = await mapBounded(clips, jobs: policy.tasks) { clip in
       let r = self.identify(clip, control: control)
-      control.observer.advance("identify", note: clip)
+      control.observer.advance("identify")
       return r
     }
     control.observer.finish("identify")
@@ -110,7 +110,9 @@ extension IdentifyResult {
     self.init(
       hero: v.hero, confidence: v.confidence, reason: v.reason, frames: v.frames,
       gameplayFrames: v.gameplayFrames, top: v.top.map { Candidate(hero: $0.hero, p: $0.p) },
-      timeline: v.timeline.map { TimelineEntry(t: $0.t, screen: $0.screen, hero: $0.hero, p: $0.p) },
+      timeline: v.timeline.map {
+        TimelineEntry(t: $0.t, screen: $0.screen, hero: $0.hero, p: $0.p)
+      },
       evidence: v.gameplayFrames == 0
         ? nil
         : Evidence(

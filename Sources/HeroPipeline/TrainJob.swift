@@ -106,8 +106,10 @@ public struct TrainJob: Sendable {
       classCount: collection.classes.count, training: training, validation: validation,
       options: options.training, distortedBatch: distortedBatch,
       report: { control.observer.note(Self.progressLine($0)) })
-    let validEval = validation.count > 0 ? trainer.evaluate(standardized: standardized(validation, trainer)) : nil
-    let testEval = testing.count > 0 ? trainer.evaluate(standardized: standardized(testing, trainer)) : nil
+    let validEval =
+      validation.count > 0 ? trainer.evaluate(standardized: standardized(validation, trainer)) : nil
+    let testEval =
+      testing.count > 0 ? trainer.evaluate(standardized: standardized(testing, trainer)) : nil
 
     let model = Self.decideUnknown(
       data: data, trainer: trainer, classes: collection.classes,

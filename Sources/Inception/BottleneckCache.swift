@@ -1,6 +1,6 @@
-import InceptionKernels
 import Foundation
 import HeroCore
+import InceptionKernels
 
 /// Bottlenecks kept on disk, one file per image, keyed by the SHA-1 of the image file's content
 /// and the SHA-1 of the base network: a renamed or moved image is found again, and a different

@@ -204,7 +204,9 @@ public actor BatchStore {
   /// Moves (or, with `link`, hard-links or copies) the staged crops to their final names in
   /// the crop folder, appends their `index.csv` rows and journals `done`. On an error the
   /// commit is rolled back and the error rethrown.
-  public func commitCrops(_ staged: StagedVideo, record: BatchRecord, link: Bool) throws -> BatchRecord {
+  public func commitCrops(_ staged: StagedVideo, record: BatchRecord, link: Bool) throws
+    -> BatchRecord
+  {
     guard let root = cropRoot, let video = record.video else {
       throw BatchError.internalState("commit without crop folder")
     }

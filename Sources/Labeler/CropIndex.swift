@@ -78,7 +78,9 @@ public enum CropIndex {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw LabelError.storeFailed(path: path, reason: "cannot read index")
     }
-    let whole = data.last == UInt8(ascii: "\n") ? data : data.lastIndex(of: UInt8(ascii: "\n")).map { data[...$0] } ?? Data()
+    let whole =
+      data.last == UInt8(ascii: "\n")
+      ? data : data.lastIndex(of: UInt8(ascii: "\n")).map { data[...$0] } ?? Data()
     guard let text = String(data: whole, encoding: .utf8) else {
       throw LabelError.storeFailed(path: path, reason: "not UTF-8 text")
     }
@@ -113,7 +115,9 @@ public enum CropIndex {
     }
     var out = Set<String>()
     for r in records.dropFirst() where r.fields.count == 3 {
-      if let t = Double(r.fields[1]), t.isFinite { out.insert(key(videoSHA1: r.fields[0], ptsSeconds: t)) }
+      if let t = Double(r.fields[1]), t.isFinite {
+        out.insert(key(videoSHA1: r.fields[0], ptsSeconds: t))
+      }
     }
     return out
   }

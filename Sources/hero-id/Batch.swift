@@ -196,7 +196,9 @@ struct BatchMerge: AsyncParsableCommand {
     let outcome = try await BatchMergeJob(options: .init(out: out)).run(
       shards: shardOutputs,
       control: JobControl(observer: StderrObserver(quiet: quiet, quietNotes: quiet)))
-    if json { printJSON(outcome.results.map { cropReportJSON($0.record) } + [outcome.summary.line]) }
+    if json {
+      printJSON(outcome.results.map { cropReportJSON($0.record) } + [outcome.summary.line])
+    }
     if !quiet { printError(outcome.summary.text + "\nreport: \(outcome.report)") }
     if outcome.summary.failed > 0 { throw ExitCode.failure }
   }

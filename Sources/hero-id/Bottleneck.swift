@@ -64,7 +64,9 @@ struct Bottleneck: AsyncParsableCommand {
       case .failure(let e):
         failures += 1
         printError("\(e)")
-        if json { print(JSONValue.object(["image": .string(path), "error": .string("\(e)")]).text) }
+        if json {
+          print(JSONValue.object(["image": .string(path), "error": .string("\(e)")]).text)
+        }
       }
     }
     if failures > 0 { throw ExitCode(1) }
@@ -72,7 +74,8 @@ struct Bottleneck: AsyncParsableCommand {
 
   private func emit(_ path: String, _ v: [Float]) {
     if json {
-      print(JSONValue.object(["image": .string(path), "bottleneck": .array(v.map { .float($0) })]).text)
+      print(
+        JSONValue.object(["image": .string(path), "bottleneck": .array(v.map { .float($0) })]).text)
     } else {
       let head = v.prefix(4).map { String(format: "%.5f", $0) }.joined(separator: " ")
       let l2 = v.reduce(0) { $0 + $1 * $1 }.squareRoot()

@@ -1,6 +1,6 @@
 import Classifier
-import InceptionKernels
 import HeroCore
+import InceptionKernels
 import TestSupport
 import Testing
 

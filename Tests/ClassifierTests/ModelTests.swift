@@ -1,7 +1,7 @@
 import Classifier
-import InceptionKernels
 import Foundation
 import HeroCore
+import InceptionKernels
 import TestSupport
 import Testing
 

@@ -1,6 +1,6 @@
 import Classifier
-import InceptionKernels
 import Foundation
+import InceptionKernels
 import TestSupport
 import Testing
 

@@ -71,12 +71,14 @@ final class RecordingObserver: JobObserver, @unchecked Sendable {
     var record = BatchRecord(.done, video: "v.mp4", hash: "h")
     record.identify = IdentifyResult(
       hero: "貂蝉", confidence: 0.5, reason: nil, frames: 2, gameplayFrames: 2,
-      top: [.init(hero: "貂蝉", p: 0.5)], timeline: [.init(t: 2, screen: .gameplay, hero: "貂蝉", p: 0.5)],
+      top: [.init(hero: "貂蝉", p: 0.5)],
+      timeline: [.init(t: 2, screen: .gameplay, hero: "貂蝉", p: 0.5)],
       evidence: .init(pattern: 0.9, colour: 0.8, shape: 0.7, familiarity: 2.05))
     let back = try JSONDecoder().decode(BatchRecord.self, from: JSONEncoder().encode(record))
     #expect(back == record)
     // A journal line written before the timeline was kept still reads.
-    let old = #"{"kind":"done","identify":{"confidence":0.5,"frames":2,"gameplayFrames":2,"top":[]}}"#
+    let old =
+      #"{"kind":"done","identify":{"confidence":0.5,"frames":2,"gameplayFrames":2,"top":[]}}"#
     let decoded = try JSONDecoder().decode(BatchRecord.self, from: Data(old.utf8))
     #expect(decoded.identify?.timeline == [] && decoded.identify?.hero == nil)
   }
@@ -185,10 +187,11 @@ final class RecordingObserver: JobObserver, @unchecked Sendable {
           dy: (i / 4) % 3 - 1, twist: Double(i) * 0.05)
         let name = CropIndex.fileName(hero: hero, number: i + 1)
         try JPEG.encode(icon, quality: 95).write(to: URL(fileURLWithPath: dir + "/" + name))
-        index += IndexRow(
-          file: hero + "/" + name, video: "\(hero)_\(i % 2).mp4", ptsSeconds: Double(i) * 2,
-          screen: .gameplay, hero: hero
-        ).csvLine
+        index +=
+          IndexRow(
+            file: hero + "/" + name, video: "\(hero)_\(i % 2).mp4", ptsSeconds: Double(i) * 2,
+            screen: .gameplay, hero: hero
+          ).csvLine
       }
     }
     try Data(index.utf8).write(to: URL(fileURLWithPath: root + "/index.csv"))

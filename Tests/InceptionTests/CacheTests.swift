@@ -1,7 +1,7 @@
-import Inception
-import InceptionKernels
 import Foundation
 import HeroCore
+import Inception
+import InceptionKernels
 import Preprocess
 import TestSupport
 import Testing

@@ -1,7 +1,7 @@
-import Inception
-import InceptionKernels
 import Foundation
 import HeroCore
+import Inception
+import InceptionKernels
 import Preprocess
 import Testing
 
@@ -139,7 +139,10 @@ struct Agreement: CustomStringConvertible {
     for (image, got) in zip(images, splitVectors) {
       let want = single.bottleneck(image)  // everything in the caller, OpenBLAS at one thread
       let a = Agreement(got, want)
-      #expect(a.maxDiff <= 1e-6, "\(image.width)x\(image.height): \(a)")
+      // The split hands OpenBLAS sub-blocks of other shapes, whose edge kernels group the
+      // multiply-adds differently: up to 3.1e-6 on AMD EPYC (measured; the code before the
+      // target split gave the same figures there), under 1e-6 on the machines it was written on.
+      #expect(a.maxDiff <= 1e-5, "\(image.width)x\(image.height): \(a)")
     }
   }
 

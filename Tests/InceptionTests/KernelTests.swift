@@ -1,6 +1,6 @@
+import HeroCore
 import Inception
 import InceptionKernels
-import HeroCore
 import Testing
 
 /// Convolution, pooling and resize against cases worked out by hand, and batch-norm folding

@@ -1,6 +1,6 @@
+import Foundation
 import Inception
 import InceptionKernels
-import Foundation
 import Testing
 
 /// Zip archives written by hand: stored entries, the zip64 form, a compressed entry.

@@ -82,7 +82,8 @@ import Testing
     let dir = try temporaryFolder()
     do {
       _ = try await store(dir).commitCrops(
-        try staged(dir, hero: "A", bytes: [1]), record: BatchRecord(.done, video: "a.mp4", hash: "h"),
+        try staged(dir, hero: "A", bytes: [1]),
+        record: BatchRecord(.done, video: "a.mp4", hash: "h"),
         link: false)
     }
     let again = try store(dir)
@@ -155,7 +156,8 @@ import Testing
 
     let reopened = try store(dir)
     #expect(reopened.recoveryNotes.contains { $0.contains("rolled back") })
-    #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("A/A_000002.jpg").path))
+    #expect(
+      !FileManager.default.fileExists(atPath: dir.appendingPathComponent("A/A_000002.jpg").path))
     #expect(try CropIndex.read(root: dir.path).map(\.video) == ["a"])
     #expect(!(await reopened.contains(videoSHA1: "b", ptsSeconds: 5)))
     let journal = try Journal.read(
@@ -170,7 +172,8 @@ import Testing
     let dir = try temporaryFolder()
     let s = try store(dir)
     #expect(await s.claim(hash: "x", video: "one.mp4", includeFailed: false).isFresh)
-    guard case .inFlight(let other) = await s.claim(hash: "x", video: "two.mp4", includeFailed: false)
+    guard
+      case .inFlight(let other) = await s.claim(hash: "x", video: "two.mp4", includeFailed: false)
     else {
       Issue.record("the same content claimed twice")
       return
@@ -195,7 +198,8 @@ import Testing
     let index = dir.appendingPathComponent("index.csv")
     try Data("name,label\na.jpg,A\n".utf8).write(to: index)
     #expect(throws: LabelError.self) { _ = try CropIndex.read(root: dir.path) }
-    try Data((IndexRow.header + "A/A_000001.jpg,v,1.500,gameplay,A\nA/A_0000").utf8).write(to: index)
+    try Data((IndexRow.header + "A/A_000001.jpg,v,1.500,gameplay,A\nA/A_0000").utf8).write(
+      to: index)
     #expect(try CropIndex.read(root: dir.path).map(\.ptsSeconds) == [1.5])
     try Data((IndexRow.header + "A/A_000001.jpg,v,inf,gameplay,A\n").utf8).write(to: index)
     #expect(throws: LabelError.self) { _ = try CropIndex.read(root: dir.path) }

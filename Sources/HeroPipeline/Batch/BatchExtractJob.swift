@@ -21,13 +21,6 @@ public struct BatchExtractJob: Sendable {
     public init(out: String) { self.out = out }
   }
 
-  /// What a run did: every video of the shard, and the summary (also the report's last line).
-  public struct Outcome: Sendable {
-    public var results: [BatchResult]
-    public var summary: BatchSummary
-    /// `OUT/batch-report.jsonl`.
-    public var report: String
-  }
 
   public var options: Options
 
@@ -35,7 +28,7 @@ public struct BatchExtractJob: Sendable {
 
   /// Extracts the videos of `tree` in this shard. Throws when the run cannot start (tree,
   /// layout, an output started with other options); failed videos are in the outcome.
-  public func run(tree: String, control: JobControl) async throws -> Outcome {
+  public func run(tree: String, control: JobControl) async throws -> BatchRun {
     let started = Date()
     let profile = try Layouts.load(path: options.layout)
     let shard = options.shard
@@ -81,6 +74,6 @@ public struct BatchExtractJob: Sendable {
       seconds: Date().timeIntervalSince(started))
     let reportURL = outURL.appendingPathComponent("batch-report.jsonl")
     try writeCropReport(records: await store.allSettled(), summary: summary, to: reportURL)
-    return Outcome(results: results, summary: summary, report: reportURL.path)
+    return BatchRun(results: results, summary: summary, report: reportURL.path)
   }
 }

@@ -17,11 +17,6 @@ public struct BatchIdentifyJob: Sendable {
     public init(report: String) { self.report = report }
   }
 
-  public struct Outcome: Sendable {
-    public var results: [BatchResult]
-    public var summary: BatchSummary
-    public var report: String
-  }
 
   public var options: Options
 
@@ -31,7 +26,7 @@ public struct BatchIdentifyJob: Sendable {
   public static let reportHeader =
     "video,status,hero,confidence,frames,gameplay_frames,reason,error"
 
-  public func run(tree: String, control: JobControl) async throws -> Outcome {
+  public func run(tree: String, control: JobControl) async throws -> BatchRun {
     let started = Date()
     let shard = options.shard
     let videos = try VideoTree.videos(under: tree).filter {
@@ -67,7 +62,7 @@ public struct BatchIdentifyJob: Sendable {
       command: "batch identify", shard: shard, results: results,
       seconds: Date().timeIntervalSince(started))
     try Self.writeReport(records: await store.allSettled(), to: reportURL)
-    return Outcome(results: results, summary: summary, report: reportURL.path)
+    return BatchRun(results: results, summary: summary, report: reportURL.path)
   }
 
   /// Writes the CSV report atomically: one row per settled clip, sorted by path; a duplicate

@@ -12,17 +12,12 @@ public struct BatchMergeJob: Sendable {
     public init(out: String) { self.out = out }
   }
 
-  public struct Outcome: Sendable {
-    public var results: [BatchResult]
-    public var summary: BatchSummary
-    public var report: String
-  }
 
   public var options: Options
 
   public init(options: Options) { self.options = options }
 
-  public func run(shards: [String], control: JobControl) async throws -> Outcome {
+  public func run(shards: [String], control: JobControl) async throws -> BatchRun {
     let started = Date()
     let outURL = URL(fileURLWithPath: options.out, isDirectory: true).standardizedFileURL
     // Read every shard: its options and its settled videos.
@@ -83,7 +78,7 @@ public struct BatchMergeJob: Sendable {
       seconds: Date().timeIntervalSince(started))
     let reportURL = outURL.appendingPathComponent("batch-report.jsonl")
     try writeCropReport(records: await store.allSettled(), summary: summary, to: reportURL)
-    return Outcome(results: results, summary: summary, report: reportURL.path)
+    return BatchRun(results: results, summary: summary, report: reportURL.path)
   }
 
   /// Adds one settled video of a shard to the merged store.

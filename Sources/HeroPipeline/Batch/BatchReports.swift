@@ -104,6 +104,15 @@ extension BatchSummary {
   public var line: JSONValue { .object(["summary": json]) }
 }
 
+/// What a batch run did: every video of the shard (or every shard's video, for merge), the
+/// summary (also the report's last line) and the report it wrote.
+public struct BatchRun: Sendable {
+  public var results: [BatchResult]
+  public var summary: BatchSummary
+  /// `OUT/batch-report.jsonl`, or the CSV report of `batch identify`.
+  public var report: String
+}
+
 /// The status of a settled video in the reports: ok, failed, duplicate.
 func reportStatus(_ r: BatchRecord) -> String {
   switch r.kind {
