@@ -2,7 +2,8 @@
 SWIFT ?= swift
 BIN := $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: setup build release test demo bench format lint clean weights samples-large
+.PHONY: setup build release test demo bench format lint clean weights samples-large \
+	export-venv test-export ray-venv test-ray bench-ray
 
 setup:
 	scripts/setup.sh
@@ -15,6 +16,25 @@ build release:
 
 test:
 	$(SWIFT) test -c release
+
+# The ONNX export against hero-id itself (ONNX Runtime from PyPI in $$HERO_ID_HOME/export-venv;
+# trains a model on samples/train first: about 10 minutes on 2 busy cores). docs/export.md.
+export-venv:
+	scripts/export-venv.sh
+
+test-export:
+	scripts/test-export.sh
+
+# pipelines/ray/ on a local Ray cluster (head + two one-CPU workers on 127.0.0.1; Ray from PyPI
+# in $$HERO_ID_HOME/ray-venv). docs/scale-out.md.
+ray-venv:
+	scripts/ray-venv.sh
+
+test-ray:
+	pipelines/ray/test-ray.sh
+
+bench-ray:
+	pipelines/ray/bench-ray.sh
 
 demo: build
 	scripts/demo.sh

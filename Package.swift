@@ -11,7 +11,10 @@ let package = Package(
     .executable(name: "sample-maker", targets: ["sample-maker"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    // ONNX export: the protobuf runtime; the onnx.proto messages are generated once and
+    // committed (Sources/ONNXProto/README.md), never at build time.
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     // MARK: C libraries (headers and macro bridges only)
@@ -42,6 +45,19 @@ let package = Package(
     .target(
       name: "Classifier", dependencies: ["InceptionKernels", "HeroCore"],
       swiftSettings: strict),
+    // The ONNX protobuf messages, generated from onnx.proto by protoc-gen-swift (committed).
+    .target(
+      name: "ONNXProto",
+      dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      exclude: ["README.md"]),
+    // A model and the base network as one ONNX graph (`hero-id export`).
+    .target(
+      name: "ModelExport",
+      dependencies: [
+        "InceptionKernels", "Classifier", "HeroCore", "ONNXProto",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      swiftSettings: strict),
     // Synthetic gameplay clips for demo, tests and benchmarks (Cairo drawing, libavcodec encoding).
     .target(name: "SampleMaker", dependencies: ["CCairo", "CLibAV", "HeroCore"], swiftSettings: strict),
 
@@ -51,7 +67,7 @@ let package = Package(
       name: "HeroPipeline",
       dependencies: [
         "HeroCore", "FrameExtractor", "Preprocess", "Labeler", "Inception", "InceptionKernels",
-        "Classifier",
+        "Classifier", "ModelExport",
       ],
       swiftSettings: strict),
 
@@ -60,7 +76,8 @@ let package = Package(
       name: "hero-id",
       dependencies: [
         "HeroPipeline", "HeroCore", "FrameExtractor", "Preprocess", "Labeler", "Inception",
-        "Classifier", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Classifier", "ModelExport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
     .executableTarget(
@@ -101,6 +118,12 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(
       name: "SampleMakerTests", dependencies: ["SampleMaker", "FrameExtractor", "HeroCore"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "ModelExportTests",
+      dependencies: [
+        "ModelExport", "Inception", "InceptionKernels", "Classifier", "ONNXProto", "HeroCore",
+      ],
       swiftSettings: strict),
     .testTarget(name: "CLITests", dependencies: ["HeroCore"], swiftSettings: strict),
   ]

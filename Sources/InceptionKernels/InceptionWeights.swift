@@ -51,6 +51,11 @@ public final class InceptionWeights: @unchecked Sendable {
     guard let c = convs[key] else { preconditionFailure("no layer \(key) in the table") }
     return c
   }
+
+  /// The folded convolution (batch norm already in its weights and bias) of a key of
+  /// ``InceptionLayers/table``, for readers outside this module (the ONNX export); nil for an
+  /// unknown key.
+  public func foldedConv(_ key: String) -> FoldedConv? { convs[key] }
 }
 
 /// The layers of the network, named after their keys in `data.pkl` (below `net.layers.`), with

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import HeroCore
+import HeroPipeline
+import ModelExport
+
+/// `hero-id export MODEL --format onnx -o hero.onnx`: the model and the base network as one
+/// ONNX graph, crop in, probabilities out (docs/export.md).
+struct Export: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "export",
+    abstract:
+      "Write a trained model and Inception v3 as one ONNX file (crop in, probabilities out).",
+    discussion: """
+      The graph takes `image`, [N, 299, 299, 3] RGB pixels 0..255 (uint8, or float32 with \
+      --input float32; N is free), normalises them to (x - 128) / 128, runs Inception v3 to \
+      pool_3 with batch norm folded into the convolutions, standardises the bottleneck with the \
+      model's mean and std, and applies the final layer and softmax. Outputs: `probabilities` \
+      [N, labels] and `bottleneck` [N, 2048]. The labels, layout and preprocessing are in the \
+      model's metadata_props. With --fp16 the weight matrices are stored as float16 (half the \
+      file) and cast back to float32 inside the graph. See docs/export.md.
+      """)
+
+  @Argument(help: "Model directory (from `hero-id train`).")
+  var model: String
+
+  @Option(help: "Output format (onnx).")
+  var format = "onnx"
+
+  @Option(name: [.short, .customLong("output")], help: "The file to write.")
+  var output: String?
+
+  @Flag(help: "Store the weight matrices as float16 (inputs and outputs stay float32).")
+  var fp16 = false
+
+  @Option(help: "Element type of the image input: uint8 or float32.")
+  var input = "uint8"
+
+  @Option(
+    help: "The weights file (default: $HERO_ID_INCEPTION or $HERO_ID_HOME/inception-2015-12-05.pt)."
+  )
+  var inception: String?
+
+  /// A file listing JPEG images, one path a line: instead of exporting, print hero-id's own
+  /// probabilities and bottleneck of each (one JSON line each), for the equivalence test.
+  @Option(help: .hidden)
+  var probe: String?
+
+  func validate() throws {
+    guard format == "onnx" else {
+      throw ValidationError("--format \(format) is not supported (only onnx)")
+    }
+    guard ONNXExportOptions.InputType(rawValue: input) != nil else {
+      throw ValidationError("--input must be uint8 or float32, not \(input)")
+    }
+    guard output != nil || probe != nil else { throw ValidationError("-o FILE is required") }
+  }
+
+  func run() async throws {
+    guard let inputType = ONNXExportOptions.InputType(rawValue: input) else { return }
+    var o = ExportJob.Options(model: model)
+    o.inception = inception
+    o.onnx = ONNXExportOptions(precision: fp16 ? .float16 : .float32, input: inputType)
+    let job = try ExportJob(options: o)
+    if let probe {
+      try runProbe(job, list: probe)
+      return
+    }
+    guard let output else { return }
+    let bytes = try job.run(to: output, control: .silent)
+    printError(
+      "export: \(output): ONNX opset \(ONNXExport.opsetVersion), \(job.model.labels.count) labels, "
+        + "\(o.onnx.precision.rawValue) weights, \(input) input, "
+        + String(format: "%.1f MB", Double(bytes) / 1e6))
+  }
+
+  /// Prints `{"image", "probabilities", "bottleneck"}` per listed image (hero-id's own numbers,
+  /// for the equivalence test).
+  private func runProbe(_ job: ExportJob, list: String) throws {
+    guard let text = try? String(contentsOfFile: list, encoding: .utf8) else {
+      throw ProbeListError(path: list)
+    }
+    let paths = text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
+    var failure: (any Error)?
+    try job.probe(paths, control: .silent) { path, result in
+      switch result {
+      case .success(let r):
+        print(
+          JSONValue.object([
+            "image": .string(path), "probabilities": .array(r.probabilities.map { .float($0) }),
+            "bottleneck": .array(r.bottleneck.map { .float($0) }),
+          ]).text)
+      case .failure(let e):
+        printError("\(e)")
+        failure = failure ?? e
+      }
+    }
+    if failure != nil { throw ExitCode(1) }
+  }
+}
+
+/// A `--probe` list that cannot be read.
+struct ProbeListError: Error, CustomStringConvertible {
+  let path: String
+  var description: String { "\(path): cannot read the image list" }
+}

@@ -1,0 +1,156 @@
+import Classifier
+import Foundation
+import HeroCore
+import Inception
+import InceptionKernels
+import ModelExport
+import ONNXProto
+import Testing
+
+enum ExportFixtures {
+  static let inceptionPath = HeroIDHome.inceptionPath()
+  static let hasInception = FileManager.default.fileExists(atPath: inceptionPath)
+  static let weights: InceptionWeights? = try? InceptionWeights.load(path: inceptionPath)
+
+  /// A final layer for 3 labels with deterministic, non-trivial numbers.
+  static func layer() -> FinalLayer {
+    let n = InceptionConstants.bottleneckSize
+    var g = SplitMix64(seed: 5)
+    func r() -> Float { Float(Double(g.next() % 2_000_001) / 1_000_000 - 1) }
+    return FinalLayer(
+      inputSize: n, classCount: 3, mean: (0..<n).map { _ in r() * 0.3 },
+      scale: (0..<n).map { _ in 1 + r() * 0.5 }, weights: (0..<(n * 3)).map { _ in r() * 0.05 },
+      bias: [0.1, -0.2, 0.05])
+  }
+
+  static func export(_ options: ONNXExportOptions) throws -> (Data, Onnx_ModelProto) {
+    guard let weights else { throw InceptionError.missingParameter(path: inceptionPath, key: "") }
+    let model = try ONNXExport.model(
+      labels: ["李白", "貂蝉", "Hou Yi"], layer: layer(),
+      metadata: [("labels", "[\"李白\",\"貂蝉\",\"Hou Yi\"]")], weights: weights,
+      weightsPath: inceptionPath, options: options)
+    let data = try model.serializedData()
+    return (data, try Onnx_ModelProto(serializedBytes: data))
+  }
+}
+
+@Suite("ONNX export")
+struct ONNXExportTests {
+  @Test("float16 rounding equals Swift's Float16 conversion")
+  func halfFloat() {
+    #if !(os(macOS) && arch(x86_64))
+      var g = SplitMix64(seed: 9)
+      var values: [Float] = [
+        0, -0, 1, -1, 65504, 65520, 65519.99, 1e-8, 5.96e-8, 2.98e-8, 2.9802322e-8, 6.1e-5,
+        6.097e-5, 0.1, 1 / 3, .infinity, -.infinity, 1e10, -3.14159,
+      ]
+      for _ in 0..<20000 {
+        values.append(Float(bitPattern: UInt32(truncatingIfNeeded: g.next())))
+      }
+      var mismatches = 0
+      for v in values where !v.isNaN {
+        if HalfFloat.bits(v) != Float16(v).bitPattern { mismatches += 1 }
+      }
+      #expect(mismatches == 0)
+      #expect(HalfFloat.bits(.nan) & 0x7c00 == 0x7c00 && HalfFloat.bits(.nan) & 0x3ff != 0)
+    #endif
+  }
+
+  @Test(
+    "the graph: defined inputs, 94 folded Conv + Relu, dynamic batch, outputs, metadata",
+    .enabled(if: ExportFixtures.hasInception, "needs the Inception weights (make setup)"))
+  func graphStructure() throws {
+    let (data, model) = try ExportFixtures.export(ONNXExportOptions())
+    #expect(model.irVersion == ONNXExport.irVersion)
+    #expect(model.opsetImport.first?.version == ONNXExport.opsetVersion)
+    let graph = model.graph
+    // Every node reads only graph inputs, initializers or outputs of earlier nodes.
+    var defined = Set(graph.input.map(\.name) + graph.initializer.map(\.name))
+    var undefined: [String] = []
+    for node in graph.node {
+      for input in node.input where !defined.contains(input) { undefined.append(input) }
+      for output in node.output {
+        #expect(!defined.contains(output), "value \(output) defined twice")
+        defined.insert(output)
+      }
+    }
+    #expect(undefined.isEmpty, "used before defined: \(undefined.prefix(5))")
+    #expect(graph.output.map(\.name) == ["probabilities", "bottleneck"])
+    #expect(graph.output.allSatisfy { defined.contains($0.name) })
+
+    // 94 convolutions, each followed by its Relu, with the folded weights bit for bit.
+    let convs = graph.node.enumerated().filter { $0.element.opType == "Conv" }
+    #expect(convs.count == InceptionLayers.table.count)
+    let initializers = Dictionary(
+      graph.initializer.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    let consumers = Dictionary(grouping: graph.node) { $0.input.first ?? "" }
+    for (_, conv) in convs {
+      let relu = consumers[conv.output[0]] ?? []
+      #expect(relu.count == 1 && relu.first?.opType == "Relu", "\(conv.name) not followed by Relu")
+    }
+    guard let weights = ExportFixtures.weights else { return }
+    for key in ["conv", "mixed_4.tower_1.conv_3", "mixed_10.tower_2_conv"] {
+      let expected = try #require(weights.foldedConv(key))
+      let w = try #require(initializers[key + ".weight"])
+      let b = try #require(initializers[key + ".bias"])
+      #expect(
+        w.dims
+          == [
+            expected.shape.outChannels, expected.shape.inChannels, expected.shape.kernelH,
+            expected.shape.kernelW,
+          ].map(Int64.init))
+      #expect(floats(w.rawData) == expected.weights)
+      #expect(floats(b.rawData) == expected.bias)
+    }
+    // The input: [N, 299, 299, 3] uint8 with N dynamic.
+    let input = try #require(graph.input.first)
+    #expect(input.name == "image")
+    #expect(input.type.tensorType.elemType == Int32(Onnx_TensorProto.DataType.uint8.rawValue))
+    let dims = input.type.tensorType.shape.dim
+    #expect(dims.count == 4 && dims[0].dimParam == "N")
+    #expect(dims.dropFirst().map(\.dimValue) == [299, 299, 3])
+    #expect(model.metadataProps.contains { $0.key == "labels" && $0.value.contains("貂蝉") })
+    // About 87 MB of float32 weights (21.8 M parameters).
+    #expect(data.count > 80_000_000 && data.count < 95_000_000)
+  }
+
+  @Test(
+    "--fp16: float16 weight matrices with casts, half the file; float input has no Cast",
+    .enabled(if: ExportFixtures.hasInception, "needs the Inception weights (make setup)"))
+  func float16() throws {
+    let (full, _) = try ExportFixtures.export(ONNXExportOptions(input: .float32))
+    let (half, model) = try ExportFixtures.export(
+      ONNXExportOptions(precision: .float16, input: .float32))
+    let graph = model.graph
+    let f16 = Int32(Onnx_TensorProto.DataType.float16.rawValue)
+    let halfNames = Set(graph.initializer.filter { $0.dataType == f16 }.map(\.name))
+    #expect(halfNames.count == InceptionLayers.table.count + 1)  // conv weights + final weights
+    #expect(halfNames.contains("final.weights") && !halfNames.contains("final.bias"))
+    // Each float16 initializer is read only by a Cast to float32.
+    for node in graph.node where node.input.contains(where: halfNames.contains) {
+      #expect(node.opType == "Cast")
+      #expect(node.attribute.first?.i == Int64(Onnx_TensorProto.DataType.float.rawValue))
+    }
+    #expect(
+      graph.input.first?.type.tensorType.elemType
+        == Int32(Onnx_TensorProto.DataType.float.rawValue))
+    #expect(!graph.node.contains { $0.opType == "Cast" && $0.input == ["image"] })
+    let ratio = Double(half.count) / Double(full.count)
+    #expect(ratio > 0.49 && ratio < 0.52, "fp16/fp32 size ratio \(ratio)")
+    let w = try #require(graph.initializer.first { $0.name == "conv.weight" })
+    let expected = try #require(ExportFixtures.weights?.foldedConv("conv")).weights
+    #expect(w.rawData.count == expected.count * 2)
+    let first = UInt16(w.rawData[0]) | UInt16(w.rawData[1]) << 8
+    #expect(first == HalfFloat.bits(expected[0]))
+  }
+
+  private func floats(_ data: Data) -> [Float] {
+    stride(from: 0, to: data.count, by: 4).map { i in
+      let b = data.startIndex + i
+      let bits =
+        UInt32(data[b]) | UInt32(data[b + 1]) << 8 | UInt32(data[b + 2]) << 16
+        | UInt32(data[b + 3]) << 24
+      return Float(bitPattern: bits)
+    }
+  }
+}

@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""Is the exported ONNX file the same model as hero-id? (run by scripts/test-export.sh)
+
+Inputs, all made by hero-id in the same run:
+  --model DIR        the model directory the files were exported from
+  --probe FILE       `hero-id export DIR --probe LIST` output: hero-id's own probabilities and
+                     bottleneck per image (JPEG -> libjpeg-turbo -> resize -> Inception v3 ->
+                     final layer), one JSON line per image
+  --fp32-uint8 F     export with uint8 input
+  --fp32-float F     export with --input float32
+  --fp16-float F     export with --fp16 --input float32
+  --fp16-uint8 F     export with --fp16 (size and metadata only)
+  --reference DIR    Tests/InceptionTests/Reference (PyTorch's bottlenecks of 12 JPEGs)
+  --crops LIST       the sample crops (JPEG paths, one a line; also in the probe)
+
+Checks (each an assertion; any failure exits 1):
+  - every file passes onnx.checker (full_check, shape inference);
+  - metadata_props: labels and layout equal model.json's;
+  - fp32, uint8 input, the 7 reference JPEGs that are 299x299 (decoded by Pillow, which is
+    libjpeg-turbo islow + fancy upsampling like hero-id): probabilities within 1e-4 of
+    hero-id's, bottleneck within 1e-3 of PyTorch's reference vector (the golden tolerance);
+  - fp32, float input, all reference images and every sample crop (resized to 299x299 here
+    with the half-pixel bilinear resize hero-id documents, in float32): probabilities within
+    1e-4 of hero-id's;
+  - fp16 weights: the same argmax as hero-id on every sample crop;
+  - a dynamic batch: a batch of 16 gives the rows of 16 single runs (1e-5).
+Then ORT's speed (images/s, batch 1 and 16, 2 intra-op threads) beside hero-id's own
+`bottleneck --bench` on the same crops in the same run (--hero-id), and the file sizes,
+printed as one JSON line.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from PIL import Image
+
+SIDE = 299
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def decode(path):
+    """HxWx3 uint8, as libjpeg-turbo's accurate defaults (Pillow bundles libjpeg-turbo)."""
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"), dtype=np.uint8)
+
+
+def axis(n_in, n_out):
+    scale = np.float32(n_in) / np.float32(n_out)
+    d = np.arange(n_out, dtype=np.float32)
+    s = np.maximum(np.float32(0), scale * (d + np.float32(0.5)) - np.float32(0.5)).astype(np.float32)
+    i0 = np.minimum(np.floor(s).astype(np.int64), n_in - 1)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    w1 = (s - i0.astype(np.float32)).astype(np.float32)
+    w0 = (np.float32(1) - w1).astype(np.float32)
+    return i0, i1, w0, w1
+
+
+def resize(img):
+    """Bilinear to 299x299, half-pixel centres, no antialias, float32 (InceptionInput.swift):
+    h0 * (w0 * a + w1 * b) + h1 * (w0 * c + w1 * d)."""
+    h, w, _ = img.shape
+    x = img.astype(np.float32)
+    if (h, w) == (SIDE, SIDE):
+        return x
+    yi0, yi1, h0, h1 = axis(h, SIDE)
+    xi0, xi1, v0, v1 = axis(w, SIDE)
+    a = x[yi0][:, xi0]
+    b = x[yi0][:, xi1]
+    c = x[yi1][:, xi0]
+    d = x[yi1][:, xi1]
+    v0 = v0[None, :, None]
+    v1 = v1[None, :, None]
+    top = v0 * a + v1 * b
+    bottom = v0 * c + v1 * d
+    return (h0[:, None, None] * top + h1[:, None, None] * bottom).astype(np.float32)
+
+
+def session(path, threads=2):
+    o = ort.SessionOptions()
+    o.intra_op_num_threads = threads
+    o.inter_op_num_threads = 1
+    return ort.InferenceSession(path, o, providers=["CPUExecutionProvider"])
+
+
+def run(sess, batch):
+    p, b = sess.run(["probabilities", "bottleneck"], {"image": batch})
+    return p, b
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    for name in ["model", "probe", "fp32-uint8", "fp32-float", "fp16-float", "fp16-uint8",
+                 "reference", "crops"]:
+        ap.add_argument("--" + name, required=True)
+    ap.add_argument("--bench-images", type=int, default=32)
+    ap.add_argument("--hero-id", help="hero-id binary: time its `bottleneck --bench` as the peer")
+    a = ap.parse_args()
+
+    with open(os.path.join(a.model, "model.json"), encoding="utf-8") as f:
+        header = json.load(f)
+    probe = {}
+    with open(a.probe, encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            probe[r["image"]] = (np.array(r["probabilities"], dtype=np.float64),
+                                 np.array(r["bottleneck"], dtype=np.float64))
+    with open(a.crops, encoding="utf-8") as f:
+        crops = [l.strip() for l in f if l.strip()]
+    with open(os.path.join(a.reference, "manifest.json")) as f:
+        manifest = json.load(f)
+    refs = manifest["images"] if isinstance(manifest, dict) and "images" in manifest else manifest
+
+    files = {"fp32-uint8": a.fp32_uint8, "fp32-float": a.fp32_float,
+             "fp16-float": a.fp16_float, "fp16-uint8": a.fp16_uint8}
+    for name, path in files.items():
+        m = onnx.load(path)
+        try:
+            onnx.checker.check_model(m, full_check=True)
+            check(True, f"{name}: onnx.checker full_check")
+        except Exception as e:  # noqa: BLE001
+            check(False, f"{name}: onnx.checker: {e}")
+        meta = {p.key: p.value for p in m.metadata_props}
+        check(json.loads(meta.get("labels", "null")) == header["labels"],
+              f"{name}: metadata labels == model.json labels {header['labels']}")
+        check(json.loads(meta.get("layout", "null")) == header["trained_with"]["layout"],
+              f"{name}: metadata layout == model.json trained_with.layout")
+
+    labels = header["labels"]
+    s32u = session(a.fp32_uint8)
+    s32f = session(a.fp32_float)
+    s16f = session(a.fp16_float)
+
+    # Reference images.
+    worst_p, worst_ref, worst_p_f = 0.0, 0.0, 0.0
+    n299 = 0
+    for r in refs:
+        path = os.path.join(a.reference, r["file"])
+        img = decode(path)
+        key = next((k for k in probe if os.path.basename(k) == r["file"]), None)
+        check(key is not None, f"reference {r['file']} in hero-id's probe")
+        if key is None:
+            continue
+        hp, hb = probe[key]
+        if img.shape[:2] == (SIDE, SIDE):
+            n299 += 1
+            p, b = run(s32u, img[None])
+            worst_p = max(worst_p, float(np.abs(p[0] - hp).max()))
+            ref = np.fromfile(os.path.join(a.reference, r["vector"]), dtype="<f4")
+            worst_ref = max(worst_ref, float(np.abs(b[0] - ref).max()))
+        p, _ = run(s32f, resize(img)[None])
+        worst_p_f = max(worst_p_f, float(np.abs(p[0] - hp).max()))
+    check(n299 == 7 and worst_p <= 1e-4,
+          f"fp32 uint8, {n299} reference images 299x299: max |p - hero-id| = {worst_p:.2e} <= 1e-4")
+    check(worst_ref <= 1e-3,
+          f"fp32 uint8, bottleneck vs PyTorch reference: max |diff| = {worst_ref:.2e} <= 1e-3")
+    check(worst_p_f <= 1e-4,
+          f"fp32 float, all {len(refs)} reference images: max |p - hero-id| = {worst_p_f:.2e} <= 1e-4")
+
+    # Sample crops.
+    batch = np.stack([resize(decode(c)) for c in crops])
+    hp = np.stack([probe[c][0] for c in crops])
+    hb = np.stack([probe[c][1] for c in crops])
+    p32 = np.concatenate([run(s32f, batch[i:i + 16])[0] for i in range(0, len(crops), 16)])
+    b32 = np.concatenate([run(s32f, batch[i:i + 16])[1] for i in range(0, len(crops), 16)])
+    p16 = np.concatenate([run(s16f, batch[i:i + 16])[0] for i in range(0, len(crops), 16)])
+    d32 = float(np.abs(p32 - hp).max())
+    db32 = float(np.abs(b32 - hb).max())
+    d16 = float(np.abs(p16 - hp).max())
+    arg_h = hp.argmax(1)
+    same32 = int((p32.argmax(1) == arg_h).sum())
+    same16 = int((p16.argmax(1) == arg_h).sum())
+    check(d32 <= 1e-4, f"fp32, {len(crops)} sample crops: max |p - hero-id| = {d32:.2e} <= 1e-4")
+    check(same32 == len(crops), f"fp32: argmax == hero-id's on {same32}/{len(crops)} crops")
+    check(same16 == len(crops),
+          f"fp16: argmax == hero-id's on {same16}/{len(crops)} crops (max |p diff| {d16:.2e})")
+    heroes = sorted({labels[i] for i in arg_h})
+    print(f"     crops' argmax covers {len(heroes)} of {len(labels)} labels: {' '.join(heroes)}")
+
+    # Dynamic batch: one batch of 16 == 16 single runs.
+    k = min(16, len(crops))
+    pb, _ = run(s32f, batch[:k])
+    ps = np.concatenate([run(s32f, batch[i:i + 1])[0] for i in range(k)])
+    check(float(np.abs(pb - ps).max()) <= 1e-5,
+          f"dynamic batch: batch {k} vs {k} x batch 1, max |diff| {float(np.abs(pb - ps).max()):.2e}")
+
+    # Speed (2 intra-op threads), uint8 inputs (the phone case: no resize here).
+    u8 = np.clip(batch, 0, 255).astype(np.uint8)
+    speed = {}
+    for name, path in [("fp32", a.fp32_uint8), ("fp16", a.fp16_uint8)]:
+        s = session(path)
+        for bs in (1, 16):
+            run(s, u8[:bs])  # warm-up
+            n = 0
+            t = time.perf_counter()
+            while n < a.bench_images:
+                x = u8[(np.arange(bs) + n) % len(u8)]
+                run(s, x)
+                n += bs
+            speed[f"{name}_batch{bs}_images_per_s"] = round(n / (time.perf_counter() - t), 2)
+    if a.hero_id:
+        # The peer in the same run: hero-id's own Inception pass (2 threads), on the same crops
+        # (its time includes the 104 -> 299 resize and normalisation; ORT's does not).
+        import subprocess
+        for bs in (1, 16):
+            out = subprocess.run(
+                [a.hero_id, "bottleneck", "--bench", str(a.bench_images), "--batch-size", str(bs),
+                 "--threads", "2", *crops[:16]], check=True, capture_output=True, text=True)
+            speed[f"hero_id_batch{bs}_images_per_s"] = json.loads(out.stdout)["images_per_second"]
+        for bs in (1, 16):
+            speed[f"ort_fp32_over_hero_id_batch{bs}"] = round(
+                speed[f"fp32_batch{bs}_images_per_s"] / speed[f"hero_id_batch{bs}_images_per_s"], 2)
+    sizes = {name: os.path.getsize(p) for name, p in files.items()}
+    print(json.dumps({"ort_version": ort.__version__, "onnx_version": onnx.__version__,
+                      "crops": len(crops), "reference_images": len(refs),
+                      "fp32_max_abs_diff_reference_299": worst_p,
+                      "fp32_max_abs_diff_reference_all": worst_p_f,
+                      "fp32_bottleneck_vs_pytorch": worst_ref,
+                      "fp32_max_abs_diff_crops": d32, "fp32_bottleneck_max_abs_diff_crops": db32,
+                      "fp16_max_abs_diff_crops": d16, "fp16_argmax_same": same16,
+                      "file_bytes": sizes, **speed}))
+    if failures:
+        print(f"{len(failures)} check(s) failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
