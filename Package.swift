@@ -11,7 +11,13 @@ let package = Package(
     .executable(name: "sample-maker", targets: ["sample-maker"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+    // Only the server target uses Hummingbird; its optional traits (swift-configuration) stay off.
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+    // Already in the graph through Hummingbird; named for the server's bound address and logger.
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
   ],
   targets: [
     // MARK: C libraries (headers and macro bridges only)
@@ -33,6 +39,24 @@ let package = Package(
     .target(
       name: "Classifier", dependencies: ["COpenBLAS", "HeroCore"],
       swiftSettings: strict + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+    // HTML reports (Mustache templates, SVG charts drawn in code) of models, identify results and
+    // crop folders.
+    .target(
+      name: "HeroReport",
+      dependencies: [
+        "HeroCore", "Classifier", "Labeler",
+        .product(name: "Mustache", package: "swift-mustache"),
+      ],
+      swiftSettings: strict),
+    // The local web page and JSON API (Hummingbird); identification is injected by the caller.
+    .target(
+      name: "HeroServe",
+      dependencies: [
+        "HeroCore", "HeroReport", .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strict),
     // Synthetic gameplay clips for demo, tests and benchmarks (Cairo drawing, libavcodec encoding).
     .target(name: "SampleMaker", dependencies: ["CCairo", "CLibAV", "HeroCore"], swiftSettings: strict),
 
@@ -40,8 +64,8 @@ let package = Package(
     .executableTarget(
       name: "hero-id",
       dependencies: [
-        "HeroCore", "FrameExtractor", "Preprocess", "Labeler", "Classifier",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "HeroCore", "FrameExtractor", "Preprocess", "Labeler", "Classifier", "HeroReport",
+        "HeroServe", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
     .executableTarget(
@@ -68,5 +92,13 @@ let package = Package(
       name: "SampleMakerTests", dependencies: ["SampleMaker", "FrameExtractor", "HeroCore"],
       swiftSettings: strict),
     .testTarget(name: "CLITests", dependencies: ["HeroCore"], swiftSettings: strict),
+    .testTarget(
+      name: "HeroReportTests", dependencies: ["HeroReport", "Classifier", "HeroCore"],
+      swiftSettings: strict),
+    .testTarget(name: "HeroServeTests", dependencies: ["HeroServe"], swiftSettings: strict),
+    // Runs Tests/BrowserTests/browser_tests.py: headless Chromium on `report` and `serve`.
+    .testTarget(
+      name: "BrowserTests", dependencies: ["HeroCore"], exclude: ["browser_tests.py", "cdp.py"],
+      swiftSettings: strict),
   ]
 )

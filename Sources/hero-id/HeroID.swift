@@ -24,6 +24,7 @@ struct HeroID: AsyncParsableCommand {
       """,
     subcommands: [
       Extract.self, Train.self, Identify.self, Bottleneck.self, Batch.self, Screens.self,
+      Report.self, Serve.self,
     ])
 
   static func main() async {

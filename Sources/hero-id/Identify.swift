@@ -3,6 +3,7 @@ import Classifier
 import Foundation
 import FrameExtractor
 import HeroCore
+import HeroReport
 import Preprocess
 
 struct Identify: AsyncParsableCommand {
@@ -34,6 +35,13 @@ struct Identify: AsyncParsableCommand {
   @Option(help: "Clips processed at once.")
   var jobs = 2
 
+  @Option(
+    help: """
+      Keep each clip's gameplay crops under this folder (for `hero-id report --clip-crops`): \
+      DIR/<clip name>-<hash>/NNNN_<t>s.jpg, NNNN the frame's index in the timeline.
+      """)
+  var cropsDir: String?
+
   func validate() throws {
     guard !clips.isEmpty else { throw ValidationError("give at least one CLIP") }
     guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
@@ -43,8 +51,13 @@ struct Identify: AsyncParsableCommand {
     let parallel = min(jobs, clips.count)
     let job = try chain.job(model: model, parallel: parallel)
     let progress = ProgressReporter("identify", total: clips.count, quiet: clips.count < 2)
+    let cropsDir = self.cropsDir
     let results = await mapBounded(clips, jobs: parallel) { clip in
-      let r = job.identify(clip)
+      var crops: [(index: Int, t: Double, jpeg: Data)] = []
+      var r = job.identify(clip, onCrop: { if cropsDir != nil { crops.append(($0, $1, $2)) } })
+      if let cropsDir, case .success = r {
+        do { try ClipCrops.save(crops, clip: clip, directory: cropsDir) } catch { r = .failure(error) }
+      }
       progress.advance()
       return r
     }
@@ -79,7 +92,12 @@ struct IdentifyJob: Sendable {
 
   /// Key frames → screen → crop (through JPEG, as the training crops were) → bottleneck → final
   /// layer → verdict. Frames are streamed; only the small crops are kept until the end.
-  func identify(_ clip: String) -> Result<ClipVerdict, any Error> {
+  /// `onFrame` hears of every key frame (frames so far, its time, the clip's duration if known);
+  /// `onCrop` gets every gameplay crop's JPEG with its timeline index and time.
+  func identify(
+    _ clip: String, onFrame: (Int, Double, Double?) -> Void = { _, _, _ in },
+    onCrop: (Int, Double, Data) -> Void = { _, _, _ in }
+  ) -> Result<ClipVerdict, any Error> {
     do {
       let decoder = try KeyFrameDecoder(path: clip, options: options)
       var observations: [FrameObservation] = []
@@ -88,8 +106,10 @@ struct IdentifyJob: Sendable {
       while let frame = try decoder.nextFrame() {
         let screen = sorter.sort(frame.image).screen
         observations.append(FrameObservation(ptsSeconds: frame.ptsSeconds, screen: screen))
+        onFrame(observations.count, frame.ptsSeconds, decoder.durationSeconds)
         if screen == .gameplay {
           let jpeg = try Crop.skillJPEG(frame: frame.image, layout: layout)
+          onCrop(observations.count - 1, frame.ptsSeconds, jpeg)
           crops.append(try JPEG.decode(jpeg, source: clip))
           gameplayIndex.append(observations.count - 1)
         }

@@ -260,9 +260,14 @@ struct Train: AsyncParsableCommand {
     // Small GEMMs (a batch of 100 against 2048 x classes): one BLAS thread is as fast and does
     // not stall when the other core is busy (docs/training.md). Distortions need the cores.
     if distortedBatch == nil { BLAS.setThreads(1) }
+    var curve: [TrainingSummary.CurvePoint] = []
     let trainer = Trainer.train(
       classCount: collection.classes.count, training: training, validation: validation,
-      options: options, distortedBatch: distortedBatch, report: Self.printProgress)
+      options: options, distortedBatch: distortedBatch,
+      report: {
+        Self.printProgress($0)
+        curve.append(TrainingSummary.CurvePoint($0))
+      })
 
     var validStd = validation
     trainer.standardize(&validStd)
@@ -313,11 +318,23 @@ struct Train: AsyncParsableCommand {
     let counts = [
       "training": training.count, "validation": validation.count, "testing": testing.count,
     ]
-    let summary = TrainingSummary(
+    var summary = TrainingSummary(
       options: options, images: counts, validationAccuracy: validEval?.accuracy,
       testAccuracy: testEval?.accuracy, distortions: distortion,
       trainedAt: ISO8601DateFormatter().string(from: Date()),
       seconds: Date().timeIntervalSince(started))
+    // What `hero-id report` draws (docs/model-format.md).
+    summary.curve = curve
+    summary.cropsDir = cropsDir
+    summary.imagesPerHero = TrainingSummary.imagesPerHero(
+      classes: collection.classes, sets: sets.mapValues(\.labels))
+    if let testEval {
+      summary.testConfusion = TrainingSummary.confusion(
+        labels: testing.labels, predictions: testEval.predictions, classCount: classCount)
+      summary.misclassified = TrainingSummary.misclassified(
+        paths: paths[.testing] ?? [], cropsDir: cropsDir, classes: collection.classes,
+        labels: testing.labels, predictions: testEval.predictions)
+    }
     let heroModel = HeroModel(
       labels: collection.classes, layer: trainer.layer, prototypes: prototypes,
       colourPrototypes: colourPrototypes, patternPrototypes: patternPrototypes,
