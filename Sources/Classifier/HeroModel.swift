@@ -190,7 +190,8 @@ public struct TrainingSummary: Sendable, Codable, Equatable {
   /// `classCount`; others are skipped).
   public static func confusion(labels: [Int], predictions: [Int], classCount: Int) -> [[Int]] {
     var m = [[Int]](repeating: [Int](repeating: 0, count: classCount), count: classCount)
-    for (t, p) in zip(labels, predictions) where (0..<classCount).contains(t)
+    for (t, p) in zip(labels, predictions)
+    where (0..<classCount).contains(t)
       && (0..<classCount).contains(p)
     {
       m[t][p] += 1
@@ -202,7 +203,8 @@ public struct TrainingSummary: Sendable, Codable, Equatable {
 // The facts `train` records for `hero-id report` beyond the accuracies.
 extension TrainingSummary {
   /// Images per hero and set name, from each set's labels.
-  public static func imagesPerHero(classes: [String], sets: [DataSet: [Int]]) -> [String: [String: Int]]
+  public static func imagesPerHero(classes: [String], sets: [DataSet: [Int]]) -> [String: [String:
+    Int]]
   {
     var counts: [String: [String: Int]] = [:]
     for name in classes { counts[name] = ["training": 0, "validation": 0, "testing": 0] }

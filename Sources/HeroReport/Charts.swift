@@ -118,8 +118,10 @@ public enum Charts {
     }
     return SVGElement(
       "g",
-      ["transform": .string("translate(\(SVGValue.format(x)),\(SVGValue.format(y)))"),
-       "class": .string(className)],
+      [
+        "transform": .string("translate(\(SVGValue.format(x)),\(SVGValue.format(y)))"),
+        "class": .string(className),
+      ],
       children: children)
   }
 
@@ -146,6 +148,7 @@ public enum Charts {
 
   static func tickLabel(_ v: Double) -> String {
     if v == v.rounded() && abs(v) < 1e9 { return String(Int(v)) }
+    if abs(v) < 0.1 { return String(format: "%.2g", v) }
     return SVGValue.format(v)
   }
 
@@ -186,7 +189,9 @@ public enum Charts {
     let n = labels.count
     let cell = n > 16 ? 22.0 : 36.0
     let labelW = 110.0
-    let top = 110.0
+    // Room for the rotated column labels (about 9 pixels a character, at most 90).
+    let longest = labels.map { Double($0.count) }.max() ?? 1
+    let top = 30 + min(90, 9 * longest)
     let width = labelW + Double(n) * cell + 20
     let height = top + Double(n) * cell + 30
     var children: [SVGElement] = [
@@ -267,7 +272,10 @@ public enum Charts {
       children.append(
         SVGElement(
           "text",
-          ["x": .number(labelW - 6), "y": .number(y + 13), "class": "cm-label", "text-anchor": "end"],
+          [
+            "x": .number(labelW - 6), "y": .number(y + 13), "class": "cm-label",
+            "text-anchor": "end",
+          ],
           text: hero))
       var x = labelW
       let row = i < counts.count ? counts[i] : []
@@ -313,7 +321,7 @@ public enum Charts {
   /// gameplay cell holds a bar as high as the frame's top probability in its top hero's colour;
   /// each cell has a tooltip (`title`) with time, screen, hero and p.
   public static func timeline(_ frames: [Frame], answer: String?) -> SVGElement {
-    let cellW = frames.count > 60 ? 10.0 : 18.0
+    let cellW = frames.count > 80 ? 10.0 : (frames.count > 30 ? 18.0 : 28.0)
     let cellH = 44.0
     let width = max(Double(frames.count) * cellW + 10, 200)
     var children: [SVGElement] = []

@@ -137,7 +137,7 @@ public enum IdentifyResults {
       throw .invalid(path: path, reason: "CSV line \(error.line): \(error.reason)")
     }
     guard let header = records.first?.fields, let videoColumn = header.firstIndex(of: "video"),
-      header.contains("hero")
+      header.contains("hero"), header.contains("status")
     else {
       throw .invalid(
         path: path,
@@ -169,6 +169,8 @@ public enum ReportError: Error, CustomStringConvertible, Equatable {
   case invalid(path: String, reason: String)
   case cannotWrite(path: String, reason: String)
   case template(name: String, reason: String)
+  /// An error of another layer whose message already names its file.
+  case input(String)
 
   public var description: String {
     switch self {
@@ -176,6 +178,7 @@ public enum ReportError: Error, CustomStringConvertible, Equatable {
     case .invalid(let p, let r): "\(p): \(r)"
     case .cannotWrite(let p, let r): "\(p): cannot write (\(r))"
     case .template(let n, let r): "report template \(n): \(r)"
+    case .input(let message): message
     }
   }
 }

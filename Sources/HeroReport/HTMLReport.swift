@@ -38,9 +38,12 @@ public struct ClipView: Sendable {
   var hasTop: Bool
   var top: [TopRow]
   var timelineSVG: String?
+  var legend: [LegendKey]
   /// Timeline cells drawn (0 without a timeline).
   public var cellCount: Int
   var hasCrops: Bool
+  /// Gameplay frames without crops: say how to keep them.
+  var cropsMissing: Bool
   var crops: [ThumbView]
   var hasHUD: Bool
   var hud: [ClipResult.Field]
@@ -48,6 +51,15 @@ public struct ClipView: Sendable {
   struct TopRow: Sendable {
     var hero: String
     var p: String
+  }
+
+  struct LegendKey: Sendable {
+    var name: String
+    var colour: String
+  }
+
+  static let legend = ["gameplay", "loading", "shop", "other"].map {
+    LegendKey(name: $0, colour: Charts.screenColours[$0] ?? "#616161")
   }
 }
 
@@ -106,13 +118,7 @@ struct SheetView: Sendable {
 struct IdentifyView: Sendable {
   var summary: String
   var sources: [String]
-  var screens: [ScreenKey]
   var clips: [ClipView]
-
-  struct ScreenKey: Sendable {
-    var name: String
-    var colour: String
-  }
 }
 
 struct PageView: Sendable {
@@ -158,15 +164,13 @@ public enum HTMLReport {
         summary:
           "\(clips.count) clip\(clips.count == 1 ? "" : "s"): \(named) named, "
           + "\(clips.count - named - failed) unknown, \(failed) failed.",
-        sources: request.identify,
-        screens: ["gameplay", "loading", "shop", "other"].map {
-          .init(name: $0, colour: Charts.screenColours[$0] ?? "#999")
-        }, clips: views)
+        sources: request.identify, clips: views)
       toc.append(.init(id: "identify", name: "Identification"))
     }
     var sheets: [SheetView] = []
     for (i, folder) in request.cropFolders.enumerated() {
-      let sheet = try contactSheet(folder: folder, maxPerHero: request.maxPerHero, id: "sheet-\(i + 1)")
+      let sheet = try contactSheet(
+        folder: folder, maxPerHero: request.maxPerHero, id: "sheet-\(i + 1)")
       sheets.append(sheet)
       toc.append(.init(id: sheet.id, name: "Crops: \((folder as NSString).lastPathComponent)"))
     }
@@ -178,9 +182,9 @@ public enum HTMLReport {
   }
 
   /// The `clip` fragment of one clip (what `hero-id serve` shows after identifying it).
-  public static func renderClip(_ clip: ClipResult, index: Int, crops: [Int: Data]) throws(
-    ReportError
-  ) -> String {
+  public static func renderClip(_ clip: ClipResult, index: Int, crops: [Int: Data])
+    throws(ReportError) -> String
+  {
     try render(clipView(clip, index: index, crops: crops), template: "clip")
   }
 
@@ -225,17 +229,17 @@ public enum HTMLReport {
       confidence: clip.confidence.map { String(format: "%.3f", $0) }, reason: clip.reason,
       error: clip.error, counts: counts, hasTop: !clip.top.isEmpty,
       top: clip.top.map { .init(hero: $0.hero, p: String(format: "%.3f", $0.p)) },
-      timelineSVG: timelineSVG, cellCount: clip.timeline?.count ?? 0, hasCrops: !thumbs.isEmpty,
-      crops: thumbs, hasHUD: !clip.hud.isEmpty, hud: clip.hud)
+      timelineSVG: timelineSVG, legend: ClipView.legend, cellCount: clip.timeline?.count ?? 0,
+      hasCrops: !thumbs.isEmpty,
+      cropsMissing: thumbs.isEmpty && frames.contains { $0.screen == "gameplay" }, crops: thumbs,
+      hasHUD: !clip.hud.isEmpty, hud: clip.hud)
   }
 
   // MARK: Model
 
   static func modelSection(path: String, crops: String?) throws(ReportError) -> ModelView {
     let model: HeroModel
-    do { model = try HeroModel.load(from: path) } catch {
-      throw .invalid(path: path, reason: "\(error)")
-    }
+    do { model = try HeroModel.load(from: path) } catch { throw .input("\(error)") }
     let t = model.info.training
     let labels = model.labels
     var facts: [FactView] = [
@@ -282,7 +286,8 @@ public enum HTMLReport {
       confusionSVG = Charts.confusionMatrix(labels: labels, matrix: m).markup
       let total = m.reduce(0) { $0 + $1.reduce(0, +) }
       let right = labels.indices.reduce(0) { $0 + (m[$1].count > $1 ? m[$1][$1] : 0) }
-      confusionNote = "\(right) of \(total) test crops right; rows are true heroes, columns the answers."
+      confusionNote =
+        "\(right) of \(total) test crops right; rows are true heroes, columns the answers."
     }
     let sets = ["training", "validation", "testing"]
     let perHero = t.imagesPerHero ?? [:]

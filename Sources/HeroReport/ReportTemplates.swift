@@ -89,7 +89,6 @@ public enum ReportTemplates {
     <section id="identify" class="identify">
     <h2>Identification</h2>
     <p class="note">{{summary}} Sources: {{#sources}}<code>{{.}}</code> {{/sources}}</p>
-    <p class="legend-row">{{#screens}}<span><i style="border-color: {{colour}}"></i>{{name}}</span>{{/screens}} — a cell per key frame; in gameplay cells the bar's height is the frame's top probability, its colour the hero.</p>
     {{#clips}}{{> clip}}{{/clips}}
     </section>
     {{/identify}}
@@ -135,10 +134,11 @@ public enum ReportTemplates {
     {{#error}}<p class="error">{{error}}</p>{{/error}}
     {{#counts}}<p class="counts note">{{counts}}</p>{{/counts}}
     {{#hasTop}}<table class="top"><tr><th>candidate</th><th>p</th></tr>{{#top}}<tr><td>{{hero}}</td><td>{{p}}</td></tr>{{/top}}</table>{{/hasTop}}
-    {{#timelineSVG}}<div class="timeline-wrap">{{{timelineSVG}}}</div>{{/timelineSVG}}
+    {{#timelineSVG}}<div class="timeline-wrap">{{{timelineSVG}}}</div>
+    <p class="legend-row note">{{#legend}}<span><i style="border-color: {{colour}}"></i>{{name}}</span>{{/legend}} a cell per key frame; in a gameplay cell the bar is as high as the frame's top probability, in its hero's colour (hover for time, hero and p).</p>{{/timelineSVG}}
     {{^timelineSVG}}<p class="missing">No key-frame timeline in this input (batch reports keep none; <code>identify --json</code> lines have it).</p>{{/timelineSVG}}
     {{#hasCrops}}<div class="thumbs crops">{{#crops}}{{> thumb}}{{/crops}}</div>{{/hasCrops}}
-    {{^hasCrops}}{{#timelineSVG}}<p class="missing note">No crops saved for this clip (<code>identify --crops-dir DIR</code> keeps them; give the report <code>--clip-crops DIR</code>).</p>{{/timelineSVG}}{{/hasCrops}}
+    {{#cropsMissing}}<p class="missing note">No crops saved for this clip (<code>identify --crops-dir DIR</code> keeps them; give the report <code>--clip-crops DIR</code>).</p>{{/cropsMissing}}
     <div class="hud">{{#hasHUD}}<h4>HUD geometry</h4><table>{{#hud}}<tr><td>{{name}}</td><td>{{value}}</td></tr>{{/hud}}</table>{{/hasHUD}}{{^hasHUD}}<p class="missing note">HUD geometry: none reported for this clip.</p>{{/hasHUD}}</div>
     </article>
 

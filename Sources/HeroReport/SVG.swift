@@ -110,7 +110,8 @@ public enum SVGValue: Sendable, Equatable, ExpressibleByStringLiteral, Expressib
     let frac = Int(abs(hundredths).truncatingRemainder(dividingBy: 100))
     let sign = hundredths < 0 && whole == 0 ? "-" : ""
     if frac == 0 { return sign + String(whole) }
-    let digits = frac % 10 == 0 ? String(frac / 10) : (frac < 10 ? "0" + String(frac) : String(frac))
+    let digits =
+      frac % 10 == 0 ? String(frac / 10) : (frac < 10 ? "0" + String(frac) : String(frac))
     return sign + String(whole) + "." + digits
   }
 }

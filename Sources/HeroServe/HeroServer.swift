@@ -261,11 +261,14 @@ public final class HeroServer: Sendable {
   /// The client's file name as a label only: its last path component (either slash), control
   /// characters removed, at most 120 characters; "upload" when nothing is left.
   public static func displayName(_ raw: String?) -> String {
-    let last = (raw ?? "").split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init)
+    let last =
+      (raw ?? "").split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init)
       ?? ""
-    let clean = String(last.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }
-      .map(Character.init))
-      .trimmingCharacters(in: .whitespaces)
+    let clean = String(
+      last.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }
+        .map(Character.init)
+    )
+    .trimmingCharacters(in: .whitespaces)
     let short = String(clean.prefix(120))
     return short.isEmpty || short == "." || short == ".." ? "upload" : short
   }

@@ -35,6 +35,8 @@ enum ServePage {
     .job { border-left: 4px solid var(--line); padding: 4px 10px; margin: 12px 0; }
     .job.done { border-left-color: var(--known); } .job.failed { border-left-color: var(--failed); }
     .job progress { width: 320px; vertical-align: middle; }
+    .job .result .clip { border: none; padding: 0; margin: 0; }
+    .job .result .clip > h3, .job .result .clip > .path { display: none; }
     </style>
     </head>
     <body>
@@ -66,6 +68,7 @@ enum ServePage {
           const view = await fetch("/jobs/" + encodeURIComponent(id) + "/view");
           card.classList.add(s.status);
           card.querySelector(".progress-wrap").remove();
+          card.querySelector(".status").remove();
           const holder = document.createElement("div");
           holder.className = "result";
           holder.innerHTML = await view.text();

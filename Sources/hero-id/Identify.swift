@@ -56,7 +56,9 @@ struct Identify: AsyncParsableCommand {
       var crops: [(index: Int, t: Double, jpeg: Data)] = []
       var r = job.identify(clip, onCrop: { if cropsDir != nil { crops.append(($0, $1, $2)) } })
       if let cropsDir, case .success = r {
-        do { try ClipCrops.save(crops, clip: clip, directory: cropsDir) } catch { r = .failure(error) }
+        do { try ClipCrops.save(crops, clip: clip, directory: cropsDir) } catch {
+          r = .failure(error)
+        }
       }
       progress.advance()
       return r

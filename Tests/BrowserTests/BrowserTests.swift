@@ -26,7 +26,8 @@ import Testing
     candidates.append(checkout.appendingPathComponent(".build/release/hero-id").path)
     guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) })
     else {
-      throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: candidates.joined(separator: ", ")])
+      throw CocoaError(
+        .fileNoSuchFile, userInfo: [NSFilePathErrorKey: candidates.joined(separator: ", ")])
     }
     return path
   }
@@ -46,7 +47,7 @@ import Testing
     ]
     let out = FileManager.default.temporaryDirectory
       .appendingPathComponent("hero-id-browser-\(UUID().uuidString).out")
-    FileManager.default.createFile(atPath: out.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
     defer { try? FileManager.default.removeItem(at: out) }
     process.standardOutput = try FileHandle(forWritingTo: out)
     process.standardInput = FileHandle.nullDevice

@@ -33,6 +33,7 @@ HEROES = ["妲己", "李白", "貂蝉"]
 CLIPS = {"clip_03.mp4": "妲己", "clip_08.mp4": "李白", "clip_02.mp4": None}
 failures = []
 facts = {}
+DOCS = None  # --docs-screenshots: also write the README's small screenshots here
 
 
 def check(condition, what):
@@ -69,7 +70,9 @@ def make_model(bin_, work):
     model = os.path.join(work, "model")
     cache = os.path.join(os.environ.get("HERO_ID_HOME", os.path.expanduser("~/.cache/hero-id")),
                          "browser-test-bottlenecks")
+    # A larger test split than the default, so the confusion matrix has something to show.
     r = run([bin_, "train", crops, "--model", model, "--steps", "300", "--eval-step-interval", "50",
+             "--validation-percentage", "20", "--testing-percentage", "30",
              "--bottleneck-dir", cache, "--json"])
     if not check(r.returncode == 0, "train a 3-hero model"):
         return None, None
@@ -118,6 +121,8 @@ def report_checks(bin_, work, model, crops, artefacts):
           sheetImages: [...document.querySelectorAll('.hero-sheet img')].filter(i => i.naturalWidth > 0).length,
         }))()""")
         b.screenshot(os.path.join(artefacts, "report.png"))
+        if DOCS:
+            b.screenshot(os.path.join(DOCS, "report.png"), full_page=False, scale=0.6, height=1500)
     check(dom["curves"] == 3, f"report: 3 training curves drawn (got {dom['curves']})")
     check(dom["cmCells"] == len(HEROES) ** 2, f"report: {len(HEROES)}x{len(HEROES)} confusion cells")
     check(dom["cmTotal"] == training["images"]["testing"],
@@ -187,6 +192,8 @@ def serve_checks(bin_, model, expected, artefacts):
                 cells: j.querySelectorAll('svg.timeline g.cell').length,
                 loaded: [...j.querySelectorAll('.crops img')].filter(i => i.complete && i.naturalWidth > 0).length } })()""")
             b.screenshot(os.path.join(artefacts, "serve.png"))
+            if DOCS:
+                b.screenshot(os.path.join(DOCS, "serve.png"), full_page=False, scale=0.6, height=900)
         check(dom["status"] == "done", f"page: the upload finished ({dom['status']})")
         check(dom["answer"] == (want["hero"] or "unknown"),
               f"page: answer '{dom['answer']}' is identify's for clip_03")
@@ -276,7 +283,12 @@ def main():
     p.add_argument("--bin", required=True)
     p.add_argument("--artefacts", required=True)
     p.add_argument("--only", choices=["report", "serve"])
+    p.add_argument("--docs-screenshots", metavar="DIR", help="also write docs/img-sized PNGs")
     a = p.parse_args()
+    global DOCS
+    DOCS = a.docs_screenshots
+    if DOCS:
+        os.makedirs(DOCS, exist_ok=True)
     os.makedirs(a.artefacts, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="hero-id-browser-") as work:
         model, crops = make_model(a.bin, work)

@@ -35,8 +35,11 @@ class Browser:
         self._from_chrome, from_chrome_w = os.pipe()
 
         def child_fds():
-            os.dup2(to_chrome_r, 3)
-            os.dup2(from_chrome_w, 4)
+            # Copies first: a pipe end may already be fd 3 or 4, and dup2 onto itself would
+            # neither move it out of the way nor clear its close-on-exec flag.
+            read_end, write_end = os.dup(to_chrome_r), os.dup(from_chrome_w)
+            os.dup2(read_end, 3)
+            os.dup2(write_end, 4)
 
         args = [exe, "--headless=new", "--remote-debugging-pipe", "--no-first-run",
                 "--no-default-browser-check", "--disable-gpu", "--disable-extensions",
@@ -132,13 +135,14 @@ class Browser:
             raise CDPError(f"no element {selector}")
         self.call("DOM.setFileInputFiles", nodeId=node, files=[os.path.abspath(p) for p in paths])
 
-    def screenshot(self, path, full_page=True):
-        params = {"format": "png"}
-        if full_page:
-            metrics = self.call("Page.getLayoutMetrics")["cssContentSize"]
-            params["clip"] = {"x": 0, "y": 0, "width": metrics["width"],
-                              "height": min(metrics["height"], 6000), "scale": 1}
-            params["captureBeyondViewport"] = True
+    def screenshot(self, path, full_page=True, scale=1.0, height=None):
+        """A PNG of the page: all of it (up to 6000 CSS pixels), or its top `height` pixels,
+        scaled by `scale`."""
+        metrics = self.call("Page.getLayoutMetrics")["cssContentSize"]
+        tall = metrics["height"] if full_page else (height or 900)
+        params = {"format": "png", "captureBeyondViewport": True,
+                  "clip": {"x": 0, "y": 0, "width": metrics["width"],
+                           "height": min(tall, metrics["height"], 6000), "scale": scale}}
         data = self.call("Page.captureScreenshot", **params)["data"]
         with open(path, "wb") as f:
             f.write(base64.b64decode(data))

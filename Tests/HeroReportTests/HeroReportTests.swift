@@ -29,7 +29,8 @@ import Testing
   }
 
   @Test func readsIdentifyJSONLines() throws {
-    let text = Self.line + "\n" + #"{"video": "b.mp4", "error": "b.mp4: no video stream"}"#
+    let text =
+      Self.line + "\n" + #"{"video": "b.mp4", "error": "b.mp4: no video stream"}"#
       + "\n" + #"{"summary": {"videos": 2}}"# + "\n"
     let clips = try IdentifyResults.parse(text, path: "r.jsonl")
     #expect(clips.count == 2)
@@ -138,7 +139,9 @@ import Testing
     let summary = try JSONDecoder().decode(TrainingSummary.self, from: Data(old.utf8))
     #expect(summary.curve == nil && summary.testConfusion == nil)
     var withCurve = summary
-    withCurve.curve = [.init(step: 5, trainAccuracy: 0.5, crossEntropy: 1.2, validationAccuracy: nil)]
+    withCurve.curve = [
+      .init(step: 5, trainAccuracy: 0.5, crossEntropy: 1.2, validationAccuracy: nil)
+    ]
     withCurve.testConfusion = TrainingSummary.confusion(
       labels: [0, 0, 1, 2], predictions: [0, 1, 1, 2], classCount: 3)
     #expect(withCurve.testConfusion == [[1, 1, 0], [0, 1, 0], [0, 0, 1]])

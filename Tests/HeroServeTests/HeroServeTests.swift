@@ -21,10 +21,12 @@ import Testing
     #expect(ServeError.empty(video: "a.mp4").status == 400)
     #expect(ServeError.tooLarge(video: "a.mp4", limit: 2 << 20).status == 413)
     #expect(ServeError.tooLarge(video: "a.mp4", limit: 2 << 20).description.contains("2 MB"))
-    #expect(ServeError.notAVideo(video: "a.mp4", reason: "a.mp4: no video stream").description
-      == "a.mp4: no video stream")
-    #expect(ServeError.notAVideo(video: "a.mp4", reason: "cannot open").description
-      == "a.mp4: cannot open")
+    #expect(
+      ServeError.notAVideo(video: "a.mp4", reason: "a.mp4: no video stream").description
+        == "a.mp4: no video stream")
+    #expect(
+      ServeError.notAVideo(video: "a.mp4", reason: "cannot open").description
+        == "a.mp4: cannot open")
   }
 
   @Test func progressFraction() {
