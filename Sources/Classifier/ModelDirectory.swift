@@ -1,5 +1,6 @@
 import Foundation
 import HeroCore
+import InceptionKernels
 
 /// Reading and writing the model directory (format: docs/model-format.md).
 ///

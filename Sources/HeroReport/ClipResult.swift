@@ -17,6 +17,13 @@ public struct ClipResult: Sendable, Equatable {
     public var screen: String
     public var hero: String?
     public var p: Double?
+
+    public init(t: Double, screen: String, hero: String?, p: Double?) {
+      self.t = t
+      self.screen = screen
+      self.hero = hero
+      self.p = p
+    }
   }
 
   /// A named value of the HUD geometry found in the clip (`hud` in the line: the picture box,

@@ -95,7 +95,8 @@ public enum SVGValue: Sendable, Equatable, ExpressibleByStringLiteral, Expressib
   public init(floatLiteral value: Double) { self = .number(value) }
   public init(integerLiteral value: Int) { self = .number(Double(value)) }
 
-  var text: String {
+  /// The value as written in the attribute.
+  public var text: String {
     switch self {
     case .string(let s): s
     case .number(let d): Self.format(d)

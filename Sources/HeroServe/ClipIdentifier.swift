@@ -35,8 +35,8 @@ public struct IdentifiedClip: Sendable, Equatable {
   }
 }
 
-/// What the server calls to identify an uploaded clip. The front end supplies it (the CLI
-/// wires in the identification pipeline); the server never builds the chain itself.
+/// What the server calls to identify an uploaded clip: ``PipelineIdentifier`` (the pipeline's
+/// identify job); the server never builds the chain itself.
 public protocol ClipIdentifier: Sendable {
   /// Identifies the clip stored at `path`, reporting it as `video`. May block for a long time:
   /// the server calls it on its own thread, never on the async pool. Throws a one-line
@@ -44,26 +44,4 @@ public protocol ClipIdentifier: Sendable {
   func identify(
     path: String, video: String, progress: @escaping @Sendable (IdentifyProgress) -> Void
   ) throws -> IdentifiedClip
-}
-
-/// A ``ClipIdentifier`` made of a closure.
-public struct ClosureIdentifier: ClipIdentifier {
-  let body:
-    @Sendable (String, String, @escaping @Sendable (IdentifyProgress) -> Void) throws ->
-      IdentifiedClip
-
-  public init(
-    _ body:
-      @escaping @Sendable (
-        _ path: String, _ video: String, _ progress: @escaping @Sendable (IdentifyProgress) -> Void
-      ) throws -> IdentifiedClip
-  ) {
-    self.body = body
-  }
-
-  public func identify(
-    path: String, video: String, progress: @escaping @Sendable (IdentifyProgress) -> Void
-  ) throws -> IdentifiedClip {
-    try body(path, video, progress)
-  }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeroCore
+import HeroPipeline
 import HeroServe
 
 struct Serve: AsyncParsableCommand {
@@ -44,23 +45,15 @@ struct Serve: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let job = try chain.job(model: model, parallel: jobs)
+    let job = try IdentifyJob(options: chain.options(model: model, jobs: jobs), clips: jobs)
     var options = ServeOptions()
     options.host = host
     options.port = port
     options.maxUploadBytes = maxUploadMb * 1024 * 1024
     options.concurrentJobs = jobs
     options.queueLength = queue
-    let identifier = ClosureIdentifier { path, video, progress in
-      var crops: [Int: Data] = [:]
-      let result = job.identify(
-        path, onFrame: { progress(IdentifyProgress(frames: $0, seconds: $1, duration: $2)) },
-        onCrop: { index, _, jpeg in crops[index] = jpeg })
-      let verdict = try result.get()
-      return IdentifiedClip(json: IdentifyTable.json(video, verdict), crops: crops)
-    }
     let server = try HeroServer(
-      options: options, identifier: identifier,
+      options: options, identifier: PipelineIdentifier(job: job),
       modelDescription: "\(model) (\(job.model.labels.count) heroes)")
     try await server.run { url in
       FileHandle.standardOutput.write(Data("hero-id serve: listening on \(url)\n".utf8))

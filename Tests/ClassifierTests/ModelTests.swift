@@ -1,6 +1,8 @@
 import Classifier
+import InceptionKernels
 import Foundation
 import HeroCore
+import TestSupport
 import Testing
 
 @Suite("Model directory")

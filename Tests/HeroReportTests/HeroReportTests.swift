@@ -1,5 +1,6 @@
 import Classifier
 import Foundation
+import HeroCore
 import HeroReport
 import Testing
 

@@ -1,0 +1,139 @@
+import Classifier
+import Foundation
+import FrameExtractor
+import HeroCore
+import Inception
+import Preprocess
+
+/// `identify`: a clip → key frames → screen sort → skill crop (through JPEG, as the training
+/// crops were) → bottleneck → final layer → one answer (``IdentifyResult``), or "unknown".
+/// Loaded once (base network, model checked against it, layout, screen sorter), then shared by
+/// every task; each clip gets its own network.
+public struct IdentifyJob: Sendable {
+  public struct Options: Sendable {
+    /// The model directory (from `train`).
+    public var model = "hero-model"
+    /// `--inception`: the weights file (nil: `$HERO_ID_INCEPTION` or the home folder's).
+    public var inception: String?
+    /// A layout profile file (nil: the one the model was trained with).
+    public var layout: String?
+    /// A screen model file (nil: the built-in one).
+    public var screenModel: String?
+    public var everySeconds: Double?
+    /// Clips at once.
+    public var jobs = 2
+    /// `--crops-dir`: keep each clip's gameplay crops in its folder here (``ClipCrops``).
+    public var cropsDirectory: String?
+    public init() {}
+  }
+
+  public let model: HeroModel
+  public let sorter: ScreenSorter
+  public let layout: LayoutProfile
+  public let base: BaseNetwork
+  public let policy: ThreadPolicy
+  let decoding: ExtractOptions
+  let cropsDirectory: String?
+
+  /// Loads what identifying needs, for `clips` clips (the thread policy depends on how many).
+  public init(options: Options, clips: Int) throws {
+    base = try BaseNetwork.load(override: options.inception)
+    model = try HeroModel.load(from: options.model, baseNetworkSHA1: base.sha1)
+    layout = try options.layout.map { try Layouts.load(path: $0) } ?? model.info.layout
+    sorter = try ScreenSorter.load(layout: layout, modelPath: options.screenModel)
+    policy = ThreadPolicy.forRun(jobs: options.jobs, items: clips)
+    decoding = ExtractOptions(
+      everySeconds: options.everySeconds, decoderThreads: policy.decoderThreads)
+    cropsDirectory = options.cropsDirectory
+  }
+
+  /// Identifies `clips`, `policy.tasks` at once; results in input order. Progress: stage
+  /// "identify", one item per clip.
+  public func run(_ clips: [String], control: JobControl) async -> [Result<
+    IdentifyResult, IdentifyError
+  >] {
+    policy.apply()
+    control.observer.begin("identify", total: clips.count)
+    let results = await mapBounded(clips, jobs: policy.tasks) { clip in
+      var crops: [(index: Int, t: Double, jpeg: Data)] = []
+      let keep = self.cropsDirectory != nil
+      var r = self.identify(
+        clip, control: control, onCrop: { if keep { crops.append(($0, $1, $2)) } })
+      if let dir = self.cropsDirectory, case .success = r {
+        do { try ClipCrops.save(crops, clip: clip, directory: dir) } catch {
+          r = .failure(IdentifyError(path: clip, reason: "\(error)"))
+        }
+      }
+      control.observer.advance("identify", note: clip)
+      return r
+    }
+    control.observer.finish("identify")
+    return results
+  }
+
+  /// One clip. Frames are streamed; only the small crops are kept until the end. `onFrame`
+  /// hears of every key frame (key frames so far, its time, the clip's duration when the
+  /// container says); `onCrop` gets every gameplay crop's JPEG with its timeline index and time
+  /// (the web page's progress and thumbnails, `--crops-dir`).
+  public func identify(
+    _ clip: String, control: JobControl = .silent,
+    onFrame: (_ frames: Int, _ ptsSeconds: Double, _ duration: Double?) -> Void = { _, _, _ in },
+    onCrop: (_ index: Int, _ ptsSeconds: Double, _ jpeg: Data) -> Void = { _, _, _ in }
+  ) -> Result<IdentifyResult, IdentifyError> {
+    do {
+      let decoder = try KeyFrameDecoder(path: clip, options: decoding)
+      var observations: [FrameObservation] = []
+      var crops: [RGBImage] = []
+      var gameplayIndex: [Int] = []
+      while let frame = try decoder.nextFrame() {
+        try control.checkCancelled()
+        let screen = sorter.sort(frame.image).screen
+        observations.append(FrameObservation(ptsSeconds: frame.ptsSeconds, screen: screen))
+        onFrame(observations.count, frame.ptsSeconds, decoder.durationSeconds)
+        if screen == .gameplay {
+          let jpeg = try Crop.skillJPEG(frame: frame.image, layout: layout)
+          onCrop(observations.count - 1, frame.ptsSeconds, jpeg)
+          crops.append(try JPEG.decode(jpeg, source: clip))
+          gameplayIndex.append(observations.count - 1)
+        }
+      }
+      if !crops.isEmpty {
+        let encoder = try base.makeEncoder()
+        var features: [Float] = []
+        features.reserveCapacity(crops.count * model.layer.inputSize)
+        for v in encoder.bottlenecks(crops) { features.append(contentsOf: v) }
+        let seen = model.observe(
+          bottlenecks: features, looks: crops.map(CropLook.of),
+          ptsSeconds: gameplayIndex.map { observations[$0].ptsSeconds })
+        for (row, i) in gameplayIndex.enumerated() { observations[i] = seen[row] }
+      }
+      let verdict = ClipVerdict(
+        observations: observations, labels: model.labels, thresholds: model.thresholds)
+      return .success(IdentifyResult(verdict))
+    } catch {
+      return .failure(IdentifyError(path: clip, reason: "\(error)"))
+    }
+  }
+}
+
+/// A clip that could not be identified, named.
+public struct IdentifyError: Error, CustomStringConvertible {
+  public let path: String
+  public let reason: String
+  public var description: String { reason.hasPrefix(path) ? reason : "\(path): \(reason)" }
+}
+
+extension IdentifyResult {
+  /// The answer of a ``ClipVerdict``.
+  public init(_ v: ClipVerdict) {
+    self.init(
+      hero: v.hero, confidence: v.confidence, reason: v.reason, frames: v.frames,
+      gameplayFrames: v.gameplayFrames, top: v.top.map { Candidate(hero: $0.hero, p: $0.p) },
+      timeline: v.timeline.map { TimelineEntry(t: $0.t, screen: $0.screen, hero: $0.hero, p: $0.p) },
+      evidence: v.gameplayFrames == 0
+        ? nil
+        : Evidence(
+          pattern: v.patternSimilarity, colour: v.colourSimilarity, shape: v.similarity,
+          familiarity: v.familiarity))
+  }
+}
