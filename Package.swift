@@ -15,6 +15,12 @@ let package = Package(
     // ONNX export: the protobuf runtime; the onnx.proto messages are generated once and
     // committed (Sources/ONNXProto/README.md), never at build time.
     .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+    // Only the server target uses Hummingbird; its optional traits (swift-configuration) stay off.
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+    // Already in the graph through Hummingbird; named for the server's bound address and logger.
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
   ],
   targets: [
     // MARK: C libraries (headers and macro bridges only)
@@ -70,13 +76,32 @@ let package = Package(
         "Classifier", "ModelExport",
       ],
       swiftSettings: strict),
+    // HTML reports (Mustache templates, SVG charts drawn in code) of models, identify results and
+    // crop folders.
+    .target(
+      name: "HeroReport",
+      dependencies: [
+        "HeroCore", "Classifier", "Labeler",
+        .product(name: "Mustache", package: "swift-mustache"),
+      ],
+      swiftSettings: strict),
+    // The local web page and JSON API (Hummingbird 2) over the pipeline's identify job.
+    .target(
+      name: "HeroServe",
+      dependencies: [
+        "HeroCore", "HeroPipeline", "HeroReport",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strict),
 
     // MARK: CLI
     .executableTarget(
       name: "hero-id",
       dependencies: [
         "HeroPipeline", "HeroCore", "FrameExtractor", "Preprocess", "Labeler", "Inception",
-        "Classifier", "ModelExport",
+        "Classifier", "ModelExport", "HeroReport", "HeroServe",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
@@ -126,5 +151,13 @@ let package = Package(
       ],
       swiftSettings: strict),
     .testTarget(name: "CLITests", dependencies: ["HeroCore"], swiftSettings: strict),
+    .testTarget(
+      name: "HeroReportTests", dependencies: ["HeroReport", "Classifier", "HeroCore"],
+      swiftSettings: strict),
+    .testTarget(name: "HeroServeTests", dependencies: ["HeroServe"], swiftSettings: strict),
+    // Runs Tests/BrowserTests/browser_tests.py: headless Chromium on `report` and `serve`.
+    .testTarget(
+      name: "BrowserTests", dependencies: ["HeroCore"], exclude: ["browser_tests.py", "cdp.py"],
+      swiftSettings: strict),
   ]
 )

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 BIN="$(swift build -c release --show-bin-path)/hero-id"
 OUT="${DEMO_OUT:-demo-out}"
 [ -x "$BIN" ] || { echo "demo: $BIN is missing; run make setup" >&2; exit 1; }
-rm -rf "$OUT/crops" "$OUT/model"
+rm -rf "$OUT/crops" "$OUT/model" "$OUT/clip-crops"
 mkdir -p "$OUT"
 
 echo "== 1/3 extract: samples/train -> $OUT/crops"
@@ -25,7 +25,8 @@ jq -r '"classes: \(.classes | join(" "))\nimages: training \(.images.training), 
 
 echo
 echo "== 3/3 identify: samples/test/*.mp4"
-"$BIN" identify samples/test/*.mp4 --model "$OUT/model" --json > "$OUT/identify.jsonl" || true
+"$BIN" identify samples/test/*.mp4 --model "$OUT/model" --json --crops-dir "$OUT/clip-crops" \
+  > "$OUT/identify.jsonl" || true
 declare -A truth
 while IFS=, read -r video hero; do
   [ "$video" = video ] && continue
@@ -44,4 +45,10 @@ right=0; total=0
 } | column -t -s $'\t'
 echo
 echo "demo: $(cat "$OUT/score.txt") (clips of heroes absent from training should say unknown)"
-echo "demo: outputs in $OUT/ (crops/, model/, extract.jsonl, train.json, identify.jsonl)"
+
+echo
+echo "== report: $OUT/report.html"
+"$BIN" report --model "$OUT/model" --identify "$OUT/identify.jsonl" --clip-crops "$OUT/clip-crops" \
+  --crops "$OUT/crops" --max-per-hero 60 --title "hero-id demo" --out "$OUT/report.html"
+echo "demo: outputs in $OUT/ (crops/, model/, extract.jsonl, train.json, identify.jsonl, report.html)"
+echo "demo: open $OUT/report.html in a browser; \`$BIN serve --model $OUT/model\` starts the upload page"

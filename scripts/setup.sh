@@ -4,7 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libturbojpeg0-dev
-          libopenblas-dev libcairo2-dev libssl-dev pkg-config ffmpeg fonts-dejavu-core unzip jq bsdextrautils time)
+          libopenblas-dev libcairo2-dev libssl-dev pkg-config ffmpeg fonts-dejavu-core unzip jq bsdextrautils time
+          chromium fonts-wqy-microhei)
+# chromium (headless) runs the browser tests of `hero-id report` and `hero-id serve`;
+# fonts-wqy-microhei draws the Chinese hero names in their screenshots.
 
 missing=()
 for p in "${PACKAGES[@]}"; do

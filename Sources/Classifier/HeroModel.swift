@@ -101,6 +101,10 @@ public struct Preprocessing: Sendable, Codable, Equatable {
 }
 
 /// The numbers of a training run, kept in `model.json`.
+///
+/// `curve`, `imagesPerHero`, `testConfusion`, `misclassified` and `cropsDir` were added after
+/// format version 3 was fixed; they are optional, so models written before them still load (and
+/// `hero-id report` says what they lack).
 public struct TrainingSummary: Sendable, Codable, Equatable {
   public var options: TrainingOptions
   public var images: [String: Int]
@@ -111,13 +115,72 @@ public struct TrainingSummary: Sendable, Codable, Equatable {
   public var seconds: Double
   /// Heroes left out of training for too few crops, with their crop counts (absent when none).
   public var leftOut: [String: Int]?
+  /// Training accuracy, cross entropy (both on that step's batch) and validation accuracy at
+  /// every evaluation step (`--eval-step-interval`), as printed on stderr.
+  public var curve: [CurvePoint]?
+  /// Images per hero and set (`training`, `validation`, `testing`).
+  public var imagesPerHero: [String: [String: Int]]?
+  /// The test split's confusion matrix: row = true label, column = predicted label, both in
+  /// the order of the model's `labels`.
+  public var testConfusion: [[Int]]?
+  /// The misclassified test images, as paths relative to `cropsDir`.
+  public var misclassified: [Misclassified]?
+  /// The crop folder the model was trained on, as given to `train`.
+  public var cropsDir: String?
+
+  /// One evaluation step of the training run.
+  public struct CurvePoint: Sendable, Codable, Equatable {
+    public var step: Int
+    public var trainAccuracy: Double
+    public var crossEntropy: Double
+    public var validationAccuracy: Double?
+
+    enum CodingKeys: String, CodingKey {
+      case step
+      case trainAccuracy = "train_accuracy"
+      case crossEntropy = "cross_entropy"
+      case validationAccuracy = "validation_accuracy"
+    }
+
+    public init(step: Int, trainAccuracy: Double, crossEntropy: Double, validationAccuracy: Double?)
+    {
+      self.step = step
+      self.trainAccuracy = trainAccuracy
+      self.crossEntropy = crossEntropy
+      self.validationAccuracy = validationAccuracy
+    }
+
+    /// The point of a progress report.
+    public init(_ progress: TrainingProgress) {
+      self.init(
+        step: progress.step, trainAccuracy: progress.trainAccuracy,
+        crossEntropy: progress.crossEntropy, validationAccuracy: progress.validationAccuracy)
+    }
+  }
+
+  /// A test image the final layer got wrong.
+  public struct Misclassified: Sendable, Codable, Equatable {
+    /// The image, relative to the crop folder (`<hero>/<file>.jpg`).
+    public var file: String
+    public var hero: String
+    public var predicted: String
+
+    public init(file: String, hero: String, predicted: String) {
+      self.file = file
+      self.hero = hero
+      self.predicted = predicted
+    }
+  }
 
   enum CodingKeys: String, CodingKey {
-    case options, images, distortions, seconds
+    case options, images, distortions, seconds, curve, misclassified
     case validationAccuracy = "validation_accuracy"
     case testAccuracy = "test_accuracy"
     case trainedAt = "trained_at"
     case leftOut = "left_out"
+    case imagesPerHero = "images_per_hero"
+    case testConfusion = "test_confusion"
+    case cropsDir = "crops_dir"
   }
 
   public init(
@@ -131,5 +194,52 @@ public struct TrainingSummary: Sendable, Codable, Equatable {
     self.distortions = distortions
     self.trainedAt = trainedAt
     self.seconds = seconds
+  }
+
+  /// The confusion matrix of `predictions` against `labels` (class indices below
+  /// `classCount`; others are skipped).
+  public static func confusion(labels: [Int], predictions: [Int], classCount: Int) -> [[Int]] {
+    var m = [[Int]](repeating: [Int](repeating: 0, count: classCount), count: classCount)
+    for (t, p) in zip(labels, predictions)
+    where (0..<classCount).contains(t)
+      && (0..<classCount).contains(p)
+    {
+      m[t][p] += 1
+    }
+    return m
+  }
+}
+
+// The facts `train` records for `hero-id report` beyond the accuracies.
+extension TrainingSummary {
+  /// Images per hero and set name, from each set's labels.
+  public static func imagesPerHero(classes: [String], sets: [DataSet: [Int]]) -> [String: [String:
+    Int]]
+  {
+    var counts: [String: [String: Int]] = [:]
+    for name in classes { counts[name] = ["training": 0, "validation": 0, "testing": 0] }
+    for (set, labels) in sets {
+      for label in labels where classes.indices.contains(label) {
+        counts[classes[label], default: [:]][set.rawValue, default: 0] += 1
+      }
+    }
+    return counts
+  }
+
+  /// The misclassified test images, with paths relative to `cropsDir` where they lie under it.
+  public static func misclassified(
+    paths: [String], cropsDir: String, classes: [String], labels: [Int], predictions: [Int]
+  ) -> [Misclassified] {
+    let root = URL(fileURLWithPath: cropsDir).standardizedFileURL.path + "/"
+    var out: [Misclassified] = []
+    for (i, (label, predicted)) in zip(labels, predictions).enumerated()
+    where label != predicted && i < paths.count && classes.indices.contains(label)
+      && classes.indices.contains(predicted)
+    {
+      let full = URL(fileURLWithPath: paths[i]).standardizedFileURL.path
+      let file = full.hasPrefix(root) ? String(full.dropFirst(root.count)) : paths[i]
+      out.append(.init(file: file, hero: classes[label], predicted: classes[predicted]))
+    }
+    return out
   }
 }

@@ -22,6 +22,8 @@ public struct IdentifyJob: Sendable {
     public var everySeconds: Double?
     /// Clips at once.
     public var jobs = 2
+    /// `--crops-dir`: keep each clip's gameplay crops in its folder here (``ClipCrops``).
+    public var cropsDirectory: String?
     public init() {}
   }
 
@@ -31,6 +33,7 @@ public struct IdentifyJob: Sendable {
   public let base: BaseNetwork
   public let policy: ThreadPolicy
   let decoding: ExtractOptions
+  let cropsDirectory: String?
 
   /// Loads what identifying needs, for `clips` clips (the thread policy depends on how many).
   public init(options: Options, clips: Int) throws {
@@ -41,6 +44,7 @@ public struct IdentifyJob: Sendable {
     policy = ThreadPolicy.forRun(jobs: options.jobs, items: clips)
     decoding = ExtractOptions(
       everySeconds: options.everySeconds, decoderThreads: policy.decoderThreads)
+    cropsDirectory = options.cropsDirectory
   }
 
   /// Identifies `clips`, `policy.tasks` at once; results in input order. Progress: stage
@@ -51,7 +55,15 @@ public struct IdentifyJob: Sendable {
     policy.apply()
     control.observer.begin("identify", total: clips.count)
     let results = await mapBounded(clips, jobs: policy.tasks) { clip in
-      let r = self.identify(clip, control: control)
+      var crops: [(index: Int, t: Double, jpeg: Data)] = []
+      let keep = self.cropsDirectory != nil
+      var r = self.identify(
+        clip, control: control, onCrop: { if keep { crops.append(($0, $1, $2)) } })
+      if let dir = self.cropsDirectory, case .success = r {
+        do { try ClipCrops.save(crops, clip: clip, directory: dir) } catch {
+          r = .failure(IdentifyError(path: clip, reason: "\(error)"))
+        }
+      }
       control.observer.advance("identify")
       return r
     }
@@ -59,10 +71,15 @@ public struct IdentifyJob: Sendable {
     return results
   }
 
-  /// One clip. Frames are streamed; only the small crops are kept until the end.
-  public func identify(_ clip: String, control: JobControl = .silent) -> Result<
-    IdentifyResult, IdentifyError
-  > {
+  /// One clip. Frames are streamed; only the small crops are kept until the end. `onFrame`
+  /// hears of every key frame (key frames so far, its time, the clip's duration when the
+  /// container says); `onCrop` gets every gameplay crop's JPEG with its timeline index and time
+  /// (the web page's progress and thumbnails, `--crops-dir`).
+  public func identify(
+    _ clip: String, control: JobControl = .silent,
+    onFrame: (_ frames: Int, _ ptsSeconds: Double, _ duration: Double?) -> Void = { _, _, _ in },
+    onCrop: (_ index: Int, _ ptsSeconds: Double, _ jpeg: Data) -> Void = { _, _, _ in }
+  ) -> Result<IdentifyResult, IdentifyError> {
     do {
       let decoder = try KeyFrameDecoder(path: clip, options: decoding)
       var observations: [FrameObservation] = []
@@ -72,8 +89,10 @@ public struct IdentifyJob: Sendable {
         try control.checkCancelled()
         let screen = sorter.sort(frame.image).screen
         observations.append(FrameObservation(ptsSeconds: frame.ptsSeconds, screen: screen))
+        onFrame(observations.count, frame.ptsSeconds, decoder.durationSeconds)
         if screen == .gameplay {
           let jpeg = try Crop.skillJPEG(frame: frame.image, layout: layout)
+          onCrop(observations.count - 1, frame.ptsSeconds, jpeg)
           crops.append(try JPEG.decode(jpeg, source: clip))
           gameplayIndex.append(observations.count - 1)
         }

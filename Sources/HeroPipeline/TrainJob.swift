@@ -110,10 +110,14 @@ public struct TrainJob: Sendable {
 
     let distortedBatch = try distortedBatches(
       collection: collection, base: base, inputSize: training.inputSize, control: control)
+    var curve: [TrainingSummary.CurvePoint] = []
     let trainer = Trainer.train(
       classCount: collection.classes.count, training: training, validation: validation,
       options: options.training, distortedBatch: distortedBatch,
-      report: { control.observer.note(Self.progressLine($0)) })
+      report: {
+        control.observer.note(Self.progressLine($0))
+        curve.append(TrainingSummary.CurvePoint($0))
+      })
     let validEval =
       validation.count > 0 ? trainer.evaluate(standardized: standardized(validation, trainer)) : nil
     let testEval =
@@ -131,6 +135,21 @@ public struct TrainJob: Sendable {
       trainedAt: ISO8601DateFormatter().string(from: Date()),
       seconds: Date().timeIntervalSince(started))
     if !leftOut.isEmpty { summary.leftOut = leftOut }
+    // What `hero-id report` draws (docs/model-format.md).
+    summary.curve = curve
+    summary.cropsDir = options.cropsDir
+    summary.imagesPerHero = TrainingSummary.imagesPerHero(
+      classes: collection.classes,
+      sets: Dictionary(
+        uniqueKeysWithValues: DataSet.allCases.map { ($0, data.sets[$0].bottlenecks.labels) }))
+    if let testEval {
+      summary.testConfusion = TrainingSummary.confusion(
+        labels: testing.labels, predictions: testEval.predictions,
+        classCount: collection.classes.count)
+      summary.misclassified = TrainingSummary.misclassified(
+        paths: data.sets[.testing].paths, cropsDir: options.cropsDir,
+        classes: collection.classes, labels: testing.labels, predictions: testEval.predictions)
+    }
     let heroModel = HeroModel(
       labels: collection.classes, layer: trainer.layer, prototypes: model.shape,
       colourPrototypes: model.colour, patternPrototypes: model.pattern,

@@ -32,13 +32,22 @@ struct Identify: AsyncParsableCommand {
   @Option(help: "Clips processed at once.")
   var jobs = 2
 
+  @Option(
+    help: """
+      Keep each clip's gameplay crops under this folder (for `hero-id report --clip-crops`): \
+      DIR/<clip name>-<hash>/NNNN_<t>s.jpg, NNNN the frame's index in the timeline.
+      """)
+  var cropsDir: String?
+
   func validate() throws {
     guard !clips.isEmpty else { throw ValidationError("give at least one CLIP") }
     guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
   }
 
   func run() async throws {
-    let job = try IdentifyJob(options: chain.options(model: model, jobs: jobs), clips: clips.count)
+    var options = chain.options(model: model, jobs: jobs)
+    options.cropsDirectory = cropsDir
+    let job = try IdentifyJob(options: options, clips: clips.count)
     let control = JobControl(observer: StderrObserver(minimumTotal: 2))
     let results = await job.run(clips, control: control)
     var failed = 0

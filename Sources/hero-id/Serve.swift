@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import HeroCore
+import HeroPipeline
+import HeroServe
+
+struct Serve: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "serve",
+    abstract: "A local web page and JSON API: upload clips, see which hero they show.",
+    discussion: """
+      Binds 127.0.0.1 (loopback only) unless --host says otherwise; prints the address on \
+      stdout once listening; stops on Ctrl-C or SIGTERM. The page uploads clips and shows \
+      progress, the answer and the key-frame timeline. API: POST /identify?name=FILE with the \
+      clip as the body (the identify --json object; 400 empty, 413 too large, 422 not a video, \
+      503 busy), POST /jobs?name=FILE then GET /jobs/ID (progress, result), GET /healthz. \
+      Uploads live only in the server's own temporary folder and are deleted once identified.
+      """)
+
+  @Option(help: "Model directory (from `hero-id train`).")
+  var model = "hero-model"
+
+  @Option(help: "Address to bind (default loopback only).")
+  var host = "127.0.0.1"
+
+  @Option(help: "Port (0: any free port).")
+  var port = 8080
+
+  @Option(help: "Largest upload accepted, MB.")
+  var maxUploadMb = 200
+
+  @Option(help: "Clips identified at once.")
+  var jobs = 1
+
+  @Option(help: "Clips that may wait for a free slot (more uploads get 503 busy).")
+  var queue = 4
+
+  @OptionGroup var chain: IdentifyChainOptions
+
+  func validate() throws {
+    guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+    guard maxUploadMb >= 1 else { throw ValidationError("--max-upload-mb must be at least 1") }
+    guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+    guard queue >= 0 else { throw ValidationError("--queue must be >= 0") }
+  }
+
+  func run() async throws {
+    let job = try IdentifyJob(options: chain.options(model: model, jobs: jobs), clips: jobs)
+    var options = ServeOptions()
+    options.host = host
+    options.port = port
+    options.maxUploadBytes = maxUploadMb * 1024 * 1024
+    options.concurrentJobs = jobs
+    options.queueLength = queue
+    let server = try HeroServer(
+      options: options, identifier: PipelineIdentifier(job: job),
+      modelDescription: "\(model) (\(job.model.labels.count) heroes)")
+    try await server.run { url in
+      FileHandle.standardOutput.write(Data("hero-id serve: listening on \(url)\n".utf8))
+    }
+  }
+}
