@@ -165,7 +165,7 @@ struct Train: AsyncParsableCommand {
     }
     guard let cropsDir else { throw ValidationError("missing CROPS_DIR") }
     let started = Date()
-    let profile = try layout.map { try LayoutProfile.load(path: $0) } ?? .default
+    let profile = try Layouts.load(path: layout)
     let sources = TrainingIndex.sources(cropsDir: cropsDir)
     let groups = TrainingIndex.groupKeys(sources, groupSeconds: groupSeconds)
     let collection = try ImageCollection.scan(
