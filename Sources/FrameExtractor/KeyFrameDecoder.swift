@@ -70,7 +70,7 @@ public final class KeyFrameDecoder {
 
   /// The `--every` interval of a frame at `t` seconds: `floor((t - origin) / every)`, clamped to
   /// ±2^62; nil when it is not a number.
-  static func interval(_ t: Double, origin: Double, every: Double) -> Int64? {
+  public static func interval(_ t: Double, origin: Double, every: Double) -> Int64? {
     let x = ((t - origin) / every + 1e-9).rounded(.down)
     guard !x.isNaN else { return nil }
     let limit = Double(Int64(1) << 62)

@@ -137,19 +137,47 @@ public actor CropStore {
   /// Reads every row of `DIR/index.csv`.
   public static func readIndex(root: String) throws -> [IndexRow] {
     let path = URL(fileURLWithPath: root).appendingPathComponent("index.csv").path
-    guard let data = FileManager.default.contents(atPath: path),
-      let text = String(data: data, encoding: .utf8)
-    else { throw LabelError.storeFailed(path: path, reason: "cannot read index") }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw LabelError.storeFailed(path: path, reason: "cannot read index")
+    }
+    return try parseIndex(data, path: path)
+  }
+
+  /// Parses the bytes of an `index.csv` (`path` names it in errors), checking every row as a
+  /// file from another machine: the header, five fields, `file` a relative path inside the
+  /// folder (no `..`, not absolute) of the form `<hero>/<name>.jpg`, `hero` a valid hero name
+  /// (``HeroName/validate(_:source:)``) matching the folder, `pts_seconds` a finite number, and
+  /// `screen` one of the four screens.
+  public static func parseIndex(_ data: Data, path: String) throws -> [IndexRow] {
+    guard let text = String(data: data, encoding: .utf8) else {
+      throw LabelError.storeFailed(path: path, reason: "not UTF-8 text")
+    }
     let records: [CSV.Record]
     do { records = try CSV.parse(text) } catch {
       throw LabelError.storeFailed(path: path, reason: "line \(error.line): \(error.reason)")
     }
+    guard let first = records.first else { return [] }
+    guard first.fields == ["file", "video", "pts_seconds", "screen", "hero"] else {
+      throw LabelError.storeFailed(path: path, reason: "line \(first.line): not an index header")
+    }
     return try records.dropFirst().map { r in
-      guard r.fields.count == 5, let t = Double(r.fields[2]), let s = Screen(rawValue: r.fields[3])
-      else { throw LabelError.storeFailed(path: path, reason: "line \(r.line): bad index row") }
-      return IndexRow(
-        file: r.fields[0], video: r.fields[1], ptsSeconds: t, screen: s,
-        hero: r.fields[4])
+      func bad(_ why: String) -> LabelError {
+        .storeFailed(path: path, reason: "line \(r.line): \(why)")
+      }
+      guard r.fields.count == 5 else { throw bad("expected 5 fields, found \(r.fields.count)") }
+      guard let t = Double(r.fields[2]), t.isFinite else { throw bad("bad pts_seconds") }
+      guard let s = Screen(rawValue: r.fields[3]) else { throw bad("bad screen") }
+      let file = r.fields[0]
+      if let why = RelativePath.problem(file) { throw bad("file \(why)") }
+      let hero: String
+      do { hero = try HeroName.validate(r.fields[4], source: "\(path):\(r.line)") } catch {
+        throw bad("invalid hero name \(HeroName.quoted(r.fields[4]))")
+      }
+      let parts = file.split(separator: "/")
+      guard parts.count == 2, parts[0].precomposedStringWithCanonicalMapping == hero,
+        parts[1].hasSuffix(".jpg")
+      else { throw bad("file is not <hero>/<name>.jpg for hero \(HeroName.quoted(hero))") }
+      return IndexRow(file: file, video: r.fields[1], ptsSeconds: t, screen: s, hero: hero)
     }
   }
 

@@ -17,8 +17,10 @@ public enum JPEG {
   /// The most pixels a decoded JPEG may have: 4096x4096 (crops are 104x104, frames 1280x720).
   public static let maxPixels = 4096 * 4096
   /// Encodes `image` as a baseline JPEG (4:2:0 chroma subsampling) at `quality` (1...100)
-  /// with `tjCompress2`.
-  public static func encode(_ image: RGBImage, quality: Int = 95) throws -> Data {
+  /// with `tjCompress2`; `progressive` writes a progressive JPEG instead (tests).
+  public static func encode(_ image: RGBImage, quality: Int = 95, progressive: Bool = false)
+    throws -> Data
+  {
     guard let handle = tjInitCompress() else { throw JPEGError.noHandle }
     defer { tjDestroy(handle) }
     var buffer: UnsafeMutablePointer<UInt8>? = nil
@@ -27,7 +29,8 @@ public enum JPEG {
       tjCompress2(
         handle, px.baseAddress, Int32(image.width), 0, Int32(image.height),
         Int32(TJPF_RGB.rawValue),
-        &buffer, &size, Int32(TJSAMP_420.rawValue), Int32(max(1, min(100, quality))), 0)
+        &buffer, &size, Int32(TJSAMP_420.rawValue), Int32(max(1, min(100, quality))),
+        progressive ? TJFLAG_PROGRESSIVE : 0)
     }
     defer { if let buffer { tjFree(buffer) } }
     guard rc == 0, let buffer else {
