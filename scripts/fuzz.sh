@@ -8,6 +8,8 @@
 #
 #   FUZZ_SECONDS=60 (per target)   FUZZ_TARGETS="layout zip ..." (default: all)
 #   FUZZ_BUILD_ONLY=1 (build, do not run)
+#   FUZZ_ASAN=0 (no AddressSanitizer: Swift's own checks only, about twice the executions a
+#   second; built apart in .build-fuzz/lib-fast)
 # Seeds: Tests/Fuzz/corpus/<target>/ (committed). The growing corpus lives in
 # .build-fuzz/corpus/<target>/, crashes in .build-fuzz/crashes/<target>/, and each run appends
 # `target seconds executions crashes` to .build-fuzz/results.tsv.
@@ -17,7 +19,16 @@ B=.build-fuzz
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 ALL="layout model zip pickle inception csv index journal"
 TARGETS=${FUZZ_TARGETS:-$ALL}
-mkdir -p "$B/lib"
+if [[ ${FUZZ_ASAN:-1} == 0 ]]; then
+  SANITIZERS=fuzzer
+  LIB=$B/lib-fast
+  SUFFIX=-fast
+else
+  SANITIZERS=fuzzer,address
+  LIB=$B/lib
+  SUFFIX=
+fi
+mkdir -p "$LIB"
 
 # Module name, then the C module folders it needs (-I), in dependency order.
 MODULES=(
@@ -27,7 +38,7 @@ MODULES=(
 )
 CFLAGS=()
 for f in $(pkg-config --cflags openblas libcrypto); do CFLAGS+=(-Xcc "$f"); done
-SAN=(-sanitize=fuzzer,address -O -parse-as-library)
+SAN=(-sanitize=$SANITIZERS -O -parse-as-library)
 
 build_module() {
   local name=$1
@@ -36,7 +47,7 @@ build_module() {
   for c in "$@"; do includes+=(-I "Sources/$c"); done
   local sources
   sources=$(find "Sources/$name" -name '*.swift' | sort)
-  local stamp="$B/lib/$name.stamp"
+  local stamp="$LIB/$name.stamp"
   # Rebuild when one of its sources is newer than its last build, or a module it may import
   # (one earlier in MODULES) was rebuilt in this run.
   if [[ -z $REBUILT && -f $stamp && -z $(find "Sources/$name" -name '*.swift' -newer "$stamp") ]]
@@ -47,8 +58,8 @@ build_module() {
   echo "fuzz: building module $name"
   # shellcheck disable=SC2086
   swiftc "${SAN[@]}" -wmo -module-name "$name" -emit-module \
-    -emit-module-path "$B/lib/$name.swiftmodule" -emit-library -static \
-    -o "$B/lib/lib$name.a" -I "$B/lib" "${includes[@]}" "${CFLAGS[@]}" $sources
+    -emit-module-path "$LIB/$name.swiftmodule" -emit-library -static \
+    -o "$LIB/lib$name.a" -I "$LIB" "${includes[@]}" "${CFLAGS[@]}" $sources
   touch "$stamp"
 }
 
@@ -58,12 +69,12 @@ for m in "${MODULES[@]}"; do
   build_module $m
 done
 
-LINK=(-L "$B/lib" -lClassifier -lLabeler -lHeroCore -lcrypto -lopenblas)
+LINK=(-L "$LIB" -lClassifier -lLabeler -lHeroCore -lcrypto -lopenblas)
 for t in $TARGETS; do
-  exe="$B/fuzz-$t"
-  if [[ ! -x $exe || Tests/Fuzz/$t.swift -nt $exe || $B/lib/Classifier.stamp -nt $exe ]]; then
+  exe="$B/fuzz-$t$SUFFIX"
+  if [[ ! -x $exe || Tests/Fuzz/$t.swift -nt $exe || $LIB/Classifier.stamp -nt $exe ]]; then
     echo "fuzz: building target $t"
-    swiftc "${SAN[@]}" -I "$B/lib" -I Sources/CCrypto -I Sources/COpenBLAS "${CFLAGS[@]}" \
+    swiftc "${SAN[@]}" -I "$LIB" -I Sources/CCrypto -I Sources/COpenBLAS "${CFLAGS[@]}" \
       "Tests/Fuzz/$t.swift" "${LINK[@]}" -o "$exe" 2> >(grep -v "Cannot export local symbol" >&2)
   fi
 done
@@ -83,7 +94,7 @@ for t in $TARGETS; do
   set -e
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
   crashes=$(find "$B/crashes/$t" -type f | wc -l)
-  printf '%s\t%s\t%s\t%s\t%s\n' "$t" "$SECONDS_EACH" "${execs:-0}" "$rc" "$crashes" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$SECONDS_EACH" "${execs:-0}" "$rc" "$crashes" "$SANITIZERS" \
     >>"$B/results.tsv"
   echo "fuzz: $t: ${execs:-0} executions, exit $rc, $crashes crash file(s) in $B/crashes/$t"
   if [[ $rc -ne 0 ]]; then

@@ -1,12 +1,21 @@
 import Foundation
 import HeroCore
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Reading and writing the model directory (format: docs/model-format.md).
 ///
 /// `model.json` holds the labels, the thresholds, what the model was trained with, and the list
-/// of arrays in `weights.f32` with their sizes and the file's SHA-1. Each file is written
-/// atomically, `weights.f32` first and `model.json` last; since `model.json` names the SHA-1 of
-/// the weights it belongs with, a reader never mixes an old header with new weights unnoticed.
+/// of arrays in `weights.f32` with their sizes and the file's SHA-1.
+///
+/// Saving replaces the directory as a whole: the files are written and flushed into a hidden
+/// sibling folder, which then takes the directory's place in one step (`renameat2` with
+/// `RENAME_EXCHANGE` when a model is already there, `rename` when not); the old model is
+/// removed afterwards. A crash at any point leaves either the old model or the new one,
+/// complete, under the directory's name (at worst a hidden `.NAME.saving-*` folder stays
+/// beside it). A directory holding anything but a model's files is not replaced.
 extension HeroModel {
   public static let formatName = "hero-id-model"
   /// 3: icon pattern prototypes, and a familiarity of pattern + colour + ½ shape (version 2
@@ -101,15 +110,13 @@ extension HeroModel {
     do { json = try encoder.encode(header) } catch {
       throw ModelError.cannotWrite(path: dir.appendingPathComponent("model.json").path)
     }
-    for (name, data) in [
-      ("weights.f32", blob), ("labels.txt", Data((labels.joined(separator: "\n") + "\n").utf8)),
-      ("model.json", json),
-    ] {
-      let url = dir.appendingPathComponent(name)
-      do { try AtomicFile.write(data, to: url) } catch {
-        throw ModelError.cannotWrite(path: url.path)
-      }
-    }
+    try ModelSwap.replace(
+      dir,
+      with: [
+        ("weights.f32", blob),
+        ("labels.txt", Data((labels.joined(separator: "\n") + "\n").utf8)),
+        ("model.json", json),
+      ])
   }
 
   /// Largest `model.json` read, in bytes.
@@ -379,6 +386,86 @@ extension HeroModel {
         inputSize: d, classCount: c, mean: [Float](repeating: 0, count: d),
         vectors: patternVectors, labels: patternLabels),
       thresholds: header.thresholds, info: header.info)
+  }
+}
+
+/// Replacing a model directory as a whole (see ``HeroModel/save(to:)``).
+enum ModelSwap {
+  /// The files a model directory may hold.
+  static let modelFiles: Set<String> = ["model.json", "weights.f32", "labels.txt"]
+
+  /// `renameat2(2)`, looked up at run time (Swift's Glibc module does not import it).
+  private typealias RenameAt2 = @convention(c) (
+    Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32
+  ) -> Int32
+  private static let renameat2: RenameAt2? = {
+    guard let symbol = dlsym(nil, "renameat2") else { return nil }
+    return unsafeBitCast(symbol, to: RenameAt2.self)
+  }()
+  private static let renameExchange: UInt32 = 1 << 1  // RENAME_EXCHANGE
+
+  /// Writes `files` into a new sibling folder and puts it in the place of `dir`.
+  static func replace(_ dir: URL, with files: [(String, Data)]) throws {
+    let fm = FileManager.default
+    let dir = dir.standardizedFileURL
+    let parent = dir.deletingLastPathComponent()
+    var isDir: ObjCBool = false
+    let exists = fm.fileExists(atPath: dir.path, isDirectory: &isDir)
+    if exists {
+      guard isDir.boolValue else {
+        throw ModelError.invalid(path: dir.path, reason: "exists and is not a folder")
+      }
+      let entries = (try? fm.contentsOfDirectory(atPath: dir.path)) ?? []
+      if let other = entries.sorted().first(where: { !modelFiles.contains($0) }) {
+        throw ModelError.invalid(
+          path: dir.path,
+          reason:
+            "holds \"\(other)\", which is not part of a model; save into an empty folder or over a model"
+        )
+      }
+    }
+    do { try fm.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
+      throw ModelError.cannotWrite(path: parent.path)
+    }
+    let staging = parent.appendingPathComponent(
+      ".\(dir.lastPathComponent).saving-\(UUID().uuidString)", isDirectory: true)
+    do {
+      try fm.createDirectory(at: staging, withIntermediateDirectories: false)
+      for (name, data) in files {
+        try AtomicFile.write(data, to: staging.appendingPathComponent(name))
+      }
+    } catch {
+      try? fm.removeItem(at: staging)
+      throw ModelError.cannotWrite(path: staging.path)
+    }
+    AtomicFile.syncFolder(staging)
+    if !exists {
+      guard rename(staging.path, dir.path) == 0 else {
+        try? fm.removeItem(at: staging)
+        throw ModelError.cannotWrite(path: dir.path)
+      }
+    } else if let exchange = renameat2,
+      exchange(AT_FDCWD, staging.path, AT_FDCWD, dir.path, renameExchange) == 0
+    {
+      // `staging` now holds the old model.
+    } else {
+      // No atomic exchange on this file system: move the old model aside first. A crash
+      // between the two renames leaves it complete in `.NAME.old-*` beside the directory.
+      let aside = parent.appendingPathComponent(
+        ".\(dir.lastPathComponent).old-\(UUID().uuidString)", isDirectory: true)
+      guard rename(dir.path, aside.path) == 0 else {
+        try? fm.removeItem(at: staging)
+        throw ModelError.cannotWrite(path: dir.path)
+      }
+      guard rename(staging.path, dir.path) == 0 else {
+        _ = rename(aside.path, dir.path)
+        try? fm.removeItem(at: staging)
+        throw ModelError.cannotWrite(path: dir.path)
+      }
+      try? fm.removeItem(at: aside)
+    }
+    AtomicFile.syncFolder(parent)
+    try? fm.removeItem(at: staging)
   }
 }
 

@@ -45,6 +45,14 @@ public struct IndexRow: Sendable, Equatable {
 /// - Idempotence: `DIR/.extract-keys.csv` (`video_sha1,pts_seconds,file`) records the content
 ///   hash of the video and the pts of every crop; `add` skips a frame whose key is present, so
 ///   re-running `extract` on a video already extracted (even moved or renamed) adds nothing.
+/// - One writer per folder: the store holds the folder's ``FolderLock`` while it lives, so a
+///   second process opening the same folder fails at once with "another hero-id run is
+///   writing to this folder" instead of extracting the same frames again.
+/// - `kill -9` at any point leaves no duplicate: before a crop is created, a pending line
+///   (`DIR/.extract-pending.jsonl`: the crop's file, the SHA-1 of its bytes, its index row and
+///   its key) is appended and flushed. Opening the store rolls every pending crop forward: a
+///   crop that exists with those bytes gets the index row and key it lacks; one that does not
+///   exist is forgotten, with its temporary file. Then the pending file is emptied.
 /// - An actor: safe for many tasks of one process writing at once.
 public actor CropStore {
   /// The folder as given (crop paths returned by `add` start with it).
@@ -52,9 +60,23 @@ public actor CropStore {
   private let rootURL: URL
   private var nextNumber: [String: Int] = [:]
   private var keys: Set<String> = []
+  private let lock: FolderLock
+  private let pending: Journal
 
   public nonisolated var indexPath: String { rootURL.appendingPathComponent("index.csv").path }
   nonisolated var keysPath: String { rootURL.appendingPathComponent(".extract-keys.csv").path }
+  static let pendingName = ".extract-pending.jsonl"
+
+  /// A crop about to be created (a line of `.extract-pending.jsonl`).
+  struct Pending: Codable {
+    /// The crop's path relative to the folder.
+    var file: String
+    /// SHA-1 of the crop's bytes.
+    var sha1: String
+    /// Its `index.csv` line and `.extract-keys.csv` line.
+    var index: String
+    var key: String
+  }
 
   /// Opens (creating if needed) the crop folder `root`.
   public init(root: String) throws {
@@ -65,11 +87,52 @@ public actor CropStore {
     } catch {
       throw LabelError.storeFailed(path: root, reason: "cannot create the crop folder")
     }
+    do { lock = try FolderLock.acquire(folder: root) } catch {
+      throw LabelError.storeFailed(path: root, reason: "\(error)".replacingOccurrences(
+        of: "\(root): ", with: ""))
+    }
     let index = rootURL.appendingPathComponent("index.csv")
     let keysURL = rootURL.appendingPathComponent(".extract-keys.csv")
     try CropStore.ensureFile(index, header: IndexRow.header)
     try CropStore.ensureFile(keysURL, header: CSV.line(["video_sha1", "pts_seconds", "file"]))
+    let pendingURL = rootURL.appendingPathComponent(CropStore.pendingName)
+    try CropStore.rollForward(pendingURL, root: rootURL, index: index, keys: keysURL)
+    do { pending = try Journal(url: pendingURL) } catch {
+      throw LabelError.storeFailed(path: pendingURL.path, reason: "cannot open")
+    }
     keys = try CropStore.loadKeys(keysURL)
+  }
+
+  /// Completes the crops a killed run left pending (see the type's notes), then empties the
+  /// pending file.
+  private static func rollForward(_ url: URL, root: URL, index: URL, keys: URL) throws {
+    guard FileManager.default.fileExists(atPath: url.path) else { return }
+    let records: [Pending]
+    do { records = try Journal.read(Pending.self, from: url).records } catch {
+      throw LabelError.storeFailed(path: url.path, reason: "cannot read")
+    }
+    if !records.isEmpty {
+      let indexed = Set(try readIndex(root: root.path).map(\.file))
+      let keyed = try loadKeyFiles(keys)
+      for r in records where RelativePath.problem(r.file) == nil {
+        let crop = root.appendingPathComponent(r.file)
+        let dir = crop.deletingLastPathComponent()
+        // A temporary file of AtomicFile.create cut short by the kill.
+        let tmpPrefix = "." + crop.lastPathComponent + "."
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        where name.hasPrefix(tmpPrefix) && name.hasSuffix(".tmp") {
+          try? FileManager.default.removeItem(at: dir.appendingPathComponent(name))
+        }
+        guard let bytes = FileManager.default.contents(atPath: crop.path),
+          SHA1.hex(bytes) == r.sha1
+        else { continue }
+        if !indexed.contains(r.file) { try append(r.index, to: index.path) }
+        if !keyed.contains(r.file) { try append(r.key, to: keys.path) }
+      }
+    }
+    do { try AtomicFile.write(Data(), to: url) } catch {
+      throw LabelError.storeFailed(path: url.path, reason: "cannot empty")
+    }
   }
 
   /// True when a crop of `videoKey` (the video's content SHA-1) at `ptsSeconds` is stored.
@@ -89,24 +152,34 @@ public actor CropStore {
     let dir = rootURL.appendingPathComponent(hero, isDirectory: true)
     var n = try nextNumber[hero] ?? CropStore.firstFreeNumber(in: dir, hero: hero)
     var name = ""
+    var row: IndexRow
+    var keyLine = ""
+    let sha1 = SHA1.hex(jpeg)
     while true {
       name = CropStore.fileName(hero: hero, number: n)
-      let created: Bool
-      do { created = try AtomicFile.create(jpeg, at: dir.appendingPathComponent(name)) } catch {
-        throw LabelError.storeFailed(
-          path: dir.appendingPathComponent(name).path,
-          reason: "cannot write crop")
-      }
       n += 1
+      let relative = hero + "/" + name
+      row = IndexRow(
+        file: relative, video: video, ptsSeconds: ptsSeconds, screen: screen, hero: hero)
+      keyLine = CSV.line([videoKey, IndexRow.format(ptsSeconds), relative])
+      let url = dir.appendingPathComponent(name)
+      if FileManager.default.fileExists(atPath: url.path) { continue }
+      // Pending first: a kill after the crop exists is rolled forward by the next open.
+      do {
+        try pending.append(Pending(file: relative, sha1: sha1, index: row.csvLine, key: keyLine))
+      } catch {
+        throw LabelError.storeFailed(path: pending.url.path, reason: "cannot append")
+      }
+      let created: Bool
+      do { created = try AtomicFile.create(jpeg, at: url) } catch {
+        throw LabelError.storeFailed(path: url.path, reason: "cannot write crop")
+      }
       if created { break }
     }
     nextNumber[hero] = n
-    let relative = hero + "/" + name
-    let row = IndexRow(
-      file: relative, video: video, ptsSeconds: ptsSeconds, screen: screen,
-      hero: hero)
+    let relative = row.file
     try CropStore.append(row.csvLine, to: indexPath)
-    try CropStore.append(CSV.line([videoKey, IndexRow.format(ptsSeconds), relative]), to: keysPath)
+    try CropStore.append(keyLine, to: keysPath)
     keys.insert(key)
     return (root.hasSuffix("/") ? root : root + "/") + relative
   }
@@ -209,6 +282,18 @@ public actor CropStore {
     }
   }
 
+  /// The `file` column of `.extract-keys.csv`.
+  private static func loadKeyFiles(_ url: URL) throws -> Set<String> {
+    guard let data = FileManager.default.contents(atPath: url.path),
+      let text = String(data: data, encoding: .utf8)
+    else { throw LabelError.storeFailed(path: url.path, reason: "cannot read") }
+    let records: [CSV.Record]
+    do { records = try CSV.parse(text) } catch {
+      throw LabelError.storeFailed(path: url.path, reason: "line \(error.line): \(error.reason)")
+    }
+    return Set(records.dropFirst().compactMap { $0.fields.count == 3 ? $0.fields[2] : nil })
+  }
+
   private static func loadKeys(_ url: URL) throws -> Set<String> {
     guard let data = FileManager.default.contents(atPath: url.path),
       let text = String(data: data, encoding: .utf8)
@@ -224,17 +309,10 @@ public actor CropStore {
     return out
   }
 
-  /// Appends one whole line and flushes it to disk before returning.
+  /// Appends one whole line with one `write(2)` on an `O_APPEND` descriptor and flushes it to
+  /// disk before returning.
   private static func append(_ line: String, to path: String) throws {
-    guard let h = FileHandle(forWritingAtPath: path) else {
-      throw LabelError.storeFailed(path: path, reason: "cannot open for appending")
-    }
-    defer { try? h.close() }
-    do {
-      try h.seekToEnd()
-      try h.write(contentsOf: Data(line.utf8))
-      try h.synchronize()
-    } catch {
+    do { try Journal.appendWhole(Data(line.utf8), to: URL(fileURLWithPath: path)) } catch {
       throw LabelError.storeFailed(path: path, reason: "cannot append")
     }
   }

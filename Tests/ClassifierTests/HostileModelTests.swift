@@ -234,4 +234,34 @@ struct HostileModelTests {
       }
     }
   }
+
+  @Test("saving replaces a model directory as a whole and leaves nothing beside it")
+  func atomicReplace() throws {
+    let parent = TemporaryFolder()
+    let dir = parent.sub("model")
+    try Self.model.save(to: dir)
+    var other = Self.model
+    other.labels = ["x", "y", "z"]
+    try other.save(to: dir)
+    #expect(try HeroModel.load(from: dir).labels == ["x", "y", "z"])
+    #expect(try FileManager.default.contentsOfDirectory(atPath: parent.path) == ["model"])
+    // A crash mid-save leaves a hidden staging folder; the model in place still loads, and
+    // the next save works.
+    let staging = parent.sub(".model.saving-crashed")
+    try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
+    try Data("{".utf8).write(to: URL(fileURLWithPath: staging + "/model.json"))
+    #expect(try HeroModel.load(from: dir).labels == ["x", "y", "z"])
+    try Self.model.save(to: dir)
+    #expect(try HeroModel.load(from: dir).labels == Self.model.labels)
+  }
+
+  @Test("a folder holding other files is not replaced by a model")
+  func foreignFolder() throws {
+    let folder = TemporaryFolder()
+    try Data("keep".utf8).write(to: URL(fileURLWithPath: folder.sub("notes.txt")))
+    #expect { try Self.model.save(to: folder.path) } throws: {
+      "\($0)".contains("notes.txt") && "\($0)".contains("not part of a model")
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["notes.txt"])
+  }
 }
