@@ -48,10 +48,12 @@ build_module() {
   local sources
   sources=$(find "Sources/$name" -name '*.swift' | sort)
   local stamp="$LIB/$name.stamp"
-  # Rebuild when one of its sources is newer than its last build, or a module it may import
-  # (one earlier in MODULES) was rebuilt in this run.
-  if [[ -z $REBUILT && -f $stamp && -z $(find "Sources/$name" -name '*.swift' -newer "$stamp") ]]
-  then
+  # Rebuild when its sources (names and contents) changed since the last build, or a module it
+  # may import (one earlier in MODULES) was rebuilt in this run.
+  local hash
+  # shellcheck disable=SC2086
+  hash=$( (echo $sources; cat $sources) | sha1sum | cut -c1-40)
+  if [[ -z $REBUILT && -f $stamp && $(cat "$stamp") == "$hash" ]]; then
     return
   fi
   REBUILT=1
@@ -60,7 +62,7 @@ build_module() {
   swiftc "${SAN[@]}" -wmo -module-name "$name" -emit-module \
     -emit-module-path "$LIB/$name.swiftmodule" -emit-library -static \
     -o "$LIB/lib$name.a" -I "$LIB" "${includes[@]}" "${CFLAGS[@]}" $sources
-  touch "$stamp"
+  echo "$hash" >"$stamp"
 }
 
 REBUILT=

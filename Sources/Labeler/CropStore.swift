@@ -87,9 +87,15 @@ public actor CropStore {
     } catch {
       throw LabelError.storeFailed(path: root, reason: "cannot create the crop folder")
     }
-    do { lock = try FolderLock.acquire(folder: root) } catch {
-      throw LabelError.storeFailed(path: root, reason: "\(error)".replacingOccurrences(
-        of: "\(root): ", with: ""))
+    do { lock = try FolderLock.acquire(folder: root) } catch let e as FolderLockError {
+      switch e {
+      case .busy:
+        throw LabelError.storeFailed(
+          path: root,
+          reason: "another hero-id run is writing to this folder; wait for it to finish")
+      case .cannotLock(_, let why):
+        throw LabelError.storeFailed(path: root, reason: "cannot lock the folder (\(why))")
+      }
     }
     let index = rootURL.appendingPathComponent("index.csv")
     let keysURL = rootURL.appendingPathComponent(".extract-keys.csv")

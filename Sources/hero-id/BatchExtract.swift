@@ -36,7 +36,7 @@ struct BatchExtract: AsyncParsableCommand {
   @OptionGroup var batch: BatchOptions
 
   func validate() throws {
-    if let every, !(every > 0) { throw ValidationError("--every must be greater than 0") }
+    if let every, let why = ExtractOptions.everyProblem(every) { throw ValidationError(why) }
   }
 
   func run() async throws {

@@ -40,9 +40,7 @@ struct IdentifyChainOptions: ParsableArguments {
   var inception: String?
 
   func validate() throws {
-    if let every, !(every > 0 && every.isFinite) {
-      throw ValidationError("--every must be a positive number of seconds")
-    }
+    if let every, let why = ExtractOptions.everyProblem(every) { throw ValidationError(why) }
   }
 
   /// The job for `model` with `parallel` clips at once (see `IdentifyJob.load`).

@@ -125,7 +125,7 @@ struct ScreensEval: AsyncParsableCommand {
 
   func validate() throws {
     guard !inputs.isEmpty else { throw ValidationError("give at least one clip or folder") }
-    if let e = every, !(e > 0) { throw ValidationError("--every must be positive") }
+    if let e = every, let why = ExtractOptions.everyProblem(e) { throw ValidationError(why) }
   }
 
   func run() async throws {
@@ -217,6 +217,7 @@ struct ScreensTrain: AsyncParsableCommand {
   func validate() throws {
     guard !inputs.isEmpty else { throw ValidationError("give at least one clip or folder") }
     guard augment >= 0, epochs >= 1 else { throw ValidationError("--augment >= 0, --epochs >= 1") }
+    if let e = every, let why = ExtractOptions.everyProblem(e) { throw ValidationError(why) }
   }
 
   func run() async throws {
