@@ -1,5 +1,6 @@
 import Foundation
 import HeroCore
+import Labeler
 
 /// One line of a batch journal (`OUT/.batch/journal.jsonl`, or `REPORT.journal.jsonl` for
 /// `batch identify`). The journal is append-only; the state of a batch is what its records say,
@@ -86,5 +87,39 @@ struct FileStamp: Sendable, Equatable {
       let date = attrs[.modificationDate] as? Date
     else { return nil }
     self.init(size: size, mtime: date.timeIntervalSince1970)
+  }
+}
+
+extension BatchRecord {
+  /// The record when every path and name in it is safe to act on, read from a journal that
+  /// may come from another machine (`source` names it in errors): `video` and each crop's
+  /// `file` are relative paths inside their folder (``RelativePath``), `hero` passes
+  /// `HeroName.validate` (as `--hero`), each crop is `<hero>/<name>.jpg` with a finite `pts`,
+  /// and `indexBytes` is not negative. Throws `BatchError.badJournal` otherwise.
+  func validated(source: String) throws -> BatchRecord {
+    func bad(_ why: String) -> BatchError { .badJournal(path: source, reason: why) }
+    var r = self
+    if let video {
+      do { try RelativePath.validate(video, field: "video", source: source) } catch {
+        throw BatchError.stage("\(error)")
+      }
+    }
+    if let hero, !hero.isEmpty || !(crops ?? []).isEmpty {
+      do { r.hero = try HeroName.validate(hero, source: "\(source): hero") } catch {
+        throw BatchError.stage("\(error)")
+      }
+    }
+    if let indexBytes, indexBytes < 0 { throw bad("indexBytes \(indexBytes) is negative") }
+    for (i, c) in (crops ?? []).enumerated() {
+      do { try RelativePath.validate(c.file, field: "crops[\(i)].file", source: source) } catch {
+        throw BatchError.stage("\(error)")
+      }
+      let parts = c.file.split(separator: "/")
+      guard parts.count == 2, String(parts[0]) == r.hero, parts[1].hasSuffix(".jpg") else {
+        throw bad("crops[\(i)].file \"\(c.file)\" is not <hero>/<name>.jpg")
+      }
+      guard c.ptsSeconds.isFinite else { throw bad("crops[\(i)].ptsSeconds is not finite") }
+    }
+    return r
   }
 }

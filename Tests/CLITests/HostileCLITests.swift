@@ -269,4 +269,103 @@ struct HostileCLITests {
     _ = try CLI.heroID(args, in: dir)
     #expect(try indexRows(out).count == once)
   }
+
+  // MARK: Batch journals from other machines
+
+  /// Writes `records` as the journal of a batch output at `root`.
+  func writeJournal(_ records: [[String: Any]], at root: URL) throws {
+    let dir = root.appendingPathComponent(".batch")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    var text = Data()
+    for r in records {
+      text.append(try JSONSerialization.data(withJSONObject: r))
+      text.append(0x0A)
+    }
+    try text.write(to: dir.appendingPathComponent("journal.jsonl"))
+  }
+
+  /// Every file under `dir` (relative paths), to check that nothing appeared.
+  func tree(_ dir: URL) -> Set<String> {
+    let e = FileManager.default.enumerator(atPath: dir.path)
+    var out = Set<String>()
+    while let p = e?.nextObject() as? String { out.insert(p) }
+    return out
+  }
+
+  @Test(arguments: [
+    ("../../x", "../../x/x_000001.jpg"), ("A", "../secret.txt"), ("A", "A/../../secret.txt"),
+    ("A", "/etc/passwd"), (".A", ".A/.A_000001.jpg"), ("A", "B/B_000001.jpg"),
+  ])
+  func mergeRefusesEscapingJournals(hero: String, crop: String) throws {
+    let base = try CLI.temporaryDirectory()
+    let shard = base.appendingPathComponent("work/shard")
+    try FileManager.default.createDirectory(at: shard, withIntermediateDirectories: true)
+    try Data("secret".utf8).write(to: base.appendingPathComponent("work/secret.txt"))
+    try writeJournal(
+      [
+        ["kind": "run", "options": ["every": "1"]],
+        [
+          "kind": "done", "video": "v.mp4", "hash": String(repeating: "a", count: 40),
+          "hero": hero, "frames": 1,
+          "crops": [["file": crop, "ptsSeconds": 1, "screen": "gameplay"]],
+        ],
+      ], at: shard)
+    let before = tree(base)
+    let merged = base.appendingPathComponent("work/merged")
+    let run = try CLI.heroID(["batch", "merge", shard.path, "--out", merged.path], in: base)
+    #expect(run.status == 1, "\(run.stderr)")
+    #expect(run.stderr.contains("journal.jsonl"), "\(run.stderr)")
+    #expect(run.stderrLines.filter { !$0.isEmpty }.count == 1, "\(run.stderr)")
+    let added = tree(base).subtracting(before)
+    #expect(added.allSatisfy { $0.hasPrefix("work/merged") }, "written outside --out: \(added)")
+    #expect(!added.contains { $0.hasSuffix(".jpg") || $0.contains("secret") })
+  }
+
+  @Test("roll-back refuses an output journal naming a file outside the folder")
+  func rollbackRefusesEscapingJournal() throws {
+    let base = try CLI.temporaryDirectory()
+    let out = base.appendingPathComponent("out")
+    let secret = base.appendingPathComponent("secret.txt")
+    try Data("secret".utf8).write(to: secret)
+    try writeJournal(
+      [
+        ["kind": "run", "options": [:] as [String: String]],
+        [
+          "kind": "begin", "video": "v.mp4", "hash": String(repeating: "b", count: 40),
+          "hero": "A", "indexBytes": 0,
+          "crops": [["file": "../secret.txt", "ptsSeconds": 1, "screen": "gameplay"]],
+        ],
+      ], at: out)
+    let shard = base.appendingPathComponent("shard")
+    try writeJournal([["kind": "run"]], at: shard)
+    let run = try CLI.heroID(["batch", "merge", shard.path, "--out", out.path], in: base)
+    #expect(run.status == 1, "\(run.stderr)")
+    #expect(run.stderr.contains("crops[0].file"), "\(run.stderr)")
+    #expect(FileManager.default.fileExists(atPath: secret.path), "the outside file survives")
+  }
+
+  @Test("batch extract into a folder another run holds is refused with one line")
+  func batchLocked() throws {
+    let base = try CLI.temporaryDirectory()
+    let out = base.appendingPathComponent("out")
+    let videos = base.appendingPathComponent("tree/A")
+    try FileManager.default.createDirectory(at: videos, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+    let lockFile = out.appendingPathComponent(".hero-id.lock").path
+    let holder = Process()
+    holder.executableURL = URL(fileURLWithPath: "/bin/sh")
+    holder.arguments = ["-c", "exec flock -n \(lockFile) sleep 4"]
+    try holder.run()
+    defer {
+      kill(holder.processIdentifier, SIGKILL)
+      holder.waitUntilExit()
+    }
+    usleep(300_000)
+    let before = tree(out)
+    let run = try CLI.heroID(
+      ["batch", "extract", base.appendingPathComponent("tree").path, "--out", out.path], in: base)
+    #expect(run.status == 1, "\(run.stderr)")
+    #expect(run.stderr.contains("another hero-id run is writing to this folder"), "\(run.stderr)")
+    #expect(tree(out) == before)
+  }
 }
