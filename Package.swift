@@ -30,18 +30,37 @@ let package = Package(
     .target(name: "FrameExtractor", dependencies: ["CLibAV", "HeroCore"], swiftSettings: strict),
     .target(name: "Preprocess", dependencies: ["CTurboJPEG", "HeroCore"], swiftSettings: strict),
     .target(name: "Labeler", dependencies: ["HeroCore"], swiftSettings: strict),
+    // The numeric kernels and the one BLAS wrapper: built -Ounchecked, they only ever see shapes
+    // the code itself made (InceptionV3 from validated weights, the classifier's own matrices).
     .target(
-      name: "Classifier", dependencies: ["COpenBLAS", "HeroCore"],
+      name: "InceptionKernels", dependencies: ["COpenBLAS", "HeroCore"],
       swiftSettings: strict + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+    // The base network: TorchScript zip + pickle reader (checked: it reads untrusted files),
+    // the Inception v3 binding of the state dict, the bottleneck cache.
+    .target(name: "Inception", dependencies: ["InceptionKernels", "HeroCore"], swiftSettings: strict),
+    // The new final layer, its trainer, the unknown-hero decision and the model directory.
+    .target(
+      name: "Classifier", dependencies: ["InceptionKernels", "HeroCore"],
+      swiftSettings: strict),
     // Synthetic gameplay clips for demo, tests and benchmarks (Cairo drawing, libavcodec encoding).
     .target(name: "SampleMaker", dependencies: ["CCairo", "CLibAV", "HeroCore"], swiftSettings: strict),
+
+    // The jobs (extract, identify, train, batch): every front end calls these, none re-wires
+    // the stages. One thread policy per run.
+    .target(
+      name: "HeroPipeline",
+      dependencies: [
+        "HeroCore", "FrameExtractor", "Preprocess", "Labeler", "Inception", "InceptionKernels",
+        "Classifier",
+      ],
+      swiftSettings: strict),
 
     // MARK: CLI
     .executableTarget(
       name: "hero-id",
       dependencies: [
-        "HeroCore", "FrameExtractor", "Preprocess", "Labeler", "Classifier",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "HeroPipeline", "HeroCore", "FrameExtractor", "Preprocess", "Labeler", "Inception",
+        "Classifier", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
     .executableTarget(
@@ -52,6 +71,8 @@ let package = Package(
       swiftSettings: strict),
 
     // MARK: Tests
+    // Fixtures several test targets share (temporary folders, synthetic icons).
+    .target(name: "TestSupport", dependencies: ["HeroCore"], path: "Tests/TestSupport"),
     .testTarget(name: "HeroCoreTests", dependencies: ["HeroCore"], swiftSettings: strict),
     .testTarget(
       name: "FrameExtractorTests", dependencies: ["FrameExtractor", "HeroCore"],
@@ -62,8 +83,22 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(name: "LabelerTests", dependencies: ["Labeler", "HeroCore"], swiftSettings: strict),
     .testTarget(
-      name: "ClassifierTests", dependencies: ["Classifier", "Preprocess", "HeroCore"],
+      name: "InceptionTests",
+      dependencies: ["Inception", "InceptionKernels", "Preprocess", "HeroCore", "TestSupport"],
       resources: [.copy("Reference")], swiftSettings: strict),
+    .testTarget(
+      name: "ClassifierTests",
+      dependencies: [
+        "Classifier", "InceptionKernels", "Preprocess", "HeroCore", "TestSupport",
+      ],
+      swiftSettings: strict),
+    .testTarget(
+      name: "HeroPipelineTests",
+      dependencies: [
+        "HeroPipeline", "Labeler", "Classifier", "Inception", "Preprocess", "HeroCore",
+        "SampleMaker", "FrameExtractor", "TestSupport",
+      ],
+      swiftSettings: strict),
     .testTarget(
       name: "SampleMakerTests", dependencies: ["SampleMaker", "FrameExtractor", "HeroCore"],
       swiftSettings: strict),

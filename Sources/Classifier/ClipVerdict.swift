@@ -1,5 +1,6 @@
 import Foundation
 import HeroCore
+import InceptionKernels
 
 /// What one key frame of a clip showed: its screen and, for gameplay frames, the model's
 /// per-class probabilities and similarities to each class's prototypes.

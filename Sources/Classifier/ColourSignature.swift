@@ -1,4 +1,5 @@
 import HeroCore
+import InceptionKernels
 
 /// A crop's colours in 216 numbers, for the "unknown" test: Inception's bottleneck is good at
 /// shapes and tolerant of hue, so two heroes whose buttons share a motif in different colours

@@ -1,5 +1,6 @@
 import Foundation
 import HeroCore
+import InceptionKernels
 
 /// Which part of the data an image belongs to.
 public enum DataSet: String, Sendable, Codable, CaseIterable {

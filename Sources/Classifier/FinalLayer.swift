@@ -1,4 +1,5 @@
 import Foundation
+import InceptionKernels
 
 /// The new final layer: standardise the bottleneck, then a dense layer and softmax.
 ///

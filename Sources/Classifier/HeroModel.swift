@@ -1,5 +1,6 @@
 import Foundation
 import HeroCore
+import InceptionKernels
 
 /// A trained model: the labels, the final layer, hero prototypes and thresholds for
 /// "unknown", and what it was trained with. Stored as a directory (docs/model-format.md):

@@ -1,4 +1,5 @@
 import HeroCore
+import InceptionKernels
 
 /// A crop's icon as a pattern of pixels, for the "unknown" test: the ring of the button between
 /// the centre (where a cooldown shows its number) and the rim, compared by normalised

@@ -1,5 +1,6 @@
 import Foundation
 import HeroCore
+import InceptionKernels
 
 /// Random distortions of a training image, with `retrain.py`'s meaning of the percentages:
 /// the image is scaled up by `1 + randomCrop%` times a random factor in `[1, 1 + randomScale%]`

@@ -1,5 +1,6 @@
 import Foundation
 import HeroCore
+import InceptionKernels
 
 #if canImport(Glibc)
   import Glibc
@@ -216,8 +217,8 @@ extension HeroModel {
     }
     let n = header.inputSize
     let c = header.labels.count
-    guard n == Inception.bottleneckSize else {
-      throw bad("input_size is \(n), expected \(Inception.bottleneckSize)")
+    guard n == InceptionConstants.bottleneckSize else {
+      throw bad("input_size is \(n), expected \(InceptionConstants.bottleneckSize)")
     }
     guard (2...maxClasses).contains(c) else {
       throw bad("\(c) labels; a model has 2 to \(maxClasses)")

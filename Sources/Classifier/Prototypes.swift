@@ -1,4 +1,5 @@
 import Foundation
+import InceptionKernels
 
 /// What each known hero's crops look like, for telling "unknown" apart: up to `perClass`
 /// training vectors (bottlenecks, colour signatures or icon patterns) of each class, chosen to

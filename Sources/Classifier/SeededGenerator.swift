@@ -1,5 +1,6 @@
 import Foundation
 import HeroCore
+import InceptionKernels
 
 /// The seeded generator of training runs (batch order, initial weights, distortions), so that a
 /// run repeats exactly with `--seed`: HeroCore's SplitMix64.

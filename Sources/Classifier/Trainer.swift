@@ -1,4 +1,5 @@
 import Foundation
+import InceptionKernels
 
 /// How the final layer is updated from its gradient.
 public enum Optimizer: String, Sendable, Codable, CaseIterable {

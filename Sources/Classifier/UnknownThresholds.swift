@@ -1,4 +1,5 @@
 import Foundation
+import InceptionKernels
 
 /// When a clip's answer is "unknown": the clip's *familiarity* with the hero it looks most like
 /// is below `minFamiliarity`.

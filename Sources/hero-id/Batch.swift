@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeroCore
+import HeroPipeline
 
 struct Batch: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -48,7 +49,7 @@ struct BatchOptions: ParsableArguments {
   @Flag(help: "Per-video JSON objects, then a summary object, on stdout.")
   var json = false
 
-  @Flag(help: "No progress or summary on stderr (failures are still named).")
+  @Flag(help: "No progress, notes or summary on stderr (the exit status still tells).")
   var quiet = false
 
   func validate() throws {
@@ -59,23 +60,144 @@ struct BatchOptions: ParsableArguments {
   }
 
   var shard: Shard { shardText.flatMap { try? Shard(parsing: $0) } ?? .all }
-  var jobCount: Int { jobs ?? defaultJobs() }
+  var jobCount: Int { jobs ?? defaultBatchJobs() }
 
-  /// The videos of `tree` in this shard.
-  func videos(in tree: String) throws -> [VideoFile] {
-    let shard = self.shard
-    return try VideoTree.videos(under: tree).filter {
-      shard.contains(relativePath: $0.relativePath)
-    }
-  }
+  /// Progress and notes on stderr, none with --quiet.
+  var control: JobControl { JobControl(observer: StderrObserver(quiet: quiet, quietNotes: quiet)) }
 
-  func driver(label: String, store: BatchStore) -> BatchDriver {
-    BatchDriver(label: label, store: store, jobs: jobCount, retryFailed: retryFailed, quiet: quiet)
+  /// Prints the end of a run: `--json` lines, the summary on stderr, and the exit status.
+  func finish(lines: [JSONValue], summary: BatchSummary, report: String) throws {
+    if json { printJSON(lines + [summary.line]) }
+    if !quiet { printError(summary.text + "\nreport: \(report)") }
+    if summary.failed > 0 { throw ExitCode.failure }
   }
 }
 
-/// Prints `lines` on stdout, one per line (the parent task is the only writer of stdout).
-func printLines(_ lines: [String]) {
-  guard !lines.isEmpty else { return }
-  FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+struct BatchExtract: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "extract",
+    abstract: "Turn a scraped tree of videos (one folder per hero) into labelled crops.",
+    discussion: """
+      Walks TREE for videos (.mp4, .mkv, .mov, .webm, ...; hidden files skipped); each video's \
+      label is the name of the folder it sits in. Writes CROPS/<hero>/<hero>_NNNNNN.jpg \
+      (counters continue after files already there), CROPS/index.csv \
+      (file,video,pts_seconds,screen,hero; video is the path relative to TREE) and \
+      CROPS/.extract-keys.csv, as `hero-id extract` does. Also writes CROPS/batch-report.jsonl \
+      (one line per video, then a summary) and keeps its journal in CROPS/.batch/.
+
+      Exit 0 when every video of the shard is done, 1 when any failed (the others are finished \
+      first), 2 on bad usage.
+      """)
+
+  @Argument(help: "Folder of videos, one sub-folder per hero.")
+  var tree: String
+
+  @Option(help: "Crop folder to write (created if needed).")
+  var out: String
+
+  @Option(help: "At most one frame per this many seconds (as ffmpeg -r).")
+  var every: Double?
+
+  @Option(help: "Layout profile JSON (default: the built-in 1280x720 landscape HUD).")
+  var layout: String?
+
+  @OptionGroup var batch: BatchOptions
+
+  func validate() throws { try validateEvery(every) }
+
+  func run() async throws {
+    var o = BatchExtractJob.Options(out: out)
+    o.everySeconds = every
+    o.layout = layout
+    o.shard = batch.shard
+    o.jobs = batch.jobCount
+    o.retryFailed = batch.retryFailed
+    let outcome = try await BatchExtractJob(options: o).run(tree: tree, control: batch.control)
+    try batch.finish(
+      lines: outcome.results.map { cropReportJSON($0, cropPrefix: out) }, summary: outcome.summary,
+      report: outcome.report)
+  }
+}
+
+struct BatchIdentify: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "identify",
+    abstract: "Identify the hero of every clip under a folder, into one CSV report.",
+    discussion: """
+      Walks TREE (any layout) for videos and runs `hero-id identify` on each. Writes FILE.csv \
+      with one row per clip: video,status,hero,confidence,frames,gameplay_frames,reason,error \
+      (video relative to TREE; status ok, unknown, duplicate or failed; hero empty when \
+      unknown). The journal FILE.csv.journal.jsonl makes a killed run resumable; the report is \
+      rewritten from it at the end of each run. With --jobs > 1 each clip's Inception pass uses \
+      one BLAS thread, so the clips, not the threads, share the cores. --json prints, per clip, \
+      the same object as `identify --json` (plus "skipped" or "duplicate_of"), then a summary. \
+      Exit 0 when every clip was processed (an "unknown" answer is a success), 1 when any \
+      failed, 2 on bad usage.
+      """)
+
+  @Argument(help: "Folder of clips (any layout).")
+  var tree: String
+
+  @Option(help: "Model folder written by `hero-id train`.")
+  var model: String
+
+  @Option(help: ArgumentHelp("The CSV report to write.", valueName: "FILE.csv"))
+  var report: String
+
+  @OptionGroup var chain: IdentifyChainOptions
+
+  @OptionGroup var batch: BatchOptions
+
+  func run() async throws {
+    var o = BatchIdentifyJob.Options(report: report)
+    o.identify = chain.options(model: model, jobs: batch.jobCount)
+    o.shard = batch.shard
+    o.jobs = batch.jobCount
+    o.retryFailed = batch.retryFailed
+    let outcome = try await BatchIdentifyJob(options: o).run(tree: tree, control: batch.control)
+    try batch.finish(
+      lines: outcome.results.map(BatchIdentifyJob.json), summary: outcome.summary,
+      report: outcome.report)
+  }
+}
+
+struct BatchMerge: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "merge",
+    abstract: "Combine the outputs of `batch extract` shards into one training set.",
+    discussion: """
+      Each SHARD_OUT is a crop folder written by `batch extract` (it has .batch/journal.jsonl). \
+      Every video done in a shard is added to DIR: its crops are hard-linked (or copied) under \
+      new names DIR/<hero>/<hero>_NNNNNN.jpg, counters continuing after what DIR holds, so \
+      shards never collide; its index.csv rows follow, and DIR/batch-report.jsonl lists every \
+      video of every shard. Failures and duplicates are carried over as such. The same video \
+      content done in two shards is kept once. DIR is itself a batch output: merging again, or \
+      merging more shards later, adds only what is new, and a killed merge resumes like a \
+      killed extract. The shards must have used the same --every and --layout.
+      """)
+
+  @Argument(help: "Crop folders written by `hero-id batch extract --shard K/N`.")
+  var shardOutputs: [String]
+
+  @Option(help: "The merged crop folder.")
+  var out: String
+
+  @Flag(help: "Per-video JSON objects, then a summary object, on stdout.")
+  var json = false
+
+  @Flag(help: "No progress or summary on stderr.")
+  var quiet = false
+
+  func validate() throws {
+    if shardOutputs.isEmpty { throw ValidationError("give at least one shard output") }
+  }
+
+  func run() async throws {
+    let outcome = try await BatchMergeJob(options: .init(out: out)).run(
+      shards: shardOutputs,
+      control: JobControl(observer: StderrObserver(quiet: quiet, quietNotes: quiet)))
+    if json { printJSON(outcome.results.map { cropReportJSON($0.record) } + [outcome.summary.line]) }
+    if !quiet { printError(outcome.summary.text + "\nreport: \(outcome.report)") }
+    if outcome.summary.failed > 0 { throw ExitCode.failure }
+  }
 }

@@ -1,8 +1,7 @@
 import ArgumentParser
-import Classifier
 import Foundation
 import HeroCore
-import Preprocess
+import HeroPipeline
 
 /// `hero-id bottleneck IMAGE... --json`: the 2048-float Inception v3 bottleneck of each image.
 struct Bottleneck: AsyncParsableCommand {
@@ -47,96 +46,37 @@ struct Bottleneck: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let weights = try InceptionWeights.load(path: HeroIDHome.inceptionPath(override: inception))
-    // One level of parallelism at a time, OpenBLAS at one thread: lanes across the images of a
-    // batch, or each layer of a lone image split across the threads (InceptionV3 switches).
-    let cores = threads ?? ProcessInfo.processInfo.activeProcessorCount
-    if cores == 1 { BLAS.setThreads(1) }
-    let net = InceptionV3(weights: weights, batchSize: batchSize, threads: cores)
+    var o = BottleneckJob.Options()
+    o.inception = inception
+    o.batchSize = batchSize
+    o.threads = threads
+    let job = try BottleneckJob(options: o)
     if let bench {
-      try runBench(net, count: bench)
+      do { print(try job.benchmark(images, count: bench).text) } catch let e as ImageReadError {
+        throw ValidationError("--bench needs at least one image (\(e))")
+      }
       return
     }
     var failures = 0
-    var first = 0
-    while first < images.count {
-      let paths = Array(images[first..<min(images.count, first + batchSize)])
-      var decoded: [RGBImage] = []
-      var outcome: [Result<Int, Error>] = []
-      for path in paths {
-        do {
-          let data = try Data(contentsOf: URL(fileURLWithPath: path))
-          decoded.append(try JPEG.decode(data, source: path))
-          outcome.append(.success(decoded.count - 1))
-        } catch let e as JPEGError {
-          outcome.append(.failure(e))
-        } catch {
-          outcome.append(.failure(ImageReadError(path: path, reason: error.localizedDescription)))
-        }
+    try job.run(images, control: .silent) { path, result in
+      switch result {
+      case .success(let v): emit(path, v)
+      case .failure(let e):
+        failures += 1
+        printError("\(e)")
+        if json { print(JSONValue.object(["image": .string(path), "error": .string("\(e)")]).text) }
       }
-      let vectors = net.bottlenecks(decoded)
-      for (path, result) in zip(paths, outcome) {
-        switch result {
-        case .success(let i): emit(path, vectors[i])
-        case .failure(let e):
-          failures += 1
-          printError("\(e)")
-          if json {
-            print("{\"image\": \(JSONString.quote(path)), \"error\": \(JSONString.quote("\(e)"))}")
-          }
-        }
-      }
-      first += paths.count
     }
     if failures > 0 { throw ExitCode(1) }
   }
 
   private func emit(_ path: String, _ v: [Float]) {
     if json {
-      var s = "{\"image\": \(JSONString.quote(path)), \"bottleneck\": ["
-      s.reserveCapacity(2048 * 12)
-      for (i, x) in v.enumerated() {
-        if i > 0 { s += ", " }
-        s += x.description
-      }
-      s += "]}"
-      print(s)
+      print(JSONValue.object(["image": .string(path), "bottleneck": .array(v.map { .float($0) })]).text)
     } else {
       let head = v.prefix(4).map { String(format: "%.5f", $0) }.joined(separator: " ")
       let l2 = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
       print("\(path): \(v.count) floats, L2 \(String(format: "%.4f", l2)), first \(head) ...")
     }
   }
-
-  /// Times `count` images (the given ones, cycled) at --batch-size after one warm-up batch;
-  /// prints one JSON line: images/s and peak RSS.
-  private func runBench(_ net: InceptionV3, count: Int) throws {
-    var pool: [RGBImage] = []
-    for path in images {
-      pool.append(try JPEG.decode(Data(contentsOf: URL(fileURLWithPath: path)), source: path))
-    }
-    guard !pool.isEmpty else { throw ValidationError("--bench needs at least one image") }
-    let work = (0..<count).map { pool[$0 % pool.count] }
-    _ = net.bottlenecks(Array(work.prefix(batchSize)))
-    let start = DispatchTime.now().uptimeNanoseconds
-    let out = net.bottlenecks(work)
-    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    let rssMB = Double(usage.ru_maxrss) / 1024
-    precondition(out.count == count)
-    print(
-      String(
-        format:
-          "{\"engine\": \"hero-id\", \"batch_size\": %d, \"images\": %d, \"seconds\": %.3f, "
-          + "\"images_per_second\": %.2f, \"peak_rss_mb\": %.0f, \"threads\": %d, \"blas_threads\": %d}",
-        batchSize, count, seconds, Double(count) / seconds, rssMB, net.threads, BLAS.threads))
-  }
-}
-
-/// An image file that could not be read (before decoding).
-struct ImageReadError: Error, CustomStringConvertible {
-  let path: String
-  let reason: String
-  var description: String { "\(path): cannot read image (\(reason))" }
 }

@@ -1,9 +1,7 @@
 import ArgumentParser
-import Classifier
 import Foundation
-import FrameExtractor
 import HeroCore
-import Preprocess
+import HeroPipeline
 
 struct Identify: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -40,26 +38,20 @@ struct Identify: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let parallel = min(jobs, clips.count)
-    let job = try chain.job(model: model, parallel: parallel)
-    let progress = ProgressReporter("identify", total: clips.count, quiet: clips.count < 2)
-    let results = await mapBounded(clips, jobs: parallel) { clip in
-      let r = job.identify(clip)
-      progress.advance()
-      return r
-    }
-    if clips.count > 1 { progress.finish() }
+    let job = try IdentifyJob(options: chain.options(model: model, jobs: jobs), clips: clips.count)
+    let control = JobControl(observer: StderrObserver(minimumTotal: 2))
+    let results = await job.run(clips, control: control)
     var failed = 0
     if !json { print(IdentifyTable.header) }
     for (clip, result) in zip(clips, results) {
       switch result {
-      case .success(let verdict):
-        print(json ? IdentifyTable.json(clip, verdict) : IdentifyTable.row(clip, verdict))
+      case .success(let answer):
+        print(json ? answer.json(video: clip).text : IdentifyTable.row(clip, answer))
       case .failure(let error):
         failed += 1
         printError("\(error)")
         if json {
-          print(JSONValue.object([("video", .string(clip)), ("error", .string("\(error)"))]).text)
+          print(JSONValue.object(["video": .string(clip), "error": .string("\(error)")]).text)
         } else {
           print(IdentifyTable.failedRow(clip))
         }
@@ -69,56 +61,33 @@ struct Identify: AsyncParsableCommand {
   }
 }
 
-/// Everything identifying one clip needs; shared by the tasks (each makes its own network).
-struct IdentifyJob: Sendable {
-  let model: HeroModel
-  let sorter: ScreenSorter
-  let layout: LayoutProfile
-  let base: BaseNetwork
-  let options: ExtractOptions
+/// The options of the identification chain that `identify` and `batch identify` share.
+struct IdentifyChainOptions: ParsableArguments {
+  @Option(help: "At most one key frame per this many seconds.")
+  var every: Double?
 
-  /// Key frames → screen → crop (through JPEG, as the training crops were) → bottleneck → final
-  /// layer → verdict. Frames are streamed; only the small crops are kept until the end.
-  func identify(_ clip: String) -> Result<ClipVerdict, any Error> {
-    do {
-      let decoder = try KeyFrameDecoder(path: clip, options: options)
-      var observations: [FrameObservation] = []
-      var crops: [RGBImage] = []
-      var gameplayIndex: [Int] = []
-      while let frame = try decoder.nextFrame() {
-        let screen = sorter.sort(frame.image).screen
-        observations.append(FrameObservation(ptsSeconds: frame.ptsSeconds, screen: screen))
-        if screen == .gameplay {
-          let jpeg = try Crop.skillJPEG(frame: frame.image, layout: layout)
-          crops.append(try JPEG.decode(jpeg, source: clip))
-          gameplayIndex.append(observations.count - 1)
-        }
-      }
-      if !crops.isEmpty {
-        let encoder = try base.makeEncoder()
-        var features: [Float] = []
-        features.reserveCapacity(crops.count * model.layer.inputSize)
-        for v in encoder.bottlenecks(crops) { features.append(contentsOf: v) }
-        let seen = model.observe(
-          bottlenecks: features, looks: crops.map(CropLook.of),
-          ptsSeconds: gameplayIndex.map { observations[$0].ptsSeconds })
-        for (row, i) in gameplayIndex.enumerated() { observations[i] = seen[row] }
-      }
-      return .success(
-        ClipVerdict(observations: observations, labels: model.labels, thresholds: model.thresholds))
-    } catch let e as ExtractError {
-      return .failure(e)
-    } catch {
-      return .failure(IdentifyError(path: clip, reason: "\(error)"))
-    }
+  @Option(help: "Layout profile (default: the one the model was trained with).")
+  var layout: String?
+
+  @Option(help: "Screen sorter model (default: the built-in one).")
+  var screenModel: String?
+
+  @Option(help: "Inception v3 weights (default: $HERO_ID_INCEPTION or $HERO_ID_HOME's).")
+  var inception: String?
+
+  func validate() throws { try validateEvery(every) }
+
+  /// The job's options for `model` with `jobs` clips at once.
+  func options(model: String, jobs: Int) -> IdentifyJob.Options {
+    var o = IdentifyJob.Options()
+    o.model = model
+    o.inception = inception
+    o.layout = layout
+    o.screenModel = screenModel
+    o.everySeconds = every
+    o.jobs = jobs
+    return o
   }
-}
-
-/// A clip that could not be identified, named.
-struct IdentifyError: Error, CustomStringConvertible {
-  let path: String
-  let reason: String
-  var description: String { reason.hasPrefix(path) ? reason : "\(path): \(reason)" }
 }
 
 /// The two output forms of `identify`.
@@ -129,21 +98,22 @@ enum IdentifyTable {
     + pad("FRAMES", 8)
     + pad("GAMEPLAY", 10) + "NOTE"
 
-  static func row(_ clip: String, _ v: ClipVerdict) -> String {
+  static func row(_ clip: String, _ v: IdentifyResult) -> String {
     let note = v.hero == nil ? (v.reason ?? "") : topNote(v)
+    func figure(_ x: Double?) -> String { x.map { String(format: "%.3f", $0) } ?? "-" }
     return pad(clip, 40) + pad(v.hero ?? "unknown", 14)
       + pad(String(format: "%.3f", v.confidence), 7)
-      + pad(v.patternSimilarity.map { String(format: "%.3f", $0) } ?? "-", 9)
-      + pad(v.colourSimilarity.map { String(format: "%.3f", $0) } ?? "-", 8)
-      + pad(v.similarity.map { String(format: "%.3f", $0) } ?? "-", 7)
-      + pad(v.familiarity.map { String(format: "%.3f", $0) } ?? "-", 10)
+      + pad(figure(v.evidence?.pattern), 9)
+      + pad(figure(v.evidence?.colour), 8)
+      + pad(figure(v.evidence?.shape), 7)
+      + pad(figure(v.evidence?.familiarity), 10)
       + pad(String(v.frames), 8)
       + pad(String(v.gameplayFrames), 10) + note
   }
 
   static func failedRow(_ clip: String) -> String { pad(clip, 40) + "error (see stderr)" }
 
-  static func topNote(_ v: ClipVerdict) -> String {
+  static func topNote(_ v: IdentifyResult) -> String {
     guard v.top.count > 1 else { return "" }
     return "next: "
       + v.top.dropFirst().map { "\($0.hero) \(String(format: "%.3f", $0.p))" }
@@ -154,33 +124,5 @@ enum IdentifyTable {
   static func pad(_ s: String, _ width: Int) -> String {
     let columns = s.unicodeScalars.reduce(0) { $0 + ($1.value >= 0x1100 ? 2 : 1) }
     return s + String(repeating: " ", count: max(1, width - columns))
-  }
-
-  /// CONTRACT.md's line: video, hero, confidence, frames, gameplay_frames, top, timeline (plus
-  /// reason when unknown).
-  static func json(_ clip: String, _ v: ClipVerdict) -> String {
-    var fields: [(String, JSONValue)] = [
-      ("video", .string(clip)), ("hero", .optional(v.hero)),
-      ("confidence", .rounded(v.confidence)),
-    ]
-    if let reason = v.reason { fields.append(("reason", .string(reason))) }
-    fields += [
-      ("frames", .int(v.frames)), ("gameplay_frames", .int(v.gameplayFrames)),
-      (
-        "top",
-        .array(v.top.map { .object([("hero", .string($0.hero)), ("p", .rounded($0.p))]) })
-      ),
-      (
-        "timeline",
-        .array(
-          v.timeline.map { e in
-            .object([
-              ("t", .rounded(e.t, 3)), ("screen", .string(e.screen.rawValue)),
-              ("hero", .optional(e.hero)), ("p", e.p.map { .rounded($0) } ?? .null),
-            ])
-          })
-      ),
-    ]
-    return JSONValue.object(fields).text
   }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import FrameExtractor
 import HeroCore
+import HeroPipeline
 import Preprocess
 
 /// `hero-id screens`: measure the screen sorter on labelled footage, or train a new screen model.
@@ -21,89 +21,6 @@ struct Screens: AsyncParsableCommand {
     subcommands: [ScreensEval.self, ScreensTrain.self])
 }
 
-/// The sidecar of a sample clip: the screen of every time span.
-struct ScreenSidecar: Decodable {
-  struct Span: Decodable {
-    var start: Double
-    var end: Double
-    var screen: Screen
-  }
-  var spans: [Span]
-
-  /// The screen at `t` seconds, nil outside every span.
-  func screen(at t: Double) -> Screen? {
-    spans.first { t >= $0.start - 1e-6 && t < $0.end - 1e-6 }?.screen
-  }
-
-  /// Reads the sidecar of `clip`: `clip.json`, else the clip's path with `.json` for its extension.
-  static func load(for clip: String) throws -> ScreenSidecar {
-    let url = URL(fileURLWithPath: clip)
-    let candidates = [
-      url.path + ".json", url.deletingPathExtension().appendingPathExtension("json").path,
-    ]
-    guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-      throw ScreensError(message: "\(clip): no sidecar (looked for \(candidates[1]))")
-    }
-    guard let data = FileManager.default.contents(atPath: path),
-      let sidecar = try? JSONDecoder().decode(ScreenSidecar.self, from: data)
-    else { throw ScreensError(message: "\(path): not a sidecar with spans of start, end, screen") }
-    return sidecar
-  }
-}
-
-struct ScreensError: Error, CustomStringConvertible {
-  let message: String
-  var description: String { message }
-}
-
-/// One labelled frame source: calls `body` with each (frame, true screen, where).
-func forEachLabelledFrame(
-  in input: String, every: Double?, _ body: (RGBImage, Screen, String) throws -> Void
-) throws {
-  var isDirectory: ObjCBool = false
-  if FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory),
-    isDirectory.boolValue
-  {
-    for screen in Screen.allCases {
-      let dir = URL(fileURLWithPath: input).appendingPathComponent(screen.rawValue)
-      let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-      for name in names.sorted()
-      where name.lowercased().hasSuffix(".jpg") || name.lowercased().hasSuffix(".jpeg") {
-        let path = dir.appendingPathComponent(name).path
-        let image = try JPEG.decode(fileAt: path)
-        guard image.width == Layouts.frameWidth, image.height == Layouts.frameHeight else {
-          throw ScreensError(
-            message: "\(path): frame is \(image.width)x\(image.height), not 1280x720")
-        }
-        try body(image, screen, path)
-      }
-    }
-    return
-  }
-  let sidecar = try ScreenSidecar.load(for: input)
-  let decoder = try KeyFrameDecoder(path: input, options: ExtractOptions(everySeconds: every))
-  while let frame = try decoder.nextFrame() {
-    guard let screen = sidecar.screen(at: frame.ptsSeconds) else { continue }
-    try body(frame.image, screen, String(format: "%@@%.3f", input, frame.ptsSeconds))
-  }
-}
-
-/// Options shared by the `screens` subcommands.
-struct ScreenModelOptions: ParsableArguments {
-  @Option(
-    name: .long, help: ArgumentHelp("Layout profile JSON (default: built in).", valueName: "FILE"))
-  var layout: String?
-
-  @Option(
-    name: .long,
-    help: ArgumentHelp("Screen model JSON (default: built in).", valueName: "FILE"))
-  var screenModel: String?
-
-  func sorter() throws -> ScreenSorter {
-    try ScreenSorter.load(layout: Layouts.load(path: self.layout), modelPath: screenModel)
-  }
-}
-
 struct ScreensEval: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "eval",
@@ -112,7 +29,14 @@ struct ScreensEval: AsyncParsableCommand {
   @Argument(help: "Clips with sidecars, or folders of frames by screen.")
   var inputs: [String] = []
 
-  @OptionGroup var model: ScreenModelOptions
+  @Option(
+    name: .long, help: ArgumentHelp("Layout profile JSON (default: built in).", valueName: "FILE"))
+  var layout: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp("Screen model JSON (default: built in).", valueName: "FILE"))
+  var screenModel: String?
 
   @Option(name: .long, help: ArgumentHelp("At most one frame per interval.", valueName: "SECONDS"))
   var every: Double?
@@ -125,61 +49,26 @@ struct ScreensEval: AsyncParsableCommand {
 
   func validate() throws {
     guard !inputs.isEmpty else { throw ValidationError("give at least one clip or folder") }
-    if let e = every, let why = ExtractOptions.everyProblem(e) { throw ValidationError(why) }
+    try validateEvery(every)
   }
 
   func run() async throws {
-    let sorter = try model.sorter()
-    var evaluation = ScreenEvaluation()
-    var failed = false
-    var lowestOnGameplay: Float = 1
-    var highestOnOthers: Float = 0
-    for input in inputs {
-      do {
-        try forEachLabelledFrame(in: input, every: every) { frame, truth, place in
-          let d = sorter.sort(frame)
-          evaluation.add(truth: truth, predicted: d.screen)
-          if truth == .gameplay {
-            lowestOnGameplay = min(lowestOnGameplay, d.gameplayProbability)
-          } else {
-            highestOnOthers = max(highestOnOthers, d.gameplayProbability)
-          }
-          if printMisclassified, d.screen != truth {
-            printError(
-              String(
-                format: "%@: %@ sorted as %@ (p %.3f, gameplay p %.3f, hud %.2f)", place,
-                truth.rawValue, d.screen.rawValue, d.score, d.gameplayProbability, d.hudScore))
-          }
-        }
-      } catch {
-        printError("\(error)")
-        failed = true
-      }
-    }
+    let sorter = try ScreenSorter.load(layout: Layouts.load(path: layout), modelPath: screenModel)
+    let outcome = ScreensEvalJob(
+      sorter: sorter, everySeconds: every, listMisclassified: printMisclassified
+    ).run(inputs, control: JobControl(observer: StderrObserver()))
     if json {
-      var fields: [(String, String)] = [("frames", String(evaluation.total))]
-      for s in Screen.allCases {
-        fields.append(
-          (
-            s.rawValue,
-            JSONText.object([
-              ("support", String(evaluation.support(s))),
-              ("precision", String(format: "%.4f", evaluation.precision(s))),
-              ("recall", String(format: "%.4f", evaluation.recall(s))),
-            ])
-          ))
-      }
-      print(JSONText.object(fields))
+      print(outcome.json.text)
     } else {
-      print("frames: \(evaluation.total)")
-      print(evaluation.table, terminator: "")
+      print("frames: \(outcome.evaluation.total)")
+      print(outcome.evaluation.table, terminator: "")
       print(
         String(
           format: "P(gameplay): lowest on gameplay frames %.4f, highest on the others %.4f "
-            + "(threshold %.2f)", lowestOnGameplay, highestOnOthers, sorter.model.gameplayThreshold)
-      )
+            + "(threshold %.2f)", outcome.lowestOnGameplay, outcome.highestOnOthers,
+          sorter.model.gameplayThreshold))
     }
-    if failed { throw ExitCode.failure }
+    if outcome.failedInputs > 0 { throw ExitCode.failure }
   }
 }
 
@@ -217,53 +106,22 @@ struct ScreensTrain: AsyncParsableCommand {
   func validate() throws {
     guard !inputs.isEmpty else { throw ValidationError("give at least one clip or folder") }
     guard augment >= 0, epochs >= 1 else { throw ValidationError("--augment >= 0, --epochs >= 1") }
-    if let e = every, let why = ExtractOptions.everyProblem(e) { throw ValidationError(why) }
+    try validateEvery(every)
   }
 
   func run() async throws {
-    let layout = try Layouts.load(path: self.layout)
-    let features = ScreenFeatures(layout: layout)
-    var rng = SplitMix64(seed: seed)
-    var examples: [ScreenExample] = []
-    var failed = false
-    for input in inputs {
-      do {
-        try forEachLabelledFrame(in: input, every: every) { frame, truth, _ in
-          examples.append(ScreenExample(features: features.features(of: frame), screen: truth))
-          for _ in 0..<augment {
-            let f = FrameAugment.perturb(frame, using: &rng)
-            examples.append(ScreenExample(features: features.features(of: f), screen: truth))
-          }
-        }
-      } catch {
-        printError("\(error)")
-        failed = true
-      }
-    }
-    guard !examples.isEmpty else { throw ScreensError(message: "no labelled frames in the inputs") }
-    var counts: [Screen: Int] = [:]
-    for e in examples { counts[e.screen, default: 0] += 1 }
-    printError(
-      "training on \(examples.count) examples ("
-        + Screen.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", ") + ")")
-    var options = ScreenTrainer.Options()
-    options.epochs = epochs
-    let model = ScreenTrainer.train(
-      examples, hudStart: ScreenFeatures.thumbnailCount, layout: layout.name,
-      trainedOn: "\(examples.count) examples from \(inputs.count) inputs (augment \(augment), "
-        + "seed \(seed))",
-      options: options)
-    var evaluation = ScreenEvaluation()
-    let sorter = try ScreenSorter(layout: layout, model: model)
-    for e in examples {
-      evaluation.add(truth: e.screen, predicted: sorter.decide(e.features).screen)
-    }
-    printError("on the training examples (gameplay threshold \(model.gameplayThreshold)):")
-    printError(evaluation.table)
-    do { try AtomicFile.write(model.jsonData(), to: URL(fileURLWithPath: out)) } catch {
+    var job = ScreensTrainJob(layout: try Layouts.load(path: layout))
+    job.augment = augment
+    job.epochs = epochs
+    job.seed = seed
+    job.everySeconds = every
+    let outcome = try job.run(inputs, control: JobControl(observer: StderrObserver()))
+    printError("on the training examples (gameplay threshold \(outcome.model.gameplayThreshold)):")
+    printError(outcome.evaluation.table)
+    do { try AtomicFile.write(outcome.model.jsonData(), to: URL(fileURLWithPath: out)) } catch {
       throw ScreensError(message: "\(out): cannot write the model")
     }
     printError("wrote \(out)")
-    if failed { throw ExitCode.failure }
+    if outcome.failedInputs > 0 { throw ExitCode.failure }
   }
 }

@@ -132,5 +132,41 @@ enum PipelineFixtures {
     }
     #expect(withHero > 0)
     #expect(Double(right) >= 0.5 * Double(withHero), "\(right) of \(withHero) right")
+
+    // `identify` names a trained hero on a clip of that hero, and `batch identify --json` prints
+    // the very same object for the same clip.
+    var named: (clip: String, hero: String)?
+    for row in rows {
+      let f = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+      let sidecar = testDir.appendingPathComponent(
+        (f[0] as NSString).deletingPathExtension + ".json")
+      guard let data = FileManager.default.contents(atPath: sidecar.path),
+        let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+        let hero = obj["hero"] as? String, trained.contains(hero), f[2] == hero
+      else { continue }
+      named = (f[0], hero)
+      break
+    }
+    let pick = try #require(named, "no clip of a trained hero was named right")
+    let clip = clipsDir.appendingPathComponent(pick.clip).path
+    let single = try CLI.heroID(["identify", clip, "--model", model.path, "--json"])
+    #expect(single.status == 0, "\(single.stderr)")
+    let answer = try #require(
+      try JSONSerialization.jsonObject(with: Data(single.stdout.utf8)) as? [String: Any])
+    #expect(answer["hero"] as? String == pick.hero)
+    #expect((answer["confidence"] as? Double ?? 0) > 0)
+    let one = work.appendingPathComponent("one")
+    try fm.createDirectory(at: one, withIntermediateDirectories: true)
+    try fm.createSymbolicLink(
+      at: one.appendingPathComponent(pick.clip), withDestinationURL: URL(fileURLWithPath: clip))
+    let batch = try CLI.heroID([
+      "batch", "identify", one.path, "--model", model.path, "--report",
+      work.appendingPathComponent("one.csv").path, "--json", "--quiet",
+    ])
+    #expect(batch.status == 0, "\(batch.stderr)")
+    let batchLine = batch.stdoutLines.first.map(String.init) ?? ""
+    let expected = single.stdout.trimmingCharacters(in: .newlines)
+      .replacingOccurrences(of: clip, with: one.appendingPathComponent(pick.clip).path)
+    #expect(batchLine == expected)
   }
 }

@@ -1,4 +1,5 @@
 import Classifier
+import InceptionKernels
 import Foundation
 import HeroCore
 import Testing

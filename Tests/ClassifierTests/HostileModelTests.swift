@@ -1,6 +1,8 @@
 import Classifier
 import Foundation
 import HeroCore
+import InceptionKernels
+import TestSupport
 import Testing
 
 /// Crafted model directories (issue 14): each is refused with one message naming the file and
@@ -34,7 +36,7 @@ struct HostileModelTests {
 
   /// Byte offset of array `name` in weights.f32.
   static func offset(of name: String) -> Int {
-    let n = Inception.bottleneckSize
+    let n = InceptionConstants.bottleneckSize
     let c = model.labels.count
     let p = model.prototypes.labels.count
     let q = model.colourPrototypes.labels.count

@@ -1,5 +1,7 @@
 import Classifier
+import InceptionKernels
 import HeroCore
+import TestSupport
 import Testing
 
 @Suite("Icon pattern")

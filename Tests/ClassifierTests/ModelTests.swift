@@ -1,6 +1,8 @@
 import Classifier
+import InceptionKernels
 import Foundation
 import HeroCore
+import TestSupport
 import Testing
 
 @Suite("Model directory")
@@ -10,7 +12,7 @@ struct ModelTests {
   ) {
     // Models hold Inception's 2048-float bottlenecks (the reader refuses any other size).
     let all = SyntheticBottlenecks.clusters(
-      classes: 3, perClass: 30, inputSize: Inception.bottleneckSize, spread: 0.2, seed: 11)
+      classes: 3, perClass: 30, inputSize: InceptionConstants.bottleneckSize, spread: 0.2, seed: 11)
     var options = TrainingOptions()
     options.steps = 60
     options.batchSize = 16
@@ -146,7 +148,7 @@ struct ModelTests {
   @Test("clips of known frames pass the threshold; a stranger's clip is unknown")
   func thresholds() {
     let (model, data) = Self.trainedModel()
-    let n = Inception.bottleneckSize
+    let n = InceptionConstants.bottleneckSize
     let t = model.thresholds
     // Pattern and colour similarities are each at most 1, shape counts half.
     #expect(t.minFamiliarity > 0 && t.minFamiliarity < 2.5)

@@ -1,5 +1,7 @@
 import Classifier
+import InceptionKernels
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("Training / validation / testing split")
@@ -17,6 +19,28 @@ struct SplitTests {
     #expect(abs(Double(counts[.training, default: 0]) / Double(n) - 0.8) < 0.015)
     #expect(abs(Double(counts[.validation, default: 0]) / Double(n) - 0.1) < 0.01)
     #expect(abs(Double(counts[.testing, default: 0]) / Double(n) - 0.1) < 0.01)
+  }
+
+  @Test("pinned file names get the sets an independent SHA-1 (Python's hashlib) gives them")
+  func pinnedPairs() {
+    // percentage = first 8 bytes of SHA-1(key), big-endian, mod 10^8, / 10^6; computed in
+    // Python for these keys. A per-process hash (hashValue) would scatter them.
+    let pinned: [(String, Double, DataSet)] = [
+      ("李白_000001.jpg", 46.05641, .training), ("李白_000002.jpg", 18.547876, .testing),
+      ("貂蝉_000011.jpg", 36.890689, .training), ("hero_7.jpg", 2.054151, .validation),
+      ("a.jpg", 9.370108, .validation), ("b_nohash_4.jpg", 6.108269, .validation),
+      ("妲己_000105.jpg", 87.963018, .training),
+    ]
+    for (name, percentage, set) in pinned {
+      let key = DataSplit.fileKey(name)
+      #expect(abs(DataSplit.percentage(key) - percentage) < 1e-6, "\(name)")
+      #expect(
+        DataSplit.assign(key: key, validationPercentage: 10, testingPercentage: 10) == set,
+        "\(name)")
+    }
+    #expect(
+      DataSplit.assign(key: "v.mp4#2", validationPercentage: 10, testingPercentage: 10)
+        == .training)
   }
 
   @Test("_nohash_ suffixes and extensions do not change the key; time buckets group crops")

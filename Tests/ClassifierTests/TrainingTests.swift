@@ -1,5 +1,7 @@
 import Classifier
+import InceptionKernels
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("Final layer training")

@@ -1,4 +1,4 @@
-// Fuzz target `index`: CropStore.parseIndex on arbitrary bytes; every accepted row names a
+// Fuzz target `index`: CropIndex.parse on arbitrary bytes; every accepted row names a
 // file inside the folder.
 import Foundation
 import HeroCore
@@ -7,7 +7,7 @@ import Labeler
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzIndex(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let bytes = Data(bytes: data, count: size)
-  if let rows = try? CropStore.parseIndex(bytes, path: "fuzz/index.csv") {
+  if let rows = try? CropIndex.parse(bytes, path: "fuzz/index.csv") {
     for row in rows {
       precondition(RelativePath.problem(row.file) == nil && row.ptsSeconds.isFinite)
       precondition(!row.file.split(separator: "/").contains(".."))

@@ -9,7 +9,7 @@ import Testing
 struct HostileIndexTests {
   func indexError(_ body: String) -> String? {
     do {
-      _ = try CropStore.parseIndex(Data((IndexRow.header + body).utf8), path: "x/index.csv")
+      _ = try CropIndex.parse(Data((IndexRow.header + body).utf8), path: "x/index.csv")
       return nil
     } catch { return "\(error)" }
   }
@@ -37,9 +37,9 @@ struct HostileIndexTests {
     }
     #expect(indexError("李白/李白_000001.jpg,\"a,b.mp4\",1.500,gameplay,李白\n") == nil)
     #expect(
-      (try? CropStore.parseIndex(Data("a,b\n".utf8), path: "i.csv")) == nil, "header checked")
+      (try? CropIndex.parse(Data("a,b\n".utf8), path: "i.csv")) == nil, "header checked")
     #expect(throws: LabelError.self) {
-      try CropStore.parseIndex(Data([0xFF, 0xFE, 0x00]), path: "i.csv")
+      try CropIndex.parse(Data([0xFF, 0xFE, 0x00]), path: "i.csv")
     }
   }
 
@@ -66,7 +66,7 @@ struct HostileIndexTests {
       for _ in 0..<n { s.unicodeScalars.append(alphabet[Int(rng.next() % UInt64(alphabet.count))]) }
       _ = try? CSV.parse(s)
       _ = try? Manifest.parse(Data(s.utf8), path: "m.csv")
-      _ = try? CropStore.parseIndex(Data((IndexRow.header + s).utf8), path: "i.csv")
+      _ = try? CropIndex.parse(Data((IndexRow.header + s).utf8), path: "i.csv")
     }
   }
 }

@@ -7,7 +7,7 @@ import HeroCore
 
 @main struct SeedModel {
   static func main() throws {
-    let n = Inception.bottleneckSize
+    let n = InceptionConstants.bottleneckSize
     let k = ColourSignature.size
     let d = IconPattern.size
     let c = 2
@@ -24,7 +24,7 @@ import HeroCore
         vectors: [Float](repeating: 0.25, count: d), labels: [1]),
       thresholds: UnknownThresholds(minFamiliarity: 1.5),
       info: ModelInfo(
-        baseNetworkSHA1: Inception.expectedSHA1, layout: .default,
+        baseNetworkSHA1: InceptionConstants.expectedSHA1, layout: .default,
         training: TrainingSummary(
           options: TrainingOptions(), images: ["training": 2], validationAccuracy: nil,
           testAccuracy: nil, distortions: ImageDistortion(), trainedAt: "2026-01-01T00:00:00Z",

@@ -1,0 +1,101 @@
+import Foundation
+
+/// What `identify` says about one clip: the one per-clip answer type, the same for `identify`,
+/// `batch identify` (whose journal keeps it) and every other front end. Its JSON (``json``) is
+/// CONTRACT.md's `identify --json` object.
+public struct IdentifyResult: Codable, Sendable, Equatable {
+  /// One of the most probable heroes.
+  public struct Candidate: Codable, Sendable, Equatable {
+    public var hero: String
+    public var p: Double
+    public init(hero: String, p: Double) {
+      self.hero = hero
+      self.p = p
+    }
+  }
+
+  /// One key frame: its time, screen and, for gameplay frames, the top hero and probability.
+  public struct TimelineEntry: Codable, Sendable, Equatable {
+    public var t: Double
+    public var screen: Screen
+    public var hero: String?
+    public var p: Double?
+    public init(t: Double, screen: Screen, hero: String?, p: Double?) {
+      self.t = t
+      self.screen = screen
+      self.hero = hero
+      self.p = p
+    }
+  }
+
+  /// The evidence behind the "unknown" test (medians over the gameplay frames); nil without
+  /// gameplay frames.
+  public struct Evidence: Codable, Sendable, Equatable {
+    public var pattern: Double?
+    public var colour: Double?
+    public var shape: Double?
+    public var familiarity: Double?
+    public init(pattern: Double?, colour: Double?, shape: Double?, familiarity: Double?) {
+      self.pattern = pattern
+      self.colour = colour
+      self.shape = shape
+      self.familiarity = familiarity
+    }
+  }
+
+  /// The hero, nil for "unknown".
+  public var hero: String?
+  public var confidence: Double
+  /// Why the answer is "unknown".
+  public var reason: String?
+  public var frames: Int
+  public var gameplayFrames: Int
+  public var top: [Candidate]
+  /// Per key frame; empty in journals written before it was kept.
+  public var timeline: [TimelineEntry]
+  public var evidence: Evidence?
+
+  public init(
+    hero: String?, confidence: Double, reason: String?, frames: Int, gameplayFrames: Int,
+    top: [Candidate], timeline: [TimelineEntry], evidence: Evidence?
+  ) {
+    self.hero = hero
+    self.confidence = confidence
+    self.reason = reason
+    self.frames = frames
+    self.gameplayFrames = gameplayFrames
+    self.top = top
+    self.timeline = timeline
+    self.evidence = evidence
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    hero = try c.decodeIfPresent(String.self, forKey: .hero)
+    confidence = try c.decode(Double.self, forKey: .confidence)
+    reason = try c.decodeIfPresent(String.self, forKey: .reason)
+    frames = try c.decode(Int.self, forKey: .frames)
+    gameplayFrames = try c.decode(Int.self, forKey: .gameplayFrames)
+    top = try c.decodeIfPresent([Candidate].self, forKey: .top) ?? []
+    timeline = try c.decodeIfPresent([TimelineEntry].self, forKey: .timeline) ?? []
+    evidence = try c.decodeIfPresent(Evidence.self, forKey: .evidence)
+  }
+
+  /// CONTRACT.md's per-clip object: video, hero, confidence, reason (when unknown), frames,
+  /// gameplay_frames, top, timeline.
+  public func json(video: String) -> JSONValue {
+    .object([
+      "video": .string(video), "hero": .optional(hero), "confidence": .rounded(confidence),
+      "reason": reason.map { .string($0) }, "frames": .int(frames),
+      "gameplay_frames": .int(gameplayFrames),
+      "top": .array(top.map { .object(["hero": .string($0.hero), "p": .rounded($0.p)]) }),
+      "timeline": .array(
+        timeline.map { e in
+          .object([
+            "t": .rounded(e.t, 3), "screen": .string(e.screen.rawValue),
+            "hero": .optional(e.hero), "p": e.p.map { .rounded($0) } ?? .null,
+          ])
+        }),
+    ])
+  }
+}

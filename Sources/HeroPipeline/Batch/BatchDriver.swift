@@ -1,0 +1,152 @@
+import Foundation
+import HeroCore
+import Labeler
+
+/// How one video of a batch ended.
+public enum BatchOutcome: String, Sendable, Codable {
+  /// Processed by this run.
+  case ok
+  /// Could not be processed (the record's `error` says why).
+  case failed
+  /// Same content as another video, which was (or is being) processed instead.
+  case duplicate
+  /// Settled by an earlier run (done, failed or duplicate): not touched again.
+  case alreadyDone = "already_done"
+}
+
+/// The per-video result of a batch run.
+public struct BatchResult: Sendable {
+  public var video: VideoFile
+  public var outcome: BatchOutcome
+  public var record: BatchRecord
+}
+
+/// Runs `work` on a thread of its own and waits for it, so long synchronous stage work
+/// (decoding, Inception) neither blocks the cooperative pool nor the store's commits.
+func offload<R: Sendable>(_ work: @escaping @Sendable () throws -> R) async throws -> R {
+  try await withCheckedThrowingContinuation { continuation in
+    DispatchQueue.global(qos: .userInitiated).async {
+      continuation.resume(with: Result { try work() })
+    }
+  }
+}
+
+/// The loop common to `batch extract` and `batch identify`: skip what the journal settled,
+/// hash the rest, process each content once with at most `jobs` videos in flight, journal
+/// every outcome, and report progress.
+struct BatchDriver: Sendable {
+  /// The progress stage ("batch extract").
+  var label: String
+  var store: BatchStore
+  var jobs: Int
+  var retryFailed: Bool
+  var control: JobControl
+
+  /// Processes one fresh video: given the video, a `done` record carrying its identity (path,
+  /// hash, stamp, label) and when its processing started, returns the journaled `done` record.
+  typealias Work = @Sendable (VideoFile, BatchRecord, Date) async throws -> BatchRecord
+
+  /// Runs the batch over `videos` (in order); results come back in the same order.
+  func run(_ videos: [VideoFile], work: @escaping Work) async -> [BatchResult] {
+    var results: [BatchResult?] = Array(repeating: nil, count: videos.count)
+    var todo: [(Int, VideoFile)] = []
+    for (i, v) in videos.enumerated() {
+      if let r = await store.settled(v, includeFailed: !retryFailed) {
+        results[i] = BatchResult(video: v, outcome: .alreadyDone, record: r)
+      } else {
+        todo.append((i, v))
+      }
+    }
+    let skipped = videos.count - todo.count
+    if skipped > 0 {
+      control.observer.note(
+        "\(label): \(skipped) of \(videos.count) videos already settled by an earlier run")
+    }
+    let control = self.control
+    let label = self.label
+    control.observer.begin(label, total: todo.count)
+    let store = self.store
+    let retryFailed = self.retryFailed
+    let done = await mapBounded(todo, jobs: jobs) { item -> (Int, BatchResult) in
+      let (i, video) = item
+      let result =
+        control.cancellation.isCancelled
+        ? BatchResult(
+          video: video, outcome: .failed,
+          record: {
+            var r = BatchRecord(.failed, video: video.relativePath)
+            r.error = "\(video.path): cancelled"
+            return r
+          }())
+        : await Self.processOne(video, store: store, retryFailed: retryFailed, work: work)
+      if result.outcome == .failed {
+        control.observer.note("failed: \(result.record.error ?? video.path)")
+      }
+      control.observer.advance(label, note: "\(result.outcome.rawValue) \(video.relativePath)")
+      return (i, result)
+    }
+    if !todo.isEmpty { control.observer.finish(label) }
+    for (i, r) in done { results[i] = r }
+    return results.compactMap { $0 }
+  }
+
+  private static func processOne(
+    _ video: VideoFile, store: BatchStore, retryFailed: Bool, work: Work
+  ) async -> BatchResult {
+    let started = Date()
+    var base = BatchRecord(.done, video: video.relativePath)
+    base.hero = video.label
+    func failed(_ why: String) async -> BatchResult {
+      var r = base
+      r.kind = .failed
+      r.error = why
+      r.seconds = Date().timeIntervalSince(started)
+      do { try await store.settle(r) } catch { r.error = why + "; and \(error)" }
+      return BatchResult(video: video, outcome: .failed, record: r)
+    }
+    guard let stamp = FileStamp(path: video.path) else {
+      return await failed("\(video.path): cannot read file")
+    }
+    base.size = stamp.size
+    base.mtime = stamp.mtime
+    do {
+      base.hash = try await offload { try SHA1.hex(fileAt: video.path) }
+    } catch {
+      return await failed("\(video.path): cannot read file")
+    }
+    guard let hash = base.hash else { return await failed("\(video.path): cannot read file") }
+    switch await store.claim(hash: hash, video: video.relativePath, includeFailed: !retryFailed) {
+    case .settled(let earlier) where earlier.video == video.relativePath:
+      return BatchResult(video: video, outcome: .alreadyDone, record: earlier)
+    case .settled(let earlier):
+      return await duplicate(of: earlier.video ?? "?", base: base, video: video, store: store)
+    case .inFlight(let other):
+      return await duplicate(of: other, base: base, video: video, store: store)
+    case .fresh:
+      break
+    }
+    do {
+      let done = try await work(video, base, started)
+      return BatchResult(video: video, outcome: .ok, record: done)
+    } catch {
+      return await failed("\(error)")
+    }
+  }
+
+  private static func duplicate(
+    of original: String, base: BatchRecord, video: VideoFile, store: BatchStore
+  ) async -> BatchResult {
+    var r = base
+    r.kind = .duplicate
+    r.duplicateOf = original
+    do { try await store.settle(r) } catch {
+      r.kind = .failed
+      r.error = "\(error)"
+      return BatchResult(video: video, outcome: .failed, record: r)
+    }
+    return BatchResult(video: video, outcome: .duplicate, record: r)
+  }
+}
+
+/// The `--jobs` default of the batch commands: one video per core.
+public func defaultBatchJobs() -> Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }

@@ -1,0 +1,86 @@
+import Foundation
+import FrameExtractor
+import HeroCore
+import Labeler
+import Preprocess
+
+/// `batch extract`: a scraped tree (one folder per hero) → a crop folder, resumable after
+/// `kill -9`, shardable (docs/batch.md). Each video goes through the chain of `extract`
+/// (``CropStager``), is staged, and committed whole through the folder's journal.
+public struct BatchExtractJob: Sendable {
+  public struct Options: Sendable {
+    /// The crop folder (created if needed).
+    public var out: String
+    public var everySeconds: Double?
+    /// A layout profile file (nil: the built-in one).
+    public var layout: String?
+    public var shard = Shard.all
+    /// Videos at once.
+    public var jobs = defaultBatchJobs()
+    public var retryFailed = false
+    public init(out: String) { self.out = out }
+  }
+
+  /// What a run did: every video of the shard, and the summary (also the report's last line).
+  public struct Outcome: Sendable {
+    public var results: [BatchResult]
+    public var summary: BatchSummary
+    /// `OUT/batch-report.jsonl`.
+    public var report: String
+  }
+
+  public var options: Options
+
+  public init(options: Options) { self.options = options }
+
+  /// Extracts the videos of `tree` in this shard. Throws when the run cannot start (tree,
+  /// layout, an output started with other options); failed videos are in the outcome.
+  public func run(tree: String, control: JobControl) async throws -> Outcome {
+    let started = Date()
+    let profile = try Layouts.load(path: options.layout)
+    let shard = options.shard
+    let videos = try VideoTree.videos(under: tree).filter {
+      shard.contains(relativePath: $0.relativePath)
+    }
+    let policy = ThreadPolicy.forRun(jobs: options.jobs, items: videos.count)
+    policy.apply()
+    let outURL = URL(fileURLWithPath: options.out, isDirectory: true)
+    let store = try BatchStore(
+      journalURL: outURL.appendingPathComponent(".batch/journal.jsonl"), cropRoot: outURL,
+      options: [
+        "every": options.everySeconds.map { "\($0)" } ?? "every key frame",
+        "layout": SHA1.hex(profile.jsonData()),
+      ])
+    for n in store.recoveryNotes { control.observer.note("batch extract: \(n)") }
+    let stager = CropStager(
+      sorter: try ScreenSorter(layout: profile), layout: profile,
+      decoding: ExtractOptions(
+        everySeconds: options.everySeconds, width: profile.frame.width,
+        height: profile.frame.height, decoderThreads: policy.decoderThreads),
+      keepRejected: nil, store: store)
+    let driver = BatchDriver(
+      label: "batch extract", store: store, jobs: policy.tasks, retryFailed: options.retryFailed,
+      control: control)
+    let results = await driver.run(videos) { video, base, began in
+      let staged: StagedExtraction
+      do {
+        staged = try await stager.stage(video.path, hero: { video.label }, control: control)
+      } catch {
+        throw BatchError.stage(describeVideoError(error, video: video.path))
+      }
+      defer { try? FileManager.default.removeItem(at: staged.staging) }
+      var record = base
+      record.hero = staged.video.hero
+      record.frames = staged.video.frames
+      record.screens = staged.video.screens
+      record.seconds = Date().timeIntervalSince(began)
+      return try await store.commitCrops(staged.video, record: record, link: false)
+    }
+    let summary = BatchSummary(
+      command: "batch extract", shard: shard, results: results,
+      seconds: Date().timeIntervalSince(started))
+    let reportURL = outURL.appendingPathComponent("batch-report.jsonl")
+    try writeCropReport(records: await store.allSettled(), summary: summary, to: reportURL)
+    return Outcome(results: results, summary: summary, report: reportURL.path)
+  }
+}

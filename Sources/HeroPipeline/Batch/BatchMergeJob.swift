@@ -1,0 +1,137 @@
+import Foundation
+import HeroCore
+import Labeler
+
+/// `batch merge`: the crop folders of `batch extract` shards → one crop folder (docs/batch.md).
+/// Every video done in a shard is committed into the output through its journal (crops
+/// hard-linked or copied under new names); failures and duplicates are carried over.
+public struct BatchMergeJob: Sendable {
+  public struct Options: Sendable {
+    /// The merged crop folder.
+    public var out: String
+    public init(out: String) { self.out = out }
+  }
+
+  public struct Outcome: Sendable {
+    public var results: [BatchResult]
+    public var summary: BatchSummary
+    public var report: String
+  }
+
+  public var options: Options
+
+  public init(options: Options) { self.options = options }
+
+  public func run(shards: [String], control: JobControl) async throws -> Outcome {
+    let started = Date()
+    let outURL = URL(fileURLWithPath: options.out, isDirectory: true).standardizedFileURL
+    // Read every shard: its options and its settled videos.
+    var merged: [String: String]?
+    var items: [(shard: URL, record: BatchRecord)] = []
+    for s in shards {
+      let root = URL(fileURLWithPath: s, isDirectory: true).standardizedFileURL
+      guard root != outURL else {
+        throw BatchError.cannotWrite(path: s, reason: "a shard cannot be merged into itself")
+      }
+      let journalURL = root.appendingPathComponent(".batch/journal.jsonl")
+      guard FileManager.default.fileExists(atPath: journalURL.path) else {
+        throw BatchError.notABatchOutput(path: s)
+      }
+      let contents = try Journal.read(BatchRecord.self, from: journalURL)
+      for r in contents.records where r.kind == .run {
+        guard let o = r.options else { continue }
+        if let merged,
+          let clash = o.first(where: { kv in merged[kv.key].map { $0 != kv.value } ?? false })
+        {
+          throw BatchError.optionsChanged(
+            path: journalURL.path, option: clash.key, was: merged[clash.key] ?? "",
+            now: clash.value)
+        }
+        merged = (merged ?? [:]).merging(o) { a, _ in a }
+      }
+      for r in Self.settledRecords(contents.records) {
+        items.append((root, try r.validated(source: journalURL.path)))
+      }
+    }
+    // One entry per video path: the first shard that settled it wins; done before the rest, so
+    // a duplicate refers to the video that is kept.
+    var seen = Set<String>()
+    items = items.filter { seen.insert($0.record.video ?? "").inserted }
+    items.sort { a, b in
+      let ra = a.record.kind == .done ? 0 : 1
+      let rb = b.record.kind == .done ? 0 : 1
+      if ra != rb { return ra < rb }
+      return (a.record.video ?? "").utf8.lexicographicallyPrecedes((b.record.video ?? "").utf8)
+    }
+    let store = try BatchStore(
+      journalURL: outURL.appendingPathComponent(".batch/journal.jsonl"), cropRoot: outURL,
+      options: merged ?? [:])
+    for n in store.recoveryNotes { control.observer.note("batch merge: \(n)") }
+    control.observer.begin("batch merge", total: items.count)
+    var results: [BatchResult] = []
+    for (root, record) in items {
+      try control.checkCancelled()
+      let video = record.video ?? ""
+      let file = VideoFile(
+        path: root.appendingPathComponent(video).path, relativePath: video,
+        label: record.hero ?? "")
+      let outcome = try await Self.mergeOne(record, from: root, into: store)
+      results.append(BatchResult(video: file, outcome: outcome.0, record: outcome.1))
+      control.observer.advance("batch merge", note: "\(outcome.0.rawValue) \(video)")
+    }
+    control.observer.finish("batch merge")
+    let summary = BatchSummary(
+      command: "batch merge", shard: .all, results: results,
+      seconds: Date().timeIntervalSince(started))
+    let reportURL = outURL.appendingPathComponent("batch-report.jsonl")
+    try writeCropReport(records: await store.allSettled(), summary: summary, to: reportURL)
+    return Outcome(results: results, summary: summary, report: reportURL.path)
+  }
+
+  /// Adds one settled video of a shard to the merged store.
+  private static func mergeOne(_ record: BatchRecord, from root: URL, into store: BatchStore)
+    async throws -> (BatchOutcome, BatchRecord)
+  {
+    let video = record.video ?? ""
+    if let hash = record.hash {
+      switch await store.claim(hash: hash, video: video, includeFailed: false) {
+      case .settled(let earlier) where earlier.video == video:
+        return (.alreadyDone, earlier)
+      case .settled(let earlier) where record.kind == .done || record.kind == .duplicate:
+        var dup = record
+        dup.kind = .duplicate
+        dup.crops = nil
+        dup.duplicateOf = earlier.video
+        try await store.settle(dup)
+        return (.duplicate, dup)
+      default: break
+      }
+    }
+    switch record.kind {
+    case .done:
+      let staged = StagedVideo(
+        hero: record.hero ?? "",
+        frames: record.frames ?? 0, screens: record.screens ?? [:],
+        crops: try (record.crops ?? []).map {
+          // Inside the shard, through no symbolic link (the record was validated on reading).
+          StagedCrop(
+            file: try RelativePath.resolve($0.file, under: root, field: "crop", source: root.path),
+            ptsSeconds: $0.ptsSeconds, screen: $0.screen)
+        })
+      return (.ok, try await store.commitCrops(staged, record: record, link: true))
+    default:
+      try await store.settle(record)
+      return (record.kind == .failed ? .failed : .duplicate, record)
+    }
+  }
+
+  /// The settling records of a journal: the latest per video path, in journal order. Commits of
+  /// plain `extract` into a shard folder are not videos of the batch.
+  static func settledRecords(_ records: [BatchRecord]) -> [BatchRecord] {
+    var latest: [String: Int] = [:]
+    for (i, r) in records.enumerated() where r.isTerminal && r.source == nil {
+      latest[r.video ?? ""] = i
+    }
+    return latest.values.sorted().map { records[$0] }
+  }
+}

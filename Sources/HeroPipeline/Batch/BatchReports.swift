@@ -1,0 +1,153 @@
+import Foundation
+import HeroCore
+import Labeler
+
+/// The end-of-run summary of a batch: printed on stderr, the last line of the JSONL report,
+/// and (with `--json`) the last line on stdout.
+public struct BatchSummary: Sendable {
+  public struct Failure: Sendable {
+    public var video: String
+    public var error: String
+  }
+  public var command: String
+  public var shard: String
+  /// Videos of this shard in the tree.
+  public var videos: Int
+  public var ok = 0
+  public var failed = 0
+  public var duplicates = 0
+  public var alreadyDone = 0
+  /// Key frames decoded by this run.
+  public var frames = 0
+  /// Crops written by this run, and per hero.
+  public var crops = 0
+  public var cropsPerHero: [String: Int] = [:]
+  /// `batch identify`: clips per answer ("unknown" for no answer).
+  public var answers: [String: Int]?
+  public var failures: [Failure] = []
+  public var seconds: Double = 0
+
+  public init(command: String, shard: Shard, results: [BatchResult], seconds: Double) {
+    self.command = command
+    self.shard = shard.description
+    self.videos = results.count
+    self.seconds = seconds
+    for r in results {
+      switch r.outcome {
+      case .ok:
+        ok += 1
+        frames += r.record.frames ?? r.record.identify?.frames ?? 0
+        if let crops = r.record.crops, let hero = r.record.hero, r.record.identify == nil {
+          self.crops += crops.count
+          cropsPerHero[hero, default: 0] += crops.count
+        }
+        if let id = r.record.identify {
+          answers = answers ?? [:]
+          answers?[id.hero ?? "unknown", default: 0] += 1
+        }
+      case .failed:
+        failed += 1
+        failures.append(Failure(video: r.video.relativePath, error: r.record.error ?? "failed"))
+      case .duplicate: duplicates += 1
+      case .alreadyDone where r.record.kind == .failed:
+        // Failed in an earlier run and not retried: still a failure of this output.
+        failed += 1
+        failures.append(
+          Failure(
+            video: r.video.relativePath, error: (r.record.error ?? "failed") + " (earlier run)"))
+      case .alreadyDone: alreadyDone += 1
+      }
+    }
+  }
+
+  /// The human summary, several lines, for stderr.
+  public var text: String {
+    var lines = [
+      "\(command): \(videos) videos (shard \(shard)): \(ok) ok, \(failed) failed, "
+        + "\(duplicates) duplicate, \(alreadyDone) already done; \(frames) frames"
+        + (answers == nil ? ", \(crops) crops" : "") + " in "
+        + String(format: "%.1fs", seconds)
+    ]
+    if !cropsPerHero.isEmpty {
+      lines.append(
+        "  crops per hero: "
+          + cropsPerHero.keys.sorted().map { "\($0) \(cropsPerHero[$0] ?? 0)" }.joined(
+            separator: ", "))
+    }
+    if let answers, !answers.isEmpty {
+      lines.append(
+        "  answers: "
+          + answers.keys.sorted().map { "\($0) \(answers[$0] ?? 0)" }.joined(separator: ", "))
+    }
+    for f in failures { lines.append("  failed: \(f.error)") }
+    return lines.joined(separator: "\n")
+  }
+}
+
+extension BatchSummary {
+  /// The summary object of the reports and of `--json` (`{"summary": ...}` wraps it).
+  public var json: JSONValue {
+    .object([
+      "command": .string(command), "shard": .string(shard), "videos": .int(videos),
+      "ok": .int(ok), "failed": .int(failed), "duplicates": .int(duplicates),
+      "already_done": .int(alreadyDone), "frames": .int(frames), "crops": .int(crops),
+      "crops_per_hero": .object(
+        cropsPerHero.keys.sorted().map { .init($0, .int(cropsPerHero[$0] ?? 0)) }),
+      "answers": answers.map { a in .object(a.keys.sorted().map { .init($0, .int(a[$0] ?? 0)) }) },
+      "failures": .array(
+        failures.map { .object(["video": .string($0.video), "error": .string($0.error)]) }),
+      "seconds": .rounded(seconds, 3),
+    ])
+  }
+
+  /// The last line of a report and of `--json`: `{"summary": {...}}`.
+  public var line: JSONValue { .object(["summary": json]) }
+}
+
+/// The status of a settled video in the reports: ok, failed, duplicate.
+func reportStatus(_ r: BatchRecord) -> String {
+  switch r.kind {
+  case .done: "ok"
+  case .failed: "failed"
+  case .duplicate: "duplicate"
+  default: r.kind.rawValue
+  }
+}
+
+/// One video of a crop folder's report (`OUT/batch-report.jsonl`) and of `batch extract
+/// --json`: video, status, hash, hero, frames, kept, screens, crops, error, duplicate_of,
+/// seconds (absent fields left out). `cropPrefix` goes before each crop path.
+public func cropReportJSON(
+  _ r: BatchRecord, video: String? = nil, status: String? = nil, cropPrefix: String = ""
+) -> JSONValue {
+  let prefix = cropPrefix.isEmpty || cropPrefix.hasSuffix("/") ? cropPrefix : cropPrefix + "/"
+  return .object([
+    "video": .string(video ?? r.video ?? ""), "status": .string(status ?? reportStatus(r)),
+    "hash": r.hash.map { .string($0) }, "hero": r.hero.map { .string($0) },
+    "frames": r.frames.map { .int($0) }, "kept": r.crops.map { .int($0.count) },
+    "screens": r.screens.map { s in .object(s.keys.sorted().map { .init($0, .int(s[$0] ?? 0)) }) },
+    "crops": r.crops.map { .strings($0.map { prefix + $0.file }) },
+    "error": r.error.map { .string($0) }, "duplicate_of": r.duplicateOf.map { .string($0) },
+    "seconds": r.seconds.map { .rounded($0, 3) },
+  ])
+}
+
+/// The `--json` line of a batch result: the video as found in the tree, crop paths under
+/// `cropPrefix`, status `already_done` for a video settled by an earlier run.
+public func cropReportJSON(_ result: BatchResult, cropPrefix: String) -> JSONValue {
+  cropReportJSON(
+    result.record, video: result.video.path,
+    status: result.outcome == .alreadyDone ? BatchOutcome.alreadyDone.rawValue : nil,
+    cropPrefix: cropPrefix)
+}
+
+/// Writes the JSONL report of a crop folder atomically: one line per settled video (every run
+/// so far, sorted by path), then `{"summary": ...}` of this run.
+func writeCropReport(records: [BatchRecord], summary: BatchSummary, to url: URL) throws {
+  var text = ""
+  for r in records { text += cropReportJSON(r).text + "\n" }
+  text += summary.line.text + "\n"
+  do { try AtomicFile.write(Data(text.utf8), to: url) } catch {
+    throw BatchError.cannotWrite(path: url.path, reason: "cannot write report")
+  }
+}

@@ -1,0 +1,256 @@
+import Foundation
+import FrameExtractor
+import HeroCore
+import Labeler
+import Preprocess
+
+/// What became of one video in `extract` (and in `batch extract`, whose journal keeps it).
+public struct ExtractResult: Sendable {
+  /// The video as given.
+  public var video: String
+  public var hero: String?
+  /// Frames decoded (after `--every`).
+  public var frames = 0
+  /// Gameplay frames whose crop is in the folder (added now or by an earlier run).
+  public var kept = 0
+  /// Gameplay frames already extracted by an earlier run (no new file).
+  public var alreadyStored = 0
+  public var screens: [Screen: Int] = [:]
+  /// Crops added by this run, in pts order, as paths under the output folder as given.
+  public var crops: [String] = []
+  public var warnings: [String] = []
+  public var seconds = 0.0
+  /// The error ("<path>: …") when the video failed.
+  public var error: String?
+
+  public init(video: String) { self.video = video }
+
+  /// The `--json` object (CONTRACT.md): `{"video", "hero", "frames", "kept", "screens",
+  /// "crops"}`, or `{"video", "error"}`.
+  public var json: JSONValue {
+    if let error { return .object(["video": .string(video), "error": .string(error)]) }
+    return .object([
+      "video": .string(video), "hero": .string(hero ?? ""), "frames": .int(frames),
+      "kept": .int(kept),
+      "screens": .object(Screen.allCases.map { .init($0.rawValue, .int(screens[$0] ?? 0)) }),
+      "crops": .strings(crops),
+    ])
+  }
+
+  /// The human summary: warnings, then one line (or the error).
+  public var summaryLines: [String] {
+    var lines = warnings.map { "\(video): warning: \($0)" }
+    if let error { return lines + [error] }
+    var line = "\(video): hero \(hero ?? "?"), \(frames) frames, \(kept) kept"
+    if alreadyStored > 0 { line += " (\(alreadyStored) already extracted)" }
+    let rejected = Screen.allCases.filter { $0 != .gameplay }
+      .map { "\($0.rawValue) \(screens[$0] ?? 0)" }
+    line += ", rejected: " + rejected.joined(separator: ", ")
+    line += String(format: ", %d new crops, %.2f s", crops.count, seconds)
+    lines.append(line)
+    return lines
+  }
+}
+
+/// `extract`: videos → key frames → screen sort → skill crop → the crop folder
+/// (`OUT/<hero>/<hero>_NNNNNN.jpg`, `index.csv`, `.extract-keys.csv`). Each video's crops are
+/// staged, then committed whole through the folder's journal (``BatchStore``), so a run killed
+/// at any point leaves no half-added video, and a re-run adds no duplicate.
+public struct ExtractJob: Sendable {
+  public struct Options: Sendable {
+    /// The crop folder.
+    public var out = "crops"
+    /// Where each video's hero comes from: `--hero`, a manifest, or the parent folder.
+    public var labels = LabelSource()
+    public var layout = LayoutProfile.default
+    /// A screen model from `hero-id screens train` (nil: the built-in one).
+    public var screenModel: String?
+    public var everySeconds: Double?
+    /// Decode every frame, not only key frames.
+    public var allFrames = false
+    /// Rejected frames go whole to `keepRejected/<screen>/`.
+    public var keepRejected: String?
+    /// Videos at once.
+    public var jobs = 2
+    /// libavcodec threads per video, overriding the thread policy's.
+    public var decoderThreads: Int?
+
+    public init() {}
+  }
+
+  public var options: Options
+
+  public init(options: Options) { self.options = options }
+
+  /// Extracts `videos`, at most `options.jobs` at once; results in input order. Throws only
+  /// when the run cannot start (layout, screen model, crop folder); a failed video is recorded
+  /// in its result. Progress: stage "extract", one item per video; each video's summary is a
+  /// note.
+  public func run(_ videos: [String], control: JobControl) async throws -> [ExtractResult] {
+    let policy = ThreadPolicy.forRun(jobs: options.jobs, items: videos.count)
+    policy.apply()
+    let sorter = try ScreenSorter.load(layout: options.layout, modelPath: options.screenModel)
+    let root = URL(fileURLWithPath: options.out, isDirectory: true)
+    try? FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    let store = try BatchStore(
+      journalURL: root.appendingPathComponent(".batch/journal.jsonl"), cropRoot: root,
+      options: [:])
+    for n in store.recoveryNotes { control.observer.note("extract: \(n)") }
+    let stager = CropStager(
+      sorter: sorter, layout: options.layout,
+      decoding: ExtractOptions(
+        everySeconds: options.everySeconds, allFrames: options.allFrames,
+        width: Layouts.frameWidth, height: Layouts.frameHeight,
+        decoderThreads: options.decoderThreads ?? policy.decoderThreads),
+      keepRejected: options.keepRejected, store: store)
+    let labels = options.labels
+    let prefix = options.out.hasSuffix("/") ? options.out : options.out + "/"
+    control.observer.begin("extract", total: videos.count)
+    let results = await mapBounded(videos, jobs: policy.tasks) { video -> ExtractResult in
+      var result = ExtractResult(video: video)
+      if control.cancellation.isCancelled {
+        result.error = "\(video): cancelled"
+      } else {
+        do {
+          let staged = try await stager.stage(
+            video, hero: { try labels.hero(for: video) }, control: control)
+          result = staged.result
+          defer { try? FileManager.default.removeItem(at: staged.staging) }
+          var record = BatchRecord(.done, video: video, hash: staged.videoSHA1)
+          record.source = "extract"
+          record.hero = staged.video.hero
+          record.frames = staged.video.frames
+          record.screens = staged.video.screens
+          let done = try await store.commitCrops(staged.video, record: record, link: false)
+          result.crops = (done.crops ?? []).map { prefix + $0.file }
+          result.alreadyStored += staged.video.crops.count - (done.crops?.count ?? 0)
+        } catch {
+          result.error = describeVideoError(error, video: video)
+        }
+      }
+      control.observer.advance("extract", note: video)
+      for line in result.summaryLines { control.observer.note(line) }
+      return result
+    }
+    control.observer.finish("extract")
+    return results
+  }
+}
+
+/// A video's crops in its staging folder, ready to commit, and what its frames were.
+struct StagedExtraction: Sendable {
+  var video: StagedVideo
+  /// The staging folder (removed once the crops are committed or abandoned).
+  var staging: URL
+  var videoSHA1: String
+  /// Frames, screens and warnings (crops are filled in after the commit).
+  var result: ExtractResult
+}
+
+/// The per-video chain of `extract` and `batch extract`: key frames → screen sort → skill crop
+/// → JPEG in a staging folder of the crop folder. The work on frame N (sort, crop, encode,
+/// write) runs in its own task while frame N+1 is decoded, so a video keeps both cores busy.
+struct CropStager: Sendable {
+  let sorter: ScreenSorter
+  let layout: LayoutProfile
+  let decoding: ExtractOptions
+  let keepRejected: String?
+  let store: BatchStore
+
+  /// What happened to one frame.
+  private struct FrameResult: Sendable {
+    var screen: Screen
+    var crop: StagedCrop?
+    var alreadyStored = false
+  }
+
+  /// Stages the gameplay crops of `video`; `hero` gives its label once the video is known to
+  /// open (a missing file is the problem to report, not its label). Frames already in the
+  /// folder (same content and pts) are counted, not staged again.
+  func stage(
+    _ video: String, hero: () throws -> String, control: JobControl
+  ) async throws -> StagedExtraction {
+    let start = Date()
+    var result = ExtractResult(video: video)
+    let decoder = try KeyFrameDecoder(path: video, options: decoding)
+    let label = try hero()
+    result.hero = label
+    let videoSHA1: String
+    do { videoSHA1 = try SHA1.hex(fileAt: video) } catch {
+      throw ExtractError.noSuchFile(path: video)
+    }
+    let staging = try await store.stagingFolder(hash: videoSHA1)
+    let stem = URL(fileURLWithPath: video).deletingPathExtension().lastPathComponent
+    var crops: [StagedCrop] = []
+    var pending: Task<FrameResult, any Error>?
+    func collect(_ r: FrameResult) {
+      result.screens[r.screen, default: 0] += 1
+      guard r.screen == .gameplay else { return }
+      result.kept += 1
+      if let c = r.crop { crops.append(c) }
+      if r.alreadyStored { result.alreadyStored += 1 }
+    }
+    do {
+      while let frame = try decoder.nextFrame() {
+        try control.checkCancelled()
+        result.frames += 1
+        if let previous = pending { collect(try await previous.value) }
+        let index = result.frames
+        pending = Task {
+          try await process(
+            frame, index: index, videoSHA1: videoSHA1, stem: stem, staging: staging)
+        }
+      }
+      if let previous = pending { collect(try await previous.value) }
+    } catch {
+      result.warnings = decoder.warnings
+      try? FileManager.default.removeItem(at: staging)
+      throw error
+    }
+    result.warnings = decoder.warnings
+    var screens: [String: Int] = [:]
+    for s in Screen.allCases { screens[s.rawValue] = result.screens[s] ?? 0 }
+    result.seconds = Date().timeIntervalSince(start)
+    return StagedExtraction(
+      video: StagedVideo(hero: label, frames: result.frames, screens: screens, crops: crops),
+      staging: staging, videoSHA1: videoSHA1, result: result)
+  }
+
+  private func process(
+    _ frame: VideoFrame, index: Int, videoSHA1: String, stem: String, staging: URL
+  ) async throws -> FrameResult {
+    let decision = sorter.sort(frame.image)
+    guard decision.screen == .gameplay else {
+      if let dir = keepRejected {
+        // The video's stem and content key: videos of the same name in different folders never
+        // overwrite each other's frames.
+        let name = String(
+          format: "%@-%@_%.3fs.jpg", stem, String(videoSHA1.prefix(8)), frame.ptsSeconds)
+        let url = URL(fileURLWithPath: dir).appendingPathComponent(decision.screen.rawValue)
+          .appendingPathComponent(name)
+        let data = try JPEG.encode(frame.image, quality: Crop.jpegQuality)
+        do { try AtomicFile.write(data, to: url) } catch {
+          throw LabelError.storeFailed(path: url.path, reason: "cannot write rejected frame")
+        }
+      }
+      return FrameResult(screen: decision.screen)
+    }
+    if await store.contains(videoSHA1: videoSHA1, ptsSeconds: frame.ptsSeconds) {
+      return FrameResult(screen: .gameplay, alreadyStored: true)
+    }
+    let jpeg = try Crop.skillJPEG(frame: frame.image, layout: layout)
+    let url = staging.appendingPathComponent(String(format: "%06d.jpg", index))
+    do { try jpeg.write(to: url) } catch {
+      throw LabelError.storeFailed(path: url.path, reason: "cannot write staged crop")
+    }
+    return FrameResult(
+      screen: .gameplay,
+      crop: StagedCrop(file: url, ptsSeconds: frame.ptsSeconds, screen: Screen.gameplay.rawValue))
+  }
+}
+
+/// One line for `error`, naming the file (errors that don't name one get the video's path).
+func describeVideoError(_ error: any Error, video: String) -> String {
+  let text = "\(error)"
+  return text.hasPrefix(video) ? text : "\(video): \(text)"
+}

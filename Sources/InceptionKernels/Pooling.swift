@@ -1,0 +1,161 @@
+/// Pooling over planar tensors: every kernel treats `planes` independent `height`×`width`
+/// planes (channels × images), reading `input` and writing `output` plane by plane.
+
+/// 3x3 max pool with `stride` and `padding` (padding never wins: PyTorch pads with -inf).
+func maxPool3x3(
+  input: UnsafePointer<Float>, planes: Int, height: Int, width: Int, stride: Int, padding: Int,
+  output: UnsafeMutablePointer<Float>
+) {
+  let oh = (height + 2 * padding - 3) / stride + 1
+  let ow = (width + 2 * padding - 3) / stride + 1
+  for p in 0..<planes {
+    let src = input + p * height * width
+    let dst = output + p * oh * ow
+    for oy in 0..<oh {
+      let y0 = max(0, oy * stride - padding)
+      let y1 = min(height, oy * stride - padding + 3)
+      for ox in 0..<ow {
+        let x0 = max(0, ox * stride - padding)
+        let x1 = min(width, ox * stride - padding + 3)
+        var m = -Float.infinity
+        for y in y0..<y1 {
+          let row = src + y * width
+          for x in x0..<x1 where row[x] > m { m = row[x] }
+        }
+        dst[oy * ow + ox] = m
+      }
+    }
+  }
+}
+
+/// 3x3 average pool, stride 1, padding 1, `count_include_pad=False`: each output is the mean of
+/// the input cells its window covers (9 inside, 6 on an edge, 4 in a corner). Separable: column
+/// sums of three rows, then sums of three columns.
+func averagePool3x3(
+  input: UnsafePointer<Float>, planes: Int, height: Int, width: Int,
+  output: UnsafeMutablePointer<Float>
+) {
+  let column = UnsafeMutablePointer<Float>.allocate(capacity: width + 2)
+  defer { column.deallocate() }
+  column[0] = 0
+  column[width + 1] = 0
+  let sums = column + 1
+  for p in 0..<planes {
+    let src = input + p * height * width
+    let dst = output + p * height * width
+    for y in 0..<height {
+      let rows = Float(min(height, y + 2) - max(0, y - 1))
+      let mid = src + y * width
+      if y > 0 && y + 1 < height {
+        let up = mid - width
+        let down = mid + width
+        for x in 0..<width { sums[x] = up[x] + mid[x] + down[x] }
+      } else {
+        for x in 0..<width { sums[x] = mid[x] }
+        if y > 0 { for x in 0..<width { sums[x] += mid[x - width] } }
+        if y + 1 < height { for x in 0..<width { sums[x] += mid[x + width] } }
+      }
+      let out = dst + y * width
+      let inner = rows * 3
+      for x in 0..<width {
+        out[x] = (sums[x - 1] + sums[x] + sums[x + 1]) / inner
+      }
+      // The first and last columns cover two input columns, not three.
+      out[0] = (sums[0] + sums[1]) / (rows * Float(min(width, 2)))
+      if width > 1 {
+        out[width - 1] = (sums[width - 2] + sums[width - 1]) / (rows * 2)
+      }
+    }
+  }
+}
+
+/// The mean of each whole plane (the final 8x8 average pool on an 8x8 input).
+func globalAveragePool(
+  input: UnsafePointer<Float>, planes: Int, size: Int, output: UnsafeMutablePointer<Float>
+) {
+  for p in 0..<planes {
+    let src = input + p * size
+    var sum: Float = 0
+    for i in 0..<size { sum += src[i] }
+    output[p] = sum / Float(size)
+  }
+}
+
+/// Array entry points to the kernels, for tests and tools: planar `[C][N][H][W]` tensors.
+public enum Kernels {
+  /// `relu(conv(input) + bias)` of a batch of `batch` images, input planes `c * batch + n`.
+  public static func convolution(
+    _ conv: FoldedConv, input: [Float], batch: Int, height: Int, width: Int
+  ) -> [Float] {
+    precondition(input.count == conv.shape.inChannels * batch * height * width)
+    let (oh, ow) = conv.shape.outputSize(height: height, width: width)
+    var out = [Float](repeating: 0, count: conv.shape.outChannels * batch * oh * ow)
+    let columns = FloatBuffer()
+    input.withUnsafeBufferPointer { i in
+      out.withUnsafeMutableBufferPointer { o in
+        guard let ip = i.baseAddress, let op = o.baseAddress else { return }
+        convolve(
+          conv, input: ip, batch: batch, height: height, width: width, output: op,
+          columns: columns)
+      }
+    }
+    return out
+  }
+
+  /// The same as ``convolution(_:input:batch:height:width:)`` by Winograd F(2x2, 3x3); nil
+  /// unless `conv` is 3x3, stride 1, padding 0 or 1.
+  public static func winogradConvolution(
+    _ conv: FoldedConv, input: [Float], batch: Int, height: Int, width: Int
+  ) -> [Float]? {
+    guard let w = WinogradConv(conv) else { return nil }
+    precondition(input.count == conv.shape.inChannels * batch * height * width)
+    let (oh, ow) = conv.shape.outputSize(height: height, width: width)
+    var out = [Float](repeating: 0, count: conv.shape.outChannels * batch * oh * ow)
+    let v = FloatBuffer()
+    let m = FloatBuffer()
+    input.withUnsafeBufferPointer { i in
+      out.withUnsafeMutableBufferPointer { o in
+        guard let ip = i.baseAddress, let op = o.baseAddress else { return }
+        convolveWinograd(
+          w, input: ip, batch: batch, height: height, width: width, output: op, transformed: v,
+          products: m)
+      }
+    }
+    return out
+  }
+
+  /// 3x3 max pool with `stride` and `padding` over `planes` planes.
+  public static func maxPool3x3(
+    _ input: [Float], planes: Int, height: Int, width: Int, stride: Int, padding: Int
+  ) -> [Float] {
+    precondition(input.count == planes * height * width)
+    let oh = (height + 2 * padding - 3) / stride + 1
+    let ow = (width + 2 * padding - 3) / stride + 1
+    var out = [Float](repeating: 0, count: planes * oh * ow)
+    input.withUnsafeBufferPointer { i in
+      out.withUnsafeMutableBufferPointer { o in
+        guard let ip = i.baseAddress, let op = o.baseAddress else { return }
+        InceptionKernels.maxPool3x3(
+          input: ip, planes: planes, height: height, width: width, stride: stride,
+          padding: padding, output: op)
+      }
+    }
+    return out
+  }
+
+  /// 3x3 average pool, stride 1, padding 1, `count_include_pad=False`.
+  public static func averagePool3x3(_ input: [Float], planes: Int, height: Int, width: Int)
+    -> [Float]
+  {
+    precondition(input.count == planes * height * width)
+    var out = [Float](repeating: 0, count: input.count)
+    input.withUnsafeBufferPointer { i in
+      out.withUnsafeMutableBufferPointer { o in
+        guard let ip = i.baseAddress, let op = o.baseAddress else { return }
+        InceptionKernels.averagePool3x3(
+          input: ip, planes: planes, height: height, width: width, output: op)
+      }
+    }
+    return out
+  }
+}

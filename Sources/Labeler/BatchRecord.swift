@@ -1,0 +1,120 @@
+import Foundation
+import HeroCore
+
+/// One line of a batch journal (`OUT/.batch/journal.jsonl`, or `REPORT.journal.jsonl` for
+/// `batch identify`). The journal is append-only; the state of a batch is what its records say,
+/// read in order:
+///
+/// - `run`: a run started, with the options that shape its output (`every`, `layout`).
+/// - `begin`: a video's crops are about to be moved into the crop folder under the names in
+///   `crops`, after `indexBytes` bytes of `index.csv`. Only one commit is open at a time.
+/// - `done`: that commit (or an identification, `identify`) finished; the video (keyed by its
+///   content `hash`) is never processed again.
+/// - `abort`: the open commit was rolled back (its files removed, `index.csv` cut back to
+///   `indexBytes`); the video will be processed again.
+/// - `failed`: the video could not be processed (`error`); skipped by later runs unless
+///   `--retry-failed`.
+/// - `duplicate`: the video has the same content as `duplicateOf`, processed once.
+///
+/// `video` is the path relative to the tree root (for plain `extract`, as given, with `source`
+/// "extract"); `size` and `mtime` let a restart skip a video it has seen without hashing it
+/// again. `indexBytes` and `keysBytes` are the lengths of `index.csv` and `.extract-keys.csv`
+/// before a commit, for its roll-back.
+public struct BatchRecord: Codable, Sendable, Equatable {
+  public enum Kind: String, Codable, Sendable { case run, begin, done, abort, failed, duplicate }
+
+  public var kind: Kind
+  public var video: String?
+  public var hash: String?
+  public var size: Int64?
+  public var mtime: Double?
+  public var hero: String?
+  public var frames: Int?
+  public var screens: [String: Int]?
+  public var crops: [CropRow]?
+  public var indexBytes: Int64?
+  public var keysBytes: Int64?
+  /// Who committed: nil for the batch commands, "extract" for plain `extract`.
+  public var source: String?
+  public var error: String?
+  public var duplicateOf: String?
+  public var seconds: Double?
+  public var options: [String: String]?
+  public var identify: IdentifyResult?
+
+  public init(_ kind: Kind, video: String? = nil, hash: String? = nil) {
+    self.kind = kind
+    self.video = video
+    self.hash = hash
+  }
+
+  /// True for records that settle a video (no more work for it).
+  public var isTerminal: Bool { kind == .done || kind == .failed || kind == .duplicate }
+}
+
+/// One crop of a committed video: its file relative to the crop folder, the frame time and
+/// the screen it was sorted into.
+public struct CropRow: Codable, Sendable, Equatable, Hashable {
+  public var file: String
+  public var ptsSeconds: Double
+  public var screen: String
+  public init(file: String, ptsSeconds: Double, screen: String) {
+    self.file = file
+    self.ptsSeconds = ptsSeconds
+    self.screen = screen
+  }
+}
+
+/// A video's size and modification time, to recognise it on a restart without hashing.
+public struct FileStamp: Sendable, Equatable {
+  public var size: Int64
+  public var mtime: Double
+
+  public init(size: Int64, mtime: Double) {
+    self.size = size
+    self.mtime = mtime
+  }
+
+  /// The stamp of the file at `path`, nil when it cannot be read.
+  public init?(path: String) {
+    guard let attrs = try? FileManager.default.attributesOfItem(atPath: path),
+      let size = (attrs[.size] as? NSNumber)?.int64Value,
+      let date = attrs[.modificationDate] as? Date
+    else { return nil }
+    self.init(size: size, mtime: date.timeIntervalSince1970)
+  }
+}
+
+extension BatchRecord {
+  /// The record when every path and name in it is safe to act on, read from a journal that
+  /// may come from another machine (`source` names it in errors): `video` and each crop's
+  /// `file` are relative paths inside their folder (``RelativePath``), `hero` passes
+  /// `HeroName.validate` (as `--hero`), each crop is `<hero>/<name>.jpg` with a finite `pts`,
+  /// and `indexBytes` is not negative. Throws `BatchError.badJournal` otherwise.
+  public func validated(source: String) throws -> BatchRecord {
+    func bad(_ why: String) -> BatchError { .badJournal(path: source, reason: why) }
+    var r = self
+    if let video {
+      do { try RelativePath.validate(video, field: "video", source: source) } catch {
+        throw BatchError.stage("\(error)")
+      }
+    }
+    if let hero, !hero.isEmpty || !(crops ?? []).isEmpty {
+      do { r.hero = try HeroName.validate(hero, source: "\(source): hero") } catch {
+        throw BatchError.stage("\(error)")
+      }
+    }
+    if let indexBytes, indexBytes < 0 { throw bad("indexBytes \(indexBytes) is negative") }
+    for (i, c) in (crops ?? []).enumerated() {
+      do { try RelativePath.validate(c.file, field: "crops[\(i)].file", source: source) } catch {
+        throw BatchError.stage("\(error)")
+      }
+      let parts = c.file.split(separator: "/")
+      guard parts.count == 2, String(parts[0]) == r.hero, parts[1].hasSuffix(".jpg") else {
+        throw bad("crops[\(i)].file \"\(c.file)\" is not <hero>/<name>.jpg")
+      }
+      guard c.ptsSeconds.isFinite else { throw bad("crops[\(i)].ptsSeconds is not finite") }
+    }
+    return r
+  }
+}

@@ -1,0 +1,16 @@
+import ArgumentParser
+import Foundation
+import FrameExtractor
+import HeroCore
+
+/// Writes JSON lines on stdout (the parent task is the only writer of stdout).
+func printJSON(_ values: [JSONValue]) {
+  guard !values.isEmpty else { return }
+  FileHandle.standardOutput.write(Data((values.map(\.text).joined(separator: "\n") + "\n").utf8))
+}
+
+/// The `--every` check every command shares: finite and at least 1 ms
+/// (`ExtractOptions.everyProblem`), else bad usage (exit 2).
+func validateEvery(_ every: Double?) throws {
+  if let every, let why = ExtractOptions.everyProblem(every) { throw ValidationError(why) }
+}

@@ -1,0 +1,172 @@
+import Inception
+import InceptionKernels
+import Foundation
+import HeroCore
+import Preprocess
+import Testing
+
+/// The weights file and the reference images (Reference/README.md).
+enum Fixtures {
+  static let inceptionPath = HeroIDHome.inceptionPath()
+  static let hasInception = FileManager.default.fileExists(atPath: inceptionPath)
+  static let weights: InceptionWeights? = try? InceptionWeights.load(path: inceptionPath)
+
+  static var referenceDirectory: URL? {
+    Bundle.module.url(forResource: "Reference", withExtension: nil)
+  }
+
+  /// The reference images by name, decoded with libjpeg-turbo's accurate defaults, and vectors.
+  static func references() throws -> [(name: String, image: RGBImage, vector: [Float])] {
+    guard let dir = referenceDirectory else { throw CocoaError(.fileNoSuchFile) }
+    let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+      .filter { $0.hasSuffix(".jpg") }.sorted()
+    return try names.map { file in
+      let stem = String(file.dropLast(4))
+      let image = try JPEG.decode(
+        Data(contentsOf: dir.appendingPathComponent(file)), source: file)
+      let raw = try Data(contentsOf: dir.appendingPathComponent(stem + ".f32"))
+      var vector = [Float](repeating: 0, count: raw.count / 4)
+      raw.withUnsafeBytes { r in
+        for i in vector.indices {
+          vector[i] = Float(
+            bitPattern: UInt32(
+              littleEndian: r.loadUnaligned(
+                fromByteOffset: i * 4, as: UInt32.self)))
+        }
+      }
+      return (stem, image, vector)
+    }
+  }
+}
+
+/// Max |difference| (and where), and cosine similarity of two vectors.
+struct Agreement: CustomStringConvertible {
+  let maxDiff: Float
+  let worstIndex: Int
+  let cosine: Double
+
+  init(_ got: [Float], _ want: [Float]) {
+    precondition(got.count == want.count)
+    var m: Float = 0
+    var at = 0
+    var dot = 0.0
+    var g2 = 0.0
+    var w2 = 0.0
+    for i in got.indices {
+      let d = abs(got[i] - want[i])
+      if d > m {
+        m = d
+        at = i
+      }
+      dot += Double(got[i]) * Double(want[i])
+      g2 += Double(got[i]) * Double(got[i])
+      w2 += Double(want[i]) * Double(want[i])
+    }
+    maxDiff = m
+    worstIndex = at
+    cosine = g2 == 0 && w2 == 0 ? 1 : dot / ((g2 * w2).squareRoot())
+  }
+
+  var description: String { "max |diff| \(maxDiff) at index \(worstIndex), cosine \(cosine)" }
+}
+
+@Suite(.serialized) struct InceptionGoldenTests {
+  @Test(
+    "every reference image matches its PyTorch vector (max |diff| <= 1e-3, cosine >= 0.99999)",
+    .enabled(
+      if: Fixtures.hasInception,
+      "needs the 87 MB weights at $HERO_ID_HOME/inception-2015-12-05.pt (make setup)"))
+  func goldenVectors() throws {
+    let weights = try #require(Fixtures.weights)
+    #expect(weights.sha1 == InceptionConstants.expectedSHA1)
+    let refs = try Fixtures.references()
+    #expect(refs.count == 12)
+    let net = InceptionV3(weights: weights)
+    let got = net.bottlenecks(refs.map(\.image))
+    var worst: Float = 0
+    for (ref, vector) in zip(refs, got) {
+      #expect(vector.count == InceptionConstants.bottleneckSize)
+      let a = Agreement(vector, ref.vector)
+      worst = max(worst, a.maxDiff)
+      #expect(a.maxDiff <= 1e-3 && a.cosine >= 0.99999, "\(ref.name): \(a)")
+    }
+    print("golden: worst max |diff| over \(refs.count) images: \(worst)")
+  }
+
+  @Test(
+    "a batch of N gives the same vectors as N single images",
+    .enabled(
+      if: Fixtures.hasInception,
+      "needs the 87 MB weights at $HERO_ID_HOME/inception-2015-12-05.pt (make setup)"))
+  func batchEqualsSingles() throws {
+    let weights = try #require(Fixtures.weights)
+    let refs = try Fixtures.references().filter { $0.image.width == 100 }
+    #expect(refs.count == 3)
+    let net = InceptionV3(weights: weights, batchSize: 2)  // 2 + 1: two forward passes
+    let batched = net.bottlenecks(refs.map(\.image))
+    for (ref, vector) in zip(refs, batched) {
+      let single = net.bottleneck(ref.image)
+      let a = Agreement(single, vector)
+      #expect(a.maxDiff <= 1e-5, "\(ref.name): \(a)")
+    }
+    // Two lanes (threads across the images of a batch) give the same vectors too.
+    let lanes = InceptionV3(weights: weights, batchSize: 3, threads: 2)
+    #expect(lanes.threads == 2)
+    let lone = lanes.bottleneck(refs[0].image)  // one image: one lane, layers split in two
+    #expect(Agreement(lone, batched[0]).maxDiff <= 1e-5)
+    for (ref, (a, b)) in zip(refs, zip(lanes.bottlenecks(refs.map(\.image)), batched)) {
+      let agreement = Agreement(a, b)
+      #expect(agreement.maxDiff <= 1e-5, "\(ref.name), two lanes: \(agreement)")
+    }
+  }
+
+  @Test(
+    "a lone image split across threads gives the single-thread vectors",
+    .enabled(
+      if: Fixtures.hasInception,
+      "needs the 87 MB weights at $HERO_ID_HOME/inception-2015-12-05.pt (make setup)"))
+  func loneImageSplitEqualsSingleThread() throws {
+    let weights = try #require(Fixtures.weights)
+    // A 299x299 image (Winograd at 35x35 and in the stem) and a 100-pixel one.
+    let refs = try Fixtures.references()
+    let images = [refs.first { $0.image.width == 299 }, refs.first { $0.image.width == 100 }]
+      .compactMap { $0?.image }
+    #expect(images.count == 2)
+    let split = InceptionV3(weights: weights, batchSize: 1, threads: 2)
+    let splitVectors = images.map { split.bottleneck($0) }  // each layer split in two parts
+    #expect(BLAS.threads == 1)  // the split runs OpenBLAS at one thread
+    let single = InceptionV3(weights: weights, batchSize: 1, threads: 1)
+    for (image, got) in zip(images, splitVectors) {
+      let want = single.bottleneck(image)  // everything in the caller, OpenBLAS at one thread
+      let a = Agreement(got, want)
+      #expect(a.maxDiff <= 1e-6, "\(image.width)x\(image.height): \(a)")
+    }
+  }
+
+  @Test("a missing weights file names the path and says how to get it")
+  func missingWeights() {
+    let path = "/nonexistent/hero-id/inception.pt"
+    do {
+      _ = try InceptionWeights.load(path: path)
+      Issue.record("expected an error")
+    } catch {
+      let text = "\(error)"
+      #expect(text.contains(path) && text.contains("make setup"))
+    }
+  }
+
+  @Test("a file that is not a zip archive is rejected with its name")
+  func notAZip() throws {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "not-a-zip-\(UUID().uuidString).pt")
+    try Data(repeating: 7, count: 1000).write(to: url)
+    defer { try? FileManager.default.removeItem(at: url) }
+    do {
+      _ = try InceptionWeights.load(path: url.path)
+      Issue.record("expected an error")
+    } catch let e as InceptionError {
+      #expect(e.description.contains(url.lastPathComponent))
+      #expect(e.description.contains("zip"))
+    }
+  }
+}

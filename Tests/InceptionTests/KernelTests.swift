@@ -1,0 +1,208 @@
+import Inception
+import InceptionKernels
+import HeroCore
+import Testing
+
+/// Convolution, pooling and resize against cases worked out by hand, and batch-norm folding
+/// against the unfolded maths.
+@Suite struct KernelTests {
+  func shape(
+    _ outC: Int, _ inC: Int, _ kh: Int, _ kw: Int, stride: Int = 1, pad: (Int, Int) = (0, 0)
+  ) -> ConvShape {
+    ConvShape(
+      key: "t", outChannels: outC, inChannels: inC, kernelH: kh, kernelW: kw, stride: stride,
+      padH: pad.0, padW: pad.1)
+  }
+
+  @Test func conv3x3PaddedSumsNeighbourhoodsThenBiasAndReLU() {
+    // Input 1..9 in a 3x3 image, an all-ones 3x3 filter with padding 1: each output is the sum
+    // of the cells its window covers. Bias -20, then ReLU.
+    let conv = FoldedConv(
+      shape: shape(1, 1, 3, 3, pad: (1, 1)), weights: [Float](repeating: 1, count: 9),
+      bias: [-20])
+    let out = Kernels.convolution(
+      conv, input: (1...9).map(Float.init), batch: 1, height: 3, width: 3)
+    // sums: 12 21 16 / 27 45 33 / 24 39 28
+    #expect(out == [0, 1, 0, 7, 25, 13, 4, 19, 8])
+  }
+
+  @Test func conv2x2Stride2WithTwoChannelsAndTwoImages() {
+    // Two images of two channels 4x4; filter 0 takes channel 0's top-left cell, filter 1 sums
+    // channel 1's 2x2 window. Planar layout: plane c * batch + n.
+    var input = [Float](repeating: 0, count: 2 * 2 * 16)
+    for c in 0..<2 {
+      for n in 0..<2 {
+        for i in 0..<16 { input[(c * 2 + n) * 16 + i] = Float(100 * c + 10 * n + i) }
+      }
+    }
+    var w = [Float](repeating: 0, count: 2 * 2 * 4)
+    w[0] = 1  // out 0, in 0, (0, 0)
+    for k in 0..<4 { w[8 + 4 + k] = 1 }  // out 1 (row 8..<16), in 1, all four
+    let conv = FoldedConv(shape: shape(2, 2, 2, 2, stride: 2), weights: w, bias: [0, -400])
+    let out = Kernels.convolution(conv, input: input, batch: 2, height: 4, width: 4)
+    // out 0, image n: cells (0,0),(0,2),(2,0),(2,2) of channel 0 = 10n + {0, 2, 8, 10}
+    #expect(Array(out[0..<4]) == [0, 2, 8, 10])
+    #expect(Array(out[4..<8]) == [10, 12, 18, 20])
+    // out 1, image 0: 4*100 + window sums {0+1+4+5, 2+3+6+7, 8+9+12+13, 10+11+14+15} - 400
+    #expect(Array(out[8..<12]) == [10, 18, 42, 50])
+    #expect(Array(out[12..<16]) == [50, 58, 82, 90])
+  }
+
+  @Test func conv1x3WithHorizontalPaddingOnly() {
+    // [1 2 3] filter over rows of 1..6 (2x3), padding (0, 1).
+    let conv = FoldedConv(shape: shape(1, 1, 1, 3, pad: (0, 1)), weights: [1, 2, 3], bias: [0])
+    let out = Kernels.convolution(
+      conv, input: (1...6).map(Float.init), batch: 1, height: 2, width: 3)
+    // row 1 2 3: (0*1+1*2+2*3)=8, (1+4+9)=14, (2+6+0)=8; row 4 5 6: 4*2+5*3=23, 4+10+18=32, 5+12=17
+    #expect(out == [8, 14, 8, 23, 32, 17])
+  }
+
+  @Test func maxPool3x3Stride2() {
+    let input = (0..<25).map { Float(($0 * 7) % 25) }  // 5x5, a permutation
+    let out = Kernels.maxPool3x3(input, planes: 1, height: 5, width: 5, stride: 2, padding: 0)
+    func m(_ y: Int, _ x: Int) -> Float {
+      var best = -Float.infinity
+      for dy in 0..<3 { for dx in 0..<3 { best = max(best, input[(y + dy) * 5 + x + dx]) } }
+      return best
+    }
+    #expect(out == [m(0, 0), m(0, 2), m(2, 0), m(2, 2)])
+    // A negative plane: padding must not win in the padded 3x3/1 pool.
+    let neg: [Float] = [-5, -4, -3, -2]
+    #expect(
+      Kernels.maxPool3x3(neg, planes: 1, height: 2, width: 2, stride: 1, padding: 1)
+        == [-2, -2, -2, -2])
+  }
+
+  @Test func averagePoolExcludesPaddingAtBorders() {
+    // 1..9 in 3x3: corners average 4 cells, edges 6, the centre 9 (count_include_pad=False).
+    let out = Kernels.averagePool3x3((1...9).map(Float.init), planes: 1, height: 3, width: 3)
+    #expect(out == [3, 3.5, 4, 4.5, 5, 5.5, 6, 6.5, 7])
+    // Two planes are pooled independently.
+    let two = Kernels.averagePool3x3(
+      [Float](repeating: 2, count: 4) + [Float](repeating: -1, count: 4), planes: 2, height: 2,
+      width: 2)
+    #expect(two == [2, 2, 2, 2, -1, -1, -1, -1])
+  }
+
+  @Test func foldedBatchNormEqualsTheUnfoldedMaths() {
+    var rng = SplitMix(seed: 42)
+    let geometries: [(ConvShape, Int, Int)] = [
+      (shape(4, 3, 3, 3, stride: 2), 9, 7),
+      (shape(3, 2, 1, 7, pad: (0, 3)), 5, 8),
+      (shape(3, 2, 7, 1, pad: (3, 0)), 8, 5),
+      (shape(2, 3, 5, 5, pad: (2, 2)), 6, 6),
+      (shape(5, 4, 1, 1), 3, 4),
+      (shape(2, 2, 3, 3, pad: (1, 1)), 4, 4),
+    ]
+    for (s, h, w) in geometries {
+      let batch = 2
+      let weight = (0..<(s.outChannels * s.filterLength)).map { _ in rng.float() }
+      let beta = (0..<s.outChannels).map { _ in rng.float() }
+      let mean = (0..<s.outChannels).map { _ in rng.float() }
+      let variance = (0..<s.outChannels).map { _ in rng.float() + 1.2 }
+      let input = (0..<(s.inChannels * batch * h * w)).map { _ in rng.float() }
+      let folded = FoldedConv(
+        shape: s, weight: weight, beta: beta, mean: mean, variance: variance, epsilon: 0.001)
+      let got = Kernels.convolution(folded, input: input, batch: batch, height: h, width: w)
+      // Unfolded: direct convolution in Double, then (y - mean) / sqrt(var + eps) + beta, ReLU.
+      let (oh, ow) = s.outputSize(height: h, width: w)
+      var worst = 0.0
+      for o in 0..<s.outChannels {
+        for n in 0..<batch {
+          for oy in 0..<oh {
+            for ox in 0..<ow {
+              var y = 0.0
+              for c in 0..<s.inChannels {
+                for ky in 0..<s.kernelH {
+                  for kx in 0..<s.kernelW {
+                    let iy = oy * s.stride - s.padH + ky
+                    let ix = ox * s.stride - s.padW + kx
+                    guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                    let wi = ((o * s.inChannels + c) * s.kernelH + ky) * s.kernelW + kx
+                    y += Double(weight[wi]) * Double(input[((c * batch + n) * h + iy) * w + ix])
+                  }
+                }
+              }
+              let z =
+                (y - Double(mean[o])) / (Double(variance[o]) + 0.001).squareRoot()
+                + Double(beta[o])
+              let want = max(0, z)
+              let g = Double(got[((o * batch + n) * oh + oy) * ow + ox])
+              worst = max(worst, abs(g - want))
+            }
+          }
+        }
+      }
+      #expect(worst < 1e-4, "\(s): worst \(worst)")
+    }
+  }
+
+  @Test func winogradEqualsDirectConvolution() throws {
+    var rng = SplitMix(seed: 7)
+    // Padding 0 and 1, odd and even outputs, a partial last tile, several images.
+    for (s, h, w, batch) in [
+      (shape(5, 3, 3, 3), 9, 7, 2), (shape(4, 6, 3, 3, pad: (1, 1)), 7, 8, 3),
+      (shape(3, 2, 3, 3, pad: (1, 1)), 1, 2, 1), (shape(2, 3, 3, 3), 4, 4, 1),
+    ] {
+      let conv = FoldedConv(
+        shape: s, weights: (0..<(s.outChannels * s.filterLength)).map { _ in rng.float() },
+        bias: (0..<s.outChannels).map { _ in rng.float() * 0.1 })
+      let input = (0..<(s.inChannels * batch * h * w)).map { _ in rng.float() }
+      let direct = Kernels.convolution(conv, input: input, batch: batch, height: h, width: w)
+      let wino = try #require(
+        Kernels.winogradConvolution(conv, input: input, batch: batch, height: h, width: w))
+      let a = Agreement(wino, direct)
+      #expect(a.maxDiff < 5e-5, "\(s) \(h)x\(w): \(a)")
+      #expect(direct.contains { $0 == 0 } && direct.contains { $0 > 0 })
+    }
+    #expect(
+      Kernels.winogradConvolution(
+        FoldedConv(
+          shape: shape(1, 1, 3, 3, stride: 2), weights: [Float](repeating: 1, count: 9),
+          bias: [0]), input: [Float](repeating: 1, count: 25), batch: 1, height: 5, width: 5) == nil
+    )
+  }
+
+  @Test func bilinearResizeWithHalfPixelCentres() {
+    // 2x1 -> 4x1: scale 0.5, sources max(0, 0.5 (d + 0.5) - 0.5) = 0, 0.25, 0.75, 1.25 (-> 1).
+    let up = RGBImage(width: 2, height: 1, pixels: [0, 0, 0, 100, 200, 40])
+    let u = InceptionInput.resized(up, width: 4, height: 1)
+    #expect(Array(u[0..<4]) == [0, 25, 75, 100])  // R
+    #expect(Array(u[4..<8]) == [0, 50, 150, 200])  // G
+    #expect(Array(u[8..<12]) == [0, 10, 30, 40])  // B
+    // 4x2 -> 2x1: scale 2, sources 0.5 and 2.5 along x, 0.5 along y: no antialias, 2x2 reads.
+    let down = RGBImage(
+      width: 4, height: 2,
+      pixels: [0, 10, 20, 30, 40, 50, 60, 70].flatMap { [UInt8($0), 0, 0] })
+    let d = InceptionInput.resized(down, width: 2, height: 1)
+    // (0 + 10 + 40 + 50) / 4 = 25, (20 + 30 + 60 + 70) / 4 = 45
+    #expect(Array(d[0..<2]) == [25, 45])
+  }
+
+  @Test func inputIsNormalisedAndA299ImageIsNotResized() {
+    var img = RGBImage(width: 299, height: 299, fill: (128, 0, 255))
+    img.pixels[0] = 64
+    let t = InceptionInput.tensor(from: img)
+    let plane = 299 * 299
+    #expect(t.count == 3 * plane)
+    #expect(t[0] == -0.5)
+    #expect(t[1] == 0)
+    #expect(t[plane] == -1)
+    #expect(t[2 * plane + 1000] == 127.0 / 128.0)
+  }
+}
+
+/// A small seeded generator for test data.
+struct SplitMix: RandomNumberGenerator {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+  /// Uniform in -1..<1.
+  mutating func float() -> Float { Float.random(in: -1..<1, using: &self) }
+}

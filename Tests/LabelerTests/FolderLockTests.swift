@@ -1,0 +1,73 @@
+import Foundation
+import HeroCore
+import Labeler
+import Testing
+
+/// One writer per output folder (issue 14): `extract`, `batch extract` and `batch merge` all
+/// open the folder through `BatchStore`, which holds its `FolderLock`.
+@Suite("Folder lock", .serialized)
+struct FolderLockTests {
+  func folder() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "folder-lock-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+  }
+
+  @Test("the lock is refused to another process and shared within this one")
+  func lock() throws {
+    let dir = try folder()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let first = try FolderLock.acquire(folder: dir.path)
+    let again = try FolderLock.acquire(folder: dir.path + "/.")
+    #expect(first.folder == again.folder)
+    // The same process can open a store on the folder it holds.
+    _ = try BatchStore(
+      journalURL: dir.appendingPathComponent(".batch/journal.jsonl"), cropRoot: dir, options: [:])
+    // Another process: flock from a shell (util-linux `flock`), which must fail at once.
+    let lockFile = dir.appendingPathComponent(FolderLock.fileName).path
+    #expect(try Self.shell("flock -n \(lockFile) true") == 1)
+    _ = (first, again)
+  }
+
+  @Test("a folder locked by another process cannot be opened as a batch store")
+  func lockedByAnotherProcess() throws {
+    let dir = try folder()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let lockFile = dir.appendingPathComponent(FolderLock.fileName).path
+    // Hold the lock from a child process for a few seconds.
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: "/bin/sh")
+    child.arguments = ["-c", "exec flock -n \(lockFile) sleep 5"]
+    try child.run()
+    defer { child.terminate() }
+    var held = false
+    for _ in 0..<100 {
+      if (try? Self.shell("flock -n \(lockFile) true")) == 1 {
+        held = true
+        break
+      }
+      usleep(20_000)
+    }
+    #expect(held)
+    do {
+      _ = try BatchStore(
+        journalURL: dir.appendingPathComponent(".batch/journal.jsonl"), cropRoot: dir,
+        options: [:])
+      Issue.record("opened a locked folder")
+    } catch {
+      #expect("\(error)".contains("another hero-id run is writing to this folder"))
+      #expect(!"\(error)".contains("\n"))
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == [FolderLock.fileName])
+  }
+
+  static func shell(_ command: String) throws -> Int32 {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", command]
+    try p.run()
+    p.waitUntilExit()
+    return p.terminationStatus
+  }
+}
