@@ -4,16 +4,19 @@ import Foundation
   import Glibc
 #endif
 
-/// One writer per output folder: an exclusive `flock(2)` on `FOLDER/.hero-id.lock`, held while
-/// the value lives.
+/// One writer per output folder: an exclusive lock (`lockf(3)`, a POSIX record lock, through
+/// ``Syscalls/lockExclusive(_:path:wait:)``) on `FOLDER/.hero-id.lock`, held while the value
+/// lives.
 ///
 /// A second `hero-id` process that wants to write into the same folder (`extract`, `batch
 /// extract`, `batch merge`) does not wait: it fails at once with ``FolderLockError/busy(folder:lock:)``
 /// ("another hero-id run is writing to …"), before touching anything. The kernel drops the lock
 /// when the holder exits, even by `kill -9`, so a stale lock file never blocks a later run (the
-/// file itself stays; its presence means nothing). Within one process the lock is shared: a
-/// second `acquire` of the same folder (by its real path) returns a handle on the same lock, so
-/// a job and the crop store it opens do not lock each other out.
+/// file itself stays; its presence means nothing). A POSIX record lock belongs to the process
+/// and is not inherited by a child (a `flock(2)` lock would be held by every process forked
+/// while it is open). Within one process the lock is shared: a second `acquire` of the same
+/// folder (by its real path) returns a handle on the same descriptor, which stays open until
+/// the last handle goes (closing any descriptor of the file would drop a record lock).
 public final class FolderLock: @unchecked Sendable {
   /// The lock file's name inside the folder.
   public static let fileName = ".hero-id.lock"
@@ -56,15 +59,14 @@ public final class FolderLock: @unchecked Sendable {
     guard fd >= 0 else {
       throw FolderLockError.cannotLock(folder: folder, reason: String(cString: strerror(errno)))
     }
-    var rc: Int32
-    repeat { rc = flock(fd, LOCK_EX | LOCK_NB) } while rc != 0 && errno == EINTR
-    if rc != 0 {
-      let busy = errno == EWOULDBLOCK
-      let why = String(cString: strerror(errno))
+    let locked: Bool
+    do { locked = try Syscalls.lockExclusive(fd, path: path, wait: false) } catch {
       close(fd)
-      throw busy
-        ? FolderLockError.busy(folder: folder, lock: path)
-        : FolderLockError.cannotLock(folder: folder, reason: why)
+      throw FolderLockError.cannotLock(folder: folder, reason: "\(error)")
+    }
+    guard locked else {
+      close(fd)
+      throw FolderLockError.busy(folder: folder, lock: path)
     }
     let held = Held(descriptor: fd)
     held.handles = 1
@@ -83,7 +85,7 @@ public final class FolderLock: @unchecked Sendable {
     held.handles -= 1
     if held.handles == 0 {
       Self.table[folder] = nil
-      close(held.descriptor)  // releases the flock
+      close(held.descriptor)  // releases the lock
     }
   }
 }

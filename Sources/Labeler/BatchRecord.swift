@@ -87,18 +87,16 @@ public struct FileStamp: Sendable, Equatable {
 
 extension BatchRecord {
   /// The record when every path and name in it is safe to act on, read from a journal that
-  /// may come from another machine (`source` names it in errors): `video` and each crop's
-  /// `file` are relative paths inside their folder (``RelativePath``), `hero` passes
-  /// `HeroName.validate` (as `--hero`), each crop is `<hero>/<name>.jpg` with a finite `pts`,
-  /// and `indexBytes` is not negative. Throws `BatchError.badJournal` otherwise.
+  /// may come from another machine (`source` names it in errors): each crop's `file` is a
+  /// relative path inside its folder (``RelativePath``), `hero` passes
+  /// `HeroName.validate` (as `--hero`), each crop is `<hero>/<name>.jpg` (the record's hero,
+  /// when it names one) with a finite `pts`,
+  /// and `indexBytes` is not negative. Throws `BatchError.badJournal` otherwise. (`video` is
+  /// only a name here: plain `extract` records the path as given, and nothing opens or writes
+  /// it from a journal.)
   public func validated(source: String) throws -> BatchRecord {
     func bad(_ why: String) -> BatchError { .badJournal(path: source, reason: why) }
     var r = self
-    if let video {
-      do { try RelativePath.validate(video, field: "video", source: source) } catch {
-        throw BatchError.stage("\(error)")
-      }
-    }
     if let hero, !hero.isEmpty || !(crops ?? []).isEmpty {
       do { r.hero = try HeroName.validate(hero, source: "\(source): hero") } catch {
         throw BatchError.stage("\(error)")
@@ -110,7 +108,9 @@ extension BatchRecord {
         throw BatchError.stage("\(error)")
       }
       let parts = c.file.split(separator: "/")
-      guard parts.count == 2, String(parts[0]) == r.hero, parts[1].hasSuffix(".jpg") else {
+      guard parts.count == 2, r.hero.map({ String(parts[0]) == $0 }) ?? true,
+        parts[1].hasSuffix(".jpg")
+      else {
         throw bad("crops[\(i)].file \"\(c.file)\" is not <hero>/<name>.jpg")
       }
       guard c.ptsSeconds.isFinite else { throw bad("crops[\(i)].ptsSeconds is not finite") }

@@ -17,6 +17,33 @@ struct HostileCLITests {
   static var hasClip: Bool { FileManager.default.fileExists(atPath: clip) }
   static let hasInception = FileManager.default.fileExists(atPath: HeroIDHome.inceptionPath())
 
+  /// Another process holding `FolderLock`'s kind of lock (a POSIX record lock, Python's
+  /// `fcntl.lockf`) on `path` for `seconds`.
+  static func pythonLock(_ path: String, seconds: Double) -> Process {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = [
+      "python3", "-c",
+      "import fcntl,sys,time; f=open(sys.argv[1],'a'); "
+        + "fcntl.lockf(f,fcntl.LOCK_EX|fcntl.LOCK_NB); time.sleep(float(sys.argv[2]))",
+      path, String(seconds),
+    ]
+    return p
+  }
+
+  /// Waits (up to 10 s) until another process holds the lock on `path`.
+  static func waitUntilLocked(_ path: String) throws {
+    for _ in 0..<200 {
+      let probe = pythonLock(path, seconds: 0)
+      probe.standardError = FileHandle.nullDevice
+      try probe.run()
+      probe.waitUntilExit()
+      if probe.terminationStatus != 0 { return }
+      usleep(50_000)
+    }
+    Issue.record("the lock holder never took the lock")
+  }
+
   /// One line on stderr, mentioning every word.
   func expectOneLine(_ run: CLI.Result, _ words: [String], status: Int32 = 1) {
     #expect(run.status == status, "\(run.stderr)")
@@ -172,15 +199,13 @@ struct HostileCLITests {
     let out = dir.appendingPathComponent("crops")
     try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
     let lockFile = out.appendingPathComponent(".hero-id.lock").path
-    let holder = Process()
-    holder.executableURL = URL(fileURLWithPath: "/bin/sh")
-    holder.arguments = ["-c", "exec flock -n \(lockFile) sleep 4"]
+    let holder = Self.pythonLock(lockFile, seconds: 4)
     try holder.run()
     defer {
       kill(holder.processIdentifier, SIGKILL)
       holder.waitUntilExit()
     }
-    usleep(300_000)
+    try Self.waitUntilLocked(lockFile)
     let run = try CLI.heroID(["extract", Self.clip, "--hero", "A", "--out", out.path], in: dir)
     #expect(run.status == 1, "\(run.stderr)")
     #expect(run.stderr.contains("another hero-id run is writing to this folder"), "\(run.stderr)")
@@ -352,15 +377,13 @@ struct HostileCLITests {
     try FileManager.default.createDirectory(at: videos, withIntermediateDirectories: true)
     try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
     let lockFile = out.appendingPathComponent(".hero-id.lock").path
-    let holder = Process()
-    holder.executableURL = URL(fileURLWithPath: "/bin/sh")
-    holder.arguments = ["-c", "exec flock -n \(lockFile) sleep 4"]
+    let holder = Self.pythonLock(lockFile, seconds: 4)
     try holder.run()
     defer {
       kill(holder.processIdentifier, SIGKILL)
       holder.waitUntilExit()
     }
-    usleep(300_000)
+    try Self.waitUntilLocked(lockFile)
     let before = tree(out)
     let run = try CLI.heroID(
       ["batch", "extract", base.appendingPathComponent("tree").path, "--out", out.path], in: base)

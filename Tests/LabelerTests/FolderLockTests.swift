@@ -14,6 +14,29 @@ struct FolderLockTests {
     return url
   }
 
+  /// Python's `fcntl.lockf` (a POSIX record lock, as `FolderLock`) on `path` for `seconds`;
+  /// exits 1 at once when another process holds it.
+  static func pythonLock(_ path: String, seconds: Double) -> Process {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = [
+      "python3", "-c",
+      "import fcntl,sys,time; f=open(sys.argv[1],'a'); "
+        + "fcntl.lockf(f,fcntl.LOCK_EX|fcntl.LOCK_NB); time.sleep(float(sys.argv[2]))",
+      path, String(seconds),
+    ]
+    p.standardError = FileHandle.nullDevice
+    return p
+  }
+
+  /// True when another process holds the lock on `path`.
+  static func isLocked(_ path: String) throws -> Bool {
+    let p = pythonLock(path, seconds: 0)
+    try p.run()
+    p.waitUntilExit()
+    return p.terminationStatus != 0
+  }
+
   @Test("the lock is refused to another process and shared within this one")
   func lock() throws {
     let dir = try folder()
@@ -24,9 +47,8 @@ struct FolderLockTests {
     // The same process can open a store on the folder it holds.
     _ = try BatchStore(
       journalURL: dir.appendingPathComponent(".batch/journal.jsonl"), cropRoot: dir, options: [:])
-    // Another process: flock from a shell (util-linux `flock`), which must fail at once.
     let lockFile = dir.appendingPathComponent(FolderLock.fileName).path
-    #expect(try Self.shell("flock -n \(lockFile) true") == 1)
+    #expect(try Self.isLocked(lockFile))
     _ = (first, again)
   }
 
@@ -35,15 +57,12 @@ struct FolderLockTests {
     let dir = try folder()
     defer { try? FileManager.default.removeItem(at: dir) }
     let lockFile = dir.appendingPathComponent(FolderLock.fileName).path
-    // Hold the lock from a child process for a few seconds.
-    let child = Process()
-    child.executableURL = URL(fileURLWithPath: "/bin/sh")
-    child.arguments = ["-c", "exec flock -n \(lockFile) sleep 5"]
+    let child = Self.pythonLock(lockFile, seconds: 5)
     try child.run()
     defer { child.terminate() }
     var held = false
-    for _ in 0..<100 {
-      if (try? Self.shell("flock -n \(lockFile) true")) == 1 {
+    for _ in 0..<200 {
+      if (try? Self.isLocked(lockFile)) == true {
         held = true
         break
       }
@@ -60,14 +79,5 @@ struct FolderLockTests {
       #expect(!"\(error)".contains("\n"))
     }
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == [FolderLock.fileName])
-  }
-
-  static func shell(_ command: String) throws -> Int32 {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/sh")
-    p.arguments = ["-c", command]
-    try p.run()
-    p.waitUntilExit()
-    return p.terminationStatus
   }
 }
