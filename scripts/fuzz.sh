@@ -3,7 +3,8 @@
 #
 # The library modules are compiled here with swiftc (not SwiftPM), instrumented with
 # -sanitize=fuzzer,address and optimised with -O (checked arithmetic: a trap is a finding),
-# into the scratch folder .build-fuzz/ (gitignored); each Tests/Fuzz/<target>.swift defines
+# into the scratch folder .build-fuzz/ (gitignored); InceptionKernels too (the product builds it
+# -Ounchecked; here it is checked). Each Tests/Fuzz/<target>.swift defines
 # LLVMFuzzerTestOneInput and is linked against them. `swift build` never sees these files.
 #
 #   FUZZ_SECONDS=60 (per target)   FUZZ_TARGETS="layout zip ..." (default: all)
@@ -34,6 +35,8 @@ mkdir -p "$LIB"
 MODULES=(
   "HeroCore CCrypto"
   "Labeler CCrypto"
+  "InceptionKernels CCrypto COpenBLAS"
+  "Inception CCrypto COpenBLAS"
   "Classifier CCrypto COpenBLAS"
 )
 CFLAGS=()
@@ -71,7 +74,8 @@ for m in "${MODULES[@]}"; do
   build_module $m
 done
 
-LINK=(-L "$LIB" -lClassifier -lLabeler -lHeroCore -lcrypto -lopenblas)
+LINK=(-L "$LIB" -lClassifier -lInception -lInceptionKernels -lLabeler -lHeroCore -lcrypto
+  -lopenblas)
 for t in $TARGETS; do
   exe="$B/fuzz-$t$SUFFIX"
   if [[ ! -x $exe || Tests/Fuzz/$t.swift -nt $exe || $LIB/Classifier.stamp -nt $exe ]]; then

@@ -1,43 +1,22 @@
-// Fuzz target `journal`: Journal.decode of batch-journal-like records, then the validators a
-// merge applies to what a shard's journal says (hero names, crop paths).
+// Fuzz target `journal`: Journal.decode of batch journal lines (BatchRecord), then the checks a
+// merge or a roll-back applies before acting on a record (BatchRecord.validated): every record
+// that passes names crops inside their folder only, under a valid hero name.
 import Foundation
 import HeroCore
 import Labeler
 
-struct Crop: Codable {
-  var file: String
-  var ptsSeconds: Double
-  var screen: String
-}
-
-struct Record: Codable {
-  var kind: String
-  var video: String?
-  var hash: String?
-  var size: Int64?
-  var mtime: Double?
-  var hero: String?
-  var crops: [Crop]?
-  var indexBytes: Int64?
-  var options: [String: String]?
-}
-
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzJournal(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-  let contents = Journal.decode(Record.self, from: Data(bytes: data, count: size))
+  let contents = Journal.decode(BatchRecord.self, from: Data(bytes: data, count: size))
   for r in contents.records {
-    if let video = r.video, RelativePath.problem(video) == nil {
-      precondition(!video.hasPrefix("/") && !video.split(separator: "/").contains(".."))
+    guard let ok = try? r.validated(source: "fuzz/journal.jsonl") else { continue }
+    if let hero = ok.hero, !hero.isEmpty {
+      precondition((try? HeroName.validate(hero, source: "fuzz")) == hero)
     }
-    if let hero = r.hero, let valid = try? HeroName.validate(hero, source: "fuzz") {
-      precondition(RelativePath.problem(valid) == nil, "a valid hero name is a safe folder name")
-    }
-    for c in r.crops ?? [] {
-      if let url = try? RelativePath.resolve(
-        c.file, under: URL(fileURLWithPath: "/nonexistent-root"), field: "file", source: "fuzz")
-      {
-        precondition(url.path.hasPrefix("/nonexistent-root/"))
-      }
+    for c in ok.crops ?? [] {
+      precondition(RelativePath.problem(c.file) == nil && c.ptsSeconds.isFinite)
+      let url = URL(fileURLWithPath: "/nonexistent-root").appendingPathComponent(c.file)
+      precondition(url.standardizedFileURL.path.hasPrefix("/nonexistent-root/"))
     }
   }
   return 0

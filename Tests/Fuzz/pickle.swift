@@ -1,6 +1,6 @@
 // Fuzz target `pickle`: Pickle.parse on arbitrary bytes, then a full walk of the value and its
 // description (the walk would not end on a cycle; the description is bounded).
-import Classifier
+import Inception
 
 func walk(_ v: PickleValue, _ depth: Int, _ budget: inout Int) {
   precondition(depth <= Pickle.maxDepth + 1, "depth bound broken")

@@ -1,5 +1,5 @@
 // Fuzz target `zip`: ZipArchive on arbitrary bytes, then every stored entry read back.
-import Classifier
+import Inception
 import Foundation
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,9 +1,11 @@
 // Writes the seed of the fuzz target `model` (a small valid model: `model.json`, NUL, the
-// weights) to the path given as the first argument. Built and run by scripts/fuzz.sh when the
-// seed is missing.
+// weights) to the path given as the first argument; it made corpus/model/valid-2-classes.bin.
+// Build it against the fuzz modules (after FUZZ_BUILD_ONLY=1 scripts/fuzz.sh):
+//   swiftc -O -parse-as-library -sanitize=address -I .build-fuzz/lib -I Sources/CCrypto //     -I Sources/COpenBLAS Tests/Fuzz/seeds/SeedModel.swift -L .build-fuzz/lib -lClassifier //     -lInception -lInceptionKernels -lLabeler -lHeroCore -lcrypto -lopenblas -o seed-model
 import Classifier
 import Foundation
 import HeroCore
+import InceptionKernels
 
 @main struct SeedModel {
   static func main() throws {
