@@ -231,7 +231,8 @@ extension HeroModel {
     let t = header.thresholds
     guard t.minFamiliarity.isFinite, t.knownRejectRate.isFinite, t.unknownRejectRate.isFinite
     else { throw bad("thresholds are not finite numbers") }
-    if let problem = header.info.layout.usabilityProblem(source: jsonPath + " trained_with.layout") {
+    if let problem = header.info.layout.usabilityProblem(source: jsonPath + " trained_with.layout")
+    {
       throw problem
     }
     let file = header.weights.file
@@ -396,9 +397,10 @@ enum ModelSwap {
   static let modelFiles: Set<String> = ["model.json", "weights.f32", "labels.txt"]
 
   /// `renameat2(2)`, looked up at run time (Swift's Glibc module does not import it).
-  private typealias RenameAt2 = @convention(c) (
-    Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32
-  ) -> Int32
+  private typealias RenameAt2 =
+    @convention(c) (
+      Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32
+    ) -> Int32
   private static let renameat2: RenameAt2? = {
     guard let symbol = dlsym(nil, "renameat2") else { return nil }
     return unsafeBitCast(symbol, to: RenameAt2.self)

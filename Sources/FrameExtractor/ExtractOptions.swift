@@ -33,7 +33,8 @@ public struct ExtractOptions: Sendable, Equatable {
   /// Why `seconds` cannot be an `--every` interval (it must be finite and at least 1 ms), or nil.
   public static func everyProblem(_ seconds: Double) -> String? {
     guard seconds.isFinite, seconds >= minEverySeconds else {
-      return "--every must be a finite number of seconds, at least \(minEverySeconds) (got \(seconds))"
+      return
+        "--every must be a finite number of seconds, at least \(minEverySeconds) (got \(seconds))"
     }
     return nil
   }

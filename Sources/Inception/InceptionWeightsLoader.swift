@@ -9,7 +9,8 @@ extension InceptionWeights {
     let zip = try ZipArchive(path: path)
     let sha1 = SHA1.hex(zip.data)
     guard sha1 == InceptionConstants.expectedSHA1 else {
-      throw InceptionError.wrongSHA1(path: path, expected: InceptionConstants.expectedSHA1, actual: sha1)
+      throw InceptionError.wrongSHA1(
+        path: path, expected: InceptionConstants.expectedSHA1, actual: sha1)
     }
     return try load(zip: zip, sha1: sha1)
   }

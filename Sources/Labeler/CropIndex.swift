@@ -136,7 +136,9 @@ public enum CropIndex {
     }
     var out = Set<String>()
     for r in records.dropFirst() where r.fields.count == 3 {
-      if let t = Double(r.fields[1]), t.isFinite { out.insert(key(videoSHA1: r.fields[0], ptsSeconds: t)) }
+      if let t = Double(r.fields[1]), t.isFinite {
+        out.insert(key(videoSHA1: r.fields[0], ptsSeconds: t))
+      }
     }
     return out
   }

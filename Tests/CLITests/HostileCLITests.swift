@@ -74,7 +74,8 @@ struct HostileCLITests {
     let run = try CLI.heroID(arguments, in: dir)
     #expect(run.status == 2, "\(arguments): \(run.stderr)")
     #expect(run.stderr.contains("--every"), "\(run.stderr)")
-    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty, "nothing written")
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty, "nothing written")
   }
 
   @Test("a layout with cx 9223372036854775807 exits 1 naming the file (was an overflow trap)")
@@ -106,7 +107,9 @@ struct HostileCLITests {
   @Test("a zip64 locator pointing far past the end, given as --inception, exits 1")
   func zip64Inception() throws {
     let dir = try CLI.temporaryDirectory()
-    func le(_ v: UInt64, _ n: Int) -> [UInt8] { (0..<n).map { UInt8((v >> (8 * UInt64($0))) & 0xFF) } }
+    func le(_ v: UInt64, _ n: Int) -> [UInt8] {
+      (0..<n).map { UInt8((v >> (8 * UInt64($0))) & 0xFF) }
+    }
     let bytes =
       le(0x0706_4b50, 4) + le(0, 4) + le(1 << 62, 8) + le(1, 4) + le(0x0605_4b50, 4) + le(0, 4)
       + le(0xFFFF, 2) + le(0xFFFF, 2) + le(0xFFFF_FFFF, 4) + le(0xFFFF_FFFF, 4) + le(0, 2)
@@ -148,7 +151,8 @@ struct HostileCLITests {
     .enabled(if: hasInception && hasClip, "needs the Inception weights and the sample clips"))
   func craftedModels() throws {
     let dir = try CLI.temporaryDirectory()
-    func layout(_ change: @escaping (inout [String: Any]) -> Void) -> (inout [String: Any]) -> Void {
+    func layout(_ change: @escaping (inout [String: Any]) -> Void) -> (inout [String: Any]) -> Void
+    {
       { o in
         var info = o["trained_with"] as? [String: Any] ?? [:]
         var l = info["layout"] as? [String: Any] ?? [:]

@@ -189,11 +189,15 @@ struct HostileModelTests {
         }
       }
     }
-    #expect(Self.refusal(try Self.crafted(json: resized("prototype_labels", huge))).contains("length"))
-    #expect(Self.refusal(try Self.crafted(json: resized("prototype_labels", 1 << 20))).contains("too large"))
+    #expect(
+      Self.refusal(try Self.crafted(json: resized("prototype_labels", huge))).contains("length"))
+    #expect(
+      Self.refusal(try Self.crafted(json: resized("prototype_labels", 1 << 20))).contains(
+        "too large"))
     // One row more than the file holds: the size check names both numbers.
     let more = Self.model.prototypes.labels.count + 1
-    #expect(Self.refusal(try Self.crafted(json: resized("prototype_labels", more))).contains("need"))
+    #expect(
+      Self.refusal(try Self.crafted(json: resized("prototype_labels", more))).contains("need"))
     // An array listed twice, or one missing.
     let twice = arrays { $0 + [$0[0]] }
     #expect(Self.refusal(try Self.crafted(json: twice)).contains("weights.arrays"))
@@ -228,9 +232,10 @@ struct HostileModelTests {
   func randomBytes() {
     var rng = SeededGenerator(seed: 14)
     for _ in 0..<200 {
-      let json = Data((0..<Int.random(in: 0..<200, using: &rng)).map { _ in
-        UInt8.random(in: 0...255, using: &rng)
-      })
+      let json = Data(
+        (0..<Int.random(in: 0..<200, using: &rng)).map { _ in
+          UInt8.random(in: 0...255, using: &rng)
+        })
       #expect(throws: ModelError.self) {
         try HeroModel.decode(json: json, weights: Data(), jsonPath: "m.json", weightsPath: "w")
       }

@@ -1,5 +1,5 @@
-import FrameExtractor
 import Foundation
+import FrameExtractor
 import Testing
 
 /// Numeric options and timestamps that used to trap (issue 14).
@@ -12,7 +12,8 @@ struct HostileOptionsTests {
       #expect(ExtractOptions(everySeconds: bad).problem != nil)
       // The decoder refuses them with an error, not a precondition failure.
       #expect(throws: ExtractError.self) {
-        _ = try KeyFrameDecoder(path: "/nonexistent.mp4", options: ExtractOptions(everySeconds: bad))
+        _ = try KeyFrameDecoder(
+          path: "/nonexistent.mp4", options: ExtractOptions(everySeconds: bad))
       }
     }
     for good in [0.001, 0.5, 2, 1e9] { #expect(ExtractOptions.everyProblem(good) == nil) }

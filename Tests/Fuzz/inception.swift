@@ -1,9 +1,9 @@
+import Foundation
 // Fuzz target `inception`: the consumer of data.pkl. The input is the pickle; the harness
 // wraps it in a stored zip as `a/data.pkl` next to small storages `a/data/0`..`a/data/3` and
 // calls InceptionWeights.load(unverified:), which walks the module tree and checks tensors.
 import Inception
 import InceptionKernels
-import Foundation
 
 func le(_ v: Int, _ n: Int) -> [UInt8] { (0..<n).map { UInt8((v >> (8 * $0)) & 0xFF) } }
 

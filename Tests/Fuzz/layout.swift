@@ -14,7 +14,9 @@ public func fuzzLayout(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   var p = LayoutProfile.default
   // Unvalidated numbers straight from the input: cropRect and validate must not trap.
   if size >= 24 {
-    let v = bytes.withUnsafeBytes { raw in (0..<3).map { raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int.self) } }
+    let v = bytes.withUnsafeBytes { raw in
+      (0..<3).map { raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int.self) }
+    }
     p.skills["skill2"] = .init(cx: v[0], cy: v[1], r: v[2])
     p.crop.size = v[2]
     _ = p.cropRect

@@ -1,6 +1,6 @@
+import Foundation
 // Fuzz target `zip`: ZipArchive on arbitrary bytes, then every stored entry read back.
 import Inception
-import Foundation
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzZip(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

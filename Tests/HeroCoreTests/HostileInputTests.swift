@@ -71,9 +71,11 @@ struct HostileInputTests {
   func sizes() throws {
     #expect(
       try problem { o in
-        o["skills"] = Dictionary(uniqueKeysWithValues: (0..<17).map { ("s\($0)", slot(100, 100, 10)) })
+        o["skills"] = Dictionary(
+          uniqueKeysWithValues: (0..<17).map { ("s\($0)", slot(100, 100, 10)) })
       }?.contains("17 skills") == true)
-    #expect(try problem { $0["name"] = String(repeating: "x", count: 300) }?.contains("name") == true)
+    #expect(
+      try problem { $0["name"] = String(repeating: "x", count: 300) }?.contains("name") == true)
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
@@ -120,8 +122,10 @@ struct HostileInputTests {
     let fm = FileManager.default
     let root = fm.temporaryDirectory.appendingPathComponent("rel-\(UUID().uuidString)")
     defer { try? fm.removeItem(at: root) }
-    try fm.createDirectory(at: root.appendingPathComponent("real"), withIntermediateDirectories: true)
-    try fm.createSymbolicLink(atPath: root.appendingPathComponent("out").path, withDestinationPath: "/tmp")
+    try fm.createDirectory(
+      at: root.appendingPathComponent("real"), withIntermediateDirectories: true)
+    try fm.createSymbolicLink(
+      atPath: root.appendingPathComponent("out").path, withDestinationPath: "/tmp")
     let ok = try RelativePath.resolve("real/x.jpg", under: root, field: "file", source: "j")
     #expect(ok.path == root.appendingPathComponent("real/x.jpg").path)
     #expect(throws: RelativePathError.self) {
@@ -139,7 +143,8 @@ struct HostileInputTests {
 
   @Test("a journal of garbage decodes to no records and counts the lines")
   func journalGarbage() {
-    let data = Data("{\"kind\":\"done\"}\n\u{0}\u{1}\u{2}\n{\"kind\":5}\n[[[[[[\n{\"kind\":\"x\"".utf8)
+    let data = Data(
+      "{\"kind\":\"done\"}\n\u{0}\u{1}\u{2}\n{\"kind\":5}\n[[[[[[\n{\"kind\":\"x\"".utf8)
     let contents = Journal.decode(Record.self, from: data)
     #expect(contents.records.count == 1)
     #expect(contents.skippedLines == 3)
@@ -159,9 +164,12 @@ struct HostileInputTests {
     try fm.createDirectory(at: hero, withIntermediateDirectories: true)
     try Data("x".utf8).write(to: hero.appendingPathComponent("a.mp4"))
     // A loop back to the root, a link to the parent, and a second name for the hero folder.
-    try fm.createSymbolicLink(atPath: hero.appendingPathComponent("back").path, withDestinationPath: "..")
-    try fm.createSymbolicLink(atPath: hero.appendingPathComponent("self").path, withDestinationPath: ".")
-    try fm.createSymbolicLink(atPath: root.appendingPathComponent("again").path, withDestinationPath: "李白")
+    try fm.createSymbolicLink(
+      atPath: hero.appendingPathComponent("back").path, withDestinationPath: "..")
+    try fm.createSymbolicLink(
+      atPath: hero.appendingPathComponent("self").path, withDestinationPath: ".")
+    try fm.createSymbolicLink(
+      atPath: root.appendingPathComponent("again").path, withDestinationPath: "李白")
     let found = try VideoTree.videos(under: root.path)
     #expect(found.count == 1)
     #expect(found.first?.label == "again" || found.first?.label == "李白")

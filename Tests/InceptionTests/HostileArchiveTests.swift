@@ -1,6 +1,6 @@
+import Foundation
 import Inception
 import InceptionKernels
-import Foundation
 import Testing
 
 /// Crafted TorchScript archives and pickles (issue 14): errors, never a trap, a hang or memory
@@ -46,10 +46,14 @@ struct HostileArchiveTests {
   @Test("central directory offsets, sizes and counts beyond the file are errors")
   func directoryOutOfRange() {
     let big = UInt64(Int.max)
-    #expect(zipError(zip64Record(count: 1, size: 100, offset: big - 10))?.contains("out of range") == true)
-    #expect(zipError(zip64Record(count: 1, size: big, offset: 10))?.contains("out of range") == true)
+    #expect(
+      zipError(zip64Record(count: 1, size: 100, offset: big - 10))?.contains("out of range") == true
+    )
+    #expect(
+      zipError(zip64Record(count: 1, size: big, offset: 10))?.contains("out of range") == true)
     #expect(zipError(zip64Record(count: big, size: 46, offset: 0))?.contains("cannot fit") == true)
-    #expect(zipError(zip64Record(count: UInt64.max, size: 0, offset: 0))?.contains("cannot fit") == true)
+    #expect(
+      zipError(zip64Record(count: UInt64.max, size: 0, offset: 0))?.contains("cannot fit") == true)
   }
 
   /// One stored entry whose zip64 extra field gives `offset` and `size`.
@@ -117,7 +121,8 @@ struct HostileArchiveTests {
     // o = C(); o.__setstate__(o)
     #expect(parseError([0x80, 2] + obj + [0x32, 0x62, 0x2E])?.contains("changed after") == true)
     // APPENDS of the list itself
-    #expect(parseError([0x80, 2, 0x5D, 0x32, 0x28, 0x32, 0x65, 0x2E])?.contains("changed after") == true)
+    #expect(
+      parseError([0x80, 2, 0x5D, 0x32, 0x28, 0x32, 0x65, 0x2E])?.contains("changed after") == true)
   }
 
   @Test("nesting deeper than Pickle.maxDepth is refused (was unbounded recursion)")
@@ -128,7 +133,8 @@ struct HostileArchiveTests {
       [0x80, 2] + [UInt8](repeating: 0x5D, count: 50_000)
       + [UInt8](repeating: 0x61, count: 49_999) + [0x2E]
     #expect(parseError(lists)?.contains("deeper") == true)
-    let ok: [UInt8] = [0x80, 2, 0x4E] + [UInt8](repeating: 0x85, count: Pickle.maxDepth - 1) + [0x2E]
+    let ok: [UInt8] =
+      [0x80, 2, 0x4E] + [UInt8](repeating: 0x85, count: Pickle.maxDepth - 1) + [0x2E]
     #expect(parseError(ok) == nil)
   }
 
@@ -152,16 +158,22 @@ struct HostileArchiveTests {
   /// A module tree `layers.conv.weight` = a tensor of shape [32, 3, 3, 3] whose offset and
   /// storage size are `offset` and `numel`, in an archive with a 16-byte storage.
   func archive(offset: Int, numel: Int) -> [UInt8] {
-    let pid = [0x28] + s("storage") + global("torch", "FloatStorage") + s("0") + s("cpu")
+    let pid =
+      [0x28] + s("storage") + global("torch", "FloatStorage") + s("0") + s("cpu")
       + long(numel) + [0x74, 0x51]
     let tensor =
       global("torch._utils", "_rebuild_tensor_v2") + [0x28] + pid + long(offset)
-      + [0x28, 0x4B, 32, 0x4B, 3, 0x4B, 3, 0x4B, 3, 0x74] + [0x28, 0x4B, 27, 0x4B, 9, 0x4B, 3, 0x4B, 1, 0x74]
+      + [0x28, 0x4B, 32, 0x4B, 3, 0x4B, 3, 0x4B, 3, 0x74] + [
+        0x28, 0x4B, 27, 0x4B, 9, 0x4B, 3, 0x4B, 1, 0x74,
+      ]
       + [0x89, 0x74, 0x52]
     func object(_ name: String, _ key: String, _ value: [UInt8]) -> [UInt8] {
       global("__torch__", name) + [0x29, 0x81, 0x7D] + s(key) + value + [0x73, 0x62]
     }
-    let pickle = [0x80, 2] + object("Net", "layers", object("L", "conv", object("C", "weight", tensor))) + [0x2E]
+    let pickle =
+      [0x80, 2] + object("Net", "layers", object("L", "conv", object("C", "weight", tensor))) + [
+        0x2E
+      ]
     return storedZip([("a/data.pkl", pickle), ("a/data/0", [UInt8](repeating: 0, count: 16))])
   }
 

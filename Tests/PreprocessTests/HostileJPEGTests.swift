@@ -37,7 +37,9 @@ struct HostileJPEGTests {
         _ = try JPEG.decode(big, source: "big.jpg")
         Issue.record("decoded \(w)x\(h)")
       } catch {
-        #expect("\(error)" == "big.jpg: cannot decode JPEG (picture \(w)x\(h) is larger than 16777216 pixels)")
+        #expect(
+          "\(error)"
+            == "big.jpg: cannot decode JPEG (picture \(w)x\(h) is larger than 16777216 pixels)")
       }
     }
     // 4096x4096 is still allowed by the header check (the data then runs short: a warning).
