@@ -78,8 +78,7 @@ public indirect enum PickleValue: CustomStringConvertible {
     case .bool(let b): return b ? "True" : "False"
     case .int(let i): return "\(i)"
     case .float(let d): return "\(d)"
-    case .string(let s): return "'\(s)'"
-    default:
+    default:  // strings too: a long one is cut (fuzz target `pickle` found it unbounded)
       var out = ""
       var budget = Self.descriptionBudget
       describe(into: &out, budget: &budget)
@@ -112,7 +111,8 @@ public indirect enum PickleValue: CustomStringConvertible {
       put(close)
     }
     switch self {
-    case .none, .bool, .int, .float, .string: put(description)
+    case .none, .bool, .int, .float: put(description)
+    case .string(let s): put("'\(s)'")
     case .bytes(let b): put("b<\(b.count) bytes>")
     case .global(let m, let n): put("\(m).\(n)")
     case .tuple(let t): list(t, "(", ")")

@@ -138,6 +138,15 @@ struct HostileArchiveTests {
     #expect(parseError(ok) == nil)
   }
 
+  @Test("a long string describes itself in bounded text (found by the fuzz target pickle)")
+  func longStringDescription() throws {
+    let text = [UInt8](repeating: 0x61, count: 10_000)
+    let p: [UInt8] = [0x80, 2, 0x58] + [0x10, 0x27, 0, 0] + text + [0x2E]
+    let v = try Pickle.parse(p, file: "t.pkl")
+    #expect(v.description.count <= 310)
+    #expect(v.description.hasPrefix("'aaa"))
+  }
+
   @Test("a value shared 2^60 times describes itself in bounded text")
   func sharedDescription() throws {
     // x = None; 60 times: x = (x, x)
