@@ -92,7 +92,9 @@ for t in $TARGETS; do
   log="$B/fuzz-$t.log"
   echo "fuzz: running $t for ${SECONDS_EACH}s"
   set +e
-  ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 "$B/fuzz-$t" \
+  # SWIFT_BACKTRACE off: let libFuzzer's own handler write the crashing input.
+  SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
+    "$B/fuzz-$t$SUFFIX" \
     -max_total_time="$SECONDS_EACH" -rss_limit_mb=4096 -malloc_limit_mb=2048 -timeout=10 \
     -max_len=65536 -print_final_stats=1 -artifact_prefix="$B/crashes/$t/" \
     "$B/corpus/$t" "Tests/Fuzz/corpus/$t" >"$log" 2>&1
