@@ -3,7 +3,7 @@ SWIFT ?= swift
 BIN := $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
 .PHONY: setup build release test demo bench format lint clean weights samples-large \
-	export-venv test-export ray-venv test-ray bench-ray
+	export-venv test-export ray-venv test-ray bench-ray fuzz
 
 setup:
 	scripts/setup.sh
@@ -47,6 +47,10 @@ bench: build
 samples-large:
 	$(SWIFT) build -c release --product sample-maker
 	$(BIN)/sample-maker set --preset large --out samples-large
+
+# libFuzzer targets (Tests/Fuzz/, docs/hostile-inputs.md): FUZZ_SECONDS per target (default 60).
+fuzz:
+	scripts/fuzz.sh
 
 format:
 	$(SWIFT) format -i -r Sources Tests Package.swift

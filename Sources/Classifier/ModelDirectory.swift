@@ -2,12 +2,21 @@ import Foundation
 import HeroCore
 import InceptionKernels
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Reading and writing the model directory (format: docs/model-format.md).
 ///
 /// `model.json` holds the labels, the thresholds, what the model was trained with, and the list
-/// of arrays in `weights.f32` with their sizes and the file's SHA-1. Each file is written
-/// atomically, `weights.f32` first and `model.json` last; since `model.json` names the SHA-1 of
-/// the weights it belongs with, a reader never mixes an old header with new weights unnoticed.
+/// of arrays in `weights.f32` with their sizes and the file's SHA-1.
+///
+/// Saving replaces the directory as a whole: the files are written and flushed into a hidden
+/// sibling folder, which then takes the directory's place in one step (`renameat2` with
+/// `RENAME_EXCHANGE` when a model is already there, `rename` when not); the old model is
+/// removed afterwards. A crash at any point leaves either the old model or the new one,
+/// complete, under the directory's name (at worst a hidden `.NAME.saving-*` folder stays
+/// beside it). A directory holding anything but a model's files is not replaced.
 extension HeroModel {
   public static let formatName = "hero-id-model"
   /// 3: icon pattern prototypes, and a familiarity of pattern + colour + ½ shape (version 2
@@ -102,60 +111,150 @@ extension HeroModel {
     do { json = try encoder.encode(header) } catch {
       throw ModelError.cannotWrite(path: dir.appendingPathComponent("model.json").path)
     }
-    for (name, data) in [
-      ("weights.f32", blob), ("labels.txt", Data((labels.joined(separator: "\n") + "\n").utf8)),
-      ("model.json", json),
-    ] {
-      let url = dir.appendingPathComponent(name)
-      do { try AtomicFile.write(data, to: url) } catch {
-        throw ModelError.cannotWrite(path: url.path)
-      }
-    }
+    try ModelSwap.replace(
+      dir,
+      with: [
+        ("weights.f32", blob),
+        ("labels.txt", Data((labels.joined(separator: "\n") + "\n").utf8)),
+        ("model.json", json),
+      ])
   }
+
+  /// Largest `model.json` read, in bytes.
+  public static let maxHeaderBytes = 16 << 20
+  /// Largest `weights.f32` read, in bytes.
+  public static let maxWeightsBytes = 1 << 30
+  /// Most classes (labels) a model may have.
+  public static let maxClasses = 10_000
+  /// Longest label, in UTF-8 bytes (as `HeroName`).
+  public static let maxLabelBytes = 200
 
   /// Reads a model directory. When `baseNetworkSHA1` is given, a model trained on a different
   /// base network is refused.
+  ///
+  /// Nothing in the files is trusted (the SHA-1 in `model.json` only detects damage: whoever
+  /// writes the header can write the hash): the header is checked field by field
+  /// (``checkedHeader(_:jsonPath:)``), the weights file must be a plain file name inside the
+  /// folder whose size is exactly what the listed shapes need, and every number must be finite.
   public static func load(from directory: String, baseNetworkSHA1: String? = nil) throws
     -> HeroModel
   {
     let dir = URL(fileURLWithPath: directory, isDirectory: true)
     let jsonURL = dir.appendingPathComponent("model.json")
     let jsonPath = jsonURL.path
-    guard let json = try? Data(contentsOf: jsonURL) else {
-      throw ModelError.missing(path: jsonPath)
+    let json = try readBounded(jsonURL, limit: maxHeaderBytes, jsonPath: jsonPath)
+    let plan = try checkedHeader(json, jsonPath: jsonPath)
+    if let expected = baseNetworkSHA1, expected != plan.header.info.baseNetworkSHA1 {
+      throw ModelError.baseNetworkMismatch(
+        path: jsonPath, model: plan.header.info.baseNetworkSHA1, found: expected)
     }
+    let weightsURL = dir.appendingPathComponent(plan.header.weights.file)
+    let blob = try readBounded(weightsURL, limit: plan.weightsBytes, jsonPath: jsonPath)
+    return try assemble(plan, blob: blob, jsonPath: jsonPath, weightsPath: weightsURL.path)
+  }
+
+  /// Decodes a model from the bytes of `model.json` and of its weights file, checking both as
+  /// ``load(from:baseNetworkSHA1:)`` does (the entry point of the fuzz target `model`).
+  public static func decode(json: Data, weights: Data, jsonPath: String, weightsPath: String)
+    throws -> HeroModel
+  {
+    guard json.count <= maxHeaderBytes else {
+      throw ModelError.invalid(path: jsonPath, reason: "\(json.count) bytes, too large")
+    }
+    let plan = try checkedHeader(json, jsonPath: jsonPath)
+    return try assemble(plan, blob: weights, jsonPath: jsonPath, weightsPath: weightsPath)
+  }
+
+  /// A header that passed every check, with the arrays' element counts and the exact size
+  /// the weights file must have.
+  struct Plan {
+    var header: Header
+    var counts: [Int]
+    var weightsBytes: Int
+  }
+
+  /// Reads a regular file of at most `limit` bytes (the size checked before reading).
+  private static func readBounded(_ url: URL, limit: Int, jsonPath: String) throws -> Data {
+    let attributes: [FileAttributeKey: Any]
+    do { attributes = try FileManager.default.attributesOfItem(atPath: url.path) } catch {
+      throw ModelError.missing(path: url.path)
+    }
+    guard attributes[.type] as? FileAttributeType == .typeRegular else {
+      throw ModelError.invalid(path: url.path, reason: "not a regular file")
+    }
+    let size = (attributes[.size] as? NSNumber)?.intValue ?? -1
+    guard size >= 0, size <= limit else {
+      throw ModelError.invalid(
+        path: url.path, reason: "\(size) bytes, but \(jsonPath) allows at most \(limit)")
+    }
+    guard let data = try? Data(contentsOf: url) else { throw ModelError.missing(path: url.path) }
+    guard data.count <= limit else {
+      throw ModelError.invalid(path: url.path, reason: "grew past \(limit) bytes while read")
+    }
+    return data
+  }
+
+  /// Decodes `model.json` and checks every field the reader relies on: format and version,
+  /// `input_size` 2048, 2 to ``maxClasses`` distinct labels that can be file names, finite
+  /// thresholds, a usable layout, a weights file that is a plain name, and exactly the twelve
+  /// arrays with shapes consistent with each other, sizes computed without overflow.
+  static func checkedHeader(_ json: Data, jsonPath: String) throws -> Plan {
+    func bad(_ why: String) -> ModelError { .invalid(path: jsonPath, reason: why) }
     guard let version = try? JSONDecoder().decode(Version.self, from: json) else {
-      throw ModelError.invalid(path: jsonPath, reason: "not a hero-id model header")
+      throw bad("not a hero-id model header")
     }
     guard version.format == formatName else {
-      throw ModelError.invalid(
-        path: jsonPath, reason: "format is \"\(version.format)\", not \"\(formatName)\"")
+      throw bad("format is \"\(version.format)\", not \"\(formatName)\"")
     }
     guard version.version == formatVersion else {
-      throw ModelError.invalid(
-        path: jsonPath,
-        reason:
-          "format version \(version.version); this build reads \(formatVersion), train the model again"
+      throw bad(
+        "format version \(version.version); this build reads \(formatVersion), train the model again"
       )
     }
     let header: Header
     do { header = try JSONDecoder().decode(Header.self, from: json) } catch {
-      throw ModelError.invalid(path: jsonPath, reason: "not a hero-id model header")
-    }
-    if let expected = baseNetworkSHA1, expected != header.info.baseNetworkSHA1 {
-      throw ModelError.baseNetworkMismatch(
-        path: jsonPath, model: header.info.baseNetworkSHA1, found: expected)
+      throw bad("not a hero-id model header")
     }
     let n = header.inputSize
     let c = header.labels.count
-    guard n > 0, c >= 2 else {
-      throw ModelError.invalid(path: jsonPath, reason: "input size \(n) with \(c) labels")
+    guard n == InceptionConstants.bottleneckSize else {
+      throw bad("input_size is \(n), expected \(InceptionConstants.bottleneckSize)")
     }
-    let p = header.weights.arrays.first { $0.name == "prototype_labels" }?.shape.first ?? 0
-    let q =
-      header.weights.arrays.first { $0.name == "colour_prototype_labels" }?.shape.first ?? 0
-    let r =
-      header.weights.arrays.first { $0.name == "pattern_prototype_labels" }?.shape.first ?? 0
+    guard (2...maxClasses).contains(c) else {
+      throw bad("\(c) labels; a model has 2 to \(maxClasses)")
+    }
+    var seen = Set<String>()
+    for (i, label) in header.labels.enumerated() {
+      if let why = labelProblem(label) { throw bad("label \(i + 1) \(why)") }
+      guard seen.insert(label).inserted else { throw bad("label \(i + 1) repeats \"\(label)\"") }
+    }
+    let t = header.thresholds
+    guard t.minFamiliarity.isFinite, t.knownRejectRate.isFinite, t.unknownRejectRate.isFinite
+    else { throw bad("thresholds are not finite numbers") }
+    if let problem = header.info.layout.usabilityProblem(source: jsonPath + " trained_with.layout")
+    {
+      throw problem
+    }
+    let file = header.weights.file
+    guard !file.isEmpty, file != ".", file != "..", !file.contains("/"),
+      !file.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+    else {
+      throw bad("weights.file \"\(file)\" is not a plain file name inside the model folder")
+    }
+    // The prototype counts come from the label arrays; every other shape follows from them.
+    let names = header.weights.arrays.map(\.name)
+    guard names == arrayOrder else {
+      throw bad("weights.arrays are \(names.prefix(20)), expected \(arrayOrder)")
+    }
+    func rows(_ name: String) throws -> Int {
+      guard let shape = header.weights.arrays.first(where: { $0.name == name })?.shape,
+        shape.count == 1, (0...maxWeightsBytes / 4).contains(shape[0])
+      else { throw bad("array \(name) has no plausible length") }
+      return shape[0]
+    }
+    let p = try rows("prototype_labels")
+    let q = try rows("colour_prototype_labels")
+    let r = try rows("pattern_prototype_labels")
     let k = ColourSignature.size
     let d = IconPattern.size
     let expectedShapes: [String: [Int]] = [
@@ -164,66 +263,212 @@ extension HeroModel {
       "colour_prototypes": [q, k], "colour_prototype_labels": [q],
       "pattern_prototypes": [r, d], "pattern_prototype_labels": [r],
     ]
-    let weightsURL = dir.appendingPathComponent(header.weights.file)
-    guard let blob = try? Data(contentsOf: weightsURL) else {
-      throw ModelError.missing(path: weightsURL.path)
+    var counts: [Int] = []
+    var total = 0
+    for entry in header.weights.arrays {
+      guard expectedShapes[entry.name] == entry.shape else {
+        throw bad("array \(entry.name) has shape \(entry.shape.prefix(8))")
+      }
+      var count = 1
+      for side in entry.shape {
+        let (product, overflow) = count.multipliedReportingOverflow(by: side)
+        guard !overflow, product <= maxWeightsBytes / 4 else {
+          throw bad("array \(entry.name) is too large")
+        }
+        count = product
+      }
+      counts.append(count)
+      total += count
+      guard total <= maxWeightsBytes / 4 else { throw bad("the arrays need more than 1 GiB") }
+    }
+    return Plan(header: header, counts: counts, weightsBytes: 4 * total)
+  }
+
+  /// The arrays of `weights.f32`, in file order.
+  static let arrayOrder = [
+    "mean", "scale", "weights", "bias", "prototype_mean", "prototypes", "prototype_labels",
+    "colour_prototype_mean", "colour_prototypes", "colour_prototype_labels",
+    "pattern_prototypes", "pattern_prototype_labels",
+  ]
+
+  /// Why `label` cannot name a class (as a hero name: a folder and file-name stem), or nil.
+  static func labelProblem(_ label: String) -> String? {
+    if label.isEmpty { return "is empty" }
+    if label.utf8.count > maxLabelBytes { return "is longer than \(maxLabelBytes) bytes" }
+    if label.hasPrefix(".") || label.contains("/") { return "is not a plain folder name" }
+    if label.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+      return "contains a control character"
+    }
+    if label.trimmingCharacters(in: .whitespacesAndNewlines) != label {
+      return "starts or ends with white space"
+    }
+    return nil
+  }
+
+  /// Checks the weights against the plan (size, SHA-1, finite values, label indices) and builds
+  /// the model.
+  private static func assemble(_ plan: Plan, blob: Data, jsonPath: String, weightsPath: String)
+    throws -> HeroModel
+  {
+    let header = plan.header
+    guard blob.count == plan.weightsBytes else {
+      throw ModelError.invalid(
+        path: weightsPath,
+        reason: "\(blob.count) bytes, but the arrays in model.json need \(plan.weightsBytes)")
     }
     guard SHA1.hex(blob) == header.weights.sha1 else {
       throw ModelError.invalid(
-        path: weightsURL.path,
+        path: weightsPath,
         reason: "SHA-1 differs from the one in model.json (damaged or mixed files)")
     }
+    let n = header.inputSize
+    let c = header.labels.count
     var arrays: [String: [Float]] = [:]
     var offset = 0
-    for entry in header.weights.arrays {
-      guard expectedShapes[entry.name] == entry.shape else {
-        throw ModelError.invalid(
-          path: jsonPath, reason: "array \(entry.name) has shape \(entry.shape)")
-      }
-      let count = entry.shape.reduce(1, *)
-      guard offset + 4 * count <= blob.count else {
-        throw ModelError.invalid(path: weightsURL.path, reason: "too short for \(entry.name)")
-      }
+    for (entry, count) in zip(header.weights.arrays, plan.counts) {
       var values = [Float](repeating: 0, count: count)
+      var finite = true
       blob.withUnsafeBytes { raw in
-        for i in 0..<count {
-          values[i] = Float(
-            bitPattern: UInt32(
-              littleEndian: raw.loadUnaligned(fromByteOffset: offset + 4 * i, as: UInt32.self)))
+        values.withUnsafeMutableBufferPointer { dst in
+          for i in 0..<count {
+            let v = Float(
+              bitPattern: UInt32(
+                littleEndian: raw.loadUnaligned(fromByteOffset: offset + 4 * i, as: UInt32.self)))
+            if !v.isFinite { finite = false }
+            dst[i] = v
+          }
         }
+      }
+      guard finite else {
+        throw ModelError.invalid(
+          path: weightsPath, reason: "array \(entry.name) holds a value that is not finite")
       }
       arrays[entry.name] = values
       offset += 4 * count
     }
-    guard offset == blob.count, let mean = arrays["mean"], let scale = arrays["scale"],
+    func labels(_ name: String) throws -> [Int] {
+      let values = arrays[name] ?? []
+      var out: [Int] = []
+      out.reserveCapacity(values.count)
+      for (i, v) in values.enumerated() {
+        guard v >= 0, v < Float(c), v == v.rounded() else {
+          throw ModelError.invalid(
+            path: weightsPath,
+            reason: "\(name)[\(i)] is \(v), not a class index below \(c)")
+        }
+        out.append(Int(v))
+      }
+      return out
+    }
+    let protoLabels = try labels("prototype_labels")
+    let colourLabels = try labels("colour_prototype_labels")
+    let patternLabels = try labels("pattern_prototype_labels")
+    guard let mean = arrays["mean"], let scale = arrays["scale"],
       let weights = arrays["weights"], let bias = arrays["bias"],
-      let protoMean = arrays["prototype_mean"],
-      let protoVectors = arrays["prototypes"], let protoLabels = arrays["prototype_labels"],
+      let protoMean = arrays["prototype_mean"], let protoVectors = arrays["prototypes"],
       let colourMean = arrays["colour_prototype_mean"],
       let colourVectors = arrays["colour_prototypes"],
-      let colourLabels = arrays["colour_prototype_labels"],
-      let patternVectors = arrays["pattern_prototypes"],
-      let patternLabels = arrays["pattern_prototype_labels"],
-      (protoLabels + colourLabels + patternLabels).allSatisfy({
-        $0 >= 0 && Int($0) < c && $0 == $0.rounded()
-      })
+      let patternVectors = arrays["pattern_prototypes"]
     else {
-      throw ModelError.invalid(path: weightsURL.path, reason: "arrays do not match model.json")
+      throw ModelError.invalid(path: weightsPath, reason: "arrays do not match model.json")
     }
+    let k = ColourSignature.size
+    let d = IconPattern.size
     return HeroModel(
       labels: header.labels,
       layer: FinalLayer(
         inputSize: n, classCount: c, mean: mean, scale: scale, weights: weights, bias: bias),
       prototypes: Prototypes(
         inputSize: n, classCount: c, mean: protoMean, vectors: protoVectors,
-        labels: protoLabels.map { Int($0) }),
+        labels: protoLabels),
       colourPrototypes: Prototypes(
         inputSize: k, classCount: c, mean: colourMean, vectors: colourVectors,
-        labels: colourLabels.map { Int($0) }),
+        labels: colourLabels),
       patternPrototypes: Prototypes(
         inputSize: d, classCount: c, mean: [Float](repeating: 0, count: d),
-        vectors: patternVectors, labels: patternLabels.map { Int($0) }),
+        vectors: patternVectors, labels: patternLabels),
       thresholds: header.thresholds, info: header.info)
+  }
+}
+
+/// Replacing a model directory as a whole (see ``HeroModel/save(to:)``).
+enum ModelSwap {
+  /// The files a model directory may hold.
+  static let modelFiles: Set<String> = ["model.json", "weights.f32", "labels.txt"]
+
+  /// `renameat2(2)`, looked up at run time (Swift's Glibc module does not import it).
+  private typealias RenameAt2 =
+    @convention(c) (
+      Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32
+    ) -> Int32
+  private static let renameat2: RenameAt2? = {
+    guard let symbol = dlsym(nil, "renameat2") else { return nil }
+    return unsafeBitCast(symbol, to: RenameAt2.self)
+  }()
+  private static let renameExchange: UInt32 = 1 << 1  // RENAME_EXCHANGE
+
+  /// Writes `files` into a new sibling folder and puts it in the place of `dir`.
+  static func replace(_ dir: URL, with files: [(String, Data)]) throws {
+    let fm = FileManager.default
+    let dir = dir.standardizedFileURL
+    let parent = dir.deletingLastPathComponent()
+    var isDir: ObjCBool = false
+    let exists = fm.fileExists(atPath: dir.path, isDirectory: &isDir)
+    if exists {
+      guard isDir.boolValue else {
+        throw ModelError.invalid(path: dir.path, reason: "exists and is not a folder")
+      }
+      let entries = (try? fm.contentsOfDirectory(atPath: dir.path)) ?? []
+      if let other = entries.sorted().first(where: { !modelFiles.contains($0) }) {
+        throw ModelError.invalid(
+          path: dir.path,
+          reason:
+            "holds \"\(other)\", which is not part of a model; save into an empty folder or over a model"
+        )
+      }
+    }
+    do { try fm.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
+      throw ModelError.cannotWrite(path: parent.path)
+    }
+    let staging = parent.appendingPathComponent(
+      ".\(dir.lastPathComponent).saving-\(UUID().uuidString)", isDirectory: true)
+    do {
+      try fm.createDirectory(at: staging, withIntermediateDirectories: false)
+      for (name, data) in files {
+        try AtomicFile.write(data, to: staging.appendingPathComponent(name))
+      }
+    } catch {
+      try? fm.removeItem(at: staging)
+      throw ModelError.cannotWrite(path: staging.path)
+    }
+    AtomicFile.syncFolder(staging)
+    if !exists {
+      guard rename(staging.path, dir.path) == 0 else {
+        try? fm.removeItem(at: staging)
+        throw ModelError.cannotWrite(path: dir.path)
+      }
+    } else if let exchange = renameat2,
+      exchange(AT_FDCWD, staging.path, AT_FDCWD, dir.path, renameExchange) == 0
+    {
+      // `staging` now holds the old model.
+    } else {
+      // No atomic exchange on this file system: move the old model aside first. A crash
+      // between the two renames leaves it complete in `.NAME.old-*` beside the directory.
+      let aside = parent.appendingPathComponent(
+        ".\(dir.lastPathComponent).old-\(UUID().uuidString)", isDirectory: true)
+      guard rename(dir.path, aside.path) == 0 else {
+        try? fm.removeItem(at: staging)
+        throw ModelError.cannotWrite(path: dir.path)
+      }
+      guard rename(staging.path, dir.path) == 0 else {
+        _ = rename(aside.path, dir.path)
+        try? fm.removeItem(at: staging)
+        throw ModelError.cannotWrite(path: dir.path)
+      }
+      try? fm.removeItem(at: aside)
+    }
+    AtomicFile.syncFolder(parent)
+    try? fm.removeItem(at: staging)
   }
 }
 

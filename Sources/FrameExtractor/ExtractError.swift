@@ -14,13 +14,18 @@ public enum ExtractError: Error, CustomStringConvertible, Equatable {
   /// The file opened, but not one frame could be decoded from it.
   case noFrames(path: String, detail: String)
   case outOfMemory(path: String)
+  /// The video's picture is larger than `FrameLimits.maxPixels`.
+  case frameTooLarge(path: String, width: Int, height: Int)
+  /// Options that cannot be used (e.g. `--every 1e-300`).
+  case badOptions(path: String, reason: String)
 
   /// The video the error is about.
   public var path: String {
     switch self {
     case .noSuchFile(let p), .notARegularFile(let p), .emptyFile(let p), .cannotOpen(let p, _),
       .noVideoStream(let p), .unsupportedCodec(let p, _), .decoderSetupFailed(let p, _),
-      .decodeFailed(let p, _, _), .noFrames(let p, _), .outOfMemory(let p):
+      .decodeFailed(let p, _, _), .noFrames(let p, _), .outOfMemory(let p),
+      .frameTooLarge(let p, _, _), .badOptions(let p, _):
       p
     }
   }
@@ -39,6 +44,15 @@ public enum ExtractError: Error, CustomStringConvertible, Equatable {
     case .noFrames(let p, let detail):
       "\(p): no frame could be decoded" + (detail.isEmpty ? "" : " (\(detail))")
     case .outOfMemory(let p): "\(p): out of memory"
+    case .badOptions(let p, let why): "\(p): \(why)"
+    case .frameTooLarge(let p, let w, let h):
+      "\(p): video picture \(w)x\(h) is larger than \(FrameLimits.maxPixels) pixels"
     }
   }
+}
+
+/// Limits on what a video may make the decoder allocate.
+public enum FrameLimits {
+  /// The most pixels a decoded picture may have: 8192x8192 (an 8K video has 7680x4320).
+  public static let maxPixels = 8192 * 8192
 }

@@ -37,11 +37,21 @@ public struct ExtractOptions: Sendable, Equatable {
     self.probeFrames = probeFrames
   }
 
+  /// The smallest `everySeconds` accepted: one millisecond.
+  public static let minEverySeconds = 0.001
+
+  /// Why `seconds` cannot be an `--every` interval (it must be finite and at least 1 ms), or nil.
+  public static func everyProblem(_ seconds: Double) -> String? {
+    guard seconds.isFinite, seconds >= minEverySeconds else {
+      return
+        "--every must be a finite number of seconds, at least \(minEverySeconds) (got \(seconds))"
+    }
+    return nil
+  }
+
   /// Why these options cannot be used, or nil when they can.
   public var problem: String? {
-    if let every = everySeconds, !(every > 0 && every.isFinite) {
-      return "--every must be a positive number of seconds (got \(every))"
-    }
+    if let every = everySeconds, let why = Self.everyProblem(every) { return why }
     if !(1...16384).contains(width) || !(1...16384).contains(height) {
       return "frame size must be between 1x1 and 16384x16384 (got \(width)x\(height))"
     }

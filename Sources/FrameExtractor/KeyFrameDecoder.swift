@@ -30,7 +30,7 @@ public final class KeyFrameDecoder {
   /// Opens `path` (any file libavformat reads) and picks its best video stream.
   /// Throws `ExtractError` when the file is missing, empty, not a video or has no video stream.
   public init(path: String, options: ExtractOptions = .init()) throws {
-    precondition(options.problem == nil, options.problem ?? "")
+    if let why = options.problem { throw ExtractError.badOptions(path: path, reason: why) }
     self.path = path
     self.options = options
     var isDirectory: ObjCBool = false
@@ -95,8 +95,10 @@ public final class KeyFrameDecoder {
   private func nextKept() throws -> Double? {
     while let t = try stream.decodeNext() {
       if let every = options.everySeconds {
-        let origin = stream.startSeconds ?? 0
-        let interval = Int64(((t - origin) / every + 1e-9).rounded(.down))
+        // A file can carry any timestamp: an interval that is not a number is dropped, and
+        // one past Int64's range is clamped, never converted with a trap.
+        guard let interval = Self.interval(t, origin: stream.startSeconds ?? 0, every: every)
+        else { continue }
         if let last = lastInterval, interval <= last { continue }
         lastInterval = interval
       }
@@ -153,6 +155,15 @@ public final class KeyFrameDecoder {
     let frame = VideoFrame(image: image, ptsSeconds: pts, index: handedOut)
     handedOut += 1
     return frame
+  }
+
+  /// The `--every` interval of a frame at `t` seconds: `floor((t - origin) / every)`, clamped to
+  /// ±2^62; nil when it is not a number.
+  public static func interval(_ t: Double, origin: Double, every: Double) -> Int64? {
+    let x = ((t - origin) / every + 1e-9).rounded(.down)
+    guard !x.isNaN else { return nil }
+    let limit = Double(Int64(1) << 62)
+    return Int64(min(max(x, -limit), limit))
   }
 
   /// The video's duration in seconds, when the container says.

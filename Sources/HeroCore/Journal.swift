@@ -97,6 +97,13 @@ public final class Journal {
     do { data = try Data(contentsOf: url) } catch {
       throw JournalError.cannotRead(path: url.path, reason: "\(error.localizedDescription)")
     }
+    return decode(type, from: data)
+  }
+
+  /// The records in `data` (the bytes of a journal file), as ``read(_:from:)`` reads them.
+  public static func decode<Record: Decodable>(_ type: Record.Type, from data: Data)
+    -> JournalContents<Record>
+  {
     let decoder = JSONDecoder()
     var records: [Record] = []
     var skipped = 0

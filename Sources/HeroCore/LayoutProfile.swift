@@ -59,12 +59,15 @@ public struct LayoutProfile: Sendable, Equatable, Codable {
     crop: Crop(slot: "skill2", size: 104))
 
   /// The crop square: side `size` centred on the crop slot's centre,
-  /// x from `cx - size/2` to `cx + size/2 - 1`.
+  /// x from `cx - size/2` to `cx + size/2 - 1`. Meaningful for a validated profile; for any other
+  /// the numbers are clamped so that computing the rectangle never overflows.
   public var cropRect: PixelRect {
     let slot = skills[crop.slot] ?? Slot(cx: 0, cy: 0, r: 0)
+    let limit = 1 << 40
+    func clamp(_ v: Int) -> Int { min(max(v, -limit), limit) }
+    let size = min(max(crop.size, 0), limit)
     return PixelRect(
-      x: slot.cx - crop.size / 2, y: slot.cy - crop.size / 2,
-      width: crop.size, height: crop.size)
+      x: clamp(slot.cx) - size / 2, y: clamp(slot.cy) - size / 2, width: size, height: size)
   }
 
   /// The skill slots in name order (`skill1`, `skill2`, ...).
@@ -72,16 +75,39 @@ public struct LayoutProfile: Sendable, Equatable, Codable {
     skills.keys.sorted().compactMap { k in skills[k].map { (k, $0) } }
   }
 
+  /// The frame size every video frame is rescaled to before the HUD is read (CONTRACT.md).
+  public static let canonicalFrame = FrameSize(width: 1280, height: 720)
+  /// Largest frame side accepted by ``validate(source:)``.
+  public static let maxFrameSide = 8192
+  /// Most skill buttons a layout may list.
+  public static let maxSkills = 16
+  /// Longest layout name, in UTF-8 bytes.
+  public static let maxNameBytes = 256
+
   /// Checks that every slot and the crop lie inside the frame; throws `LayoutError` naming `source`.
+  ///
+  /// Every number is range-checked before any arithmetic, so no value in a file (for example
+  /// `"cx": 9223372036854775807`) can overflow.
   public func validate(source: String = "built-in layout") throws {
     func fail(_ why: String) -> LayoutError { .invalid(path: source, reason: why) }
-    guard frame.width >= 64, frame.height >= 64, frame.width <= 8192, frame.height <= 8192 else {
-      throw fail("frame \(frame.width)x\(frame.height) is not a plausible size")
+    let side = 64...Self.maxFrameSide
+    guard side.contains(frame.width), side.contains(frame.height) else {
+      throw fail("frame \(frame.width)x\(frame.height) is not a plausible size (64 to 8192 a side)")
+    }
+    guard name.utf8.count <= Self.maxNameBytes else {
+      throw fail("name is \(name.utf8.count) bytes long, at most \(Self.maxNameBytes)")
     }
     guard !skills.isEmpty else { throw fail("no skills") }
+    guard skills.count <= Self.maxSkills else {
+      throw fail("\(skills.count) skills, at most \(Self.maxSkills)")
+    }
     func check(_ name: String, _ s: Slot) throws {
-      guard s.r > 0 else { throw fail("\(name) has radius \(s.r), must be > 0") }
-      guard s.cx - s.r >= 0, s.cy - s.r >= 0, s.cx + s.r <= frame.width, s.cy + s.r <= frame.height
+      // Ranges first: after these, every sum below is small.
+      guard (1...Self.maxFrameSide).contains(s.r) else {
+        throw fail("\(name) has radius \(s.r), must be 1 to \(Self.maxFrameSide)")
+      }
+      guard (0...frame.width).contains(s.cx), (0...frame.height).contains(s.cy),
+        s.cx - s.r >= 0, s.cy - s.r >= 0, s.cx + s.r <= frame.width, s.cy + s.r <= frame.height
       else {
         throw fail(
           "\(name) (cx \(s.cx), cy \(s.cy), r \(s.r)) lies outside the \(frame.width)x\(frame.height) frame"
@@ -96,10 +122,44 @@ public struct LayoutProfile: Sendable, Equatable, Codable {
       )
     }
     guard crop.size >= 8 else { throw fail("crop size \(crop.size) is too small (at least 8)") }
+    guard crop.size <= min(frame.width, frame.height) else {
+      throw fail("crop size \(crop.size) is larger than the \(frame.width)x\(frame.height) frame")
+    }
     let r = cropRect
     guard r.x >= 0, r.y >= 0, r.maxX <= frame.width, r.maxY <= frame.height else {
       throw fail("crop \(r) does not fit in the \(frame.width)x\(frame.height) frame")
     }
+  }
+
+  /// Why `extract`, `identify` and `train` cannot use this profile, or nil when they can: it must
+  /// pass ``validate(source:)`` and describe the canonical 1280x720 frame that every video frame
+  /// is rescaled to. `train --layout` stores only layouts that pass this, and a model whose
+  /// stored layout fails it is refused when loaded.
+  public func usabilityProblem(source: String = "built-in layout") -> LayoutError? {
+    do { try validate(source: source) } catch let e as LayoutError { return e } catch {
+      return .invalid(path: source, reason: "\(error)")
+    }
+    guard frame == Self.canonicalFrame else {
+      return .invalid(
+        path: source,
+        reason: "frame is \(frame.width)x\(frame.height); frames are rescaled to "
+          + "\(Self.canonicalFrame.width)x\(Self.canonicalFrame.height), so the layout must "
+          + "describe that size")
+    }
+    return nil
+  }
+
+  /// Throws ``usabilityProblem(source:)`` when there is one.
+  public func validateUsable(source: String = "built-in layout") throws {
+    if let problem = usabilityProblem(source: source) { throw problem }
+  }
+
+  /// Loads a profile from a JSON file and checks that it can be used
+  /// (``validateUsable(source:)``).
+  public static func loadUsable(path: String) throws -> LayoutProfile {
+    let p = try load(path: path)
+    try p.validateUsable(source: path)
+    return p
   }
 
   /// Loads and validates a profile from a JSON file.
@@ -108,6 +168,17 @@ public struct LayoutProfile: Sendable, Equatable, Codable {
     do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
       throw LayoutError.unreadable(path: path, reason: "cannot read file")
     }
+    guard data.count <= maxFileBytes else {
+      throw LayoutError.invalid(path: path, reason: "\(data.count) bytes, at most \(maxFileBytes)")
+    }
+    return try decode(data, source: path)
+  }
+
+  /// Largest layout file read, in bytes.
+  public static let maxFileBytes = 1 << 20
+
+  /// Decodes and validates a profile from JSON bytes; errors name `source`.
+  public static func decode(_ data: Data, source path: String) throws -> LayoutProfile {
     let profile: LayoutProfile
     do { profile = try JSONDecoder().decode(LayoutProfile.self, from: data) } catch let e
       as DecodingError

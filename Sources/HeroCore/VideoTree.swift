@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// One video found in a tree.
 public struct VideoFile: Sendable, Equatable, Hashable {
   /// The path to open: the tree root as given, joined with `relativePath`.
@@ -19,6 +23,10 @@ public struct VideoFile: Sendable, Equatable, Hashable {
 /// Finds the videos under a folder: files whose extension is a video extension, in every
 /// sub-folder, skipping hidden files and folders (names starting with `.`), sorted by relative
 /// path. The label of a video is its parent folder's name, as `hero-id extract` uses it.
+///
+/// Symbolic links are followed, but each folder (by device and inode) is entered once: a link
+/// back to a parent (a loop) or a second link to a folder already walked is skipped, so the walk
+/// always ends and never lists a video twice.
 public enum VideoTree {
   /// Extensions taken as videos (compared case-insensitively).
   public static let defaultExtensions: Set<String> = [
@@ -26,7 +34,7 @@ public enum VideoTree {
     "3gp",
   ]
 
-  /// Folders nested deeper than this are not entered (guards against symlink loops).
+  /// Folders nested deeper than this are not entered.
   public static let maxDepth = 32
 
   /// The videos under `root`, sorted by relative path. `root` may also be a single video file.
@@ -45,7 +53,9 @@ public enum VideoTree {
     }
     let wanted = Set(extensions.map { $0.lowercased() })
     var out: [VideoFile] = []
+    var visited = Set<FolderID>()
     func walk(_ dir: String, relative: String, depth: Int) throws {
+      guard let id = FolderID(path: dir), visited.insert(id).inserted else { return }
       let names: [String]
       do { names = try fm.contentsOfDirectory(atPath: dir) } catch {
         throw VideoTreeError.unreadable(path: dir)
@@ -69,6 +79,19 @@ public enum VideoTree {
     try walk(root, relative: "", depth: 0)
     out.sort { $0.relativePath.utf8.lexicographicallyPrecedes($1.relativePath.utf8) }
     return out
+  }
+}
+
+/// A folder's identity (device and inode, after following links), to enter it only once.
+struct FolderID: Hashable {
+  var device: UInt64
+  var inode: UInt64
+
+  init?(path: String) {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    device = UInt64(info.st_dev)
+    inode = UInt64(info.st_ino)
   }
 }
 

@@ -90,7 +90,7 @@ public struct TrainJob: Sendable {
     let started = Date()
     let policy = ThreadPolicy.forRun(jobs: options.jobs, items: Int.max)
     policy.apply()
-    let profile = try options.layout.map { try LayoutProfile.load(path: $0) } ?? .default
+    let profile = try Layouts.load(path: options.layout)
     let (collection, leftOut) = try splitCrops(control: control)
     let base = try BaseNetwork.load(override: options.inception)
     try control.checkCancelled()

@@ -15,6 +15,13 @@ extension InceptionWeights {
     return try load(zip: zip, sha1: sha1)
   }
 
+  /// Reads, checks and folds the weights in an archive already open, without comparing the
+  /// file's SHA-1 with ``Inception/expectedSHA1``: for tests and the fuzz target `inception`,
+  /// which feed it crafted archives. The product calls ``load(path:)``.
+  public static func load(unverified zip: ZipArchive) throws -> InceptionWeights {
+    try load(zip: zip, sha1: SHA1.hex(zip.data))
+  }
+
   private static func load(zip: ZipArchive, sha1: String) throws -> InceptionWeights {
     let path = zip.path
     let prefix = try archivePrefix(zip)
@@ -26,7 +33,8 @@ extension InceptionWeights {
       throw InceptionError.malformed(path: path, reason: e.description)
     }
     var attributes: [String: PickleValue] = [:]
-    flatten(root, prefix: "", into: &attributes)
+    var visited = Set<ObjectIdentifier>()
+    flatten(root, prefix: "", into: &attributes, visited: &visited)
     // The module tree is WrapNet.net (InceptionV3).layers (Sequential); keys below that.
     let base = attributes.keys.contains("net.layers.conv.weight") ? "net.layers." : "layers."
     var convs: [String: FoldedConv] = [:]
@@ -58,18 +66,24 @@ extension InceptionWeights {
     return String(first.dropLast("data.pkl".count))
   }
 
-  /// Collects every attribute of every module object as `dotted.path -> value`.
+  /// Collects every attribute of every module object as `dotted.path -> value`. Each object
+  /// is entered once (a module shared by two parents, or a crafted pickle that shares one
+  /// object many times, cannot make the walk exponential); the depth is bounded by the pickle
+  /// reader's ``Pickle/maxDepth``.
   private static func flatten(
-    _ value: PickleValue, prefix: String, into out: inout [String: PickleValue]
+    _ value: PickleValue, prefix: String, into out: inout [String: PickleValue],
+    visited: inout Set<ObjectIdentifier>
   ) {
-    guard let object = value.object, case .dict(let state)? = object.state else { return }
+    guard let object = value.object, case .dict(let state)? = object.state,
+      visited.insert(ObjectIdentifier(object)).inserted
+    else { return }
     for (k, v) in state.items {
       guard let name = k.string else { continue }
       out[prefix + name] = v
       if let child = v.object, child.state != nil,
         child.callableName?.hasPrefix("__torch__") == true
       {
-        flatten(v, prefix: prefix + name + ".", into: &out)
+        flatten(v, prefix: prefix + name + ".", into: &out, visited: &visited)
       }
     }
   }
@@ -111,7 +125,10 @@ extension InceptionWeights {
     }
     guard strides == expectedStrides else { throw bad("not contiguous (stride \(strides))") }
     let count = s
-    guard offset >= 0, offset + count <= storageCount else {
+    // The numbers come from the pickle: compare without overflowing.
+    guard storageCount >= 0, storageCount <= zip.data.count / 4, offset >= 0,
+      offset <= storageCount, count <= storageCount - offset
+    else {
       throw bad(
         "offset \(offset) + \(count) elements exceed storage \(storageKey) (\(storageCount))")
     }

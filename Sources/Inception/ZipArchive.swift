@@ -40,6 +40,20 @@ public struct ZipArchive {
     try readCentralDirectory()
   }
 
+  /// Reads the central directory of an archive held in memory; `path` names it in errors
+  /// (tests and the fuzz target `zip`).
+  public init(data: Data, path: String) throws {
+    self.path = path
+    self.data = data
+    try readCentralDirectory()
+  }
+
+  /// The bytes of every stored entry, by name, in name order (entries that cannot be read are
+  /// skipped); for tests and fuzzing.
+  public func storedEntries() -> [(name: String, bytes: [UInt8])] {
+    names.sorted().compactMap { name in (try? bytes(of: name)).map { (name, $0) } }
+  }
+
   /// All entry names.
   public var names: [String] { Array(entries.keys) }
 
@@ -50,11 +64,14 @@ public struct ZipArchive {
       throw bad("entry \(name) is compressed (method \(e.method)); only stored entries are read")
     }
     let h = e.localHeaderOffset
-    guard h >= 0, h + 30 <= data.count, u32(h) == 0x0403_4b50 else {
+    guard h >= 0, h <= data.count - 30, try u32(h) == 0x0403_4b50 else {
       throw bad("entry \(name): no local header at offset \(h)")
     }
-    let start = h + 30 + u16(h + 26) + u16(h + 28)
-    guard start + e.size <= data.count else { throw bad("entry \(name) runs past the end") }
+    // h + 30 + two 16-bit lengths: at most data.count + 131070, no overflow.
+    let start = h + 30 + (try u16(h + 26)) + (try u16(h + 28))
+    guard e.size >= 0, start <= data.count, e.size <= data.count - start else {
+      throw bad("entry \(name) runs past the end")
+    }
     return start..<(start + e.size)
   }
 
@@ -68,13 +85,23 @@ public struct ZipArchive {
     .malformed(path: path, reason: why)
   }
 
-  private func u16(_ at: Int) -> Int {
+  // Little-endian reads; each checks that the bytes lie inside the file.
+  private func u16(_ at: Int) throws -> Int {
+    guard at >= 0, at <= data.count - 2 else { throw bad("read past the end at offset \(at)") }
     let b = data.startIndex + at
     return Int(data[b]) | Int(data[b + 1]) << 8
   }
 
-  private func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
-  private func u64(_ at: Int) -> Int { u32(at) | u32(at + 4) << 32 }
+  private func u32(_ at: Int) throws -> Int { try u16(at) | (try u16(at + 2)) << 16 }
+
+  /// A 64-bit field as an Int; a value above `Int.max` (which no real file offset or count
+  /// reaches) comes back as `Int.max`, so that the range checks that follow refuse it.
+  private func u64(_ at: Int) throws -> Int {
+    let low = UInt64(try u32(at))
+    let high = UInt64(try u32(at + 4))
+    let v = low | high << 32
+    return v > UInt64(Int.max) ? Int.max : Int(v)
+  }
 
   private mutating func readCentralDirectory() throws {
     let n = data.count
@@ -83,42 +110,50 @@ public struct ZipArchive {
     var p = n - 22
     let lowest = max(0, n - 22 - 65_535)
     while p >= lowest {
-      if u32(p) == 0x0605_4b50 {
+      if try u32(p) == 0x0605_4b50 {
         eocd = p
         break
       }
       p -= 1
     }
     guard eocd >= 0 else { throw bad("not a zip archive (no end of central directory)") }
-    var count = u16(eocd + 10)
-    var cdSize = u32(eocd + 12)
-    var cdOffset = u32(eocd + 16)
+    var count = try u16(eocd + 10)
+    var cdSize = try u32(eocd + 12)
+    var cdOffset = try u32(eocd + 16)
     if count == 0xFFFF || cdSize == 0xFFFF_FFFF || cdOffset == 0xFFFF_FFFF {
       let loc = eocd - 20
-      guard loc >= 0, u32(loc) == 0x0706_4b50 else { throw bad("zip64 locator missing") }
-      let rec = u64(loc + 8)
-      guard rec >= 0, rec + 56 <= n, u32(rec) == 0x0606_4b50 else {
-        throw bad("zip64 end of central directory missing")
+      guard loc >= 0, try u32(loc) == 0x0706_4b50 else { throw bad("zip64 locator missing") }
+      let rec = try u64(loc + 8)
+      guard rec <= n - 56, try u32(rec) == 0x0606_4b50 else {
+        throw bad("zip64 end of central directory missing (the locator points to offset \(rec))")
       }
-      count = u64(rec + 32)
-      cdSize = u64(rec + 40)
-      cdOffset = u64(rec + 48)
+      count = try u64(rec + 32)
+      cdSize = try u64(rec + 40)
+      cdOffset = try u64(rec + 48)
     }
-    guard cdOffset >= 0, cdSize >= 0, cdOffset + cdSize <= n else {
+    guard cdOffset <= n, cdSize <= n - cdOffset else {
       throw bad("central directory out of range")
     }
+    // Each entry takes at least 46 bytes of the central directory.
+    guard count <= cdSize / 46 else {
+      throw bad("\(count) entries cannot fit in a central directory of \(cdSize) bytes")
+    }
     var q = cdOffset
+    let cdEnd = cdOffset + cdSize
     entries.reserveCapacity(count)
     for _ in 0..<count {
-      guard q + 46 <= n, u32(q) == 0x0201_4b50 else { throw bad("corrupt central directory") }
-      let method = u16(q + 10)
-      var compressed = u32(q + 20)
-      var size = u32(q + 24)
-      let nameLength = u16(q + 28)
-      let extraLength = u16(q + 30)
-      let commentLength = u16(q + 32)
-      var offset = u32(q + 42)
-      guard q + 46 + nameLength + extraLength + commentLength <= n else {
+      guard q <= cdEnd - 46, try u32(q) == 0x0201_4b50 else {
+        throw bad("corrupt central directory")
+      }
+      let method = try u16(q + 10)
+      var compressed = try u32(q + 20)
+      var size = try u32(q + 24)
+      let nameLength = try u16(q + 28)
+      let extraLength = try u16(q + 30)
+      let commentLength = try u16(q + 32)
+      var offset = try u32(q + 42)
+      // q + 46 + three 16-bit lengths stays far below Int.max.
+      guard q + 46 + nameLength + extraLength + commentLength <= cdEnd else {
         throw bad("corrupt central directory")
       }
       let nameStart = data.startIndex + q + 46
@@ -127,21 +162,25 @@ public struct ZipArchive {
       var e = q + 46 + nameLength
       let extraEnd = e + extraLength
       while e + 4 <= extraEnd {
-        let id = u16(e)
-        let len = u16(e + 2)
+        let id = try u16(e)
+        let len = try u16(e + 2)
+        let fieldEnd = min(e + 4 + len, extraEnd)
         if id == 0x0001 {
           var f = e + 4
-          if size == 0xFFFF_FFFF, f + 8 <= e + 4 + len {
-            size = u64(f)
+          if size == 0xFFFF_FFFF, f + 8 <= fieldEnd {
+            size = try u64(f)
             f += 8
           }
-          if compressed == 0xFFFF_FFFF, f + 8 <= e + 4 + len {
-            compressed = u64(f)
+          if compressed == 0xFFFF_FFFF, f + 8 <= fieldEnd {
+            compressed = try u64(f)
             f += 8
           }
-          if offset == 0xFFFF_FFFF, f + 8 <= e + 4 + len { offset = u64(f) }
+          if offset == 0xFFFF_FFFF, f + 8 <= fieldEnd { offset = try u64(f) }
         }
         e += 4 + len
+      }
+      guard size <= n, compressed <= n, offset <= n else {
+        throw bad("entry \(name) claims sizes or an offset beyond the file")
       }
       entries[name] = Entry(
         name: name, method: method, compressedSize: compressed, size: size,

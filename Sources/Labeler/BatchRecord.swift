@@ -84,3 +84,37 @@ public struct FileStamp: Sendable, Equatable {
     self.init(size: size, mtime: date.timeIntervalSince1970)
   }
 }
+
+extension BatchRecord {
+  /// The record when every path and name in it is safe to act on, read from a journal that
+  /// may come from another machine (`source` names it in errors): each crop's `file` is a
+  /// relative path inside its folder (``RelativePath``), `hero` passes
+  /// `HeroName.validate` (as `--hero`), each crop is `<hero>/<name>.jpg` (the record's hero,
+  /// when it names one) with a finite `pts`,
+  /// and `indexBytes` is not negative. Throws `BatchError.badJournal` otherwise. (`video` is
+  /// only a name here: plain `extract` records the path as given, and nothing opens or writes
+  /// it from a journal.)
+  public func validated(source: String) throws -> BatchRecord {
+    func bad(_ why: String) -> BatchError { .badJournal(path: source, reason: why) }
+    var r = self
+    if let hero, !hero.isEmpty || !(crops ?? []).isEmpty {
+      do { r.hero = try HeroName.validate(hero, source: "\(source): hero") } catch {
+        throw BatchError.stage("\(error)")
+      }
+    }
+    if let indexBytes, indexBytes < 0 { throw bad("indexBytes \(indexBytes) is negative") }
+    for (i, c) in (crops ?? []).enumerated() {
+      do { try RelativePath.validate(c.file, field: "crops[\(i)].file", source: source) } catch {
+        throw BatchError.stage("\(error)")
+      }
+      let parts = c.file.split(separator: "/")
+      guard parts.count == 2, r.hero.map({ String(parts[0]) == $0 }) ?? true,
+        parts[1].hasSuffix(".jpg")
+      else {
+        throw bad("crops[\(i)].file \"\(c.file)\" is not <hero>/<name>.jpg")
+      }
+      guard c.ptsSeconds.isFinite else { throw bad("crops[\(i)].ptsSeconds is not finite") }
+    }
+    return r
+  }
+}

@@ -59,6 +59,8 @@ public actor BatchStore {
   public nonisolated let journalURL: URL
   public nonisolated let stagingRoot: URL?
   private let journal: Journal
+  /// One writer per output folder (`batch extract`, `batch merge`).
+  private let lock: FolderLock?
   /// Settling records by content hash, and the latest settling record by video path.
   private var byHash: [String: BatchRecord] = [:]
   private var byVideo: [String: BatchRecord] = [:]
@@ -74,6 +76,7 @@ public actor BatchStore {
   /// an inconsistent set).
   public init(journalURL: URL, cropRoot: URL?, options: [String: String]) throws {
     self.journalURL = journalURL
+    lock = try cropRoot.map { try FolderLock.acquire(folder: $0.path) }
     self.cropRoot = cropRoot
     let staging = cropRoot.map { $0.appendingPathComponent(".batch/staging", isDirectory: true) }
     self.stagingRoot = staging
@@ -109,7 +112,8 @@ public actor BatchStore {
     byHash = hashes
     byVideo = videos
     if let open, let root = cropRoot {
-      try Self.rollBack(open, cropRoot: root)
+      // The output journal's file names are checked before anything is removed.
+      try Self.rollBack(open.validated(source: journalURL.path), cropRoot: root)
       var abort = BatchRecord(.abort, video: open.video, hash: open.hash)
       abort.indexBytes = open.indexBytes
       try journal.append(abort)
@@ -317,6 +321,8 @@ public enum BatchError: Error, CustomStringConvertible {
   case internalState(String)
   /// A stage's own one-line message (it names the file).
   case stage(String)
+  /// A journal line that names something outside its folder or is otherwise unusable.
+  case badJournal(path: String, reason: String)
 
   public var description: String {
     switch self {
@@ -326,6 +332,7 @@ public enum BatchError: Error, CustomStringConvertible {
     case .notABatchOutput(let p): "\(p): not a batch output (no .batch/journal.jsonl)"
     case .internalState(let s): "internal error: \(s)"
     case .stage(let s): s
+    case .badJournal(let p, let r): "\(p): \(r); refusing to act on it"
     }
   }
 }

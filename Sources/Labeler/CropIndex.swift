@@ -81,7 +81,16 @@ public enum CropIndex {
     let whole =
       data.last == UInt8(ascii: "\n")
       ? data : data.lastIndex(of: UInt8(ascii: "\n")).map { data[...$0] } ?? Data()
-    guard let text = String(data: whole, encoding: .utf8) else {
+    return try parse(Data(whole), path: path)
+  }
+
+  /// Parses the bytes of an `index.csv` (`path` names it in errors), checking every row as a
+  /// file from another machine: the header, five fields, `file` a relative path inside the
+  /// folder (``RelativePath``: no `..`, not absolute) of the form `<hero>/<name>.jpg`, `hero` a
+  /// valid hero name (``HeroName/validate(_:source:)``) matching that folder, `pts_seconds` a
+  /// finite number, and `screen` one of the four screens (the fuzz target `index`).
+  public static func parse(_ data: Data, path: String) throws -> [IndexRow] {
+    guard let text = String(data: data, encoding: .utf8) else {
       throw LabelError.storeFailed(path: path, reason: "not UTF-8 text")
     }
     let records: [CSV.Record]
@@ -94,11 +103,23 @@ public enum CropIndex {
         path: path, reason: "header is not file,video,pts_seconds,screen,hero")
     }
     return try records.dropFirst().map { r in
-      guard r.fields.count == 5, let t = Double(r.fields[2]), t.isFinite,
-        let s = Screen(rawValue: r.fields[3])
-      else { throw LabelError.storeFailed(path: path, reason: "line \(r.line): bad index row") }
-      return IndexRow(
-        file: r.fields[0], video: r.fields[1], ptsSeconds: t, screen: s, hero: r.fields[4])
+      func bad(_ why: String) -> LabelError {
+        .storeFailed(path: path, reason: "line \(r.line): \(why)")
+      }
+      guard r.fields.count == 5 else { throw bad("expected 5 fields, found \(r.fields.count)") }
+      guard let t = Double(r.fields[2]), t.isFinite else { throw bad("bad pts_seconds") }
+      guard let s = Screen(rawValue: r.fields[3]) else { throw bad("bad screen") }
+      let file = r.fields[0]
+      if let why = RelativePath.problem(file) { throw bad("file \(why)") }
+      let hero: String
+      do { hero = try HeroName.validate(r.fields[4], source: "\(path):\(r.line)") } catch {
+        throw bad("invalid hero name \(HeroName.quoted(r.fields[4]))")
+      }
+      let parts = file.split(separator: "/")
+      guard parts.count == 2, parts[0].precomposedStringWithCanonicalMapping == hero,
+        parts[1].hasSuffix(".jpg")
+      else { throw bad("file is not <hero>/<name>.jpg for hero \(HeroName.quoted(hero))") }
+      return IndexRow(file: file, video: r.fields[1], ptsSeconds: t, screen: s, hero: hero)
     }
   }
 

@@ -34,6 +34,18 @@ public struct Manifest: Sendable, Equatable {
       let why = FileManager.default.fileExists(atPath: path) ? "cannot read file" : "no such file"
       throw LabelError.badManifest(path: path, line: 0, reason: why)
     }
+    return try parse(data, path: path)
+  }
+
+  /// Largest manifest read, in bytes.
+  public static let maxBytes = 256 << 20
+
+  /// Parses and checks the bytes of a manifest; `path` names it in errors and is the base of
+  /// relative video paths (the fuzz target `csv`).
+  public static func parse(_ data: Data, path: String) throws -> Manifest {
+    guard data.count <= maxBytes else {
+      throw LabelError.badManifest(path: path, line: 0, reason: "larger than \(maxBytes) bytes")
+    }
     guard let text = String(data: data, encoding: .utf8) else {
       throw LabelError.badManifest(path: path, line: 0, reason: "not UTF-8 text")
     }

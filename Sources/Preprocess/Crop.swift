@@ -84,20 +84,13 @@ public enum CropError: Error, CustomStringConvertible {
 /// Loading the layout `extract` and `identify` use.
 public enum Layouts {
   /// The canonical frame size every frame is rescaled to.
-  public static let frameWidth = 1280
-  public static let frameHeight = 720
+  public static let frameWidth = LayoutProfile.canonicalFrame.width
+  public static let frameHeight = LayoutProfile.canonicalFrame.height
 
   /// The built-in default (CONTRACT.md) when `path` is nil, else the profile in the JSON file
   /// `path`, validated, and required to describe the canonical 1280x720 frame.
   public static func load(path: String?) throws -> LayoutProfile {
     guard let path else { return .default }
-    let p = try LayoutProfile.load(path: path)
-    guard p.frame.width == frameWidth, p.frame.height == frameHeight else {
-      throw LayoutError.invalid(
-        path: path,
-        reason: "frame is \(p.frame.width)x\(p.frame.height); frames are rescaled to "
-          + "\(frameWidth)x\(frameHeight), so the layout must describe that size")
-    }
-    return p
+    return try LayoutProfile.loadUsable(path: path)
   }
 }

@@ -8,10 +8,19 @@ import HeroCore
 /// Decoding uses libjpeg-turbo's accurate defaults (integer "islow" IDCT, fancy upsampling:
 /// neither `TJFLAG_FASTDCT` nor `TJFLAG_FASTUPSAMPLE`), which is bit-identical to the decoder the
 /// reference bottlenecks were computed with (CONTRACT.md).
+///
+/// Hostile files: the picture size from `tjDecompressHeader3` is checked against
+/// ``maxPixels`` before any buffer is allocated, and `TJFLAG_LIMITSCANS` makes libjpeg-turbo
+/// refuse a progressive JPEG with an unreasonable number of scans (more than 500 in
+/// libjpeg-turbo 2.1.5), which could otherwise take minutes of CPU for a few kilobytes.
 public enum JPEG {
+  /// The most pixels a decoded JPEG may have: 4096x4096 (crops are 104x104, frames 1280x720).
+  public static let maxPixels = 4096 * 4096
   /// Encodes `image` as a baseline JPEG (4:2:0 chroma subsampling) at `quality` (1...100)
-  /// with `tjCompress2`.
-  public static func encode(_ image: RGBImage, quality: Int = 95) throws -> Data {
+  /// with `tjCompress2`; `progressive` writes a progressive JPEG instead (tests).
+  public static func encode(_ image: RGBImage, quality: Int = 95, progressive: Bool = false)
+    throws -> Data
+  {
     guard let handle = tjInitCompress() else { throw JPEGError.noHandle }
     defer { tjDestroy(handle) }
     var buffer: UnsafeMutablePointer<UInt8>? = nil
@@ -20,7 +29,8 @@ public enum JPEG {
       tjCompress2(
         handle, px.baseAddress, Int32(image.width), 0, Int32(image.height),
         Int32(TJPF_RGB.rawValue),
-        &buffer, &size, Int32(TJSAMP_420.rawValue), Int32(max(1, min(100, quality))), 0)
+        &buffer, &size, Int32(TJSAMP_420.rawValue), Int32(max(1, min(100, quality))),
+        progressive ? TJFLAG_PROGRESSIVE : 0)
     }
     defer { if let buffer { tjFree(buffer) } }
     guard rc == 0, let buffer else {
@@ -47,14 +57,15 @@ public enum JPEG {
       else {
         throw JPEGError.decodeFailed(path: source, reason: "not a JPEG (\(errorString(handle)))")
       }
-      guard w > 0, h > 0, Int(w) * Int(h) <= 100_000_000 else {
-        throw JPEGError.decodeFailed(path: source, reason: "implausible size \(w)x\(h)")
+      guard w > 0, h > 0, Int(w) * Int(h) <= maxPixels else {
+        throw JPEGError.decodeFailed(
+          path: source, reason: "picture \(w)x\(h) is larger than \(maxPixels) pixels")
       }
       var pixels = [UInt8](repeating: 0, count: Int(w) * Int(h) * 3)
       let rc = pixels.withUnsafeMutableBufferPointer { out in
         tjDecompress2(
           handle, bytes.baseAddress, UInt(bytes.count), out.baseAddress, w, 0, h,
-          Int32(TJPF_RGB.rawValue), 0)
+          Int32(TJPF_RGB.rawValue), TJFLAG_LIMITSCANS)
       }
       if rc != 0 {
         // A warning (e.g. premature end of data) still yields an image; an error does not.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FrameExtractor
 import HeroCore
 
 /// Writes JSON lines on stdout (the parent task is the only writer of stdout).
@@ -8,9 +9,8 @@ func printJSON(_ values: [JSONValue]) {
   FileHandle.standardOutput.write(Data((values.map(\.text).joined(separator: "\n") + "\n").utf8))
 }
 
-/// The `--every` check every command shares.
+/// The `--every` check every command shares: finite and at least 1 ms
+/// (`ExtractOptions.everyProblem`), else bad usage (exit 2).
 func validateEvery(_ every: Double?) throws {
-  if let every, !(every > 0 && every.isFinite) {
-    throw ValidationError("--every must be a positive number of seconds")
-  }
+  if let every, let why = ExtractOptions.everyProblem(every) { throw ValidationError(why) }
 }

@@ -10,8 +10,9 @@ struct ModelTests {
   static func trainedModel(baseSHA1: String = String(repeating: "c", count: 40)) -> (
     HeroModel, LabelledBottlenecks
   ) {
+    // Models hold Inception's 2048-float bottlenecks (the reader refuses any other size).
     let all = SyntheticBottlenecks.clusters(
-      classes: 3, perClass: 30, inputSize: 64, spread: 0.2, seed: 11)
+      classes: 3, perClass: 30, inputSize: InceptionConstants.bottleneckSize, spread: 0.2, seed: 11)
     var options = TrainingOptions()
     options.steps = 60
     options.batchSize = 16
@@ -166,6 +167,7 @@ struct ModelTests {
   @Test("clips of known frames pass the threshold; a stranger's clip is unknown")
   func thresholds() {
     let (model, data) = Self.trainedModel()
+    let n = InceptionConstants.bottleneckSize
     let t = model.thresholds
     // Pattern and colour similarities are each at most 1, shape counts half.
     #expect(t.minFamiliarity > 0 && t.minFamiliarity < 2.5)
@@ -179,7 +181,7 @@ struct ModelTests {
       for start in stride(from: 0, to: rows.count - 2, by: 3) {
         let pick = Array(rows[start..<(start + 3)])
         let observations = model.observe(
-          bottlenecks: pick.flatMap { data.features[($0 * 64)..<(($0 + 1) * 64)] },
+          bottlenecks: pick.flatMap { data.features[($0 * n)..<(($0 + 1) * n)] },
           looks: pick.map { looks[$0] }, ptsSeconds: [0, 1, 2])
         let v = ClipVerdict(observations: observations, labels: model.labels, thresholds: t)
         clips += 1
@@ -190,7 +192,7 @@ struct ModelTests {
     #expect(Double(named) / Double(clips) >= 0.95)
     // Vectors from a cluster the model never saw, in a colour none of the classes has.
     let stranger = SyntheticBottlenecks.clusters(
-      classes: 1, perClass: 5, inputSize: 64, spread: 0.2, seed: 99)
+      classes: 1, perClass: 5, inputSize: n, spread: 0.2, seed: 99)
     let yellow = CropLook.of(RGBImageFixture.icon(3))
     let observations = model.observe(
       bottlenecks: stranger.features, looks: Array(repeating: yellow, count: 5),

@@ -68,7 +68,12 @@ final class VideoStreamDecoder {
     LibAVLog.install()
     _ = Self.memorySetup
     var fmt: UnsafeMutablePointer<AVFormatContext>? = nil
-    let (openCode, openLog) = LibAVLog.capture { avformat_open_input(&fmt, path, nil, nil) }
+    // Only local files: a playlist or concat script inside the file cannot make libavformat
+    // open a network URL or another protocol (`protocol_whitelist`).
+    var options: OpaquePointer? = nil
+    av_dict_set(&options, "protocol_whitelist", "file", 0)
+    let (openCode, openLog) = LibAVLog.capture { avformat_open_input(&fmt, path, nil, &options) }
+    av_dict_free(&options)
     guard openCode >= 0, let fmt else {
       throw ExtractError.cannotOpen(path: path, libav: Self.explain(openCode, openLog))
     }
@@ -124,6 +129,14 @@ final class VideoStreamDecoder {
     guard copied >= 0 else {
       throw ExtractError.decoderSetupFailed(path: path, libav: avErrorString(copied))
     }
+    // The pixel cap: refuse a stream that declares a huge picture before any buffer is made,
+    // and let the decoder refuse one that changes size midway (`max_pixels`).
+    let declared = Int(context.pointee.width) * Int(context.pointee.height)
+    guard declared <= FrameLimits.maxPixels else {
+      throw ExtractError.frameTooLarge(
+        path: path, width: Int(context.pointee.width), height: Int(context.pointee.height))
+    }
+    context.pointee.max_pixels = Int64(FrameLimits.maxPixels)
     context.pointee.pkt_timebase = tb
     context.pointee.skip_frame = keyFramesOnly ? AVDISCARD_NONKEY : AVDISCARD_DEFAULT
     context.pointee.thread_count = Int32(max(0, threads))

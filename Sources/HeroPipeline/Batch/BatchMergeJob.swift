@@ -44,7 +44,9 @@ public struct BatchMergeJob: Sendable {
         }
         merged = (merged ?? [:]).merging(o) { a, _ in a }
       }
-      for r in Self.settledRecords(contents.records) { items.append((root, r)) }
+      for r in Self.settledRecords(contents.records) {
+        items.append((root, try r.validated(source: journalURL.path)))
+      }
     }
     // One entry per video path: the first shard that settled it wins; done before the rest, so
     // a duplicate refers to the video that is kept.
@@ -105,10 +107,11 @@ public struct BatchMergeJob: Sendable {
       let staged = StagedVideo(
         hero: record.hero ?? "",
         frames: record.frames ?? 0, screens: record.screens ?? [:],
-        crops: (record.crops ?? []).map {
+        crops: try (record.crops ?? []).map {
+          // Inside the shard, through no symbolic link (the record was validated on reading).
           StagedCrop(
-            file: root.appendingPathComponent($0.file), ptsSeconds: $0.ptsSeconds,
-            screen: $0.screen)
+            file: try RelativePath.resolve($0.file, under: root, field: "crop", source: root.path),
+            ptsSeconds: $0.ptsSeconds, screen: $0.screen)
         })
       return (.ok, try await store.commitCrops(staged, record: record, link: true))
     default:
