@@ -19,14 +19,15 @@ struct HostileCLITests {
 
   /// Another process holding `FolderLock`'s kind of lock (a POSIX record lock, Python's
   /// `fcntl.lockf`) on `path` for `seconds`.
-  static func pythonLock(_ path: String, seconds: Double) -> Process {
+  static func pythonLock(_ path: String, seconds: Double, wait: Bool = false) -> Process {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     p.arguments = [
       "python3", "-c",
       "import fcntl,sys,time; f=open(sys.argv[1],'a'); "
-        + "fcntl.lockf(f,fcntl.LOCK_EX|fcntl.LOCK_NB); time.sleep(float(sys.argv[2]))",
-      path, String(seconds),
+        + "fcntl.lockf(f,fcntl.LOCK_EX|(0 if sys.argv[3]=='wait' else fcntl.LOCK_NB)); "
+        + "time.sleep(float(sys.argv[2]))",
+      path, String(seconds), wait ? "wait" : "nowait",
     ]
     return p
   }
@@ -42,6 +43,13 @@ struct HostileCLITests {
       usleep(50_000)
     }
     Issue.record("the lock holder never took the lock")
+  }
+
+  /// JPEGs waiting in `out`'s staging folders.
+  func stagedCrops(_ out: URL) -> Int {
+    let staging = out.appendingPathComponent(".batch/staging")
+    guard let e = FileManager.default.enumerator(atPath: staging.path) else { return 0 }
+    return e.compactMap { $0 as? String }.filter { $0.hasSuffix(".jpg") }.count
   }
 
   /// One line on stderr, mentioning every word.
@@ -203,7 +211,7 @@ struct HostileCLITests {
     let out = dir.appendingPathComponent("crops")
     try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
     let lockFile = out.appendingPathComponent(".hero-id.lock").path
-    let holder = Self.pythonLock(lockFile, seconds: 4)
+    let holder = Self.pythonLock(lockFile, seconds: 4, wait: true)
     try holder.run()
     defer {
       kill(holder.processIdentifier, SIGKILL)
@@ -275,16 +283,18 @@ struct HostileCLITests {
     let dir = try CLI.temporaryDirectory()
     let out = dir.appendingPathComponent("crops")
     let args = ["extract", Self.clip, "--hero", "A", "--out", out.path]
-    for wantRows in [2, 8] {
+    // A video's crops are staged (OUT/.batch/staging/) and committed whole at its end: kill
+    // while crops are being staged, once early and once later.
+    for wantStaged in [2, 8] {
       let p = Process()
       p.executableURL = URL(fileURLWithPath: try CLI.binary())
       p.arguments = args
       p.standardError = FileHandle.nullDevice
       p.standardOutput = FileHandle.nullDevice
       try p.run()
-      for _ in 0..<600 {
-        if ((try? indexRows(out))?.count ?? 0) >= wantRows { break }
-        usleep(10_000)
+      for _ in 0..<1000 {
+        if stagedCrops(out) >= wantStaged { break }
+        usleep(5_000)
       }
       kill(p.processIdentifier, SIGKILL)
       p.waitUntilExit()
@@ -381,7 +391,7 @@ struct HostileCLITests {
     try FileManager.default.createDirectory(at: videos, withIntermediateDirectories: true)
     try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
     let lockFile = out.appendingPathComponent(".hero-id.lock").path
-    let holder = Self.pythonLock(lockFile, seconds: 4)
+    let holder = Self.pythonLock(lockFile, seconds: 4, wait: true)
     try holder.run()
     defer {
       kill(holder.processIdentifier, SIGKILL)

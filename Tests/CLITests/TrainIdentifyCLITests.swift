@@ -66,11 +66,24 @@ import Testing
     let few = dir.appendingPathComponent("few")
     try Self.makeCrops(in: few, ["a": "red", "b": "blue"], count: 12)
     try Self.makeCrops(in: few, ["c": "green"], count: 2)
-    let r4 = try CLI.heroID(["train", few.path])
+    // --strict keeps the old refusal of a hero with too few crops.
+    let r4 = try CLI.heroID(["train", few.path, "--strict"])
     #expect(r4.status == 1)
     #expect(r4.stderr.contains(few.appendingPathComponent("c").path))
     #expect(r4.stderr.contains("only 2 images"))
     #expect(r4.stdout.isEmpty)
+    // By default that hero is left out with a warning naming it, and the rest is trained.
+    if Self.hasInception {
+      let r5 = try CLI.heroID([
+        "train", few.path, "--model", dir.appendingPathComponent("m").path, "--steps", "50",
+        "--json",
+      ])
+      #expect(r5.status == 0, "\(r5.stderr)")
+      #expect(r5.stderr.contains(few.appendingPathComponent("c").path))
+      #expect(r5.stderr.contains("left out"))
+      let object = try JSONSerialization.jsonObject(with: Data(r5.stdout.utf8)) as? [String: Any]
+      #expect(object?["classes"] as? [String] == ["a", "b"])
+    }
   }
 
   @Test(.enabled(if: hasInception, "needs the Inception weights (make setup)"))

@@ -16,14 +16,15 @@ struct FolderLockTests {
 
   /// Python's `fcntl.lockf` (a POSIX record lock, as `FolderLock`) on `path` for `seconds`;
   /// exits 1 at once when another process holds it.
-  static func pythonLock(_ path: String, seconds: Double) -> Process {
+  static func pythonLock(_ path: String, seconds: Double, wait: Bool = false) -> Process {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     p.arguments = [
       "python3", "-c",
       "import fcntl,sys,time; f=open(sys.argv[1],'a'); "
-        + "fcntl.lockf(f,fcntl.LOCK_EX|fcntl.LOCK_NB); time.sleep(float(sys.argv[2]))",
-      path, String(seconds),
+        + "fcntl.lockf(f,fcntl.LOCK_EX|(0 if sys.argv[3]=='wait' else fcntl.LOCK_NB)); "
+        + "time.sleep(float(sys.argv[2]))",
+      path, String(seconds), wait ? "wait" : "nowait",
     ]
     p.standardError = FileHandle.nullDevice
     return p
@@ -57,7 +58,7 @@ struct FolderLockTests {
     let dir = try folder()
     defer { try? FileManager.default.removeItem(at: dir) }
     let lockFile = dir.appendingPathComponent(FolderLock.fileName).path
-    let child = Self.pythonLock(lockFile, seconds: 5)
+    let child = Self.pythonLock(lockFile, seconds: 5, wait: true)
     try child.run()
     defer { child.terminate() }
     var held = false

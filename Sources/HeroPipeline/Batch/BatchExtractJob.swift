@@ -21,7 +21,6 @@ public struct BatchExtractJob: Sendable {
     public init(out: String) { self.out = out }
   }
 
-
   public var options: Options
 
   public init(options: Options) { self.options = options }

@@ -17,7 +17,6 @@ public struct BatchIdentifyJob: Sendable {
     public init(report: String) { self.report = report }
   }
 
-
   public var options: Options
 
   public init(options: Options) { self.options = options }

@@ -12,7 +12,6 @@ public struct BatchMergeJob: Sendable {
     public init(out: String) { self.out = out }
   }
 
-
   public var options: Options
 
   public init(options: Options) { self.options = options }
