@@ -7,6 +7,7 @@ public final class ProgressReporter: @unchecked Sendable {
   private let start = Date()
   private var done = 0
   private var lastPrint = Date.distantPast
+  private var lastPrintedDone = -1
   private let lock = NSLock()
   private let isTerminal = isatty(2) == 1
   private let quiet: Bool
@@ -26,6 +27,7 @@ public final class ProgressReporter: @unchecked Sendable {
     let interval = isTerminal ? 0.2 : 5.0
     guard !quiet, now.timeIntervalSince(lastPrint) >= interval || done == total else { return }
     lastPrint = now
+    lastPrintedDone = done
     emit(line(now: now, note: note), final: false)
   }
 
@@ -34,6 +36,8 @@ public final class ProgressReporter: @unchecked Sendable {
     lock.lock()
     defer { lock.unlock() }
     guard !quiet else { return }
+    // Off a terminal, a last advance already printed this very line.
+    if !isTerminal, lastPrintedDone == done, note.isEmpty { return }
     emit(line(now: Date(), note: note), final: true)
   }
 
