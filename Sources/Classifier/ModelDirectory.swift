@@ -15,8 +15,9 @@ import InceptionKernels
 /// sibling folder, which then takes the directory's place in one step (`renameat2` with
 /// `RENAME_EXCHANGE` when a model is already there, `rename` when not); the old model is
 /// removed afterwards. A crash at any point leaves either the old model or the new one,
-/// complete, under the directory's name (at worst a hidden `.NAME.saving-*` folder stays
-/// beside it). A directory holding anything but a model's files is not replaced.
+/// complete, under the directory's name; the hidden `.NAME.saving-PID-*` folder a killed save
+/// leaves beside it is removed by the next save once process PID is gone. A directory holding
+/// anything but a model's files is not replaced.
 extension HeroModel {
   public static let formatName = "hero-id-model"
   /// 3: icon pattern prototypes, and a familiarity of pattern + colour + ½ shape (version 2
@@ -407,6 +408,24 @@ enum ModelSwap {
   }()
   private static let renameExchange: UInt32 = 1 << 1  // RENAME_EXCHANGE
 
+  /// Removes the staging folders `.NAME.saving-PID-*` beside `dir` whose process no longer
+  /// exists (a save killed before its end); a live process's (a concurrent save) is left.
+  static func removeAbandonedStaging(of dir: URL) {
+    let fm = FileManager.default
+    let parent = dir.deletingLastPathComponent()
+    let prefix = ".\(dir.lastPathComponent).saving-"
+    for name in (try? fm.contentsOfDirectory(atPath: parent.path)) ?? []
+    where name.hasPrefix(prefix) {
+      let rest = name.dropFirst(prefix.count)
+      guard let dash = rest.firstIndex(of: "-"), let pid = pid_t(rest[..<dash]), pid > 0 else {
+        continue
+      }
+      if kill(pid, 0) != 0 && errno == ESRCH {
+        try? fm.removeItem(at: parent.appendingPathComponent(name))
+      }
+    }
+  }
+
   /// Writes `files` into a new sibling folder and puts it in the place of `dir`.
   static func replace(_ dir: URL, with files: [(String, Data)]) throws {
     let fm = FileManager.default
@@ -430,8 +449,9 @@ enum ModelSwap {
     do { try fm.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
       throw ModelError.cannotWrite(path: parent.path)
     }
+    removeAbandonedStaging(of: dir)
     let staging = parent.appendingPathComponent(
-      ".\(dir.lastPathComponent).saving-\(UUID().uuidString)", isDirectory: true)
+      ".\(dir.lastPathComponent).saving-\(getpid())-\(UUID().uuidString)", isDirectory: true)
     do {
       try fm.createDirectory(at: staging, withIntermediateDirectories: false)
       for (name, data) in files {

@@ -309,6 +309,74 @@ struct HostileCLITests {
     #expect(try indexRows(out).count == once)
   }
 
+  /// The model folder's weights, or nil when it has none.
+  func weights(_ model: String) -> Data? {
+    try? Data(contentsOf: URL(fileURLWithPath: model + "/weights.f32"))
+  }
+
+  @Test(
+    "train killed with SIGKILL while it saves: the folder holds the old model or the new, whole",
+    .enabled(if: hasInception, "needs the Inception weights (make setup)"))
+  func killedTrainSave() throws {
+    let dir = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let crops = dir.appendingPathComponent("crops")
+    try TrainIdentifyCLITests.makeCrops(
+      in: crops, ["red": "red", "green": "green", "blue": "blue"], count: 8)
+    let model = dir.appendingPathComponent("model").path
+    let clip = dir.appendingPathComponent("clip.mp4").path
+    try CLI.makeClip(at: clip)
+    func train(seed: Int) -> [String] {
+      ["train", crops.path, "--model", model, "--steps", "60", "--seed", String(seed)]
+    }
+    let first = try CLI.heroID(train(seed: 100))
+    #expect(first.status == 0, "\(first.stderr)")
+    var caught = 0
+    // Kill as soon as the staging folder appears, and a little later (files being written
+    // and synced, the exchange).
+    for (attempt, delay) in [0, 1_000, 4_000].enumerated() {
+      let before = try #require(weights(model))
+      // A killed save leaves its staging folder behind: only a new one counts.
+      let stale = Set((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: try CLI.binary())
+      p.arguments = train(seed: attempt + 1)
+      p.standardError = FileHandle.nullDevice
+      p.standardOutput = FileHandle.nullDevice
+      try p.run()
+      var saving = false
+      while p.isRunning {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        if names.contains(where: { $0.hasPrefix(".model.saving-") && !stale.contains($0) }) {
+          saving = true
+          break
+        }
+        usleep(100)
+      }
+      if saving {
+        if delay > 0 { usleep(useconds_t(delay)) }
+        kill(p.processIdentifier, SIGKILL)
+      }
+      p.waitUntilExit()
+      if saving && p.terminationReason == .uncaughtSignal { caught += 1 }
+      // Whatever the moment, the folder is a model that loads.
+      let after = try #require(weights(model), "attempt \(attempt): weights.f32 missing")
+      let identify = try CLI.heroID(["identify", clip, "--model", model, "--json"])
+      #expect(identify.status == 0, "attempt \(attempt): \(identify.stderr)")
+      // And it is the old model or the new one, not a mixture: the same seed run to the end
+      // gives the new one.
+      let rerun = try CLI.heroID(train(seed: attempt + 1))
+      #expect(rerun.status == 0, "\(rerun.stderr)")
+      let full = try #require(weights(model))
+      #expect(full != before, "seeds \(attempt + 1) and the one before made the same model")
+      #expect(after == before || after == full, "attempt \(attempt): a mixed model")
+    }
+    #expect(caught >= 1, "no kill landed while the model was being saved")
+    // The staging folders of the killed saves are gone once a later save has run.
+    let left = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+    #expect(!left.contains { $0.hasPrefix(".model.") }, "\(left)")
+  }
+
   // MARK: Batch journals from other machines
 
   /// Writes `records` as the journal of a batch output at `root`.

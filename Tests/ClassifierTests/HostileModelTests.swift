@@ -253,13 +253,23 @@ struct HostileModelTests {
     #expect(try HeroModel.load(from: dir).labels == ["x", "y", "z"])
     #expect(try FileManager.default.contentsOfDirectory(atPath: parent.path) == ["model"])
     // A crash mid-save leaves a hidden staging folder; the model in place still loads, and
-    // the next save works.
-    let staging = parent.sub(".model.saving-crashed")
-    try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
-    try Data("{".utf8).write(to: URL(fileURLWithPath: staging + "/model.json"))
+    // the next save works and removes it; a live process's staging folder (a concurrent save)
+    // stays.
+    let gone = Process()
+    gone.executableURL = URL(fileURLWithPath: "/bin/true")
+    try gone.run()
+    gone.waitUntilExit()
+    let crashed = parent.sub(".model.saving-\(gone.processIdentifier)-crashed")
+    let live = parent.sub(".model.saving-\(getpid())-live")
+    for staging in [crashed, live] {
+      try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
+      try Data("{".utf8).write(to: URL(fileURLWithPath: staging + "/model.json"))
+    }
     #expect(try HeroModel.load(from: dir).labels == ["x", "y", "z"])
     try Self.model.save(to: dir)
     #expect(try HeroModel.load(from: dir).labels == Self.model.labels)
+    #expect(!FileManager.default.fileExists(atPath: crashed))
+    #expect(FileManager.default.fileExists(atPath: live))
   }
 
   @Test("a folder holding other files is not replaced by a model")
