@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 BIN="$(swift build -c release --show-bin-path)/hero-id"
 OUT="${DEMO_OUT:-demo-out}"
 [ -x "$BIN" ] || { echo "demo: $BIN is missing; run make setup" >&2; exit 1; }
-rm -rf "$OUT/crops" "$OUT/model" "$OUT/clip-crops"
+rm -rf "$OUT/crops" "$OUT/model" "$OUT/clip-crops" "$OUT/footage-hud"
 mkdir -p "$OUT"
 
 echo "== 1/3 extract: samples/train -> $OUT/crops"
@@ -27,25 +27,41 @@ echo
 echo "== 3/3 identify: samples/test/*.mp4"
 "$BIN" identify samples/test/*.mp4 --model "$OUT/model" --json --crops-dir "$OUT/clip-crops" \
   > "$OUT/identify.jsonl" || true
-declare -A truth
-while IFS=, read -r video hero; do
-  [ "$video" = video ] && continue
-  truth["samples/test/$video"]="${hero:-unknown}"
-done < samples/test/manifest.csv
-right=0; total=0
-{
-  printf 'clip\ttrue hero\tanswer\tconfidence\tgameplay/frames\tok\n'
-  while IFS=$'\t' read -r video hero conf gp frames; do
-    want="${truth[$video]:-?}"
-    ok="no"; [ "$want" = "$hero" ] && { ok="yes"; right=$((right + 1)); }
-    total=$((total + 1))
-    printf '%s\t%s\t%s\t%s\t%s/%s\t%s\n' "$(basename "$video")" "$want" "$hero" "$conf" "$gp" "$frames" "$ok"
-  done < <(jq -r '[.video, (.hero // "unknown"), ((.confidence // 0) * 1000 | round / 1000), (.gameplay_frames // 0), (.frames // 0)] | @tsv' "$OUT/identify.jsonl")
-  echo "$right/$total right" > "$OUT/score.txt"
-} | column -t -s $'\t'
+# table MANIFEST PREFIX IDENTIFY_JSONL SCORE_FILE: the truth table of one identify run.
+table() {
+  local manifest=$1 prefix=$2 jsonl=$3 score=$4
+  declare -A truth
+  while IFS=, read -r video hero; do
+    [ "$video" = video ] && continue
+    truth["$prefix/$video"]="${hero:-unknown}"
+  done < "$manifest"
+  local right=0 total=0
+  {
+    printf 'clip\ttrue hero\tanswer\tconfidence\tgameplay/frames\tok\n'
+    while IFS=$'\t' read -r video hero conf gp frames; do
+      want="${truth[$video]:-?}"
+      ok="no"; [ "$want" = "$hero" ] && { ok="yes"; right=$((right + 1)); }
+      total=$((total + 1))
+      printf '%s\t%s\t%s\t%s\t%s/%s\t%s\n' "$(basename "$video")" "$want" "$hero" "$conf" "$gp" "$frames" "$ok"
+    done < <(jq -r '[.video, (.hero // "unknown"), ((.confidence // 0) * 1000 | round / 1000), (.gameplay_frames // 0), (.frames // 0)] | @tsv' "$jsonl")
+    echo "$right/$total right" > "$score"
+  } | column -t -s $'\t'
+}
+table samples/test/manifest.csv samples/test "$OUT/identify.jsonl" "$OUT/score.txt"
 echo
 echo "demo: $(cat "$OUT/score.txt") (clips of heroes absent from training should say unknown)"
 
+echo
+echo "== footage: samples/footage/*.mp4 with --footage (other phone shapes, bars, a stream layout,"
+echo "   resized and moved buttons, swapped skills; docs/footage.md)"
+"$BIN" identify samples/footage/*.mp4 --model "$OUT/model" --footage --json \
+  --debug-hud "$OUT/footage-hud" > "$OUT/footage.jsonl" || true
+jq -r '[(.video | split("/") | last), (if .geometry.hud then "\(.geometry.frame[0])x\(.geometry.frame[1]), HUD x\(.geometry.hud.scale) \(.geometry.hud.dx),\(.geometry.hud.dy)" else "no HUD" end)] | @tsv' \
+  "$OUT/footage.jsonl" | column -t -s $'\t' -N clip,"picture and HUD found"
+echo
+table samples/footage/manifest.csv samples/footage "$OUT/footage.jsonl" "$OUT/footage-score.txt"
+echo
+echo "demo: footage $(cat "$OUT/footage-score.txt") (without --footage: none of them has a gameplay frame)"
 echo
 echo "== report: $OUT/report.html"
 "$BIN" report --model "$OUT/model" --identify "$OUT/identify.jsonl" --clip-crops "$OUT/clip-crops" \

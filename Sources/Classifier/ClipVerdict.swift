@@ -34,13 +34,20 @@ public struct FrameObservation: Sendable, Equatable {
 ///
 /// Each class is scored by its mean log-probability over the gameplay frames (a product of
 /// experts: many consistent frames win, and one odd frame cannot veto a hero), each probability
-/// floored at `frameProbabilityFloor`; the best class wins and its `confidence` is the
-/// geometric mean of its (floored) per-frame probabilities. The answer is "unknown"
+/// floored at `frameProbabilityFloor`; the best class wins (`top` gives each class's geometric
+/// mean of its floored per-frame probabilities). The answer is "unknown"
 /// (`hero == nil`, with a `reason`) when there is no gameplay frame, or when the clip's
 /// familiarity with the winner (``UnknownThresholds``: the median over the frames of pattern,
 /// colour and half the shape similarity) is below the model's `minFamiliarity`: the softmax
 /// always names somebody, and a hero the model never saw is named with confidence as often as
 /// not, so the decision rests on how much the crops look like the winner's training crops.
+///
+/// `confidence` is the share of the gameplay frames that support the answer given, read from
+/// the same evidence as the decision: for a named hero, the frames whose own best class is
+/// that hero and whose familiarity with it clears the threshold; for "unknown" because the
+/// crops are unlike the best guess's, the frames whose familiarity with it is below the
+/// threshold; 0 when there is no gameplay frame (no evidence either way). 0.875 reads "7 of 8
+/// gameplay frames say so".
 public struct ClipVerdict: Sendable, Equatable {
   public struct Candidate: Sendable, Equatable {
     public var hero: String
@@ -57,7 +64,7 @@ public struct ClipVerdict: Sendable, Equatable {
   }
 
   public var hero: String?
-  /// The winner's confidence (also reported when it was rejected).
+  /// The share of the gameplay frames that support the answer (see the type's notes).
   public var confidence: Double
   /// Median over the gameplay frames of the best similarity to the winner's prototypes.
   public var similarity: Double?
@@ -119,7 +126,6 @@ public struct ClipVerdict: Sendable, Equatable {
     }
     let best = order[0]
     top = order.prefix(max(topCount, 1)).map { Candidate(hero: labels[$0], p: exp(score[$0])) }
-    confidence = exp(score[best])
     func winner(_ values: (FrameObservation) -> [Float]?) -> [Double]? {
       let v = gameplay.compactMap { o -> Double? in
         guard let s = values(o), s.count == c else { return nil }
@@ -142,7 +148,21 @@ public struct ClipVerdict: Sendable, Equatable {
       familiarity = nil
     }
     let guess = labels[best]
+    // Per frame: its own best class, and whether its crop is familiar enough with the winner.
+    let frameBest = gameplay.map { o -> Int in
+      let p = o.probabilities ?? []
+      return p.indices.max { p[$0] < p[$1] || (p[$0] == p[$1] && $0 > $1) } ?? 0
+    }
+    let familiar: [Bool]? =
+      if let shape, let colour, let pattern {
+        gameplay.indices.map {
+          UnknownThresholds.familiarity(shape: shape[$0], colour: colour[$0], pattern: pattern[$0])
+            >= thresholds.minFamiliarity
+        }
+      } else { nil }
+    let n = Double(gameplay.count)
     if let f = familiarity, f < thresholds.minFamiliarity {
+      confidence = Double((familiar ?? []).filter { !$0 }.count) / n
       hero = nil
       reason =
         "crops unlike \(guess)'s (the best guess): familiarity \(Self.fixed(f)) < "
@@ -150,6 +170,9 @@ public struct ClipVerdict: Sendable, Equatable {
         + "\(gameplay.count == 1 ? "" : "s"): pattern \(Self.fixed(patternSimilarity ?? 0)), "
         + "colour \(Self.fixed(colourSimilarity ?? 0)), shape \(Self.fixed(similarity ?? 0)))"
     } else {
+      confidence =
+        Double(
+          gameplay.indices.filter { frameBest[$0] == best && (familiar?[$0] ?? true) }.count) / n
       hero = guess
       reason = nil
     }

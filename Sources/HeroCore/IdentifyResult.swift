@@ -54,6 +54,10 @@ public struct IdentifyResult: Codable, Sendable, Equatable {
   /// Per key frame; empty in journals written before it was kept.
   public var timeline: [TimelineEntry]
   public var evidence: Evidence?
+  /// Real-footage mode (`identify --footage`): the picture and the HUD found.
+  public var geometry: HUDFound?
+  /// `--debug-hud`: the annotated frame written.
+  public var debugHUD: String?
 
   public init(
     hero: String?, confidence: Double, reason: String?, frames: Int, gameplayFrames: Int,
@@ -79,10 +83,13 @@ public struct IdentifyResult: Codable, Sendable, Equatable {
     top = try c.decodeIfPresent([Candidate].self, forKey: .top) ?? []
     timeline = try c.decodeIfPresent([TimelineEntry].self, forKey: .timeline) ?? []
     evidence = try c.decodeIfPresent(Evidence.self, forKey: .evidence)
+    geometry = try c.decodeIfPresent(HUDFound.self, forKey: .geometry)
+    debugHUD = try c.decodeIfPresent(String.self, forKey: .debugHUD)
   }
 
   /// CONTRACT.md's per-clip object: video, hero, confidence, reason (when unknown), frames,
-  /// gameplay_frames, top, timeline.
+  /// gameplay_frames, top, timeline; with `--footage` also geometry (``HUDFound``) and, with
+  /// `--debug-hud`, debug_hud.
   public func json(video: String) -> JSONValue {
     .object([
       "video": .string(video), "hero": .optional(hero), "confidence": .rounded(confidence),
@@ -96,6 +103,8 @@ public struct IdentifyResult: Codable, Sendable, Equatable {
             "hero": .optional(e.hero), "p": e.p.map { .rounded($0) } ?? .null,
           ])
         }),
+      "geometry": geometry.map { .object($0.fields) },
+      "debug_hud": debugHUD.map { .string($0) },
     ])
   }
 }

@@ -22,11 +22,16 @@ public struct ExtractResult: Sendable {
   public var seconds = 0.0
   /// The error ("<path>: …") when the video failed.
   public var error: String?
+  /// Real-footage mode: the picture and HUD found (``HUDFound``).
+  public var geometry: HUDFound?
+  /// `--debug-hud`: the annotated frame written.
+  public var debugHUD: String?
 
   public init(video: String) { self.video = video }
 
   /// The `--json` object (CONTRACT.md): `{"video", "hero", "frames", "kept", "screens",
-  /// "crops"}`, or `{"video", "error"}`.
+  /// "crops"}`, with `--footage` also `"geometry"` (``HUDFound``; `"reason"` when no HUD was
+  /// found, `"debug_hud"` with `--debug-hud`), or `{"video", "error"}`.
   public var json: JSONValue {
     if let error { return .object(["video": .string(video), "error": .string(error)]) }
     return .object([
@@ -34,6 +39,10 @@ public struct ExtractResult: Sendable {
       "kept": .int(kept),
       "screens": .object(Screen.allCases.map { .init($0.rawValue, .int(screens[$0] ?? 0)) }),
       "crops": .strings(crops),
+      "geometry": geometry.map { .object($0.fields) },
+      "reason": geometry.flatMap { $0.geometry == nil ? HUDFound.notFound(frames: frames) : nil }
+        .map { .string($0) },
+      "debug_hud": debugHUD.map { .string($0) },
     ])
   }
 
@@ -48,6 +57,11 @@ public struct ExtractResult: Sendable {
     line += ", rejected: " + rejected.joined(separator: ", ")
     line += String(format: ", %d new crops, %.2f s", crops.count, seconds)
     lines.append(line)
+    if let g = geometry {
+      lines.append(
+        "\(video): "
+          + (g.geometry == nil ? HUDFound.notFound(frames: frames) : g.human))
+    }
     return lines
   }
 }
@@ -74,6 +88,8 @@ public struct ExtractJob: Sendable {
     /// found per video, the crop taken at the found button. Off: the 1280x720 stretch and the
     /// layout's fixed crop, as before.
     public var footage = false
+    /// `--debug-hud`: with `footage`, one annotated frame per video into this folder.
+    public var debugHUD: String?
     /// Videos at once.
     public var jobs = 2
     /// libavcodec threads per video, overriding the thread policy's.
@@ -107,7 +123,8 @@ public struct ExtractJob: Sendable {
         width: Layouts.frameWidth, height: Layouts.frameHeight,
         decoderThreads: options.decoderThreads ?? policy.decoderThreads,
         activePicture: options.footage),
-      keepRejected: options.keepRejected, store: store, footage: options.footage)
+      keepRejected: options.keepRejected, store: store, footage: options.footage,
+      debugHUD: options.debugHUD)
     let labels = options.labels
     let prefix = options.out.hasSuffix("/") ? options.out : options.out + "/"
     control.observer.begin("extract", total: videos.count)
@@ -162,8 +179,10 @@ struct CropStager: Sendable {
   let keepRejected: String?
   let store: BatchStore
   /// Real-footage mode: frames of any width at 720 lines, sorted and cropped at the HUD a
-  /// per-video `VideoScreens` finds.
+  /// per-video ``FootageVideo`` finds.
   var footage = false
+  /// `--debug-hud`: one annotated frame per video into this folder (footage mode).
+  var debugHUD: String?
 
   /// What happened to one frame.
   private struct FrameResult: Sendable {
@@ -192,7 +211,7 @@ struct CropStager: Sendable {
     var crops: [StagedCrop] = []
     var pending: Task<FrameResult, any Error>?
     // Footage mode: the HUD is tracked frame after frame, in order, before the frame's task.
-    var hud = footage ? VideoScreens(layout: layout, model: sorter.model) : nil
+    var hud = footage ? FootageVideo(layout: layout, model: sorter.model) : nil
     func collect(_ r: FrameResult) {
       result.screens[r.screen, default: 0] += 1
       guard r.screen == .gameplay else { return }
@@ -206,7 +225,7 @@ struct CropStager: Sendable {
         result.frames += 1
         if let previous = pending { collect(try await previous.value) }
         let index = result.frames
-        var seen: VideoScreens.Result?
+        var seen: (decision: ScreenDecision, geometry: HUDGeometry)?
         if hud != nil { seen = try hud?.sort(frame.image) }
         pending = Task { [seen] in
           try await process(
@@ -220,6 +239,14 @@ struct CropStager: Sendable {
       throw error
     }
     result.warnings = decoder.warnings
+    if let hud {
+      result.geometry = hud.found(picture: decoder.picture)
+      if let dir = debugHUD {
+        do { result.debugHUD = try hud.writeDebugFrame(video: video, directory: dir) } catch {
+          throw LabelError.storeFailed(path: dir, reason: "cannot write the --debug-hud frame")
+        }
+      }
+    }
     var screens: [String: Int] = [:]
     for s in Screen.allCases { screens[s.rawValue] = result.screens[s] ?? 0 }
     result.seconds = Date().timeIntervalSince(start)
@@ -230,7 +257,7 @@ struct CropStager: Sendable {
 
   private func process(
     _ frame: VideoFrame, index: Int, videoSHA1: String, stem: String, staging: URL,
-    seen: VideoScreens.Result? = nil
+    seen: (decision: ScreenDecision, geometry: HUDGeometry)? = nil
   ) async throws -> FrameResult {
     let decision = seen?.decision ?? sorter.sort(frame.image)
     guard decision.screen == .gameplay else {
@@ -253,10 +280,8 @@ struct CropStager: Sendable {
     }
     let jpeg: Data
     if let seen {
-      let g =
-        seen.geometry ?? HUDGeometry(frameWidth: frame.image.width, frameHeight: frame.image.height)
       let crop = try Crop.skill(
-        frame: frame.image, layout: layout, geometry: g, slot: layout.crop.slot)
+        frame: frame.image, layout: layout, geometry: seen.geometry, slot: layout.crop.slot)
       jpeg = try JPEG.encode(crop, quality: Crop.jpegQuality)
     } else {
       jpeg = try Crop.skillJPEG(frame: frame.image, layout: layout)

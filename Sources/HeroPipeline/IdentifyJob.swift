@@ -24,6 +24,12 @@ public struct IdentifyJob: Sendable {
     public var jobs = 2
     /// `--crops-dir`: keep each clip's gameplay crops in its folder here (``ClipCrops``).
     public var cropsDirectory: String?
+    /// Real-footage mode (docs/footage.md): the active picture at 720 lines, the HUD found per
+    /// clip (``FootageVideo``), the crop taken at the found button; the answer carries the
+    /// geometry. Off: the 1280x720 stretch and the layout's fixed crop.
+    public var footage = false
+    /// `--debug-hud`: with `footage`, one annotated frame per clip into this folder.
+    public var debugHUD: String?
     public init() {}
   }
 
@@ -34,6 +40,8 @@ public struct IdentifyJob: Sendable {
   public let policy: ThreadPolicy
   let decoding: ExtractOptions
   let cropsDirectory: String?
+  let footage: Bool
+  let debugHUD: String?
 
   /// Loads what identifying needs, for `clips` clips (the thread policy depends on how many).
   public init(options: Options, clips: Int) throws {
@@ -42,9 +50,14 @@ public struct IdentifyJob: Sendable {
     layout = try options.layout.map { try Layouts.load(path: $0) } ?? model.info.layout
     sorter = try ScreenSorter.load(layout: layout, modelPath: options.screenModel)
     policy = ThreadPolicy.forRun(jobs: options.jobs, items: clips)
-    decoding = ExtractOptions(
-      everySeconds: options.everySeconds, decoderThreads: policy.decoderThreads)
+    decoding =
+      options.footage
+      ? FootageVideo.decoding(
+        everySeconds: options.everySeconds, decoderThreads: policy.decoderThreads)
+      : ExtractOptions(everySeconds: options.everySeconds, decoderThreads: policy.decoderThreads)
     cropsDirectory = options.cropsDirectory
+    footage = options.footage
+    debugHUD = options.debugHUD
   }
 
   /// Identifies `clips`, `policy.tasks` at once; results in input order. Progress: stage
@@ -85,13 +98,27 @@ public struct IdentifyJob: Sendable {
       var observations: [FrameObservation] = []
       var crops: [RGBImage] = []
       var gameplayIndex: [Int] = []
+      var hud = footage ? FootageVideo(layout: layout, model: sorter.model) : nil
       while let frame = try decoder.nextFrame() {
         try control.checkCancelled()
-        let screen = sorter.sort(frame.image).screen
+        var geometry: HUDGeometry?
+        let screen: Screen
+        if hud != nil, let seen = try hud?.sort(frame.image) {
+          screen = seen.decision.screen
+          geometry = seen.geometry
+        } else {
+          screen = sorter.sort(frame.image).screen
+        }
         observations.append(FrameObservation(ptsSeconds: frame.ptsSeconds, screen: screen))
         onFrame(observations.count, frame.ptsSeconds, decoder.durationSeconds)
         if screen == .gameplay {
-          let jpeg = try Crop.skillJPEG(frame: frame.image, layout: layout)
+          let jpeg =
+            try geometry.map {
+              try JPEG.encode(
+                Crop.skill(
+                  frame: frame.image, layout: layout, geometry: $0, slot: layout.crop.slot),
+                quality: Crop.jpegQuality)
+            } ?? Crop.skillJPEG(frame: frame.image, layout: layout)
           onCrop(observations.count - 1, frame.ptsSeconds, jpeg)
           crops.append(try JPEG.decode(jpeg, source: clip))
           gameplayIndex.append(observations.count - 1)
@@ -109,7 +136,17 @@ public struct IdentifyJob: Sendable {
       }
       let verdict = ClipVerdict(
         observations: observations, labels: model.labels, thresholds: model.thresholds)
-      return .success(IdentifyResult(verdict))
+      var answer = IdentifyResult(verdict)
+      if let hud {
+        answer.geometry = hud.found(picture: decoder.picture)
+        if answer.hero == nil, answer.gameplayFrames == 0, let why = hud.notFoundReason {
+          answer.reason = why
+        }
+        if let dir = debugHUD {
+          answer.debugHUD = try hud.writeDebugFrame(video: clip, directory: dir)
+        }
+      }
+      return .success(answer)
     } catch {
       return .failure(IdentifyError(path: clip, reason: "\(error)"))
     }

@@ -41,6 +41,8 @@ public struct BatchRecord: Codable, Sendable, Equatable {
   public var seconds: Double?
   public var options: [String: String]?
   public var identify: IdentifyResult?
+  /// `batch extract --footage`: the picture and HUD found in the video.
+  public var geometry: HUDFound?
 
   public init(_ kind: Kind, video: String? = nil, hash: String? = nil) {
     self.kind = kind

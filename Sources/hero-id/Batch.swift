@@ -101,6 +101,13 @@ struct BatchExtract: AsyncParsableCommand {
   @Option(help: "Layout profile JSON (default: the built-in 1280x720 landscape HUD).")
   var layout: String?
 
+  @Flag(
+    help: """
+      Real footage (docs/footage.md): find each video's game picture and buttons, crop at the \
+      found button; batch-report.jsonl and --json lines carry the geometry found.
+      """)
+  var footage = false
+
   @OptionGroup var batch: BatchOptions
 
   func validate() throws { try validateEvery(every) }
@@ -109,6 +116,7 @@ struct BatchExtract: AsyncParsableCommand {
     var o = BatchExtractJob.Options(out: out)
     o.everySeconds = every
     o.layout = layout
+    o.footage = footage
     o.shard = batch.shard
     o.jobs = batch.jobCount
     o.retryFailed = batch.retryFailed

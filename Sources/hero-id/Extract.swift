@@ -90,6 +90,13 @@ struct Extract: AsyncParsableCommand {
       """)
   var footage = false
 
+  @Option(
+    name: .customLong("debug-hud"),
+    help: ArgumentHelp(
+      "With --footage: write one annotated frame per video (buttons and crop squares drawn) "
+        + "into this folder, as DIR/<video name>-hud.jpg.", valueName: "DIR"))
+  var debugHUD: String?
+
   @Flag(name: .long, help: "Decode every frame, not only key frames (combine with --every).")
   var allFrames = false
 
@@ -130,6 +137,9 @@ struct Extract: AsyncParsableCommand {
       do { _ = try HeroName.validate(hero, source: "--hero") } catch {
         throw ValidationError("\(error)")
       }
+    }
+    if debugHUD != nil && !footage {
+      throw ValidationError("--debug-hud applies only with --footage")
     }
     if frames {
       guard hero == nil, manifest == nil, keepRejected == nil, layout == nil, screenModel == nil
@@ -172,6 +182,7 @@ struct Extract: AsyncParsableCommand {
     o.allFrames = allFrames
     o.keepRejected = keepRejected
     o.footage = footage
+    o.debugHUD = debugHUD
     o.jobs = jobs
     o.decoderThreads = decoderThreads == 0 ? nil : decoderThreads
     let results = try await ExtractJob(options: o).run(videos, control: control)

@@ -14,8 +14,13 @@ struct Identify: AsyncParsableCommand {
       crops look too little like the winner's training crops (familiarity: the median over the \
       frames of icon pattern + colour + half the shape similarity, below the model's \
       threshold), the answer is "unknown" (hero null in --json) with a reason. The table shows \
-      those medians. Results go to stdout in input order: a table, or one JSON object \
-      per clip with --json (CONTRACT.md). See docs/training.md.
+      those medians. CONF (confidence) is the share of the gameplay frames that support the \
+      answer: frames whose own best hero is the one named and whose crop is familiar enough, \
+      or, for "unknown", frames whose crop is not; 0 without gameplay frames. Results go to stdout in input order: a table, or one JSON object \
+      per clip with --json (CONTRACT.md). See docs/training.md. With --footage (any phone shape, \
+      bars, stream layouts, resized or moved buttons; docs/footage.md) each clip's game picture \
+      is scaled to 720 lines with its aspect ratio kept and its buttons are found before \
+      cropping; --json then adds "geometry" (picture box, HUD scale and shift, button centres).
       """)
 
   @Argument(help: "Video clips.")
@@ -84,7 +89,26 @@ struct IdentifyChainOptions: ParsableArguments {
   @Option(help: "Inception v3 weights (default: $HERO_ID_INCEPTION or $HERO_ID_HOME's).")
   var inception: String?
 
-  func validate() throws { try validateEvery(every) }
+  @Flag(
+    help: """
+      Real footage (docs/footage.md): find each clip's game picture (bars, stream layouts) and \
+      its buttons (any aspect ratio, HUD scale and position), crop at the found button.
+      """)
+  var footage = false
+
+  @Option(
+    name: .customLong("debug-hud"),
+    help: ArgumentHelp(
+      "With --footage: write one annotated frame per clip (buttons and crop squares drawn) "
+        + "into this folder, as DIR/<clip name>-hud.jpg.", valueName: "DIR"))
+  var debugHUD: String?
+
+  func validate() throws {
+    try validateEvery(every)
+    if debugHUD != nil && !footage {
+      throw ValidationError("--debug-hud applies only with --footage")
+    }
+  }
 
   /// The job's options for `model` with `jobs` clips at once.
   func options(model: String, jobs: Int) -> IdentifyJob.Options {
@@ -95,6 +119,8 @@ struct IdentifyChainOptions: ParsableArguments {
     o.screenModel = screenModel
     o.everySeconds = every
     o.jobs = jobs
+    o.footage = footage
+    o.debugHUD = debugHUD
     return o
   }
 }

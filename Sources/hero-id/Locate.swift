@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import FrameExtractor
 import HeroCore
+import HeroPipeline
 import Preprocess
 
 /// `hero-id locate`: the active picture and the HUD found in each video (docs/footage.md).
@@ -56,122 +57,73 @@ struct Locate: AsyncParsableCommand {
     if failed { throw ExitCode(1) }
   }
 
-  /// What was found in one video.
+  /// What was found in one video: the library's ``HUDFound`` with the frame counts.
   struct Found {
     var video: String
-    var picture: PictureBox?
-    var geometry: HUDGeometry?
-    var buttons: [PlacedButton] = []
+    var found: HUDFound?
     var frames = 0
     var gameplay = 0
-    var searches = 0
-    var changes = 0
     var debugFile: String?
     var error: String?
 
     var reason: String? {
-      guard error == nil, geometry == nil else { return nil }
-      return gameplay == 0 && frames > 0
-        ? "no HUD found in \(frames) key frames (no attack and skill buttons anywhere near the "
-          + "bottom-right corner)" : nil
+      guard error == nil, found?.geometry == nil, frames > 0 else { return nil }
+      return HUDFound.notFound(frames: frames)
     }
 
     var json: String {
-      var fields: [(String, JSONValue)] = [("video", .string(video))]
+      var fields: [JSONValue.Field] = [.init("video", .string(video))]
       if let error {
-        fields.append(("error", .string(error)))
-        return JSONValue.object(fields.map { JSONValue.Field($0.0, $0.1) }).text
+        fields.append(.init("error", .string(error)))
+        return JSONValue.object(fields).text
       }
-      if let p = picture {
-        fields.append(("source", .array([.int(p.sourceWidth), .int(p.sourceHeight)])))
-        fields.append(
-          (
-            "picture",
-            .array([.int(p.box.x), .int(p.box.y), .int(p.box.width), .int(p.box.height)])
-          ))
-        fields.append(("in_layout", .bool(p.inLayout)))
-        fields.append(("frame", .array([.int(p.outputWidth), .int(p.outputHeight)])))
-      }
-      if let g = geometry {
-        let b = buttons.map { b -> (String, JSONValue) in
-          (
-            b.name,
-            .array([
-              JSONValue.rounded(b.cx, 1), JSONValue.rounded(b.cy, 1), JSONValue.rounded(b.r, 1),
-            ])
-          )
-        }
-        fields.append(
-          (
-            "hud",
-            .object([
-              .init("scale", JSONValue.rounded(g.scale, 3)),
-              .init("dx", JSONValue.rounded(g.dx, 1)),
-              .init("dy", JSONValue.rounded(g.dy, 1)),
-              .init("buttons", .object(b.map { JSONValue.Field($0.0, $0.1) })),
-            ])
-          ))
+      if let found {
+        // locate's line: the fields at the top level, searches and changes after the counts.
+        fields += found.fields.filter { $0.key != "searches" && $0.key != "changes" }
       } else {
-        fields.append(("hud", .null))
+        fields.append(.init("hud", .null))
       }
       fields += [
-        ("frames", .int(frames)), ("gameplay", .int(gameplay)), ("searches", .int(searches)),
-        ("changes", .int(changes)),
+        .init("frames", .int(frames)), .init("gameplay", .int(gameplay)),
+        .init("searches", .int(found?.searches ?? 0)), .init("changes", .int(found?.changes ?? 0)),
       ]
-      if let reason { fields.append(("reason", .string(reason))) }
-      if let debugFile { fields.append(("debug_hud", .string(debugFile))) }
-      return JSONValue.object(fields.map { JSONValue.Field($0.0, $0.1) }).text
+      if let reason { fields.append(.init("reason", .string(reason))) }
+      if let debugFile { fields.append(.init("debug_hud", .string(debugFile))) }
+      return JSONValue.object(fields).text
     }
 
     var human: String {
       if let error { return error }
       var line = "\(video): "
-      if let p = picture {
+      if let found {
         line +=
-          "picture \(p.box.width)x\(p.box.height) at \(p.box.x),\(p.box.y) of "
-          + "\(p.sourceWidth)x\(p.sourceHeight)\(p.inLayout ? " (inside a layout)" : "")"
-          + " -> \(p.outputWidth)x\(p.outputHeight); "
-      }
-      if let g = geometry {
-        line += String(format: "HUD scale %.2f, shift %+.0f,%+.0f px", g.scale, g.dx, g.dy)
+          found.geometry == nil
+          ? found.human.replacingOccurrences(
+            of: "no HUD found", with: reason ?? "no HUD found") : found.human
       } else {
         line += reason ?? "no HUD found"
       }
-      line += "; \(gameplay) of \(frames) key frames gameplay, \(searches) searches"
+      line += "; \(gameplay) of \(frames) key frames gameplay, \(found?.searches ?? 0) searches"
       return line
     }
   }
 
   func locate(_ video: String, layout: LayoutProfile) -> Found {
-    var found = Found(video: video)
+    var result = Found(video: video)
     do {
       let decoder = try KeyFrameDecoder(
-        path: video, options: ExtractOptions(everySeconds: every, activePicture: true))
-      var screens = VideoScreens(layout: layout)
-      var shown: (RGBImage, HUDGeometry)?
-      while let f = try decoder.nextFrame() {
-        found.frames += 1
-        let r = try screens.sort(f.image)
-        if r.decision.screen == .gameplay {
-          found.gameplay += 1
-          if shown == nil, let g = screens.tracker.geometry ?? r.geometry { shown = (f.image, g) }
-        }
-      }
-      found.picture = decoder.picture
-      found.searches = screens.tracker.searches
-      found.changes = screens.tracker.changes
-      found.geometry = screens.tracker.geometry ?? shown?.1
-      if let g = found.geometry { found.buttons = layout.buttons(at: g) }
-      if let dir = debugHUD, let (image, g) = shown {
-        let stem = URL(fileURLWithPath: video).deletingPathExtension().lastPathComponent
-        let url = URL(fileURLWithPath: dir).appendingPathComponent(stem + "-hud.jpg")
-        let drawn = HUDDrawing.annotate(image, layout: layout, geometry: g)
-        try AtomicFile.write(JPEG.encode(drawn, quality: 90), to: url)
-        found.debugFile = url.path
+        path: video, options: FootageVideo.decoding(everySeconds: every))
+      var footage = FootageVideo(layout: layout)
+      while let f = try decoder.nextFrame() { _ = try footage.sort(f.image) }
+      result.frames = footage.frames
+      result.gameplay = footage.gameplay
+      result.found = footage.found(picture: decoder.picture)
+      if let dir = debugHUD {
+        result.debugFile = try footage.writeDebugFrame(video: video, directory: dir)
       }
     } catch {
-      found.error = "\(error)".hasPrefix(video) ? "\(error)" : "\(video): \(error)"
+      result.error = "\(error)".hasPrefix(video) ? "\(error)" : "\(video): \(error)"
     }
-    return found
+    return result
   }
 }

@@ -31,7 +31,9 @@ struct ClipVerdictTests {
     #expect(v.reason == nil)
     #expect(v.frames == 5 && v.gameplayFrames == 3)
     let expected = exp((log(0.9) + log(0.8) + log(0.3)) / 3)
-    #expect(abs(v.confidence - expected) < 1e-6)
+    #expect(abs((v.top.first?.p ?? 0) - expected) < 1e-6)
+    // Confidence: the frames that support the answer; the third frame's best is b.
+    #expect(abs(v.confidence - 2.0 / 3) < 1e-9)
     #expect(v.top.map(\.hero) == ["a", "b", "c"])
     #expect(v.timeline.count == 5)
     #expect(v.timeline[0].hero == nil && v.timeline[0].screen == .loading)
@@ -55,6 +57,7 @@ struct ClipVerdictTests {
       thresholds: thresholds)
     #expect(none.hero == nil && none.gameplayFrames == 0)
     #expect(none.reason?.contains("no gameplay frame") == true)
+    #expect(none.confidence == 0)
 
     // Split evidence alone is not "unknown": familiar crops still name the likeliest hero.
     let unsure = ClipVerdict(
@@ -70,6 +73,8 @@ struct ClipVerdictTests {
     #expect(strange.hero == nil)
     #expect(strange.reason?.contains("familiarity 1.400 < 1.750") == true)
     #expect(strange.reason?.contains("a's") == true)
+    // Its one frame supports "unknown": confidence 1, not the softmax's 0.99 for a.
+    #expect(strange.confidence == 1)
 
     // The same icon in other colours: the winner's colour similarity is what counts.
     let recoloured = ClipVerdict(
@@ -99,10 +104,12 @@ struct ClipVerdictTests {
     #expect(v.hero == "a")
     #expect(abs((v.familiarity ?? 0) - 2.1) < 1e-6)
     // Half the frames unlike a's: the median follows them.
+    #expect(v.confidence == 0.75)
     let half = ClipVerdict(
       observations: Array(good.prefix(2)) + [flashed, flashed], labels: labels,
       thresholds: thresholds)
     #expect(half.hero == nil)
+    #expect(half.confidence == 0.5)
   }
 
   @Test("one odd frame costs a hero at most the floor, not a veto")
@@ -111,6 +118,7 @@ struct ClipVerdictTests {
     let v = ClipVerdict(observations: obs, labels: labels, thresholds: thresholds)
     #expect(v.hero == "a")
     let expected = exp((7 * log(0.99) + log(ClipVerdict.frameProbabilityFloor)) / 8)
-    #expect(abs(v.confidence - expected) < 1e-6)
+    #expect(abs((v.top.first?.p ?? 0) - expected) < 1e-6)
+    #expect(v.confidence == 7.0 / 8)
   }
 }

@@ -18,6 +18,8 @@ public struct BatchExtractJob: Sendable {
     /// Videos at once.
     public var jobs = defaultBatchJobs()
     public var retryFailed = false
+    /// Real-footage mode (docs/footage.md), as `extract --footage`.
+    public var footage = false
     public init(out: String) { self.out = out }
   }
 
@@ -37,19 +39,23 @@ public struct BatchExtractJob: Sendable {
     let policy = ThreadPolicy.forRun(jobs: options.jobs, items: videos.count)
     policy.apply()
     let outURL = URL(fileURLWithPath: options.out, isDirectory: true)
+    var settings = [
+      "every": options.everySeconds.map { "\($0)" } ?? "every key frame",
+      "layout": SHA1.hex(profile.jsonData()),
+    ]
+    // A journal from before the option (no such key) resumes either way.
+    settings["footage"] = options.footage ? "on" : "off"
     let store = try BatchStore(
       journalURL: outURL.appendingPathComponent(".batch/journal.jsonl"), cropRoot: outURL,
-      options: [
-        "every": options.everySeconds.map { "\($0)" } ?? "every key frame",
-        "layout": SHA1.hex(profile.jsonData()),
-      ])
+      options: settings)
     for n in store.recoveryNotes { control.observer.note("batch extract: \(n)") }
     let stager = CropStager(
       sorter: try ScreenSorter(layout: profile), layout: profile,
       decoding: ExtractOptions(
         everySeconds: options.everySeconds, width: profile.frame.width,
-        height: profile.frame.height, decoderThreads: policy.decoderThreads),
-      keepRejected: nil, store: store)
+        height: profile.frame.height, decoderThreads: policy.decoderThreads,
+        activePicture: options.footage),
+      keepRejected: nil, store: store, footage: options.footage)
     let driver = BatchDriver(
       label: "batch extract", store: store, jobs: policy.tasks, retryFailed: options.retryFailed,
       control: control)
@@ -65,6 +71,7 @@ public struct BatchExtractJob: Sendable {
       record.hero = staged.video.hero
       record.frames = staged.video.frames
       record.screens = staged.video.screens
+      record.geometry = staged.result.geometry
       record.seconds = Date().timeIntervalSince(began)
       return try await store.commitCrops(staged.video, record: record, link: false)
     }

@@ -36,15 +36,18 @@ public struct BatchIdentifyJob: Sendable {
     let job = try IdentifyJob(options: identifyOptions, clips: videos.count)
     job.policy.apply()
     let reportURL = URL(fileURLWithPath: options.report)
+    var settings = [
+      "model": try modelFingerprint(options.identify.model),
+      "every": options.identify.everySeconds.map { "\($0)" } ?? "every key frame",
+      "layout": try options.identify.layout.map {
+        SHA1.hex(try Layouts.load(path: $0).jsonData())
+      } ?? "model's",
+    ]
+    // A journal from before the option (no such key) resumes either way.
+    settings["footage"] = options.identify.footage ? "on" : "off"
     let store = try BatchStore(
       journalURL: URL(fileURLWithPath: options.report + ".journal.jsonl"), cropRoot: nil,
-      options: [
-        "model": try modelFingerprint(options.identify.model),
-        "every": options.identify.everySeconds.map { "\($0)" } ?? "every key frame",
-        "layout": try options.identify.layout.map {
-          SHA1.hex(try Layouts.load(path: $0).jsonData())
-        } ?? "model's",
-      ])
+      options: settings)
     for n in store.recoveryNotes { control.observer.note("batch identify: \(n)") }
     let driver = BatchDriver(
       label: "batch identify", store: store, jobs: job.policy.tasks,

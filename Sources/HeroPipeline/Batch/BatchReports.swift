@@ -138,6 +138,7 @@ public func cropReportJSON(
     "crops": r.crops.map { .strings($0.map { prefix + $0.file }) },
     "error": r.error.map { .string($0) }, "duplicate_of": r.duplicateOf.map { .string($0) },
     "seconds": r.seconds.map { .rounded($0, 3) },
+    "geometry": r.geometry.map { .object($0.fields) },
   ])
 }
 

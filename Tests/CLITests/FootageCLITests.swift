@@ -1,0 +1,124 @@
+import Foundation
+import HeroCore
+import Testing
+
+/// Real footage through the CLI (docs/footage.md): `locate`, `extract --footage` and
+/// `batch extract --footage` on committed footage clips, against their sidecars' truth.
+@Suite struct FootageCLITests {
+  static let footage = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+      "samples/footage")
+  static var available: Bool {
+    FileManager.default.fileExists(atPath: footage.appendingPathComponent("clip_08.mp4").path)
+  }
+
+  static func clip(_ n: Int) -> String {
+    footage.appendingPathComponent(String(format: "clip_%02d.mp4", n)).path
+  }
+
+  /// The sidecar's footage truth of clip `n`.
+  static func truth(_ n: Int) throws -> [String: Any] {
+    let data = try Data(contentsOf: URL(fileURLWithPath: String(clip(n).dropLast(4)) + ".json"))
+    let sidecar = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+    return try #require(sidecar?["footage"] as? [String: Any])
+  }
+
+  static func objects(_ lines: [Substring]) throws -> [[String: Any]] {
+    try lines.map {
+      try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+    }
+  }
+
+  @Test(.enabled(if: available, "needs samples/footage"))
+  func locateFindsThePictureAndTheHUD() throws {
+    let dir = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let run = try CLI.heroID(
+      ["locate", Self.clip(1), Self.clip(8), "--json", "--debug-hud", dir.path])
+    #expect(run.status == 0, "\(run.stderr)")
+    let lines = try Self.objects(run.stdoutLines)
+    #expect(lines.count == 2)
+    for (n, line) in zip([1, 8], lines) {
+      let truth = try Self.truth(n)
+      let hud = try #require(line["hud"] as? [String: Any], "clip \(n): \(line)")
+      #expect(abs((hud["scale"] as? Double ?? 0) - (truth["hud_scale"] as? Double ?? 9)) <= 0.05)
+      #expect((line["frame"] as? [Int])?.last == 720)
+      #expect(FileManager.default.fileExists(atPath: line["debug_hud"] as? String ?? "/none"))
+    }
+    // Clip 8 is a stream layout: the picture is inside it.
+    #expect(lines[1]["in_layout"] as? Bool == true)
+    #expect(lines[0]["in_layout"] as? Bool == false)
+  }
+
+  @Test(.enabled(if: available, "needs samples/footage"))
+  func extractFootageCropsAtTheFoundHUDAndSaysWhere() throws {
+    let dir = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let out = dir.appendingPathComponent("crops").path
+    let hud = dir.appendingPathComponent("hud").path
+    let nohud = dir.appendingPathComponent("pattern.mp4").path
+    try CLI.makeClip(at: nohud)
+    // --debug-hud needs --footage.
+    let usage = try CLI.heroID(["extract", Self.clip(8), "--hero", "X", "--debug-hud", hud])
+    #expect(usage.status == 2)
+    #expect(usage.stderr.contains("--debug-hud applies only with --footage"))
+
+    let plain = try CLI.heroID(["extract", Self.clip(8), "--hero", "X", "--out", out, "--json"])
+    #expect(plain.status == 0, "\(plain.stderr)")
+    let before = try Self.objects(plain.stdoutLines)
+    #expect(before.first?["kept"] as? Int == 0, "the stream clip has no gameplay frame unaided")
+    #expect(before.first?["geometry"] == nil)
+
+    let run = try CLI.heroID(
+      [
+        "extract", Self.clip(8), nohud, "--hero", "X", "--out", out, "--json", "--footage",
+        "--debug-hud", hud,
+      ])
+    #expect(run.status == 0, "\(run.stderr)")
+    let lines = try Self.objects(run.stdoutLines)
+    #expect(lines.count == 2)
+    let found = try #require(lines[0]["geometry"] as? [String: Any])
+    let h = try #require(found["hud"] as? [String: Any])
+    #expect(abs((h["scale"] as? Double ?? 0) - 1.1) <= 0.05)
+    #expect(found["in_layout"] as? Bool == true)
+    #expect((lines[0]["kept"] as? Int ?? 0) >= 6)
+    #expect((lines[0]["crops"] as? [String])?.count == lines[0]["kept"] as? Int)
+    #expect(FileManager.default.fileExists(atPath: lines[0]["debug_hud"] as? String ?? "/none"))
+    #expect(run.stderr.contains("HUD scale 1.1"), "\(run.stderr)")
+    // The test pattern has no HUD: said in one place per output, no crop.
+    let none = try #require(lines[1]["geometry"] as? [String: Any])
+    #expect(none["hud"] is NSNull)
+    #expect((lines[1]["reason"] as? String)?.hasPrefix("no HUD found in") == true)
+    #expect(lines[1]["kept"] as? Int == 0)
+    #expect(run.stderr.contains("\(nohud): no HUD found in"))
+  }
+
+  @Test(.enabled(if: available, "needs samples/footage"))
+  func batchExtractFootageReportsTheGeometry() throws {
+    let dir = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let tree = dir.appendingPathComponent("tree/貂蝉")
+    try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(
+      atPath: Self.clip(2), toPath: tree.appendingPathComponent("a.mp4").path)
+    let out = dir.appendingPathComponent("crops").path
+    let run = try CLI.heroID(
+      [
+        "batch", "extract", dir.appendingPathComponent("tree").path, "--out", out, "--footage",
+        "--json",
+      ])
+    #expect(run.status == 0, "\(run.stderr)")
+    let line = try #require(try Self.objects(run.stdoutLines).first)
+    let found = try #require(line["geometry"] as? [String: Any], "\(line)")
+    let hud = try #require(found["hud"] as? [String: Any])
+    #expect(abs((hud["scale"] as? Double ?? 0) - 1.15) <= 0.05)
+    #expect((line["kept"] as? Int ?? 0) >= 6)
+    // The report file keeps it too (from the journal).
+    let report = try String(contentsOfFile: out + "/batch-report.jsonl", encoding: .utf8)
+    #expect(report.split(separator: "\n").first?.contains("\"geometry\"") == true)
+    // A run without --footage does not resume this one's journal.
+    let other = try CLI.heroID(
+      ["batch", "extract", dir.appendingPathComponent("tree").path, "--out", out])
+    #expect(other.status != 0)
+  }
+}
