@@ -7,7 +7,17 @@ public enum CSV {
   public static func field(_ s: String) -> String {
     guard s.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
     else { return s }
-    return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    // Quotes doubled scalar by scalar: a quote followed by a combining mark is one Character
+    // (one grapheme), which a Character-level replacement would leave single (found by the
+    // `csv` fuzz target).
+    var out = String.UnicodeScalarView()
+    out.append("\"")
+    for u in s.unicodeScalars {
+      if u == "\"" { out.append("\"") }
+      out.append(u)
+    }
+    out.append("\"")
+    return String(out)
   }
 
   /// One record with its line ending.
