@@ -14,8 +14,10 @@ weights:
 build release:
 	$(SWIFT) build -c release
 
+# Its own build folder: `swift test` compiles every module with testability on, which would
+# make the next `swift build` (demo, bench, test-export, test-ray) recompile everything.
 test:
-	$(SWIFT) test -c release
+	$(SWIFT) test -c release --scratch-path .build-test
 
 # The ONNX export against hero-id itself (ONNX Runtime from PyPI in $$HERO_ID_HOME/export-venv;
 # trains a model on samples/train first: about 10 minutes on 2 busy cores). docs/export.md.
@@ -59,4 +61,4 @@ lint:
 	$(SWIFT) format lint --strict -r Sources Tests
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-test
