@@ -133,7 +133,8 @@ struct BatchIdentify: AsyncParsableCommand {
     abstract: "Identify the hero of every clip under a folder, into one CSV report.",
     discussion: """
       Walks TREE (any layout) for videos and runs `hero-id identify` on each. Writes FILE.csv \
-      with one row per clip: video,status,hero,confidence,frames,gameplay_frames,reason,error \
+      with one row per clip: video,status,hero,confidence,frames,gameplay_frames,reason,error, \
+      and with --footage picture,hud_scale,hud_dx,hud_dy \
       (video relative to TREE; status ok, unknown, duplicate or failed; hero empty when \
       unknown). The journal FILE.csv.journal.jsonl makes a killed run resumable; the report is \
       rewritten from it at the end of each run. With --jobs > 1 each clip's Inception pass uses \

@@ -338,7 +338,7 @@ func jsonlCount(_ url: URL, key: String, value: String) -> Int {
     }
     #expect(
       rows.first?.joined(separator: ",")
-        == "video,status,hero,confidence,frames,gameplay_frames,reason,error")
+        == "video,status,hero,confidence,frames,gameplay_frames,reason,error,picture,hud_scale,hud_dx,hud_dy")
     #expect(rows.count == videoCount + 3)
     let byVideo = Dictionary(rows.dropFirst().map { ($0[0], $0) }) { a, _ in a }
     #expect(byVideo["broken.mp4"]?[1] == "failed")
@@ -354,6 +354,27 @@ func jsonlCount(_ url: URL, key: String, value: String) -> Int {
     #expect(again.status == 1)
     #expect(again.stderr.contains("already done"))
     #expect(try String(contentsOf: report, encoding: .utf8) == text)
+    // Without --footage the geometry columns are empty; with it, every clip that opens has its
+    // picture, and each clip with gameplay its HUD (the fixture clips: 16:9, default HUD).
+    #expect(rows.dropFirst().allSatisfy { $0.count == 12 && $0[8...].allSatisfy(\.isEmpty) })
+    try FileManager.default.removeItem(at: tree.appendingPathComponent("broken.mp4"))
+    let footageReport = work.appendingPathComponent("footage.csv")
+    let f = try CLI.heroID([
+      "batch", "identify", tree.path, "--model", model.path, "--report", footageReport.path,
+      "--every", "1", "--footage",
+    ])
+    #expect(f.status == 0, "\(f.stderr)")
+    let footageRows = try String(contentsOf: footageReport, encoding: .utf8)
+      .split(separator: "\n").dropFirst().map {
+        $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+      }
+    #expect(footageRows.count == videoCount + 1)
+    for row in footageRows where row[1] != "duplicate" {
+      #expect(row[8].contains("x") && row[8].contains("+"), "\(row)")
+      if (Int(row[5]) ?? 0) > 0 {
+        #expect(abs((Double(row[9]) ?? 0) - 1) <= 0.05, "\(row)")
+      }
+    }
   }
 
   @Test(arguments: [

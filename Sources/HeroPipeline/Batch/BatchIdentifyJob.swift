@@ -21,9 +21,11 @@ public struct BatchIdentifyJob: Sendable {
 
   public init(options: Options) { self.options = options }
 
-  /// The CSV header of the report.
+  /// The CSV header of the report. The last four columns are filled with `--footage`: the game
+  /// picture in the source (`WxH+X+Y`) and the HUD found (scale, shift in frame pixels).
   public static let reportHeader =
-    "video,status,hero,confidence,frames,gameplay_frames,reason,error"
+    "video,status,hero,confidence,frames,gameplay_frames,reason,error,"
+    + "picture,hud_scale,hud_dx,hud_dy"
 
   public func run(tree: String, control: JobControl) async throws -> BatchRun {
     let started = Date()
@@ -88,12 +90,25 @@ public struct BatchIdentifyJob: Sendable {
         answer.map { "\($0.frames)" } ?? "", answer.map { "\($0.gameplayFrames)" } ?? "",
         answer?.reason ?? (r.kind == .duplicate ? "duplicate of \(r.duplicateOf ?? "?")" : ""),
         r.error ?? "",
-      ]
+      ] + Self.geometryColumns(answer?.geometry)
       text += CSV.line(fields)
     }
     do { try AtomicFile.write(Data(text.utf8), to: url) } catch {
       throw BatchError.cannotWrite(path: url.path, reason: "cannot write report")
     }
+  }
+
+  /// `picture,hud_scale,hud_dx,hud_dy` of a report row (empty without `--footage`, and the HUD
+  /// columns empty when none was found).
+  static func geometryColumns(_ g: HUDFound?) -> [String] {
+    guard let g else { return ["", "", "", ""] }
+    let p = g.picture
+    let picture = "\(p[2])x\(p[3])+\(p[0])+\(p[1])"
+    guard let h = g.geometry else { return [picture, "", "", ""] }
+    return [
+      picture, String(format: "%.3f", h.scale), String(format: "%.1f", h.dx),
+      String(format: "%.1f", h.dy),
+    ]
   }
 
   /// The `--json` line of one clip: the same object as `identify --json` (video as found in the
