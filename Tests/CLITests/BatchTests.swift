@@ -338,7 +338,8 @@ func jsonlCount(_ url: URL, key: String, value: String) -> Int {
     }
     #expect(
       rows.first?.joined(separator: ",")
-        == "video,status,hero,confidence,frames,gameplay_frames,reason,error,picture,hud_scale,hud_dx,hud_dy")
+        == "video,status,hero,confidence,frames,gameplay_frames,reason,error,picture,hud_scale,hud_dx,hud_dy"
+    )
     #expect(rows.count == videoCount + 3)
     let byVideo = Dictionary(rows.dropFirst().map { ($0[0], $0) }) { a, _ in a }
     #expect(byVideo["broken.mp4"]?[1] == "failed")

@@ -84,13 +84,14 @@ public struct BatchIdentifyJob: Sendable {
         case .duplicate: "duplicate"
         default: answer?.hero == nil ? "unknown" : "ok"
         }
-      let fields: [String] = [
-        r.video ?? "", status, answer?.hero ?? "",
-        answer.map { String(format: "%.4f", $0.confidence) } ?? "",
-        answer.map { "\($0.frames)" } ?? "", answer.map { "\($0.gameplayFrames)" } ?? "",
-        answer?.reason ?? (r.kind == .duplicate ? "duplicate of \(r.duplicateOf ?? "?")" : ""),
-        r.error ?? "",
-      ] + Self.geometryColumns(answer?.geometry)
+      let fields: [String] =
+        [
+          r.video ?? "", status, answer?.hero ?? "",
+          answer.map { String(format: "%.4f", $0.confidence) } ?? "",
+          answer.map { "\($0.frames)" } ?? "", answer.map { "\($0.gameplayFrames)" } ?? "",
+          answer?.reason ?? (r.kind == .duplicate ? "duplicate of \(r.duplicateOf ?? "?")" : ""),
+          r.error ?? "",
+        ] + Self.geometryColumns(answer?.geometry)
       text += CSV.line(fields)
     }
     do { try AtomicFile.write(Data(text.utf8), to: url) } catch {
