@@ -242,9 +242,7 @@ struct CropStager: Sendable {
     if let hud {
       result.geometry = hud.found(picture: decoder.picture)
       if let dir = debugHUD {
-        do { result.debugHUD = try hud.writeDebugFrame(video: video, directory: dir) } catch {
-          throw LabelError.storeFailed(path: dir, reason: "cannot write the --debug-hud frame")
-        }
+        result.debugHUD = try hud.writeDebugFrame(video: video, directory: dir)
       }
     }
     var screens: [String: Int] = [:]

@@ -70,7 +70,21 @@ public struct FootageVideo: Sendable {
     let stem = URL(fileURLWithPath: video).deletingPathExtension().lastPathComponent
     let url = URL(fileURLWithPath: directory).appendingPathComponent(stem + "-hud.jpg")
     let drawn = HUDDrawing.annotate(image, layout: layout, geometry: g)
-    try AtomicFile.write(JPEG.encode(drawn, quality: 90), to: url)
+    do {
+      try FileManager.default.createDirectory(
+        atPath: directory, withIntermediateDirectories: true)
+      try AtomicFile.write(JPEG.encode(drawn, quality: 90), to: url)
+    } catch {
+      throw DebugFrameError(directory: directory)
+    }
     return url.path
+  }
+}
+
+/// A `--debug-hud` folder that cannot be written: one line naming it.
+public struct DebugFrameError: Error, CustomStringConvertible {
+  public let directory: String
+  public var description: String {
+    "\(directory): cannot write the --debug-hud frame (not a writable folder)"
   }
 }

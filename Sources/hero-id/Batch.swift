@@ -101,12 +101,7 @@ struct BatchExtract: AsyncParsableCommand {
   @Option(help: "Layout profile JSON (default: the built-in 1280x720 landscape HUD).")
   var layout: String?
 
-  @Flag(
-    help: """
-      Real footage (docs/footage.md): find each video's game picture and buttons, crop at the \
-      found button; batch-report.jsonl and --json lines carry the geometry found.
-      """)
-  var footage = false
+  @OptionGroup var footage: FootageOptions
 
   @OptionGroup var batch: BatchOptions
 
@@ -116,7 +111,8 @@ struct BatchExtract: AsyncParsableCommand {
     var o = BatchExtractJob.Options(out: out)
     o.everySeconds = every
     o.layout = layout
-    o.footage = footage
+    o.footage = footage.footage
+    o.debugHUD = footage.debugHUD
     o.shard = batch.shard
     o.jobs = batch.jobCount
     o.retryFailed = batch.retryFailed

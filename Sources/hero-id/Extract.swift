@@ -82,20 +82,7 @@ struct Extract: AsyncParsableCommand {
   @Flag(name: .long, help: "Write every decoded frame whole instead of sorting and cropping.")
   var frames = false
 
-  @Flag(
-    name: .long,
-    help: """
-      Real footage (docs/footage.md): find the game picture (bars, stream layouts) and the \
-      buttons per video (any aspect ratio, HUD scale and position), crop at the found button.
-      """)
-  var footage = false
-
-  @Option(
-    name: .customLong("debug-hud"),
-    help: ArgumentHelp(
-      "With --footage: write one annotated frame per video (buttons and crop squares drawn) "
-        + "into this folder, as DIR/<video name>-hud.jpg.", valueName: "DIR"))
-  var debugHUD: String?
+  @OptionGroup var footage: FootageOptions
 
   @Flag(name: .long, help: "Decode every frame, not only key frames (combine with --every).")
   var allFrames = false
@@ -138,9 +125,6 @@ struct Extract: AsyncParsableCommand {
         throw ValidationError("\(error)")
       }
     }
-    if debugHUD != nil && !footage {
-      throw ValidationError("--debug-hud applies only with --footage")
-    }
     if frames {
       guard hero == nil, manifest == nil, keepRejected == nil, layout == nil, screenModel == nil
       else {
@@ -181,8 +165,8 @@ struct Extract: AsyncParsableCommand {
     o.everySeconds = every
     o.allFrames = allFrames
     o.keepRejected = keepRejected
-    o.footage = footage
-    o.debugHUD = debugHUD
+    o.footage = footage.footage
+    o.debugHUD = footage.debugHUD
     o.jobs = jobs
     o.decoderThreads = decoderThreads == 0 ? nil : decoderThreads
     let results = try await ExtractJob(options: o).run(videos, control: control)

@@ -89,25 +89,10 @@ struct IdentifyChainOptions: ParsableArguments {
   @Option(help: "Inception v3 weights (default: $HERO_ID_INCEPTION or $HERO_ID_HOME's).")
   var inception: String?
 
-  @Flag(
-    help: """
-      Real footage (docs/footage.md): find each clip's game picture (bars, stream layouts) and \
-      its buttons (any aspect ratio, HUD scale and position), crop at the found button.
-      """)
-  var footage = false
-
-  @Option(
-    name: .customLong("debug-hud"),
-    help: ArgumentHelp(
-      "With --footage: write one annotated frame per clip (buttons and crop squares drawn) "
-        + "into this folder, as DIR/<clip name>-hud.jpg.", valueName: "DIR"))
-  var debugHUD: String?
+  @OptionGroup var footage: FootageOptions
 
   func validate() throws {
     try validateEvery(every)
-    if debugHUD != nil && !footage {
-      throw ValidationError("--debug-hud applies only with --footage")
-    }
   }
 
   /// The job's options for `model` with `jobs` clips at once.
@@ -119,8 +104,8 @@ struct IdentifyChainOptions: ParsableArguments {
     o.screenModel = screenModel
     o.everySeconds = every
     o.jobs = jobs
-    o.footage = footage
-    o.debugHUD = debugHUD
+    o.footage = footage.footage
+    o.debugHUD = footage.debugHUD
     return o
   }
 }
@@ -159,5 +144,30 @@ enum IdentifyTable {
   static func pad(_ s: String, _ width: Int) -> String {
     let columns = s.unicodeScalars.reduce(0) { $0 + ($1.value >= 0x1100 ? 2 : 1) }
     return s + String(repeating: " ", count: max(1, width - columns))
+  }
+}
+
+/// `--footage` and `--debug-hud`, shared by `extract`, `identify` and the batch commands
+/// (docs/footage.md).
+struct FootageOptions: ParsableArguments {
+  @Flag(
+    help: """
+      Real footage (docs/footage.md): find each video's game picture (bars, stream layouts) and \
+      its buttons (any aspect ratio, HUD scale and position), crop at the found button; --json \
+      and the reports add the geometry found.
+      """)
+  var footage = false
+
+  @Option(
+    name: .customLong("debug-hud"),
+    help: ArgumentHelp(
+      "With --footage: write one annotated frame per video (buttons and crop squares drawn) "
+        + "into this folder, as DIR/<video name>-hud.jpg.", valueName: "DIR"))
+  var debugHUD: String?
+
+  func validate() throws {
+    if debugHUD != nil && !footage {
+      throw ValidationError("--debug-hud applies only with --footage")
+    }
   }
 }

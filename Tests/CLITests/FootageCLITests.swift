@@ -91,6 +91,18 @@ import Testing
     #expect((lines[1]["reason"] as? String)?.hasPrefix("no HUD found in") == true)
     #expect(lines[1]["kept"] as? Int == 0)
     #expect(run.stderr.contains("\(nohud): no HUD found in"))
+
+    // A --debug-hud folder that cannot be written: one line naming it, exit 1.
+    let blocked = dir.appendingPathComponent("file").path
+    try Data("x".utf8).write(to: URL(fileURLWithPath: blocked))
+    let bad = try CLI.heroID(
+      [
+        "extract", Self.clip(8), "--hero", "X", "--out", out + "2", "--footage", "--debug-hud",
+        blocked,
+      ])
+    #expect(bad.status == 1)
+    #expect(bad.stderr.contains("\(blocked): cannot write the --debug-hud frame"), "\(bad.stderr)")
+    #expect(!bad.stderr.contains("NSCocoaErrorDomain"))
   }
 
   @Test(.enabled(if: available, "needs samples/footage"))
@@ -102,10 +114,11 @@ import Testing
     try FileManager.default.copyItem(
       atPath: Self.clip(2), toPath: tree.appendingPathComponent("a.mp4").path)
     let out = dir.appendingPathComponent("crops").path
+    let hudDir = dir.appendingPathComponent("hud").path
     let run = try CLI.heroID(
       [
         "batch", "extract", dir.appendingPathComponent("tree").path, "--out", out, "--footage",
-        "--json",
+        "--debug-hud", hudDir, "--json",
       ])
     #expect(run.status == 0, "\(run.stderr)")
     let line = try #require(try Self.objects(run.stdoutLines).first)
@@ -113,6 +126,7 @@ import Testing
     let hud = try #require(found["hud"] as? [String: Any])
     #expect(abs((hud["scale"] as? Double ?? 0) - 1.15) <= 0.05)
     #expect((line["kept"] as? Int ?? 0) >= 6)
+    #expect(FileManager.default.fileExists(atPath: hudDir + "/a-hud.jpg"))
     // The report file keeps it too (from the journal).
     let report = try String(contentsOfFile: out + "/batch-report.jsonl", encoding: .utf8)
     #expect(report.split(separator: "\n").first?.contains("\"geometry\"") == true)

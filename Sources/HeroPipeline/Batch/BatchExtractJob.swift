@@ -20,6 +20,8 @@ public struct BatchExtractJob: Sendable {
     public var retryFailed = false
     /// Real-footage mode (docs/footage.md), as `extract --footage`.
     public var footage = false
+    /// `--debug-hud`: with `footage`, one annotated frame per video into this folder.
+    public var debugHUD: String?
     public init(out: String) { self.out = out }
   }
 
@@ -55,7 +57,7 @@ public struct BatchExtractJob: Sendable {
         everySeconds: options.everySeconds, width: profile.frame.width,
         height: profile.frame.height, decoderThreads: policy.decoderThreads,
         activePicture: options.footage),
-      keepRejected: nil, store: store, footage: options.footage)
+      keepRejected: nil, store: store, footage: options.footage, debugHUD: options.debugHUD)
     let driver = BatchDriver(
       label: "batch extract", store: store, jobs: policy.tasks, retryFailed: options.retryFailed,
       control: control)
