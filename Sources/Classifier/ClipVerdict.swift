@@ -30,6 +30,44 @@ public struct FrameObservation: Sendable, Equatable {
   }
 }
 
+extension FrameObservation {
+  /// One frame's observation from the observations of its skill slots' crops (a model that
+  /// reads all three slots, ``ModelInfo/cropSlots``): the class probabilities are the slots'
+  /// geometric mean, renormalised (a product of experts, each floored at
+  /// ``ClipVerdict/frameProbabilityFloor`` so one slot under an effect cannot veto a hero), and
+  /// each similarity is the slots' mean. A swapped layout shows the same three icons in other
+  /// places, so it gives the same frame. One slot gives itself back; none gives nil.
+  public static func combining(_ slots: [FrameObservation]) -> FrameObservation? {
+    guard let first = slots.first else { return nil }
+    guard slots.count > 1 else { return first }
+    func mean(_ values: (FrameObservation) -> [Float]?) -> [Float]? {
+      let all = slots.compactMap(values)
+      guard all.count == slots.count, let n = all.first?.count, all.allSatisfy({ $0.count == n })
+      else { return nil }
+      return (0..<n).map { j in all.reduce(0) { $0 + $1[j] } / Float(all.count) }
+    }
+    var p: [Float]?
+    let probabilities = slots.compactMap(\.probabilities)
+    if probabilities.count == slots.count, let n = probabilities.first?.count,
+      probabilities.allSatisfy({ $0.count == n })
+    {
+      let logs = (0..<n).map { j in
+        probabilities.reduce(0.0) {
+          $0 + log(max(Double($1[j]), ClipVerdict.frameProbabilityFloor))
+        } / Double(probabilities.count)
+      }
+      let top = logs.max() ?? 0
+      let e = logs.map { exp($0 - top) }
+      let sum = e.reduce(0, +)
+      p = e.map { Float($0 / sum) }
+    }
+    return FrameObservation(
+      ptsSeconds: first.ptsSeconds, screen: first.screen, probabilities: p,
+      similarities: mean(\.similarities), colourSimilarities: mean(\.colourSimilarities),
+      patternSimilarities: mean(\.patternSimilarities))
+  }
+}
+
 /// One answer for a clip from all its gameplay frames.
 ///
 /// Each class is scored by its mean log-probability over the gameplay frames (a product of

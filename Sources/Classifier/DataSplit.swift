@@ -39,9 +39,11 @@ public enum DataSplit {
     return Double(v % 100_000_000) / 1_000_000
   }
 
-  /// The key of a crop without provenance: its file name, `_nohash_` suffix stripped.
+  /// The key of a crop without provenance: its file name, `_nohash_` suffix stripped; the crops
+  /// of one frame's other slots (`<hero>_NNNNNN-skill1.jpg`, ``CropFileName``) share the key of
+  /// its slot-2 crop, so a frame is never split between sets.
   public static func fileKey(_ fileName: String) -> String {
-    let base = (fileName as NSString).deletingPathExtension
+    let base = (CropFileName.withoutSlot(fileName) as NSString).deletingPathExtension
     if let r = base.range(of: "_nohash_") { return String(base[..<r.lowerBound]) }
     return base
   }
@@ -118,6 +120,12 @@ public struct ImageCollection: Sendable {
     self.root = root
     self.classes = classes
     self.images = images
+  }
+
+  /// This collection with only the images `keep` accepts (labels and split sets unchanged; a
+  /// class may be left with none, for ``leavingOutThin(minimumImages:)`` or the checks to see).
+  public func filtering(_ keep: (LabelledImage) -> Bool) -> ImageCollection {
+    ImageCollection(root: root, classes: classes, images: images.filter(keep))
   }
 
   /// How many images of `label` (all classes when nil) are in `set`.

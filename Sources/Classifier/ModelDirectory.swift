@@ -236,6 +236,16 @@ extension HeroModel {
     {
       throw problem
     }
+    if let slots = header.info.slots {
+      let skills = header.info.layout.skills
+      guard !slots.isEmpty, slots.count <= skills.count, Set(slots).count == slots.count,
+        slots.allSatisfy({ skills[$0] != nil })
+      else {
+        throw bad(
+          "trained_with.slots \(slots.prefix(20)) are not distinct skill slots of the layout "
+            + "(\(skills.keys.sorted().joined(separator: ", ")))")
+      }
+    }
     let file = header.weights.file
     guard !file.isEmpty, file != ".", file != "..", !file.contains("/"),
       !file.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })

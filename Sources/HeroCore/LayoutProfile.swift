@@ -75,6 +75,32 @@ public struct LayoutProfile: Sendable, Equatable, Codable {
     skills.keys.sorted().compactMap { k in skills[k].map { (k, $0) } }
   }
 
+  /// The skill slots named by a `--slots` list: numbers (1-based, in name order: `1` is
+  /// `skill1`) or slot names, separated by commas, e.g. `1,2,3` or `skill2,skill3`; returned in
+  /// name order without repeats. Nil, with `problem` set, for an empty list, an unknown slot or
+  /// a repeat.
+  public func skillSlots(_ text: String) -> (slots: [String]?, problem: String?) {
+    let names = orderedSkills.map(\.name)
+    var out: [String] = []
+    for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+      let item = part.trimmingCharacters(in: .whitespaces)
+      let name: String? =
+        if let k = Int(item) { (1...names.count).contains(k) ? names[k - 1] : nil } else {
+          names.contains(item) ? item : nil
+        }
+      guard let name else {
+        return (
+          nil,
+          "--slots: \"\(item)\" is not a skill slot of layout \(self.name) (1 to \(names.count) or "
+            + names.joined(separator: ", ") + ")"
+        )
+      }
+      guard !out.contains(name) else { return (nil, "--slots: \(name) given twice") }
+      out.append(name)
+    }
+    return (out.sorted(), nil)
+  }
+
   /// The frame size every video frame is rescaled to before the HUD is read (CONTRACT.md).
   public static let canonicalFrame = FrameSize(width: 1280, height: 720)
   /// Largest frame side accepted by ``validate(source:)``.

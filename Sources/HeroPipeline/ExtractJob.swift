@@ -90,6 +90,10 @@ public struct ExtractJob: Sendable {
     public var footage = false
     /// `--debug-hud`: with `footage`, one annotated frame per video into this folder.
     public var debugHUD: String?
+    /// `--slots`: the skill slots cropped from each gameplay frame (names, e.g. "skill1"); the
+    /// layout's crop slot's crop is `<hero>_NNNNNN.jpg`, another slot's `<hero>_NNNNNN-<slot>.jpg`
+    /// (same number: same frame). Nil: the layout's crop slot alone.
+    public var slots: [String]?
     /// Videos at once.
     public var jobs = 2
     /// libavcodec threads per video, overriding the thread policy's.
@@ -124,7 +128,7 @@ public struct ExtractJob: Sendable {
         decoderThreads: options.decoderThreads ?? policy.decoderThreads,
         activePicture: options.footage),
       keepRejected: options.keepRejected, store: store, footage: options.footage,
-      debugHUD: options.debugHUD)
+      debugHUD: options.debugHUD, slots: options.slots ?? [options.layout.crop.slot])
     let labels = options.labels
     let prefix = options.out.hasSuffix("/") ? options.out : options.out + "/"
     control.observer.begin("extract", total: videos.count)
@@ -183,11 +187,14 @@ struct CropStager: Sendable {
   var footage = false
   /// `--debug-hud`: one annotated frame per video into this folder (footage mode).
   var debugHUD: String?
+  /// The skill slots cropped from each gameplay frame (the layout's crop slot's crop keeps the
+  /// plain name).
+  var slots: [String] = ["skill2"]
 
   /// What happened to one frame.
   private struct FrameResult: Sendable {
     var screen: Screen
-    var crop: StagedCrop?
+    var crops: [StagedCrop] = []
     var alreadyStored = false
   }
 
@@ -216,7 +223,7 @@ struct CropStager: Sendable {
       result.screens[r.screen, default: 0] += 1
       guard r.screen == .gameplay else { return }
       result.kept += 1
-      if let c = r.crop { crops.append(c) }
+      crops.append(contentsOf: r.crops)
       if r.alreadyStored { result.alreadyStored += 1 }
     }
     do {
@@ -273,24 +280,42 @@ struct CropStager: Sendable {
       }
       return FrameResult(screen: decision.screen)
     }
-    if await store.contains(videoSHA1: videoSHA1, ptsSeconds: frame.ptsSeconds) {
-      return FrameResult(screen: .gameplay, alreadyStored: true)
+    // Only the slots this frame has no crop of yet (an earlier run may have taken fewer).
+    var wanted: [String] = []
+    for slot in slots {
+      let suffix = slot == layout.crop.slot ? nil : slot
+      if await !store.contains(videoSHA1: videoSHA1, ptsSeconds: frame.ptsSeconds, slot: suffix) {
+        wanted.append(slot)
+      }
     }
-    let jpeg: Data
-    if let seen {
-      let crop = try Crop.skill(
-        frame: frame.image, layout: layout, geometry: seen.geometry, slot: layout.crop.slot)
-      jpeg = try JPEG.encode(crop, quality: Crop.jpegQuality)
-    } else {
-      jpeg = try Crop.skillJPEG(frame: frame.image, layout: layout)
+    guard !wanted.isEmpty else { return FrameResult(screen: .gameplay, alreadyStored: true) }
+    var crops: [StagedCrop] = []
+    for slot in wanted {
+      let suffix = slot == layout.crop.slot ? nil : slot
+      let jpeg: Data
+      if let seen {
+        let crop = try Crop.skill(
+          frame: frame.image, layout: layout, geometry: seen.geometry, slot: slot)
+        jpeg = try JPEG.encode(crop, quality: Crop.jpegQuality)
+      } else if suffix == nil {
+        jpeg = try Crop.skillJPEG(frame: frame.image, layout: layout)
+      } else {
+        let crop = try Crop.skill(
+          frame: frame.image, layout: layout,
+          geometry: HUDGeometry(frameWidth: frame.image.width, frameHeight: frame.image.height),
+          slot: slot)
+        jpeg = try JPEG.encode(crop, quality: Crop.jpegQuality)
+      }
+      let name = String(format: "%06d", index) + (suffix.map { "-" + $0 } ?? "") + ".jpg"
+      let url = staging.appendingPathComponent(name)
+      do { try jpeg.write(to: url) } catch {
+        throw LabelError.storeFailed(path: url.path, reason: "cannot write staged crop")
+      }
+      crops.append(
+        StagedCrop(
+          file: url, ptsSeconds: frame.ptsSeconds, screen: Screen.gameplay.rawValue, slot: suffix))
     }
-    let url = staging.appendingPathComponent(String(format: "%06d.jpg", index))
-    do { try jpeg.write(to: url) } catch {
-      throw LabelError.storeFailed(path: url.path, reason: "cannot write staged crop")
-    }
-    return FrameResult(
-      screen: .gameplay,
-      crop: StagedCrop(file: url, ptsSeconds: frame.ptsSeconds, screen: Screen.gameplay.rawValue))
+    return FrameResult(screen: .gameplay, crops: crops)
   }
 }
 

@@ -96,6 +96,8 @@ public struct IdentifyJob: Sendable {
     do {
       let decoder = try KeyFrameDecoder(path: clip, options: decoding)
       var observations: [FrameObservation] = []
+      // Every gameplay frame's crops, one per slot the model reads, in slot order.
+      let slots = model.info.cropSlots
       var crops: [RGBImage] = []
       var gameplayIndex: [Int] = []
       var hud = footage ? FootageVideo(layout: layout, model: sorter.model) : nil
@@ -112,15 +114,24 @@ public struct IdentifyJob: Sendable {
         observations.append(FrameObservation(ptsSeconds: frame.ptsSeconds, screen: screen))
         onFrame(observations.count, frame.ptsSeconds, decoder.durationSeconds)
         if screen == .gameplay {
-          let jpeg =
-            try geometry.map {
-              try JPEG.encode(
-                Crop.skill(
-                  frame: frame.image, layout: layout, geometry: $0, slot: layout.crop.slot),
+          for slot in slots {
+            let jpeg: Data
+            if geometry == nil, slot == layout.crop.slot {
+              jpeg = try Crop.skillJPEG(frame: frame.image, layout: layout)
+            } else {
+              let g =
+                geometry
+                ?? HUDGeometry(frameWidth: frame.image.width, frameHeight: frame.image.height)
+              jpeg = try JPEG.encode(
+                Crop.skill(frame: frame.image, layout: layout, geometry: g, slot: slot),
                 quality: Crop.jpegQuality)
-            } ?? Crop.skillJPEG(frame: frame.image, layout: layout)
-          onCrop(observations.count - 1, frame.ptsSeconds, jpeg)
-          crops.append(try JPEG.decode(jpeg, source: clip))
+            }
+            // The thumbnails and `--crops-dir` keep one crop a frame: the layout's crop slot's.
+            if slot == layout.crop.slot || !slots.contains(layout.crop.slot) && slot == slots[0] {
+              onCrop(observations.count - 1, frame.ptsSeconds, jpeg)
+            }
+            crops.append(try JPEG.decode(jpeg, source: clip))
+          }
           gameplayIndex.append(observations.count - 1)
         }
       }
@@ -131,8 +142,11 @@ public struct IdentifyJob: Sendable {
         for v in encoder.bottlenecks(crops) { features.append(contentsOf: v) }
         let seen = model.observe(
           bottlenecks: features, looks: crops.map(CropLook.of),
-          ptsSeconds: gameplayIndex.map { observations[$0].ptsSeconds })
-        for (row, i) in gameplayIndex.enumerated() { observations[i] = seen[row] }
+          ptsSeconds: gameplayIndex.flatMap { i in slots.map { _ in observations[i].ptsSeconds } })
+        for (row, i) in gameplayIndex.enumerated() {
+          let frame = Array(seen[(row * slots.count)..<((row + 1) * slots.count)])
+          if let combined = FrameObservation.combining(frame) { observations[i] = combined }
+        }
       }
       let verdict = ClipVerdict(
         observations: observations, labels: model.labels, thresholds: model.thresholds)

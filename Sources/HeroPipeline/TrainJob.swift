@@ -36,6 +36,9 @@ public struct TrainJob: Sendable {
     /// Refuse the whole folder when a hero has too few crops (the old behaviour); by default
     /// such a hero is left out with a warning and recorded in the model.
     public var strict = false
+    /// `--slots`: train on the crops of these skill slots only (names, e.g. "skill2"; a crop's
+    /// slot is in its file name, ``CropFileName``). Nil: every crop in the folder.
+    public var slots: [String]?
     public init() {}
   }
 
@@ -61,6 +64,8 @@ public struct TrainJob: Sendable {
     public var model: String
     /// Heroes left out for too few crops, with their counts.
     public var leftOut: [String: Int] = [:]
+    /// The skill slots the model reads (``ModelInfo/cropSlots``).
+    public var slots: [String] = []
 
     /// The `--json` object (CONTRACT.md).
     public var json: JSONValue {
@@ -73,6 +78,7 @@ public struct TrainJob: Sendable {
         "validation_accuracy": validationAccuracy.map { .rounded($0) } ?? .null,
         "test_accuracy": testAccuracy.map { .rounded($0) } ?? .null,
         "model": .string(model),
+        "slots": .strings(slots),
         "left_out": leftOut.isEmpty
           ? nil : .object(leftOut.keys.sorted().map { JSONValue.Field($0, .int(leftOut[$0] ?? 0)) })
           ,
@@ -150,11 +156,18 @@ public struct TrainJob: Sendable {
         paths: data.sets[.testing].paths, cropsDir: options.cropsDir,
         classes: collection.classes, labels: testing.labels, predictions: testEval.predictions)
     }
+    var info = ModelInfo(baseNetworkSHA1: base.sha1, layout: profile, training: summary)
+    // The slots the crops came from (file names): recorded when there is more than the layout's
+    // crop slot, so that `identify` crops them all; a skill-2 set gives a model as before.
+    let slots = Set(
+      collection.images.map { CropFileName.slot(ofFile: $0.path) ?? profile.crop.slot }
+    )
+    .filter { profile.skills[$0] != nil }.sorted()
+    if slots != [profile.crop.slot], !slots.isEmpty { info.slots = slots }
     let heroModel = HeroModel(
       labels: collection.classes, layer: trainer.layer, prototypes: model.shape,
       colourPrototypes: model.colour, patternPrototypes: model.pattern,
-      thresholds: model.thresholds,
-      info: ModelInfo(baseNetworkSHA1: base.sha1, layout: profile, training: summary))
+      thresholds: model.thresholds, info: info)
     try heroModel.save(to: options.model)
 
     var misclassified: [Misclassified] = []
@@ -170,7 +183,7 @@ public struct TrainJob: Sendable {
       classes: collection.classes, images: counts, validationAccuracy: validEval?.accuracy,
       testAccuracy: testEval?.accuracy, thresholds: model.thresholds,
       misclassified: misclassified, failedImages: data.failed, model: options.model,
-      leftOut: leftOut)
+      leftOut: leftOut, slots: info.cropSlots)
   }
 
   /// Lists the crop folder and splits each hero's crops, keeping crops of the same few seconds
@@ -192,6 +205,12 @@ public struct TrainJob: Sendable {
     var collection = try ImageCollection.scan(
       options.cropsDir, validationPercentage: options.validationPercentage,
       testingPercentage: options.testingPercentage, groupKeys: groups)
+    if let slots = options.slots {
+      let main = (try? Layouts.load(path: options.layout))?.crop.slot ?? "skill2"
+      collection = collection.filtering {
+        slots.contains(CropFileName.slot(ofFile: $0.path) ?? main)
+      }
+    }
     var leftOut: [String: Int] = [:]
     if !options.strict {
       let (kept, thin) = collection.leavingOutThin(minimumImages: 3)

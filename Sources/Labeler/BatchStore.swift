@@ -7,10 +7,14 @@ public struct StagedCrop: Sendable {
   public var file: URL
   public var ptsSeconds: Double
   public var screen: String
-  public init(file: URL, ptsSeconds: Double, screen: String) {
+  /// The skill slot of the crop when it is not the layout's crop slot (its final name gets
+  /// `-<slot>`, ``CropIndex/fileName(hero:number:slot:)``); nil for the crop slot's.
+  public var slot: String?
+  public init(file: URL, ptsSeconds: Double, screen: String, slot: String? = nil) {
     self.file = file
     self.ptsSeconds = ptsSeconds
     self.screen = screen
+    self.slot = slot
   }
 }
 
@@ -68,6 +72,8 @@ public actor BatchStore {
   private var counters: [String: Int] = [:]
   /// The extraction keys of the crop folder (``CropIndex/key(videoSHA1:ptsSeconds:)``).
   private var keys: Set<String> = []
+  /// A crop file of each extracted frame (``CropIndex/readFrameFiles(root:)``).
+  private var frameFiles: [String: String] = [:]
   /// Notes about the recovery done on open (for the log).
   public nonisolated let recoveryNotes: [String]
 
@@ -127,6 +133,7 @@ public actor BatchStore {
         try Self.cutTornTail(url)
       }
       keys = try CropIndex.readKeys(root: root)
+      frameFiles = CropIndex.readFrameFiles(root: root)
     }
     var run = BatchRecord(.run)
     run.options = options
@@ -175,9 +182,9 @@ public actor BatchStore {
   }
 
   /// True when the crop folder holds a crop of the video with content `videoSHA1` at
-  /// `ptsSeconds` (``CropIndex/key(videoSHA1:ptsSeconds:)``).
-  public func contains(videoSHA1: String, ptsSeconds: Double) -> Bool {
-    keys.contains(CropIndex.key(videoSHA1: videoSHA1, ptsSeconds: ptsSeconds))
+  /// `ptsSeconds` of `slot` (nil: the layout's crop slot; ``CropIndex/key(videoSHA1:ptsSeconds:slot:)``).
+  public func contains(videoSHA1: String, ptsSeconds: Double, slot: String? = nil) -> Bool {
+    keys.contains(CropIndex.key(videoSHA1: videoSHA1, ptsSeconds: ptsSeconds, slot: slot))
   }
 
   /// A new staging folder for a video with content `hash` (unique: the same content may be
@@ -222,23 +229,46 @@ public actor BatchStore {
     // Frames of this content already in the folder (an earlier run, or the same video given
     // twice) are not added again.
     let fresh = staged.crops.filter { c in
-      record.hash.map { !keys.contains(CropIndex.key(videoSHA1: $0, ptsSeconds: c.ptsSeconds)) }
-        ?? true
+      record.hash.map {
+        !keys.contains(CropIndex.key(videoSHA1: $0, ptsSeconds: c.ptsSeconds, slot: c.slot))
+      } ?? true
     }
     let hero = try HeroName.validate(staged.hero, source: video)
     let heroDir = root.appendingPathComponent(hero, isDirectory: true)
     var next = counters[hero] ?? CropIndex.firstFreeNumber(in: heroDir, hero: hero)
     var rows: [CropRow] = []
     rows.reserveCapacity(fresh.count)
-    for c in fresh {
-      // A name taken meanwhile (a file put there by hand) is skipped, never overwritten.
-      var name = CropIndex.fileName(hero: hero, number: next)
-      while FileManager.default.fileExists(atPath: heroDir.appendingPathComponent(name).path) {
-        next += 1
-        name = CropIndex.fileName(hero: hero, number: next)
+    // The crops of one frame (one pts: its slots) share a number, that of the frame's crops
+    // already in the folder when there are some; a name taken meanwhile (a file put there by
+    // hand) is skipped, never overwritten.
+    var i = 0
+    while i < fresh.count {
+      var j = i + 1
+      while j < fresh.count, fresh[j].ptsSeconds == fresh[i].ptsSeconds { j += 1 }
+      let frame = fresh[i..<j]
+      func names(_ n: Int) -> [String] {
+        frame.map { CropIndex.fileName(hero: hero, number: n, slot: $0.slot) }
       }
-      next += 1
-      rows.append(CropRow(file: hero + "/" + name, ptsSeconds: c.ptsSeconds, screen: c.screen))
+      func free(_ n: Int) -> Bool {
+        !names(n).contains {
+          FileManager.default.fileExists(atPath: heroDir.appendingPathComponent($0).path)
+        }
+      }
+      let earlier = record.hash.flatMap {
+        frameFiles[CropIndex.key(videoSHA1: $0, ptsSeconds: frame[i].ptsSeconds)]
+      }.flatMap { CropIndex.number(ofFile: $0, hero: hero) }
+      var number: Int
+      if let earlier, free(earlier) {
+        number = earlier
+      } else {
+        while !free(next) { next += 1 }
+        number = next
+        next += 1
+      }
+      for (c, name) in zip(frame, names(number)) {
+        rows.append(CropRow(file: hero + "/" + name, ptsSeconds: c.ptsSeconds, screen: c.screen))
+      }
+      i = j
     }
     var begin = record
     begin.kind = .begin
@@ -278,7 +308,12 @@ public actor BatchStore {
       try journal.append(done)
       counters[hero] = next
       if let h = record.hash {
-        for row in rows { keys.insert(CropIndex.key(videoSHA1: h, ptsSeconds: row.ptsSeconds)) }
+        for row in rows {
+          keys.insert(
+            CropIndex.key(
+              videoSHA1: h, ptsSeconds: row.ptsSeconds, slot: CropIndex.slot(ofFile: row.file)))
+          frameFiles[CropIndex.key(videoSHA1: h, ptsSeconds: row.ptsSeconds)] = row.file
+        }
       }
       if done.source == nil {
         if let h = record.hash { byHash[h] = done }

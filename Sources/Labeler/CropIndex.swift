@@ -3,7 +3,8 @@ import HeroCore
 
 /// One row of `DIR/index.csv`: `file,video,pts_seconds,screen,hero`.
 ///
-/// `file` is the crop's path relative to `DIR` (`<hero>/<hero>_<NNNNNN>.jpg`), `video` the video
+/// `file` is the crop's path relative to `DIR` (`<hero>/<hero>_<NNNNNN>.jpg`, or
+/// `<hero>/<hero>_<NNNNNN>-<slot>.jpg` for a crop of another skill slot: ``CropIndex/slot(ofFile:)``), `video` the video
 /// path as it was given to `extract`, `pts_seconds` the frame's presentation time in seconds
 /// (three decimals), `screen` the screen the frame was sorted into (always `gameplay` for crops
 /// written by `extract`), `hero` the label.
@@ -47,13 +48,20 @@ public enum CropIndex {
   /// The header line of `.extract-keys.csv`.
   public static let keysHeader = CSV.line(["video_sha1", "pts_seconds", "file"])
 
-  /// `<hero>_<NNNNNN>.jpg` (at least six digits).
-  public static func fileName(hero: String, number: Int) -> String {
+  /// `<hero>_<NNNNNN>.jpg` (at least six digits): the crop of the layout's crop slot (skill 2,
+  /// the mission's data set); with `slot`, the crop of another skill slot of the same frame,
+  /// `<hero>_<NNNNNN>-<slot>.jpg` (e.g. `李白_000011-skill1.jpg`, docs/footage.md).
+  public static func fileName(hero: String, number: Int, slot: String? = nil) -> String {
     let digits = String(number)
-    return hero + "_" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + ".jpg"
+    return hero + "_" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+      + (slot.map { "-" + $0 } ?? "") + ".jpg"
   }
 
-  /// One more than the highest `<hero>_<digits>.jpg` counter in `dir` (1 when there is none).
+  /// The slot a crop file name names (``CropFileName/slot(ofFile:)``).
+  public static func slot(ofFile path: String) -> String? { CropFileName.slot(ofFile: path) }
+
+  /// One more than the highest `<hero>_<digits>.jpg` (or `<hero>_<digits>-<slot>.jpg`) counter
+  /// in `dir` (1 when there is none).
   public static func firstFreeNumber(in dir: URL, hero: String) -> Int {
     guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else {
       return 1
@@ -61,7 +69,8 @@ public enum CropIndex {
     let prefix = hero + "_"
     var highest = 0
     for name in names where name.hasPrefix(prefix) && name.hasSuffix(".jpg") {
-      let digits = name.dropFirst(prefix.count).dropLast(4)
+      var digits = name.dropFirst(prefix.count).dropLast(4)
+      if let slot = slot(ofFile: name) { digits = digits.dropLast(slot.count + 1) }
       guard digits.count >= 6, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
         let v = Int(digits)
       else { continue }
@@ -137,14 +146,44 @@ public enum CropIndex {
     var out = Set<String>()
     for r in records.dropFirst() where r.fields.count == 3 {
       if let t = Double(r.fields[1]), t.isFinite {
-        out.insert(key(videoSHA1: r.fields[0], ptsSeconds: t))
+        out.insert(key(videoSHA1: r.fields[0], ptsSeconds: t, slot: slot(ofFile: r.fields[2])))
       }
     }
     return out
   }
 
-  /// The key of one extracted frame: the video's content SHA-1 and its pts (three decimals).
-  public static func key(videoSHA1: String, ptsSeconds: Double) -> String {
-    videoSHA1 + "|" + IndexRow.format(ptsSeconds)
+  /// For each extracted frame (``key(videoSHA1:ptsSeconds:slot:)`` without a slot), the file of
+  /// one of its crops (`<hero>/<name>`): a crop of another slot added later takes the same
+  /// number.
+  public static func readFrameFiles(root: URL) -> [String: String] {
+    let url = keysURL(root: root)
+    guard let data = FileManager.default.contents(atPath: url.path),
+      let text = String(data: data, encoding: .utf8), let records = try? CSV.parse(text)
+    else { return [:] }
+    var out: [String: String] = [:]
+    for r in records.dropFirst() where r.fields.count == 3 {
+      if let t = Double(r.fields[1]), t.isFinite {
+        out[key(videoSHA1: r.fields[0], ptsSeconds: t)] = r.fields[2]
+      }
+    }
+    return out
+  }
+
+  /// The counter of a crop file `<hero>/<hero>_<NNNNNN>[-<slot>].jpg` of `hero`, or nil.
+  public static func number(ofFile file: String, hero: String) -> Int? {
+    let parts = file.split(separator: "/", omittingEmptySubsequences: false)
+    guard parts.count == 2, parts[0] == hero else { return nil }
+    let name = CropFileName.withoutSlot(String(parts[1]))
+    let prefix = hero + "_"
+    guard name.hasPrefix(prefix), name.hasSuffix(".jpg") else { return nil }
+    let digits = name.dropFirst(prefix.count).dropLast(4)
+    guard digits.count >= 6, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+    return Int(digits)
+  }
+
+  /// The key of one extracted crop: the video's content SHA-1 and its frame's pts (three
+  /// decimals), and for a crop of another slot than the layout's crop slot, the slot.
+  public static func key(videoSHA1: String, ptsSeconds: Double, slot: String? = nil) -> String {
+    videoSHA1 + "|" + IndexRow.format(ptsSeconds) + (slot.map { "|" + $0 } ?? "")
   }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HeroCore
 import HeroPipeline
+import Preprocess
 
 struct Batch: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -103,6 +104,12 @@ struct BatchExtract: AsyncParsableCommand {
 
   @OptionGroup var footage: FootageOptions
 
+  @Option(
+    help: ArgumentHelp(
+      "Skill slots to crop, e.g. 1,2,3, as `hero-id extract --slots` (default: slot 2).",
+      valueName: "LIST"))
+  var slots: String?
+
   @OptionGroup var batch: BatchOptions
 
   func validate() throws { try validateEvery(every) }
@@ -111,6 +118,13 @@ struct BatchExtract: AsyncParsableCommand {
     var o = BatchExtractJob.Options(out: out)
     o.everySeconds = every
     o.layout = layout
+    if let slots {
+      let parsed = try Layouts.load(path: layout).skillSlots(slots)
+      guard let list = parsed.slots else {
+        throw ValidationError(parsed.problem ?? "--slots: bad list")
+      }
+      o.slots = list
+    }
     o.footage = footage.footage
     o.debugHUD = footage.debugHUD
     o.shard = batch.shard

@@ -21,6 +21,12 @@ struct Extract: AsyncParsableCommand {
       DIR/<hero>/<hero>_<NNNNNN>.jpg, the counter continuing after the files already there, and \
       DIR/index.csv gets a row file,video,pts_seconds,screen,hero for each.
 
+      --slots 1,2,3 crops every skill button of each gameplay frame (a model trained on all \
+      three learns each hero's three icons, so swapped skills give the same answer): slot 2 \
+      keeps the name above, slot K gets DIR/<hero>/<hero>_<NNNNNN>-skillK.jpg with the same \
+      number (same frame), each with its own index.csv row. Frames already extracted get the \
+      slots they lack.
+
       The hero comes from --hero, else from the --manifest CSV (video,hero rows; relative paths \
       are relative to the manifest), else from the name of the video's parent folder. Any \
       Unicode name works; names that cannot be a folder name (empty, ".", "..", "/", a leading \
@@ -84,6 +90,14 @@ struct Extract: AsyncParsableCommand {
 
   @OptionGroup var footage: FootageOptions
 
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Skill slots to crop from each gameplay frame, e.g. 1,2,3 (default: the layout's crop "
+        + "slot, 2). Slot 2's crop is <hero>_NNNNNN.jpg; slot K's <hero>_NNNNNN-skillK.jpg.",
+      valueName: "LIST"))
+  var slots: String?
+
   @Flag(name: .long, help: "Decode every frame, not only key frames (combine with --every).")
   var allFrames = false
 
@@ -126,11 +140,12 @@ struct Extract: AsyncParsableCommand {
       }
     }
     if frames {
-      guard hero == nil, manifest == nil, keepRejected == nil, layout == nil, screenModel == nil
+      guard hero == nil, manifest == nil, keepRejected == nil, layout == nil, screenModel == nil,
+        slots == nil
       else {
         throw ValidationError(
-          "--frames writes whole frames: --hero, --manifest, --keep-rejected, --layout and "
-            + "--screen-model do not apply")
+          "--frames writes whole frames: --hero, --manifest, --keep-rejected, --layout, "
+            + "--screen-model and --slots do not apply")
       }
     } else {
       guard (w, h) == (Layouts.frameWidth, Layouts.frameHeight) else {
@@ -167,6 +182,13 @@ struct Extract: AsyncParsableCommand {
     o.keepRejected = keepRejected
     o.footage = footage.footage
     o.debugHUD = footage.debugHUD
+    if let slots {
+      let parsed = o.layout.skillSlots(slots)
+      guard let list = parsed.slots else {
+        throw ValidationError(parsed.problem ?? "--slots: bad list")
+      }
+      o.slots = list
+    }
     o.jobs = jobs
     o.decoderThreads = decoderThreads == 0 ? nil : decoderThreads
     let results = try await ExtractJob(options: o).run(videos, control: control)

@@ -3,6 +3,7 @@ import Classifier
 import Foundation
 import HeroCore
 import HeroPipeline
+import Preprocess
 
 extension Optimizer: ExpressibleByArgument {}
 
@@ -104,6 +105,12 @@ struct Train: AsyncParsableCommand {
     help: "Refuse the whole folder when a hero has fewer than 3 crops (default: leave it out).")
   var strict = false
 
+  @Option(
+    help: ArgumentHelp(
+      "Train on the crops of these skill slots only, e.g. 2 (default: every crop; a folder from "
+        + "`extract --slots 1,2,3` gives a model that reads all three slots).", valueName: "LIST"))
+  var slots: String?
+
   @Option(help: .hidden)
   var benchSynthetic: Int?
 
@@ -179,6 +186,13 @@ struct Train: AsyncParsableCommand {
     o.layout = layout
     o.jobs = jobs
     o.strict = strict
+    if let slots {
+      let parsed = try Layouts.load(path: layout).skillSlots(slots)
+      guard let list = parsed.slots else {
+        throw ValidationError(parsed.problem ?? "--slots: bad list")
+      }
+      o.slots = list
+    }
     let outcome = try await TrainJob(options: o).run(
       control: JobControl(observer: StderrObserver()))
 

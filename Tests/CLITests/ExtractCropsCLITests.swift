@@ -93,6 +93,58 @@ import Testing
   }
 
   @Test(.enabled(if: hasSample, "needs samples/train/貂蝉/貂蝉_1.mp4"))
+  func slotsCropEveryButtonAndAReRunAddsOnlyTheMissingOnes() throws {
+    let dir = try Self.workspace(heroFolder: "貂蝉")
+    let first = try CLI.heroID(
+      ["extract", "貂蝉/clip.mp4", "--out", "crops", "--json", "--slots", "1,3"], in: dir)
+    #expect(first.status == 0, "\(first.stderr)")
+    let o = try Self.json(first.stdoutLines.first ?? "")
+    let kept = try #require(o["kept"] as? Int)
+    #expect(kept > 5)
+    let crops = try #require(o["crops"] as? [String])
+    #expect(crops.count == 2 * kept)
+    #expect(crops.prefix(2) == ["crops/貂蝉/貂蝉_000001-skill1.jpg", "crops/貂蝉/貂蝉_000001-skill3.jpg"])
+    // The full set: slot 2's crops are added under the numbers of their frames, nothing else.
+    let second = try CLI.heroID(
+      ["extract", "貂蝉/clip.mp4", "--out", "crops", "--json", "--slots", "1,2,3"], in: dir)
+    #expect(second.status == 0, "\(second.stderr)")
+    let o2 = try Self.json(second.stdoutLines.first ?? "")
+    #expect(o2["kept"] as? Int == kept)
+    let added = try #require(o2["crops"] as? [String])
+    #expect(added == (1...kept).map { String(format: "crops/貂蝉/貂蝉_%06d.jpg", $0) })
+    let files = try FileManager.default.contentsOfDirectory(
+      atPath: dir.appendingPathComponent("crops/貂蝉").path
+    ).filter { $0.hasSuffix(".jpg") }
+    #expect(files.count == 3 * kept)
+    // index.csv: a row per crop; the three crops of a frame share its time.
+    let rows = try String(
+      contentsOf: dir.appendingPathComponent("crops/index.csv"), encoding: .utf8
+    ).split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
+    #expect(rows.count == 3 * kept)
+    var times: [String: Set<String>] = [:]
+    for r in rows {
+      times[String(r[0].prefix(while: { $0 != "-" && $0 != "." })), default: []].insert(r[2])
+    }
+    #expect(times.count == kept && times.values.allSatisfy { $0.count == 1 })
+    // The crops differ by slot: the buttons hold different icons.
+    let one = try Data(contentsOf: dir.appendingPathComponent("crops/貂蝉/貂蝉_000001-skill1.jpg"))
+    let two = try Data(contentsOf: dir.appendingPathComponent("crops/貂蝉/貂蝉_000001.jpg"))
+    #expect(one != two)
+    // A third run adds nothing.
+    let third = try CLI.heroID(
+      ["extract", "貂蝉/clip.mp4", "--out", "crops", "--json", "--slots", "1,2,3"], in: dir)
+    #expect((try Self.json(third.stdoutLines.first ?? ""))["crops"] as? [String] == [])
+    // Bad lists: exit 2, one line naming the problem.
+    for (bad, words) in [
+      ("4", "not a skill slot"), ("1,1", "given twice"), ("", "not a skill slot"),
+    ] {
+      let run = try CLI.heroID(["extract", "貂蝉/clip.mp4", "--out", "x", "--slots", bad], in: dir)
+      #expect(run.status == 2, "\(bad): \(run.stderr)")
+      #expect(run.stderr.contains(words), "\(bad): \(run.stderr)")
+    }
+  }
+
+  @Test(.enabled(if: hasSample, "needs samples/train/貂蝉/貂蝉_1.mp4"))
   func manifestLabelsAndBadInputsDoNotStopTheBatch() throws {
     let dir = try Self.workspace(heroFolder: "videos")
     try Data("video,hero\nvideos/clip.mp4,孙悟空\nmissing.mp4,李白\n".utf8)

@@ -25,17 +25,22 @@ import Testing
     #expect(trainClips.count >= 8)
     let crops = dir.appendingPathComponent("crops").path
     // Two frames a second of every training clip (as `make demo`): more cooldown states and
-    // effects per hero than the key frames alone.
+    // effects per hero than the key frames alone; all three skill slots.
     let extract = try CLI.heroID(
-      ["extract"] + trainClips + ["--out", crops, "--all-frames", "--every", "0.5"])
+      ["extract"] + trainClips + [
+        "--out", crops, "--all-frames", "--every", "0.5", "--slots", "1,2,3",
+      ])
     #expect(extract.status == 0, "\(extract.stderr)")
+    // The mission's skill-2 model (`--slots 2`: the crops without a slot in their name).
     let model = dir.appendingPathComponent("model").path
-    let train = try CLI.heroID(["train", crops, "--model", model, "--json"])
+    let train = try CLI.heroID(["train", crops, "--model", model, "--json", "--slots", "2"])
     #expect(train.status == 0, "\(train.stderr)")
     let summary = try #require(
       try JSONSerialization.jsonObject(with: Data(train.stdout.utf8)) as? [String: Any])
     #expect((summary["validation_accuracy"] as? Double ?? 0) >= 0.85)
     #expect((summary["test_accuracy"] as? Double ?? 0) >= 0.85)
+    #expect(summary["slots"] as? [String] == ["skill2"])
+    let images = try #require(summary["images"] as? [String: Int])
 
     // The truth: test/manifest.csv, `video,hero`, empty hero for one absent from training.
     let manifest = try String(
@@ -86,6 +91,73 @@ import Testing
     #expect(unknownRejected >= 4)
 
     try identifiesFootage(model: model, dir: dir)
+
+    // The three-slot model: every crop of the folder, three times the skill-2 set.
+    let model3 = dir.appendingPathComponent("model3").path
+    let train3 = try CLI.heroID(["train", crops, "--model", model3, "--json"])
+    #expect(train3.status == 0, "\(train3.stderr)")
+    let summary3 = try #require(
+      try JSONSerialization.jsonObject(with: Data(train3.stdout.utf8)) as? [String: Any])
+    #expect(summary3["slots"] as? [String] == ["skill1", "skill2", "skill3"])
+    let images3 = try #require(summary3["images"] as? [String: Int])
+    #expect(images3.values.reduce(0, +) == 3 * images.values.reduce(0, +))
+    #expect((summary3["test_accuracy"] as? Double ?? 0) >= 0.85)
+    try identifiesFootageOnAllSlots(model: model3, standard: truth)
+  }
+
+  /// The three-slot model reads all three buttons of every gameplay frame: the swapped-slot
+  /// footage clips are named as the others are, and no clip gets a wrong name.
+  func identifiesFootageOnAllSlots(model: String, standard: [(clip: String, hero: String?)])
+    throws
+  {
+    let folder = Self.samples.appendingPathComponent("footage")
+    var truth: [(clip: String, hero: String?)] = []
+    let manifest = try String(
+      contentsOf: folder.appendingPathComponent("manifest.csv"), encoding: .utf8)
+    for line in manifest.split(separator: "\n").dropFirst() {
+      let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+      if f.count == 2 {
+        truth.append((folder.appendingPathComponent(f[0]).path, f[1].isEmpty ? nil : f[1]))
+      }
+    }
+    let run = try CLI.heroID(
+      ["identify"] + truth.map(\.clip) + ["--model", model, "--json", "--footage"])
+    #expect(run.status == 0, "\(run.stderr)")
+    var named = 0
+    var wrong = 0
+    for (line, expected) in zip(run.stdoutLines, truth) {
+      let v = try #require(
+        try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+      let hero = v["hero"] as? String
+      if hero != nil, hero == expected.hero { named += 1 }
+      if hero != nil, hero != expected.hero { wrong += 1 }
+      if expected.hero == nil { #expect(hero == nil) }
+      // The swapped-slot clips (09: slots 3,1,2; 10: slots 2,3,1) are what the three slots
+      // are for.
+      if ["clip_09.mp4", "clip_10.mp4"].contains(
+        URL(fileURLWithPath: expected.clip).lastPathComponent)
+      {
+        #expect(hero == expected.hero, "\(expected.clip): \(hero ?? "unknown")")
+      }
+    }
+    // Measured: 8 of 9 known clips named, both swapped ones included (a skill-2 model names
+    // one or neither), the absent hero "unknown", and one wrong name (clip_05, 后羿 taken for
+    // 鲁班七号, whose icons share its colours; docs/footage.md).
+    #expect(named >= 7, "\(named) of 9 footage clips named with all three slots")
+    #expect(wrong <= 1, "\(wrong) footage clips named wrong with all three slots")
+    // The standard clips: measured 15 of 16 known clips named, one (亚瑟) taken for 鲁班七号
+    // (docs/footage.md: the three-slot model is less sure of slot 2's icon than the skill-2
+    // model is); absent heroes rejected.
+    let std = try CLI.heroID(
+      ["identify"] + standard.map(\.clip) + ["--model", model, "--json"])
+    #expect(std.status == 0, "\(std.stderr)")
+    var right = 0
+    for (line, expected) in zip(std.stdoutLines, standard) {
+      let v = try #require(
+        try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+      if v["hero"] as? String == expected.hero { right += 1 }
+    }
+    #expect(right >= 19, "\(right) of 21 standard clips right with all three slots")
   }
 
   /// The committed footage clips (samples/footage: other phone shapes, bars, a stream layout,

@@ -121,4 +121,31 @@ struct ClipVerdictTests {
     #expect(abs((v.top.first?.p ?? 0) - expected) < 1e-6)
     #expect(v.confidence == 7.0 / 8)
   }
+
+  @Test("a frame's slots combine into one observation: geometric mean, mean similarities")
+  func combiningSlots() throws {
+    let s1 = frame(3, [0.6, 0.3, 0.1], sim: [0.9, 0.1, 0.2], colour: [0.8, 0.2, 0.4])
+    let s2 = frame(3, [0.2, 0.7, 0.1], sim: [0.7, 0.5, 0.2], colour: [0.6, 0.4, 0.4])
+    let s3 = frame(3, [0.001, 0.001, 0.998], sim: [0.5, 0.3, 0.2], colour: [0.4, 0.6, 0.4])
+    let c = try #require(FrameObservation.combining([s1, s2, s3]))
+    #expect(c.ptsSeconds == 3 && c.screen == .gameplay)
+    let p = try #require(c.probabilities)
+    // Each slot floored at 0.02, geometric mean, renormalised.
+    let g = [0.6 * 0.2 * 0.02, 0.3 * 0.7 * 0.02, 0.1 * 0.1 * 0.998].map { pow($0, 1.0 / 3) }
+    for j in 0..<3 { #expect(abs(Double(p[j]) - g[j] / g.reduce(0, +)) < 1e-5) }
+    #expect(abs(p.reduce(0, +) - 1) < 1e-5)
+    #expect(c.similarities.map { $0.map { ($0 * 1000).rounded() } } == [700, 300, 200])
+    #expect(c.colourSimilarities.map { $0.map { ($0 * 1000).rounded() } } == [600, 400, 400])
+    // The order of the slots does not matter (a swapped layout gives the same frame).
+    let swapped = try #require(FrameObservation.combining([s3, s1, s2]))
+    for j in 0..<3 {
+      #expect(abs((swapped.probabilities?[j] ?? 0) - p[j]) < 1e-6)
+      #expect(abs((swapped.similarities?[j] ?? 0) - (c.similarities?[j] ?? 0)) < 1e-6)
+    }
+    #expect(FrameObservation.combining([s2]) == s2)
+    #expect(FrameObservation.combining([]) == nil)
+    // A slot without probabilities leaves the frame without them (not a vote of two).
+    let blind = FrameObservation(ptsSeconds: 3, screen: .gameplay)
+    #expect(FrameObservation.combining([s1, blind])?.probabilities == nil)
+  }
 }

@@ -161,6 +161,28 @@ struct HostileModelTests {
     }
   }
 
+  @Test("stored slots that are not distinct skill slots of the layout are refused")
+  func storedSlots() throws {
+    for slots in [
+      [], ["skill9"], ["skill1", "skill1"], ["../x"], Array(repeating: "skill2", count: 40),
+    ] {
+      let text = Self.refusal(
+        try Self.crafted(json: { object in
+          var info = object["trained_with"] as? [String: Any] ?? [:]
+          info["slots"] = slots
+          object["trained_with"] = info
+        }))
+      #expect(text.contains("trained_with.slots"), "\(slots): \(text)")
+    }
+    // Three real slots load, and identify reads all three.
+    let folder = try Self.crafted(json: { object in
+      var info = object["trained_with"] as? [String: Any] ?? [:]
+      info["slots"] = ["skill1", "skill2", "skill3"]
+      object["trained_with"] = info
+    })
+    #expect(try HeroModel.load(from: folder.path).info.cropSlots == ["skill1", "skill2", "skill3"])
+  }
+
   @Test("shapes that overflow or disagree with the file size are refused without allocating")
   func shapes() throws {
     func arrays(_ change: @escaping ([[String: Any]]) -> [[String: Any]])

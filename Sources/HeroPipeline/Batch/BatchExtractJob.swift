@@ -22,6 +22,8 @@ public struct BatchExtractJob: Sendable {
     public var footage = false
     /// `--debug-hud`: with `footage`, one annotated frame per video into this folder.
     public var debugHUD: String?
+    /// `--slots`, as `extract --slots` (nil: the layout's crop slot alone).
+    public var slots: [String]?
     public init(out: String) { self.out = out }
   }
 
@@ -47,6 +49,8 @@ public struct BatchExtractJob: Sendable {
     ]
     // A journal from before the option (no such key) resumes either way.
     settings["footage"] = options.footage ? "on" : "off"
+    let slots = options.slots ?? [profile.crop.slot]
+    settings["slots"] = slots.joined(separator: ",")
     let store = try BatchStore(
       journalURL: outURL.appendingPathComponent(".batch/journal.jsonl"), cropRoot: outURL,
       options: settings)
@@ -57,7 +61,8 @@ public struct BatchExtractJob: Sendable {
         everySeconds: options.everySeconds, width: profile.frame.width,
         height: profile.frame.height, decoderThreads: policy.decoderThreads,
         activePicture: options.footage),
-      keepRejected: nil, store: store, footage: options.footage, debugHUD: options.debugHUD)
+      keepRejected: nil, store: store, footage: options.footage, debugHUD: options.debugHUD,
+      slots: slots)
     let driver = BatchDriver(
       label: "batch extract", store: store, jobs: policy.tasks, retryFailed: options.retryFailed,
       control: control)

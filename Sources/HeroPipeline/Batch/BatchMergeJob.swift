@@ -110,7 +110,7 @@ public struct BatchMergeJob: Sendable {
           // Inside the shard, through no symbolic link (the record was validated on reading).
           StagedCrop(
             file: try RelativePath.resolve($0.file, under: root, field: "crop", source: root.path),
-            ptsSeconds: $0.ptsSeconds, screen: $0.screen)
+            ptsSeconds: $0.ptsSeconds, screen: $0.screen, slot: CropIndex.slot(ofFile: $0.file))
         })
       return (.ok, try await store.commitCrops(staged, record: record, link: true))
     default:
