@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
 # make demo: the main job on the bundled samples.
-#   1. extract: key frames of samples/train/<hero>/*.mp4 -> gameplay frames -> labelled skill-2 crops
-#   2. train:   bottlenecks of the crops (cached) -> the new final layer
+#   1. extract: key frames of samples/train/<hero>/*.mp4 -> gameplay frames -> labelled crops of
+#      the three skill buttons (skill 2: <hero>_NNNNNN.jpg, the mission's data set)
+#   2. train:   bottlenecks of the skill-2 crops (cached) -> the new final layer
 #   3. identify: every clip of samples/test/, compared with its true hero (samples/test/manifest.csv)
+#   then the footage clips (samples/footage/) with --footage and a model of all three skills.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="$(swift build -c release --show-bin-path)/hero-id"
 OUT="${DEMO_OUT:-demo-out}"
 [ -x "$BIN" ] || { echo "demo: $BIN is missing; run make setup" >&2; exit 1; }
-rm -rf "$OUT/crops" "$OUT/model" "$OUT/clip-crops" "$OUT/footage-hud"
+rm -rf "$OUT/crops" "$OUT/model" "$OUT/model3" "$OUT/clip-crops" "$OUT/footage-hud"
 mkdir -p "$OUT"
 
 echo "== 1/3 extract: samples/train -> $OUT/crops"
 # Two frames a second (--all-frames --every 0.5): the training clips are short, and their key
 # frames alone give few cooldown states and effects per hero.
-"$BIN" extract samples/train/*/*.mp4 --out "$OUT/crops" --all-frames --every 0.5 --json > "$OUT/extract.jsonl"
+# --slots 1,2,3: every skill button (slot K as <hero>_NNNNNN-skillK.jpg); `train --slots 2` below
+# trains on skill 2 alone, as the mission does.
+"$BIN" extract samples/train/*/*.mp4 --out "$OUT/crops" --all-frames --every 0.5 --slots 1,2,3 \
+  --json > "$OUT/extract.jsonl"
 jq -r '[.video, .hero, .frames, .kept, (.screens | to_entries | map("\(.key) \(.value)") | join(", "))] | @tsv' \
   "$OUT/extract.jsonl" | column -t -s $'\t' -N video,hero,frames,kept,screens
 
 echo
 echo "== 2/3 train: $OUT/crops -> $OUT/model"
-"$BIN" train "$OUT/crops" --model "$OUT/model" --eval-step-interval 500 --json > "$OUT/train.json"
+"$BIN" train "$OUT/crops" --slots 2 --model "$OUT/model" --eval-step-interval 500 --json > "$OUT/train.json"
 jq -r '"classes: \(.classes | join(" "))\nimages: training \(.images.training), validation \(.images.validation), testing \(.images.testing)\nvalidation accuracy \(.validation_accuracy), test accuracy \(.test_accuracy)"' "$OUT/train.json"
 
 echo
@@ -53,15 +58,19 @@ echo "demo: $(cat "$OUT/score.txt") (clips of heroes absent from training should
 
 echo
 echo "== footage: samples/footage/*.mp4 with --footage (other phone shapes, bars, a stream layout,"
-echo "   resized and moved buttons, swapped skills; docs/footage.md)"
-"$BIN" identify samples/footage/*.mp4 --model "$OUT/model" --footage --json \
+echo "   resized and moved buttons, swapped skills; docs/footage.md), read with a model of all three"
+echo "   skills (train on every crop: slots 1, 2 and 3), so swapped skills give the same answer"
+"$BIN" train "$OUT/crops" --model "$OUT/model3" --eval-step-interval 1000 --json > "$OUT/train3.json"
+jq -r '"three-slot model: slots \(.slots | join(" ")), images \(.images.training + .images.validation + .images.testing), test accuracy \(.test_accuracy)"' "$OUT/train3.json"
+"$BIN" identify samples/footage/*.mp4 --model "$OUT/model3" --footage --json \
   --debug-hud "$OUT/footage-hud" > "$OUT/footage.jsonl" || true
 jq -r '[(.video | split("/") | last), (if .geometry.hud then "\(.geometry.frame[0])x\(.geometry.frame[1]), HUD x\(.geometry.hud.scale) \(.geometry.hud.dx),\(.geometry.hud.dy)" else "no HUD" end)] | @tsv' \
   "$OUT/footage.jsonl" | column -t -s $'\t' -N clip,"picture and HUD found"
 echo
 table samples/footage/manifest.csv samples/footage "$OUT/footage.jsonl" "$OUT/footage-score.txt"
 echo
-echo "demo: footage $(cat "$OUT/footage-score.txt") (without --footage: none of them has a gameplay frame)"
+echo "demo: footage $(cat "$OUT/footage-score.txt") with the three-slot model (without --footage: none of"
+echo "      them has a gameplay frame)"
 echo
 echo "== report: $OUT/report.html"
 "$BIN" report --model "$OUT/model" --identify "$OUT/identify.jsonl" --clip-crops "$OUT/clip-crops" \

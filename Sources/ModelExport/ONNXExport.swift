@@ -201,6 +201,7 @@ public enum ONNXExport {
       ("hero_id.format_version", String(formatVersion)),
       ("labels", try json(model.labels)),
       ("layout", try json(model.info.layout)),
+      ("slots", try json(model.info.cropSlots)),
       (
         "input",
         "image: \(inputType) [N, \(side), \(side), 3], RGB, NHWC, values 0..255: the crop "
