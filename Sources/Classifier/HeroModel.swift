@@ -17,15 +17,22 @@ public struct HeroModel: Sendable {
   public var patternPrototypes: Prototypes
   public var thresholds: UnknownThresholds
   public var info: ModelInfo
+  /// Final-layer outputs per hero: 1, or, for a model of several skill slots, one class per
+  /// (hero, slot) — each of a hero's icons its own class, outputs `hero * iconsPerClass + k` —
+  /// whose probabilities are summed per hero (``heroProbabilities(_:)``). One linear class per
+  /// icon separates the heroes better than one class covering three different icons.
+  public var iconsPerClass: Int
 
   public init(
     labels: [String], layer: FinalLayer, prototypes: Prototypes, colourPrototypes: Prototypes,
-    patternPrototypes: Prototypes, thresholds: UnknownThresholds, info: ModelInfo
+    patternPrototypes: Prototypes, thresholds: UnknownThresholds, info: ModelInfo,
+    iconsPerClass: Int = 1
   ) {
     precondition(colourPrototypes.classCount == labels.count)
     precondition(patternPrototypes.classCount == labels.count)
     precondition(patternPrototypes.inputSize == IconPattern.size)
-    precondition(labels.count == layer.classCount && prototypes.classCount == labels.count)
+    precondition(iconsPerClass >= 1 && labels.count * iconsPerClass == layer.classCount)
+    precondition(prototypes.classCount == labels.count)
     precondition(prototypes.inputSize == layer.inputSize)
     self.labels = labels
     self.layer = layer
@@ -34,12 +41,32 @@ public struct HeroModel: Sendable {
     self.patternPrototypes = patternPrototypes
     self.thresholds = thresholds
     self.info = info
+    self.iconsPerClass = iconsPerClass
+  }
+
+  /// Per-hero probabilities from the final layer's (`rows × labels.count × iconsPerClass`):
+  /// each hero's icons summed.
+  public func heroProbabilities(_ p: [Float]) -> [Float] {
+    Self.summing(p, icons: iconsPerClass)
+  }
+
+  /// `rows × (classes × icons)` probabilities summed over each class's `icons` consecutive
+  /// outputs; the same array when `icons` is 1.
+  public static func summing(_ p: [Float], icons: Int) -> [Float] {
+    guard icons > 1 else { return p }
+    var out = [Float](repeating: 0, count: p.count / icons)
+    for i in out.indices {
+      var sum: Float = 0
+      for k in 0..<icons { sum += p[i * icons + k] }
+      out[i] = sum
+    }
+    return out
   }
 
   /// Per-row class probabilities and best similarities to each class's prototypes, for raw
   /// bottlenecks (`rows × inputSize`); both `rows × classCount`.
   public func scores(_ bottlenecks: [Float]) -> (probabilities: [Float], similarities: [Float]) {
-    (layer.probabilities(bottlenecks), prototypes.similarities(bottlenecks))
+    (heroProbabilities(layer.probabilities(bottlenecks)), prototypes.similarities(bottlenecks))
   }
 
   /// The observations of gameplay frames from their bottlenecks (`rows × inputSize`) and looks,

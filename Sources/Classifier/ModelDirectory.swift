@@ -38,11 +38,14 @@ extension HeroModel {
     var thresholds: UnknownThresholds
     var info: ModelInfo
     var weights: WeightsFile
+    /// Final-layer outputs per label (``HeroModel/iconsPerClass``); absent: 1.
+    var iconsPerClass: Int?
 
     enum CodingKeys: String, CodingKey {
       case format, version, labels, thresholds, weights
       case inputSize = "input_size"
       case info = "trained_with"
+      case iconsPerClass = "icons_per_class"
     }
   }
 
@@ -67,7 +70,7 @@ extension HeroModel {
   public func save(to directory: String) throws {
     let dir = URL(fileURLWithPath: directory, isDirectory: true)
     let n = layer.inputSize
-    let c = labels.count
+    let c = layer.classCount
     let p = prototypes.labels.count
     let q = colourPrototypes.labels.count
     let k = ColourSignature.size
@@ -105,7 +108,7 @@ extension HeroModel {
       thresholds: thresholds, info: info,
       weights: WeightsFile(
         file: "weights.f32", sha1: SHA1.hex(blob), byteOrder: "little-endian float32",
-        arrays: arrays.map { $0.0 }))
+        arrays: arrays.map { $0.0 }), iconsPerClass: iconsPerClass > 1 ? iconsPerClass : nil)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     let json: Data
@@ -263,13 +266,18 @@ extension HeroModel {
       else { throw bad("array \(name) has no plausible length") }
       return shape[0]
     }
+    let icons = header.iconsPerClass ?? 1
+    guard (1...LayoutProfile.maxSkills).contains(icons) else {
+      throw bad("icons_per_class is \(icons), not 1 to \(LayoutProfile.maxSkills)")
+    }
+    let outputs = c * icons
     let p = try rows("prototype_labels")
     let q = try rows("colour_prototype_labels")
     let r = try rows("pattern_prototype_labels")
     let k = ColourSignature.size
     let d = IconPattern.size
     let expectedShapes: [String: [Int]] = [
-      "mean": [n], "scale": [n], "weights": [n, c], "bias": [c], "prototype_mean": [n],
+      "mean": [n], "scale": [n], "weights": [n, outputs], "bias": [outputs], "prototype_mean": [n],
       "prototypes": [p, n], "prototype_labels": [p], "colour_prototype_mean": [k],
       "colour_prototypes": [q, k], "colour_prototype_labels": [q],
       "pattern_prototypes": [r, d], "pattern_prototype_labels": [r],
@@ -388,7 +396,8 @@ extension HeroModel {
     return HeroModel(
       labels: header.labels,
       layer: FinalLayer(
-        inputSize: n, classCount: c, mean: mean, scale: scale, weights: weights, bias: bias),
+        inputSize: n, classCount: c * (header.iconsPerClass ?? 1), mean: mean, scale: scale,
+        weights: weights, bias: bias),
       prototypes: Prototypes(
         inputSize: n, classCount: c, mean: protoMean, vectors: protoVectors,
         labels: protoLabels),
@@ -398,7 +407,7 @@ extension HeroModel {
       patternPrototypes: Prototypes(
         inputSize: d, classCount: c, mean: [Float](repeating: 0, count: d),
         vectors: patternVectors, labels: patternLabels),
-      thresholds: header.thresholds, info: header.info)
+      thresholds: header.thresholds, info: header.info, iconsPerClass: header.iconsPerClass ?? 1)
   }
 }
 

@@ -58,7 +58,7 @@ public struct ExportJob {
     o.threads = 1
     let bottlenecks = try BottleneckJob(options: o)
     try bottlenecks.run(images, control: control) { path, result in
-      emit(path, result.map { (model.layer.probabilities($0), $0) })
+      emit(path, result.map { (model.heroProbabilities(model.layer.probabilities($0)), $0) })
     }
   }
 }

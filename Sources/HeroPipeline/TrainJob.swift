@@ -78,7 +78,8 @@ public struct TrainJob: Sendable {
         "validation_accuracy": validationAccuracy.map { .rounded($0) } ?? .null,
         "test_accuracy": testAccuracy.map { .rounded($0) } ?? .null,
         "model": .string(model),
-        "slots": .strings(slots),
+        // Only for a model of several slots (`extract --slots`): the default output is as before.
+        "slots": slots.count > 1 ? .strings(slots) : nil,
         "left_out": leftOut.isEmpty
           ? nil : .object(leftOut.keys.sorted().map { JSONValue.Field($0, .int(leftOut[$0] ?? 0)) })
           ,
@@ -114,24 +115,46 @@ public struct TrainJob: Sendable {
       "train: \(collection.classes.count) classes, \(training.count) training, "
         + "\(validation.count) validation, \(testing.count) testing images")
 
+    // The slots the crops came from (file names): recorded when there is more than the layout's
+    // crop slot, so that `identify` crops them all; a skill-2 set gives a model as before. Such
+    // a model has one final-layer class per (hero, slot) (``HeroModel/iconsPerClass``).
+    let slots = Set(
+      collection.images.map { CropFileName.slot(ofFile: $0.path) ?? profile.crop.slot }
+    ).filter { profile.skills[$0] != nil }.sorted()
+    let icons = slots != [profile.crop.slot] && slots.count > 1 ? slots.count : 1
+    func iconLabel(_ path: String, _ label: Int) -> Int {
+      guard icons > 1 else { return label }
+      let slot = CropFileName.slot(ofFile: path) ?? profile.crop.slot
+      return label * icons + (slots.firstIndex(of: slot) ?? 0)
+    }
+    func byIcon(_ set: DataSet) -> LabelledBottlenecks {
+      var b = data.sets[set].bottlenecks
+      b.labels = zip(b.labels, data.sets[set].paths).map { iconLabel($1, $0) }
+      return b
+    }
     let distortedBatch = try distortedBatches(
-      collection: collection, base: base, inputSize: training.inputSize, control: control)
+      collection: collection, base: base, inputSize: training.inputSize, control: control,
+      label: { iconLabel($0.path, $0.label) })
     var curve: [TrainingSummary.CurvePoint] = []
     let trainer = Trainer.train(
-      classCount: collection.classes.count, training: training, validation: validation,
+      classCount: collection.classes.count * icons, training: byIcon(.training),
+      validation: byIcon(.validation),
       options: options.training, distortedBatch: distortedBatch,
       report: {
         control.observer.note(Self.progressLine($0))
         curve.append(TrainingSummary.CurvePoint($0))
       })
     let validEval =
-      validation.count > 0 ? trainer.evaluate(standardized: standardized(validation, trainer)) : nil
+      validation.count > 0
+      ? trainer.evaluate(standardized: standardized(validation, trainer), iconsPerClass: icons)
+      : nil
     let testEval =
-      testing.count > 0 ? trainer.evaluate(standardized: standardized(testing, trainer)) : nil
+      testing.count > 0
+      ? trainer.evaluate(standardized: standardized(testing, trainer), iconsPerClass: icons) : nil
 
     let model = Self.decideUnknown(
       data: data, trainer: trainer, classes: collection.classes,
-      knownRejectRate: options.knownRejectRate)
+      knownRejectRate: options.knownRejectRate, iconsPerClass: icons)
     let counts = [
       "training": training.count, "validation": validation.count, "testing": testing.count,
     ]
@@ -157,17 +180,11 @@ public struct TrainJob: Sendable {
         classes: collection.classes, labels: testing.labels, predictions: testEval.predictions)
     }
     var info = ModelInfo(baseNetworkSHA1: base.sha1, layout: profile, training: summary)
-    // The slots the crops came from (file names): recorded when there is more than the layout's
-    // crop slot, so that `identify` crops them all; a skill-2 set gives a model as before.
-    let slots = Set(
-      collection.images.map { CropFileName.slot(ofFile: $0.path) ?? profile.crop.slot }
-    )
-    .filter { profile.skills[$0] != nil }.sorted()
-    if slots != [profile.crop.slot], !slots.isEmpty { info.slots = slots }
+    if icons > 1 { info.slots = slots }
     let heroModel = HeroModel(
       labels: collection.classes, layer: trainer.layer, prototypes: model.shape,
       colourPrototypes: model.colour, patternPrototypes: model.pattern,
-      thresholds: model.thresholds, info: info)
+      thresholds: model.thresholds, info: info, iconsPerClass: icons)
     try heroModel.save(to: options.model)
 
     var misclassified: [Misclassified] = []
@@ -281,7 +298,8 @@ public struct TrainJob: Sendable {
   /// The prototypes of each cue and the "unknown" threshold, chosen on simulated clips of the
   /// calibration crops (docs/training.md, "Unknown").
   static func decideUnknown(
-    data: TrainingData, trainer: Trainer, classes: [String], knownRejectRate: Double
+    data: TrainingData, trainer: Trainer, classes: [String], knownRejectRate: Double,
+    iconsPerClass icons: Int = 1
   ) -> (
     shape: Prototypes, colour: Prototypes, pattern: Prototypes, thresholds: UnknownThresholds
   ) {
@@ -308,7 +326,7 @@ public struct TrainJob: Sendable {
         classCount: classCount, labels: calibration.bottlenecks.labels,
         videos: calibration.videos, heldOut: calibration.heldOut,
         probabilities: trainer.evaluate(
-          standardized: standardized(calibration.bottlenecks, trainer)
+          standardized: standardized(calibration.bottlenecks, trainer), iconsPerClass: icons
         ).probabilities,
         shape: .init(
           similarities: shape.allSimilarities(calibration.bottlenecks.features),
@@ -326,7 +344,8 @@ public struct TrainJob: Sendable {
   /// With distortions on, a closure giving each step a batch of fresh bottlenecks of distorted
   /// training images (one encoder); nil otherwise.
   func distortedBatches(
-    collection: ImageCollection, base: BaseNetwork, inputSize: Int, control: JobControl
+    collection: ImageCollection, base: BaseNetwork, inputSize: Int, control: JobControl,
+    label: @escaping (LabelledImage) -> Int = { $0.label }
   ) throws -> ((inout Classifier.SeededGenerator, Int) -> LabelledBottlenecks)? {
     let distortion = options.distortion
     guard distortion.isActive else { return nil }
@@ -344,7 +363,7 @@ public struct TrainJob: Sendable {
         let pick = pool[Int(rng.next() % UInt64(pool.count))]
         guard let image = try? JPEG.decode(fileAt: pick.path) else { continue }
         images.append(distortion.apply(image, using: &rng))
-        labels.append(pick.label)
+        labels.append(label(pick))
       }
       var batch = LabelledBottlenecks(inputSize: inputSize)
       for (v, label) in zip(encoder.bottlenecks(images), labels) { batch.append(v, label: label) }

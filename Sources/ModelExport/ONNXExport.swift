@@ -79,7 +79,7 @@ public enum ONNXExport {
     try Self.model(
       labels: model.labels, layer: model.layer,
       metadata: try metadata(model: model, options: options), weights: weights,
-      weightsPath: weightsPath, options: options)
+      weightsPath: weightsPath, options: options, iconsPerClass: model.iconsPerClass)
   }
 
   /// The ONNX model for a final layer with `labels` on `weights`, with the given
@@ -87,9 +87,9 @@ public enum ONNXExport {
   public static func model(
     labels: [String], layer: FinalLayer, metadata: [(String, String)],
     weights: InceptionWeights, weightsPath: String,
-    options: ONNXExportOptions = ONNXExportOptions()
+    options: ONNXExportOptions = ONNXExportOptions(), iconsPerClass icons: Int = 1
   ) throws -> Onnx_ModelProto {
-    precondition(labels.count == layer.classCount)
+    precondition(icons >= 1 && labels.count * icons == layer.classCount)
     precondition(layer.inputSize == InceptionConstants.bottleneckSize)
     var g = ONNXGraphBuilder(precision: options.precision)
     let side = InceptionConstants.inputSide
@@ -123,8 +123,19 @@ public enum ONNXExport {
     z = g.node(
       "Add", [z, g.weight("final.bias", layer.bias, dims: [c], reducible: false)], name: "final",
       output: "logits")
-    g.node(
-      "Softmax", [z], name: "final", output: "probabilities", attributes: [.int("axis", 1)])
+    if icons == 1 {
+      g.node(
+        "Softmax", [z], name: "final", output: "probabilities", attributes: [.int("axis", 1)])
+    } else {
+      // One class per (hero, icon): the icons' probabilities summed per hero, by a 0/1 matrix.
+      z = g.node("Softmax", [z], name: "final", attributes: [.int("axis", 1)])
+      var sum = [Float](repeating: 0, count: c * labels.count)
+      for j in 0..<c { sum[j * labels.count + j / icons] = 1 }
+      g.node(
+        "MatMul", [z, g.weight("final.icons", sum, dims: [c, labels.count], reducible: false)],
+        name: "final",
+        output: "probabilities")
+    }
 
     var graph = Onnx_GraphProto()
     graph.name = "hero_id"
@@ -133,7 +144,7 @@ public enum ONNXExport {
     let inputType: Onnx_TensorProto.DataType = options.input == .uint8 ? .uint8 : .float
     graph.input = [tensorInfo("image", inputType, [nil, side, side, 3])]
     graph.output = [
-      tensorInfo("probabilities", .float, [nil, c]),
+      tensorInfo("probabilities", .float, [nil, labels.count]),
       tensorInfo("bottleneck", .float, [nil, InceptionConstants.bottleneckSize]),
     ]
     graph.docString =

@@ -162,16 +162,37 @@ public struct VideoScreens: Sendable {
   }
 
   /// Sorts the next frame of the video (in order).
+  ///
+  /// Until the HUD is locked, a frame of the layout's own size (16:9, where the screen model's
+  /// thumbnail was trained) is first sorted at the layout's default place: a frame sorted there
+  /// as a loading screen with a score of at least `menuScore` is taken for one (loading screens
+  /// are told apart by the thumbnail, not the buttons), and no full search is spent on it; that
+  /// sorting is also the frame's decision when no HUD is found on it. (Other sizes, and the
+  /// shop, are not gated: there the thumbnail takes gameplay frames of a moved or rescaled HUD
+  /// for a menu.)
   public mutating func sort(_ frame: RGBImage) throws -> Result {
     let identity = HUDGeometry(frameWidth: frame.width, frameHeight: frame.height)
-    let seen = tracker.observe(frame)
+    var atIdentity: ScreenDecision?
+    if tracker.geometry == nil, frame.width == layout.frame.width,
+      frame.height == layout.frame.height
+    {
+      atIdentity = try sorter(at: identity).sort(frame)
+    }
+    let menu = atIdentity.map {
+      $0.screen == .loading && $0.score >= Self.menuScore
+    }
+    let seen = tracker.observe(frame, mayHaveHUD: !(menu ?? false))
     let g = seen.geometry ?? identity
-    let decision = try sorter(at: g).sort(frame)
+    let decision = try (g == identity ? atIdentity : nil) ?? sorter(at: g).sort(frame)
     tracker.noteEvidence(decision.hudScore)
     return Result(
       decision: decision, geometry: seen.geometry ?? (decision.screen == .gameplay ? g : nil),
       searched: seen.searched)
   }
+
+  /// The score of a loading or shop decision at the default place above which the frame is
+  /// taken for a menu and not searched for the HUD.
+  public static let menuScore: Float = 0.8
 
   /// The sorter for the (rounded) geometry `g`, made once.
   private mutating func sorter(at g: HUDGeometry) throws -> ScreenSorter {

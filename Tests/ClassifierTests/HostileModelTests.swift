@@ -183,6 +183,14 @@ struct HostileModelTests {
     #expect(try HeroModel.load(from: folder.path).info.cropSlots == ["skill1", "skill2", "skill3"])
   }
 
+  @Test("icons_per_class out of range, or not matching the layer's width, is refused")
+  func iconsPerClass() throws {
+    for (value, words) in [(0, "icons_per_class"), (99, "icons_per_class"), (3, "has shape")] {
+      let text = Self.refusal(try Self.crafted(json: { $0["icons_per_class"] = value }))
+      #expect(text.contains(words), "\(value): \(text)")
+    }
+  }
+
   @Test("shapes that overflow or disagree with the file size are refused without allocating")
   func shapes() throws {
     func arrays(_ change: @escaping ([[String: Any]]) -> [[String: Any]])

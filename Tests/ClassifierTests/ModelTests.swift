@@ -117,6 +117,55 @@ struct ModelTests {
     #expect(try JSONDecoder().decode(ModelInfo.self, from: old) == model.info)
   }
 
+  @Test(
+    "icon classes: per-hero probabilities are the icons' sums; they round-trip; bad counts are refused"
+  )
+  func iconClasses() throws {
+    #expect(HeroModel.summing([0.1, 0.2, 0.3, 0.05, 0.05, 0.3], icons: 3) == [0.6, 0.4])
+    #expect(HeroModel.summing([0.7, 0.3], icons: 1) == [0.7, 0.3])
+    // A layer of 3 heroes x 3 icons: classes 3h..3h+2 are hero h's (clusters 0..8 of the data).
+    let (base, _) = Self.trainedModel()
+    let all = SyntheticBottlenecks.clusters(
+      classes: 9, perClass: 12, inputSize: InceptionConstants.bottleneckSize, spread: 0.2, seed: 5)
+    var options = TrainingOptions()
+    options.steps = 60
+    options.batchSize = 16
+    let trainer = Trainer.train(classCount: 9, training: all, validation: all, options: options)
+    var info = base.info
+    info.slots = ["skill1", "skill2", "skill3"]
+    let model = HeroModel(
+      labels: base.labels, layer: trainer.layer, prototypes: base.prototypes,
+      colourPrototypes: base.colourPrototypes, patternPrototypes: base.patternPrototypes,
+      thresholds: base.thresholds, info: info, iconsPerClass: 3)
+    // Each cluster is named as its hero; the hero-level evaluation agrees.
+    var heroes = all
+    heroes.labels = all.labels.map { $0 / 3 }
+    var std = heroes
+    trainer.standardize(&std)
+    let eval = trainer.evaluate(standardized: std, iconsPerClass: 3)
+    #expect(eval.accuracy > 0.95)
+    let p = model.scores(all.features).probabilities
+    #expect(p.count == all.count * 3)
+    for r in 0..<all.count {
+      let row = Array(p[(3 * r)..<(3 * r + 3)])
+      #expect(abs(row.reduce(0, +) - 1) < 1e-4)
+      #expect(row.indices.max { row[$0] < row[$1] } == all.labels[r] / 3)
+    }
+    let folder = TemporaryFolder()
+    try model.save(to: folder.path)
+    let json = try String(contentsOfFile: folder.sub("model.json"), encoding: .utf8)
+    #expect(json.contains("\"icons_per_class\" : 3"))
+    let loaded = try HeroModel.load(from: folder.path)
+    #expect(loaded.iconsPerClass == 3 && loaded.layer == model.layer)
+    #expect(loaded.scores(all.features).probabilities == p)
+    // A one-icon model says nothing about icons.
+    let plain = TemporaryFolder()
+    try base.save(to: plain.path)
+    #expect(
+      !(try String(contentsOfFile: plain.sub("model.json"), encoding: .utf8))
+        .contains("icons_per_class"))
+  }
+
   @Test("a different base network is refused with a message naming both")
   func baseMismatch() throws {
     let folder = TemporaryFolder()

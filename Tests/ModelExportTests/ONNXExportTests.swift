@@ -115,6 +115,37 @@ struct ONNXExportTests {
   }
 
   @Test(
+    "icon classes: the softmax over (hero, icon) outputs is summed per hero by a 0/1 MatMul",
+    .enabled(if: ExportFixtures.hasInception, "needs the Inception weights (make setup)"))
+  func iconClasses() throws {
+    guard let weights = ExportFixtures.weights else { return }
+    let n = InceptionConstants.bottleneckSize
+    let three = ExportFixtures.layer()
+    // 3 heroes x 3 icons: each hero's columns repeated (any numbers would do).
+    var w = [Float](repeating: 0, count: n * 9)
+    for i in 0..<n { for j in 0..<9 { w[i * 9 + j] = three.weights[i * 3 + j / 3] } }
+    let layer = FinalLayer(
+      inputSize: n, classCount: 9, mean: three.mean, scale: three.scale, weights: w,
+      bias: (0..<9).map { Float($0) * 0.01 })
+    let model = try ONNXExport.model(
+      labels: ["李白", "貂蝉", "Hou Yi"], layer: layer, metadata: [], weights: weights,
+      weightsPath: ExportFixtures.inceptionPath, iconsPerClass: 3)
+    let graph = model.graph
+    let out = try #require(graph.output.first { $0.name == "probabilities" })
+    #expect(out.type.tensorType.shape.dim.map(\.dimValue) == [0, 3])
+    let last = try #require(graph.node.last { $0.output.contains("probabilities") })
+    #expect(last.opType == "MatMul")
+    let icons = try #require(graph.initializer.first { $0.name == "final.icons" })
+    #expect(icons.dims == [9, 3])
+    let sum = floats(icons.rawData)
+    for j in 0..<9 {
+      #expect((0..<3).map { sum[j * 3 + $0] } == (0..<3).map { $0 == j / 3 ? 1 : 0 })
+    }
+    let softmax = try #require(graph.node.first { $0.opType == "Softmax" })
+    #expect(last.input.first == softmax.output.first)
+  }
+
+  @Test(
     "--fp16: float16 weight matrices with casts, half the file; float input has no Cast",
     .enabled(if: ExportFixtures.hasInception, "needs the Inception weights (make setup)"))
   func float16() throws {
