@@ -71,6 +71,9 @@ table samples/footage/manifest.csv samples/footage "$OUT/footage.jsonl" "$OUT/fo
 echo
 echo "demo: footage $(cat "$OUT/footage-score.txt") with the three-slot model (without --footage: none of"
 echo "      them has a gameplay frame)"
+"$BIN" identify samples/test/*.mp4 --model "$OUT/model3" --json > "$OUT/identify3.jsonl" 2>/dev/null || true
+table samples/test/manifest.csv samples/test "$OUT/identify3.jsonl" "$OUT/score3.txt" > /dev/null
+echo "demo: the three-slot model on the standard clips: $(cat "$OUT/score3.txt")"
 echo
 echo "== report: $OUT/report.html"
 "$BIN" report --model "$OUT/model" --identify "$OUT/identify.jsonl" --clip-crops "$OUT/clip-crops" \
