@@ -128,7 +128,9 @@ public struct ExtractJob: Sendable {
         decoderThreads: options.decoderThreads ?? policy.decoderThreads,
         activePicture: options.footage),
       keepRejected: options.keepRejected, store: store, footage: options.footage,
-      debugHUD: options.debugHUD, slots: options.slots ?? [options.layout.crop.slot])
+      debugHUD: options.debugHUD, slots: options.slots ?? [options.layout.crop.slot],
+      sorters: options.footage
+        ? ScreenSorterCache(layout: options.layout, model: sorter.model) : nil)
     let labels = options.labels
     let prefix = options.out.hasSuffix("/") ? options.out : options.out + "/"
     control.observer.begin("extract", total: videos.count)
@@ -190,6 +192,8 @@ struct CropStager: Sendable {
   /// The skill slots cropped from each gameplay frame (the layout's crop slot's crop keeps the
   /// plain name).
   var slots: [String] = ["skill2"]
+  /// Footage mode: the screen sorters per HUD geometry, shared by the run's videos.
+  var sorters: ScreenSorterCache? = nil
 
   /// What happened to one frame.
   private struct FrameResult: Sendable {
@@ -218,7 +222,7 @@ struct CropStager: Sendable {
     var crops: [StagedCrop] = []
     var pending: Task<FrameResult, any Error>?
     // Footage mode: the HUD is tracked frame after frame, in order, before the frame's task.
-    var hud = footage ? FootageVideo(layout: layout, model: sorter.model) : nil
+    var hud = footage ? FootageVideo(layout: layout, model: sorter.model, sorters: sorters) : nil
     func collect(_ r: FrameResult) {
       result.screens[r.screen, default: 0] += 1
       guard r.screen == .gameplay else { return }

@@ -15,9 +15,12 @@ public struct FootageVideo: Sendable {
   /// The first gameplay frame and the geometry it was read at.
   private var shown: (image: RGBImage, geometry: HUDGeometry)?
 
-  public init(layout: LayoutProfile, model: ScreenModel = .default) {
+  /// `sorters`: screen sorters shared by the videos of a run (nil: this video's own).
+  public init(
+    layout: LayoutProfile, model: ScreenModel = .default, sorters: ScreenSorterCache? = nil
+  ) {
     self.layout = layout
-    screens = VideoScreens(layout: layout, model: model)
+    screens = VideoScreens(layout: layout, model: model, sorters: sorters)
   }
 
   /// The decoder options of footage mode: the active picture, 720 lines.

@@ -42,6 +42,8 @@ public struct IdentifyJob: Sendable {
   let cropsDirectory: String?
   let footage: Bool
   let debugHUD: String?
+  /// Footage mode: the screen sorters per HUD geometry, shared by every clip.
+  let sorters: ScreenSorterCache
 
   /// Loads what identifying needs, for `clips` clips (the thread policy depends on how many).
   public init(options: Options, clips: Int) throws {
@@ -58,6 +60,7 @@ public struct IdentifyJob: Sendable {
     cropsDirectory = options.cropsDirectory
     footage = options.footage
     debugHUD = options.debugHUD
+    sorters = ScreenSorterCache(layout: layout, model: sorter.model)
   }
 
   /// Identifies `clips`, `policy.tasks` at once; results in input order. Progress: stage
@@ -100,7 +103,7 @@ public struct IdentifyJob: Sendable {
       let slots = model.info.cropSlots
       var crops: [RGBImage] = []
       var gameplayIndex: [Int] = []
-      var hud = footage ? FootageVideo(layout: layout, model: sorter.model) : nil
+      var hud = footage ? FootageVideo(layout: layout, model: sorter.model, sorters: sorters) : nil
       while let frame = try decoder.nextFrame() {
         try control.checkCancelled()
         var geometry: HUDGeometry?

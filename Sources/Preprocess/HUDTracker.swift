@@ -54,7 +54,7 @@ public struct HUDTracker: Sendable {
   }
 
   /// Observes the next frame of the video (frames in order; all of one size). With
-  /// `mayHaveHUD` false (the frame is clearly a menu), no full search is spent on it.
+  /// `mayHaveHUD` false (the frame is clearly a menu), nothing is spent on it.
   public mutating func observe(_ frame: RGBImage, mayHaveHUD: Bool = true) -> Observation {
     frames += 1
     let index = frames
@@ -79,6 +79,8 @@ public struct HUDTracker: Sendable {
       geometry = nil
       votes = []
     }
+    // A menu (the caller says so) has no HUD to look for, not even cheaply.
+    if !mayHaveHUD { return Observation(geometry: nil, match: nil, searched: false) }
     // Cheap checks first: the layout's default place, then the places voted for so far.
     let identity = HUDGeometry(frameWidth: frame.width, frameHeight: frame.height)
     for place in [identity] + votes.reversed().map(\.geometry) {
@@ -90,7 +92,7 @@ public struct HUDTracker: Sendable {
       }
     }
     // A full search, but not on a menu, nor on every frame of a stretch without the HUD.
-    if !mayHaveHUD || (fruitless > 0 && index - lastSearch < 2) {
+    if fruitless > 0 && index - lastSearch < 2 {
       return Observation(geometry: nil, match: nil, searched: false)
     }
     if fruitless >= patience, index % 3 != 0 {
@@ -146,11 +148,17 @@ public struct VideoScreens: Sendable {
   public let layout: LayoutProfile
   public let model: ScreenModel
   public private(set) var tracker: HUDTracker
-  private var sorters: [HUDGeometry: ScreenSorter] = [:]
+  private let sorters: ScreenSorterCache
 
-  public init(layout: LayoutProfile, model: ScreenModel = .default) {
+  /// `sorters`: the screen sorters per geometry, shared by the videos of one run (making one
+  /// costs a few milliseconds; the videos of a run mostly need the same few); nil: this
+  /// video's own.
+  public init(
+    layout: LayoutProfile, model: ScreenModel = .default, sorters: ScreenSorterCache? = nil
+  ) {
     self.layout = layout
     self.model = model
+    self.sorters = sorters ?? ScreenSorterCache(layout: layout, model: model)
     tracker = HUDTracker(locator: HUDLocator(layout: layout))
   }
 
@@ -195,13 +203,8 @@ public struct VideoScreens: Sendable {
   public static let menuScore: Float = 0.8
 
   /// The sorter for the (rounded) geometry `g`, made once.
-  private mutating func sorter(at g: HUDGeometry) throws -> ScreenSorter {
-    let key = Self.rounded(g)
-    if let s = sorters[key] { return s }
-    let s = try ScreenSorter(layout: layout.placed(at: key), model: model)
-    if sorters.count > 8 { sorters.removeAll() }
-    sorters[key] = s
-    return s
+  private func sorter(at g: HUDGeometry) throws -> ScreenSorter {
+    try sorters.sorter(at: Self.rounded(g))
   }
 
   /// The geometry with whole-pixel shifts and a scale in steps of 0.01 (the sorter's key).
@@ -209,5 +212,32 @@ public struct VideoScreens: Sendable {
     HUDGeometry(
       frameWidth: g.frameWidth, frameHeight: g.frameHeight, scale: (g.scale * 100).rounded() / 100,
       dx: g.dx.rounded(), dy: g.dy.rounded())
+  }
+}
+
+/// Screen sorters for one layout and screen model, per (rounded) HUD geometry, made once and
+/// shared by the videos of a run (by reference, thread-safe); at most `capacity` are kept.
+public final class ScreenSorterCache: @unchecked Sendable {
+  public let layout: LayoutProfile
+  public let model: ScreenModel
+  public let capacity: Int
+  private var sorters: [HUDGeometry: ScreenSorter] = [:]
+  private let lock = NSLock()
+
+  public init(layout: LayoutProfile, model: ScreenModel = .default, capacity: Int = 64) {
+    self.layout = layout
+    self.model = model
+    self.capacity = capacity
+  }
+
+  /// The sorter for geometry `g` (a profile placed there).
+  public func sorter(at g: HUDGeometry) throws -> ScreenSorter {
+    if let s = lock.withLock({ sorters[g] }) { return s }
+    let s = try ScreenSorter(layout: layout.placed(at: g), model: model)
+    lock.withLock {
+      if sorters.count >= capacity { sorters.removeAll() }
+      sorters[g] = s
+    }
+    return s
   }
 }

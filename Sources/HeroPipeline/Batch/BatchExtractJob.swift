@@ -62,7 +62,7 @@ public struct BatchExtractJob: Sendable {
         height: profile.frame.height, decoderThreads: policy.decoderThreads,
         activePicture: options.footage),
       keepRejected: nil, store: store, footage: options.footage, debugHUD: options.debugHUD,
-      slots: slots)
+      slots: slots, sorters: options.footage ? ScreenSorterCache(layout: profile) : nil)
     let driver = BatchDriver(
       label: "batch extract", store: store, jobs: policy.tasks, retryFailed: options.retryFailed,
       control: control)
