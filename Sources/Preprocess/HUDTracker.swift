@@ -191,7 +191,15 @@ public struct VideoScreens: Sendable {
     }
     let seen = tracker.observe(frame, mayHaveHUD: !(menu ?? false))
     let g = seen.geometry ?? identity
-    let decision = try (g == identity ? atIdentity : nil) ?? sorter(at: g).sort(frame)
+    // A HUD found within the sorter's own reach of the default place (its ring features look
+    // ±6 px and ±4 px of radius around each button) is read at the default place, by the sort
+    // already made there if there is one: a standard video is sorted exactly as without
+    // footage mode, by one sorter.
+    let unit = Double(frame.height) / 720
+    let nearDefault =
+      abs(g.scale - 1) <= 0.02 && abs(g.dx) <= 4 * unit && abs(g.dy) <= 4 * unit
+    let decision =
+      try (nearDefault ? atIdentity : nil) ?? sorter(at: nearDefault ? identity : g).sort(frame)
     tracker.noteEvidence(decision.hudScore)
     return Result(
       decision: decision, geometry: seen.geometry ?? (decision.screen == .gameplay ? g : nil),
