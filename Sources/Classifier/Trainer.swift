@@ -270,11 +270,19 @@ public struct Trainer {
 
   /// Accuracy, cross entropy and probabilities of an already standardised set.
   public func evaluate(standardized set: LabelledBottlenecks) -> Evaluation {
-    let c = layer.classCount
+    evaluate(standardized: set, iconsPerClass: 1)
+  }
+
+  /// The same at the level of classes of `icons` outputs each (``HeroModel/iconsPerClass``):
+  /// the outputs' probabilities summed per class, `set`'s labels being classes.
+  public func evaluate(standardized set: LabelledBottlenecks, iconsPerClass icons: Int)
+    -> Evaluation
+  {
+    let c = layer.classCount / max(icons, 1)
     guard set.count > 0 else {
       return Evaluation(accuracy: 0, crossEntropy: 0, probabilities: [], predictions: [])
     }
-    let p = layer.probabilities(standardized: set.features)
+    let p = HeroModel.summing(layer.probabilities(standardized: set.features), icons: icons)
     var correct = 0
     var loss = 0.0
     var predictions = [Int](repeating: 0, count: set.count)
@@ -286,32 +294,6 @@ public struct Trainer {
         if best == set.labels[r] { correct += 1 }
         loss -= Double(logf(max(pp[r * c + set.labels[r]], 1e-30)))
       }
-    }
-    return Evaluation(
-      accuracy: Double(correct) / Double(set.count), crossEntropy: loss / Double(set.count),
-      probabilities: p, predictions: predictions)
-  }
-
-  /// The same at the level of classes of `icons` outputs each (``HeroModel/iconsPerClass``):
-  /// the outputs' probabilities summed per class, `set`'s labels being classes.
-  public func evaluate(standardized set: LabelledBottlenecks, iconsPerClass icons: Int)
-    -> Evaluation
-  {
-    guard icons > 1 else { return evaluate(standardized: set) }
-    let c = layer.classCount / icons
-    guard set.count > 0 else {
-      return Evaluation(accuracy: 0, crossEntropy: 0, probabilities: [], predictions: [])
-    }
-    let p = HeroModel.summing(layer.probabilities(standardized: set.features), icons: icons)
-    var correct = 0
-    var loss = 0.0
-    var predictions = [Int](repeating: 0, count: set.count)
-    for r in 0..<set.count {
-      var best = 0
-      for j in 1..<c where p[r * c + j] > p[r * c + best] { best = j }
-      predictions[r] = best
-      if best == set.labels[r] { correct += 1 }
-      loss -= Double(logf(max(p[r * c + set.labels[r]], 1e-30)))
     }
     return Evaluation(
       accuracy: Double(correct) / Double(set.count), crossEntropy: loss / Double(set.count),

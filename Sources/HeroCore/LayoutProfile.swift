@@ -77,9 +77,8 @@ public struct LayoutProfile: Sendable, Equatable, Codable {
 
   /// The skill slots named by a `--slots` list: numbers (1-based, in name order: `1` is
   /// `skill1`) or slot names, separated by commas, e.g. `1,2,3` or `skill2,skill3`; returned in
-  /// name order without repeats. Nil, with `problem` set, for an empty list, an unknown slot or
-  /// a repeat.
-  public func skillSlots(_ text: String) -> (slots: [String]?, problem: String?) {
+  /// name order. Throws ``SlotListError`` for an empty item, an unknown slot or a repeat.
+  public func skillSlots(_ text: String) throws(SlotListError) -> [String] {
     let names = orderedSkills.map(\.name)
     var out: [String] = []
     for part in text.split(separator: ",", omittingEmptySubsequences: false) {
@@ -89,16 +88,16 @@ public struct LayoutProfile: Sendable, Equatable, Codable {
           names.contains(item) ? item : nil
         }
       guard let name else {
-        return (
-          nil,
-          "--slots: \"\(item)\" is not a skill slot of layout \(self.name) (1 to \(names.count) or "
-            + names.joined(separator: ", ") + ")"
-        )
+        throw SlotListError(
+          description: "--slots: \"\(item)\" is not a skill slot of layout \(self.name) (1 to "
+            + "\(names.count) or \(names.joined(separator: ", ")))")
       }
-      guard !out.contains(name) else { return (nil, "--slots: \(name) given twice") }
+      guard !out.contains(name) else {
+        throw SlotListError(description: "--slots: \(name) given twice")
+      }
       out.append(name)
     }
-    return (out.sorted(), nil)
+    return out.sorted()
   }
 
   /// The frame size every video frame is rescaled to before the HUD is read (CONTRACT.md).
@@ -327,4 +326,9 @@ extension LayoutProfile {
     out.crop.size = max(8, Int((Double(crop.size) * k).rounded()))
     return out
   }
+}
+
+/// A `--slots` list that names no usable set of skill slots (one line).
+public struct SlotListError: Error, CustomStringConvertible {
+  public let description: String
 }

@@ -296,20 +296,8 @@ struct CropStager: Sendable {
     var crops: [StagedCrop] = []
     for slot in wanted {
       let suffix = slot == layout.crop.slot ? nil : slot
-      let jpeg: Data
-      if let seen {
-        let crop = try Crop.skill(
-          frame: frame.image, layout: layout, geometry: seen.geometry, slot: slot)
-        jpeg = try JPEG.encode(crop, quality: Crop.jpegQuality)
-      } else if suffix == nil {
-        jpeg = try Crop.skillJPEG(frame: frame.image, layout: layout)
-      } else {
-        let crop = try Crop.skill(
-          frame: frame.image, layout: layout,
-          geometry: HUDGeometry(frameWidth: frame.image.width, frameHeight: frame.image.height),
-          slot: slot)
-        jpeg = try JPEG.encode(crop, quality: Crop.jpegQuality)
-      }
+      let jpeg = try Crop.skillJPEG(
+        frame: frame.image, layout: layout, geometry: seen?.geometry, slot: slot)
       let name = String(format: "%06d", index) + (suffix.map { "-" + $0 } ?? "") + ".jpg"
       let url = staging.appendingPathComponent(name)
       do { try jpeg.write(to: url) } catch {

@@ -118,17 +118,8 @@ public struct IdentifyJob: Sendable {
         onFrame(observations.count, frame.ptsSeconds, decoder.durationSeconds)
         if screen == .gameplay {
           for slot in slots {
-            let jpeg: Data
-            if geometry == nil, slot == layout.crop.slot {
-              jpeg = try Crop.skillJPEG(frame: frame.image, layout: layout)
-            } else {
-              let g =
-                geometry
-                ?? HUDGeometry(frameWidth: frame.image.width, frameHeight: frame.image.height)
-              jpeg = try JPEG.encode(
-                Crop.skill(frame: frame.image, layout: layout, geometry: g, slot: slot),
-                quality: Crop.jpegQuality)
-            }
+            let jpeg = try Crop.skillJPEG(
+              frame: frame.image, layout: layout, geometry: geometry, slot: slot)
             // The thumbnails and `--crops-dir` keep one crop a frame: the layout's crop slot's.
             if slot == layout.crop.slot || !slots.contains(layout.crop.slot) && slot == slots[0] {
               onCrop(observations.count - 1, frame.ptsSeconds, jpeg)

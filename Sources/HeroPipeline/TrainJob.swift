@@ -67,6 +67,29 @@ public struct TrainJob: Sendable {
     /// The skill slots the model reads (``ModelInfo/cropSlots``).
     public var slots: [String] = []
 
+    /// The human summary `train` prints: accuracies, the "unknown" threshold, the model.
+    public var summaryLines: [String] {
+      func percent(_ what: String, _ accuracy: Double, _ n: Int) -> String {
+        String(format: "%@ = %.1f%% (N=%d)", what, accuracy * 100, n)
+      }
+      var lines: [String] = []
+      if let v = validationAccuracy {
+        lines.append(percent("Final validation accuracy", v, images["validation"] ?? 0))
+      }
+      if let t = testAccuracy {
+        lines.append(percent("Final test accuracy", t, images["testing"] ?? 0))
+      }
+      lines.append(
+        String(
+          format:
+            "Unknown below familiarity %.3f (simulated clips rejected: %.1f%% of trained heroes', "
+            + "%.1f%% of a left-out hero's)",
+          thresholds.minFamiliarity, 100 * thresholds.knownRejectRate,
+          100 * thresholds.unknownRejectRate))
+      lines.append("Model written to \(model) (\(classes.count) heroes)")
+      return lines
+    }
+
     /// The `--json` object (CONTRACT.md).
     public var json: JSONValue {
       .object([

@@ -59,6 +59,20 @@ public enum Crop {
   public static func skillJPEG(frame: RGBImage, layout: LayoutProfile) throws -> Data {
     try JPEG.encode(skill(frame: frame, layout: layout), quality: jpegQuality)
   }
+
+  /// The JPEG (at `jpegQuality`) of skill button `slot` of `frame`, at the found `geometry`, or
+  /// without one at the layout's own places: for the layout's crop slot, exactly
+  /// ``skillJPEG(frame:layout:)``. What `extract` writes and `identify` reads.
+  public static func skillJPEG(
+    frame: RGBImage, layout: LayoutProfile, geometry: HUDGeometry?, slot: String
+  ) throws -> Data {
+    if geometry == nil, slot == layout.crop.slot {
+      return try skillJPEG(frame: frame, layout: layout)
+    }
+    let g = geometry ?? HUDGeometry(frameWidth: frame.width, frameHeight: frame.height)
+    return try JPEG.encode(
+      skill(frame: frame, layout: layout, geometry: g, slot: slot), quality: jpegQuality)
+  }
 }
 
 /// `cropSkill(frame:layout:)`: the same as `Crop.skill(frame:layout:)`.

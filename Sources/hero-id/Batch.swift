@@ -118,13 +118,7 @@ struct BatchExtract: AsyncParsableCommand {
     var o = BatchExtractJob.Options(out: out)
     o.everySeconds = every
     o.layout = layout
-    if let slots {
-      let parsed = try Layouts.load(path: layout).skillSlots(slots)
-      guard let list = parsed.slots else {
-        throw ValidationError(parsed.problem ?? "--slots: bad list")
-      }
-      o.slots = list
-    }
+    o.slots = try slotList(slots, layout: Layouts.load(path: layout))
     o.footage = footage.footage
     o.debugHUD = footage.debugHUD
     o.shard = batch.shard

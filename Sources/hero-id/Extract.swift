@@ -182,13 +182,7 @@ struct Extract: AsyncParsableCommand {
     o.keepRejected = keepRejected
     o.footage = footage.footage
     o.debugHUD = footage.debugHUD
-    if let slots {
-      let parsed = o.layout.skillSlots(slots)
-      guard let list = parsed.slots else {
-        throw ValidationError(parsed.problem ?? "--slots: bad list")
-      }
-      o.slots = list
-    }
+    o.slots = try slotList(slots, layout: o.layout)
     o.jobs = jobs
     o.decoderThreads = decoderThreads == 0 ? nil : decoderThreads
     let results = try await ExtractJob(options: o).run(videos, control: control)

@@ -14,3 +14,9 @@ func printJSON(_ values: [JSONValue]) {
 func validateEvery(_ every: Double?) throws {
   if let every, let why = ExtractOptions.everyProblem(every) { throw ValidationError(why) }
 }
+
+/// `--slots LIST` for `layout` (nil when not given); a bad list is a usage error (exit 2).
+func slotList(_ text: String?, layout: LayoutProfile) throws -> [String]? {
+  guard let text else { return nil }
+  do { return try layout.skillSlots(text) } catch { throw ValidationError(error.description) }
+}

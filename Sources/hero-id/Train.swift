@@ -186,13 +186,7 @@ struct Train: AsyncParsableCommand {
     o.layout = layout
     o.jobs = jobs
     o.strict = strict
-    if let slots {
-      let parsed = try Layouts.load(path: layout).skillSlots(slots)
-      guard let list = parsed.slots else {
-        throw ValidationError(parsed.problem ?? "--slots: bad list")
-      }
-      o.slots = list
-    }
+    o.slots = try slotList(slots, layout: Layouts.load(path: layout))
     let outcome = try await TrainJob(options: o).run(
       control: JobControl(observer: StderrObserver()))
 
@@ -204,30 +198,12 @@ struct Train: AsyncParsableCommand {
     if json {
       print(outcome.json.text)
     } else {
-      if let v = outcome.validationAccuracy {
-        print(Self.percent("Final validation accuracy", v, outcome.images["validation"] ?? 0))
-      }
-      if let t = outcome.testAccuracy {
-        print(Self.percent("Final test accuracy", t, outcome.images["testing"] ?? 0))
-      }
-      let thresholds = outcome.thresholds
-      print(
-        String(
-          format:
-            "Unknown below familiarity %.3f (simulated clips rejected: %.1f%% of trained heroes', "
-            + "%.1f%% of a left-out hero's)",
-          thresholds.minFamiliarity, 100 * thresholds.knownRejectRate,
-          100 * thresholds.unknownRejectRate))
-      print("Model written to \(outcome.model) (\(outcome.classes.count) heroes)")
+      for line in outcome.summaryLines { print(line) }
     }
     if outcome.failedImages > 0 {
       let n = outcome.failedImages
       printError("train: \(n) image\(n == 1 ? "" : "s") could not be used")
       throw ExitCode(1)
     }
-  }
-
-  static func percent(_ what: String, _ accuracy: Double, _ n: Int) -> String {
-    String(format: "%@ = %.1f%% (N=%d)", what, accuracy * 100, n)
   }
 }
