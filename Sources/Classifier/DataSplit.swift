@@ -197,11 +197,16 @@ public enum TrainingDataError: Error, CustomStringConvertible, Equatable {
   case tooFewImages(path: String, count: Int, minimum: Int)
   case noTrainingImages(path: String, count: Int)
   case noValidationImages(path: String)
+  /// `train --slots`: no crop of those slots in the folder.
+  case noCropsOfSlots(path: String, slots: [String])
 
   public var description: String {
     switch self {
     case .notAFolder(let p): "\(p): not a readable folder"
     case .noClasses(let p): "\(p): no class folders with .jpg images (expected \(p)/<hero>/*.jpg)"
+    case .noCropsOfSlots(let p, let slots):
+      "\(p): no crops of \(slots.joined(separator: ", ")) (slot 2: <hero>_NNNNNN.jpg, slot K: "
+        + "<hero>_NNNNNN-skillK.jpg, from extract --slots)"
     case .oneClass(let p, let n):
       "\(p): only one class (\(n)); training needs at least two hero folders"
     case .tooFewImages(let p, let c, let m):

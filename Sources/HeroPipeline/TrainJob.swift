@@ -250,6 +250,9 @@ public struct TrainJob: Sendable {
       collection = collection.filtering {
         slots.contains(CropFileName.slot(ofFile: $0.path) ?? main)
       }
+      if collection.images.isEmpty {
+        throw TrainingDataError.noCropsOfSlots(path: options.cropsDir, slots: slots)
+      }
     }
     var leftOut: [String: Int] = [:]
     if !options.strict {

@@ -112,7 +112,10 @@ struct BatchExtract: AsyncParsableCommand {
 
   @OptionGroup var batch: BatchOptions
 
-  func validate() throws { try validateEvery(every) }
+  func validate() throws {
+    try validateEvery(every)
+    try validateSlots(slots, layoutPath: layout)
+  }
 
   func run() async throws {
     var o = BatchExtractJob.Options(out: out)

@@ -21,11 +21,8 @@ struct Extract: AsyncParsableCommand {
       DIR/<hero>/<hero>_<NNNNNN>.jpg, the counter continuing after the files already there, and \
       DIR/index.csv gets a row file,video,pts_seconds,screen,hero for each.
 
-      --slots 1,2,3 crops every skill button of each gameplay frame (a model trained on all \
-      three learns each hero's three icons, so swapped skills give the same answer): slot 2 \
-      keeps the name above, slot K gets DIR/<hero>/<hero>_<NNNNNN>-skillK.jpg with the same \
-      number (same frame), each with its own index.csv row. Frames already extracted get the \
-      slots they lack.
+      --slots 1,2,3 crops every skill button (so that a model learns each hero's three icons): \
+      slot K as DIR/<hero>/<hero>_<NNNNNN>-skillK.jpg under its frame's number, one index row each.
 
       The hero comes from --hero, else from the --manifest CSV (video,hero rows; relative paths \
       are relative to the manifest), else from the name of the video's parent folder. Any \
@@ -122,6 +119,7 @@ struct Extract: AsyncParsableCommand {
   var json = false
 
   func validate() throws {
+    try validateSlots(slots, layoutPath: layout)
     guard !videos.isEmpty else { throw ValidationError("give at least one video") }
     guard let (w, h) = Self.parseSize(size) else {
       throw ValidationError("--size must be WIDTHxHEIGHT, e.g. 1280x720 (got \(size))")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import FrameExtractor
 import HeroCore
+import Preprocess
 
 /// Writes JSON lines on stdout (the parent task is the only writer of stdout).
 func printJSON(_ values: [JSONValue]) {
@@ -19,4 +20,9 @@ func validateEvery(_ every: Double?) throws {
 func slotList(_ text: String?, layout: LayoutProfile) throws -> [String]? {
   guard let text else { return nil }
   do { return try layout.skillSlots(text) } catch { throw ValidationError(error.description) }
+}
+
+/// `validate()`'s check of `--slots`: against the layout file if it loads, else the built-in one.
+func validateSlots(_ text: String?, layoutPath: String?) throws {
+  _ = try slotList(text, layout: (try? Layouts.load(path: layoutPath)) ?? .default)
 }

@@ -121,6 +121,7 @@ struct Train: AsyncParsableCommand {
   var benchSpread: Float = 2
 
   func validate() throws {
+    try validateSlots(slots, layoutPath: layout)
     if cropsDir == nil && benchSynthetic == nil { throw ValidationError("missing CROPS_DIR") }
     guard steps > 0 else { throw ValidationError("--steps must be at least 1") }
     guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1") }

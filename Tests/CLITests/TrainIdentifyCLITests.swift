@@ -145,4 +145,23 @@ import Testing
     #expect(bad.status == 1)
     #expect(bad.stderr.contains("model.json"))
   }
+
+  @Test func trainSlotsThatMatchNoCropIsOneLineNamingThem() throws {
+    let dir = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    for hero in ["A", "B"] {
+      let folder = dir.appendingPathComponent("crops/\(hero)")
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      for n in 1...4 {
+        try Data([0xFF, 0xD8]).write(
+          to: folder.appendingPathComponent(String(format: "%@_%06d.jpg", hero, n)))
+      }
+    }
+    let run = try CLI.heroID(["train", "crops", "--slots", "3", "--model", "m"], in: dir)
+    #expect(run.status == 1)
+    #expect(run.stderrLines.last?.contains("crops: no crops of skill3") == true, "\(run.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("m").path))
+    let bad = try CLI.heroID(["train", "crops", "--slots", "9"], in: dir)
+    #expect(bad.status == 2 && bad.stderr.contains("\"9\" is not a skill slot"))
+  }
 }
