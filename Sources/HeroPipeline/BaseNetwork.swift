@@ -28,4 +28,12 @@ public struct BaseNetwork: Sendable {
     let weights = self.weights
     return { InceptionV3(weights: weights) }
   }
+
+  /// The encoder a run of `policy` gives each of its items: with one item at a time, one that
+  /// keeps every core busy on its own (lanes across a batch, a team splitting a lone image's
+  /// layers, OpenBLAS at one thread), since OpenBLAS's threads alone leave the transforms,
+  /// im2col and pools on one core; with several, a one-thread encoder per item.
+  public func encoder(for policy: ThreadPolicy) -> any BottleneckEncoder {
+    InceptionV3(weights: weights, batchSize: 4, threads: policy.tasks == 1 ? policy.blasThreads : 1)
+  }
 }

@@ -103,6 +103,8 @@ public struct IdentifyJob: Sendable {
       let slots = model.info.cropSlots
       var crops: [RGBImage] = []
       var gameplayIndex: [Int] = []
+      // Created on the first gameplay crop: a clip with none never builds a network.
+      var encoder: BackgroundEncoder?
       var hud = footage ? FootageVideo(layout: layout, model: sorter.model, sorters: sorters) : nil
       while let frame = try decoder.nextFrame() {
         try control.checkCancelled()
@@ -124,16 +126,18 @@ public struct IdentifyJob: Sendable {
             if slot == layout.crop.slot || !slots.contains(layout.crop.slot) && slot == slots[0] {
               onCrop(observations.count - 1, frame.ptsSeconds, jpeg)
             }
-            crops.append(try JPEG.decode(jpeg, source: clip))
+            let crop = try JPEG.decode(jpeg, source: clip)
+            crops.append(crop)
+            if encoder == nil {
+              encoder = BackgroundEncoder(encoder: base.encoder(for: policy), batchSize: 4)
+            }
+            encoder?.add(crop)
           }
           gameplayIndex.append(observations.count - 1)
         }
       }
-      if !crops.isEmpty {
-        let encoder = try base.makeEncoder()
-        var features: [Float] = []
-        features.reserveCapacity(crops.count * model.layer.inputSize)
-        for v in encoder.bottlenecks(crops) { features.append(contentsOf: v) }
+      if let encoder, !crops.isEmpty {
+        let features = encoder.finish()
         let seen = model.observe(
           bottlenecks: features, looks: crops.map(CropLook.of),
           ptsSeconds: gameplayIndex.flatMap { i in slots.map { _ in observations[i].ptsSeconds } })

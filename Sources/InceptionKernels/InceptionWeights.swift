@@ -36,14 +36,38 @@ public final class InceptionWeights: @unchecked Sendable {
         parts, key: block + "." + InceptionLayers.stackedKey)
     }
     self.convs = convs
-    var w: [String: WinogradConv] = [:]
-    for (key, c) in convs { if let t = WinogradConv(c) { w[key] = t } }
-    winograd = w
-    var w1: [String: WinogradConv1D] = [:]
-    for (key, c) in convs where c.shape.kernelH * c.shape.kernelW == 7 {
-      if let t = WinogradConv1D(c) { w1[key] = t }
+    // The filters' Winograd forms, the layers spread over the cores (a tenth of a second of
+    // start-up on one).
+    let all = convs.sorted { $0.key < $1.key }
+    let prepared = Prepared(count: all.count)
+    DispatchQueue.concurrentPerform(iterations: all.count) { i in
+      let c = all[i].value
+      let one = WinogradConv(c)
+      let oneD = c.shape.kernelH * c.shape.kernelW == 7 ? WinogradConv1D(c) : nil
+      prepared.lock.withLock {
+        prepared.winograd[i] = one
+        prepared.winograd1D[i] = oneD
+      }
     }
+    var w: [String: WinogradConv] = [:]
+    var w1: [String: WinogradConv1D] = [:]
+    for (i, key) in all.map(\.key).enumerated() {
+      w[key] = prepared.winograd[i]
+      w1[key] = prepared.winograd1D[i]
+    }
+    winograd = w
     winograd1D = w1
+  }
+
+  /// The Winograd forms being prepared, one slot per layer.
+  private final class Prepared: @unchecked Sendable {
+    let lock = NSLock()
+    var winograd: [WinogradConv?]
+    var winograd1D: [WinogradConv1D?]
+    init(count: Int) {
+      winograd = Array(repeating: nil, count: count)
+      winograd1D = Array(repeating: nil, count: count)
+    }
   }
 
   /// The folded convolution for a key of ``InceptionLayers/table``.

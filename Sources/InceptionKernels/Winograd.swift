@@ -31,30 +31,34 @@ struct WinogradConv: Sendable {
     guard s.kernelH == 3, s.kernelW == 3, s.stride == 1, s.padH == s.padW, s.padH <= 1 else {
       return nil
     }
-    let g: [[Double]] = [
-      [1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
-      [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1],
+    let g: [Double] = [
+      1.0 / 4, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
+      1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1,
     ]
     let cin = s.inChannels
     let cout = s.outChannels
     var u = [Float](repeating: 0, count: 36 * cout * cin)
     var t = [Double](repeating: 0, count: 18)
-    for o in 0..<cout {
-      for c in 0..<cin {
-        let f = (o * cin + c) * 9
-        // t = G f (6x3), then U = t Gᵀ (6x6).
-        for i in 0..<6 {
-          for j in 0..<3 {
-            var sum = 0.0
-            for k in 0..<3 { sum += g[i][k] * Double(conv.weights[f + k * 3 + j]) }
-            t[i * 3 + j] = sum
-          }
-        }
-        for i in 0..<6 {
-          for j in 0..<6 {
-            var sum = 0.0
-            for k in 0..<3 { sum += t[i * 3 + k] * g[j][k] }
-            u[((i * 6 + j) * cout + o) * cin + c] = Float(sum)
+    u.withUnsafeMutableBufferPointer { u in
+      conv.weights.withUnsafeBufferPointer { weights in
+        for o in 0..<cout {
+          for c in 0..<cin {
+            let f = (o * cin + c) * 9
+            // t = G f (6x3), then U = t Gᵀ (6x6).
+            for i in 0..<6 {
+              for j in 0..<3 {
+                var sum = 0.0
+                for k in 0..<3 { sum += g[i * 3 + k] * Double(weights[f + k * 3 + j]) }
+                t[i * 3 + j] = sum
+              }
+            }
+            for i in 0..<6 {
+              for j in 0..<6 {
+                var sum = 0.0
+                for k in 0..<3 { sum += t[i * 3 + k] * g[j * 3 + k] }
+                u[((i * 6 + j) * cout + o) * cin + c] = Float(sum)
+              }
+            }
           }
         }
       }
@@ -84,9 +88,8 @@ func convolveWinograd(
   let plane = height * width
   let outPlane = oh * ow
   let group = max(1, min(batch, im2colBudget / max(1, 36 * max(cin, cout) * tiles)))
-  // Six padded input rows, then their Bᵀ combinations, each `span` wide; then 4 rows of output.
+  // Six padded input rows, then their Bᵀ combinations, each `span` wide.
   let span = 4 * tilesX + 2
-  let outRow = 4 * tilesX
   var first = 0
   conv.u.withUnsafeBufferPointer { ub in
     conv.bias.withUnsafeBufferPointer { bias in
@@ -101,7 +104,7 @@ func convolveWinograd(
         // team, split by input channel.
         let inputStart = DispatchTime.now().uptimeNanoseconds
         split(team) { part, parts in
-          let rows = UnsafeMutablePointer<Float>.allocate(capacity: 12 * span)
+          let rows = UnsafeMutablePointer<Float>.allocate(capacity: 12 * span + 4)
           defer { rows.deallocate() }
           for c in share(part, of: parts, count: cin) {
             for j in 0..<count {
@@ -148,7 +151,10 @@ func convolveWinograd(
                   w4[x] = 2 * (a1 - a3) + a4 - a2
                   w5[x] = 4 * a1 - 5 * a3 + a5
                 }
-                // (Bᵀ d) B along the columns, tile by tile.
+                // (Bᵀ d) B along the columns, four tiles at a time: tile tx reads w[4tx ... 4tx+5],
+                // so the four tiles' six values are a 4x4 transpose of w[4tx ..< 4tx+16] and the
+                // first two lanes of the next four. The last four overlap the ones before; fewer
+                // than four tiles a row go one by one.
                 let t0 = j * tiles + ty * tilesX
                 for r in 0..<6 {
                   let w = rows + (6 + r) * span
@@ -158,19 +164,40 @@ func convolveWinograd(
                   let o3 = o2 + xi
                   let o4 = o3 + xi
                   let o5 = o4 + xi
-                  for tx in 0..<tilesX {
-                    let a0 = w[4 * tx]
-                    let a1 = w[4 * tx + 1]
-                    let a2 = w[4 * tx + 2]
-                    let a3 = w[4 * tx + 3]
-                    let a4 = w[4 * tx + 4]
-                    let a5 = w[4 * tx + 5]
-                    o0[tx] = 4 * a0 - 5 * a2 + a4
-                    o1[tx] = a3 + a4 - 4 * (a1 + a2)
-                    o2[tx] = 4 * (a1 - a2) + a4 - a3
-                    o3[tx] = 2 * (a3 - a1) + a4 - a2
-                    o4[tx] = 2 * (a1 - a3) + a4 - a2
-                    o5[tx] = 4 * a1 - 5 * a3 + a5
+                  if tilesX >= 4 {
+                    var tx = 0
+                    while tx < tilesX {
+                      let x = min(tx, tilesX - 4)
+                      let q = w + 4 * x
+                      let (a0, a1, a2, a3) = transpose4(
+                        load4(q), load4(q + 4), load4(q + 8), load4(q + 12))
+                      let next = load4(q + 16)
+                      let a4 = Float4(a0[1], a0[2], a0[3], next[0])
+                      let a5 = Float4(a1[1], a1[2], a1[3], next[1])
+                      let b = winogradInput6(a0, a1, a2, a3, a4, a5)
+                      store4(b.0, o0 + x)
+                      store4(b.1, o1 + x)
+                      store4(b.2, o2 + x)
+                      store4(b.3, o3 + x)
+                      store4(b.4, o4 + x)
+                      store4(b.5, o5 + x)
+                      tx = x + 4
+                    }
+                  } else {
+                    for tx in 0..<tilesX {
+                      let a0 = w[4 * tx]
+                      let a1 = w[4 * tx + 1]
+                      let a2 = w[4 * tx + 2]
+                      let a3 = w[4 * tx + 3]
+                      let a4 = w[4 * tx + 4]
+                      let a5 = w[4 * tx + 5]
+                      o0[tx] = 4 * a0 - 5 * a2 + a4
+                      o1[tx] = a3 + a4 - 4 * (a1 + a2)
+                      o2[tx] = 4 * (a1 - a2) + a4 - a3
+                      o3[tx] = 2 * (a3 - a1) + a4 - a2
+                      o4[tx] = 2 * (a1 - a3) + a4 - a2
+                      o5[tx] = 4 * a1 - 5 * a3 + a5
+                    }
                   }
                 }
               }
@@ -178,7 +205,8 @@ func convolveWinograd(
           }
         }
         profile?.add(
-          "· Winograd transforms", nanoseconds: DispatchTime.now().uptimeNanoseconds - inputStart)
+          "· 3x3 Winograd input transform",
+          nanoseconds: DispatchTime.now().uptimeNanoseconds - inputStart)
         // 36 GEMMs: M[ξ] (cout × cols) = U[ξ] (cout × cin) · V[ξ] (cin × cols); with a team,
         // each part runs its share of the 36 whole.
         split(team) { part, parts in
@@ -188,162 +216,57 @@ func convolveWinograd(
               ldb: cols, c: m + k * cout * cols, ldc: cols)
           }
         }
-        // Output transform: Y = Aᵀ M A, plus bias, ReLU; a row of tiles at a time, staged in
-        // four full rows, then copied to the rows inside the output.
+        // Output transform: Y = Aᵀ M A, plus bias, ReLU; four tiles at a time (the products of
+        // an image's tiles are consecutive), each tile's rows written straight into the output
+        // (the parts of edge tiles that fall outside it dropped). The last four overlap the
+        // ones before when `tiles` is not a multiple of four; fewer than four tiles go through a
+        // zero-padded copy.
         let outputStart = DispatchTime.now().uptimeNanoseconds
         let xo = cout * cols
         split(team) { part, parts in
-          let staged = UnsafeMutablePointer<Float>.allocate(capacity: 4 * outRow)
-          defer { staged.deallocate() }
-          for o in share(part, of: parts, count: cout) {
-            let b = bias[o]
-            for j in 0..<count {
-              let dst = output + (o * batch + first + j) * outPlane
-              for ty in 0..<tilesY {
-                let p = m + o * cols + j * tiles + ty * tilesX
-                let s0 = staged
-                let s1 = staged + outRow
-                let s2 = staged + 2 * outRow
-                let s3 = staged + 3 * outRow
-                for tx in 0..<tilesX {
-                  // (M A) row by row: t[r][0...3] from m[r][0...5].
-                  var t00: Float = 0
-                  var t01: Float = 0
-                  var t02: Float = 0
-                  var t03: Float = 0
-                  var t10: Float = 0
-                  var t11: Float = 0
-                  var t12: Float = 0
-                  var t13: Float = 0
-                  var t20: Float = 0
-                  var t21: Float = 0
-                  var t22: Float = 0
-                  var t23: Float = 0
-                  var t30: Float = 0
-                  var t31: Float = 0
-                  var t32: Float = 0
-                  var t33: Float = 0
-                  for r in 0..<6 {
-                    let q = p + (r * 6) * xo + tx
-                    let m0 = q[0]
-                    let m1 = q[xo]
-                    let m2 = q[2 * xo]
-                    let m3 = q[3 * xo]
-                    let m4 = q[4 * xo]
-                    let m5 = q[5 * xo]
-                    let e0 = m0 + m1 + m2 + m3 + m4
-                    let e1 = m1 - m2 + 2 * (m3 - m4)
-                    let e2 = m1 + m2 + 4 * (m3 + m4)
-                    let e3 = m1 - m2 + 8 * (m3 - m4) + m5
-                    // Aᵀ along the rows: coefficients of row r in each output row.
-                    switch r {
-                    case 0:
-                      t00 += e0
-                      t01 += e1
-                      t02 += e2
-                      t03 += e3
-                    case 1:
-                      t00 += e0
-                      t01 += e1
-                      t02 += e2
-                      t03 += e3
-                      t10 += e0
-                      t11 += e1
-                      t12 += e2
-                      t13 += e3
-                      t20 += e0
-                      t21 += e1
-                      t22 += e2
-                      t23 += e3
-                      t30 += e0
-                      t31 += e1
-                      t32 += e2
-                      t33 += e3
-                    case 2:
-                      t00 += e0
-                      t01 += e1
-                      t02 += e2
-                      t03 += e3
-                      t10 -= e0
-                      t11 -= e1
-                      t12 -= e2
-                      t13 -= e3
-                      t20 += e0
-                      t21 += e1
-                      t22 += e2
-                      t23 += e3
-                      t30 -= e0
-                      t31 -= e1
-                      t32 -= e2
-                      t33 -= e3
-                    case 3:
-                      t00 += e0
-                      t01 += e1
-                      t02 += e2
-                      t03 += e3
-                      t10 += 2 * e0
-                      t11 += 2 * e1
-                      t12 += 2 * e2
-                      t13 += 2 * e3
-                      t20 += 4 * e0
-                      t21 += 4 * e1
-                      t22 += 4 * e2
-                      t23 += 4 * e3
-                      t30 += 8 * e0
-                      t31 += 8 * e1
-                      t32 += 8 * e2
-                      t33 += 8 * e3
-                    case 4:
-                      t00 += e0
-                      t01 += e1
-                      t02 += e2
-                      t03 += e3
-                      t10 -= 2 * e0
-                      t11 -= 2 * e1
-                      t12 -= 2 * e2
-                      t13 -= 2 * e3
-                      t20 += 4 * e0
-                      t21 += 4 * e1
-                      t22 += 4 * e2
-                      t23 += 4 * e3
-                      t30 -= 8 * e0
-                      t31 -= 8 * e1
-                      t32 -= 8 * e2
-                      t33 -= 8 * e3
-                    default:
-                      t30 += e0
-                      t31 += e1
-                      t32 += e2
-                      t33 += e3
+          let small = UnsafeMutablePointer<Float>.allocate(capacity: 36 * 4)
+          defer { small.deallocate() }
+          withUnsafeTemporaryAllocation(of: Float4.self, capacity: 16) { rowsBuffer in
+            guard let rows = rowsBuffer.baseAddress else { return }
+            for o in share(part, of: parts, count: cout) {
+              let b = bias[o]
+              for j in 0..<count {
+                let p = m + o * cols + j * tiles
+                let dst = output + (o * batch + first + j) * outPlane
+                var t = 0
+                while t < tiles {
+                  let t0 = tiles >= 4 ? min(t, tiles - 4) : 0
+                  if tiles >= 4 {
+                    winogradOutputTiles4(UnsafePointer(p + t0), stride: xo, bias: b, out: rows)
+                  } else {
+                    small.update(repeating: 0, count: 36 * 4)
+                    for xi in 0..<36 {
+                      for l in 0..<tiles { small[xi * 4 + l] = p[xi * xo + l] }
+                    }
+                    winogradOutputTiles4(UnsafePointer(small), stride: 4, bias: b, out: rows)
+                  }
+                  for l in 0..<min(4, tiles - t0) {
+                    let y0 = ((t0 + l) / tilesX) * 4
+                    let x0 = ((t0 + l) % tilesX) * 4
+                    let at = dst + y0 * ow + x0
+                    if x0 + 4 <= ow && y0 + 4 <= oh {
+                      for i in 0..<4 { store4(rows[4 * l + i], at + i * ow) }
+                    } else {
+                      for i in 0..<min(4, oh - y0) {
+                        let row = rows[4 * l + i]
+                        for k in 0..<min(4, ow - x0) { at[i * ow + k] = row[k] }
+                      }
                     }
                   }
-                  let x = 4 * tx
-                  s0[x] = max(t00 + b, 0)
-                  s0[x + 1] = max(t01 + b, 0)
-                  s0[x + 2] = max(t02 + b, 0)
-                  s0[x + 3] = max(t03 + b, 0)
-                  s1[x] = max(t10 + b, 0)
-                  s1[x + 1] = max(t11 + b, 0)
-                  s1[x + 2] = max(t12 + b, 0)
-                  s1[x + 3] = max(t13 + b, 0)
-                  s2[x] = max(t20 + b, 0)
-                  s2[x + 1] = max(t21 + b, 0)
-                  s2[x + 2] = max(t22 + b, 0)
-                  s2[x + 3] = max(t23 + b, 0)
-                  s3[x] = max(t30 + b, 0)
-                  s3[x + 1] = max(t31 + b, 0)
-                  s3[x + 2] = max(t32 + b, 0)
-                  s3[x + 3] = max(t33 + b, 0)
-                }
-                for r in 0..<min(4, oh - 4 * ty) {
-                  (dst + (4 * ty + r) * ow).update(from: staged + r * outRow, count: ow)
+                  t = t0 + 4
                 }
               }
             }
           }
         }
         profile?.add(
-          "· Winograd transforms", nanoseconds: DispatchTime.now().uptimeNanoseconds - outputStart)
+          "· 3x3 Winograd output transform",
+          nanoseconds: DispatchTime.now().uptimeNanoseconds - outputStart)
         first += count
       }
     }

@@ -202,6 +202,11 @@ func convolveWinograd1D(
             let mp = products.reserve(alpha * cout * cols)
             let inputStart = DispatchTime.now().uptimeNanoseconds
             split(team) { part, parts in
+              let sources = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: alpha)
+              defer { sources.deallocate() }
+              let inputs = UnsafeMutablePointer<Float4>.allocate(
+                capacity: alpha * ((max(width, height) + 3) / 4))
+              defer { inputs.deallocate() }
               if conv.horizontal {
                 // The plane transposed and padded, `span` columns of `height`: tile t reads
                 // columns t·m ..< t·m + α, and each sum runs down a whole column at once.
@@ -218,18 +223,11 @@ func convolveWinograd1D(
                     }
                     for t in 0..<tilesX {
                       let d = planeT + t * m * height
-                      let col0 = (j * tilesX + t) * height
-                      for x in 0..<alpha {
-                        let b = bt + x * alpha
-                        let dst = v + x * xi + c * cols + col0
-                        dst.update(repeating: 0, count: height)
-                        for i in 0..<alpha {
-                          let f = b[i]
-                          if f == 0 { continue }
-                          let column = d + i * height
-                          for k in 0..<height { dst[k] += f * column[k] }
-                        }
-                      }
+                      for i in 0..<alpha { sources[i] = UnsafePointer(d + i * height) }
+                      winogradInput1D(
+                        alpha: alpha, bt: bt, src: sources, length: height,
+                        dst: v + c * cols + (j * tilesX + t) * height, dstStride: xi,
+                        inputs: inputs)
                     }
                   }
                 }
@@ -238,34 +236,26 @@ func convolveWinograd1D(
                 let zero = UnsafeMutablePointer<Float>.allocate(capacity: width)
                 defer { zero.deallocate() }
                 zero.update(repeating: 0, count: width)
-                var rows = [UnsafePointer<Float>](repeating: UnsafePointer(zero), count: alpha)
+                for i in 0..<alpha { sources[i] = UnsafePointer(zero) }
                 for c in share(part, of: parts, count: cin) {
                   for j in 0..<count {
                     let src = input + (c * batch + first + j) * plane
                     for t in 0..<tilesY {
                       for i in 0..<alpha {
                         let y = t * m - pad + i
-                        rows[i] = y >= 0 && y < height ? src + y * width : UnsafePointer(zero)
+                        sources[i] = y >= 0 && y < height ? src + y * width : UnsafePointer(zero)
                       }
-                      let col0 = (j * tilesY + t) * width
-                      for x in 0..<alpha {
-                        let b = bt + x * alpha
-                        let dst = v + x * xi + c * cols + col0
-                        dst.update(repeating: 0, count: width)
-                        for i in 0..<alpha {
-                          let f = b[i]
-                          if f == 0 { continue }
-                          let src = rows[i]
-                          for k in 0..<width { dst[k] += f * src[k] }
-                        }
-                      }
+                      winogradInput1D(
+                        alpha: alpha, bt: bt, src: sources, length: width,
+                        dst: v + c * cols + (j * tilesY + t) * width, dstStride: xi,
+                        inputs: inputs)
                     }
                   }
                 }
               }
             }
             profile?.add(
-              "· Winograd transforms",
+              "· 1x7 Winograd input transform",
               nanoseconds: DispatchTime.now().uptimeNanoseconds - inputStart)
             split(team) { part, parts in
               for x in share(part, of: parts, count: alpha) {
@@ -321,7 +311,7 @@ func convolveWinograd1D(
               }
             }
             profile?.add(
-              "· Winograd transforms",
+              "· 1x7 Winograd output transform",
               nanoseconds: DispatchTime.now().uptimeNanoseconds - outputStart)
             first += count
           }

@@ -143,6 +143,9 @@ import Testing
     for (s, h, w, batch) in [
       (shape(5, 3, 3, 3), 9, 7, 2), (shape(4, 6, 3, 3, pad: (1, 1)), 7, 8, 3),
       (shape(3, 2, 3, 3, pad: (1, 1)), 1, 2, 1), (shape(2, 3, 3, 3), 4, 4, 1),
+      // Rows of at least four tiles (by fours, the last four overlapping), a tile count that is
+      // not a multiple of four, rows of three tiles.
+      (shape(3, 4, 3, 3, pad: (1, 1)), 19, 23, 2), (shape(2, 3, 3, 3), 18, 13, 1),
     ] {
       let conv = FoldedConv(
         shape: s, weights: (0..<(s.outChannels * s.filterLength)).map { _ in rng.float() },
