@@ -8,27 +8,27 @@ import Inception
 ///
 /// `@unchecked Sendable`: the encoder and `features` are touched only on `queue` (serial), and
 /// ``finish()`` reads them there.
-final class BackgroundEncoder: @unchecked Sendable {
+public final class BackgroundEncoder: @unchecked Sendable {
   private let queue = DispatchQueue(label: "hero-id.bottlenecks")
   private let encoder: any BottleneckEncoder
   private var features: [Float] = []
   private var pending: [RGBImage] = []
   /// Crops handed over together (the encoder's batch).
-  let batchSize: Int
+  public let batchSize: Int
 
-  init(encoder: any BottleneckEncoder, batchSize: Int = 16) {
+  public init(encoder: any BottleneckEncoder, batchSize: Int = 16) {
     self.encoder = encoder
     self.batchSize = max(1, batchSize)
   }
 
   /// Queues `image`; a full batch starts at once.
-  func add(_ image: RGBImage) {
+  public func add(_ image: RGBImage) {
     pending.append(image)
     if pending.count >= batchSize { flush() }
   }
 
   /// Every bottleneck, in the order of ``add(_:)``, concatenated (2048 floats each).
-  func finish() -> [Float] {
+  public func finish() -> [Float] {
     flush()
     return queue.sync { features }
   }

@@ -151,6 +151,24 @@ struct Agreement: CustomStringConvertible {
     }
   }
 
+  @Test(
+    "a split lone image gives the same vectors whether its threads were spinning or asleep",
+    .enabled(
+      if: Fixtures.hasInception,
+      "needs the 87 MB weights at $HERO_ID_HOME/inception-2015-12-05.pt (make setup)"))
+  func teamWakesFromSleep() throws {
+    let weights = try #require(Fixtures.weights)
+    let image = try #require(try Fixtures.references().first { $0.image.width == 100 }?.image)
+    let split = InceptionV3(weights: weights, batchSize: 1, threads: 2)
+    let first = split.bottleneck(image)  // the worker starts asleep
+    for round in 0..<6 {
+      // Odd rounds: a pause far past the worker's watch (200 µs), so it has blocked and each
+      // run must wake it; even rounds: back to back, it is still watching.
+      if round % 2 == 1 { Thread.sleep(forTimeInterval: 0.01) }
+      #expect(split.bottleneck(image) == first, "round \(round)")
+    }
+  }
+
   @Test("a missing weights file names the path and says how to get it")
   func missingWeights() {
     let path = "/nonexistent/hero-id/inception.pt"
