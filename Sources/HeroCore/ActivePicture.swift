@@ -18,15 +18,24 @@ public struct GreyProbe: Sendable {
   public init(_ image: RGBImage) {
     width = image.width
     height = image.height
-    var out = [UInt8](repeating: 0, count: image.width * image.height)
-    image.pixels.withUnsafeBufferPointer { px in
-      for i in 0..<out.count {
-        let y =
-          (77 * Int(px[3 * i]) + 150 * Int(px[3 * i + 1]) + 29 * Int(px[3 * i + 2]) + 128) >> 8
-        out[i] = UInt8(min(255, y))
+    let n = image.width * image.height
+    pixels = [UInt8](unsafeUninitializedCapacity: n) { out, count in
+      image.pixels.withUnsafeBufferPointer { px in
+        guard let dst = out.baseAddress else { return }
+        guard let src = px.baseAddress, px.count >= 3 * n else {
+          dst.initialize(repeating: 0, count: n)
+          return
+        }
+        for i in 0..<n {
+          // At most (256·255 + 128) >> 8 = 255: no clamp needed.
+          let y =
+            (77 * UInt32(src[3 * i]) + 150 * UInt32(src[3 * i + 1])
+              + 29 * UInt32(src[3 * i + 2]) + 128) >> 8
+          dst[i] = UInt8(truncatingIfNeeded: y)
+        }
       }
+      count = n
     }
-    pixels = out
   }
 }
 
@@ -151,13 +160,17 @@ public enum ActivePicture {
   )? {
     let w = probes[0].width
     var changed = [Int32](repeating: 0, count: box.width * box.height)
-    for (a, b) in zip(probes, probes.dropFirst()) {
-      a.pixels.withUnsafeBufferPointer { pa in
-        b.pixels.withUnsafeBufferPointer { pb in
-          for y in 0..<box.height {
-            let row = (box.y + y) * w + box.x
-            for x in 0..<box.width where abs(Int(pa[row + x]) - Int(pb[row + x])) > changeLimit {
-              changed[y * box.width + x] += 1
+    changed.withUnsafeMutableBufferPointer { counts in
+      for (a, b) in zip(probes, probes.dropFirst()) {
+        a.pixels.withUnsafeBufferPointer { pa in
+          b.pixels.withUnsafeBufferPointer { pb in
+            for y in 0..<box.height {
+              let row = (box.y + y) * w + box.x
+              let out = y * box.width
+              for x in 0..<box.width {
+                let d = Int32(pa[row + x]) - Int32(pb[row + x])
+                counts[out + x] &+= (d > Int32(changeLimit) || d < -Int32(changeLimit)) ? 1 : 0
+              }
             }
           }
         }

@@ -50,32 +50,40 @@ public struct HUDLocator: Sendable {
   }
 
   /// The best constellation in `frame`.
-  public func search(_ frame: RGBImage) -> HUDMatch {
-    let luma = Luma(frame)
+  public func search(_ frame: RGBImage) -> HUDMatch { search(Luma(frame)) }
+
+  /// ``search(_:)`` on a frame's luma.
+  func search(_ luma: Luma) -> HUDMatch {
     let candidates = coarse(luma)
     var best: HUDMatch?
     for g in candidates {
       let m = refine(luma, from: g)
       if best.map({ m.fit > $0.fit }) ?? true { best = m }
     }
-    return best ?? score(luma, HUDGeometry(frameWidth: frame.width, frameHeight: frame.height))
+    return best ?? score(luma, HUDGeometry(frameWidth: luma.width, frameHeight: luma.height))
   }
 
   /// The ring scores of the buttons at `g`, each the best within ±`slack` px of its place.
   public func score(_ frame: RGBImage, at g: HUDGeometry, slack: Int = 0) -> HUDMatch {
-    let luma = Luma(frame)
+    score(Luma(frame), at: g, slack: slack)
+  }
+
+  /// ``score(_:at:slack:)`` on a frame's luma.
+  func score(_ luma: Luma, at g: HUDGeometry, slack: Int = 0) -> HUDMatch {
     guard slack > 0 else { return score(luma, g) }
-    var best = score(luma, g)
+    // The offsets by the quick ring measure (as the search's hill-climb), the best one measured
+    // in full.
+    var best = score(luma, g, fast: true)
     for dy in stride(from: -slack, through: slack, by: 2) {
       for dx in stride(from: -slack, through: slack, by: 2) where dx != 0 || dy != 0 {
         var h = g
         h.dx += Double(dx)
         h.dy += Double(dy)
-        let m = score(luma, h)
+        let m = score(luma, h, fast: true)
         if m.fit > best.fit { best = m }
       }
     }
-    return best
+    return score(luma, best.geometry)
   }
 
   func score(_ luma: Luma, _ g: HUDGeometry, fast: Bool = false) -> HUDMatch {

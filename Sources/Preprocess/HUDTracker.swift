@@ -56,6 +56,12 @@ public struct HUDTracker: Sendable {
   /// Observes the next frame of the video (frames in order; all of one size). With
   /// `mayHaveHUD` false (the frame is clearly a menu), nothing is spent on it.
   public mutating func observe(_ frame: RGBImage, mayHaveHUD: Bool = true) -> Observation {
+    observe(Luma(frame), mayHaveHUD: mayHaveHUD)
+  }
+
+  /// ``observe(_:mayHaveHUD:)`` on the frame's luma (made once per frame by ``VideoScreens``
+  /// for the tracker and the sorter).
+  mutating func observe(_ frame: Luma, mayHaveHUD: Bool = true) -> Observation {
     frames += 1
     let index = frames
     if let g = geometry, g.frameWidth == frame.width, g.frameHeight == frame.height {
@@ -115,7 +121,7 @@ public struct HUDTracker: Sendable {
     if score >= keep { faded = 0 } else { faded += 1 }
   }
 
-  private mutating func search(_ frame: RGBImage, index: Int) -> HUDMatch {
+  private mutating func search(_ frame: Luma, index: Int) -> HUDMatch {
     searches += 1
     lastSearch = index
     return locator.search(frame)
@@ -179,17 +185,19 @@ public struct VideoScreens: Sendable {
   /// shop, are not gated: there the thumbnail takes gameplay frames of a moved or rescaled HUD
   /// for a menu.)
   public mutating func sort(_ frame: RGBImage) throws -> Result {
+    // One luma for the tracker and the sorters.
+    let luma = Luma(frame)
     let identity = HUDGeometry(frameWidth: frame.width, frameHeight: frame.height)
     var atIdentity: ScreenDecision?
     if tracker.geometry == nil, frame.width == layout.frame.width,
       frame.height == layout.frame.height
     {
-      atIdentity = try sorter(at: identity).sort(frame)
+      atIdentity = try sorter(at: identity).sort(frame, luma: luma)
     }
     let menu = atIdentity.map {
       $0.screen == .loading && $0.score >= Self.menuScore
     }
-    let seen = tracker.observe(frame, mayHaveHUD: !(menu ?? false))
+    let seen = tracker.observe(luma, mayHaveHUD: !(menu ?? false))
     let g = seen.geometry ?? identity
     // A HUD found within the sorter's own reach of the default place (its ring features look
     // ±6 px and ±4 px of radius around each button) is read at the default place, by the sort
@@ -199,7 +207,8 @@ public struct VideoScreens: Sendable {
     let nearDefault =
       abs(g.scale - 1) <= 0.02 && abs(g.dx) <= 4 * unit && abs(g.dy) <= 4 * unit
     let decision =
-      try (nearDefault ? atIdentity : nil) ?? sorter(at: nearDefault ? identity : g).sort(frame)
+      try (nearDefault ? atIdentity : nil)
+      ?? sorter(at: nearDefault ? identity : g).sort(frame, luma: luma)
     tracker.noteEvidence(decision.hudScore)
     return Result(
       decision: decision, geometry: seen.geometry ?? (decision.screen == .gameplay ? g : nil),

@@ -76,10 +76,14 @@ public struct ScreenFeatures: Sendable {
   }
 
   /// The features of `frame` (which must have the layout's frame size).
-  public func features(of frame: RGBImage) -> [Float] {
+  public func features(of frame: RGBImage) -> [Float] { features(of: frame, luma: Luma(frame)) }
+
+  /// ``features(of:)`` with the frame's luma already made.
+  func features(of frame: RGBImage, luma: Luma) -> [Float] {
     precondition(frame.width == layout.frame.width && frame.height == layout.frame.height)
+    precondition(luma.width == frame.width && luma.height == frame.height)
     var out = thumbnail(frame)
-    let scores = hudScores(frame)
+    let scores = hudScores(luma)
     out.append(contentsOf: scores)
     out.append(scores.reduce(0, +) / Float(max(1, scores.count)))
     out.append(scores.min() ?? 0)
@@ -88,8 +92,10 @@ public struct ScreenFeatures: Sendable {
 
   /// The HUD ring score of each button (skills in name order, then attack) at the best joint
   /// offset; each in 0...1.
-  public func hudScores(_ frame: RGBImage) -> [Float] {
-    let luma = Luma(frame)
+  public func hudScores(_ frame: RGBImage) -> [Float] { hudScores(Luma(frame)) }
+
+  /// ``hudScores(_:)`` on the frame's luma.
+  func hudScores(_ luma: Luma) -> [Float] {
     let step = 2
     var best: [Float] = Array(repeating: 0, count: buttons.count)
     var bestSum: Float = -1

@@ -236,6 +236,11 @@ public struct ScreenSorter: Sendable {
     decide(features.features(of: frame))
   }
 
+  /// ``sort(_:)`` with the frame's luma already made.
+  func sort(_ frame: RGBImage, luma: Luma) -> ScreenDecision {
+    decide(features.features(of: frame, luma: luma))
+  }
+
   /// The decision for a feature vector from `features`.
   public func decide(_ x: [Float]) -> ScreenDecision {
     let pg = model.gameplayProbability(x)

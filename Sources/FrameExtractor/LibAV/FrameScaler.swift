@@ -194,3 +194,61 @@ final class FrameScaler {
     }
   }
 }
+
+/// Rescales decoded frames to a small grey (luma) picture with libswscale, for the active-picture
+/// probes: YUV sources give their luma plane, rescaled with a fast bilinear filter and mapped to
+/// full range (0...255, as the BT.601 luma of the RGB frame); other sources are converted.
+/// About a tenth of the work of an RGB24 frame of the same size, and its own context, so the
+/// frame scaler's stays configured for the output size.
+final class GreyScaler {
+  private var context: OpaquePointer?
+  private var configured: [Int32] = []
+
+  deinit { sws_freeContext(context) }
+
+  /// `frame` as a `width`×`height` grey picture; nil when swscale cannot convert it.
+  func grey(_ frame: UnsafeMutablePointer<AVFrame>, width: Int, height: Int) -> GreyProbe? {
+    let f = frame.pointee
+    guard f.width > 0, f.height > 0, f.format >= 0, width > 0, height > 0 else { return nil }
+    let format = AVPixelFormat(rawValue: f.format)
+    let fullRange =
+      f.color_range == AVCOL_RANGE_JPEG || format == AV_PIX_FMT_YUVJ420P
+      || format == AV_PIX_FMT_YUVJ422P || format == AV_PIX_FMT_YUVJ444P
+    let wanted = [
+      f.width, f.height, f.format, Int32(f.colorspace.rawValue), fullRange ? 1 : 0, Int32(width),
+      Int32(height),
+    ]
+    if wanted != configured {
+      configured = []
+      context = sws_getCachedContext(
+        context, f.width, f.height, format, Int32(width), Int32(height), AV_PIX_FMT_GRAY8,
+        SWS_FAST_BILINEAR, nil, nil, nil)
+      guard let context else { return nil }
+      let matrix = sws_getCoefficients(Int32(f.colorspace.rawValue))
+      _ = sws_setColorspaceDetails(
+        context, matrix, fullRange ? 1 : 0, matrix, 1, 0, 1 << 16, 1 << 16)
+      configured = wanted
+    }
+    guard let context else { return nil }
+    var rows: Int32 = 0
+    let count = width * height
+    let pixels = [UInt8](unsafeUninitializedCapacity: count + 64) { buffer, initialized in
+      var dst: [UnsafeMutablePointer<UInt8>?] = [buffer.baseAddress, nil, nil, nil]
+      var dstStride: [Int32] = [Int32(width), 0, 0, 0]
+      var source = frame.pointee
+      rows = withUnsafePointer(to: &source.data) { dataTuple in
+        withUnsafePointer(to: &source.linesize) { linesizeTuple in
+          dataTuple.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { src in
+            linesizeTuple.withMemoryRebound(to: Int32.self, capacity: 8) { srcStride in
+              sws_scale(context, src, srcStride, 0, f.height, &dst, &dstStride)
+            }
+          }
+        }
+      }
+      if rows != Int32(height) { buffer.initialize(repeating: 0) }
+      initialized = count
+    }
+    guard rows == Int32(height) else { return nil }
+    return GreyProbe(width: width, height: height, pixels: pixels)
+  }
+}

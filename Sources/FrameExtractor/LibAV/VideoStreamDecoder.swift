@@ -37,6 +37,7 @@ final class VideoStreamDecoder {
   private var packet: UnsafeMutablePointer<AVPacket>?
   private var frame: UnsafeMutablePointer<AVFrame>?
   private let scaler = FrameScaler()
+  private let greyScaler = GreyScaler()
   /// Errors libav logs about this video while reading and decoding (see `LibAVLog`).
   private let log = LibAVLog.Sink()
 
@@ -297,8 +298,7 @@ final class VideoStreamDecoder {
     guard w > 0, h > 0 else { return nil }
     let pw = max(16, min(w, maxWidth) / 16 * 16)
     let ph = max(2, Int((Double(h) * Double(pw) / Double(w)).rounded()))
-    guard let rgb = try? convert(frame, crop: nil, width: pw, height: ph) else { return nil }
-    return GreyProbe(rgb)
+    return greyScaler.grey(frame, width: pw, height: ph)
   }
 
   /// One line per kind of damage met so far (empty for a clean file).
