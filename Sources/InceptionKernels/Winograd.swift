@@ -37,9 +37,10 @@ struct WinogradConv: Sendable {
     ]
     let cin = s.inChannels
     let cout = s.outChannels
-    var u = [Float](repeating: 0, count: 36 * cout * cin)
     var t = [Double](repeating: 0, count: 18)
-    u.withUnsafeMutableBufferPointer { u in
+    // Every element is written below: no zero-fill first (60 MB over the ten layers).
+    let u = [Float](unsafeUninitializedCapacity: 36 * cout * cin) { buffer, count in
+      guard let u = buffer.baseAddress else { return }
       conv.weights.withUnsafeBufferPointer { weights in
         for o in 0..<cout {
           for c in 0..<cin {
@@ -56,12 +57,13 @@ struct WinogradConv: Sendable {
               for j in 0..<6 {
                 var sum = 0.0
                 for k in 0..<3 { sum += t[i * 3 + k] * g[j * 3 + k] }
-                u[((i * 6 + j) * cout + o) * cin + c] = Float(sum)
+                (u + ((i * 6 + j) * cout + o) * cin + c).initialize(to: Float(sum))
               }
             }
           }
         }
       }
+      count = 36 * cout * cin
     }
     self.shape = s
     self.u = u
