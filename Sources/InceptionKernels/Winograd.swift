@@ -106,8 +106,11 @@ func convolveWinograd(
         // team, split by input channel.
         let inputStart = DispatchTime.now().uptimeNanoseconds
         split(team) { part, parts in
-          let rows = UnsafeMutablePointer<Float>.allocate(capacity: 12 * span + 4)
+          // Room past the last row for the column pass's reads of a row of fewer than four
+          // tiles (lanes it computes but never stores), zeroed.
+          let rows = UnsafeMutablePointer<Float>.allocate(capacity: 12 * span + 20)
           defer { rows.deallocate() }
+          (rows + 12 * span).initialize(repeating: 0, count: 20)
           for c in share(part, of: parts, count: cin) {
             for j in 0..<count {
               let src = input + (c * batch + first + j) * plane
@@ -139,24 +142,25 @@ func convolveWinograd(
                 let w3 = rows + 9 * span
                 let w4 = rows + 10 * span
                 let w5 = rows + 11 * span
-                for x in 0..<span {
-                  let a0 = d0[x]
-                  let a1 = d1[x]
-                  let a2 = d2[x]
-                  let a3 = d3[x]
-                  let a4 = d4[x]
-                  let a5 = d5[x]
-                  w0[x] = 4 * a0 - 5 * a2 + a4
-                  w1[x] = a3 + a4 - 4 * (a1 + a2)
-                  w2[x] = 4 * (a1 - a2) + a4 - a3
-                  w3[x] = 2 * (a3 - a1) + a4 - a2
-                  w4[x] = 2 * (a1 - a3) + a4 - a2
-                  w5[x] = 4 * a1 - 5 * a3 + a5
+                // Four columns at a time, the last four overlapping (span = 4·tilesX + 2 ≥ 6).
+                var x = 0
+                while x < span {
+                  let x0 = min(x, span - 4)
+                  let b = winogradInput6(
+                    load4(d0 + x0), load4(d1 + x0), load4(d2 + x0), load4(d3 + x0),
+                    load4(d4 + x0), load4(d5 + x0))
+                  store4(b.0, w0 + x0)
+                  store4(b.1, w1 + x0)
+                  store4(b.2, w2 + x0)
+                  store4(b.3, w3 + x0)
+                  store4(b.4, w4 + x0)
+                  store4(b.5, w5 + x0)
+                  x = x0 + 4
                 }
                 // (Bᵀ d) B along the columns, four tiles at a time: tile tx reads w[4tx ... 4tx+5],
                 // so the four tiles' six values are a 4x4 transpose of w[4tx ..< 4tx+16] and the
-                // first two lanes of the next four. The last four overlap the ones before; fewer
-                // than four tiles a row go one by one.
+                // first two lanes of the next four. The last four overlap the ones before; a row of
+                // fewer than four tiles stores only its own lanes.
                 let t0 = j * tiles + ty * tilesX
                 for r in 0..<6 {
                   let w = rows + (6 + r) * span
@@ -166,40 +170,34 @@ func convolveWinograd(
                   let o3 = o2 + xi
                   let o4 = o3 + xi
                   let o5 = o4 + xi
-                  if tilesX >= 4 {
-                    var tx = 0
-                    while tx < tilesX {
-                      let x = min(tx, tilesX - 4)
-                      let q = w + 4 * x
-                      let (a0, a1, a2, a3) = transpose4(
-                        load4(q), load4(q + 4), load4(q + 8), load4(q + 12))
-                      let next = load4(q + 16)
-                      let a4 = Float4(a0[1], a0[2], a0[3], next[0])
-                      let a5 = Float4(a1[1], a1[2], a1[3], next[1])
-                      let b = winogradInput6(a0, a1, a2, a3, a4, a5)
+                  var tx = 0
+                  while tx < tilesX {
+                    let x = max(0, min(tx, tilesX - 4))
+                    let q = w + 4 * x
+                    let (a0, a1, a2, a3) = transpose4(
+                      load4(q), load4(q + 4), load4(q + 8), load4(q + 12))
+                    let next = load4(q + 16)
+                    let a4 = Float4(a0[1], a0[2], a0[3], next[0])
+                    let a5 = Float4(a1[1], a1[2], a1[3], next[1])
+                    let b = winogradInput6(a0, a1, a2, a3, a4, a5)
+                    if tilesX >= 4 {
                       store4(b.0, o0 + x)
                       store4(b.1, o1 + x)
                       store4(b.2, o2 + x)
                       store4(b.3, o3 + x)
                       store4(b.4, o4 + x)
                       store4(b.5, o5 + x)
-                      tx = x + 4
+                    } else {
+                      for l in 0..<tilesX {
+                        o0[l] = b.0[l]
+                        o1[l] = b.1[l]
+                        o2[l] = b.2[l]
+                        o3[l] = b.3[l]
+                        o4[l] = b.4[l]
+                        o5[l] = b.5[l]
+                      }
                     }
-                  } else {
-                    for tx in 0..<tilesX {
-                      let a0 = w[4 * tx]
-                      let a1 = w[4 * tx + 1]
-                      let a2 = w[4 * tx + 2]
-                      let a3 = w[4 * tx + 3]
-                      let a4 = w[4 * tx + 4]
-                      let a5 = w[4 * tx + 5]
-                      o0[tx] = 4 * a0 - 5 * a2 + a4
-                      o1[tx] = a3 + a4 - 4 * (a1 + a2)
-                      o2[tx] = 4 * (a1 - a2) + a4 - a3
-                      o3[tx] = 2 * (a3 - a1) + a4 - a2
-                      o4[tx] = 2 * (a1 - a3) + a4 - a2
-                      o5[tx] = 4 * a1 - 5 * a3 + a5
-                    }
+                    tx = x + 4
                   }
                 }
               }
