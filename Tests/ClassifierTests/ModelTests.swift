@@ -7,16 +7,32 @@ import Testing
 
 @Suite("Model directory")
 struct ModelTests {
-  static func trainedModel(baseSHA1: String = String(repeating: "c", count: 40)) -> (
-    HeroModel, LabelledBottlenecks
+  /// A final layer trained briefly (60 steps) on synthetic clusters, one per class, and its data.
+  /// Models hold Inception's 2048-float bottlenecks (the reader refuses any other size).
+  static func trainedLayer(classes: Int, perClass: Int, seed: UInt64) -> (
+    Trainer, LabelledBottlenecks
   ) {
-    // Models hold Inception's 2048-float bottlenecks (the reader refuses any other size).
     let all = SyntheticBottlenecks.clusters(
-      classes: 3, perClass: 30, inputSize: InceptionConstants.bottleneckSize, spread: 0.2, seed: 11)
+      classes: classes, perClass: perClass, inputSize: InceptionConstants.bottleneckSize,
+      spread: 0.2, seed: seed)
+    return (
+      Trainer.train(classCount: classes, training: all, validation: all, options: briefTraining),
+      all
+    )
+  }
+
+  /// 60 steps of batch 16.
+  static var briefTraining: TrainingOptions {
     var options = TrainingOptions()
     options.steps = 60
     options.batchSize = 16
-    let trainer = Trainer.train(classCount: 3, training: all, validation: all, options: options)
+    return options
+  }
+
+  static func trainedModel(baseSHA1: String = String(repeating: "c", count: 40)) -> (
+    HeroModel, LabelledBottlenecks
+  ) {
+    let (trainer, all) = Self.trainedLayer(classes: 3, perClass: 30, seed: 11)
     var std = all
     trainer.standardize(&std)
     let shapeChoice = Prototypes.select(training: all, classCount: 3, perClass: 8)
@@ -54,7 +70,7 @@ struct ModelTests {
             looks.flatMap(\.thumbnail), to: patternPrototypes),
           labels: patternPrototypes.labels, videos: patternChoice.rows.map { videos[$0] })))
     let summary = TrainingSummary(
-      options: options, images: ["training": 90], validationAccuracy: eval.accuracy,
+      options: Self.briefTraining, images: ["training": 90], validationAccuracy: eval.accuracy,
       testAccuracy: nil, distortions: ImageDistortion(), trainedAt: "2026-01-01T00:00:00Z",
       seconds: 1)
     let model = HeroModel(
@@ -125,12 +141,7 @@ struct ModelTests {
     #expect(HeroModel.summing([0.7, 0.3], icons: 1) == [0.7, 0.3])
     // A layer of 3 heroes x 3 icons: classes 3h..3h+2 are hero h's (clusters 0..8 of the data).
     let (base, _) = Self.trainedModel()
-    let all = SyntheticBottlenecks.clusters(
-      classes: 9, perClass: 12, inputSize: InceptionConstants.bottleneckSize, spread: 0.2, seed: 5)
-    var options = TrainingOptions()
-    options.steps = 60
-    options.batchSize = 16
-    let trainer = Trainer.train(classCount: 9, training: all, validation: all, options: options)
+    let (trainer, all) = Self.trainedLayer(classes: 9, perClass: 12, seed: 5)
     var info = base.info
     info.slots = ["skill1", "skill2", "skill3"]
     let model = HeroModel(
