@@ -41,8 +41,10 @@ let package = Package(
     .target(name: "Labeler", dependencies: ["HeroCore"], swiftSettings: strict),
     // The numeric kernels and the one BLAS wrapper: built -Ounchecked, they only ever see shapes
     // the code itself made (InceptionV3 from validated weights, the classifier's own matrices).
+    // hero-id's GEMM on weights packed once at load (AVX2 + FMA, chosen at run time).
+    .target(name: "CPackedGEMM", cSettings: [.unsafeFlags(["-O3"])]),
     .target(
-      name: "InceptionKernels", dependencies: ["COpenBLAS", "HeroCore"],
+      name: "InceptionKernels", dependencies: ["COpenBLAS", "CPackedGEMM", "HeroCore"],
       swiftSettings: strict + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
     // The base network: TorchScript zip + pickle reader (checked: it reads untrusted files),
     // the Inception v3 binding of the state dict, the bottleneck cache.

@@ -35,9 +35,9 @@ mkdir -p "$LIB"
 MODULES=(
   "HeroCore CCrypto"
   "Labeler CCrypto"
-  "InceptionKernels CCrypto COpenBLAS"
-  "Inception CCrypto COpenBLAS"
-  "Classifier CCrypto COpenBLAS"
+  "InceptionKernels CCrypto COpenBLAS CPackedGEMM"
+  "Inception CCrypto COpenBLAS CPackedGEMM"
+  "Classifier CCrypto COpenBLAS CPackedGEMM"
 )
 CFLAGS=()
 for f in $(pkg-config --cflags openblas libcrypto); do CFLAGS+=(-Xcc "$f"); done
@@ -47,7 +47,9 @@ build_module() {
   local name=$1
   shift
   local includes=()
-  for c in "$@"; do includes+=(-I "Sources/$c"); done
+  for c in "$@"; do
+    if [[ -d Sources/$c/include ]]; then includes+=(-I "Sources/$c/include"); else includes+=(-I "Sources/$c"); fi
+  done
   local sources
   sources=$(find "Sources/$name" -name '*.swift' | sort)
   local stamp="$LIB/$name.stamp"
@@ -68,19 +70,28 @@ build_module() {
   echo "$hash" >"$stamp"
 }
 
+# hero-id's packed GEMM (C): one object, instrumented like the rest.
+if [[ ! -f $LIB/libCPackedGEMM.a || Sources/CPackedGEMM/packed_gemm.c -nt $LIB/libCPackedGEMM.a ]]; then
+  echo "fuzz: building CPackedGEMM"
+  clang -O2 -fsanitize=${SANITIZERS/fuzzer/fuzzer-no-link} -I Sources/CPackedGEMM/include \
+    -c Sources/CPackedGEMM/packed_gemm.c -o "$LIB/packed_gemm.o"
+  ar rcs "$LIB/libCPackedGEMM.a" "$LIB/packed_gemm.o"
+fi
+
 REBUILT=
 for m in "${MODULES[@]}"; do
   # shellcheck disable=SC2086
   build_module $m
 done
 
-LINK=(-L "$LIB" -lClassifier -lInception -lInceptionKernels -lLabeler -lHeroCore -lcrypto
-  -lopenblas)
+LINK=(-L "$LIB" -lClassifier -lInception -lInceptionKernels -lCPackedGEMM -lLabeler -lHeroCore
+  -lcrypto -lopenblas)
 for t in $TARGETS; do
   exe="$B/fuzz-$t$SUFFIX"
   if [[ ! -x $exe || Tests/Fuzz/$t.swift -nt $exe || $LIB/Classifier.stamp -nt $exe ]]; then
     echo "fuzz: building target $t"
-    swiftc "${SAN[@]}" -I "$LIB" -I Sources/CCrypto -I Sources/COpenBLAS "${CFLAGS[@]}" \
+    swiftc "${SAN[@]}" -I "$LIB" -I Sources/CCrypto -I Sources/COpenBLAS \
+      -I Sources/CPackedGEMM/include "${CFLAGS[@]}" \
       "Tests/Fuzz/$t.swift" "${LINK[@]}" -o "$exe" 2> >(grep -v "Cannot export local symbol" >&2)
   fi
 done

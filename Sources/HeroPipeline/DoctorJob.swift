@@ -39,6 +39,12 @@ public struct DoctorJob {
     lines.append("kernel: \(BLAS.corename) (\(how))")
     lines.append("openblas: \(BLAS.config)")
     lines.append(
+      Kernels.packedGEMM
+        ? "convolutions: hero-id's GEMM on weights packed at load (AVX2, FMA); OpenBLAS for the rest"
+        : "convolutions: OpenBLAS for every product"
+          + (environment["HERO_ID_GEMM"] == "openblas"
+            ? " (HERO_ID_GEMM=openblas)" : " (no AVX2/FMA)"))
+    lines.append(
       "threads: \(ProcessInfo.processInfo.activeProcessorCount) cores, "
         + "OpenBLAS \(BLAS.threads) threads")
     let model = cpu.modelName.isEmpty ? "unknown" : cpu.modelName

@@ -49,6 +49,9 @@ public struct FoldedConv: Sendable {
   public let weights: [Float]
   /// `beta - mean / sqrt(var + eps)` per output channel.
   public let bias: [Float]
+  /// `weights` packed for hero-id's GEMM kernel, when the network prepared it (see
+  /// ``PackedMatrix``); nil: the products go through OpenBLAS.
+  var packed: PackedMatrix?
 
   /// Folds batch norm (`beta`, `mean`, `variance`, `epsilon`; no scale) into `weight`.
   public init(
@@ -83,6 +86,16 @@ public struct FoldedConv: Sendable {
 }
 
 extension FoldedConv {
+  /// This convolution with its weights packed for hero-id's GEMM kernel, where the CPU runs it
+  /// (else unchanged).
+  func packedForKernel() -> FoldedConv {
+    guard PackedMatrix.isAvailable, packed == nil else { return self }
+    var c = self
+    c.packed = PackedMatrix(
+      weights, rows: shape.outChannels, columns: shape.filterLength, rowStride: shape.filterLength)
+    return c
+  }
+
   /// Several convolutions of the same input geometry as one: their filters stacked in order, so
   /// one GEMM computes all their outputs, one after the other along the channels.
   public static func stacked(_ parts: [FoldedConv], key: String) -> FoldedConv {
@@ -166,7 +179,16 @@ func convolve(
   conv.weights.withUnsafeBufferPointer { w in
     conv.bias.withUnsafeBufferPointer { bias in
       guard let wp = w.baseAddress, let bp = bias.baseAddress else { return }
-      if s.isPointwise {
+      if s.isPointwise, let packed = conv.packed {
+        split(team) { part, parts in
+          let (rows, cols) = splitGEMM(
+            m: s.outChannels, n: total, k: k, part: part, parts: parts,
+            rowAlignment: PackedMatrix.rowAlignment)
+          packed.multiply(
+            rows: rows, b: input + cols.lowerBound, ldb: total, n: cols.count,
+            c: output + cols.lowerBound, ldc: total, bias: bp, relu: true)
+        }
+      } else if s.isPointwise {
         split(team) { part, parts in
           let (rows, cols) = splitGEMM(m: s.outChannels, n: total, k: k, part: part, parts: parts)
           BLAS.sgemm(
@@ -193,6 +215,19 @@ func convolve(
           }
           let n = count * ohw
           let c = output + first * ohw
+          if let packed = conv.packed {
+            // Bias and ReLU as the products are stored (the groups' columns are disjoint).
+            split(team) { part, parts in
+              let (rows, cols) = splitGEMM(
+                m: s.outChannels, n: n, k: k, part: part, parts: parts,
+                rowAlignment: PackedMatrix.rowAlignment)
+              packed.multiply(
+                rows: rows, b: col + cols.lowerBound, ldb: n, n: cols.count,
+                c: c + cols.lowerBound, ldc: total, bias: bp, relu: true)
+            }
+            first += count
+            continue
+          }
           split(team) { part, parts in
             let (rows, cols) = splitGEMM(m: s.outChannels, n: n, k: k, part: part, parts: parts)
             BLAS.sgemm(
@@ -207,7 +242,7 @@ func convolve(
           }
           first += count
         }
-        if group < batch {
+        if group < batch && conv.packed == nil {
           split(team) { part, parts in
             addBiasReLU(
               bp, rows: share(part, of: parts, count: s.outChannels), columns: 0..<total,
@@ -222,11 +257,14 @@ func convolve(
 /// Part `part` of `parts` of an `m`×`n` (×`k`) GEMM: the rows and columns of C it computes.
 /// Splitting the rows makes every part pack all of B (`k`×`n`), splitting the columns all of A
 /// (`m`×`k`): the split goes along the larger of `m` and `n`, so the copy packed twice is the
-/// smaller one. Bounds are multiples of 16 (OpenBLAS's kernel width), and every element of C is
-/// summed in the same order as by one unsplit call.
-func splitGEMM(m: Int, n: Int, k: Int, part: Int, parts: Int) -> (Range<Int>, Range<Int>) {
+/// smaller one. Bounds are multiples of 16 (OpenBLAS's kernel width, and the width of
+/// ``PackedMatrix``'s kernel), rows of `rowAlignment` (6 for ``PackedMatrix``, its panels), and
+/// every element of C is summed in the same order as by one unsplit call.
+func splitGEMM(
+  m: Int, n: Int, k: Int, part: Int, parts: Int, rowAlignment: Int = 16
+) -> (Range<Int>, Range<Int>) {
   if parts == 1 { return (0..<m, 0..<n) }
-  if m >= n { return (share(part, of: parts, count: m, align: 16), 0..<n) }
+  if m >= n { return (share(part, of: parts, count: m, align: rowAlignment), 0..<n) }
   return (0..<m, share(part, of: parts, count: n, align: 16))
 }
 

@@ -24,7 +24,10 @@ public final class InceptionWeights: @unchecked Sendable {
   /// same vectors as its images one by one.)
   let winograd1D: [String: WinogradConv1D]
 
-  public init(sha1: String, convs: [String: FoldedConv]) {
+  /// The weights `convs` (by key) of the file with hash `sha1`, prepared for the forward pass:
+  /// with `packedGEMM` (the default where the CPU has AVX2 and FMA) the products run on weights
+  /// packed for hero-id's GEMM kernel, else all through OpenBLAS.
+  public init(sha1: String, convs: [String: FoldedConv], packedGEMM: Bool = Kernels.packedGEMM) {
     self.sha1 = sha1
     var convs = convs
     // The 1x1 layers of a block that read the block's input, stacked into one GEMM; the order
@@ -35,18 +38,27 @@ public final class InceptionWeights: @unchecked Sendable {
       convs[block + "." + InceptionLayers.stackedKey] = FoldedConv.stacked(
         parts, key: block + "." + InceptionLayers.stackedKey)
     }
-    self.convs = convs
-    // The filters' Winograd forms, the layers spread over the cores (a tenth of a second of
-    // start-up on one).
+    // The layers that only ever run as part of a stacked GEMM.
+    let stackedParts = Set(
+      InceptionLayers.stacked1x1.flatMap { block, keys in keys.map { block + "." + $0 } })
+    // The filters' Winograd forms and the weights packed for the GEMM kernel, the layers spread
+    // over the cores (a tenth of a second of start-up on one).
     let all = convs.sorted { $0.key < $1.key }
     let prepared = Prepared(count: all.count)
     DispatchQueue.concurrentPerform(iterations: all.count) { i in
-      let c = all[i].value
-      let one = WinogradConv(c)
-      let oneD = c.shape.kernelH * c.shape.kernelW == 7 ? WinogradConv1D(c) : nil
+      let (key, c) = all[i]
+      let one = WinogradConv(c, packed: packedGEMM)
+      let oneD =
+        c.shape.kernelH * c.shape.kernelW == 7 ? WinogradConv1D(c, packed: packedGEMM) : nil
+      var plain = c
+      plain.packed = nil
+      // The 1x7/7x1 layers run by their 1D Winograd form (or, for comparisons, by OpenBLAS).
+      let packed =
+        packedGEMM && oneD == nil && !stackedParts.contains(key) ? plain.packedForKernel() : plain
       prepared.lock.withLock {
         prepared.winograd[i] = one
         prepared.winograd1D[i] = oneD
+        prepared.convs[i] = packed
       }
     }
     var w: [String: WinogradConv] = [:]
@@ -54,7 +66,9 @@ public final class InceptionWeights: @unchecked Sendable {
     for (i, key) in all.map(\.key).enumerated() {
       w[key] = prepared.winograd[i]
       w1[key] = prepared.winograd1D[i]
+      convs[key] = prepared.convs[i]
     }
+    self.convs = convs
     winograd = w
     winograd1D = w1
   }
@@ -64,7 +78,9 @@ public final class InceptionWeights: @unchecked Sendable {
     let lock = NSLock()
     var winograd: [WinogradConv?]
     var winograd1D: [WinogradConv1D?]
+    var convs: [FoldedConv?]
     init(count: Int) {
+      convs = Array(repeating: nil, count: count)
       winograd = Array(repeating: nil, count: count)
       winograd1D = Array(repeating: nil, count: count)
     }
@@ -80,6 +96,15 @@ public final class InceptionWeights: @unchecked Sendable {
   /// ``InceptionLayers/table``, for readers outside this module (the ONNX export); nil for an
   /// unknown key.
   public func foldedConv(_ key: String) -> FoldedConv? { convs[key] }
+
+  /// Whether the forward pass multiplies by packed weights (hero-id's GEMM kernel) or calls
+  /// OpenBLAS for every product.
+  public var packedGEMM: Bool { convs.values.contains { $0.packed != nil } }
+
+  /// The same weights with every product on OpenBLAS (for comparisons and tests).
+  public func openBLASOnly() -> InceptionWeights {
+    InceptionWeights(sha1: sha1, convs: convs, packedGEMM: false)
+  }
 }
 
 /// The layers of the network, named after their keys in `data.pkl` (below `net.layers.`), with

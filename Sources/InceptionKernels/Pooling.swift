@@ -95,10 +95,17 @@ func globalAveragePool(
 
 /// Array entry points to the kernels, for tests and tools: planar `[C][N][H][W]` tensors.
 public enum Kernels {
-  /// `relu(conv(input) + bias)` of a batch of `batch` images, input planes `c * batch + n`.
+  /// Whether this process multiplies by weights packed for hero-id's own GEMM kernel (AVX2 and
+  /// FMA, and `HERO_ID_GEMM` not `openblas`); else every product goes through OpenBLAS.
+  public static var packedGEMM: Bool { PackedMatrix.isAvailable }
+
+  /// `relu(conv(input) + bias)` of a batch of `batch` images, input planes `c * batch + n`;
+  /// `packed`: the products by the packed GEMM kernel (where available), else OpenBLAS.
   public static func convolution(
-    _ conv: FoldedConv, input: [Float], batch: Int, height: Int, width: Int
+    _ conv: FoldedConv, input: [Float], batch: Int, height: Int, width: Int,
+    packed: Bool = Kernels.packedGEMM
   ) -> [Float] {
+    let conv = packed ? conv.packedForKernel() : conv
     precondition(input.count == conv.shape.inChannels * batch * height * width)
     let (oh, ow) = conv.shape.outputSize(height: height, width: width)
     var out = [Float](repeating: 0, count: conv.shape.outChannels * batch * oh * ow)
@@ -117,9 +124,10 @@ public enum Kernels {
   /// The same as ``convolution(_:input:batch:height:width:)`` by Winograd F(2x2, 3x3); nil
   /// unless `conv` is 3x3, stride 1, padding 0 or 1.
   public static func winogradConvolution(
-    _ conv: FoldedConv, input: [Float], batch: Int, height: Int, width: Int
+    _ conv: FoldedConv, input: [Float], batch: Int, height: Int, width: Int,
+    packed: Bool = Kernels.packedGEMM
   ) -> [Float]? {
-    guard let w = WinogradConv(conv) else { return nil }
+    guard let w = WinogradConv(conv, packed: packed) else { return nil }
     precondition(input.count == conv.shape.inChannels * batch * height * width)
     let (oh, ow) = conv.shape.outputSize(height: height, width: width)
     var out = [Float](repeating: 0, count: conv.shape.outChannels * batch * oh * ow)

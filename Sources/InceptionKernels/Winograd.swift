@@ -19,6 +19,8 @@ struct WinogradConv: Sendable {
   let shape: ConvShape
   /// `[36][outChannels][inChannels]`: the transformed filters.
   let u: [Float]
+  /// `u`'s 36 matrices packed for hero-id's GEMM kernel (nil: OpenBLAS multiplies `u`).
+  let packed: [PackedMatrix]?
   let bias: [Float]
 
   /// The number of 4x4 output tiles of one image (padding 1: the output is the input's size;
@@ -26,7 +28,7 @@ struct WinogradConv: Sendable {
   static func tiles(height: Int, width: Int) -> Int { ((height + 3) / 4) * ((width + 3) / 4) }
 
   /// The Winograd form of `conv`, or nil when it is not a 3x3 stride-1 convolution.
-  init?(_ conv: FoldedConv) {
+  init?(_ conv: FoldedConv, packed: Bool = PackedMatrix.isAvailable) {
     let s = conv.shape
     guard s.kernelH == 3, s.kernelW == 3, s.stride == 1, s.padH == s.padW, s.padH <= 1 else {
       return nil
@@ -67,6 +69,10 @@ struct WinogradConv: Sendable {
     }
     self.shape = s
     self.u = u
+    // Below 64 input channels (the stem's first two) OpenBLAS is faster.
+    self.packed =
+      packed && PackedMatrix.isAvailable && cin >= 64
+      ? PackedMatrix.each(u, count: 36, rows: cout, columns: cin) : nil
     self.bias = conv.bias
   }
 }
@@ -211,6 +217,12 @@ func convolveWinograd(
         // each part runs its share of the 36 whole.
         split(team) { part, parts in
           for k in share(part, of: parts, count: 36) {
+            // OpenBLAS's own small-matrix kernel (no packing) wins on a lone image's 81 tiles.
+            if let packed = conv.packed, cols >= 96 {
+              packed[k].multiply(
+                b: v + k * xi, ldb: cols, n: cols, c: m + k * cout * cols, ldc: cols)
+              continue
+            }
             BLAS.sgemm(
               m: cout, n: cols, k: cin, a: u + k * cout * cin, lda: cin, b: v + k * xi,
               ldb: cols, c: m + k * cout * cols, ldc: cols)

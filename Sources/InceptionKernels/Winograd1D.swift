@@ -117,6 +117,8 @@ struct WinogradConv1D: Sendable {
   /// (image, tile, row) for 1xr and (image, tile, column) for rx1, so that both transforms are
   /// sums of whole rows or columns (loops that vectorise).
   let u: [Float]
+  /// `u`'s α matrices packed for hero-id's GEMM kernel (nil: OpenBLAS multiplies `u`).
+  let packed: [PackedMatrix]?
   let bias: [Float]
 
   /// The outputs per tile used for an `r`-tap filter: F(4, 7) (α 10) and F(4, 3) (α 6).
@@ -124,7 +126,7 @@ struct WinogradConv1D: Sendable {
 
   /// The Winograd form of `conv`, or nil unless it is 1xr or rx1 (r odd, > 1), stride 1,
   /// padded `(r − 1) / 2` along the long axis and not across.
-  init?(_ conv: FoldedConv) {
+  init?(_ conv: FoldedConv, packed: Bool = PackedMatrix.isAvailable) {
     let s = conv.shape
     guard s.stride == 1, (s.kernelH == 1) != (s.kernelW == 1) else { return nil }
     let horizontal = s.kernelH == 1
@@ -154,6 +156,9 @@ struct WinogradConv1D: Sendable {
     self.bt = w.bt.map { Float($0) }
     self.at = w.at.map { Float($0) }
     self.u = u
+    self.packed =
+      packed && PackedMatrix.isAvailable
+      ? PackedMatrix.each(u, count: alpha, rows: cout, columns: cin) : nil
     self.bias = conv.bias
   }
 
@@ -259,6 +264,11 @@ func convolveWinograd1D(
               nanoseconds: DispatchTime.now().uptimeNanoseconds - inputStart)
             split(team) { part, parts in
               for x in share(part, of: parts, count: alpha) {
+                if let packed = conv.packed {
+                  packed[x].multiply(
+                    b: v + x * xi, ldb: cols, n: cols, c: mp + x * cout * cols, ldc: cols)
+                  continue
+                }
                 BLAS.sgemm(
                   m: cout, n: cols, k: cin, a: u + x * cout * cin, lda: cin, b: v + x * xi,
                   ldb: cols, c: mp + x * cout * cols, ldc: cols)
@@ -325,9 +335,10 @@ extension Kernels {
   /// The same as ``convolution(_:input:batch:height:width:)`` by 1D Winograd F(4, r); nil unless
   /// `conv` is 1xr or rx1, stride 1, "same" padding along its long axis.
   public static func winograd1DConvolution(
-    _ conv: FoldedConv, input: [Float], batch: Int, height: Int, width: Int
+    _ conv: FoldedConv, input: [Float], batch: Int, height: Int, width: Int,
+    packed: Bool = Kernels.packedGEMM
   ) -> [Float]? {
-    guard let w = WinogradConv1D(conv) else { return nil }
+    guard let w = WinogradConv1D(conv, packed: packed) else { return nil }
     precondition(input.count == conv.shape.inChannels * batch * height * width)
     var out = [Float](repeating: 0, count: conv.shape.outChannels * batch * height * width)
     let v = FloatBuffer()

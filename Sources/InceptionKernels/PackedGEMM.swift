@@ -1,0 +1,110 @@
+import CPackedGEMM
+import Foundation
+
+/// A layer's weight matrix packed once, at load, into the panels of hero-id's own GEMM kernel
+/// (`Sources/CPackedGEMM`, AVX2 + FMA): the convolutions multiply by it without OpenBLAS's
+/// per-call packing of the weights, which at batch 1 is a tenth of the network's time (the
+/// weights are read once per image, and `sgemm` copies them before every product). Bias and
+/// ReLU are applied as the result is stored.
+///
+/// Used where ``isAvailable``; elsewhere the convolutions call OpenBLAS with the plain weights.
+/// `@unchecked Sendable`: the storage is written once, in `init`, and only read after.
+final class PackedMatrix: @unchecked Sendable {
+  let rows: Int
+  let columns: Int
+  private let storage: UnsafeMutablePointer<Float>
+
+  /// Whether this process multiplies by packed weights: the CPU has AVX2 and FMA, and
+  /// `HERO_ID_GEMM` is not `openblas` (which keeps every product on OpenBLAS, for comparisons).
+  static let isAvailable: Bool = {
+    if ProcessInfo.processInfo.environment["HERO_ID_GEMM"] == "openblas" { return false }
+    return hero_gemm_available() != 0
+  }()
+
+  /// The alignment of a split of the rows (the kernel's panel height).
+  static let rowAlignment = Int(HERO_GEMM_ROWS)
+  /// The alignment of a split of the columns (the kernel's width).
+  static let columnAlignment = Int(HERO_GEMM_COLUMNS)
+
+  /// Packs the row-major `rows`×`columns` matrix that starts at `a[offset]` (rows `rowStride`
+  /// apart).
+  init(_ a: [Float], offset: Int = 0, rows: Int, columns: Int, rowStride: Int) {
+    precondition(rows > 0 && columns > 0 && rowStride >= columns && offset >= 0)
+    precondition(offset + (rows - 1) * rowStride + columns <= a.count)
+    precondition(rowStride <= Int(Int32.max) && rows * rowStride <= Int(Int32.max))
+    self.rows = rows
+    self.columns = columns
+    let count = hero_gemm_packed_count(Int32(rows), Int32(columns))
+    var raw: UnsafeMutableRawPointer? = nil
+    guard posix_memalign(&raw, 64, max(1, count) * MemoryLayout<Float>.stride) == 0, let raw else {
+      preconditionFailure("out of memory packing a \(rows)x\(columns) matrix")
+    }
+    let storage = raw.bindMemory(to: Float.self, capacity: count)
+    a.withUnsafeBufferPointer { buffer in
+      guard let base = buffer.baseAddress else { return }
+      hero_gemm_pack(base + offset, Int32(rows), Int32(columns), Int32(rowStride), storage)
+    }
+    self.storage = storage
+  }
+
+  /// Packs each of the `count` consecutive `rows`×`columns` matrices in `a` (the Winograd
+  /// forms' one matrix per transform point).
+  static func each(_ a: [Float], count: Int, rows: Int, columns: Int) -> [PackedMatrix] {
+    (0..<count).map {
+      PackedMatrix(a, offset: $0 * rows * columns, rows: rows, columns: columns, rowStride: columns)
+    }
+  }
+
+  deinit { free(storage) }
+
+  /// C = this · B over the rows `rows` (their start a multiple of ``rowAlignment``) and the `n`
+  /// columns of the row-major `columns`×`n` matrix `b` (rows `ldb` apart); `c` points at row 0
+  /// of C (rows `ldc` apart). With `bias`, `bias[i]` is added to row i; with `relu`, negatives
+  /// become 0. Each element is summed in the same order whatever the split.
+  func multiply(
+    rows range: Range<Int>? = nil, b: UnsafePointer<Float>, ldb: Int, n: Int,
+    c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil, relu: Bool = false
+  ) {
+    let range = range ?? 0..<rows
+    precondition(range.lowerBound % Self.rowAlignment == 0 && range.upperBound <= rows)
+    guard !range.isEmpty, n > 0 else { return }
+    hero_gemm_multiply(
+      storage, Int32(rows), Int32(columns), Int32(range.lowerBound), Int32(range.upperBound), b,
+      Int32(ldb), Int32(n), c, Int32(ldc), bias, relu ? 1 : 0)
+  }
+}
+
+extension Kernels {
+  /// `relu?(a · b + bias)` by the packed GEMM kernel, for tests: `a` m×k and `b` k×n row-major,
+  /// the result m×n; computed in `rowParts` × `columnParts` blocks (the bounds aligned as a
+  /// team splits them), each its own call. Nil where the kernel is not available.
+  public static func packedProduct(
+    _ a: [Float], _ b: [Float], m: Int, k: Int, n: Int, bias: [Float]? = nil, relu: Bool = false,
+    rowParts: Int = 1, columnParts: Int = 1
+  ) -> [Float]? {
+    precondition(a.count == m * k && b.count == k * n && (bias?.count ?? m) == m)
+    guard PackedMatrix.isAvailable else { return nil }
+    let packed = PackedMatrix(a, rows: m, columns: k, rowStride: k)
+    var c = [Float](repeating: .nan, count: m * n)
+    let biasCopy = bias ?? []
+    b.withUnsafeBufferPointer { bb in
+      c.withUnsafeMutableBufferPointer { cb in
+        biasCopy.withUnsafeBufferPointer { biasBuffer in
+          guard let bBase = bb.baseAddress, let cBase = cb.baseAddress else { return }
+          for rp in 0..<rowParts {
+            let rows = share(rp, of: rowParts, count: m, align: PackedMatrix.rowAlignment)
+            for cp in 0..<columnParts {
+              let cols = share(cp, of: columnParts, count: n, align: PackedMatrix.columnAlignment)
+              packed.multiply(
+                rows: rows, b: bBase + cols.lowerBound, ldb: n, n: cols.count,
+                c: cBase + cols.lowerBound,
+                ldc: n,
+                bias: bias == nil ? nil : biasBuffer.baseAddress, relu: relu)
+            }
+          }
+        }
+      }
+    }
+    return c
+  }
+}

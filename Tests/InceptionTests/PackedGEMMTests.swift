@@ -1,0 +1,157 @@
+import Inception
+import InceptionKernels
+import Testing
+
+/// hero-id's GEMM on packed weights (`Sources/CPackedGEMM`) against a double-precision loop, its
+/// splits against the whole, and the convolutions and the network on it against OpenBLAS.
+@Suite struct PackedGEMMTests {
+  /// `relu?(a · b + bias)` in Double, and for each element the sum of |a_il · b_lj| (the scale
+  /// of its rounding error).
+  func reference(
+    _ a: [Float], _ b: [Float], m: Int, k: Int, n: Int, bias: [Float]?, relu: Bool
+  ) -> (values: [Double], scale: [Double]) {
+    var values = [Double](repeating: 0, count: m * n)
+    var scale = [Double](repeating: 0, count: m * n)
+    for i in 0..<m {
+      for j in 0..<n {
+        var sum = Double(bias?[i] ?? 0)
+        var size = abs(sum)
+        for l in 0..<k {
+          let p = Double(a[i * k + l]) * Double(b[l * n + j])
+          sum += p
+          size += abs(p)
+        }
+        values[i * n + j] = relu ? max(0, sum) : sum
+        scale[i * n + j] = size
+      }
+    }
+    return (values, scale)
+  }
+
+  @Test(
+    "the product matches a double-precision loop: edges of rows and columns, blocks of k",
+    .enabled(if: Kernels.packedGEMM, "needs AVX2 and FMA"))
+  func productMatchesReference() throws {
+    var rng = SplitMix(seed: 21)
+    // m: one panel, a partial one, several; n: a kernel of 8, of 16, a tail of 1, of 9; k: one,
+    // one block of up to 320, two and three blocks (321, 700).
+    for (m, k, n) in [
+      (1, 1, 1), (5, 7, 3), (6, 1, 16), (7, 321, 17), (13, 640, 9), (64, 96, 81), (50, 700, 300),
+      (12, 40, 2000),
+    ] {
+      let a = (0..<(m * k)).map { _ in rng.float() }
+      let b = (0..<(k * n)).map { _ in rng.float() }
+      let bias = (0..<m).map { _ in rng.float() }
+      for (withBias, relu) in [(false, false), (true, true)] {
+        let got = try #require(
+          Kernels.packedProduct(a, b, m: m, k: k, n: n, bias: withBias ? bias : nil, relu: relu))
+        let want = reference(a, b, m: m, k: k, n: n, bias: withBias ? bias : nil, relu: relu)
+        var worst = 0.0
+        for i in got.indices {
+          // Float rounding grows with k; a missing block or a shifted column is off by far more.
+          let error = abs(Double(got[i]) - want.values[i])
+          worst = max(worst, error / max(want.scale[i], 1e-30))
+          #expect(
+            error <= 2e-6 * want.scale[i] + 1e-7,
+            "\(m)x\(k)·\(k)x\(n) at \(i / n),\(i % n): \(got[i]) against \(want.values[i])")
+        }
+        if relu && m * n >= 16 {
+          #expect(got.contains { $0 == 0 } && got.contains { $0 > 0 })
+        }
+        #expect(worst < 2e-6)
+      }
+    }
+  }
+
+  @Test(
+    "split into row and column blocks, the product is the same floats as in one call",
+    .enabled(if: Kernels.packedGEMM, "needs AVX2 and FMA"))
+  func splitsGiveTheSameFloats() throws {
+    var rng = SplitMix(seed: 22)
+    for (m, k, n) in [(64, 288, 81), (31, 700, 100), (192, 160, 85)] {
+      let a = (0..<(m * k)).map { _ in rng.float() }
+      let b = (0..<(k * n)).map { _ in rng.float() }
+      let bias = (0..<m).map { _ in rng.float() }
+      let whole = try #require(
+        Kernels.packedProduct(a, b, m: m, k: k, n: n, bias: bias, relu: true))
+      #expect(!whole.contains { $0.isNaN })
+      for (rows, columns) in [(2, 1), (1, 2), (3, 2), (5, 3)] {
+        let split = try #require(
+          Kernels.packedProduct(
+            a, b, m: m, k: k, n: n, bias: bias, relu: true, rowParts: rows, columnParts: columns))
+        #expect(split == whole, "\(m)x\(k)·\(k)x\(n) in \(rows)x\(columns) parts")
+      }
+    }
+  }
+
+  func shape(
+    _ outC: Int, _ inC: Int, _ kh: Int, _ kw: Int, stride: Int = 1, pad: (Int, Int) = (0, 0)
+  ) -> ConvShape {
+    ConvShape(
+      key: "t", outChannels: outC, inChannels: inC, kernelH: kh, kernelW: kw, stride: stride,
+      padH: pad.0, padW: pad.1)
+  }
+
+  @Test(
+    "every kind of convolution gives OpenBLAS's result on the packed weights",
+    .enabled(if: Kernels.packedGEMM, "needs AVX2 and FMA"))
+  func convolutionsAgreeWithOpenBLAS() throws {
+    var rng = SplitMix(seed: 23)
+    // 1x1, 3x3 stride 2 and 5x5 by im2col; 3x3 stride 1 by Winograd (64 input channels and at
+    // least 96 tiles, where it takes the packed weights); 1x7 and 7x1 by 1D Winograd.
+    for (s, h, w, batch) in [
+      (shape(70, 40, 1, 1), 9, 11, 2), (shape(20, 12, 3, 3, stride: 2), 17, 15, 2),
+      (shape(16, 8, 5, 5, pad: (2, 2)), 13, 13, 1), (shape(24, 64, 3, 3, pad: (1, 1)), 35, 35, 2),
+      (shape(18, 20, 1, 7, pad: (0, 3)), 17, 17, 1), (shape(18, 20, 7, 1, pad: (3, 0)), 17, 17, 2),
+    ] {
+      let conv = FoldedConv(
+        shape: s, weights: (0..<(s.outChannels * s.filterLength)).map { _ in rng.float() * 0.2 },
+        bias: (0..<s.outChannels).map { _ in rng.float() * 0.1 })
+      let input = (0..<(s.inChannels * batch * h * w)).map { _ in rng.float() }
+      let winograd = s.kernelH == 3 && s.stride == 1
+      let oneD = s.kernelH * s.kernelW == 7
+      func run(_ packed: Bool) throws -> [Float] {
+        if winograd {
+          return try #require(
+            Kernels.winogradConvolution(
+              conv, input: input, batch: batch, height: h, width: w, packed: packed))
+        }
+        if oneD {
+          return try #require(
+            Kernels.winograd1DConvolution(
+              conv, input: input, batch: batch, height: h, width: w, packed: packed))
+        }
+        return Kernels.convolution(
+          conv, input: input, batch: batch, height: h, width: w, packed: packed)
+      }
+      let packed = try run(true)
+      let blas = try run(false)
+      let a = Agreement(packed, blas)
+      #expect(a.maxDiff < 2e-5, "\(s) \(h)x\(w): \(a)")
+      #expect(blas.contains { $0 == 0 } && blas.contains { $0 > 0 })
+    }
+  }
+
+  @Test(
+    "the network on OpenBLAS alone (a CPU without AVX2 or FMA) matches the reference vectors too",
+    .enabled(
+      if: Fixtures.hasInception,
+      "needs the 87 MB weights at $HERO_ID_HOME/inception-2015-12-05.pt (make setup)"))
+  func openBLASNetworkMatchesReferences() throws {
+    let weights = try #require(Fixtures.weights)
+    #expect(weights.packedGEMM == Kernels.packedGEMM)
+    let plain = weights.openBLASOnly()
+    #expect(!plain.packedGEMM)
+    let refs = try Fixtures.references().filter { $0.image.width == 299 || $0.image.width == 100 }
+    #expect(refs.count >= 2)
+    let got = InceptionV3(weights: plain).bottlenecks(refs.map(\.image))
+    let packed = InceptionV3(weights: weights).bottlenecks(refs.map(\.image))
+    for (ref, (vector, other)) in zip(refs, zip(got, packed)) {
+      let a = Agreement(vector, ref.vector)
+      #expect(a.maxDiff <= 1e-3 && a.cosine >= 0.99999, "\(ref.name): \(a)")
+      // The two engines differ by float rounding only.
+      let b = Agreement(vector, other)
+      #expect(b.maxDiff <= 1e-4, "\(ref.name), OpenBLAS against packed: \(b)")
+    }
+  }
+}
