@@ -25,36 +25,54 @@ echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (fi
 "$BIN" doctor --speed --inception "$WEIGHTS" | sed 's/^/  /'
 echo "images: ${#IMAGES[@]} reference JPEGs cycled; batch 1: $N1 images, batch 16: $N16 images; 2 threads"
 
-# hero-id: OpenBLAS with 2 threads, no threads of its own.
-for b in 1 16; do
-  n=$([ "$b" = 1 ] && echo "$N1" || echo "$N16")
-  OPENBLAS_NUM_THREADS=2 "$BIN" bottleneck "${IMAGES[@]}" --inception "$WEIGHTS" \
-    --bench "$n" --batch-size "$b" | tee -a "$OUT/results.jsonl"
-done
-
+# hero-id and ONNX Runtime in alternating rounds (BENCH_ROUNDS, default 3), each round both
+# batch sizes, so that whatever else the machine does falls on both; PyTorch once (it is far
+# behind). The table gives each engine's median round, the ratios are of the medians.
+ROUNDS="${BENCH_ROUNDS:-3}"
+peers=0
 if [ "${BENCH_PEERS:-1}" != 0 ]; then
   # shellcheck source=scripts/peers-venv.sh
   source scripts/peers-venv.sh
   PEERS=scripts/bench-inception-peers.py
+  peers=1
+fi
+for round in $(seq 1 "$ROUNDS"); do
   for b in 1 16; do
     n=$([ "$b" = 1 ] && echo "$N1" || echo "$N16")
-    OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 "$PY" -W ignore "$PEERS" torch "$WEIGHTS" "$b" "$n" "${IMAGES[@]}" \
-      | tee -a "$OUT/results.jsonl"
-    OMP_NUM_THREADS=2 "$PY" -W ignore "$PEERS" onnx "$ONNX" "$b" "$n" "${IMAGES[@]}" | tee -a "$OUT/results.jsonl"
+    # hero-id: its own threads (2), OpenBLAS at one thread.
+    OPENBLAS_NUM_THREADS=2 "$BIN" bottleneck "${IMAGES[@]}" --inception "$WEIGHTS" \
+      --bench "$n" --batch-size "$b" | tee -a "$OUT/results.jsonl"
+    if [ "$peers" = 1 ]; then
+      OMP_NUM_THREADS=2 "$PY" -W ignore "$PEERS" onnx "$ONNX" "$b" "$n" "${IMAGES[@]}" \
+        | tee -a "$OUT/results.jsonl"
+      if [ "$round" = 1 ]; then
+        OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 "$PY" -W ignore "$PEERS" torch "$WEIGHTS" "$b" "$n" \
+          "${IMAGES[@]}" | tee -a "$OUT/results.jsonl"
+      fi
+    fi
   done
-fi
+done
 
-python3 - "$OUT/results.jsonl" <<'EOF'
-import json, sys
+python3 - "$OUT/results.jsonl" <<'PYEOF'
+import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-rate = {(r["engine"], r["batch_size"]): r for r in rows}
-print("\n%-12s %6s %10s %12s" % ("engine", "batch", "images/s", "peak RSS MB"))
-for (e, b), r in sorted(rate.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-    print("%-12s %6d %10.2f %12d" % (e, b, r["images_per_second"], r["peak_rss_mb"]))
+runs = {}
+for r in rows:
+    runs.setdefault((r["engine"], r["batch_size"]), []).append(r)
+median = {k: statistics.median(x["images_per_second"] for x in v) for k, v in runs.items()}
+print("\n%-12s %6s %16s %18s %12s" % ("engine", "batch", "images/s median", "rounds", "peak RSS MB"))
+for (e, b), v in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    rates = " ".join("%.1f" % x["images_per_second"] for x in v)
+    print("%-12s %6d %16.2f %18s %12d" % (e, b, median[(e, b)], rates, max(x["peak_rss_mb"] for x in v)))
 for b in (1, 16):
-    h = rate.get(("hero-id", b))
+    h = median.get(("hero-id", b))
     for peer in ("pytorch", "onnxruntime"):
-        p = rate.get((peer, b))
+        p = median.get((peer, b))
         if h and p:
-            print("batch %2d: hero-id / %-11s = %.2f" % (b, peer, h["images_per_second"] / p["images_per_second"]))
-EOF
+            line = "batch %2d: hero-id / %-11s = %.2f" % (b, peer, h / p)
+            if peer == "onnxruntime" and len(runs[("hero-id", b)]) == len(runs[(peer, b)]) > 1:
+                pairs = [x["images_per_second"] / y["images_per_second"]
+                         for x, y in zip(runs[("hero-id", b)], runs[(peer, b)])]
+                line += " (round by round %s)" % " ".join("%.2f" % q for q in pairs)
+            print(line)
+PYEOF
