@@ -1,3 +1,4 @@
+import Foundation
 import Inception
 import InceptionKernels
 import Testing
@@ -152,6 +153,42 @@ import Testing
       // The two engines differ by float rounding only.
       let b = Agreement(vector, other)
       #expect(b.maxDiff <= 1e-4, "\(ref.name), OpenBLAS against packed: \(b)")
+    }
+  }
+}
+
+/// The worker team: every part of every job runs exactly once, whoever takes it, and the caller
+/// takes the parts of a worker that is held up.
+@Suite struct WorkerTeamTests {
+  @Test("every part of every job runs once, over jobs short and long, with pauses between")
+  func everyPartOnce() {
+    let counts = Kernels.teamRuns(threads: 3, jobs: 600) { job, part, _ in
+      // Some jobs long enough for the workers to block between them.
+      if job % 100 == 0 { Thread.sleep(forTimeInterval: 0.001) }
+      if job % 7 == part { for _ in 0..<(job * 10) { _ = Thread.current } }
+    }
+    #expect(counts.count == 600)
+    #expect(counts.allSatisfy { $0 == [1, 1, 1] })
+  }
+
+  @Test("parts a blocked worker has not taken yet are run by the caller, each once")
+  func callerTakesLeftoverParts() {
+    // 1 ms between jobs: the worker has blocked (after 200 µs) by the next one, and the caller
+    // does not wait for it to wake: it takes both parts of most jobs itself.
+    let onCaller = CallerParts()
+    let counts = Kernels.teamRuns(threads: 2, jobs: 30, pause: 0.001) { job, _, caller in
+      if caller { onCaller.add(job) }
+    }
+    #expect(counts.allSatisfy { $0 == [1, 1] })
+    #expect(onCaller.counts(jobs: 30).filter { $0 == 2 }.count >= 15)
+  }
+
+  final class CallerParts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var jobs: [Int] = []
+    func add(_ job: Int) { lock.withLock { jobs.append(job) } }
+    func counts(jobs n: Int) -> [Int] {
+      lock.withLock { (0..<n).map { j in jobs.filter { $0 == j }.count } }
     }
   }
 }
