@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 HOME_DIR="${HERO_ID_HOME:-$HOME/.cache/hero-id}"
 WEIGHTS="${HERO_ID_INCEPTION:-$HOME_DIR/inception-2015-12-05.pt}"
-N1="${BENCH_IMAGES_B1:-32}"
+N1="${BENCH_IMAGES_B1:-64}"
 N16="${BENCH_IMAGES_B16:-48}"
 IMAGES=(Tests/InceptionTests/Reference/*.jpg)
 OUT="$(mktemp -d)"
