@@ -96,20 +96,32 @@ func convolveWinograd(
   let plane = height * width
   let outPlane = oh * ow
   let group = max(1, min(batch, im2colBudget / max(1, 36 * max(cin, cout) * tiles)))
+  // An image whose transformed tiles and products would not fit the budget while its filters
+  // are small (the stem's 147x147 layers) goes in bands of tile rows, each band's products
+  // still in cache when the output transform reads them. (With larger filters, `conv_4`, the
+  // filters read again for every band cost more than the bands save.)
+  let whole =
+    36 * max(cin, cout) * tiles <= im2colBudget || 36 * cout * cin > im2colBudget / 4
+  let bandRows =
+    whole ? tilesY : max(1, im2colBudget / max(1, 36 * max(cin, cout) * tilesX))
   // Six padded input rows, then their Bᵀ combinations, each `span` wide.
   let span = 4 * tilesX + 2
   var first = 0
+  var bandStart = 0
   conv.u.withUnsafeBufferPointer { ub in
     conv.bias.withUnsafeBufferPointer { bias in
       guard let u = ub.baseAddress else { return }
       while first < batch {
         let count = min(group, batch - first)
-        let cols = count * tiles
+        // The tile rows of each image this pass: all of them, or a band of one image.
+        let band = bandStart..<min(tilesY, bandStart + bandRows)
+        let bandTiles = band.count * tilesX
+        let cols = count * bandTiles
         let xi = cin * cols
         let v = transformed.reserve(36 * xi)
         let m = products.reserve(36 * cout * cols)
-        // Input transform: V[ξ][c][j * tiles + t] = (Bᵀ d B)[ξ] of tile t of image j; with a
-        // team, split by input channel.
+        // Input transform: V[ξ][c][j * bandTiles + t] = (Bᵀ d B)[ξ] of tile t of the band of
+        // image j; with a team, split by input channel.
         let inputStart = DispatchTime.now().uptimeNanoseconds
         split(team) { part, parts in
           // Room past the last row for the column pass's reads of a row of fewer than four
@@ -120,7 +132,7 @@ func convolveWinograd(
           for c in share(part, of: parts, count: cin) {
             for j in 0..<count {
               let src = input + (c * batch + first + j) * plane
-              for ty in 0..<tilesY {
+              for ty in band {
                 let y0 = ty * 4 - pad
                 // Padded rows y0..y0+5, columns -pad..-pad+span-1.
                 for r in 0..<6 {
@@ -167,7 +179,7 @@ func convolveWinograd(
                 // so the four tiles' six values are a 4x4 transpose of w[4tx ..< 4tx+16] and the
                 // first two lanes of the next four. The last four overlap the ones before; a row of
                 // fewer than four tiles stores only its own lanes.
-                let t0 = j * tiles + ty * tilesX
+                let t0 = j * bandTiles + (ty - band.lowerBound) * tilesX
                 for r in 0..<6 {
                   let w = rows + (6 + r) * span
                   let o0 = v + (r * 6) * xi + c * cols + t0
@@ -243,22 +255,22 @@ func convolveWinograd(
             for o in share(part, of: parts, count: cout) {
               let b = bias[o]
               for j in 0..<count {
-                let p = m + o * cols + j * tiles
+                let p = m + o * cols + j * bandTiles
                 let dst = output + (o * batch + first + j) * outPlane
                 var t = 0
-                while t < tiles {
-                  let t0 = tiles >= 4 ? min(t, tiles - 4) : 0
-                  if tiles >= 4 {
+                while t < bandTiles {
+                  let t0 = bandTiles >= 4 ? min(t, bandTiles - 4) : 0
+                  if bandTiles >= 4 {
                     winogradOutputTiles4(UnsafePointer(p + t0), stride: xo, bias: b, out: rows)
                   } else {
                     small.update(repeating: 0, count: 36 * 4)
                     for xi in 0..<36 {
-                      for l in 0..<tiles { small[xi * 4 + l] = p[xi * xo + l] }
+                      for l in 0..<bandTiles { small[xi * 4 + l] = p[xi * xo + l] }
                     }
                     winogradOutputTiles4(UnsafePointer(small), stride: 4, bias: b, out: rows)
                   }
-                  for l in 0..<min(4, tiles - t0) {
-                    let y0 = ((t0 + l) / tilesX) * 4
+                  for l in 0..<min(4, bandTiles - t0) {
+                    let y0 = ((t0 + l) / tilesX + band.lowerBound) * 4
                     let x0 = ((t0 + l) % tilesX) * 4
                     let at = dst + y0 * ow + x0
                     if x0 + 4 <= ow && y0 + 4 <= oh {
@@ -279,7 +291,12 @@ func convolveWinograd(
         profile?.add(
           "· 3x3 Winograd output transform",
           nanoseconds: DispatchTime.now().uptimeNanoseconds - outputStart)
-        first += count
+        if band.upperBound == tilesY {
+          first += count
+          bandStart = 0
+        } else {
+          bandStart = band.upperBound
+        }
       }
     }
   }

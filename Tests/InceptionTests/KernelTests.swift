@@ -166,6 +166,30 @@ import Testing
     )
   }
 
+  @Test("an image too large for one pass goes through Winograd in bands of tile rows")
+  func winogradInBandsEqualsDirectConvolution() throws {
+    var rng = SplitMix(seed: 13)
+    // 8 channels at 182x179: 46 x 45 tiles, 36·8·2070 floats of transformed tiles, over the
+    // 512 Ki budget: bands of 40 tile rows, the last one shorter (and partial tiles at the
+    // bottom and right edges), one image and two. Weights as small as the network's (a wrong
+    // band offset moves outputs by far more than the rounding).
+    for (s, h, w, batch) in [
+      (shape(8, 8, 3, 3, pad: (1, 1)), 182, 179, 1), (shape(6, 8, 3, 3), 182, 179, 2),
+    ] {
+      let conv = FoldedConv(
+        shape: s,
+        weights: (0..<(s.outChannels * s.filterLength)).map { _ in rng.float() * 0.3 },
+        bias: (0..<s.outChannels).map { _ in rng.float() * 0.1 })
+      let input = (0..<(s.inChannels * batch * h * w)).map { _ in rng.float() }
+      let direct = Kernels.convolution(conv, input: input, batch: batch, height: h, width: w)
+      let wino = try #require(
+        Kernels.winogradConvolution(conv, input: input, batch: batch, height: h, width: w))
+      let a = Agreement(wino, direct)
+      #expect(a.maxDiff < 5e-5, "\(s) \(h)x\(w): \(a)")
+      #expect(direct.contains { $0 == 0 } && direct.contains { $0 > 0 })
+    }
+  }
+
   @Test func winograd1DMatricesComputeTheCorrelation() throws {
     var rng = SplitMix(seed: 11)
     for (m, r) in [(4, 7), (4, 3), (2, 7), (2, 3)] {
