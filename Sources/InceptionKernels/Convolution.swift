@@ -182,14 +182,8 @@ func convolve(
     conv.bias.withUnsafeBufferPointer { bias in
       guard let wp = w.baseAddress, let bp = bias.baseAddress else { return }
       if s.isPointwise, let packed = conv.packed {
-        split(team) { part, parts in
-          let (rows, cols) = splitGEMM(
-            m: s.outChannels, n: total, k: k, part: part, parts: parts,
-            rowAlignment: PackedMatrix.rowAlignment)
-          packed.multiply(
-            rows: rows, b: input + cols.lowerBound, ldb: total, n: cols.count,
-            c: output + cols.lowerBound, ldc: total, bias: bp, relu: true)
-        }
+        packed.multiply(
+          team: team, b: input, ldb: total, n: total, c: output, ldc: total, bias: bp, relu: true)
       } else if s.isPointwise {
         split(team) { part, parts in
           let (rows, cols) = splitGEMM(m: s.outChannels, n: total, k: k, part: part, parts: parts)
@@ -219,14 +213,8 @@ func convolve(
           let c = output + first * ohw
           if let packed = conv.packed {
             // Bias and ReLU as the products are stored (the groups' columns are disjoint).
-            split(team) { part, parts in
-              let (rows, cols) = splitGEMM(
-                m: s.outChannels, n: n, k: k, part: part, parts: parts,
-                rowAlignment: PackedMatrix.rowAlignment)
-              packed.multiply(
-                rows: rows, b: col + cols.lowerBound, ldb: n, n: cols.count,
-                c: c + cols.lowerBound, ldc: total, bias: bp, relu: true)
-            }
+            packed.multiply(
+              team: team, b: col, ldb: n, n: n, c: c, ldc: total, bias: bp, relu: true)
             first += count
             continue
           }

@@ -74,6 +74,23 @@ final class PackedMatrix: @unchecked Sendable {
   }
 }
 
+extension PackedMatrix {
+  /// ``multiply(rows:b:ldb:n:c:ldc:bias:relu:)`` over all rows, split across `team` along the
+  /// larger of the rows and the columns (see ``splitGEMM(m:n:k:part:parts:rowAlignment:)``).
+  func multiply(
+    team: WorkerTeam?, b: UnsafePointer<Float>, ldb: Int, n: Int, c: UnsafeMutablePointer<Float>,
+    ldc: Int, bias: UnsafePointer<Float>?, relu: Bool
+  ) {
+    split(team) { part, parts in
+      let (r, cols) = splitGEMM(
+        m: rows, n: n, k: columns, part: part, parts: parts, rowAlignment: Self.rowAlignment)
+      multiply(
+        rows: r, b: b + cols.lowerBound, ldb: ldb, n: cols.count, c: c + cols.lowerBound, ldc: ldc,
+        bias: bias, relu: relu)
+    }
+  }
+}
+
 extension Kernels {
   /// `relu?(a · b + bias)` by the packed GEMM kernel, for tests: `a` m×k and `b` k×n row-major,
   /// the result m×n; computed in `rowParts` × `columnParts` blocks (the bounds aligned as a

@@ -85,14 +85,6 @@ import Testing
     }
   }
 
-  func shape(
-    _ outC: Int, _ inC: Int, _ kh: Int, _ kw: Int, stride: Int = 1, pad: (Int, Int) = (0, 0)
-  ) -> ConvShape {
-    ConvShape(
-      key: "t", outChannels: outC, inChannels: inC, kernelH: kh, kernelW: kw, stride: stride,
-      padH: pad.0, padW: pad.1)
-  }
-
   @Test(
     "every kind of convolution gives OpenBLAS's result on the packed weights",
     .enabled(if: Kernels.packedGEMM, "needs AVX2 and FMA"))
