@@ -70,12 +70,18 @@ build_module() {
   echo "$hash" >"$stamp"
 }
 
-# hero-id's packed GEMM (C): one object, instrumented like the rest.
-if [[ ! -f $LIB/libCPackedGEMM.a || Sources/CPackedGEMM/packed_gemm.c -nt $LIB/libCPackedGEMM.a ]]; then
+# hero-id's C kernels (the packed GEMM, the Winograd transforms), instrumented like the rest.
+C_SOURCES=(Sources/CPackedGEMM/*.c)
+if [[ ! -f $LIB/libCPackedGEMM.a ]] || [[ -n $(find Sources/CPackedGEMM -newer "$LIB/libCPackedGEMM.a") ]]; then
   echo "fuzz: building CPackedGEMM"
-  clang -O2 -fsanitize=${SANITIZERS/fuzzer/fuzzer-no-link} -I Sources/CPackedGEMM/include \
-    -c Sources/CPackedGEMM/packed_gemm.c -o "$LIB/packed_gemm.o"
-  ar rcs "$LIB/libCPackedGEMM.a" "$LIB/packed_gemm.o"
+  objects=()
+  for c in "${C_SOURCES[@]}"; do
+    o="$LIB/$(basename "${c%.c}").o"
+    clang -O2 -fsanitize=${SANITIZERS/fuzzer/fuzzer-no-link} -I Sources/CPackedGEMM/include -c "$c" -o "$o"
+    objects+=("$o")
+  done
+  rm -f "$LIB/libCPackedGEMM.a"
+  ar rcs "$LIB/libCPackedGEMM.a" "${objects[@]}"
 fi
 
 REBUILT=

@@ -238,7 +238,7 @@ final class ForwardPass: @unchecked Sendable {
   ) {
     // Winograd's 36 GEMMs need enough tiles to be worth it (the 8x8 layers give 4 per image).
     let wino = weights.winograd[key].flatMap {
-      batch * WinogradConv.tiles(height: h, width: w) >= 48 ? $0 : nil
+      batch * WinogradConv.tiles(height: h, width: w, m: $0.m) >= 48 ? $0 : nil
     }
     // The 1D form (1x7, 7x1 at 17x17: 85 columns an image) whatever the batch.
     let wino1D = oneDimensionalWinograd ? weights.winograd1D[key] : nil
@@ -264,7 +264,7 @@ final class ForwardPass: @unchecked Sendable {
       case (1, 1, _): kind = "1x1"
       case (3, 3, 2): kind = "3x3 stride 2"
       case (3, 3, _): kind = wino != nil ? "3x3 (Winograd)" : "3x3 (im2col)"
-      case (5, 5, _): kind = "5x5"
+      case (5, 5, _): kind = wino != nil ? "5x5 (Winograd)" : "5x5 (im2col)"
       case (1, 7, _), (7, 1, _): kind = wino1D != nil ? "1x7/7x1 (Winograd)" : "1x7/7x1"
       case (1, 3, _), (3, 1, _): kind = "1x3/3x1"
       default: kind = "\(s.kernelH)x\(s.kernelW)"

@@ -17,7 +17,7 @@ public final class InceptionWeights: @unchecked Sendable {
   public let sha1: String
   /// The folded convolutions by layer key (e.g. `mixed_4.tower.conv_1`).
   let convs: [String: FoldedConv]
-  /// The 3x3 stride-1 layers in Winograd form, prepared at load.
+  /// The 3x3 and 5x5 stride-1 layers in Winograd form, prepared at load.
   let winograd: [String: WinogradConv]
   /// The 1x7 and 7x1 layers in 1D Winograd form F(4, 7), prepared at load. (The 1x3 and 3x1
   /// layers at 8x8 stay on im2col: too few columns for a lone image, and a batch must give the

@@ -121,8 +121,9 @@ public enum Kernels {
     return out
   }
 
-  /// The same as ``convolution(_:input:batch:height:width:)`` by Winograd F(2x2, 3x3); nil
-  /// unless `conv` is 3x3, stride 1, padding 0 or 1.
+  /// The same as ``convolution(_:input:batch:height:width:)`` by Winograd F(4x4, 3x3) or
+  /// F(2x2, 5x5); nil unless `conv` is 3x3 or 5x5, stride 1, padded alike on both axes by at
+  /// most half its size.
   public static func winogradConvolution(
     _ conv: FoldedConv, input: [Float], batch: Int, height: Int, width: Int,
     packed: Bool = Kernels.packedGEMM

@@ -1,0 +1,53 @@
+// The input and output transforms of the 2D Winograd convolutions with 6x6 tiles (α = 6, the
+// points 0, ±1, ±2, ∞): F(4x4, 3x3) for the 3x3 layers (m = 4 outputs a tile side) and
+// F(2x2, 5x5) for the 5x5 layers (m = 2). Both share Bᵀ, so one input transform serves both
+// (tiles m apart); the output transform is Aᵀ of F(4, ·) or F(2, ·).
+//
+//     Bᵀ = [4  0 -5  0  1  0]    Aᵀ (m = 4) = [1  1  1  1  1  0]    Aᵀ (m = 2) = [1  1  1  1  1  0]
+//          [0 -4 -4  1  1  0]                 [0  1 -1  2 -2  0]                 [0  1 -1  2 -2  1]
+//          [0  4 -4 -1  1  0]                 [0  1  1  4  4  0]
+//          [0 -2 -1  2  1  0]                 [0  1 -1  8 -8  1]
+//          [0  2 -1 -2  1  0]
+//          [0  4  0 -5  0  1]
+//
+// Eight tiles at a time in vectors of 8 floats (AVX2 + FMA where the CPU has them, chosen at run
+// time; the same code in SSE elsewhere). Transform point ξ = 6·i + j: row i, column j of the
+// 6x6 transformed tile.
+#ifndef HERO_WINOGRAD6_H
+#define HERO_WINOGRAD6_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Floats of scratch `hero_winograd6_input` needs for `tile_rows` tile rows of a plane `width`
+/// wide, tiles `m` apart.
+size_t hero_winograd6_input_scratch(int width, int m, int tile_rows);
+
+/// V[ξ][t] = (Bᵀ d B)[ξ] for the tiles of the tile rows `ty_begin ..< ty_end` of one
+/// `height`×`width` plane (row-major), tiles `m` apart (m = 2 or 4), the plane padded by `pad`
+/// zeros on every side: tile (ty, tx) reads rows ty·m − pad ..< ty·m − pad + 6 and columns
+/// tx·m − pad ..< tx·m − pad + 6. Tile t = (ty − ty_begin)·tiles_x + tx goes to
+/// `v[ξ·xi_stride + t]`. `scratch`: `hero_winograd6_input_scratch(width, m, ty_end − ty_begin)`
+/// floats.
+void hero_winograd6_input(const float *plane, int height, int width, int pad, int m, int tiles_x,
+                          int ty_begin, int ty_end, float *v, size_t xi_stride, float *scratch);
+
+/// Floats of scratch `hero_winograd6_output` needs for rows of `tiles_x` tiles.
+size_t hero_winograd6_output_scratch(int m, int tiles_x);
+
+/// The output transform of `tile_rows` rows of `tiles_x` tiles of one output channel:
+/// Y = Aᵀ M A + bias, negatives set to 0, where M[ξ] of tile t is `p[ξ·xi_stride + t]`. Tile
+/// (r, tx) is written at rows y0 + r·m ..< y0 + r·m + m, columns tx·m ..< tx·m + m of the
+/// `oh`×`ow` plane `out`, what falls outside the plane dropped. `scratch`:
+/// `hero_winograd6_output_scratch(m, tiles_x)` floats.
+void hero_winograd6_output(const float *p, size_t xi_stride, int m, int tiles_x, int tile_rows,
+                           int y0, float bias, float *out, int oh, int ow, float *scratch);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
