@@ -1,3 +1,4 @@
+import CPackedGEMM
 import Dispatch
 
 /// The matrices of a one-dimensional Winograd (Toom-Cook) algorithm F(m, r): `m` outputs of an
@@ -207,11 +208,8 @@ func convolveWinograd1D(
             let mp = products.reserve(alpha * cout * cols)
             let inputStart = DispatchTime.now().uptimeNanoseconds
             split(team) { part, parts in
-              let sources = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: alpha)
+              let sources = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: alpha)
               defer { sources.deallocate() }
-              let inputs = UnsafeMutablePointer<Float4>.allocate(
-                capacity: alpha * ((max(width, height) + 3) / 4))
-              defer { inputs.deallocate() }
               if conv.horizontal {
                 // The plane transposed and padded, `span` columns of `height`: tile t reads
                 // columns t·m ..< t·m + α, and each sum runs down a whole column at once.
@@ -229,10 +227,9 @@ func convolveWinograd1D(
                     for t in 0..<tilesX {
                       let d = planeT + t * m * height
                       for i in 0..<alpha { sources[i] = UnsafePointer(d + i * height) }
-                      winogradInput1D(
-                        alpha: alpha, bt: bt, src: sources, length: height,
-                        dst: v + c * cols + (j * tilesX + t) * height, dstStride: xi,
-                        inputs: inputs)
+                      hero_winograd1d_input(
+                        sources, bt, Int32(alpha), Int32(height),
+                        v + c * cols + (j * tilesX + t) * height, xi)
                     }
                   }
                 }
@@ -250,10 +247,9 @@ func convolveWinograd1D(
                         let y = t * m - pad + i
                         sources[i] = y >= 0 && y < height ? src + y * width : UnsafePointer(zero)
                       }
-                      winogradInput1D(
-                        alpha: alpha, bt: bt, src: sources, length: width,
-                        dst: v + c * cols + (j * tilesY + t) * width, dstStride: xi,
-                        inputs: inputs)
+                      hero_winograd1d_input(
+                        sources, bt, Int32(alpha), Int32(width),
+                        v + c * cols + (j * tilesY + t) * width, xi)
                     }
                   }
                 }
@@ -277,44 +273,23 @@ func convolveWinograd1D(
             let outputStart = DispatchTime.now().uptimeNanoseconds
             let xo = cout * cols
             split(team) { part, parts in
-              let acc = UnsafeMutablePointer<Float>.allocate(capacity: max(width, height))
-              defer { acc.deallocate() }
               for o in share(part, of: parts, count: cout) {
-                let b = bias[o]
                 for j in 0..<count {
                   let dst = output + (o * batch + first + j) * plane
                   if conv.horizontal {
                     // Columns (j, t, y): output column t·m + i from a sum down y.
                     for t in 0..<tilesX {
-                      let p = mp + o * cols + (j * tilesX + t) * height
-                      for i in 0..<min(m, width - t * m) {
-                        let a = at + i * alpha
-                        for k in 0..<height { acc[k] = b }
-                        for x in 0..<alpha {
-                          let f = a[x]
-                          if f == 0 { continue }
-                          let src = p + x * xo
-                          for k in 0..<height { acc[k] += f * src[k] }
-                        }
-                        let out = dst + t * m + i
-                        for k in 0..<height { out[k * width] = acc[k] > 0 ? acc[k] : 0 }
-                      }
+                      hero_winograd1d_output(
+                        mp + o * cols + (j * tilesX + t) * height, xo, at, Int32(alpha),
+                        Int32(min(m, width - t * m)), Int32(height), bias[o], dst + t * m, 1,
+                        width)
                     }
                   } else {
                     for t in 0..<tilesY {
-                      let p = mp + o * cols + (j * tilesY + t) * width
-                      for i in 0..<min(m, height - t * m) {
-                        let a = at + i * alpha
-                        let out = dst + (t * m + i) * width
-                        for k in 0..<width { acc[k] = b }
-                        for x in 0..<alpha {
-                          let f = a[x]
-                          if f == 0 { continue }
-                          let src = p + x * xo
-                          for k in 0..<width { acc[k] += f * src[k] }
-                        }
-                        for k in 0..<width { out[k] = acc[k] > 0 ? acc[k] : 0 }
-                      }
+                      hero_winograd1d_output(
+                        mp + o * cols + (j * tilesY + t) * width, xo, at, Int32(alpha),
+                        Int32(min(m, height - t * m)), Int32(width), bias[o],
+                        dst + t * m * width, width, 1)
                     }
                   }
                 }

@@ -203,6 +203,8 @@ import Testing
       (shape(5, 4, 1, 7, pad: (0, 3)), 17, 17, 2), (shape(6, 3, 7, 1, pad: (3, 0)), 17, 17, 3),
       (shape(4, 5, 1, 3, pad: (0, 1)), 8, 8, 2), (shape(3, 4, 3, 1, pad: (1, 0)), 8, 8, 2),
       (shape(2, 3, 1, 7, pad: (0, 3)), 3, 2, 1), (shape(2, 3, 7, 1, pad: (3, 0)), 2, 5, 1),
+      // Two whole runs of eight columns or rows.
+      (shape(3, 2, 1, 7, pad: (0, 3)), 16, 9, 1), (shape(3, 2, 7, 1, pad: (3, 0)), 9, 16, 1),
     ] {
       let conv = FoldedConv(
         shape: s, weights: (0..<(s.outChannels * s.filterLength)).map { _ in rng.float() },
