@@ -75,7 +75,7 @@ INLINE void output_body(const float *p, size_t xs, const float *at, int alpha, i
 
 // Each built twice from the same source, for AVX2 + FMA and for the baseline (SSE2), with
 // F(4, 7)'s alpha of 10 a constant (the other sizes, only in tests, as they come).
-__attribute__((target("avx2,fma"))) static void input_avx2(
+__attribute__((target("avx2,fma"))) static void w1d_input_avx2(
     const float *const *rows, const float *bt, int alpha, int length, float *dst, size_t xs) {
   if (alpha == 10) {
     input_body(rows, bt, 10, length, dst, xs);
@@ -84,7 +84,7 @@ __attribute__((target("avx2,fma"))) static void input_avx2(
   }
 }
 
-static void input_base(const float *const *rows, const float *bt, int alpha, int length,
+static void w1d_input_base(const float *const *rows, const float *bt, int alpha, int length,
                        float *dst, size_t xs) {
   if (alpha == 10) {
     input_body(rows, bt, 10, length, dst, xs);
@@ -93,7 +93,7 @@ static void input_base(const float *const *rows, const float *bt, int alpha, int
   }
 }
 
-__attribute__((target("avx2,fma"))) static void output_avx2(
+__attribute__((target("avx2,fma"))) static void w1d_output_avx2(
     const float *p, size_t xs, const float *at, int alpha, int outputs, int length, float bias,
     float *out, size_t out_i, size_t out_k) {
   if (alpha == 10) {
@@ -103,7 +103,7 @@ __attribute__((target("avx2,fma"))) static void output_avx2(
   }
 }
 
-static void output_base(const float *p, size_t xs, const float *at, int alpha, int outputs,
+static void w1d_output_base(const float *p, size_t xs, const float *at, int alpha, int outputs,
                         int length, float bias, float *out, size_t out_i, size_t out_k) {
   if (alpha == 10) {
     output_body(p, xs, at, 10, outputs, length, bias, out, out_i, out_k);
@@ -116,9 +116,9 @@ void hero_winograd1d_input(const float *const *rows, const float *bt, int alpha,
                            float *dst, size_t xi_stride) {
   if (alpha <= 0 || alpha > 16 || length <= 0) return;
   if (hero_gemm_available()) {
-    input_avx2(rows, bt, alpha, length, dst, xi_stride);
+    w1d_input_avx2(rows, bt, alpha, length, dst, xi_stride);
   } else {
-    input_base(rows, bt, alpha, length, dst, xi_stride);
+    w1d_input_base(rows, bt, alpha, length, dst, xi_stride);
   }
 }
 
@@ -127,8 +127,8 @@ void hero_winograd1d_output(const float *p, size_t xi_stride, const float *at, i
                             size_t out_k) {
   if (alpha <= 0 || alpha > 16 || length <= 0 || outputs <= 0) return;
   if (hero_gemm_available()) {
-    output_avx2(p, xi_stride, at, alpha, outputs, length, bias, out, out_i, out_k);
+    w1d_output_avx2(p, xi_stride, at, alpha, outputs, length, bias, out, out_i, out_k);
   } else {
-    output_base(p, xi_stride, at, alpha, outputs, length, bias, out, out_i, out_k);
+    w1d_output_base(p, xi_stride, at, alpha, outputs, length, bias, out, out_i, out_k);
   }
 }

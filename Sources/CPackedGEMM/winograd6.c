@@ -194,7 +194,7 @@ INLINE void output_body(const float *p, size_t xs, int m, int tiles_x, int tile_
 
 // Each transform built twice from the same source, for AVX2 + FMA and for the baseline (SSE2),
 // with m a constant in each.
-__attribute__((target("avx2,fma"))) static void input_avx2(
+__attribute__((target("avx2,fma"))) static void w6_input_avx2(
     const float *plane, int height, int width, int pad, int m, int tiles_x, int ty_begin,
     int ty_end, float *v, size_t xs, float *scratch) {
   if (m == 4) {
@@ -204,7 +204,7 @@ __attribute__((target("avx2,fma"))) static void input_avx2(
   }
 }
 
-static void input_base(const float *plane, int height, int width, int pad, int m, int tiles_x,
+static void w6_input_base(const float *plane, int height, int width, int pad, int m, int tiles_x,
                        int ty_begin, int ty_end, float *v, size_t xs, float *scratch) {
   if (m == 4) {
     input_body(plane, height, width, pad, 4, tiles_x, ty_begin, ty_end, v, xs, scratch);
@@ -213,7 +213,7 @@ static void input_base(const float *plane, int height, int width, int pad, int m
   }
 }
 
-__attribute__((target("avx2,fma"))) static void output_avx2(
+__attribute__((target("avx2,fma"))) static void w6_output_avx2(
     const float *p, size_t xs, int m, int tiles_x, int tile_rows, int y0, float bias, float *out,
     int oh, int ow, float *scratch) {
   if (m == 4) {
@@ -223,7 +223,7 @@ __attribute__((target("avx2,fma"))) static void output_avx2(
   }
 }
 
-static void output_base(const float *p, size_t xs, int m, int tiles_x, int tile_rows, int y0,
+static void w6_output_base(const float *p, size_t xs, int m, int tiles_x, int tile_rows, int y0,
                         float bias, float *out, int oh, int ow, float *scratch) {
   if (m == 4) {
     output_body(p, xs, 4, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch);
@@ -236,9 +236,9 @@ void hero_winograd6_input(const float *plane, int height, int width, int pad, in
                           int ty_begin, int ty_end, float *v, size_t xi_stride, float *scratch) {
   if (ty_begin >= ty_end || tiles_x <= 0) return;
   if (hero_gemm_available()) {
-    input_avx2(plane, height, width, pad, m, tiles_x, ty_begin, ty_end, v, xi_stride, scratch);
+    w6_input_avx2(plane, height, width, pad, m, tiles_x, ty_begin, ty_end, v, xi_stride, scratch);
   } else {
-    input_base(plane, height, width, pad, m, tiles_x, ty_begin, ty_end, v, xi_stride, scratch);
+    w6_input_base(plane, height, width, pad, m, tiles_x, ty_begin, ty_end, v, xi_stride, scratch);
   }
 }
 
@@ -246,8 +246,8 @@ void hero_winograd6_output(const float *p, size_t xi_stride, int m, int tiles_x,
                            int y0, float bias, float *out, int oh, int ow, float *scratch) {
   if (tile_rows <= 0 || tiles_x <= 0) return;
   if (hero_gemm_available()) {
-    output_avx2(p, xi_stride, m, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch);
+    w6_output_avx2(p, xi_stride, m, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch);
   } else {
-    output_base(p, xi_stride, m, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch);
+    w6_output_base(p, xi_stride, m, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch);
   }
 }
