@@ -160,7 +160,7 @@ func convolveWinograd(
           }
         }
         profile?.add(
-          "· 2D Winograd input transform",
+          "· \(s.kernelH)x\(s.kernelW) Winograd input transform",
           nanoseconds: DispatchTime.now().uptimeNanoseconds - inputStart)
         // 36 GEMMs: M[ξ] (cout × cols) = U[ξ] (cout × cin) · V[ξ] (cin × cols); with a team,
         // each part runs its share of the 36 whole.
@@ -194,7 +194,7 @@ func convolveWinograd(
           }
         }
         profile?.add(
-          "· 2D Winograd output transform",
+          "· \(s.kernelH)x\(s.kernelW) Winograd output transform",
           nanoseconds: DispatchTime.now().uptimeNanoseconds - outputStart)
         if band.upperBound == tilesY {
           first += count
