@@ -79,6 +79,8 @@ __attribute__((target("avx2,fma"))) static void w1d_input_avx2(
     const float *const *rows, const float *bt, int alpha, int length, float *dst, size_t xs) {
   if (alpha == 10) {
     input_body(rows, bt, 10, length, dst, xs);
+  } else if (alpha == 6) {
+    input_body(rows, bt, 6, length, dst, xs);
   } else {
     input_body(rows, bt, alpha, length, dst, xs);
   }
@@ -88,6 +90,8 @@ static void w1d_input_base(const float *const *rows, const float *bt, int alpha,
                        float *dst, size_t xs) {
   if (alpha == 10) {
     input_body(rows, bt, 10, length, dst, xs);
+  } else if (alpha == 6) {
+    input_body(rows, bt, 6, length, dst, xs);
   } else {
     input_body(rows, bt, alpha, length, dst, xs);
   }
@@ -98,6 +102,8 @@ __attribute__((target("avx2,fma"))) static void w1d_output_avx2(
     float *out, size_t out_i, size_t out_k) {
   if (alpha == 10) {
     output_body(p, xs, at, 10, outputs, length, bias, out, out_i, out_k);
+  } else if (alpha == 6) {
+    output_body(p, xs, at, 6, outputs, length, bias, out, out_i, out_k);
   } else {
     output_body(p, xs, at, alpha, outputs, length, bias, out, out_i, out_k);
   }
@@ -107,6 +113,8 @@ static void w1d_output_base(const float *p, size_t xs, const float *at, int alph
                         int length, float bias, float *out, size_t out_i, size_t out_k) {
   if (alpha == 10) {
     output_body(p, xs, at, 10, outputs, length, bias, out, out_i, out_k);
+  } else if (alpha == 6) {
+    output_body(p, xs, at, 6, outputs, length, bias, out, out_i, out_k);
   } else {
     output_body(p, xs, at, alpha, outputs, length, bias, out, out_i, out_k);
   }

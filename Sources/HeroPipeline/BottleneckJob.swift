@@ -17,7 +17,7 @@ public struct BottleneckJob {
     public var threads: Int?
     /// In ``benchmark(_:count:)``: time each kind of layer (``InceptionV3/profile``).
     public var profile = false
-    /// The 1x7/7x1 layers by 1D Winograd (the default) or by im2col + GEMM (for comparisons).
+    /// The 1xr/rx1 layers by 1D Winograd (the default) or by im2col + GEMM (for comparisons).
     public var oneDimensionalWinograd = true
     public init() {}
   }

@@ -46,7 +46,7 @@ public final class InceptionV3 {
     self.threads = n
   }
 
-  /// Whether the 1x7 and 7x1 layers run by 1D Winograd F(4, 7) (the default) or by im2col +
+  /// Whether the 1x7, 7x1, 1x3 and 3x1 layers run by 1D Winograd (the default) or by im2col +
   /// GEMM (for comparisons).
   public var oneDimensionalWinograd: Bool {
     get { lanes[0].oneDimensionalWinograd }
@@ -266,7 +266,7 @@ final class ForwardPass: @unchecked Sendable {
       case (3, 3, _): kind = wino != nil ? "3x3 (Winograd)" : "3x3 (im2col)"
       case (5, 5, _): kind = wino != nil ? "5x5 (Winograd)" : "5x5 (im2col)"
       case (1, 7, _), (7, 1, _): kind = wino1D != nil ? "1x7/7x1 (Winograd)" : "1x7/7x1"
-      case (1, 3, _), (3, 1, _): kind = "1x3/3x1"
+      case (1, 3, _), (3, 1, _): kind = wino1D != nil ? "1x3/3x1 (Winograd)" : "1x3/3x1"
       default: kind = "\(s.kernelH)x\(s.kernelW)"
       }
       let macs = Double(s.outChannels * s.filterLength * oh * ow * batch)

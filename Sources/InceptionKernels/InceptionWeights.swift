@@ -19,9 +19,8 @@ public final class InceptionWeights: @unchecked Sendable {
   let convs: [String: FoldedConv]
   /// The 3x3 and 5x5 stride-1 layers in Winograd form, prepared at load.
   let winograd: [String: WinogradConv]
-  /// The 1x7 and 7x1 layers in 1D Winograd form F(4, 7), prepared at load. (The 1x3 and 3x1
-  /// layers at 8x8 stay on im2col: too few columns for a lone image, and a batch must give the
-  /// same vectors as its images one by one.)
+  /// The 1x7, 7x1, 1x3 and 3x1 layers in 1D Winograd form, F(4, 7) and F(4, 3), prepared at
+  /// load.
   let winograd1D: [String: WinogradConv1D]
 
   /// The weights `convs` (by key) of the file with hash `sha1`, prepared for the forward pass:
@@ -49,10 +48,10 @@ public final class InceptionWeights: @unchecked Sendable {
       let (key, c) = all[i]
       let one = WinogradConv(c, packed: packedGEMM)
       let oneD =
-        c.shape.kernelH * c.shape.kernelW == 7 ? WinogradConv1D(c, packed: packedGEMM) : nil
+        [3, 7].contains(c.shape.kernelH * c.shape.kernelW) ? WinogradConv1D(c, packed: packedGEMM) : nil
       var plain = c
       plain.packed = nil
-      // The 1x7/7x1 layers run by their 1D Winograd form (or, for comparisons, by OpenBLAS).
+      // The 1xr/rx1 layers run by their 1D Winograd form (or, for comparisons, by OpenBLAS).
       let packed =
         packedGEMM && oneD == nil && !stackedParts.contains(key) ? plain.packedForKernel() : plain
       prepared.lock.withLock {

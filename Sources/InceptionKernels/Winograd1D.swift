@@ -256,7 +256,7 @@ func convolveWinograd1D(
               }
             }
             profile?.add(
-              "· 1x7 Winograd input transform",
+              "· 1D Winograd input transform",
               nanoseconds: DispatchTime.now().uptimeNanoseconds - inputStart)
             split(team) { part, parts in
               for x in share(part, of: parts, count: alpha) {
@@ -296,7 +296,7 @@ func convolveWinograd1D(
               }
             }
             profile?.add(
-              "· 1x7 Winograd output transform",
+              "· 1D Winograd output transform",
               nanoseconds: DispatchTime.now().uptimeNanoseconds - outputStart)
             first += count
           }

@@ -43,7 +43,7 @@ struct Bottleneck: AsyncParsableCommand {
   @Flag(help: .hidden)
   var profile = false
 
-  /// The 1x7/7x1 layers by im2col + GEMM instead of 1D Winograd (for comparisons).
+  /// The 1x7/7x1 and 1x3/3x1 layers by im2col + GEMM instead of 1D Winograd (comparisons).
   @Flag(name: .customLong("no-winograd-1d"), help: .hidden)
   var noWinograd1D = false
 
