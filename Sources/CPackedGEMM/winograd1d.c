@@ -121,9 +121,9 @@ static void w1d_output_base(const float *p, size_t xs, const float *at, int alph
 }
 
 void hero_winograd1d_input(const float *const *rows, const float *bt, int alpha, int length,
-                           float *dst, size_t xi_stride) {
+                           float *dst, size_t xi_stride, int avx2) {
   if (alpha <= 0 || alpha > 16 || length <= 0) return;
-  if (hero_gemm_available()) {
+  if (avx2 && hero_gemm_available()) {
     w1d_input_avx2(rows, bt, alpha, length, dst, xi_stride);
   } else {
     w1d_input_base(rows, bt, alpha, length, dst, xi_stride);
@@ -132,9 +132,9 @@ void hero_winograd1d_input(const float *const *rows, const float *bt, int alpha,
 
 void hero_winograd1d_output(const float *p, size_t xi_stride, const float *at, int alpha,
                             int outputs, int length, float bias, float *out, size_t out_i,
-                            size_t out_k) {
+                            size_t out_k, int avx2) {
   if (alpha <= 0 || alpha > 16 || length <= 0 || outputs <= 0) return;
-  if (hero_gemm_available()) {
+  if (avx2 && hero_gemm_available()) {
     w1d_output_avx2(p, xi_stride, at, alpha, outputs, length, bias, out, out_i, out_k);
   } else {
     w1d_output_base(p, xi_stride, at, alpha, outputs, length, bias, out, out_i, out_k);

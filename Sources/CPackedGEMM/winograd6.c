@@ -233,9 +233,10 @@ static void w6_output_base(const float *p, size_t xs, int m, int tiles_x, int ti
 }
 
 void hero_winograd6_input(const float *plane, int height, int width, int pad, int m, int tiles_x,
-                          int ty_begin, int ty_end, float *v, size_t xi_stride, float *scratch) {
+                          int ty_begin, int ty_end, float *v, size_t xi_stride, float *scratch,
+                          int avx2) {
   if (ty_begin >= ty_end || tiles_x <= 0) return;
-  if (hero_gemm_available()) {
+  if (avx2 && hero_gemm_available()) {
     w6_input_avx2(plane, height, width, pad, m, tiles_x, ty_begin, ty_end, v, xi_stride, scratch);
   } else {
     w6_input_base(plane, height, width, pad, m, tiles_x, ty_begin, ty_end, v, xi_stride, scratch);
@@ -243,9 +244,10 @@ void hero_winograd6_input(const float *plane, int height, int width, int pad, in
 }
 
 void hero_winograd6_output(const float *p, size_t xi_stride, int m, int tiles_x, int tile_rows,
-                           int y0, float bias, float *out, int oh, int ow, float *scratch) {
+                           int y0, float bias, float *out, int oh, int ow, float *scratch,
+                           int avx2) {
   if (tile_rows <= 0 || tiles_x <= 0) return;
-  if (hero_gemm_available()) {
+  if (avx2 && hero_gemm_available()) {
     w6_output_avx2(p, xi_stride, m, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch);
   } else {
     w6_output_base(p, xi_stride, m, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch);

@@ -25,8 +25,12 @@ public final class InceptionWeights: @unchecked Sendable {
 
   /// The weights `convs` (by key) of the file with hash `sha1`, prepared for the forward pass:
   /// with `packedGEMM` (the default where the CPU has AVX2 and FMA) the products run on weights
-  /// packed for hero-id's GEMM kernel, else all through OpenBLAS.
-  public init(sha1: String, convs: [String: FoldedConv], packedGEMM: Bool = Kernels.packedGEMM) {
+  /// packed for hero-id's GEMM kernel, else all through OpenBLAS; with `avx2` (the default) the
+  /// Winograd transforms run their AVX2 + FMA build where the CPU has them, else the baseline.
+  public init(
+    sha1: String, convs: [String: FoldedConv], packedGEMM: Bool = Kernels.packedGEMM,
+    avx2: Bool = true
+  ) {
     self.sha1 = sha1
     var convs = convs
     // The 1x1 layers of a block that read the block's input, stacked into one GEMM; the order
@@ -46,9 +50,10 @@ public final class InceptionWeights: @unchecked Sendable {
     let prepared = Prepared(count: all.count)
     DispatchQueue.concurrentPerform(iterations: all.count) { i in
       let (key, c) = all[i]
-      let one = WinogradConv(c, packed: packedGEMM)
+      let one = WinogradConv(c, packed: packedGEMM, avx2: avx2)
       let oneD =
-        [3, 7].contains(c.shape.kernelH * c.shape.kernelW) ? WinogradConv1D(c, packed: packedGEMM) : nil
+        [3, 7].contains(c.shape.kernelH * c.shape.kernelW)
+        ? WinogradConv1D(c, packed: packedGEMM, avx2: avx2) : nil
       var plain = c
       plain.packed = nil
       // The 1xr/rx1 layers run by their 1D Winograd form (or, for comparisons, by OpenBLAS).
@@ -100,9 +105,15 @@ public final class InceptionWeights: @unchecked Sendable {
   /// OpenBLAS for every product.
   public var packedGEMM: Bool { convs.values.contains { $0.packed != nil } }
 
-  /// The same weights with every product on OpenBLAS (for comparisons and tests).
+  /// Whether the Winograd transforms run their AVX2 + FMA build (where the CPU has them).
+  public var avx2Transforms: Bool {
+    winograd.values.contains { $0.avx2 } || winograd1D.values.contains { $0.avx2 }
+  }
+
+  /// The same weights as a CPU without AVX2 and FMA runs them: every product on OpenBLAS, the
+  /// Winograd transforms' baseline build (for comparisons and tests).
   public func openBLASOnly() -> InceptionWeights {
-    InceptionWeights(sha1: sha1, convs: convs, packedGEMM: false)
+    InceptionWeights(sha1: sha1, convs: convs, packedGEMM: false, avx2: false)
   }
 }
 

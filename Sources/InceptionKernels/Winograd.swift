@@ -27,6 +27,9 @@ struct WinogradConv: Sendable {
   /// `u`'s 36 matrices packed for hero-id's GEMM kernel (nil: OpenBLAS multiplies `u`).
   let packed: [PackedMatrix]?
   let bias: [Float]
+  /// Whether the transforms run their AVX2 + FMA build where the CPU has them (else the
+  /// baseline build, as on a CPU without them).
+  let avx2: Bool
 
   /// Bᵀ above, row-major (the C transforms have it written out).
   static let inputMatrix: [Double] = [
@@ -40,8 +43,8 @@ struct WinogradConv: Sendable {
   }
 
   /// The Winograd form of `conv`, or nil unless it is a 3x3 or 5x5 stride-1 convolution padded
-  /// alike on both axes by at most half its size.
-  init?(_ conv: FoldedConv, packed: Bool = PackedMatrix.isAvailable) {
+  /// alike on both axes by at most half its size. `avx2`: see ``avx2``.
+  init?(_ conv: FoldedConv, packed: Bool = PackedMatrix.isAvailable, avx2: Bool = true) {
     let s = conv.shape
     let r = s.kernelH
     guard r == s.kernelW, r == 3 || r == 5, s.stride == 1, s.padH == s.padW,
@@ -97,6 +100,7 @@ struct WinogradConv: Sendable {
       packed && PackedMatrix.isAvailable && cin >= 64
       ? PackedMatrix.each(u, count: 36, rows: cout, columns: cin) : nil
     self.bias = conv.bias
+    self.avx2 = avx2
   }
 }
 
@@ -155,7 +159,8 @@ func convolveWinograd(
               hero_winograd6_input(
                 input + (c * batch + first + j) * plane, Int32(height), Int32(width),
                 Int32(s.padH), Int32(tm), Int32(tilesX), Int32(band.lowerBound),
-                Int32(band.upperBound), v + c * cols + j * bandTiles, xi, scratch)
+                Int32(band.upperBound), v + c * cols + j * bandTiles, xi, scratch,
+                conv.avx2 ? 1 : 0)
             }
           }
         }
@@ -189,7 +194,7 @@ func convolveWinograd(
               hero_winograd6_output(
                 m + o * cols + j * bandTiles, xo, Int32(tm), Int32(tilesX), Int32(band.count),
                 Int32(band.lowerBound * tm), bias[o], output + (o * batch + first + j) * outPlane,
-                Int32(oh), Int32(ow), scratch)
+                Int32(oh), Int32(ow), scratch, conv.avx2 ? 1 : 0)
             }
           }
         }

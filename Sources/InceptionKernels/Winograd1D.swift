@@ -121,13 +121,16 @@ struct WinogradConv1D: Sendable {
   /// `u`'s α matrices packed for hero-id's GEMM kernel (nil: OpenBLAS multiplies `u`).
   let packed: [PackedMatrix]?
   let bias: [Float]
+  /// Whether the transforms run their AVX2 + FMA build where the CPU has them (else the
+  /// baseline build, as on a CPU without them).
+  let avx2: Bool
 
   /// The outputs per tile used for an `r`-tap filter: F(4, 7) (α 10) and F(4, 3) (α 6).
   static func outputsPerTile(taps r: Int) -> Int { 4 }
 
   /// The Winograd form of `conv`, or nil unless it is 1xr or rx1 (r odd, > 1), stride 1,
   /// padded `(r − 1) / 2` along the long axis and not across.
-  init?(_ conv: FoldedConv, packed: Bool = PackedMatrix.isAvailable) {
+  init?(_ conv: FoldedConv, packed: Bool = PackedMatrix.isAvailable, avx2: Bool = true) {
     let s = conv.shape
     guard s.stride == 1, (s.kernelH == 1) != (s.kernelW == 1) else { return nil }
     let horizontal = s.kernelH == 1
@@ -161,6 +164,7 @@ struct WinogradConv1D: Sendable {
       packed && PackedMatrix.isAvailable
       ? PackedMatrix.each(u, count: alpha, rows: cout, columns: cin) : nil
     self.bias = conv.bias
+    self.avx2 = avx2
   }
 
   /// Tiles (columns of the GEMMs) per image of `height`×`width`.
@@ -229,7 +233,7 @@ func convolveWinograd1D(
                       for i in 0..<alpha { sources[i] = UnsafePointer(d + i * height) }
                       hero_winograd1d_input(
                         sources, bt, Int32(alpha), Int32(height),
-                        v + c * cols + (j * tilesX + t) * height, xi)
+                        v + c * cols + (j * tilesX + t) * height, xi, conv.avx2 ? 1 : 0)
                     }
                   }
                 }
@@ -249,7 +253,7 @@ func convolveWinograd1D(
                       }
                       hero_winograd1d_input(
                         sources, bt, Int32(alpha), Int32(width),
-                        v + c * cols + (j * tilesY + t) * width, xi)
+                        v + c * cols + (j * tilesY + t) * width, xi, conv.avx2 ? 1 : 0)
                     }
                   }
                 }
@@ -282,14 +286,14 @@ func convolveWinograd1D(
                       hero_winograd1d_output(
                         mp + o * cols + (j * tilesX + t) * height, xo, at, Int32(alpha),
                         Int32(min(m, width - t * m)), Int32(height), bias[o], dst + t * m, 1,
-                        width)
+                        width, conv.avx2 ? 1 : 0)
                     }
                   } else {
                     for t in 0..<tilesY {
                       hero_winograd1d_output(
                         mp + o * cols + (j * tilesY + t) * width, xo, at, Int32(alpha),
                         Int32(min(m, height - t * m)), Int32(width), bias[o],
-                        dst + t * m * width, width, 1)
+                        dst + t * m * width, width, 1, conv.avx2 ? 1 : 0)
                     }
                   }
                 }
@@ -308,12 +312,13 @@ func convolveWinograd1D(
 
 extension Kernels {
   /// The same as ``convolution(_:input:batch:height:width:)`` by 1D Winograd F(4, r); nil unless
-  /// `conv` is 1xr or rx1, stride 1, "same" padding along its long axis.
+  /// `conv` is 1xr or rx1, stride 1, "same" padding along its long axis. `avx2: false` runs the
+  /// transforms' baseline build (what a CPU without AVX2 and FMA runs).
   public static func winograd1DConvolution(
     _ conv: FoldedConv, input: [Float], batch: Int, height: Int, width: Int,
-    packed: Bool = Kernels.packedGEMM
+    packed: Bool = Kernels.packedGEMM, avx2: Bool = true
   ) -> [Float]? {
-    guard let w = WinogradConv1D(conv, packed: packed) else { return nil }
+    guard let w = WinogradConv1D(conv, packed: packed, avx2: avx2) else { return nil }
     precondition(input.count == conv.shape.inChannels * batch * height * width)
     var out = [Float](repeating: 0, count: conv.shape.outChannels * batch * height * width)
     let v = FloatBuffer()

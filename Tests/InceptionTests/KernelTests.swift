@@ -157,10 +157,14 @@ import Testing
         bias: (0..<s.outChannels).map { _ in rng.float() * 0.1 })
       let input = (0..<(s.inChannels * batch * h * w)).map { _ in rng.float() }
       let direct = Kernels.convolution(conv, input: input, batch: batch, height: h, width: w)
-      let wino = try #require(
-        Kernels.winogradConvolution(conv, input: input, batch: batch, height: h, width: w))
-      let a = Agreement(wino, direct)
-      #expect(a.maxDiff < 5e-5, "\(s) \(h)x\(w): \(a)")
+      // The transforms' AVX2 + FMA build (where the CPU has them) and their baseline build.
+      for avx2 in [true, false] {
+        let wino = try #require(
+          Kernels.winogradConvolution(
+            conv, input: input, batch: batch, height: h, width: w, avx2: avx2))
+        let a = Agreement(wino, direct)
+        #expect(a.maxDiff < 5e-5, "\(s) \(h)x\(w), avx2 \(avx2): \(a)")
+      }
       #expect(direct.contains { $0 == 0 } && direct.contains { $0 > 0 })
     }
     #expect(
@@ -211,11 +215,14 @@ import Testing
         bias: (0..<s.outChannels).map { _ in rng.float() * 0.1 })
       let input = (0..<(s.inChannels * batch * h * w)).map { _ in rng.float() }
       let direct = Kernels.convolution(conv, input: input, batch: batch, height: h, width: w)
-      let wino = try #require(
-        Kernels.winograd1DConvolution(conv, input: input, batch: batch, height: h, width: w))
-      let a = Agreement(wino, direct)
-      // F(4, 7) interpolates at up to ±3: a little more rounding than F(4x4, 3x3).
-      #expect(a.maxDiff < 1e-4, "\(s) \(h)x\(w): \(a)")
+      for avx2 in [true, false] {
+        let wino = try #require(
+          Kernels.winograd1DConvolution(
+            conv, input: input, batch: batch, height: h, width: w, avx2: avx2))
+        let a = Agreement(wino, direct)
+        // F(4, 7) interpolates at up to ±3: a little more rounding than F(4x4, 3x3).
+        #expect(a.maxDiff < 1e-4, "\(s) \(h)x\(w), avx2 \(avx2): \(a)")
+      }
       #expect(direct.contains { $0 == 0 } && direct.contains { $0 > 0 })
     }
     // Not for square kernels, strides or other paddings.

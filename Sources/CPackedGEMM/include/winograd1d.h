@@ -13,16 +13,17 @@ extern "C" {
 
 /// dst[x·xi_stride + k] = Σ_i bt[x·alpha + i] · rows[i][k] for x < alpha, k < length: the input
 /// transform of `length` tiles side by side, `rows` the alpha input rows (each `length` floats).
-/// alpha is at most 16.
+/// alpha is at most 16. `avx2`: nonzero for the AVX2 + FMA build where the CPU has them, 0 for
+/// the baseline build (what a CPU without them runs; for tests).
 void hero_winograd1d_input(const float *const *rows, const float *bt, int alpha, int length,
-                           float *dst, size_t xi_stride);
+                           float *dst, size_t xi_stride, int avx2);
 
 /// out[i·out_i + k·out_k] = max(0, bias + Σ_x at[i·alpha + x] · p[x·xi_stride + k]) for
 /// i < outputs, k < length: the output transform of `length` tiles side by side, `outputs` of
-/// their m outputs kept (fewer at the plane's edge). alpha is at most 16.
+/// their m outputs kept (fewer at the plane's edge). alpha is at most 16. `avx2` as above.
 void hero_winograd1d_output(const float *p, size_t xi_stride, const float *at, int alpha,
                             int outputs, int length, float bias, float *out, size_t out_i,
-                            size_t out_k);
+                            size_t out_k, int avx2);
 
 #ifdef __cplusplus
 }

@@ -31,9 +31,11 @@ size_t hero_winograd6_input_scratch(int width, int m, int tile_rows);
 /// zeros on every side: tile (ty, tx) reads rows ty·m − pad ..< ty·m − pad + 6 and columns
 /// tx·m − pad ..< tx·m − pad + 6. Tile t = (ty − ty_begin)·tiles_x + tx goes to
 /// `v[ξ·xi_stride + t]`. `scratch`: `hero_winograd6_input_scratch(width, m, ty_end − ty_begin)`
-/// floats.
+/// floats. `avx2`: nonzero for the AVX2 + FMA build where the CPU has them, 0 for the baseline
+/// build (what a CPU without them runs; for tests).
 void hero_winograd6_input(const float *plane, int height, int width, int pad, int m, int tiles_x,
-                          int ty_begin, int ty_end, float *v, size_t xi_stride, float *scratch);
+                          int ty_begin, int ty_end, float *v, size_t xi_stride, float *scratch,
+                          int avx2);
 
 /// Floats of scratch `hero_winograd6_output` needs for rows of `tiles_x` tiles.
 size_t hero_winograd6_output_scratch(int m, int tiles_x);
@@ -42,9 +44,10 @@ size_t hero_winograd6_output_scratch(int m, int tiles_x);
 /// Y = Aᵀ M A + bias, negatives set to 0, where M[ξ] of tile t is `p[ξ·xi_stride + t]`. Tile
 /// (r, tx) is written at rows y0 + r·m ..< y0 + r·m + m, columns tx·m ..< tx·m + m of the
 /// `oh`×`ow` plane `out`, what falls outside the plane dropped. `scratch`:
-/// `hero_winograd6_output_scratch(m, tiles_x)` floats.
+/// `hero_winograd6_output_scratch(m, tiles_x)` floats. `avx2` as for the input transform.
 void hero_winograd6_output(const float *p, size_t xi_stride, int m, int tiles_x, int tile_rows,
-                           int y0, float bias, float *out, int oh, int ow, float *scratch);
+                           int y0, float bias, float *out, int oh, int ow, float *scratch,
+                           int avx2);
 
 #ifdef __cplusplus
 }
