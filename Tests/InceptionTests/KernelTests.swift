@@ -145,9 +145,9 @@ import Testing
       (shape(8, 8, 3, 3, pad: (1, 1)), 182, 179, 1, 0.3), (shape(6, 8, 3, 3), 182, 179, 2, 0.3),
       // F(2x2, 5x5): padding 2, 1 and 0; rows of fewer than eight tiles, of exactly eight, of
       // more (the last eight overlapping); an odd output (a partial last tile); two images.
-      (shape(4, 3, 5, 5, pad: (2, 2)), 35, 35, 1, 1), (shape(3, 5, 5, 5, pad: (2, 2)), 16, 16, 2, 1),
-      (shape(2, 3, 5, 5, pad: (1, 1)), 9, 12, 1, 1), (shape(3, 2, 5, 5), 7, 5, 2, 1),
-      (shape(2, 2, 5, 5, pad: (2, 2)), 5, 5, 1, 1),
+      (shape(4, 3, 5, 5, pad: (2, 2)), 35, 35, 1, 1),
+      (shape(3, 5, 5, 5, pad: (2, 2)), 16, 16, 2, 1), (shape(2, 3, 5, 5, pad: (1, 1)), 9, 12, 1, 1),
+      (shape(3, 2, 5, 5), 7, 5, 2, 1), (shape(2, 2, 5, 5, pad: (2, 2)), 5, 5, 1, 1),
       // 5x5 in bands: 64 · 36 · 27 · 27 floats of products is over the budget, the filters small.
       (shape(64, 8, 5, 5, pad: (2, 2)), 53, 54, 1, 0.3),
     ] as [(ConvShape, Int, Int, Int, Float)] {
