@@ -157,7 +157,8 @@ final class FloatBuffer {
 }
 
 /// The largest im2col or Winograd buffer (floats) built at once; the batch is split into image
-/// groups to stay under it (at least one image a group). 2 MiB, the size of this machine's L2:
+/// groups to stay under it (at least one image a group). 2 MiB, the L2 of this machine's two
+/// cores together (1 MiB each; 1 MiB and 512 KiB budgets measured 2–5% slower, one thread):
 /// at batch 16 (two lanes of 8) that ran 20.6–20.9 images/s against 20.0–20.4 with 24 MiB
 /// (whole lanes at once, the transformed tiles and products streaming through memory).
 let im2colBudget = 512 << 10
