@@ -236,10 +236,13 @@ final class ForwardPass: @unchecked Sendable {
     _ key: String, _ c: FoldedConv, _ x: UnsafePointer<Float>, _ h: Int, _ w: Int,
     output: UnsafeMutablePointer<Float>
   ) {
-    // Winograd's 36 GEMMs need enough tiles to be worth it (the 8x8 layers give 4 per image).
-    let wino = weights.winograd[key].flatMap {
-      batch * WinogradConv.tiles(height: h, width: w, m: $0.m) >= 48 ? $0 : nil
-    }
+    // The 8x8 layers by F(2x2, 3x3) (16 tiles an image; F(4x4, 3x3) gives them 4, and was
+    // slower even at batch 16), the others by F(4x4, 3x3) where there are enough tiles.
+    let wino =
+      weights.winogradSmall[key]
+      ?? weights.winograd[key].flatMap {
+        batch * WinogradConv.tiles(height: h, width: w, m: $0.m) >= 48 ? $0 : nil
+      }
     // The 1D form (1x7, 7x1 at 17x17: 85 columns an image) whatever the batch.
     let wino1D = oneDimensionalWinograd ? weights.winograd1D[key] : nil
     let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds

@@ -19,6 +19,8 @@ public final class InceptionWeights: @unchecked Sendable {
   let convs: [String: FoldedConv]
   /// The 3x3 and 5x5 stride-1 layers in Winograd form, prepared at load.
   let winograd: [String: WinogradConv]
+  /// The 3x3 layers at 8x8 in F(2x2, 3x3) form (instead of F(4x4, 3x3)).
+  let winogradSmall: [String: WinogradConv]
   /// The 1x7, 7x1, 1x3 and 3x1 layers in 1D Winograd form, F(4, 7) and F(4, 3), prepared at
   /// load.
   let winograd1D: [String: WinogradConv1D]
@@ -50,7 +52,11 @@ public final class InceptionWeights: @unchecked Sendable {
     let prepared = Prepared(count: all.count)
     DispatchQueue.concurrentPerform(iterations: all.count) { i in
       let (key, c) = all[i]
-      let one = WinogradConv(c, packed: packedGEMM, avx2: avx2)
+      // The 8x8 layers' only form is F(2x2, 3x3) (see `InceptionV3`).
+      let small =
+        InceptionLayers.smallPlane3x3.contains(key)
+        ? WinogradConv(c, alpha: 4, packed: packedGEMM, avx2: avx2) : nil
+      let one = small == nil ? WinogradConv(c, packed: packedGEMM, avx2: avx2) : nil
       let oneD =
         [3, 7].contains(c.shape.kernelH * c.shape.kernelW)
         ? WinogradConv1D(c, packed: packedGEMM, avx2: avx2) : nil
@@ -58,22 +64,27 @@ public final class InceptionWeights: @unchecked Sendable {
       plain.packed = nil
       // The 1xr/rx1 layers run by their 1D Winograd form (or, for comparisons, by OpenBLAS).
       let packed =
-        packedGEMM && oneD == nil && !stackedParts.contains(key) ? plain.packedForKernel() : plain
+        packedGEMM && oneD == nil && small == nil && !stackedParts.contains(key)
+        ? plain.packedForKernel() : plain
       prepared.lock.withLock {
         prepared.winograd[i] = one
+        prepared.winogradSmall[i] = small
         prepared.winograd1D[i] = oneD
         prepared.convs[i] = packed
       }
     }
     var w: [String: WinogradConv] = [:]
+    var w2: [String: WinogradConv] = [:]
     var w1: [String: WinogradConv1D] = [:]
     for (i, key) in all.map(\.key).enumerated() {
       w[key] = prepared.winograd[i]
+      w2[key] = prepared.winogradSmall[i]
       w1[key] = prepared.winograd1D[i]
       convs[key] = prepared.convs[i]
     }
     self.convs = convs
     winograd = w
+    winogradSmall = w2
     winograd1D = w1
   }
 
@@ -81,11 +92,13 @@ public final class InceptionWeights: @unchecked Sendable {
   private final class Prepared: @unchecked Sendable {
     let lock = NSLock()
     var winograd: [WinogradConv?]
+    var winogradSmall: [WinogradConv?]
     var winograd1D: [WinogradConv1D?]
     var convs: [FoldedConv?]
     init(count: Int) {
       convs = Array(repeating: nil, count: count)
       winograd = Array(repeating: nil, count: count)
+      winogradSmall = Array(repeating: nil, count: count)
       winograd1D = Array(repeating: nil, count: count)
     }
   }
@@ -123,6 +136,11 @@ public final class InceptionWeights: @unchecked Sendable {
 public enum InceptionLayers {
   /// The key of a block's stacked 1x1 layers.
   static let stackedKey = "stacked_1x1"
+
+  /// The 3x3 stride-1 layers at 8x8, run by F(2x2, 3x3) (16 tiles an image) instead of
+  /// F(4x4, 3x3) (4 tiles an image: at batch 1 im2col was faster, and F(2x2, 3x3) is faster
+  /// than both at batch 1, 8 and 16).
+  static let smallPlane3x3: Set<String> = ["mixed_9.tower_1_conv_1", "mixed_10.tower_1_conv_1"]
 
   /// Per block, the 1x1 layers on the block input that run as one GEMM, in row order.
   static let stacked1x1: [(String, [String])] =

@@ -1,7 +1,7 @@
 import CPackedGEMM
 import Dispatch
 
-/// 2D Winograd convolution with 6x6 input tiles (Lavin & Gray 2015): F(4x4, 3x3) for the 3x3
+/// 2D Winograd convolution (Lavin & Gray 2015) with 6x6 input tiles: F(4x4, 3x3) for the 3x3
 /// stride-1 layers (36 multiplications per (input, output) channel pair and 4x4 outputs instead
 /// of 144) and F(2x2, 5x5) for the 5x5 ones (36 for 2x2 outputs instead of 100). Both use the
 /// interpolation points 0, ±1, ±2, ∞, and so the same input transform:
@@ -13,92 +13,110 @@ import Dispatch
 ///          [0  2 -1 -2  1  0]
 ///          [0  4  0 -5  0  1]
 ///
-/// U = G g Gᵀ per filter (at load, in Double; G is the 6 x r evaluation matrix of
-/// ``WinogradMatrices`` with each row scaled to match this integer Bᵀ), V = Bᵀ d B per input
-/// tile, M[ξ] = U[ξ] · V[ξ] as 36 GEMMs (Cout × Cin by Cin × tiles, all images of a group at
+/// And with 4x4 tiles, F(2x2, 3x3) (16 for 2x2 outputs instead of 36, the points 0, ±1, ∞) for
+/// the 3x3 layers at 8x8, where F(4x4, 3x3) has only 4 tiles an image (see
+/// ``InceptionLayers/smallPlane3x3``). Bᵀ and Aᵀ of each are in `winograd2d.h`.
+///
+/// U = G g Gᵀ per filter (at load, in Double; G is the α x r evaluation matrix of
+/// ``WinogradMatrices`` with each row scaled to match the integer Bᵀ), V = Bᵀ d B per input
+/// tile, M[ξ] = U[ξ] · V[ξ] as α² GEMMs (Cout × Cin by Cin × tiles, all images of a group at
 /// once), and Y = Aᵀ M A per output tile, where bias and ReLU are applied as the tile is written.
-/// The transforms are C (`Sources/CPackedGEMM/winograd6.c`, eight tiles at a time).
+/// The transforms are C (`Sources/CPackedGEMM/winograd2d.c`, eight tiles at a time).
 struct WinogradConv: Sendable {
   let shape: ConvShape
-  /// Outputs per tile side: 4 (3x3 filters) or 2 (5x5).
+  /// Input tile side: 6 or 4.
+  let alpha: Int
+  /// Outputs per tile side: α − r + 1 (4 for 3x3 filters on 6x6 tiles, else 2).
   let m: Int
-  /// `[36][outChannels][inChannels]`: the transformed filters.
+  /// `[α²][outChannels][inChannels]`: the transformed filters.
   let u: [Float]
-  /// `u`'s 36 matrices packed for hero-id's GEMM kernel (nil: OpenBLAS multiplies `u`).
+  /// `u`'s α² matrices packed for hero-id's GEMM kernel (nil: OpenBLAS multiplies `u`).
   let packed: [PackedMatrix]?
   let bias: [Float]
   /// Whether the transforms run their AVX2 + FMA build where the CPU has them (else the
   /// baseline build, as on a CPU without them).
   let avx2: Bool
 
-  /// Bᵀ above, row-major (the C transforms have it written out).
-  static let inputMatrix: [Double] = [
-    4, 0, -5, 0, 1, 0, 0, -4, -4, 1, 1, 0, 0, 4, -4, -1, 1, 0,
-    0, -2, -1, 2, 1, 0, 0, 2, -1, -2, 1, 0, 0, 4, 0, -5, 0, 1,
-  ]
+  /// Bᵀ for α = 6 and 4, row-major (the C transforms have them written out).
+  static func inputMatrix(alpha: Int) -> [Double] {
+    alpha == 6
+      ? [
+        4, 0, -5, 0, 1, 0, 0, -4, -4, 1, 1, 0, 0, 4, -4, -1, 1, 0,
+        0, -2, -1, 2, 1, 0, 0, 2, -1, -2, 1, 0, 0, 4, 0, -5, 0, 1,
+      ]
+      : [1, 0, -1, 0, 0, 1, 1, 0, 0, -1, 1, 0, 0, -1, 0, 1]
+  }
 
   /// The number of output tiles of one image with `m`×`m` outputs a tile.
   static func tiles(height: Int, width: Int, m: Int) -> Int {
     ((height + m - 1) / m) * ((width + m - 1) / m)
   }
 
-  /// The Winograd form of `conv`, or nil unless it is a 3x3 or 5x5 stride-1 convolution padded
-  /// alike on both axes by at most half its size. `avx2`: see ``avx2``.
-  init?(_ conv: FoldedConv, packed: Bool = PackedMatrix.isAvailable, avx2: Bool = true) {
+  /// The Winograd form of `conv` on `alpha`×`alpha` tiles, or nil unless it is a 3x3 or 5x5
+  /// (`alpha` 6) or 3x3 (`alpha` 4) stride-1 convolution padded alike on both axes by at most
+  /// half its size. `avx2`: see ``avx2``.
+  init?(
+    _ conv: FoldedConv, alpha: Int = 6, packed: Bool = PackedMatrix.isAvailable, avx2: Bool = true
+  ) {
     let s = conv.shape
     let r = s.kernelH
-    guard r == s.kernelW, r == 3 || r == 5, s.stride == 1, s.padH == s.padW,
-      s.padH <= (r - 1) / 2
+    guard r == s.kernelW, alpha == 6 ? (r == 3 || r == 5) : (alpha == 4 && r == 3),
+      s.stride == 1, s.padH == s.padW, s.padH <= (r - 1) / 2
     else { return nil }
-    let m = 7 - r
-    // G scaled row by row so that the generic Bᵀ = (E⁻¹)ᵀ becomes the integer one above.
+    let m = alpha - r + 1
+    // G scaled row by row so that the generic Bᵀ = (E⁻¹)ᵀ becomes the integer one.
     guard let w = WinogradMatrices(m: m, r: r) else { return nil }
+    let bt = Self.inputMatrix(alpha: alpha)
     var g = w.g
-    for x in 0..<6 {
-      guard let j = (0..<6).first(where: { abs(w.bt[x * 6 + $0]) > 1e-9 }) else { return nil }
-      let scale = Self.inputMatrix[x * 6 + j] / w.bt[x * 6 + j]
-      for j in 0..<6 {
-        precondition(abs(Self.inputMatrix[x * 6 + j] - scale * w.bt[x * 6 + j]) < 1e-9)
+    for x in 0..<alpha {
+      guard let j = (0..<alpha).first(where: { abs(w.bt[x * alpha + $0]) > 1e-9 }) else {
+        return nil
+      }
+      let scale = bt[x * alpha + j] / w.bt[x * alpha + j]
+      for j in 0..<alpha {
+        precondition(abs(bt[x * alpha + j] - scale * w.bt[x * alpha + j]) < 1e-9)
       }
       for k in 0..<r { g[x * r + k] /= scale }
     }
     let cin = s.inChannels
     let cout = s.outChannels
-    var t = [Double](repeating: 0, count: 6 * r)
+    let points = alpha * alpha
+    var t = [Double](repeating: 0, count: alpha * r)
     // Every element is written below: no zero-fill first (60 MB over the ten layers).
-    let u = [Float](unsafeUninitializedCapacity: 36 * cout * cin) { buffer, count in
+    let u = [Float](unsafeUninitializedCapacity: points * cout * cin) { buffer, count in
       guard let u = buffer.baseAddress else { return }
       conv.weights.withUnsafeBufferPointer { weights in
         for o in 0..<cout {
           for c in 0..<cin {
             let f = (o * cin + c) * r * r
-            // t = G f (6 x r), then U = t Gᵀ (6x6).
-            for i in 0..<6 {
+            // t = G f (α x r), then U = t Gᵀ (α x α).
+            for i in 0..<alpha {
               for j in 0..<r {
                 var sum = 0.0
                 for k in 0..<r { sum += g[i * r + k] * Double(weights[f + k * r + j]) }
                 t[i * r + j] = sum
               }
             }
-            for i in 0..<6 {
-              for j in 0..<6 {
+            for i in 0..<alpha {
+              for j in 0..<alpha {
                 var sum = 0.0
                 for k in 0..<r { sum += t[i * r + k] * g[j * r + k] }
-                (u + ((i * 6 + j) * cout + o) * cin + c).initialize(to: Float(sum))
+                (u + ((i * alpha + j) * cout + o) * cin + c).initialize(to: Float(sum))
               }
             }
           }
         }
       }
-      count = 36 * cout * cin
+      count = points * cout * cin
     }
     self.shape = s
+    self.alpha = alpha
     self.m = m
     self.u = u
     // Below 64 input channels (the stem's first two) OpenBLAS is faster.
     self.packed =
       packed && PackedMatrix.isAvailable && cin >= 64
-      ? PackedMatrix.each(u, count: 36, rows: cout, columns: cin) : nil
+      ? PackedMatrix.each(u, count: points, rows: cout, columns: cin) : nil
     self.bias = conv.bias
     self.avx2 = avx2
   }
@@ -115,6 +133,8 @@ func convolveWinograd(
 ) {
   let s = conv.shape
   let tm = conv.m
+  let alpha = conv.alpha
+  let points = alpha * alpha
   let (oh, ow) = s.outputSize(height: height, width: width)
   let tilesY = (oh + tm - 1) / tm
   let tilesX = (ow + tm - 1) / tm
@@ -123,17 +143,18 @@ func convolveWinograd(
   let cout = s.outChannels
   let plane = height * width
   let outPlane = oh * ow
-  let group = max(1, min(batch, im2colBudget / max(1, 36 * max(cin, cout) * tiles)))
+  let group = max(1, min(batch, im2colBudget / max(1, points * max(cin, cout) * tiles)))
   // An image whose transformed tiles and products would not fit the budget while its filters
   // are small (the stem's 147x147 layers, the 5x5 ones) goes in bands of tile rows, each band's
   // products still in cache when the output transform reads them. (With larger filters,
   // `conv_4`, the filters read again for every band cost more than the bands save.)
   let whole =
-    36 * max(cin, cout) * tiles <= im2colBudget || 36 * cout * cin > im2colBudget / 4
+    points * max(cin, cout) * tiles <= im2colBudget || points * cout * cin > im2colBudget / 4
   let bandRows =
-    whole ? tilesY : max(1, im2colBudget / max(1, 36 * max(cin, cout) * tilesX))
-  let inputScratch = hero_winograd6_input_scratch(Int32(width), Int32(tm), Int32(bandRows))
-  let outputScratch = hero_winograd6_output_scratch(Int32(tm), Int32(tilesX))
+    whole ? tilesY : max(1, im2colBudget / max(1, points * max(cin, cout) * tilesX))
+  let inputScratch = hero_winograd2d_input_scratch(
+    Int32(width), Int32(alpha), Int32(tm), Int32(bandRows))
+  let outputScratch = hero_winograd2d_output_scratch(Int32(tm), Int32(tilesX))
   var first = 0
   var bandStart = 0
   conv.u.withUnsafeBufferPointer { ub in
@@ -146,8 +167,8 @@ func convolveWinograd(
         let bandTiles = band.count * tilesX
         let cols = count * bandTiles
         let xi = cin * cols
-        let v = transformed.reserve(36 * xi)
-        let m = products.reserve(36 * cout * cols)
+        let v = transformed.reserve(points * xi)
+        let m = products.reserve(points * cout * cols)
         // Input transform: V[ξ][c][j · bandTiles + t] = (Bᵀ d B)[ξ] of tile t of the band of
         // image j.
         let inputStart = DispatchTime.now().uptimeNanoseconds
@@ -156,9 +177,9 @@ func convolveWinograd(
           defer { scratch.deallocate() }
           for c in share(part, of: parts, count: cin) {
             for j in 0..<count {
-              hero_winograd6_input(
+              hero_winograd2d_input(
                 input + (c * batch + first + j) * plane, Int32(height), Int32(width),
-                Int32(s.padH), Int32(tm), Int32(tilesX), Int32(band.lowerBound),
+                Int32(s.padH), Int32(alpha), Int32(tm), Int32(tilesX), Int32(band.lowerBound),
                 Int32(band.upperBound), v + c * cols + j * bandTiles, xi, scratch,
                 conv.avx2 ? 1 : 0)
             }
@@ -167,12 +188,14 @@ func convolveWinograd(
         profile?.add(
           "· \(s.kernelH)x\(s.kernelW) Winograd input transform",
           nanoseconds: DispatchTime.now().uptimeNanoseconds - inputStart)
-        // 36 GEMMs: M[ξ] (cout × cols) = U[ξ] (cout × cin) · V[ξ] (cin × cols); with a team,
-        // each part runs its share of the 36 whole.
+        // α² GEMMs: M[ξ] (cout × cols) = U[ξ] (cout × cin) · V[ξ] (cin × cols); with a team,
+        // each part runs its share of them whole.
         split(team) { part, parts in
-          for k in share(part, of: parts, count: 36) {
-            // OpenBLAS's own small-matrix kernel (no packing) wins on a lone image's 81 tiles.
-            if let packed = conv.packed, cols >= 96 {
+          for k in share(part, of: parts, count: points) {
+            // OpenBLAS's own small-matrix kernel (no packing) wins on a lone image's 81 tiles of
+            // 6x6 (the 35x35 layers); not on the 8x8 layers' 16 tiles of 4x4 (1.5 against 2.9 ms
+            // an image per layer, one thread), whose weights are 2.6 times larger.
+            if let packed = conv.packed, cols >= 96 || alpha == 4 {
               packed[k].multiply(
                 b: v + k * xi, ldb: cols, n: cols, c: m + k * cout * cols, ldc: cols)
               continue
@@ -191,10 +214,11 @@ func convolveWinograd(
           defer { scratch.deallocate() }
           for o in share(part, of: parts, count: cout) {
             for j in 0..<count {
-              hero_winograd6_output(
-                m + o * cols + j * bandTiles, xo, Int32(tm), Int32(tilesX), Int32(band.count),
-                Int32(band.lowerBound * tm), bias[o], output + (o * batch + first + j) * outPlane,
-                Int32(oh), Int32(ow), scratch, conv.avx2 ? 1 : 0)
+              hero_winograd2d_output(
+                m + o * cols + j * bandTiles, xo, Int32(alpha), Int32(tm), Int32(tilesX),
+                Int32(band.count), Int32(band.lowerBound * tm), bias[o],
+                output + (o * batch + first + j) * outPlane, Int32(oh), Int32(ow), scratch,
+                conv.avx2 ? 1 : 0)
             }
           }
         }

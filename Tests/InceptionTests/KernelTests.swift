@@ -132,7 +132,7 @@ import Testing
   @Test func winogradEqualsDirectConvolution() throws {
     var rng = SplitMix(seed: 7)
     // Padding 0 and 1, odd and even outputs, a partial last tile, several images.
-    for (s, h, w, batch, scale) in [
+    let tiles6: [(ConvShape, Int, Int, Int, Float)] = [
       (shape(5, 3, 3, 3), 9, 7, 2, 1), (shape(4, 6, 3, 3, pad: (1, 1)), 7, 8, 3, 1),
       (shape(3, 2, 3, 3, pad: (1, 1)), 1, 2, 1, 1), (shape(2, 3, 3, 3), 4, 4, 1, 1),
       // Rows of at least four tiles (by fours, the last four overlapping), a tile count that is
@@ -150,7 +150,18 @@ import Testing
       (shape(3, 2, 5, 5), 7, 5, 2, 1), (shape(2, 2, 5, 5, pad: (2, 2)), 5, 5, 1, 1),
       // 5x5 in bands: 64 · 36 · 27 · 27 floats of products is over the budget, the filters small.
       (shape(64, 8, 5, 5, pad: (2, 2)), 53, 54, 1, 0.3),
-    ] as [(ConvShape, Int, Int, Int, Float)] {
+    ]
+    let tiles4: [(ConvShape, Int, Int, Int, Float, Int)] = [
+      // F(2x2, 3x3) (4x4 tiles): the network's 8x8 with two images, padding 0 with an odd
+      // output, rows of more than eight tiles, a plane smaller than a tile, and bands (16 · 16 ·
+      // 2070 floats of products is over the budget).
+      (shape(4, 6, 3, 3, pad: (1, 1)), 8, 8, 2, 1, 4), (shape(3, 2, 3, 3), 9, 7, 1, 1, 4),
+      (shape(2, 3, 3, 3, pad: (1, 1)), 19, 23, 1, 1, 4),
+      (shape(3, 2, 3, 3, pad: (1, 1)), 1, 2, 1, 1, 4),
+      (shape(16, 8, 3, 3, pad: (1, 1)), 90, 91, 1, 0.3, 4),
+    ]
+    for (s, h, w, batch, scale, alpha) in tiles6.map({ ($0.0, $0.1, $0.2, $0.3, $0.4, 6) }) + tiles4
+    {
       let conv = FoldedConv(
         shape: s,
         weights: (0..<(s.outChannels * s.filterLength)).map { _ in rng.float() * scale },
@@ -161,9 +172,9 @@ import Testing
       for avx2 in [true, false] {
         let wino = try #require(
           Kernels.winogradConvolution(
-            conv, input: input, batch: batch, height: h, width: w, avx2: avx2))
+            conv, input: input, batch: batch, height: h, width: w, alpha: alpha, avx2: avx2))
         let a = Agreement(wino, direct)
-        #expect(a.maxDiff < 5e-5, "\(s) \(h)x\(w), avx2 \(avx2): \(a)")
+        #expect(a.maxDiff < 5e-5, "\(s) \(h)x\(w), alpha \(alpha), avx2 \(avx2): \(a)")
       }
       #expect(direct.contains { $0 == 0 } && direct.contains { $0 > 0 })
     }
@@ -173,7 +184,12 @@ import Testing
           shape: shape(1, 1, 3, 3, stride: 2), weights: [Float](repeating: 1, count: 9),
           bias: [0]), input: [Float](repeating: 1, count: 25), batch: 1, height: 5, width: 5) == nil
     )
-    // 7x7 has no 6x6-tile form.
+    // 7x7 has no 6x6-tile form, 5x5 no 4x4-tile form.
+    #expect(
+      Kernels.winogradConvolution(
+        FoldedConv(
+          shape: shape(1, 1, 5, 5), weights: [Float](repeating: 1, count: 25), bias: [0]),
+        input: [Float](repeating: 1, count: 64), batch: 1, height: 8, width: 8, alpha: 4) == nil)
     #expect(
       Kernels.winogradConvolution(
         FoldedConv(

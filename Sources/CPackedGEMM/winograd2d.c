@@ -1,4 +1,4 @@
-#include "winograd6.h"
+#include "winograd2d.h"
 
 #include <string.h>
 
@@ -14,22 +14,34 @@ typedef float v8u __attribute__((vector_size(32), aligned(4)));
 
 static int round8(int n) { return (n + 7) / 8 * 8; }
 
-// Each phase row holds `tiles_x` tiles and the (6 − m) / m + 1 after them that the last tiles
+// Each phase row holds `tiles_x` tiles and the (α − 1) / m after them that the last tiles
 // read, rounded up so that whole vectors of 8 stay inside.
 static int phase_length(int tiles_x) { return round8(tiles_x) + 8; }
 
-// Bᵀ applied to six values.
-INLINE void input6(const v8 a[6], v8 b[6]) {
-  b[0] = 4 * a[0] - 5 * a[2] + a[4];
-  b[1] = a[3] + a[4] - 4 * (a[1] + a[2]);
-  b[2] = 4 * (a[1] - a[2]) + a[4] - a[3];
-  b[3] = 2 * (a[3] - a[1]) + a[4] - a[2];
-  b[4] = 2 * (a[1] - a[3]) + a[4] - a[2];
-  b[5] = 4 * a[1] - 5 * a[3] + a[5];
+// Bᵀ applied to α values: α = 6 (points 0, ±1, ±2, ∞) or 4 (0, ±1, ∞).
+INLINE void input_t(int alpha, const v8 *a, v8 *b) {
+  if (alpha == 6) {
+    b[0] = 4 * a[0] - 5 * a[2] + a[4];
+    b[1] = a[3] + a[4] - 4 * (a[1] + a[2]);
+    b[2] = 4 * (a[1] - a[2]) + a[4] - a[3];
+    b[3] = 2 * (a[3] - a[1]) + a[4] - a[2];
+    b[4] = 2 * (a[1] - a[3]) + a[4] - a[2];
+    b[5] = 4 * a[1] - 5 * a[3] + a[5];
+  } else {
+    b[0] = a[0] - a[2];
+    b[1] = a[1] + a[2];
+    b[2] = a[2] - a[1];
+    b[3] = a[3] - a[1];
+  }
 }
 
-// Aᵀ applied to six values: m results.
-INLINE void output6(int m, const v8 a[6], v8 y[4]) {
+// Aᵀ applied to α values: m results.
+INLINE void output_t(int alpha, int m, const v8 *a, v8 *y) {
+  if (alpha == 4) {
+    y[0] = a[0] + a[1] + a[2];
+    y[1] = a[1] - a[2] + a[3];
+    return;
+  }
   v8 s12 = a[1] + a[2], d12 = a[1] - a[2], s34 = a[3] + a[4], d34 = a[3] - a[4];
   y[0] = a[0] + s12 + s34;
   if (m == 4) {
@@ -41,20 +53,20 @@ INLINE void output6(int m, const v8 a[6], v8 y[4]) {
   }
 }
 
-size_t hero_winograd6_input_scratch(int width, int m, int tile_rows) {
-  int rows = (tile_rows - 1) * m + 6;
-  // The padded rows split by phase, then the six rows of Bᵀ d.
-  return (size_t)(rows + 6) * m * phase_length((width + m - 1) / m + 2);
+size_t hero_winograd2d_input_scratch(int width, int alpha, int m, int tile_rows) {
+  int rows = (tile_rows - 1) * m + alpha;
+  // The padded rows split by phase, then the α rows of Bᵀ d.
+  return (size_t)(rows + alpha) * m * phase_length((width + m - 1) / m + 2);
 }
 
-// The input transform for a constant m: first each padded input row the band reads is split by
+// The input transform for constant α and m: first each padded input row the band reads is split by
 // column phase (q[k][t] = row[m·t + k − pad], zero outside), so that tile tx's column c is
 // phase c mod m at t = tx + c / m and every later step reads whole vectors of consecutive tiles.
-INLINE void input_body(const float *plane, int height, int width, int pad, int m, int tiles_x,
-                       int ty_begin, int ty_end, float *v, size_t xs, float *scratch) {
+INLINE void input_body(const float *plane, int height, int width, int pad, int A, int m,
+                       int tiles_x, int ty_begin, int ty_end, float *v, size_t xs, float *scratch) {
   // Sized for the widest tiling of this width, so the scratch size does not depend on pad.
   int L = phase_length((width + m - 1) / m + 2);
-  int rows = (ty_end - ty_begin - 1) * m + 6;
+  int rows = (ty_end - ty_begin - 1) * m + A;
   int y_first = ty_begin * m - pad;
   size_t row_floats = (size_t)m * L;
   for (int r = 0; r < rows; r++) {
@@ -88,28 +100,28 @@ INLINE void input_body(const float *plane, int height, int width, int pad, int m
   float *w = scratch + rows * row_floats;
   float tmp[8];
   for (int tr = 0; tr < ty_end - ty_begin; tr++) {
-    // Bᵀ d down the columns: the six rows of the tile row, all phases at once.
+    // Bᵀ d down the columns: the α rows of the tile row, all phases at once.
     const float *q = scratch + (size_t)tr * m * row_floats;
     for (size_t i = 0; i < row_floats; i += 8) {
       v8 a[6], b[6];
-      for (int r = 0; r < 6; r++) a[r] = LOAD(q + r * row_floats + i);
-      input6(a, b);
-      for (int s = 0; s < 6; s++) STORE(w + s * row_floats + i, b[s]);
+      for (int r = 0; r < A; r++) a[r] = LOAD(q + r * row_floats + i);
+      input_t(A, a, b);
+      for (int s = 0; s < A; s++) STORE(w + s * row_floats + i, b[s]);
     }
     // (Bᵀ d) B along each row, eight tiles at a time.
-    for (int s = 0; s < 6; s++) {
+    for (int s = 0; s < A; s++) {
       const float *ws = w + s * row_floats;
-      float *o = v + (size_t)(6 * s) * xs + (size_t)tr * tiles_x;
+      float *o = v + (size_t)(A * s) * xs + (size_t)tr * tiles_x;
       // From 8 tiles up, the last eight overlap the ones before (written twice, alike).
       for (int t = 0; t < tiles_x; t += 8) {
         int t0 = tiles_x >= 8 && t + 8 > tiles_x ? tiles_x - 8 : t;
         v8 a[6], b[6];
-        for (int c = 0; c < 6; c++) a[c] = LOAD(ws + (c % m) * L + t0 + c / m);
-        input6(a, b);
+        for (int c = 0; c < A; c++) a[c] = LOAD(ws + (c % m) * L + t0 + c / m);
+        input_t(A, a, b);
         if (t0 + 8 <= tiles_x) {
-          for (int u = 0; u < 6; u++) STORE(o + u * xs + t0, b[u]);
+          for (int u = 0; u < A; u++) STORE(o + u * xs + t0, b[u]);
         } else {
-          for (int u = 0; u < 6; u++) {
+          for (int u = 0; u < A; u++) {
             STORE(tmp, b[u]);
             memcpy(o + u * xs + t0, tmp, (size_t)(tiles_x - t0) * sizeof(float));
           }
@@ -119,7 +131,7 @@ INLINE void input_body(const float *plane, int height, int width, int pad, int m
   }
 }
 
-size_t hero_winograd6_output_scratch(int m, int tiles_x) {
+size_t hero_winograd2d_output_scratch(int m, int tiles_x) {
   return (size_t)m * m * round8(tiles_x) + 6 * 8;
 }
 
@@ -145,8 +157,8 @@ INLINE void interleave(int m, const v8 y[4], float *r) {
   }
 }
 
-INLINE void output_body(const float *p, size_t xs, int m, int tiles_x, int tile_rows, int y0,
-                        float bias, float *out, int oh, int ow, float *scratch) {
+INLINE void output_body(const float *p, size_t xs, int A, int m, int tiles_x, int tile_rows,
+                        int y0, float bias, float *out, int oh, int ow, float *scratch) {
   int row_floats = m * round8(tiles_x);
   float *tail = scratch + (size_t)m * row_floats;
   v8 zero = {0};
@@ -160,10 +172,10 @@ INLINE void output_body(const float *p, size_t xs, int m, int tiles_x, int tile_
       const float *src = p + (size_t)tr * tiles_x + t0;
       int n = tiles_x - t0 < 8 ? tiles_x - t0 : 8;
       v8 e[6][4];
-      for (int i = 0; i < 6; i++) {
+      for (int i = 0; i < A; i++) {
         v8 a[6];
-        for (int j = 0; j < 6; j++) {
-          const float *s = src + (size_t)(6 * i + j) * xs;
+        for (int j = 0; j < A; j++) {
+          const float *s = src + (size_t)(A * i + j) * xs;
           if (n == 8) {
             a[j] = LOAD(s);
           } else {
@@ -172,13 +184,13 @@ INLINE void output_body(const float *p, size_t xs, int m, int tiles_x, int tile_
             a[j] = LOAD(tail);
           }
         }
-        output6(m, a, e[i]);
+        output_t(A, m, a, e[i]);
       }
       v8 y[4][4];
       for (int k = 0; k < m; k++) {
         v8 a[6], c[4];
-        for (int i = 0; i < 6; i++) a[i] = e[i][k];
-        output6(m, a, c);
+        for (int i = 0; i < A; i++) a[i] = e[i][k];
+        output_t(A, m, a, c);
         for (int i = 0; i < m; i++) {
           v8 x = c[i] + b;
           y[i][k] = __builtin_elementwise_max(x, zero);
@@ -193,63 +205,67 @@ INLINE void output_body(const float *p, size_t xs, int m, int tiles_x, int tile_
 }
 
 // Each transform built twice from the same source, for AVX2 + FMA and for the baseline (SSE2),
-// with m a constant in each.
-__attribute__((target("avx2,fma"))) static void w6_input_avx2(
-    const float *plane, int height, int width, int pad, int m, int tiles_x, int ty_begin,
-    int ty_end, float *v, size_t xs, float *scratch) {
-  if (m == 4) {
-    input_body(plane, height, width, pad, 4, tiles_x, ty_begin, ty_end, v, xs, scratch);
-  } else {
-    input_body(plane, height, width, pad, 2, tiles_x, ty_begin, ty_end, v, xs, scratch);
+// with α and m constants in each: (6, 4) for 3x3 filters, (6, 2) for 5x5, (4, 2) for 3x3 on
+// small planes.
+#define DISPATCH(BODY, ...)                        \
+  if (alpha == 6 && m == 4) {                      \
+    BODY(__VA_ARGS__, 6, 4);                       \
+  } else if (alpha == 6) {                         \
+    BODY(__VA_ARGS__, 6, 2);                       \
+  } else {                                         \
+    BODY(__VA_ARGS__, 4, 2);                       \
   }
+#define INPUT(plane, height, width, pad, tiles_x, ty_begin, ty_end, v, xs, scratch, A, M) \
+  input_body(plane, height, width, pad, A, M, tiles_x, ty_begin, ty_end, v, xs, scratch)
+#define OUTPUT(p, xs, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch, A, M) \
+  output_body(p, xs, A, M, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch)
+
+__attribute__((target("avx2,fma"))) static void w2d_input_avx2(
+    const float *plane, int height, int width, int pad, int alpha, int m, int tiles_x,
+    int ty_begin, int ty_end, float *v, size_t xs, float *scratch) {
+  DISPATCH(INPUT, plane, height, width, pad, tiles_x, ty_begin, ty_end, v, xs, scratch)
 }
 
-static void w6_input_base(const float *plane, int height, int width, int pad, int m, int tiles_x,
-                       int ty_begin, int ty_end, float *v, size_t xs, float *scratch) {
-  if (m == 4) {
-    input_body(plane, height, width, pad, 4, tiles_x, ty_begin, ty_end, v, xs, scratch);
-  } else {
-    input_body(plane, height, width, pad, 2, tiles_x, ty_begin, ty_end, v, xs, scratch);
-  }
+static void w2d_input_base(const float *plane, int height, int width, int pad, int alpha, int m,
+                           int tiles_x, int ty_begin, int ty_end, float *v, size_t xs,
+                           float *scratch) {
+  DISPATCH(INPUT, plane, height, width, pad, tiles_x, ty_begin, ty_end, v, xs, scratch)
 }
 
-__attribute__((target("avx2,fma"))) static void w6_output_avx2(
-    const float *p, size_t xs, int m, int tiles_x, int tile_rows, int y0, float bias, float *out,
-    int oh, int ow, float *scratch) {
-  if (m == 4) {
-    output_body(p, xs, 4, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch);
-  } else {
-    output_body(p, xs, 2, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch);
-  }
+__attribute__((target("avx2,fma"))) static void w2d_output_avx2(
+    const float *p, size_t xs, int alpha, int m, int tiles_x, int tile_rows, int y0, float bias,
+    float *out, int oh, int ow, float *scratch) {
+  DISPATCH(OUTPUT, p, xs, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch)
 }
 
-static void w6_output_base(const float *p, size_t xs, int m, int tiles_x, int tile_rows, int y0,
-                        float bias, float *out, int oh, int ow, float *scratch) {
-  if (m == 4) {
-    output_body(p, xs, 4, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch);
-  } else {
-    output_body(p, xs, 2, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch);
-  }
+static void w2d_output_base(const float *p, size_t xs, int alpha, int m, int tiles_x,
+                            int tile_rows, int y0, float bias, float *out, int oh, int ow,
+                            float *scratch) {
+  DISPATCH(OUTPUT, p, xs, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch)
 }
 
-void hero_winograd6_input(const float *plane, int height, int width, int pad, int m, int tiles_x,
-                          int ty_begin, int ty_end, float *v, size_t xi_stride, float *scratch,
-                          int avx2) {
-  if (ty_begin >= ty_end || tiles_x <= 0) return;
+static int valid(int alpha, int m) { return (alpha == 6 && (m == 4 || m == 2)) || (alpha == 4 && m == 2); }
+
+void hero_winograd2d_input(const float *plane, int height, int width, int pad, int alpha, int m,
+                           int tiles_x, int ty_begin, int ty_end, float *v, size_t xi_stride,
+                           float *scratch, int avx2) {
+  if (ty_begin >= ty_end || tiles_x <= 0 || !valid(alpha, m)) return;
   if (avx2 && hero_gemm_available()) {
-    w6_input_avx2(plane, height, width, pad, m, tiles_x, ty_begin, ty_end, v, xi_stride, scratch);
+    w2d_input_avx2(plane, height, width, pad, alpha, m, tiles_x, ty_begin, ty_end, v, xi_stride,
+                   scratch);
   } else {
-    w6_input_base(plane, height, width, pad, m, tiles_x, ty_begin, ty_end, v, xi_stride, scratch);
+    w2d_input_base(plane, height, width, pad, alpha, m, tiles_x, ty_begin, ty_end, v, xi_stride,
+                   scratch);
   }
 }
 
-void hero_winograd6_output(const float *p, size_t xi_stride, int m, int tiles_x, int tile_rows,
-                           int y0, float bias, float *out, int oh, int ow, float *scratch,
-                           int avx2) {
-  if (tile_rows <= 0 || tiles_x <= 0) return;
+void hero_winograd2d_output(const float *p, size_t xi_stride, int alpha, int m, int tiles_x,
+                            int tile_rows, int y0, float bias, float *out, int oh, int ow,
+                            float *scratch, int avx2) {
+  if (tile_rows <= 0 || tiles_x <= 0 || !valid(alpha, m)) return;
   if (avx2 && hero_gemm_available()) {
-    w6_output_avx2(p, xi_stride, m, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch);
+    w2d_output_avx2(p, xi_stride, alpha, m, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch);
   } else {
-    w6_output_base(p, xi_stride, m, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch);
+    w2d_output_base(p, xi_stride, alpha, m, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch);
   }
 }
