@@ -19,7 +19,7 @@ import HeroCore
 /// own network and OpenBLAS at one thread. With `threads: n > 1` OpenBLAS is set to one thread
 /// and each batch is split across `n` lanes (own buffers, own thread), while a lone image runs
 /// on one lane whose every layer is split in `n` parts run by a persistent team of threads
-/// (GEMMs by output channel or column, Winograd's 36 GEMMs by point, transforms, im2col and
+/// (GEMMs by output channel or column, Winograd's GEMMs by point, transforms, im2col and
 /// pools by channel); between jobs its threads watch for the next one for a moment, then block.
 /// One level of parallelism at a time.
 /// (``BLAS/setThreads(_:)`` is process-wide: use `threads: n > 1` only when this network is the

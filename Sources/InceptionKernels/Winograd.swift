@@ -82,7 +82,7 @@ struct WinogradConv: Sendable {
     let cout = s.outChannels
     let points = alpha * alpha
     var t = [Double](repeating: 0, count: alpha * r)
-    // Every element is written below: no zero-fill first (60 MB over the ten layers).
+    // Every element is written below: no zero-fill first (tens of MB over the layers).
     let u = [Float](unsafeUninitializedCapacity: points * cout * cin) { buffer, count in
       guard let u = buffer.baseAddress else { return }
       conv.weights.withUnsafeBufferPointer { weights in
