@@ -73,10 +73,10 @@ INLINE void output_body(const float *p, size_t xs, const float *at, int alpha, i
   }
 }
 
-// Each built twice from the same source, for AVX2 + FMA and for the baseline (SSE2), with
-// F(4, 7)'s alpha of 10 a constant (the other sizes, only in tests, as they come).
-__attribute__((target("avx2,fma"))) static void w1d_input_avx2(
-    const float *const *rows, const float *bt, int alpha, int length, float *dst, size_t xs) {
+// F(4, 7)'s alpha of 10 and F(4, 3)'s 6 as constants (so the sums unroll); other sizes, only
+// in tests, as they come.
+INLINE void input_dispatch(const float *const *rows, const float *bt, int alpha, int length,
+                           float *dst, size_t xs) {
   if (alpha == 10) {
     input_body(rows, bt, 10, length, dst, xs);
   } else if (alpha == 6) {
@@ -86,38 +86,37 @@ __attribute__((target("avx2,fma"))) static void w1d_input_avx2(
   }
 }
 
-static void w1d_input_base(const float *const *rows, const float *bt, int alpha, int length,
-                       float *dst, size_t xs) {
+INLINE void output_dispatch(const float *p, size_t xs, const float *at, int alpha, int outputs,
+                            int length, float bias, float *out, size_t out_i, size_t out_k) {
   if (alpha == 10) {
-    input_body(rows, bt, 10, length, dst, xs);
+    output_body(p, xs, at, 10, outputs, length, bias, out, out_i, out_k);
   } else if (alpha == 6) {
-    input_body(rows, bt, 6, length, dst, xs);
+    output_body(p, xs, at, 6, outputs, length, bias, out, out_i, out_k);
   } else {
-    input_body(rows, bt, alpha, length, dst, xs);
+    output_body(p, xs, at, alpha, outputs, length, bias, out, out_i, out_k);
   }
+}
+
+// Each built twice from the same source, for AVX2 + FMA and for the baseline (SSE2).
+__attribute__((target("avx2,fma"))) static void w1d_input_avx2(
+    const float *const *rows, const float *bt, int alpha, int length, float *dst, size_t xs) {
+  input_dispatch(rows, bt, alpha, length, dst, xs);
+}
+
+static void w1d_input_base(const float *const *rows, const float *bt, int alpha, int length,
+                           float *dst, size_t xs) {
+  input_dispatch(rows, bt, alpha, length, dst, xs);
 }
 
 __attribute__((target("avx2,fma"))) static void w1d_output_avx2(
     const float *p, size_t xs, const float *at, int alpha, int outputs, int length, float bias,
     float *out, size_t out_i, size_t out_k) {
-  if (alpha == 10) {
-    output_body(p, xs, at, 10, outputs, length, bias, out, out_i, out_k);
-  } else if (alpha == 6) {
-    output_body(p, xs, at, 6, outputs, length, bias, out, out_i, out_k);
-  } else {
-    output_body(p, xs, at, alpha, outputs, length, bias, out, out_i, out_k);
-  }
+  output_dispatch(p, xs, at, alpha, outputs, length, bias, out, out_i, out_k);
 }
 
 static void w1d_output_base(const float *p, size_t xs, const float *at, int alpha, int outputs,
-                        int length, float bias, float *out, size_t out_i, size_t out_k) {
-  if (alpha == 10) {
-    output_body(p, xs, at, 10, outputs, length, bias, out, out_i, out_k);
-  } else if (alpha == 6) {
-    output_body(p, xs, at, 6, outputs, length, bias, out, out_i, out_k);
-  } else {
-    output_body(p, xs, at, alpha, outputs, length, bias, out, out_i, out_k);
-  }
+                            int length, float bias, float *out, size_t out_i, size_t out_k) {
+  output_dispatch(p, xs, at, alpha, outputs, length, bias, out, out_i, out_k);
 }
 
 void hero_winograd1d_input(const float *const *rows, const float *bt, int alpha, int length,
