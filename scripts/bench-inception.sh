@@ -36,14 +36,37 @@ if [ "${BENCH_PEERS:-1}" != 0 ]; then
   PEERS=scripts/bench-inception-peers.py
   peers=1
 fi
+# Where the host has placed the two cores while each engine runs: scripts/core-rtt.c samples the
+# round trip of a cache line between CPUs 0 and 1 every 250 ms. On the VM of these benches it is
+# 50-65 ns while they share a cache and about 350 while they do not, for seconds at a time, and
+# batch 1 runs up to a third slower then (docs/inception.md, "Sixth session"). Skipped without a
+# C compiler.
+RTT=""
+if "${CC:-cc}" -O2 -pthread scripts/core-rtt.c -o "$OUT/core-rtt" 2>"$OUT/cc.log"; then
+  RTT="$OUT/core-rtt"
+fi
+# Runs "$@" (which prints one JSON line) and prints that line with the samples added.
+placed() {
+  local line
+  if [ -z "$RTT" ]; then "$@"; return; fi
+  "$RTT" 250 >"$OUT/rtt.json" &
+  local watcher=$!
+  line=$("$@") || { kill -TERM "$watcher"; wait "$watcher" || true; return 1; }
+  kill -TERM "$watcher"
+  wait "$watcher" || true
+  python3 -c 'import json, sys
+r = json.loads(sys.argv[1])
+r.update(json.load(open(sys.argv[2])))
+print(json.dumps(r))' "$line" "$OUT/rtt.json"
+}
 for round in $(seq 1 "$ROUNDS"); do
   for b in 1 16; do
     n=$([ "$b" = 1 ] && echo "$N1" || echo "$N16")
     # hero-id: its own threads (2), OpenBLAS at one thread.
-    OPENBLAS_NUM_THREADS=2 "$BIN" bottleneck "${IMAGES[@]}" --inception "$WEIGHTS" \
+    OPENBLAS_NUM_THREADS=2 placed "$BIN" bottleneck "${IMAGES[@]}" --inception "$WEIGHTS" \
       --bench "$n" --batch-size "$b" | tee -a "$OUT/results.jsonl"
     if [ "$peers" = 1 ]; then
-      OMP_NUM_THREADS=2 "$PY" -W ignore "$PEERS" onnx "$ONNX" "$b" "$n" "${IMAGES[@]}" \
+      OMP_NUM_THREADS=2 placed "$PY" -W ignore "$PEERS" onnx "$ONNX" "$b" "$n" "${IMAGES[@]}" \
         | tee -a "$OUT/results.jsonl"
       if [ "$round" = 1 ]; then
         OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 "$PY" -W ignore "$PEERS" torch "$WEIGHTS" "$b" "$n" \
@@ -75,4 +98,25 @@ for b in (1, 16):
                          for x, y in zip(runs[("hero-id", b)], runs[(peer, b)])]
                 line += " (round by round %s)" % " ".join("%.2f" % q for q in pairs)
             print(line)
+
+# The rounds by placement: the share of the core-rtt samples taken during a measurement that
+# found the two cores apart (over 150 ns); "near" rounds are those with none.
+def far(r):
+    rtts = r.get("core_rtt_ns")
+    return None if not rtts else sum(t > 150 for t in rtts) / len(rtts)
+if any(far(r) is not None for r in rows):
+    print("\nplacement: share of 250 ms samples with the two cores apart (cache line round trip over 150 ns)")
+    for b in (1, 16):
+        for e in ("hero-id", "onnxruntime"):
+            v = runs.get((e, b), [])
+            if v:
+                print("batch %2d %-12s %s" % (b, e, "  ".join(
+                    "%.1f (apart %s)" % (x["images_per_second"],
+                                         "-" if far(x) is None else "%d%%" % round(100 * far(x)))
+                    for x in v)))
+        h = [x["images_per_second"] for x in runs.get(("hero-id", b), []) if far(x) == 0]
+        o = [x["images_per_second"] for x in runs.get(("onnxruntime", b), []) if far(x) == 0]
+        if h and o:
+            print("batch %2d, cores never apart: hero-id / onnxruntime = %.2f (medians of %d and %d rounds)"
+                  % (b, statistics.median(h) / statistics.median(o), len(h), len(o)))
 PYEOF
