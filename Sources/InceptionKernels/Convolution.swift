@@ -168,23 +168,26 @@ let im2colBudget = 512 << 10
 /// × `batch` planes of the output size. 1x1 layers multiply the input directly; the others go
 /// through im2col in `columns`, several images per GEMM where the budget allows. With a `team`,
 /// im2col is split by input channel and each GEMM (with its bias and ReLU) by output channel or
-/// column (see ``splitGEMM(m:n:k:part:parts:)``), one part per thread.
+/// column (see ``splitGEMM(m:n:k:part:parts:)``), one part per thread. `biasReLU: false`
+/// (1x1 layers only) leaves out the bias and the ReLU: the plain product.
 func convolve(
   _ conv: FoldedConv, input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
   output: UnsafeMutablePointer<Float>, columns: FloatBuffer, team: WorkerTeam? = nil,
-  profile: LayerProfile? = nil
+  profile: LayerProfile? = nil, biasReLU: Bool = true
 ) {
   let s = conv.shape
   let (oh, ow) = s.outputSize(height: height, width: width)
   let ohw = oh * ow
   let total = batch * ohw
   let k = s.filterLength
+  precondition(biasReLU || s.isPointwise, "only a 1x1 layer runs without bias and ReLU")
   conv.weights.withUnsafeBufferPointer { w in
     conv.bias.withUnsafeBufferPointer { bias in
       guard let wp = w.baseAddress, let bp = bias.baseAddress else { return }
       if s.isPointwise, let packed = conv.packed {
         packed.multiply(
-          team: team, b: input, ldb: total, n: total, c: output, ldc: total, bias: bp, relu: true)
+          team: team, b: input, ldb: total, n: total, c: output, ldc: total,
+          bias: biasReLU ? bp : nil, relu: biasReLU)
       } else if s.isPointwise {
         split(team) { part, parts in
           let (rows, cols) = splitGEMM(m: s.outChannels, n: total, k: k, part: part, parts: parts)
@@ -192,8 +195,10 @@ func convolve(
             m: rows.count, n: cols.count, k: k, a: wp + rows.lowerBound * k, lda: k,
             b: input + cols.lowerBound, ldb: total,
             c: output + rows.lowerBound * total + cols.lowerBound, ldc: total)
-          timed(parts == 1 ? profile : nil, "· bias+ReLU") {
-            addBiasReLU(bp, rows: rows, columns: cols, output: output, rowLength: total)
+          if biasReLU {
+            timed(parts == 1 ? profile : nil, "· bias+ReLU") {
+              addBiasReLU(bp, rows: rows, columns: cols, output: output, rowLength: total)
+            }
           }
         }
       } else {

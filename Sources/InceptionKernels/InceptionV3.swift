@@ -6,9 +6,10 @@ import HeroCore
 /// The forward pass is `out_jit_module/code/__torch__/inceptionv3.py` layer for layer: each
 /// `Conv2dLayer` is a convolution without bias, batch norm (`beta`, `mean`, `var`, eps 0.001, no
 /// scale) and ReLU — folded at load into one convolution with bias (``FoldedConv``); the stem's
-/// 3x3/2 max pools; the towers' 3x3/1 average pools (padding 1, `count_include_pad=False`), the
-/// last block's 3x3/1 max pool; the channel concatenations in the order of the code; and the
-/// final 8x8 average pool.
+/// 3x3/2 max pools; the towers' 3x3/1 average pools (padding 1, `count_include_pad=False`; each
+/// runs after the 1x1 convolution that follows it in the code, which gives the same sums in
+/// another order), the last block's 3x3/1 max pool; the channel concatenations in the order of
+/// the code; and the final 8x8 average pool.
 ///
 /// Tensors are planar over the whole batch, `[C][N][H][W]`: a 1x1 convolution is then one GEMM
 /// for every image at once, and a block's concatenation is free (each tower writes its rows of
@@ -232,9 +233,10 @@ final class ForwardPass: @unchecked Sendable {
   }
 
   /// Convolution + bias + ReLU of layer `key`: Winograd where prepared, else GEMM (+ im2col).
+  /// `biasReLU: false` (1x1 layers): the plain product, for ``pooledConv(_:_:_:_:into:channel:)``.
   private func apply(
     _ key: String, _ c: FoldedConv, _ x: UnsafePointer<Float>, _ h: Int, _ w: Int,
-    output: UnsafeMutablePointer<Float>
+    output: UnsafeMutablePointer<Float>, biasReLU: Bool = true
   ) {
     // The 8x8 layers by F(2x2, 3x3) (16 tiles an image; F(4x4, 3x3) gives them 4, and was
     // slower even at batch 16), the others by F(4x4, 3x3) where there are enough tiles.
@@ -245,6 +247,7 @@ final class ForwardPass: @unchecked Sendable {
       }
     // The 1D form (1x7, 7x1 at 17x17: 85 columns an image) whatever the batch.
     let wino1D = oneDimensionalWinograd ? weights.winograd1D[key] : nil
+    precondition(biasReLU || (wino == nil && wino1D == nil))
     let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
     if let wino1D {
       convolveWinograd1D(
@@ -257,7 +260,7 @@ final class ForwardPass: @unchecked Sendable {
     } else {
       convolve(
         c, input: x, batch: batch, height: h, width: w, output: output, columns: columns,
-        team: team, profile: profile)
+        team: team, profile: profile, biasReLU: biasReLU)
     }
     if let profile {
       let s = c.shape
@@ -290,20 +293,35 @@ final class ForwardPass: @unchecked Sendable {
     return (out, oh, ow)
   }
 
-  private func averagePool(_ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int)
-    -> UnsafeMutablePointer<Float>
-  {
-    let out = pooled.reserve(channels * batch * h * w)
-    let planes = channels * batch
+  /// A tower of an average pool and a 1x1 convolution (`key`), on `x`, into rows starting at
+  /// channel `channel` of `out`; returns the channel after them. Both are linear and the pool
+  /// treats every channel alike, so the convolution runs first, without its bias and ReLU, and
+  /// the pool after it adds them: it then averages the layer's `outChannels` planes instead of
+  /// the block input's `channels` (192 instead of 768 in mixed_4–7, 192 instead of 1280 in
+  /// mixed_9). The same sums in another order: the result differs by rounding only.
+  private func pooledConv(
+    _ key: String, _ x: UnsafePointer<Float>, _ h: Int, _ w: Int,
+    into out: UnsafeMutablePointer<Float>, channel: Int
+  ) -> Int {
+    let c = weights.conv(key)
+    let cout = c.shape.outChannels
+    let planes = cout * batch
+    let product = pooled.reserve(planes * h * w)
+    apply(key, c, x, h, w, output: product, biasReLU: false)
+    let dst = out + channel * batch * h * w
+    let batch = batch
     timed(profile, "pools") {
-      split(team) { part, parts in
-        let p = share(part, of: parts, count: planes)
-        averagePool3x3(
-          input: x + p.lowerBound * h * w, planes: p.count, height: h, width: w,
-          output: out + p.lowerBound * h * w)
+      c.bias.withUnsafeBufferPointer { bias in
+        split(team) { part, parts in
+          let p = share(part, of: parts, count: planes)
+          averagePool3x3(
+            input: product + p.lowerBound * h * w, planes: p.count, height: h, width: w,
+            output: dst + p.lowerBound * h * w, bias: bias.baseAddress, batch: batch,
+            firstPlane: p.lowerBound)
+        }
       }
     }
-    return out
+    return channel + cout
   }
 
   /// A 3x3 max pool of `planes` planes, split by plane across the team.
@@ -348,8 +366,7 @@ final class ForwardPass: @unchecked Sendable {
     c = conv("\(name).tower.conv_1", tower, h, w, into: out, channel: c)
     let (t2, _, _) = conv("\(name).tower_1.conv_1", tower1, h, w, into: temp2)
     c = conv("\(name).tower_1.conv_2", t2, h, w, into: out, channel: c)
-    let p = averagePool(x, channels: channels, h, w)
-    c = conv("\(name).tower_2.conv", p, h, w, into: out, channel: c)
+    c = pooledConv("\(name).tower_2.conv", x, h, w, into: out, channel: c)
     return (out, c)
   }
 
@@ -388,8 +405,7 @@ final class ForwardPass: @unchecked Sendable {
     let (t1, _, _) = conv("\(name).tower_1.conv_2", t2, h, w, into: temp1)
     (t2, _, _) = conv("\(name).tower_1.conv_3", t1, h, w, into: temp2)
     c = conv("\(name).tower_1.conv_4", t2, h, w, into: out, channel: c)
-    let p = averagePool(x, channels: channels, h, w)
-    c = conv("\(name).tower_2.conv", p, h, w, into: out, channel: c)
+    c = pooledConv("\(name).tower_2.conv", x, h, w, into: out, channel: c)
     return (out, c)
   }
 
@@ -431,13 +447,12 @@ final class ForwardPass: @unchecked Sendable {
     let (b, _, _) = conv("\(name).tower_1_conv_1", b0, h, w, into: temp2)
     c = conv("\(name).tower_1_mixed_conv", b, h, w, into: out, channel: c)
     c = conv("\(name).tower_1_mixed_conv_1", b, h, w, into: out, channel: c)
-    let p: UnsafeMutablePointer<Float>
     if lastPoolIsMax {
-      (p, _, _) = maxPool(x, channels: channels, h, w, stride: 1, padding: 1, into: pooled)
+      let (p, _, _) = maxPool(x, channels: channels, h, w, stride: 1, padding: 1, into: pooled)
+      c = conv("\(name).tower_2_conv", p, h, w, into: out, channel: c)
     } else {
-      p = averagePool(x, channels: channels, h, w)
+      c = pooledConv("\(name).tower_2_conv", x, h, w, into: out, channel: c)
     }
-    c = conv("\(name).tower_2_conv", p, h, w, into: out, channel: c)
     return (out, c)
   }
 }

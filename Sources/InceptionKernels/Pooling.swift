@@ -42,10 +42,13 @@ func maxPool3x3(
 
 /// 3x3 average pool, stride 1, padding 1, `count_include_pad=False`: each output is the mean of
 /// the input cells its window covers (9 inside, 6 on an edge, 4 in a corner). Separable: column
-/// sums of three rows, then sums of three columns.
+/// sums of three rows, then sums of three columns. With `bias`, each output becomes
+/// `max(0, mean + bias[(firstPlane + p) / batch])` for plane `p` (planes are channel × batch):
+/// a 1x1 convolution's bias and ReLU, when the pool runs after it (see `ForwardPass`).
 func averagePool3x3(
   input: UnsafePointer<Float>, planes: Int, height: Int, width: Int,
-  output: UnsafeMutablePointer<Float>
+  output: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil, batch: Int = 1,
+  firstPlane: Int = 0
 ) {
   let column = UnsafeMutablePointer<Float>.allocate(capacity: width + 2)
   defer { column.deallocate() }
@@ -77,6 +80,10 @@ func averagePool3x3(
       if width > 1 {
         out[width - 1] = (sums[width - 2] + sums[width - 1]) / (rows * 2)
       }
+      if let bias {
+        let b = bias[(firstPlane + p) / batch]
+        for x in 0..<width { out[x] = max(0, out[x] + b) }
+      }
     }
   }
 }
@@ -101,9 +108,10 @@ public enum Kernels {
 
   /// `relu(conv(input) + bias)` of a batch of `batch` images, input planes `c * batch + n`;
   /// `packed`: the products by the packed GEMM kernel (where available), else OpenBLAS.
+  /// `biasReLU: false` (1x1 layers only): `conv(input)` alone.
   public static func convolution(
     _ conv: FoldedConv, input: [Float], batch: Int, height: Int, width: Int,
-    packed: Bool = Kernels.packedGEMM
+    packed: Bool = Kernels.packedGEMM, biasReLU: Bool = true
   ) -> [Float] {
     let conv = packed ? conv.packedForKernel() : conv
     precondition(input.count == conv.shape.inChannels * batch * height * width)
@@ -115,7 +123,7 @@ public enum Kernels {
         guard let ip = i.baseAddress, let op = o.baseAddress else { return }
         convolve(
           conv, input: ip, batch: batch, height: height, width: width, output: op,
-          columns: columns)
+          columns: columns, biasReLU: biasReLU)
       }
     }
     return out
@@ -165,17 +173,22 @@ public enum Kernels {
     return out
   }
 
-  /// 3x3 average pool, stride 1, padding 1, `count_include_pad=False`.
-  public static func averagePool3x3(_ input: [Float], planes: Int, height: Int, width: Int)
-    -> [Float]
-  {
+  /// 3x3 average pool, stride 1, padding 1, `count_include_pad=False`; with `bias` (one per
+  /// channel, planes `c * batch + n`), `max(0, mean + bias[c])`.
+  public static func averagePool3x3(
+    _ input: [Float], planes: Int, height: Int, width: Int, bias: [Float]? = nil, batch: Int = 1
+  ) -> [Float] {
     precondition(input.count == planes * height * width)
+    precondition(bias.map { $0.count * batch == planes } ?? true)
     var out = [Float](repeating: 0, count: input.count)
     input.withUnsafeBufferPointer { i in
       out.withUnsafeMutableBufferPointer { o in
-        guard let ip = i.baseAddress, let op = o.baseAddress else { return }
-        InceptionKernels.averagePool3x3(
-          input: ip, planes: planes, height: height, width: width, output: op)
+        (bias ?? []).withUnsafeBufferPointer { b in
+          guard let ip = i.baseAddress, let op = o.baseAddress else { return }
+          InceptionKernels.averagePool3x3(
+            input: ip, planes: planes, height: height, width: width, output: op,
+            bias: bias == nil ? nil : b.baseAddress, batch: batch)
+        }
       }
     }
     return out

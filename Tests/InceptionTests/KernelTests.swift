@@ -76,6 +76,49 @@ import Testing
     #expect(two == [2, 2, 2, 2, -1, -1, -1, -1])
   }
 
+  @Test func averagePoolAddsBiasAndReLUPerChannel() {
+    // Two channels of a batch of 2 (planes c * 2 + n): bias 1 and -4, then ReLU.
+    let input = (0..<16).map { Float($0 % 5) - 1 }
+    let plain = Kernels.averagePool3x3(input, planes: 4, height: 2, width: 2)
+    let got = Kernels.averagePool3x3(
+      input, planes: 4, height: 2, width: 2, bias: [1, -4], batch: 2)
+    let expected = plain.indices.map { i in max(0, plain[i] + (i / 8 == 0 ? 1 : -4)) }
+    #expect(got == expected)
+    #expect(got.contains(0) && got.contains { $0 > 0 })
+  }
+
+  /// The network runs each tower's 1x1 convolution before its average pool, adding bias and
+  /// ReLU in the pool: the same as the pool first, then the convolution with bias and ReLU.
+  @Test func oneByOneThenPoolEqualsPoolThenOneByOne() {
+    var rng = SplitMix(seed: 9)
+    var clipped = 0
+    var positive = 0
+    for packed in [true, false] {
+      for (cin, cout, batch, h, w) in [(70, 12, 1, 7, 9), (64, 18, 2, 5, 5), (3, 2, 1, 1, 4)] {
+        let conv = FoldedConv(
+          shape: shape(cout, cin, 1, 1),
+          weights: (0..<(cout * cin)).map { _ in rng.float() },
+          bias: (0..<cout).map { _ in rng.float() * 0.5 })
+        let x = (0..<(cin * batch * h * w)).map { _ in rng.float() }
+        let first = Kernels.convolution(
+          conv, input: Kernels.averagePool3x3(x, planes: cin * batch, height: h, width: w),
+          batch: batch, height: h, width: w, packed: packed)
+        let product = Kernels.convolution(
+          conv, input: x, batch: batch, height: h, width: w, packed: packed, biasReLU: false)
+        // Without bias and ReLU the product keeps its negatives.
+        #expect(product.contains { $0 < 0 })
+        let last = Kernels.averagePool3x3(
+          product, planes: cout * batch, height: h, width: w, bias: conv.bias, batch: batch)
+        let worst = zip(first, last).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst < 1e-4, "cin \(cin) cout \(cout) packed \(packed): \(worst)")
+        clipped += first.count { $0 == 0 }
+        positive += first.count { $0 > 0 }
+      }
+    }
+    // The ReLU was exercised both ways.
+    #expect(clipped > 0 && positive > 0)
+  }
+
   @Test func foldedBatchNormEqualsTheUnfoldedMaths() {
     var rng = SplitMix(seed: 42)
     let geometries: [(ConvShape, Int, Int)] = [
