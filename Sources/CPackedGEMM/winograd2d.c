@@ -1,5 +1,6 @@
 #include "winograd2d.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "packed_gemm.h"
@@ -268,4 +269,29 @@ void hero_winograd2d_output(const float *p, size_t xi_stride, int alpha, int m, 
   } else {
     w2d_output_base(p, xi_stride, alpha, m, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch);
   }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+void hero_stream_rows(float *dst, size_t dst_stride, const float *src, size_t src_stride,
+                      int rows, int n) {
+  for (int r = 0; r < rows; r++) {
+    float *d = dst + (size_t)r * dst_stride;
+    const float *s = src + (size_t)r * src_stride;
+#if defined(__x86_64__) || defined(__i386__)
+    // SSE's 16-byte non-temporal stores (in every x86-64); the start must be 16-byte aligned.
+    if (((uintptr_t)d & 15) == 0) {
+      int i = 0;
+      for (; i + 4 <= n; i += 4) _mm_stream_ps(d + i, _mm_loadu_ps(s + i));
+      for (; i < n; i++) d[i] = s[i];
+      continue;
+    }
+#endif
+    memcpy(d, s, (size_t)n * sizeof(float));
+  }
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_sfence();
+#endif
 }

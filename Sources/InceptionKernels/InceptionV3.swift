@@ -54,6 +54,14 @@ public final class InceptionV3 {
     set { for lane in lanes { lane.oneDimensionalWinograd = newValue } }
   }
 
+  /// Whether a lone image split across the threads streams the Winograd layers' transformed
+  /// tiles to memory (non-temporal stores): nil (the default) while the threads' cores do not
+  /// share a cache, as the team measures twice a second; `true` or `false` to force it (tests).
+  public var streamTransformedTiles: Bool? {
+    get { lanes[0].streamOverride }
+    set { for lane in lanes { lane.streamOverride = newValue } }
+  }
+
   /// Turns per-layer-kind timing on (`true`) or off, and forgets what was timed so far.
   /// Timing costs two clock reads per layer; off by default.
   public func setProfiling(_ on: Bool) {
@@ -124,6 +132,8 @@ final class ForwardPass: @unchecked Sendable {
   var profile: LayerProfile?
   /// Whether the 1xr/rx1 layers use 1D Winograd (else im2col + GEMM).
   var oneDimensionalWinograd = true
+  /// See ``InceptionV3/streamTransformedTiles``.
+  var streamOverride: Bool?
 
   init(weights: InceptionWeights) {
     self.weights = weights
@@ -135,6 +145,9 @@ final class ForwardPass: @unchecked Sendable {
     batch = n
     self.team = team
     defer { self.team = nil }
+    // Where the host has put the team's cores decides how the Winograd layers store their
+    // transformed tiles (see `convolveWinograd`).
+    team?.refreshPlacement()
     let side = InceptionConstants.inputSide
     let x = input.reserve(3 * n * side * side)
     timed(profile, "input (resize, normalise)") {
@@ -256,7 +269,8 @@ final class ForwardPass: @unchecked Sendable {
     } else if let wino {
       convolveWinograd(
         wino, input: x, batch: batch, height: h, width: w, output: output,
-        transformed: columns, products: products, team: team, profile: profile)
+        transformed: columns, products: products, team: team, profile: profile,
+        stream: team == nil ? nil : streamOverride)
     } else {
       convolve(
         c, input: x, batch: batch, height: h, width: w, output: output, columns: columns,

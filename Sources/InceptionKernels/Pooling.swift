@@ -131,11 +131,13 @@ public enum Kernels {
 
   /// The same as ``convolution(_:input:batch:height:width:)`` by Winograd F(4x4, 3x3) or
   /// F(2x2, 5x5) (`alpha` 6), or F(2x2, 3x3) (`alpha` 4); nil unless `conv` is 3x3 or 5x5 (3x3
-  /// for `alpha` 4), stride 1, padded alike on both axes by at most half its size. `avx2: false` runs the transforms' baseline build (what a CPU without
-  /// AVX2 and FMA runs).
+  /// for `alpha` 4), stride 1, padded alike on both axes by at most half its size. `avx2: false`
+  /// runs the transforms' baseline build (what a CPU without AVX2 and FMA runs); `stream: true`
+  /// streams the transformed tiles to memory, as a split lone image does while its cores are
+  /// apart.
   public static func winogradConvolution(
     _ conv: FoldedConv, input: [Float], batch: Int, height: Int, width: Int,
-    alpha: Int = 6, packed: Bool = Kernels.packedGEMM, avx2: Bool = true
+    alpha: Int = 6, packed: Bool = Kernels.packedGEMM, avx2: Bool = true, stream: Bool = false
   ) -> [Float]? {
     guard let w = WinogradConv(conv, alpha: alpha, packed: packed, avx2: avx2) else { return nil }
     precondition(input.count == conv.shape.inChannels * batch * height * width)
@@ -148,7 +150,7 @@ public enum Kernels {
         guard let ip = i.baseAddress, let op = o.baseAddress else { return }
         convolveWinograd(
           w, input: ip, batch: batch, height: height, width: width, output: op, transformed: v,
-          products: m)
+          products: m, stream: stream)
       }
     }
     return out

@@ -123,13 +123,21 @@ struct WinogradConv: Sendable {
 }
 
 /// Convolution + bias + ReLU of a 3x3 or 5x5 stride-1 layer by 2D Winograd, same layout and
-/// result as ``convolve(_:input:batch:height:width:output:columns:team:profile:)`` up to float
-/// rounding. With a team: the input transform split by input channel, the GEMMs by transform
-/// point, the output transform by output channel.
+/// result as ``convolve(_:input:batch:height:width:output:columns:team:profile:biasReLU:)`` up
+/// to float rounding. With a team: the input transform split by input channel, the GEMMs by
+/// transform point, the output transform by output channel.
+///
+/// `stream` (by default: while the team's cores are apart, ``WorkerTeam/coresApart``): each
+/// channel's transformed tiles are staged, then streamed to `transformed` with non-temporal
+/// stores, in rows padded to whole cache lines. The other core read those lines in the last
+/// layer's GEMMs; with the cores apart an ordinary store then runs at 1.6–1.9 GB/s, a streamed
+/// one at about 27 (docs/inception.md, "Sixth session"): cores apart, batch 1, 16.4 → 17.3–17.6
+/// images/s. With the cores near, streaming is 4% slower (the GEMMs then read the tiles from
+/// memory, not the cache), hence the choice at run time.
 func convolveWinograd(
   _ conv: WinogradConv, input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
   output: UnsafeMutablePointer<Float>, transformed: FloatBuffer, products: FloatBuffer,
-  team: WorkerTeam? = nil, profile: LayerProfile? = nil
+  team: WorkerTeam? = nil, profile: LayerProfile? = nil, stream: Bool? = nil
 ) {
   let s = conv.shape
   let tm = conv.m
@@ -155,6 +163,7 @@ func convolveWinograd(
   let inputScratch = hero_winograd2d_input_scratch(
     Int32(width), Int32(alpha), Int32(tm), Int32(bandRows))
   let outputScratch = hero_winograd2d_output_scratch(Int32(tm), Int32(tilesX))
+  let stream = stream ?? (team.map { $0.size > 1 && $0.coresApart } ?? false)
   var first = 0
   var bandStart = 0
   conv.u.withUnsafeBufferPointer { ub in
@@ -166,7 +175,9 @@ func convolveWinograd(
         let band = bandStart..<min(tilesY, bandStart + bandRows)
         let bandTiles = band.count * tilesX
         let cols = count * bandTiles
-        let xi = cin * cols
+        // The rows of V: `cols` floats, or whole cache lines when streamed.
+        let ldv = stream ? (cols + 15) / 16 * 16 : cols
+        let xi = cin * ldv
         let v = transformed.reserve(points * xi)
         let m = products.reserve(points * cout * cols)
         // Input transform: V[ξ][c][j · bandTiles + t] = (Bᵀ d B)[ξ] of tile t of the band of
@@ -175,13 +186,21 @@ func convolveWinograd(
         split(team) { part, parts in
           let scratch = UnsafeMutablePointer<Float>.allocate(capacity: inputScratch)
           defer { scratch.deallocate() }
+          // Streamed: one channel's α² rows (zeros past `cols`: the padding is copied too).
+          let staging = stream ? points * ldv : 0
+          let stage = UnsafeMutablePointer<Float>.allocate(capacity: max(1, staging))
+          stage.initialize(repeating: 0, count: staging)
+          defer { stage.deallocate() }
           for c in share(part, of: parts, count: cin) {
             for j in 0..<count {
               hero_winograd2d_input(
                 input + (c * batch + first + j) * plane, Int32(height), Int32(width),
                 Int32(s.padH), Int32(alpha), Int32(tm), Int32(tilesX), Int32(band.lowerBound),
-                Int32(band.upperBound), v + c * cols + j * bandTiles, xi, scratch,
-                conv.avx2 ? 1 : 0)
+                Int32(band.upperBound), (stream ? stage : v + c * ldv) + j * bandTiles,
+                stream ? ldv : xi, scratch, conv.avx2 ? 1 : 0)
+            }
+            if stream {
+              hero_stream_rows(v + c * ldv, xi, stage, ldv, Int32(points), Int32(ldv))
             }
           }
         }
@@ -197,12 +216,12 @@ func convolveWinograd(
             // an image per layer, one thread), whose weights are 2.6 times larger.
             if let packed = conv.packed, cols >= 96 || alpha == 4 {
               packed[k].multiply(
-                b: v + k * xi, ldb: cols, n: cols, c: m + k * cout * cols, ldc: cols)
+                b: v + k * xi, ldb: ldv, n: cols, c: m + k * cout * cols, ldc: cols)
               continue
             }
             BLAS.sgemm(
               m: cout, n: cols, k: cin, a: u + k * cout * cin, lda: cin, b: v + k * xi,
-              ldb: cols, c: m + k * cout * cols, ldc: cols)
+              ldb: ldv, c: m + k * cout * cols, ldc: cols)
           }
         }
         // Output transform: Y = Aᵀ M A, plus bias, ReLU, each tile written straight into the

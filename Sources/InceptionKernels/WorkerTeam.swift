@@ -143,6 +143,93 @@ final class WorkerTeam: @unchecked Sendable {
     state.publish()
   }
 
+  /// Whether the last ``probePlacement()`` found the caller and a worker on cores that do not
+  /// share a cache (a cache line's round trip over ``apartNanoseconds``). Read and written by
+  /// the caller only.
+  private(set) var coresApart = false
+  /// When ``probePlacement()`` last ran (uptime nanoseconds; 0: never).
+  private var probedAt: UInt64 = 0
+  /// The round trip above which two cores count as apart: on the VM of the benches a round
+  /// trip takes 50–65 ns between cores that share a cache and 310–380 ns between cores that do
+  /// not (docs/inception.md, "Sixth session").
+  static let apartNanoseconds = 150.0
+  /// How often ``refreshPlacement()`` probes: the host moves the cores every few seconds at most.
+  static let probeInterval: UInt64 = 500_000_000
+
+  /// Probes where the cores are (``probePlacement()``) if the last probe is older than
+  /// ``probeInterval``; returns ``coresApart``. About 20–100 µs of both threads, twice a second.
+  @discardableResult
+  func refreshPlacement() -> Bool {
+    let now = DispatchTime.now().uptimeNanoseconds
+    if probedAt == 0 || now &- probedAt >= Self.probeInterval {
+      probedAt = now
+      if let trip = probePlacement() { coresApart = trip > Self.apartNanoseconds }
+    }
+    return coresApart
+  }
+
+  /// The mean round trip (ns) of one cache line between the caller and the worker that takes the
+  /// other part of a two-part job: 128 trips after 16 of warm-up. Nil with one thread, or when no
+  /// worker took its part within 200 µs or the trips took over 2 ms (a thread lost its core):
+  /// then nothing is learnt and nothing waits longer.
+  func probePlacement() -> Double? {
+    guard size == 2 else { return nil }
+    let ball = Atomic<Int>(0)
+    let result = Atomic<Int>(-1)
+    let warm = 16
+    let trips = 128
+    // 0: waiting for the partner; 1: the partner arrived; 2: abandoned.
+    let met = Atomic<Int>(0)
+    run { part in
+      if part == 1 {
+        // The partner: present only if part 0 has not given up yet.
+        let arrived = met.compareExchange(
+          expected: 0, desired: 1, ordering: .acquiringAndReleasing)
+        guard arrived.exchanged else { return }
+        let deadline = DispatchTime.now().uptimeNanoseconds + 2_000_000
+        for i in 0..<(warm + trips) {
+          var spins = 0
+          while ball.load(ordering: .acquiring) != 2 * i + 1 {
+            spins += 1
+            // The clock only now and then: reading it every time would lengthen the trip.
+            if spins & 255 == 0,
+              ball.load(ordering: .relaxed) < 0 || DispatchTime.now().uptimeNanoseconds > deadline
+            {
+              return
+            }
+          }
+          ball.store(2 * i + 2, ordering: .releasing)
+        }
+        return
+      }
+      let start = DispatchTime.now().uptimeNanoseconds
+      while met.load(ordering: .acquiring) == 0 {
+        if DispatchTime.now().uptimeNanoseconds - start > 200_000,
+          met.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged
+        {
+          return
+        }
+      }
+      let deadline = DispatchTime.now().uptimeNanoseconds + 2_000_000
+      var begun: UInt64 = 0
+      for i in 0..<(warm + trips) {
+        if i == warm { begun = DispatchTime.now().uptimeNanoseconds }
+        ball.store(2 * i + 1, ordering: .releasing)
+        var spins = 0
+        while ball.load(ordering: .acquiring) != 2 * i + 2 {
+          spins += 1
+          if spins & 255 == 0, DispatchTime.now().uptimeNanoseconds > deadline {
+            ball.store(-1, ordering: .releasing)
+            return
+          }
+        }
+      }
+      result.store(Int(DispatchTime.now().uptimeNanoseconds - begun), ordering: .relaxed)
+    }
+    let total = result.load(ordering: .relaxed)
+    return total < 0 ? nil : Double(total) / Double(trips)
+  }
+
   /// Runs `body(part)` once for every part in `0..<size`, on the caller and the workers at once
   /// (which thread runs which part is not fixed), and returns when all have finished.
   func run(_ body: (Int) -> Void) {
@@ -224,6 +311,22 @@ extension Kernels {
       }
     }
     return counts.snapshot()
+  }
+
+  /// For tests of the placement probe: probes on a team of `threads` (the round trips, nil where
+  /// a probe learnt nothing), back to back until `count` have measured something or `tries`
+  /// have run; then 50 jobs on the same team (how many times each part of each ran).
+  public static func teamPlacementProbes(threads: Int, count: Int, tries: Int) -> (
+    trips: [Double?], partsAfter: [[Int]]
+  ) {
+    let team = WorkerTeam(size: threads)
+    var trips: [Double?] = []
+    while trips.count < tries && trips.compactMap({ $0 }).count < count {
+      trips.append(team.probePlacement())
+    }
+    let counts = TeamCounts(jobs: 50, parts: team.size)
+    for job in 0..<50 { team.run { part in counts.add(job: job, part: part) } }
+    return (trips, counts.snapshot())
   }
 
   private final class TeamCounts: @unchecked Sendable {

@@ -140,14 +140,22 @@ struct Agreement: CustomStringConvertible {
     let split = InceptionV3(weights: weights, batchSize: 1, threads: 2)
     let splitVectors = images.map { split.bottleneck($0) }  // each layer split in two parts
     #expect(BLAS.threads == 1)  // the split runs OpenBLAS at one thread
+    // Both ways of storing the transformed tiles, whatever the cores' placement now.
+    split.streamTransformedTiles = true
+    let streamedVectors = images.map { split.bottleneck($0) }
+    split.streamTransformedTiles = false
+    let cachedVectors = images.map { split.bottleneck($0) }
     let single = InceptionV3(weights: weights, batchSize: 1, threads: 1)
-    for (image, got) in zip(images, splitVectors) {
+    for (i, image) in images.enumerated() {
       let want = single.bottleneck(image)  // everything in the caller, OpenBLAS at one thread
-      let a = Agreement(got, want)
-      // The split hands OpenBLAS sub-blocks of other shapes, whose edge kernels group the
-      // multiply-adds differently: up to 3.9e-6 on AMD EPYC (Zen and Haswell kernels; bit-for-bit
-      // with Prescott), and F(4, 7)'s output transform (weights up to 3³) can scale that up.
-      #expect(a.maxDiff <= 2e-5, "\(image.width)x\(image.height): \(a)")
+      for got in [splitVectors[i], streamedVectors[i], cachedVectors[i]] {
+        let a = Agreement(got, want)
+        // The split hands OpenBLAS sub-blocks of other shapes, whose edge kernels group the
+        // multiply-adds differently: up to 3.9e-6 on AMD EPYC (Zen and Haswell kernels;
+        // bit-for-bit with Prescott), and F(4, 7)'s output transform (weights up to 3³) can
+        // scale that up.
+        #expect(a.maxDiff <= 2e-5, "\(image.width)x\(image.height): \(a)")
+      }
     }
   }
 

@@ -211,13 +211,16 @@ import Testing
         bias: (0..<s.outChannels).map { _ in rng.float() * 0.1 })
       let input = (0..<(s.inChannels * batch * h * w)).map { _ in rng.float() }
       let direct = Kernels.convolution(conv, input: input, batch: batch, height: h, width: w)
-      // The transforms' AVX2 + FMA build (where the CPU has them) and their baseline build.
-      for avx2 in [true, false] {
+      // The transforms' AVX2 + FMA build (where the CPU has them) and their baseline build;
+      // the transformed tiles streamed to memory in padded rows (cores apart).
+      for (avx2, stream) in [(true, false), (false, false), (true, true)] {
         let wino = try #require(
           Kernels.winogradConvolution(
-            conv, input: input, batch: batch, height: h, width: w, alpha: alpha, avx2: avx2))
+            conv, input: input, batch: batch, height: h, width: w, alpha: alpha, avx2: avx2,
+            stream: stream))
         let a = Agreement(wino, direct)
-        #expect(a.maxDiff < 5e-5, "\(s) \(h)x\(w), alpha \(alpha), avx2 \(avx2): \(a)")
+        #expect(
+          a.maxDiff < 5e-5, "\(s) \(h)x\(w), alpha \(alpha), avx2 \(avx2), stream \(stream): \(a)")
       }
       #expect(direct.contains { $0 == 0 } && direct.contains { $0 > 0 })
     }

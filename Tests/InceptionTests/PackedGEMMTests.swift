@@ -176,6 +176,22 @@ import Testing
     #expect(onCaller.counts(jobs: 30).filter { $0 == 2 }.count >= 15)
   }
 
+  @Test("the placement probe measures a round trip between two threads, or gives up at once")
+  func placementProbe() {
+    // One thread: nobody to probe.
+    let alone = Kernels.teamPlacementProbes(threads: 1, count: 1, tries: 3).trips
+    #expect(alone.count == 3 && alone.allSatisfy { $0 == nil })
+    // A probe gives up (nil) when the worker has not got a core within 200 µs, as happens
+    // while the other tests run; back to back, the worker is soon there.
+    let (trips, after) = Kernels.teamPlacementProbes(threads: 2, count: 5, tries: 2000)
+    let measured = trips.compactMap { $0 }
+    #expect(!measured.isEmpty)
+    // A cache line's round trip: tens to hundreds of ns, never the 2 ms of a timed-out probe.
+    #expect(measured.allSatisfy { $0 > 1 && $0 < 100_000 }, "\(measured)")
+    // The team is unharmed: every part of every later job runs once.
+    #expect(after.count == 50 && after.allSatisfy { $0 == [1, 1] })
+  }
+
   final class CallerParts: @unchecked Sendable {
     private let lock = NSLock()
     private var jobs: [Int] = []

@@ -54,6 +54,15 @@ void hero_winograd2d_output(const float *p, size_t xi_stride, int alpha, int m, 
                             int tile_rows, int y0, float bias, float *out, int oh, int ow,
                             float *scratch, int avx2);
 
+/// Copies `rows` rows of `n` floats from `src` (rows `src_stride` apart) to `dst` (rows
+/// `dst_stride` apart) with non-temporal stores where `dst`'s rows are 16-byte aligned (whole
+/// 64-byte lines for speed: partial ones are read back by the memory controller). The lines go
+/// to memory without being read first, and copies in other cores' caches are dropped without a
+/// wait per line: for rows that another core has read since they were last written, where
+/// ordinary stores wait for each line's copy elsewhere to be invalidated, one line at a time.
+void hero_stream_rows(float *dst, size_t dst_stride, const float *src, size_t src_stride,
+                      int rows, int n);
+
 #ifdef __cplusplus
 }
 #endif
