@@ -100,7 +100,7 @@ for b in (1, 16):
             print(line)
 
 # The rounds by placement: the share of the core-rtt samples taken during a measurement that
-# found the two cores apart (over 150 ns); "near" rounds are those with none.
+# found the two cores apart (over 150 ns); the ratios over the rounds with none and with all.
 def far(r):
     rtts = r.get("core_rtt_ns")
     return None if not rtts else sum(t > 150 for t in rtts) / len(rtts)
@@ -114,9 +114,10 @@ if any(far(r) is not None for r in rows):
                     "%.1f (apart %s)" % (x["images_per_second"],
                                          "-" if far(x) is None else "%d%%" % round(100 * far(x)))
                     for x in v)))
-        h = [x["images_per_second"] for x in runs.get(("hero-id", b), []) if far(x) == 0]
-        o = [x["images_per_second"] for x in runs.get(("onnxruntime", b), []) if far(x) == 0]
-        if h and o:
-            print("batch %2d, cores never apart: hero-id / onnxruntime = %.2f (medians of %d and %d rounds)"
-                  % (b, statistics.median(h) / statistics.median(o), len(h), len(o)))
+        for share, words in ((0, "never apart"), (1, "always apart")):
+            h = [x["images_per_second"] for x in runs.get(("hero-id", b), []) if far(x) == share]
+            o = [x["images_per_second"] for x in runs.get(("onnxruntime", b), []) if far(x) == share]
+            if h and o:
+                print("batch %2d, cores %s: hero-id / onnxruntime = %.2f (medians of %d and %d rounds)"
+                      % (b, words, statistics.median(h) / statistics.median(o), len(h), len(o)))
 PYEOF
