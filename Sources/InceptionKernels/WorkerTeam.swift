@@ -26,6 +26,10 @@ import Synchronization
 /// the caller bumps `generation`, then takes `sleeping` back and signals only when it was set.
 /// Whichever of the two takes `sleeping` back decides, so the signal is never lost or left over.
 ///
+/// Placement: at most twice a second the team measures a cache line's round trip between its
+/// two threads (``refreshPlacement()``); the host of the benches' VM sometimes puts its two
+/// vCPUs on cores that share no cache, and the Winograd layers then store differently.
+///
 /// `@unchecked Sendable`: the job is written by the caller before the parts are published
 /// (release) and read by a thread only after it has taken one of them (acquire); the caller
 /// clears it only when every part has finished.
