@@ -15,9 +15,10 @@ build release:
 	$(SWIFT) build -c release
 
 # Its own build folder: `swift test` compiles every module with testability on, which would
-# make the next `swift build` (demo, bench, test-export, test-ray) recompile everything.
+# make the next `swift build` (demo, bench, test-export, test-ray) recompile everything. After
+# the whole suite, the numeric suites once more per OpenBLAS kernel the CPU runs (docs/numerics.md).
 test:
-	$(SWIFT) test -c release --scratch-path .build-test
+	SWIFT=$(SWIFT) scripts/test.sh
 
 # The ONNX export against hero-id itself (ONNX Runtime from PyPI in $$HERO_ID_HOME/export-venv;
 # trains a model on samples/train first: about 10 minutes on 2 busy cores). docs/export.md.

@@ -175,8 +175,9 @@ final class WorkerTeam: @unchecked Sendable {
   /// The mean round trip (ns) of one cache line between the caller and the worker that takes the
   /// other part of a two-part job: 128 trips after 16 of warm-up. Nil with one thread, or when no
   /// worker took its part within 200 µs or the trips took over 2 ms (a thread lost its core):
-  /// then nothing is learnt and nothing waits longer.
-  func probePlacement() -> Double? {
+  /// then nothing is learnt and nothing waits longer. (Tests pass longer limits: `meetWithin`
+  /// and `tripsWithin` in nanoseconds.)
+  func probePlacement(meetWithin: UInt64 = 200_000, tripsWithin: UInt64 = 2_000_000) -> Double? {
     guard size == 2 else { return nil }
     let ball = Atomic<Int>(0)
     let result = Atomic<Int>(-1)
@@ -190,7 +191,7 @@ final class WorkerTeam: @unchecked Sendable {
         let arrived = met.compareExchange(
           expected: 0, desired: 1, ordering: .acquiringAndReleasing)
         guard arrived.exchanged else { return }
-        let deadline = DispatchTime.now().uptimeNanoseconds + 2_000_000
+        let deadline = DispatchTime.now().uptimeNanoseconds + tripsWithin
         for i in 0..<(warm + trips) {
           var spins = 0
           while ball.load(ordering: .acquiring) != 2 * i + 1 {
@@ -208,13 +209,13 @@ final class WorkerTeam: @unchecked Sendable {
       }
       let start = DispatchTime.now().uptimeNanoseconds
       while met.load(ordering: .acquiring) == 0 {
-        if DispatchTime.now().uptimeNanoseconds - start > 200_000,
+        if DispatchTime.now().uptimeNanoseconds - start > meetWithin,
           met.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged
         {
           return
         }
       }
-      let deadline = DispatchTime.now().uptimeNanoseconds + 2_000_000
+      let deadline = DispatchTime.now().uptimeNanoseconds + tripsWithin
       var begun: UInt64 = 0
       for i in 0..<(warm + trips) {
         if i == warm { begun = DispatchTime.now().uptimeNanoseconds }
@@ -320,13 +321,15 @@ extension Kernels {
   /// For tests of the placement probe: probes on a team of `threads` (the round trips, nil where
   /// a probe learnt nothing), back to back until `count` have measured something or `tries`
   /// have run; then 50 jobs on the same team (how many times each part of each ran).
-  public static func teamPlacementProbes(threads: Int, count: Int, tries: Int) -> (
-    trips: [Double?], partsAfter: [[Int]]
-  ) {
+  public static func teamPlacementProbes(
+    threads: Int, count: Int, tries: Int, patience: UInt64? = nil
+  ) -> (trips: [Double?], partsAfter: [[Int]]) {
     let team = WorkerTeam(size: threads)
     var trips: [Double?] = []
     while trips.count < tries && trips.compactMap({ $0 }).count < count {
-      trips.append(team.probePlacement())
+      trips.append(
+        patience.map { team.probePlacement(meetWithin: $0, tripsWithin: $0) }
+          ?? team.probePlacement())
     }
     let counts = TeamCounts(jobs: 50, parts: team.size)
     for job in 0..<50 { team.run { part in counts.add(job: job, part: part) } }

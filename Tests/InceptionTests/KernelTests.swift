@@ -1,6 +1,7 @@
 import HeroCore
 import Inception
 import InceptionKernels
+import TestSupport
 import Testing
 
 /// Convolution, pooling and resize against cases worked out by hand, and batch-norm folding
@@ -91,6 +92,7 @@ import Testing
   /// ReLU in the pool: the same as the pool first, then the convolution with bias and ReLU.
   @Test func oneByOneThenPoolEqualsPoolThenOneByOne() {
     var rng = SplitMix(seed: 9)
+    var comparisons: [Comparison] = []
     var clipped = 0
     var positive = 0
     for packed in [true, false] {
@@ -109,18 +111,33 @@ import Testing
         #expect(product.contains { $0 < 0 })
         let last = Kernels.averagePool3x3(
           product, planes: cout * batch, height: h, width: w, bias: conv.bias, batch: batch)
-        let worst = zip(first, last).map { abs($0 - $1) }.max() ?? .infinity
-        #expect(worst < 1e-4, "cin \(cin) cout \(cout) packed \(packed): \(worst)")
+        // Both are Σ over the window and the channels of w·x / n, plus the bias: a sum of
+        // 9·cin + 1 terms, scaled by Σ|w|·avg|x| + |b|, the 1x1 convolution of the pooled
+        // absolute values.
+        let scale = ConvolutionBounds.magnitudes(
+          conv,
+          input: Kernels.averagePool3x3(x.map(abs), planes: cin * batch, height: h, width: w),
+          batch: batch, height: h, width: w)
+        let c = Comparison(
+          first, last,
+          bound: {
+            RoundingBound.between(terms: 9 * cin + 2, magnitude: scale[$0])
+              + Double(Float.leastNormalMagnitude)
+          }, scale: { scale[$0] })
+        #expect(c.holds, "cin \(cin) cout \(cout) packed \(packed): \(c)")
+        comparisons.append(c)
         clipped += first.count { $0 == 0 }
         positive += first.count { $0 > 0 }
       }
     }
     // The ReLU was exercised both ways.
     #expect(clipped > 0 && positive > 0)
+    reportRounding("1x1 then pool against pool then 1x1", comparisons)
   }
 
   @Test func foldedBatchNormEqualsTheUnfoldedMaths() {
     var rng = SplitMix(seed: 42)
+    var comparisons: [Comparison] = []
     let geometries: [(ConvShape, Int, Int)] = [
       (shape(4, 3, 3, 3, stride: 2), 9, 7),
       (shape(3, 2, 1, 7, pad: (0, 3)), 5, 8),
@@ -141,12 +158,14 @@ import Testing
       let got = Kernels.convolution(folded, input: input, batch: batch, height: h, width: w)
       // Unfolded: direct convolution in Double, then (y - mean) / sqrt(var + eps) + beta, ReLU.
       let (oh, ow) = s.outputSize(height: h, width: w)
-      var worst = 0.0
+      var want = [Float](repeating: 0, count: got.count)
+      var scale = [Double](repeating: 0, count: got.count)
       for o in 0..<s.outChannels {
         for n in 0..<batch {
           for oy in 0..<oh {
             for ox in 0..<ow {
               var y = 0.0
+              var size = 0.0
               for c in 0..<s.inChannels {
                 for ky in 0..<s.kernelH {
                   for kx in 0..<s.kernelW {
@@ -154,26 +173,40 @@ import Testing
                     let ix = ox * s.stride - s.padW + kx
                     guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
                     let wi = ((o * s.inChannels + c) * s.kernelH + ky) * s.kernelW + kx
-                    y += Double(weight[wi]) * Double(input[((c * batch + n) * h + iy) * w + ix])
+                    let p = Double(weight[wi]) * Double(input[((c * batch + n) * h + iy) * w + ix])
+                    y += p
+                    size += abs(p)
                   }
                 }
               }
               let z =
                 (y - Double(mean[o])) / (Double(variance[o]) + 0.001).squareRoot()
                 + Double(beta[o])
-              let want = max(0, z)
-              let g = Double(got[((o * batch + n) * oh + oy) * ow + ox])
-              worst = max(worst, abs(g - want))
+              let index = ((o * batch + n) * oh + oy) * ow + ox
+              want[index] = Float(max(0, z))
+              // Folding rounds each weight and the bias once more: terms plus three, of
+              // Σ|w·x| / σ + |β| + |μ| / σ.
+              let sigma = (Double(variance[o]) + 0.001).squareRoot()
+              scale[index] = (size + abs(Double(mean[o]))) / sigma + abs(Double(beta[o]))
             }
           }
         }
       }
-      #expect(worst < 1e-4, "\(s): worst \(worst)")
+      let c = Comparison(
+        got, want,
+        bound: {
+          RoundingBound.dotProduct(terms: s.filterLength + 3, magnitude: scale[$0])
+            + Double(want[$0].ulp)
+        }, scale: { scale[$0] })
+      #expect(c.holds, "\(s): \(c)")
+      comparisons.append(c)
     }
+    reportRounding("folded batch norm against the unfolded maths", comparisons)
   }
 
   @Test func winogradEqualsDirectConvolution() throws {
     var rng = SplitMix(seed: 7)
+    var comparisons: [Comparison] = []
     // Padding 0 and 1, odd and even outputs, a partial last tile, several images.
     let tiles6: [(ConvShape, Int, Int, Int, Float)] = [
       (shape(5, 3, 3, 3), 9, 7, 2, 1), (shape(4, 6, 3, 3, pad: (1, 1)), 7, 8, 3, 1),
@@ -218,12 +251,16 @@ import Testing
           Kernels.winogradConvolution(
             conv, input: input, batch: batch, height: h, width: w, alpha: alpha, avx2: avx2,
             stream: stream))
-        let a = Agreement(wino, direct)
-        #expect(
-          a.maxDiff < 5e-5, "\(s) \(h)x\(w), alpha \(alpha), avx2 \(avx2), stream \(stream): \(a)")
+        let c = ConvolutionBounds.compare(
+          wino, direct, conv: conv, input: input, batch: batch, height: h, width: w,
+          gotAmplification: ConvolutionBounds.winograd(
+            m: alpha - s.kernelH + 1, r: s.kernelH, dimensions: 2))
+        #expect(c.holds, "\(s) \(h)x\(w), alpha \(alpha), avx2 \(avx2), stream \(stream): \(c)")
+        comparisons.append(c)
       }
       #expect(direct.contains { $0 == 0 } && direct.contains { $0 > 0 })
     }
+    reportRounding("2D Winograd against direct convolution", comparisons)
     #expect(
       Kernels.winogradConvolution(
         FoldedConv(
@@ -263,6 +300,7 @@ import Testing
 
   @Test func winograd1DEqualsDirectConvolution() throws {
     var rng = SplitMix(seed: 9)
+    var comparisons: [Comparison] = []
     // 1x7 and 7x1 as in the 17x17 blocks, 1x3 and 3x1 as in the 8x8 ones; partial last tiles
     // (17 = 4·4 + 1), a plane narrower than a tile, several images.
     for (s, h, w, batch) in [
@@ -281,12 +319,17 @@ import Testing
         let wino = try #require(
           Kernels.winograd1DConvolution(
             conv, input: input, batch: batch, height: h, width: w, avx2: avx2))
-        let a = Agreement(wino, direct)
-        // F(4, 7) interpolates at up to ±3: a little more rounding than F(4x4, 3x3).
-        #expect(a.maxDiff < 1e-4, "\(s) \(h)x\(w), avx2 \(avx2): \(a)")
+        // F(4, 7) interpolates at up to ±3: its transforms amplify rounding most.
+        let r = max(s.kernelH, s.kernelW)
+        let c = ConvolutionBounds.compare(
+          wino, direct, conv: conv, input: input, batch: batch, height: h, width: w,
+          gotAmplification: ConvolutionBounds.winograd(m: 4, r: r, dimensions: 1))
+        #expect(c.holds, "\(s) \(h)x\(w), avx2 \(avx2): \(c)")
+        comparisons.append(c)
       }
       #expect(direct.contains { $0 == 0 } && direct.contains { $0 > 0 })
     }
+    reportRounding("1D Winograd against direct convolution", comparisons)
     // Not for square kernels, strides or other paddings.
     for s in [shape(1, 1, 3, 3, pad: (1, 1)), shape(1, 1, 1, 7), shape(1, 1, 1, 3, stride: 2)] {
       let conv = FoldedConv(

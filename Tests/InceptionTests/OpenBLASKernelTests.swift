@@ -1,5 +1,7 @@
+import Foundation
 import Inception
 import InceptionKernels
+import TestSupport
 import Testing
 
 /// The start-up kernel decision with faked corenames, CPU flags and environments, the
@@ -128,8 +130,9 @@ import Testing
   }
 
   @Test func loadedKernelPassesTheSelfCheckAndIsSuitable() {
+    // Relative to Σ|aᵢbᵢ|: a sum of 61 products rounded to Float, in any order.
     let error = OpenBLASKernel.selfCheckError()
-    #expect(error <= 1e-5, "sgemm against a plain loop: \(error)")
+    #expect(Double(error) <= RoundingBound.gamma(62), "sgemm against a plain loop: \(error)")
     let cpu = CPU.current()
     // Where this machine's OpenBLAS picks a generic kernel, the decision must force one.
     let d = OpenBLASKernel.decide(corename: BLAS.corename, cpu: cpu, environment: [:])
@@ -139,5 +142,17 @@ import Testing
     } else {
       #expect(d == .reexecute(coreType: OpenBLASKernel.matchingCore(for: cpu) ?? "?"))
     }
+  }
+
+  /// `scripts/test.sh` runs this suite once per kernel the CPU runs, with `OPENBLAS_CORETYPE`
+  /// set and `HERO_ID_EXPECT_CORE` naming it: the loop is only worth something if OpenBLAS
+  /// really loaded that kernel (an unknown name falls back to the detected one, silently).
+  @Test(
+    "the OpenBLAS kernel the test run asked for is the one loaded",
+    .enabled(if: ProcessInfo.processInfo.environment["HERO_ID_EXPECT_CORE"] != nil))
+  func requestedKernelIsLoaded() {
+    let wanted = ProcessInfo.processInfo.environment["HERO_ID_EXPECT_CORE"] ?? ""
+    #expect(BLAS.corename.lowercased() == wanted.lowercased(), "loaded \(BLAS.corename)")
+    print("kernels: OpenBLAS \(BLAS.corename) loaded, hero-id GEMM \(Kernels.packedGEMM)")
   }
 }
