@@ -87,8 +87,9 @@ public struct ImageCollection: Sendable {
     guard let entries = try? fm.contentsOfDirectory(atPath: root) else {
       throw TrainingDataError.notAFolder(path: root)
     }
-    var classes: [String] = []
-    var files: [[String]] = []
+    // One class per hero name under Unicode NFC (which also maps the CJK compatibility
+    // ideographs to the unified ones): 李白 typed on two systems is one hero, as in `extract`.
+    var byName: [String: (folders: [String], images: [(folder: String, file: String)])] = [:]
     for name in entries.sorted() where !name.hasPrefix(".") {
       let dir = (root as NSString).appendingPathComponent(name)
       guard fm.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else { continue }
@@ -96,36 +97,48 @@ public struct ImageCollection: Sendable {
         !$0.hasPrefix(".") && ["jpg", "jpeg"].contains(($0 as NSString).pathExtension.lowercased())
       }.sorted()
       guard !images.isEmpty else { continue }
-      classes.append(name)
-      files.append(images)
+      let hero = name.precomposedStringWithCanonicalMapping
+      byName[hero, default: ([], [])].folders.append(name)
+      byName[hero, default: ([], [])].images += images.map { (name, $0) }
     }
+    let classes = byName.keys.sorted()
     if classes.isEmpty { throw TrainingDataError.noClasses(path: root) }
     if classes.count == 1 { throw TrainingDataError.oneClass(path: root, name: classes[0]) }
     var images: [LabelledImage] = []
-    for (label, names) in files.enumerated() {
-      for name in names {
-        let key = groupKeys["\(classes[label])/\(name)"] ?? DataSplit.fileKey(name)
+    for (label, hero) in classes.enumerated() {
+      for (folder, name) in byName[hero]?.images ?? [] {
+        let key = groupKeys["\(hero)/\(name)"] ?? groupKeys["\(folder)/\(name)"] ?? DataSplit.fileKey(name)
         let set = DataSplit.assign(
           key: key, validationPercentage: validationPercentage, testingPercentage: testingPercentage
         )
-        let path = ((root as NSString).appendingPathComponent(classes[label]) as NSString)
+        let path = ((root as NSString).appendingPathComponent(folder) as NSString)
           .appendingPathComponent(name)
         images.append(LabelledImage(path: path, label: label, set: set))
       }
     }
-    return ImageCollection(root: root, classes: classes, images: images)
+    let spellings = byName.filter { $0.value.folders.count > 1 }.mapValues(\.folders)
+    return ImageCollection(root: root, classes: classes, images: images, spellings: spellings)
   }
 
-  init(root: String, classes: [String], images: [LabelledImage]) {
+  /// The heroes whose crops sit in folders of several Unicode spellings (NFC and NFD, a
+  /// compatibility ideograph): the class name (NFC) and its folders' names. Trained as one
+  /// class; `train` warns naming them.
+  public let spellings: [String: [String]]
+
+  init(
+    root: String, classes: [String], images: [LabelledImage], spellings: [String: [String]] = [:]
+  ) {
     self.root = root
     self.classes = classes
     self.images = images
+    self.spellings = spellings
   }
 
   /// This collection with only the images `keep` accepts (labels and split sets unchanged; a
   /// class may be left with none, for ``leavingOutThin(minimumImages:)`` or the checks to see).
   public func filtering(_ keep: (LabelledImage) -> Bool) -> ImageCollection {
-    ImageCollection(root: root, classes: classes, images: images.filter(keep))
+    ImageCollection(
+      root: root, classes: classes, images: images.filter(keep), spellings: spellings)
   }
 
   /// How many images of `label` (all classes when nil) are in `set`.
@@ -160,7 +173,8 @@ public struct ImageCollection: Sendable {
       return copy
     }
     return (
-      ImageCollection(root: root, classes: keep.map { classes[$0] }, images: kept), leftOut
+      ImageCollection(
+        root: root, classes: keep.map { classes[$0] }, images: kept, spellings: spellings), leftOut
     )
   }
 

@@ -1,7 +1,10 @@
+import HeroCore
+
 /// Why a video cannot be (fully) decoded. Every description starts with "<path>: ".
 public enum ExtractError: Error, CustomStringConvertible, Equatable {
   case noSuchFile(path: String)
-  case notARegularFile(path: String)
+  /// A folder, a named pipe, a device or a socket (links followed): `kind` in words.
+  case notARegularFile(path: String, kind: String)
   case emptyFile(path: String)
   /// libavformat cannot open or probe the file (not a video, or truncated: e.g. an MP4 without
   /// its moov atom).
@@ -22,7 +25,7 @@ public enum ExtractError: Error, CustomStringConvertible, Equatable {
   /// The video the error is about.
   public var path: String {
     switch self {
-    case .noSuchFile(let p), .notARegularFile(let p), .emptyFile(let p), .cannotOpen(let p, _),
+    case .noSuchFile(let p), .notARegularFile(let p, _), .emptyFile(let p), .cannotOpen(let p, _),
       .noVideoStream(let p), .unsupportedCodec(let p, _), .decoderSetupFailed(let p, _),
       .decodeFailed(let p, _, _), .noFrames(let p, _), .outOfMemory(let p),
       .frameTooLarge(let p, _, _), .badOptions(let p, _):
@@ -30,22 +33,24 @@ public enum ExtractError: Error, CustomStringConvertible, Equatable {
     }
   }
 
+  /// The message, the path's control characters escaped (one error, one line).
   public var description: String {
-    switch self {
-    case .noSuchFile(let p): "\(p): no such file"
-    case .notARegularFile(let p): "\(p): not a regular file"
-    case .emptyFile(let p): "\(p): empty file (0 bytes)"
-    case .cannotOpen(let p, let why): "\(p): cannot open video (\(why))"
-    case .noVideoStream(let p): "\(p): no video stream (audio only or not a video)"
-    case .unsupportedCodec(let p, let c): "\(p): no decoder for video codec \(c)"
-    case .decoderSetupFailed(let p, let why): "\(p): cannot set up the decoder (\(why))"
-    case .decodeFailed(let p, let t, let why):
+    let p = MessageText.escaped(path)
+    return switch self {
+    case .noSuchFile: "\(p): no such file"
+    case .notARegularFile(_, let kind): "\(p): \(kind), not a regular file; refusing to read it"
+    case .emptyFile: "\(p): empty file (0 bytes)"
+    case .cannotOpen(_, let why): "\(p): cannot open video (\(why))"
+    case .noVideoStream: "\(p): no video stream (audio only or not a video)"
+    case .unsupportedCodec(_, let c): "\(p): no decoder for video codec \(c)"
+    case .decoderSetupFailed(_, let why): "\(p): cannot set up the decoder (\(why))"
+    case .decodeFailed(_, let t, let why):
       "\(p): decode failed at \((t * 1000).rounded() / 1000)s (\(why))"
-    case .noFrames(let p, let detail):
+    case .noFrames(_, let detail):
       "\(p): no frame could be decoded" + (detail.isEmpty ? "" : " (\(detail))")
-    case .outOfMemory(let p): "\(p): out of memory"
-    case .badOptions(let p, let why): "\(p): \(why)"
-    case .frameTooLarge(let p, let w, let h):
+    case .outOfMemory: "\(p): out of memory"
+    case .badOptions(_, let why): "\(p): \(why)"
+    case .frameTooLarge(_, let w, let h):
       "\(p): video picture \(w)x\(h) is larger than \(FrameLimits.maxPixels) pixels"
     }
   }

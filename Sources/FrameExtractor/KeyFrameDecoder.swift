@@ -33,16 +33,15 @@ public final class KeyFrameDecoder {
     if let why = options.problem { throw ExtractError.badOptions(path: path, reason: why) }
     self.path = path
     self.options = options
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-      throw ExtractError.noSuchFile(path: path)
+    // Regular files only (links followed): a named pipe or a link to /dev/zero would block
+    // libavformat's probe or never end.
+    switch FileKind.of(path) {
+    case .missing: throw ExtractError.noSuchFile(path: path)
+    case .regular: break
+    case let kind: throw ExtractError.notARegularFile(path: path, kind: kind.words)
     }
-    guard !isDirectory.boolValue else { throw ExtractError.notARegularFile(path: path) }
-    // Only a regular file's size means anything (a pipe or device reports 0).
     let attributes = (try? FileManager.default.attributesOfItem(atPath: path)) ?? [:]
-    if attributes[.type] as? FileAttributeType == .typeRegular,
-      (attributes[.size] as? NSNumber)?.intValue == 0
-    {
+    if (attributes[.size] as? NSNumber)?.intValue == 0 {
       throw ExtractError.emptyFile(path: path)
     }
     stream = try VideoStreamDecoder(

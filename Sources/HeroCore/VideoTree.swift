@@ -41,18 +41,40 @@ public enum VideoTree {
   public static func videos(under root: String, extensions: Set<String> = defaultExtensions)
     throws -> [VideoFile]
   {
-    let fm = FileManager.default
-    var isDir: ObjCBool = false
-    guard fm.fileExists(atPath: root, isDirectory: &isDir) else {
-      throw VideoTreeError.notFound(path: root)
+    try walk(under: root, extensions: extensions).videos
+  }
+
+  /// An entry with a video's name that is not a regular file (a named pipe, a device, a
+  /// socket, or a link to one): skipped, since reading it could block or never end.
+  public struct Skipped: Sendable, Equatable {
+    public var path: String
+    public var kind: String
+    /// One line for the user: `<path>: skipped, <kind>, not a regular file`.
+    public var message: String {
+      "\(MessageText.escaped(path)): skipped, \(kind), not a regular file"
     }
+  }
+
+  /// The videos under `root` (as ``videos(under:extensions:)``), and the entries with a
+  /// video's name that are not regular files. A single `root` that is not a regular file
+  /// throws ``VideoTreeError/notARegularFile(path:kind:)``.
+  public static func walk(under root: String, extensions: Set<String> = defaultExtensions)
+    throws -> (videos: [VideoFile], skipped: [Skipped])
+  {
+    let fm = FileManager.default
+    let rootKind = FileKind.of(root)
+    guard rootKind != .missing else { throw VideoTreeError.notFound(path: root) }
     let rootURL = URL(fileURLWithPath: root)
-    if !isDir.boolValue {
+    if rootKind != .directory {
+      guard rootKind == .regular else {
+        throw VideoTreeError.notARegularFile(path: root, kind: rootKind.words)
+      }
       let parent = rootURL.deletingLastPathComponent().lastPathComponent
-      return [VideoFile(path: root, relativePath: rootURL.lastPathComponent, label: parent)]
+      return ([VideoFile(path: root, relativePath: rootURL.lastPathComponent, label: parent)], [])
     }
     let wanted = Set(extensions.map { $0.lowercased() })
     var out: [VideoFile] = []
+    var skipped: [Skipped] = []
     var visited = Set<FolderID>()
     func walk(_ dir: String, relative: String, depth: Int) throws {
       guard let id = FolderID(path: dir), visited.insert(id).inserted else { return }
@@ -67,18 +89,25 @@ public enum VideoTree {
       for name in names where !name.hasPrefix(".") {
         let full = dir.hasSuffix("/") ? dir + name : dir + "/" + name
         let rel = relative.isEmpty ? name : relative + "/" + name
-        var sub: ObjCBool = false
-        guard fm.fileExists(atPath: full, isDirectory: &sub) else { continue }  // dangling link
-        if sub.boolValue {
+        switch FileKind.of(full) {
+        case .missing: continue  // a dangling link
+        case .directory:
           if depth < maxDepth { try walk(full, relative: rel, depth: depth + 1) }
-        } else if wanted.contains((name as NSString).pathExtension.lowercased()) {
-          out.append(VideoFile(path: full, relativePath: rel, label: label))
+        case .regular:
+          if wanted.contains((name as NSString).pathExtension.lowercased()) {
+            out.append(VideoFile(path: full, relativePath: rel, label: label))
+          }
+        case .other(let kind):
+          if wanted.contains((name as NSString).pathExtension.lowercased()) {
+            skipped.append(Skipped(path: full, kind: kind))
+          }
         }
       }
     }
     try walk(root, relative: "", depth: 0)
     out.sort { $0.relativePath.utf8.lexicographicallyPrecedes($1.relativePath.utf8) }
-    return out
+    skipped.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    return (out, skipped)
   }
 }
 
@@ -99,11 +128,14 @@ struct FolderID: Hashable {
 public enum VideoTreeError: Error, CustomStringConvertible, Equatable {
   case notFound(path: String)
   case unreadable(path: String)
+  case notARegularFile(path: String, kind: String)
 
   public var description: String {
     switch self {
-    case .notFound(let p): "\(p): no such file or folder"
-    case .unreadable(let p): "\(p): cannot list folder"
+    case .notFound(let p): "\(MessageText.escaped(p)): no such file or folder"
+    case .unreadable(let p): "\(MessageText.escaped(p)): cannot list folder"
+    case .notARegularFile(let p, let kind):
+      "\(MessageText.escaped(p)): \(kind), not a regular file; refusing to read it"
     }
   }
 }

@@ -314,5 +314,6 @@ struct CropStager: Sendable {
 /// One line for `error`, naming the file (errors that don't name one get the video's path).
 func describeVideoError(_ error: any Error, video: String) -> String {
   let text = "\(error)"
-  return text.hasPrefix(video) ? text : "\(video): \(text)"
+  let name = MessageText.escaped(video)
+  return text.hasPrefix(name) ? text : "\(name): \(text)"
 }

@@ -245,6 +245,12 @@ public struct TrainJob: Sendable {
     var collection = try ImageCollection.scan(
       options.cropsDir, validationPercentage: options.validationPercentage,
       testingPercentage: options.testingPercentage, groupKeys: groups)
+    for (hero, folders) in collection.spellings.sorted(by: { $0.key < $1.key }) {
+      let names = folders.map { "\"\(MessageText.escaped($0))\" (\($0.unicodeScalars.count) code points)" }
+      control.observer.note(
+        "warning: the folders \(names.joined(separator: ", ")) are one hero under Unicode NFC; "
+          + "trained as one class, \(hero)")
+    }
     if let slots = options.slots {
       let main = (try? Layouts.load(path: options.layout))?.crop.slot ?? "skill2"
       collection = collection.filtering {

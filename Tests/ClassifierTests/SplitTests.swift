@@ -155,4 +155,43 @@ struct SplitTests {
       #expect("\(e)".hasPrefix("/p"))
     }
   }
+
+  @Test("one class per hero under NFC: NFD and compatibility-ideograph folders join it")
+  func unicodeSpellingsAreOneClass() throws {
+    let folder = TemporaryFolder()
+    // Zoë precomposed and decomposed; 豈 as the CJK compatibility ideograph U+F900 and as the
+    // unified U+8C48; 李白 alone.
+    let nfd = "Zoe\u{0308}"
+    let compat = "\u{F900}"
+    // Swift's == treats canonically equivalent strings as equal: the folders differ in bytes.
+    #expect(Array(nfd.utf8) != Array("Zo\u{EB}".utf8) && Array(compat.utf8) != Array("\u{8C48}".utf8))
+    let root = folder.sub("crops")
+    for (i, (hero, n)) in [("Zo\u{EB}", 3), (nfd, 2), ("\u{8C48}", 2), (compat, 2), ("李白", 4)]
+      .enumerated()
+    {
+      let dir = (root as NSString).appendingPathComponent(hero)
+      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      for j in 0..<n {
+        try Data([0xFF, 0xD8]).write(
+          to: URL(fileURLWithPath: (dir as NSString).appendingPathComponent("c\(i)_\(j).jpg")))
+      }
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: root).count == 5)
+    let c = try ImageCollection.scan(root)
+    // Three classes, each named in NFC bytes.
+    #expect(c.classes.count == 3)
+    #expect(
+      c.classes.map { Array($0.utf8) }
+        == ["Zo\u{EB}", "\u{8C48}", "李白"].sorted().map { Array($0.utf8) })
+    func count(_ hero: String) -> Int {
+      c.images.filter { c.classes[$0.label] == hero }.count
+    }
+    #expect(count("Zo\u{EB}") == 5 && count("\u{8C48}") == 4 && count("李白") == 4)
+    // Each image keeps its real path, in the folder of its own spelling.
+    #expect(c.images.allSatisfy { FileManager.default.fileExists(atPath: $0.path) })
+    #expect(c.images.contains { Array($0.path.utf8).count == Array(root.utf8).count + 1 + Array(nfd.utf8).count + 1 + 8 })
+    #expect(Set(c.spellings.keys) == ["Zo\u{EB}", "\u{8C48}"])
+    #expect(c.spellings["Zo\u{EB}"]?.count == 2 && c.spellings["李白"] == nil)
+  }
 }
+

@@ -148,6 +148,31 @@ private func expectSameTimes(
     expectError(path) { $0 == .noSuchFile(path: path) }
   }
 
+  /// A named pipe or a link to /dev/zero named `*.mp4` would block libavformat's probe (no
+  /// writer) or never end: refused before it is opened, naming the kind.
+  @Test func pipesAndDevicesAreRefusedUnopened() throws {
+    let dir = try VideoFixtures.directory.get()
+    let pipe = dir.appendingPathComponent("pipe-\(UUID().uuidString).mp4").path
+    #expect(mkfifo(pipe, 0o600) == 0)
+    defer { unlink(pipe) }
+    expectError(pipe) { $0 == .notARegularFile(path: pipe, kind: "a named pipe") }
+    let zero = dir.appendingPathComponent("zero-\(UUID().uuidString).mp4").path
+    try FileManager.default.createSymbolicLink(atPath: zero, withDestinationPath: "/dev/zero")
+    defer { unlink(zero) }
+    expectError(zero) { $0 == .notARegularFile(path: zero, kind: "a character device") }
+    expectError(dir.path) { $0 == .notARegularFile(path: dir.path, kind: "a folder") }
+    // The message is one line even for a name with a newline.
+    let odd = dir.appendingPathComponent("two\nlines.mp4").path
+    #expect(mkfifo(odd, 0o600) == 0)
+    defer { unlink(odd) }
+    do {
+      _ = try KeyFrameDecoder(path: odd)
+      Issue.record("expected an error")
+    } catch {
+      #expect(!"\(error)".contains("\n") && "\(error)".contains("two\\nlines.mp4"))
+    }
+  }
+
   @Test func emptyFile() throws {
     let path = try VideoFixtures.file("empty.mp4", bytes: Data())
     expectError(path) { $0 == .emptyFile(path: path) }

@@ -34,4 +34,36 @@ import Testing
       try VideoTree.videos(under: "/no/such/tree")
     }
   }
+
+  @Test("named pipes and links to devices with a video's name are skipped, each named; a single one is refused")
+  func onlyRegularFiles() throws {
+    let fm = FileManager.default
+    let root = fm.temporaryDirectory.appendingPathComponent("tree-\(UUID().uuidString)")
+    defer { try? fm.removeItem(at: root) }
+    try fm.createDirectory(
+      at: root.appendingPathComponent("李白"), withIntermediateDirectories: true)
+    try Data("x".utf8).write(to: root.appendingPathComponent("李白/real.mp4"))
+    let pipe = root.appendingPathComponent("李白/pipe.mp4").path
+    #expect(mkfifo(pipe, 0o600) == 0)
+    try fm.createSymbolicLink(
+      atPath: root.appendingPathComponent("李白/zero.mp4").path, withDestinationPath: "/dev/zero")
+    // A pipe without a video's name is not a video at all: not listed.
+    #expect(mkfifo(root.appendingPathComponent("李白/notes.txt").path, 0o600) == 0)
+    let walked = try VideoTree.walk(under: root.path)
+    #expect(walked.videos.map(\.relativePath) == ["李白/real.mp4"])
+    #expect(walked.skipped.map(\.kind) == ["a named pipe", "a character device"])
+    #expect(walked.skipped.first?.message.hasSuffix("pipe.mp4: skipped, a named pipe, not a regular file") == true)
+    #expect(throws: VideoTreeError.notARegularFile(path: pipe, kind: "a named pipe")) {
+      try VideoTree.videos(under: pipe)
+    }
+  }
+
+  @Test("control characters in names are escaped in messages: one error, one line")
+  func namesEscaped() {
+    #expect(MessageText.escaped("a\nb\tc\u{1b}[2J.mp4") == "a\\nb\\tc\\u{1b}[2J.mp4")
+    #expect(MessageText.escaped("李白/clip 1.mp4") == "李白/clip 1.mp4")
+    let text = VideoTreeError.notFound(path: "/tmp/x\ny.mp4").description
+    #expect(!text.contains("\n") && text.contains("x\\ny.mp4"))
+  }
 }
+

@@ -37,9 +37,10 @@ public struct BatchExtractJob: Sendable {
     let started = Date()
     let profile = try Layouts.load(path: options.layout)
     let shard = options.shard
-    let videos = try VideoTree.videos(under: tree).filter {
-      shard.contains(relativePath: $0.relativePath)
-    }
+    let walked = try VideoTree.walk(under: tree)
+    // Named pipes, devices and sockets with a video's name: one line each, never opened.
+    for entry in walked.skipped { control.observer.note("batch extract: \(entry.message)") }
+    let videos = walked.videos.filter { shard.contains(relativePath: $0.relativePath) }
     let policy = ThreadPolicy.forRun(jobs: options.jobs, items: videos.count)
     policy.apply()
     let outURL = URL(fileURLWithPath: options.out, isDirectory: true)

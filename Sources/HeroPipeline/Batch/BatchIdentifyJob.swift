@@ -30,9 +30,10 @@ public struct BatchIdentifyJob: Sendable {
   public func run(tree: String, control: JobControl) async throws -> BatchRun {
     let started = Date()
     let shard = options.shard
-    let videos = try VideoTree.videos(under: tree).filter {
-      shard.contains(relativePath: $0.relativePath)
-    }
+    let walked = try VideoTree.walk(under: tree)
+    // Named pipes, devices and sockets with a video's name: one line each, never opened.
+    for entry in walked.skipped { control.observer.note("batch identify: \(entry.message)") }
+    let videos = walked.videos.filter { shard.contains(relativePath: $0.relativePath) }
     var identifyOptions = options.identify
     identifyOptions.jobs = options.jobs
     let job = try IdentifyJob(options: identifyOptions, clips: videos.count)
