@@ -48,9 +48,10 @@ public struct ExtractResult: Sendable {
 
   /// The human summary: warnings, then one line (or the error).
   public var summaryLines: [String] {
-    var lines = warnings.map { "\(video): warning: \($0)" }
+    let name = MessageText.escaped(video)
+    var lines = warnings.map { "\(name): warning: \($0)" }
     if let error { return lines + [error] }
-    var line = "\(video): hero \(hero ?? "?"), \(frames) frames, \(kept) kept"
+    var line = "\(name): hero \(hero ?? "?"), \(frames) frames, \(kept) kept"
     if alreadyStored > 0 { line += " (\(alreadyStored) already extracted)" }
     let rejected = Screen.allCases.filter { $0 != .gameplay }
       .map { "\($0.rawValue) \(screens[$0] ?? 0)" }
