@@ -107,7 +107,8 @@ public struct ImageCollection: Sendable {
     var images: [LabelledImage] = []
     for (label, hero) in classes.enumerated() {
       for (folder, name) in byName[hero]?.images ?? [] {
-        let key = groupKeys["\(hero)/\(name)"] ?? groupKeys["\(folder)/\(name)"] ?? DataSplit.fileKey(name)
+        let key =
+          groupKeys["\(hero)/\(name)"] ?? groupKeys["\(folder)/\(name)"] ?? DataSplit.fileKey(name)
         let set = DataSplit.assign(
           key: key, validationPercentage: validationPercentage, testingPercentage: testingPercentage
         )

@@ -246,7 +246,9 @@ public struct TrainJob: Sendable {
       options.cropsDir, validationPercentage: options.validationPercentage,
       testingPercentage: options.testingPercentage, groupKeys: groups)
     for (hero, folders) in collection.spellings.sorted(by: { $0.key < $1.key }) {
-      let names = folders.map { "\"\(MessageText.escaped($0))\" (\($0.unicodeScalars.count) code points)" }
+      let names = folders.map {
+        "\"\(MessageText.escaped($0))\" (\($0.unicodeScalars.count) code points)"
+      }
       control.observer.note(
         "warning: the folders \(names.joined(separator: ", ")) are one hero under Unicode NFC; "
           + "trained as one class, \(hero)")

@@ -164,7 +164,8 @@ struct SplitTests {
     let nfd = "Zoe\u{0308}"
     let compat = "\u{F900}"
     // Swift's == treats canonically equivalent strings as equal: the folders differ in bytes.
-    #expect(Array(nfd.utf8) != Array("Zo\u{EB}".utf8) && Array(compat.utf8) != Array("\u{8C48}".utf8))
+    #expect(
+      Array(nfd.utf8) != Array("Zo\u{EB}".utf8) && Array(compat.utf8) != Array("\u{8C48}".utf8))
     let root = folder.sub("crops")
     for (i, (hero, n)) in [("Zo\u{EB}", 3), (nfd, 2), ("\u{8C48}", 2), (compat, 2), ("李白", 4)]
       .enumerated()
@@ -189,9 +190,11 @@ struct SplitTests {
     #expect(count("Zo\u{EB}") == 5 && count("\u{8C48}") == 4 && count("李白") == 4)
     // Each image keeps its real path, in the folder of its own spelling.
     #expect(c.images.allSatisfy { FileManager.default.fileExists(atPath: $0.path) })
-    #expect(c.images.contains { Array($0.path.utf8).count == Array(root.utf8).count + 1 + Array(nfd.utf8).count + 1 + 8 })
+    #expect(
+      c.images.contains {
+        Array($0.path.utf8).count == Array(root.utf8).count + 1 + Array(nfd.utf8).count + 1 + 8
+      })
     #expect(Set(c.spellings.keys) == ["Zo\u{EB}", "\u{8C48}"])
     #expect(c.spellings["Zo\u{EB}"]?.count == 2 && c.spellings["李白"] == nil)
   }
 }
-

@@ -35,7 +35,9 @@ import Testing
     }
   }
 
-  @Test("named pipes and links to devices with a video's name are skipped, each named; a single one is refused")
+  @Test(
+    "named pipes and links to devices with a video's name are skipped, each named; a single one is refused"
+  )
   func onlyRegularFiles() throws {
     let fm = FileManager.default
     let root = fm.temporaryDirectory.appendingPathComponent("tree-\(UUID().uuidString)")
@@ -52,7 +54,9 @@ import Testing
     let walked = try VideoTree.walk(under: root.path)
     #expect(walked.videos.map(\.relativePath) == ["李白/real.mp4"])
     #expect(walked.skipped.map(\.kind) == ["a named pipe", "a character device"])
-    #expect(walked.skipped.first?.message.hasSuffix("pipe.mp4: skipped, a named pipe, not a regular file") == true)
+    #expect(
+      walked.skipped.first?.message.hasSuffix("pipe.mp4: skipped, a named pipe, not a regular file")
+        == true)
     #expect(throws: VideoTreeError.notARegularFile(path: pipe, kind: "a named pipe")) {
       try VideoTree.videos(under: pipe)
     }
@@ -66,4 +70,3 @@ import Testing
     #expect(!text.contains("\n") && text.contains("x\\ny.mp4"))
   }
 }
-

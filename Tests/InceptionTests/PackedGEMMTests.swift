@@ -126,7 +126,8 @@ import Testing
       // The same sums through two GEMMs: each within its bound of the exact convolution (the
       // Winograd forms' amplified by their transforms).
       let kappa =
-        winograd ? ConvolutionBounds.winograd(m: 4, r: 3, dimensions: 2)
+        winograd
+        ? ConvolutionBounds.winograd(m: 4, r: 3, dimensions: 2)
         : oneD ? ConvolutionBounds.winograd(m: 4, r: 7, dimensions: 1) : 1
       let c = ConvolutionBounds.compare(
         packed, blas, conv: conv, input: input, batch: batch, height: h, width: w,
