@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # make demo: the main job on the bundled samples.
-#   1. extract: key frames of samples/train/<hero>/*.mp4 -> gameplay frames -> labelled crops of
-#      the three skill buttons (skill 2: <hero>_NNNNNN.jpg, the mission's data set)
+#   1. extract: key frames of samples/train/<hero>/*.mp4 -> the game picture and HUD found ->
+#      gameplay frames -> labelled crops of the three skill buttons (skill 2: <hero>_NNNNNN.jpg,
+#      the mission's data set)
 #   2. train:   bottlenecks of the skill-2 crops (cached) -> the new final layer
 #   3. identify: every clip of samples/test/, compared with its true hero (samples/test/manifest.csv)
-#   then the footage clips (samples/footage/) with --footage and a model of all three skills.
+#   then the footage clips (samples/footage/: other phone shapes, bars, a stream layout...) with
+#   the same commands and no flag, read with a model of all three skills (the recommended model
+#   for scraped footage).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="$(swift build -c release --show-bin-path)/hero-id"
@@ -57,20 +60,23 @@ echo
 echo "demo: $(cat "$OUT/score.txt") (clips of heroes absent from training should say unknown)"
 
 echo
-echo "== footage: samples/footage/*.mp4 with --footage (other phone shapes, bars, a stream layout,"
+echo "== footage: samples/footage/*.mp4, no flag (other phone shapes, bars, a stream layout,"
 echo "   resized and moved buttons, swapped skills; docs/footage.md), read with a model of all three"
-echo "   skills (train on every crop: slots 1, 2 and 3), so swapped skills give the same answer"
+echo "   skills (train on every crop: slots 1, 2 and 3; recommended for scraped footage), so swapped"
+echo "   skills give the same answer"
 "$BIN" train "$OUT/crops" --model "$OUT/model3" --eval-step-interval 1000 --json > "$OUT/train3.json"
 jq -r '"three-slot model: slots \(.slots | join(" ")), images \(.images.training + .images.validation + .images.testing), test accuracy \(.test_accuracy)"' "$OUT/train3.json"
-"$BIN" identify samples/footage/*.mp4 --model "$OUT/model3" --footage --json \
+"$BIN" identify samples/footage/*.mp4 --model "$OUT/model3" --json \
   --debug-hud "$OUT/footage-hud" > "$OUT/footage.jsonl" || true
 jq -r '[(.video | split("/") | last), (if .geometry.hud then "\(.geometry.frame[0])x\(.geometry.frame[1]), HUD x\(.geometry.hud.scale) \(.geometry.hud.dx),\(.geometry.hud.dy)" else "no HUD" end)] | @tsv' \
   "$OUT/footage.jsonl" | column -t -s $'\t' -N clip,"picture and HUD found"
 echo
 table samples/footage/manifest.csv samples/footage "$OUT/footage.jsonl" "$OUT/footage-score.txt"
 echo
-echo "demo: footage $(cat "$OUT/footage-score.txt") with the three-slot model (without --footage: none of"
-echo "      them has a gameplay frame)"
+echo "demo: footage $(cat "$OUT/footage-score.txt") with the three-slot model, no flag (with"
+echo "      --fixed-layout, the mission's original stretch and fixed crop: $(
+  "$BIN" identify samples/footage/*.mp4 --model "$OUT/model3" --fixed-layout --json 2>/dev/null |
+    jq -s '[.[] | select((.gameplay_frames // 0) > 0)] | length') of 10 with a gameplay frame)"
 "$BIN" identify samples/test/*.mp4 --model "$OUT/model3" --json > "$OUT/identify3.jsonl" 2>/dev/null || true
 table samples/test/manifest.csv samples/test "$OUT/identify3.jsonl" "$OUT/score3.txt" > /dev/null
 echo "demo: the three-slot model on the standard clips: $(cat "$OUT/score3.txt")"

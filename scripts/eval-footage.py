@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Per-variation figures of `identify --footage` on rendered footage (docs/footage.md).
+"""Per-variation figures of `identify` (the HUD found by default) on rendered footage (docs/footage.md).
 
 usage: eval-footage.py IDENTIFY.jsonl MODEL_DIR
 
-IDENTIFY.jsonl: `hero-id identify --footage --json` over clips rendered by sample-maker (each
+IDENTIFY.jsonl: `hero-id identify --json` over clips rendered by sample-maker (each
 clip's sidecar CLIP.json beside it names the hero and the footage style). A clip is "known" when
 its hero is one of the model's classes (MODEL_DIR/labels.txt). Prints, per style: clips, known
 clips named right, known clips wrongly rejected, known clips given another hero, clips of heroes

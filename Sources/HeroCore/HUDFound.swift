@@ -32,11 +32,15 @@ public struct HUDFound: Codable, Sendable, Equatable {
   /// Full HUD searches made, and times the tracker moved its lock (a layout change).
   public var searches: Int
   public var changes: Int
+  /// The skill slots mostly in the frame at the HUD found, the ones cropped and read (a
+  /// picture cut at an edge leaves some out); empty when no HUD was found.
+  public var slotsInView: [String]
 
   public init(
     source: [Int], picture: [Int], inLayout: Bool, frame: [Int], geometry: HUDGeometry?,
-    buttons: [PlacedButton], searches: Int, changes: Int
+    buttons: [PlacedButton], searches: Int, changes: Int, slotsInView: [String] = []
   ) {
+    self.slotsInView = slotsInView
     self.source = source
     self.picture = picture
     self.inLayout = inLayout
@@ -48,7 +52,7 @@ public struct HUDFound: Codable, Sendable, Equatable {
   }
 
   private enum CodingKeys: String, CodingKey {
-    case source, picture, inLayout, frame, geometry, buttons, searches, changes
+    case source, picture, inLayout, frame, geometry, buttons, searches, changes, slotsInView
   }
 
   /// Decodes (journals, other machines' files) and checks the array sizes that ``human``
@@ -63,7 +67,11 @@ public struct HUDFound: Codable, Sendable, Equatable {
     buttons = try c.decode([Button].self, forKey: .buttons)
     searches = try c.decode(Int.self, forKey: .searches)
     changes = try c.decode(Int.self, forKey: .changes)
-    guard source.count == 2, picture.count == 4, frame.count == 2, buttons.count <= 16 else {
+    // Journals from before the field: every slot was read.
+    slotsInView = try c.decodeIfPresent([String].self, forKey: .slotsInView) ?? []
+    guard source.count == 2, picture.count == 4, frame.count == 2, buttons.count <= 16,
+      slotsInView.count <= 16
+    else {
       throw DecodingError.dataCorrupted(
         .init(codingPath: c.codingPath, debugDescription: "geometry: wrong number of values"))
     }
@@ -76,7 +84,8 @@ public struct HUDFound: Codable, Sendable, Equatable {
   }
 
   /// `source`, `picture`, `in_layout`, `frame`, `hud` ({scale, dx, dy, buttons: {name: [cx, cy,
-  /// r]}} or null), `searches`, `changes`: `locate`'s fields, and `identify`'s `geometry`.
+  /// r]}, slots_in_view: [names]} or null), `searches`, `changes`: `locate`'s fields, and
+  /// `identify`'s `geometry`.
   public var fields: [JSONValue.Field] {
     var out: [JSONValue.Field] = [
       .init("source", .array(source.map(JSONValue.int))),
@@ -98,6 +107,7 @@ public struct HUDFound: Codable, Sendable, Equatable {
           .object([
             .init("scale", JSONValue.rounded(g.scale, 3)), .init("dx", JSONValue.rounded(g.dx, 1)),
             .init("dy", JSONValue.rounded(g.dy, 1)), .init("buttons", .object(b)),
+            .init("slots_in_view", .array(slotsInView.map(JSONValue.string))),
           ])))
     } else {
       out.append(.init("hud", .null))
@@ -118,6 +128,10 @@ public struct HUDFound: Codable, Sendable, Equatable {
       line +=
         String(format: "HUD scale %.2f", g.scale)
         + ", shift \(Self.signed(g.dx)),\(Self.signed(g.dy)) px"
+      let out = buttons.map(\.name).filter { $0.hasPrefix("skill") && !slotsInView.contains($0) }
+      if !slotsInView.isEmpty, !out.isEmpty {
+        line += "; \(out.joined(separator: ", ")) past the picture's edge (not read)"
+      }
     } else {
       line += "no HUD found"
     }

@@ -22,7 +22,7 @@ public struct ExtractResult: Sendable {
   public var seconds = 0.0
   /// The error ("<path>: …") when the video failed.
   public var error: String?
-  /// Real-footage mode: the picture and HUD found (``HUDFound``).
+  /// The picture and HUD found (``HUDFound``; nil with `--fixed-layout`).
   public var geometry: HUDFound?
   /// `--debug-hud`: the annotated frame written.
   public var debugHUD: String?
@@ -30,7 +30,7 @@ public struct ExtractResult: Sendable {
   public init(video: String) { self.video = video }
 
   /// The `--json` object (CONTRACT.md): `{"video", "hero", "frames", "kept", "screens",
-  /// "crops"}`, with `--footage` also `"geometry"` (``HUDFound``; `"reason"` when no HUD was
+  /// "crops"}`, also `"geometry"` unless `--fixed-layout` (``HUDFound``; `"reason"` when no HUD was
   /// found, `"debug_hud"` with `--debug-hud`), or `{"video", "error"}`.
   public var json: JSONValue {
     if let error { return .object(["video": .string(video), "error": .string(error)]) }
@@ -85,11 +85,11 @@ public struct ExtractJob: Sendable {
     public var allFrames = false
     /// Rejected frames go whole to `keepRejected/<screen>/`.
     public var keepRejected: String?
-    /// Real-footage mode (docs/footage.md): the active picture scaled to 720 lines, the HUD
-    /// found per video, the crop taken at the found button. Off: the 1280x720 stretch and the
-    /// layout's fixed crop, as before.
-    public var footage = false
-    /// `--debug-hud`: with `footage`, one annotated frame per video into this folder.
+    /// Where the HUD is read (docs/footage.md): `found` (the default: the active picture at 720
+    /// lines, the HUD found per video, the crops at the found buttons) or `fixed`
+    /// (`--fixed-layout`: the 1280x720 stretch and the layout's own places).
+    public var placement = HUDPlacement.found
+    /// `--debug-hud`: one annotated frame per video into this folder.
     public var debugHUD: String?
     /// `--slots`: the skill slots cropped from each gameplay frame (names, e.g. "skill1"); the
     /// layout's crop slot's crop is `<hero>_NNNNNN.jpg`, another slot's `<hero>_NNNNNN-<slot>.jpg`
@@ -123,15 +123,12 @@ public struct ExtractJob: Sendable {
     for n in store.recoveryNotes { control.observer.note("extract: \(n)") }
     let stager = CropStager(
       sorter: sorter, layout: options.layout,
-      decoding: ExtractOptions(
+      decoding: options.placement.decoding(
         everySeconds: options.everySeconds, allFrames: options.allFrames,
-        width: Layouts.frameWidth, height: Layouts.frameHeight,
-        decoderThreads: options.decoderThreads ?? policy.decoderThreads,
-        activePicture: options.footage),
-      keepRejected: options.keepRejected, store: store, footage: options.footage,
+        decoderThreads: options.decoderThreads ?? policy.decoderThreads),
+      keepRejected: options.keepRejected, store: store, placement: options.placement,
       debugHUD: options.debugHUD, slots: options.slots ?? [options.layout.crop.slot],
-      sorters: options.footage
-        ? ScreenSorterCache(layout: options.layout, model: sorter.model) : nil)
+      sorters: ScreenSorterCache(layout: options.layout, model: sorter.model))
     let labels = options.labels
     let prefix = options.out.hasSuffix("/") ? options.out : options.out + "/"
     control.observer.begin("extract", total: videos.count)
@@ -185,15 +182,15 @@ struct CropStager: Sendable {
   let decoding: ExtractOptions
   let keepRejected: String?
   let store: BatchStore
-  /// Real-footage mode: frames of any width at 720 lines, sorted and cropped at the HUD a
-  /// per-video ``FootageVideo`` finds.
-  var footage = false
-  /// `--debug-hud`: one annotated frame per video into this folder (footage mode).
+  /// Where each video's HUD is read: found (frames of any width at 720 lines, sorted and
+  /// cropped at the HUD a per-video ``VideoHUD`` finds) or fixed (the layout's own places).
+  var placement = HUDPlacement.found
+  /// `--debug-hud`: one annotated frame per video into this folder.
   var debugHUD: String?
   /// The skill slots cropped from each gameplay frame (the layout's crop slot's crop keeps the
   /// plain name).
   var slots: [String] = ["skill2"]
-  /// Footage mode: the screen sorters per HUD geometry, shared by the run's videos.
+  /// The screen sorters per found HUD geometry, shared by the run's videos.
   var sorters: ScreenSorterCache? = nil
 
   /// What happened to one frame.
@@ -222,8 +219,8 @@ struct CropStager: Sendable {
     let stem = URL(fileURLWithPath: video).deletingPathExtension().lastPathComponent
     var crops: [StagedCrop] = []
     var pending: Task<FrameResult, any Error>?
-    // Footage mode: the HUD is tracked frame after frame, in order, before the frame's task.
-    var hud = footage ? FootageVideo(layout: layout, model: sorter.model, sorters: sorters) : nil
+    // The HUD is tracked frame after frame, in order, before the frame's task.
+    var hud = VideoHUD(placement: placement, layout: layout, sorter: sorter, sorters: sorters)
     func collect(_ r: FrameResult) {
       result.screens[r.screen, default: 0] += 1
       guard r.screen == .gameplay else { return }
@@ -237,8 +234,7 @@ struct CropStager: Sendable {
         result.frames += 1
         if let previous = pending { collect(try await previous.value) }
         let index = result.frames
-        var seen: (decision: ScreenDecision, geometry: HUDGeometry)?
-        if hud != nil { seen = try hud?.sort(frame.image) }
+        let seen = try hud.sort(frame.image)
         pending = Task { [seen] in
           try await process(
             frame, index: index, videoSHA1: videoSHA1, stem: stem, staging: staging, seen: seen)
@@ -251,11 +247,9 @@ struct CropStager: Sendable {
       throw error
     }
     result.warnings = decoder.warnings
-    if let hud {
-      result.geometry = hud.found(picture: decoder.picture)
-      if let dir = debugHUD {
-        result.debugHUD = try hud.writeDebugFrame(video: video, directory: dir)
-      }
+    result.geometry = hud.found(picture: decoder.picture)
+    if let dir = debugHUD {
+      result.debugHUD = try hud.writeDebugFrame(video: video, directory: dir)
     }
     var screens: [String: Int] = [:]
     for s in Screen.allCases { screens[s.rawValue] = result.screens[s] ?? 0 }
@@ -267,9 +261,9 @@ struct CropStager: Sendable {
 
   private func process(
     _ frame: VideoFrame, index: Int, videoSHA1: String, stem: String, staging: URL,
-    seen: (decision: ScreenDecision, geometry: HUDGeometry)? = nil
+    seen: (decision: ScreenDecision, geometry: HUDGeometry)
   ) async throws -> FrameResult {
-    let decision = seen?.decision ?? sorter.sort(frame.image)
+    let decision = seen.decision
     guard decision.screen == .gameplay else {
       if let dir = keepRejected {
         // The video's stem and content key: videos of the same name in different folders never
@@ -285,9 +279,12 @@ struct CropStager: Sendable {
       }
       return FrameResult(screen: decision.screen)
     }
-    // Only the slots this frame has no crop of yet (an earlier run may have taken fewer).
+    // Only the slots in view (a picture cut at an edge leaves some out) that this frame has no
+    // crop of yet (an earlier run may have taken fewer).
     var wanted: [String] = []
-    for slot in slots {
+    let read = slots.filter { Crop.inView(layout: layout, geometry: seen.geometry, slot: $0) }
+    guard !read.isEmpty else { return FrameResult(screen: .gameplay) }
+    for slot in read {
       let suffix = slot == layout.crop.slot ? nil : slot
       if await !store.contains(videoSHA1: videoSHA1, ptsSeconds: frame.ptsSeconds, slot: suffix) {
         wanted.append(slot)
@@ -298,7 +295,7 @@ struct CropStager: Sendable {
     for slot in wanted {
       let suffix = slot == layout.crop.slot ? nil : slot
       let jpeg = try Crop.skillJPEG(
-        frame: frame.image, layout: layout, geometry: seen?.geometry, slot: slot)
+        frame: frame.image, layout: layout, geometry: seen.geometry, slot: slot)
       let name = String(format: "%06d", index) + (suffix.map { "-" + $0 } ?? "") + ".jpg"
       let url = staging.appendingPathComponent(name)
       do { try jpeg.write(to: url) } catch {

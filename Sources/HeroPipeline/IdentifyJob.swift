@@ -24,11 +24,12 @@ public struct IdentifyJob: Sendable {
     public var jobs = 2
     /// `--crops-dir`: keep each clip's gameplay crops in its folder here (``ClipCrops``).
     public var cropsDirectory: String?
-    /// Real-footage mode (docs/footage.md): the active picture at 720 lines, the HUD found per
-    /// clip (``FootageVideo``), the crop taken at the found button; the answer carries the
-    /// geometry. Off: the 1280x720 stretch and the layout's fixed crop.
-    public var footage = false
-    /// `--debug-hud`: with `footage`, one annotated frame per clip into this folder.
+    /// Where the HUD is read (docs/footage.md): `found` (the default) decodes the active
+    /// picture at 720 lines, finds the HUD per clip (``VideoHUD``) and crops at the found
+    /// buttons, and the answer carries the geometry; `fixed` (`--fixed-layout`) stretches to
+    /// 1280x720 and crops at the layout's own places.
+    public var placement = HUDPlacement.found
+    /// `--debug-hud`: one annotated frame per clip into this folder.
     public var debugHUD: String?
     public init() {}
   }
@@ -40,9 +41,9 @@ public struct IdentifyJob: Sendable {
   public let policy: ThreadPolicy
   let decoding: ExtractOptions
   let cropsDirectory: String?
-  let footage: Bool
+  let placement: HUDPlacement
   let debugHUD: String?
-  /// Footage mode: the screen sorters per HUD geometry, shared by every clip.
+  /// The screen sorters per found HUD geometry, shared by every clip.
   let sorters: ScreenSorterCache
 
   /// Loads what identifying needs, for `clips` clips (the thread policy depends on how many).
@@ -52,13 +53,10 @@ public struct IdentifyJob: Sendable {
     layout = try options.layout.map { try Layouts.load(path: $0) } ?? model.info.layout
     sorter = try ScreenSorter.load(layout: layout, modelPath: options.screenModel)
     policy = ThreadPolicy.forRun(jobs: options.jobs, items: clips)
-    decoding =
-      options.footage
-      ? FootageVideo.decoding(
-        everySeconds: options.everySeconds, decoderThreads: policy.decoderThreads)
-      : ExtractOptions(everySeconds: options.everySeconds, decoderThreads: policy.decoderThreads)
+    decoding = options.placement.decoding(
+      everySeconds: options.everySeconds, decoderThreads: policy.decoderThreads)
     cropsDirectory = options.cropsDirectory
-    footage = options.footage
+    placement = options.placement
     debugHUD = options.debugHUD
     sorters = ScreenSorterCache(layout: layout, model: sorter.model)
   }
@@ -99,64 +97,62 @@ public struct IdentifyJob: Sendable {
     do {
       let decoder = try KeyFrameDecoder(path: clip, options: decoding)
       var observations: [FrameObservation] = []
-      // Every gameplay frame's crops, one per slot the model reads, in slot order.
+      // Every gameplay frame's crops, one per slot the model reads that is in view (a picture
+      // cut at an edge leaves some out), in slot order.
       let slots = model.info.cropSlots
       var crops: [RGBImage] = []
-      var gameplayIndex: [Int] = []
+      var gameplayIndex: [(frame: Int, crops: Int)] = []
       // Created on the first gameplay crop: a clip with none never builds a network.
       var encoder: BackgroundEncoder?
-      var hud = footage ? FootageVideo(layout: layout, model: sorter.model, sorters: sorters) : nil
+      var hud = VideoHUD(placement: placement, layout: layout, sorter: sorter, sorters: sorters)
       while let frame = try decoder.nextFrame() {
         try control.checkCancelled()
-        var geometry: HUDGeometry?
-        let screen: Screen
-        if hud != nil, let seen = try hud?.sort(frame.image) {
-          screen = seen.decision.screen
-          geometry = seen.geometry
-        } else {
-          screen = sorter.sort(frame.image).screen
-        }
+        let (decision, geometry) = try hud.sort(frame.image)
+        let screen = decision.screen
         observations.append(FrameObservation(ptsSeconds: frame.ptsSeconds, screen: screen))
         onFrame(observations.count, frame.ptsSeconds, decoder.durationSeconds)
-        if screen == .gameplay {
-          for slot in slots {
-            let jpeg = try Crop.skillJPEG(
-              frame: frame.image, layout: layout, geometry: geometry, slot: slot)
-            // The thumbnails and `--crops-dir` keep one crop a frame: the layout's crop slot's.
-            if slot == layout.crop.slot || !slots.contains(layout.crop.slot) && slot == slots[0] {
-              onCrop(observations.count - 1, frame.ptsSeconds, jpeg)
-            }
-            let crop = try JPEG.decode(jpeg, source: clip)
-            crops.append(crop)
-            if encoder == nil {
-              encoder = BackgroundEncoder(encoder: base.encoder(for: policy), batchSize: 4)
-            }
-            encoder?.add(crop)
+        guard screen == .gameplay else { continue }
+        let read = slots.filter { Crop.inView(layout: layout, geometry: geometry, slot: $0) }
+        // The thumbnails and `--crops-dir` keep one crop a frame: the layout's crop slot's, else
+        // the first slot read.
+        let shown = read.contains(layout.crop.slot) ? layout.crop.slot : read.first
+        for slot in read {
+          let jpeg = try Crop.skillJPEG(
+            frame: frame.image, layout: layout, geometry: geometry, slot: slot)
+          if slot == shown { onCrop(observations.count - 1, frame.ptsSeconds, jpeg) }
+          let crop = try JPEG.decode(jpeg, source: clip)
+          crops.append(crop)
+          if encoder == nil {
+            encoder = BackgroundEncoder(encoder: base.encoder(for: policy), batchSize: 4)
           }
-          gameplayIndex.append(observations.count - 1)
+          encoder?.add(crop)
         }
+        // A gameplay frame with no slot in view stays in the timeline, unread.
+        if !read.isEmpty { gameplayIndex.append((observations.count - 1, read.count)) }
       }
       if let encoder, !crops.isEmpty {
         let features = encoder.finish()
         let seen = model.observe(
           bottlenecks: features, looks: crops.map(CropLook.of),
-          ptsSeconds: gameplayIndex.flatMap { i in slots.map { _ in observations[i].ptsSeconds } })
-        for (row, i) in gameplayIndex.enumerated() {
-          let frame = Array(seen[(row * slots.count)..<((row + 1) * slots.count)])
-          if let combined = FrameObservation.combining(frame) { observations[i] = combined }
+          ptsSeconds: gameplayIndex.flatMap { e in
+            Array(repeating: observations[e.frame].ptsSeconds, count: e.crops)
+          })
+        var row = 0
+        for e in gameplayIndex {
+          let frame = Array(seen[row..<(row + e.crops)])
+          row += e.crops
+          if let combined = FrameObservation.combining(frame) { observations[e.frame] = combined }
         }
       }
       let verdict = ClipVerdict(
         observations: observations, labels: model.labels, thresholds: model.thresholds)
       var answer = IdentifyResult(verdict)
-      if let hud {
-        answer.geometry = hud.found(picture: decoder.picture)
-        if answer.hero == nil, answer.gameplayFrames == 0, let why = hud.notFoundReason {
-          answer.reason = why
-        }
-        if let dir = debugHUD {
-          answer.debugHUD = try hud.writeDebugFrame(video: clip, directory: dir)
-        }
+      answer.geometry = hud.found(picture: decoder.picture)
+      if answer.hero == nil, answer.gameplayFrames == 0, let why = hud.notFoundReason {
+        answer.reason = why
+      }
+      if let dir = debugHUD {
+        answer.debugHUD = try hud.writeDebugFrame(video: clip, directory: dir)
       }
       return .success(answer)
     } catch {

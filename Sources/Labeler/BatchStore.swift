@@ -361,6 +361,12 @@ public enum BatchError: Error, CustomStringConvertible {
 
   public var description: String {
     switch self {
+    case .optionsChanged(let p, "footage", "off", _):
+      "\(p): this batch was started with the HUD at the layout's fixed place (before the HUD was "
+        + "found by default); add --fixed-layout to resume it, or use another output"
+    case .optionsChanged(let p, "footage", "on", _):
+      "\(p): this batch was started with the HUD found (the default), not --fixed-layout; "
+        + "resume it without --fixed-layout, or use another output"
     case .optionsChanged(let p, let o, let was, let now):
       "\(p): this batch was started with \(o) \(was), not \(now); use the same options or another output"
     case .cannotWrite(let p, let r): "\(p): \(r)"

@@ -55,6 +55,32 @@ public enum Crop {
       outWidth: layout.crop.size, outHeight: layout.crop.size)
   }
 
+  /// Whether skill button `slot`'s crop at `geometry` is mostly in the frame: its centre inside
+  /// and at most `maxCut` of the square's side outside along each axis (that part repeats the
+  /// edge pixels). A picture cut at an edge (a wide recording cropped to 16:9) leaves some
+  /// buttons out: only the slots in view are cropped and read.
+  public static func inView(
+    layout: LayoutProfile, geometry g: HUDGeometry, slot: String, maxCut: Double = 0.1
+  ) -> Bool {
+    guard let b = layout.buttons(at: g).first(where: { $0.name == slot }),
+      let r = layout.skills[slot]?.r
+    else { return false }
+    let side = Double(layout.crop.size) * b.r / Double(r)
+    func inside(_ c: Double, _ limit: Int) -> Bool {
+      let lo = c - side / 2
+      let hi = c + side / 2
+      let cut = max(0, -lo) + max(0, hi - Double(limit))
+      return c >= 0 && c < Double(limit) && cut <= maxCut * side
+    }
+    return inside(b.cx, g.frameWidth) && inside(b.cy, g.frameHeight)
+  }
+
+  /// The skill slots of `layout` in view at `geometry` (``inView(layout:geometry:slot:maxCut:)``),
+  /// in name order.
+  public static func slotsInView(layout: LayoutProfile, geometry g: HUDGeometry) -> [String] {
+    layout.orderedSkills.map(\.name).filter { inView(layout: layout, geometry: g, slot: $0) }
+  }
+
   /// The crop of `frame` encoded as JPEG at `jpegQuality`.
   public static func skillJPEG(frame: RGBImage, layout: LayoutProfile) throws -> Data {
     try JPEG.encode(skill(frame: frame, layout: layout), quality: jpegQuality)

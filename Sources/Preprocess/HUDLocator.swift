@@ -4,20 +4,31 @@ import HeroCore
 /// The HUD found in one frame: where the buttons are, and how clearly.
 public struct HUDMatch: Sendable, Equatable {
   public var geometry: HUDGeometry
-  /// Ring coverage of each button (skills in name order, then attack), 0...1.
+  /// Ring coverage of each button (skills in name order, then attack), 0...1; over the part of
+  /// the circle inside the frame (0 for a button not in view).
   public var buttonScores: [Float]
-  /// The mean of `buttonScores`.
-  public var score: Float { buttonScores.reduce(0, +) / Float(max(1, buttonScores.count)) }
-  /// The lowest button score.
-  public var weakest: Float { buttonScores.min() ?? 0 }
-  /// How well the circles fit (the mean, over buttons, of the share of angles with a hit at the
-  /// best radius): finer than the octant scores, for placing the constellation to a pixel.
+  /// Whether each button is in view: at least 5 of its 8 octants inside the frame. A picture
+  /// cut at an edge (a 20:9 recording cropped to 16:9) leaves some buttons out.
+  public var inView: [Bool]
+  /// The mean of `buttonScores` over the buttons in view (0 when fewer than two are).
+  public var score: Float {
+    let seen = zip(buttonScores, inView).filter(\.1).map(\.0)
+    return seen.count >= HUDLocator.minButtonsInView
+      ? seen.reduce(0, +) / Float(seen.count) : 0
+  }
+  /// The lowest score of a button in view.
+  public var weakest: Float { zip(buttonScores, inView).filter(\.1).map(\.0).min() ?? 0 }
+  /// How well the circles fit (the mean, over buttons in view, of the share of angles with a
+  /// hit at the best radius, times (n + 4) / 8 for n buttons in view, so that a constellation
+  /// with fewer buttons in view wins only by a clear margin): finer than the octant scores, for
+  /// placing the constellation to a pixel.
   public var fit: Float
 
-  public init(geometry: HUDGeometry, buttonScores: [Float], fit: Float) {
+  public init(geometry: HUDGeometry, buttonScores: [Float], fit: Float, inView: [Bool]? = nil) {
     self.geometry = geometry
     self.buttonScores = buttonScores
     self.fit = fit
+    self.inView = inView ?? Array(repeating: true, count: buttonScores.count)
   }
 }
 
@@ -40,13 +51,21 @@ public struct HUDLocator: Sendable {
   public var scales: ClosedRange<Double>
   /// Largest shift searched, in pixels of a 720-line frame (scaled with the frame height).
   public var maxShift: Double
+  /// Largest shift to the right searched (pixels at 720 lines): a picture whose right edge was
+  /// cut (a 19.5:9 to 21:9 recording centre-cropped to 16:9 loses 140 to 200 px there) puts
+  /// the buttons that far right of where the corner would have them, some past the edge.
+  public var maxOutShift: Double
+  /// Fewest buttons in view for a constellation to count.
+  public static let minButtonsInView = 2
 
   public init(
-    layout: LayoutProfile, scales: ClosedRange<Double> = 0.72...1.34, maxShift: Double = 72
+    layout: LayoutProfile, scales: ClosedRange<Double> = 0.72...1.34, maxShift: Double = 72,
+    maxOutShift: Double = 216
   ) {
     self.layout = layout
     self.scales = scales
     self.maxShift = maxShift
+    self.maxOutShift = max(maxShift, maxOutShift)
   }
 
   /// The best constellation in `frame`.
@@ -92,8 +111,15 @@ public struct HUDLocator: Sendable {
         luma, cx: Float($0.cx), cy: Float($0.cy), r: Float($0.r), slack: fast ? 1 : 2,
         angleStep: fast ? 2 : 1)
     }
-    let fit = rings.map(\.fit).reduce(0, +) / Float(max(1, rings.count))
-    return HUDMatch(geometry: g, buttonScores: rings.map(\.coverage), fit: fit)
+    let seen = rings.filter(\.inView)
+    let fit =
+      seen.count >= Self.minButtonsInView
+      ? seen.map(\.fit).reduce(0, +) / Float(seen.count) * Float(seen.count + 4)
+        / Float(rings.count + 4)
+      : 0
+    return HUDMatch(
+      geometry: g, buttonScores: rings.map { $0.inView ? $0.coverage : 0 }, fit: fit,
+      inView: rings.map(\.inView))
   }
 
   /// Hill-climbs the summed ring coverage from `g`: shift steps of 2 then 1 px, scale steps of
@@ -238,21 +264,30 @@ public struct HUDLocator: Sendable {
     var scored: [(Float, HUDGeometry)] = []
     let step = max(1, Int((2 * unit).rounded()))  // half-res pixels: 4 px at 720 lines
     let halfShift = Int((shift / 2).rounded())
+    let halfOut = Int((maxOutShift * unit / 2).rounded())
     acc.withUnsafeBufferPointer { A in
       var s = scales.lowerBound
       while s <= sMax + 1e-9 {
         for dyh in stride(from: -halfShift, through: halfShift, by: step) {
-          for dxh in stride(from: -halfShift, through: halfShift, by: step) {
+          for dxh in stride(from: -halfShift, through: halfOut, by: step) {
             var total: Float = 0
+            var seen = 0
             for (rx, ry, r) in rel {
               let cx = Int((Double(hw) + Double(dxh) + s * rx).rounded()) - x0
               let cy = Int((Double(hh) + Double(dyh) + s * ry).rounded()) - y0
               let rho = s * r
+              // A button mostly past the frame's edge has no votes to give: left out.
+              guard Double(cx) + 0.4 * rho < Double(rw), Double(cy) + 0.4 * rho < Double(rh)
+              else { continue }
+              seen += 1
               let k = Int(((rho - Double(rMin)) / 2).rounded())
               guard k >= 0, k < radii else { continue }
               let e = evidence(A, cx, cy, k) / Float(2 * Double.pi * rho)
               total += min(e, 2.5)
             }
+            guard seen >= Self.minButtonsInView else { continue }
+            // The mean over the buttons in view, weighted as `HUDMatch.fit` is.
+            total = total / Float(seen) * Float(seen + 4) / Float(rel.count + 4) * Float(rel.count)
             scored.append(
               (
                 total,
@@ -291,13 +326,19 @@ enum RingScore {
   /// and the tangential difference. `fit`: the best share of the angles with such a hit.
   static func measure(
     _ luma: Luma, cx fx: Float, cy fy: Float, r: Float, slack: Int, angleStep: Int = 1
-  ) -> (coverage: Float, fit: Float) {
+  ) -> (coverage: Float, fit: Float, inView: Bool) {
     var bestHits = 0
     let floor: Float = 6
     let perOctant = angles / 8
     var best = 0
     var hits = [Int](repeating: 0, count: 32)
     let r0 = Int(r.rounded())
+    // The octants whose samples all lie inside the frame (all of them for a circle well
+    // inside); a circle with fewer than 5 is not in view.
+    let visible = visibleOctants(
+      luma, cx: fx, cy: fy, outer: Float(max(4, r0 + slack) + 3), perOctant: perOctant)
+    let octantsInView = visible.filter { $0 }.count
+    guard octantsInView >= 5 else { return (0, 0, false) }
     for rho in max(4, r0 - slack)...max(4, r0 + slack) {
       let p = Float(rho)
       let dAngle = 2 / p
@@ -321,7 +362,7 @@ enum RingScore {
       for kind in 0..<4 {
         var full = 0
         var all = 0
-        for o in 0..<8 {
+        for o in 0..<8 where visible[o] {
           if 2 * angleStep * hits[kind * 8 + o] >= perOctant { full += 1 }
           all += hits[kind * 8 + o]
         }
@@ -329,6 +370,27 @@ enum RingScore {
         bestHits = max(bestHits, all)
       }
     }
-    return (Float(best) / 8, Float(bestHits * angleStep) / Float(angles))
+    return (
+      Float(best) / Float(octantsInView),
+      Float(bestHits * angleStep) / Float(octantsInView * perOctant), true
+    )
+  }
+
+  /// Which of the 8 octants of a circle of radius `outer` around (cx, cy) lie inside the
+  /// frame (every angle's point on the circle).
+  static func visibleOctants(_ luma: Luma, cx: Float, cy: Float, outer: Float, perOctant: Int)
+    -> [Bool]
+  {
+    let (w, h) = (Float(luma.width - 1), Float(luma.height - 1))
+    if cx - outer >= 0, cy - outer >= 0, cx + outer <= w, cy + outer <= h {
+      return Array(repeating: true, count: 8)
+    }
+    return (0..<8).map { o in
+      (o * perOctant..<(o + 1) * perOctant).allSatisfy { k in
+        let x = cx + outer * unitCircle[k].0
+        let y = cy + outer * unitCircle[k].1
+        return x >= 0 && y >= 0 && x <= w && y <= h
+      }
+    }
   }
 }

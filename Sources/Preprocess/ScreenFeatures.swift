@@ -95,6 +95,10 @@ public struct ScreenFeatures: Sendable {
   public func hudScores(_ frame: RGBImage) -> [Float] { hudScores(Luma(frame)) }
 
   /// ``hudScores(_:)`` on the frame's luma.
+  ///
+  /// A button mostly outside the frame (a picture cut at an edge: fewer than 5 of its octants
+  /// inside) has no score of its own: it gets the mean of the buttons in view, so that the
+  /// gameplay head reads the buttons it can see. With fewer than two in view every score is 0.
   func hudScores(_ luma: Luma) -> [Float] {
     let step = 2
     var best: [Float] = Array(repeating: 0, count: buttons.count)
@@ -103,7 +107,20 @@ public struct ScreenFeatures: Sendable {
       for dx in stride(from: -Self.maxOffset, through: Self.maxOffset, by: step) {
         var s: [Float] = []
         s.reserveCapacity(buttons.count)
-        for b in buttons { s.append(ringScore(luma, cx: b.cx + dx, cy: b.cy + dy, r: b.r)) }
+        var seen = 0
+        var seenSum: Float = 0
+        for b in buttons {
+          let score = ringScore(luma, cx: b.cx + dx, cy: b.cy + dy, r: b.r)
+          if score >= 0 {
+            seen += 1
+            seenSum += score
+          }
+          s.append(score)
+        }
+        if seen < buttons.count {
+          let fill = seen >= 2 ? seenSum / Float(seen) : 0
+          for i in s.indices where s[i] < 0 || seen < 2 { s[i] = fill }
+        }
         let sum = s.reduce(0, +)
         if sum > bestSum {
           bestSum = sum
@@ -118,13 +135,18 @@ public struct ScreenFeatures: Sendable {
   /// 8 octants of the circle in which at least half of the angles have a radial response (edge
   /// or ridge, one polarity for the whole circle) above both the noise floor and the tangential
   /// difference there. Straight edges of the scene can fill an octant or two, only a ring fills
-  /// them all.
+  /// them all. Only the octants inside the frame count (the coverage is of those); a circle
+  /// with fewer than 5 of them inside scores -1 (not in view).
   func ringScore(_ luma: Luma, cx: Int, cy: Int, r: Int) -> Float {
     let floor: Float = 6
     let perOctant = Self.angles / 8
     var best = 0
     let fx = Float(cx)
     let fy = Float(cy)
+    let visible = RingScore.visibleOctants(
+      luma, cx: fx, cy: fy, outer: Float(r + Self.radiusSlack + 3), perOctant: perOctant)
+    let octantsInView = visible.filter { $0 }.count
+    guard octantsInView >= 5 else { return -1 }
     // Hits per octant for edge-up, edge-down, ridge-up, ridge-down.
     var hits = [Int](repeating: 0, count: 32)
     for rho in max(4, r - Self.radiusSlack)...(r + Self.radiusSlack) {
@@ -150,11 +172,11 @@ public struct ScreenFeatures: Sendable {
       }
       for kind in 0..<4 {
         var full = 0
-        for o in 0..<8 where 2 * hits[kind * 8 + o] >= perOctant { full += 1 }
+        for o in 0..<8 where visible[o] && 2 * hits[kind * 8 + o] >= perOctant { full += 1 }
         best = max(best, full)
       }
     }
-    return Float(best) / 8
+    return Float(best) / Float(octantsInView)
   }
 
   /// Per-channel standardised thumbnail of the unmasked pixels, channel-major.

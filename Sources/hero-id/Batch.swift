@@ -122,7 +122,7 @@ struct BatchExtract: AsyncParsableCommand {
     o.everySeconds = every
     o.layout = layout
     o.slots = try slotList(slots, layout: Layouts.load(path: layout))
-    o.footage = footage.footage
+    o.placement = footage.placement
     o.debugHUD = footage.debugHUD
     o.shard = batch.shard
     o.jobs = batch.jobCount
@@ -141,7 +141,7 @@ struct BatchIdentify: AsyncParsableCommand {
     discussion: """
       Walks TREE (any layout) for videos and runs `hero-id identify` on each. Writes FILE.csv \
       with one row per clip: video,status,hero,confidence,frames,gameplay_frames,reason,error, \
-      and with --footage picture,hud_scale,hud_dx,hud_dy \
+      picture,hud_scale,hud_dx,hud_dy (empty with --fixed-layout) \
       (video relative to TREE; status ok, unknown, duplicate or failed; hero empty when \
       unknown). The journal FILE.csv.journal.jsonl makes a killed run resumable; the report is \
       rewritten from it at the end of each run. With --jobs > 1 each clip's Inception pass uses \

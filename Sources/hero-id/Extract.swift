@@ -15,14 +15,21 @@ struct Extract: AsyncParsableCommand {
     commandName: "extract",
     abstract: "Sort the key frames of videos and write labelled skill-2 crops.",
     discussion: """
-      Key frames (I-frames) are decoded through libav and rescaled to 1280x720; each is sorted \
-      into gameplay, loading, shop or other; the layout's crop square (the second skill button) \
-      of every gameplay frame is written as a JPEG (quality 95) named \
+      Key frames (I-frames) are decoded through libav; the game picture is found (bars and \
+      stream layouts cut off) and scaled by libswscale to 720 lines with its aspect ratio kept; \
+      the HUD is found per video (any HUD scale and position); each frame is sorted into \
+      gameplay, loading, shop or other; the crop of the second skill button of every gameplay \
+      frame (at the found button, resampled to the layout's 104x104 crop size) is written as a \
+      JPEG (quality 95) named \
       DIR/<hero>/<hero>_<NNNNNN>.jpg, the counter continuing after the files already there, and \
       DIR/index.csv gets a row file,video,pts_seconds,screen,hero for each.
 
-      --slots 1,2,3 crops every skill button (so that a model learns each hero's three icons): \
-      slot K as DIR/<hero>/<hero>_<NNNNNN>-skillK.jpg under its frame's number, one index row each.
+      --slots 1,2,3 crops every skill button (so that a model learns each hero's three icons; \
+      recommended for scraped footage): slot K as DIR/<hero>/<hero>_<NNNNNN>-skillK.jpg under \
+      its frame's number, one index row each.
+
+      --fixed-layout reads every frame the mission's original way instead: stretched to \
+      1280x720, the crop at the layout profile's fixed place (docs/footage.md).
 
       The hero comes from --hero, else from the --manifest CSV (video,hero rows; relative paths \
       are relative to the manifest), else from the name of the video's parent folder. Any \
@@ -33,7 +40,8 @@ struct Extract: AsyncParsableCommand {
       keyed by the video's content (SHA-1) and pts, recorded in DIR/.extract-keys.csv.
 
       --json prints one object per video: {"video", "hero", "frames", "kept", "screens": \
-      {"gameplay", "loading", "shop", "other"}, "crops": [new crop files]}; "kept" counts the \
+      {"gameplay", "loading", "shop", "other"}, "crops": [new crop files], "geometry" (the \
+      picture and HUD found; not with --fixed-layout)}; "kept" counts the \
       gameplay frames (crops written now or by an earlier run). A video that fails: \
       {"video", "error"}. A summary per video goes to stderr.
 
@@ -178,7 +186,7 @@ struct Extract: AsyncParsableCommand {
     o.everySeconds = every
     o.allFrames = allFrames
     o.keepRejected = keepRejected
-    o.footage = footage.footage
+    o.placement = footage.placement
     o.debugHUD = footage.debugHUD
     o.slots = try slotList(slots, layout: o.layout)
     o.jobs = jobs

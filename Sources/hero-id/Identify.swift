@@ -8,8 +8,9 @@ struct Identify: AsyncParsableCommand {
     commandName: "identify",
     abstract: "Name the hero in each clip with a trained model.",
     discussion: """
-      Each clip goes through the same chain as training data (key frames, rescale to 1280x720, \
-      screen sorting, skill-2 crop, bottleneck, final layer); the gameplay frames' \
+      Each clip goes through the same chain as training data (key frames; the game picture at \
+      720 lines; the HUD found; screen sorting; the crops of the skill buttons the model reads; \
+      bottleneck; final layer); the gameplay frames' \
       log-probabilities are averaged into one answer. When no gameplay frame is found, or the \
       crops look too little like the winner's training crops (familiarity: the median over the \
       frames of icon pattern + colour + half the shape similarity, below the model's \
@@ -17,10 +18,13 @@ struct Identify: AsyncParsableCommand {
       those medians. CONF (confidence) is the share of the gameplay frames that support the \
       answer: frames whose own best hero is the one named and whose crop is familiar enough, \
       or, for "unknown", frames whose crop is not; 0 without gameplay frames. Results go to stdout in input order: a table, or one JSON object \
-      per clip with --json (CONTRACT.md). See docs/training.md. With --footage (any phone shape, \
-      bars, stream layouts, resized or moved buttons; docs/footage.md) each clip's game picture \
-      is scaled to 720 lines with its aspect ratio kept and its buttons are found before \
-      cropping; --json then adds "geometry" (picture box, HUD scale and shift, button centres).
+      per clip with --json (CONTRACT.md). See docs/training.md. Any phone shape, bars, stream \
+      layouts, resized or moved buttons (docs/footage.md): each clip's game picture (bars and \
+      stream layouts cut off) is scaled to 720 lines with its aspect ratio kept and its buttons \
+      are found before cropping; --json has "geometry" (picture box, HUD scale and shift, \
+      button centres), and "reason" says when no HUD was found. For scraped footage train on \
+      all three skills (`extract --slots 1,2,3`, then `train` on the folder). \
+      --fixed-layout reads the old way instead (stretch to 1280x720, the layout's fixed crop).
       """)
 
   @Argument(help: "Video clips.")
@@ -104,7 +108,7 @@ struct IdentifyChainOptions: ParsableArguments {
     o.screenModel = screenModel
     o.everySeconds = every
     o.jobs = jobs
-    o.footage = footage.footage
+    o.placement = footage.placement
     o.debugHUD = footage.debugHUD
     return o
   }
@@ -147,27 +151,37 @@ enum IdentifyTable {
   }
 }
 
-/// `--footage` and `--debug-hud`, shared by `extract`, `identify` and the batch commands
-/// (docs/footage.md).
+/// `--fixed-layout` and `--debug-hud`, shared by `extract`, `identify`, `serve` and the batch
+/// commands (docs/footage.md). `--footage` is still accepted: it is the default now.
 struct FootageOptions: ParsableArguments {
   @Flag(
+    name: .customLong("fixed-layout"),
     help: """
-      Real footage (docs/footage.md): find each video's game picture (bars, stream layouts) and \
-      its buttons (any aspect ratio, HUD scale and position), crop at the found button; --json \
-      and the reports add the geometry found.
+      Read the HUD at the layout's fixed place: every frame stretched to 1280x720 and the \
+      buttons cropped where the layout profile puts them, as the mission's original chain did. \
+      The default finds each video's game picture (bars, stream layouts, any aspect ratio) and \
+      its buttons (any HUD scale and position) and crops at the found buttons; --json and the \
+      reports then add the geometry found (docs/footage.md).
       """)
+  var fixedLayout = false
+
+  @Flag(help: .hidden)
   var footage = false
 
   @Option(
     name: .customLong("debug-hud"),
     help: ArgumentHelp(
-      "With --footage: write one annotated frame per video (buttons and crop squares drawn) "
-        + "into this folder, as DIR/<video name>-hud.jpg.", valueName: "DIR"))
+      "Write one annotated frame per video (buttons and crop squares drawn) into this folder, "
+        + "as DIR/<video name>-hud.jpg.", valueName: "DIR"))
   var debugHUD: String?
 
+  /// Where the HUD is read.
+  var placement: HUDPlacement { fixedLayout ? .fixed : .found }
+
   func validate() throws {
-    if debugHUD != nil && !footage {
-      throw ValidationError("--debug-hud applies only with --footage")
+    if fixedLayout && footage {
+      throw ValidationError(
+        "--footage (finding the HUD, now the default) and --fixed-layout contradict each other")
     }
   }
 }

@@ -112,8 +112,9 @@ struct Locate: AsyncParsableCommand {
     var result = Found(video: video)
     do {
       let decoder = try KeyFrameDecoder(
-        path: video, options: FootageVideo.decoding(everySeconds: every))
-      var footage = FootageVideo(layout: layout)
+        path: video, options: HUDPlacement.found.decoding(everySeconds: every))
+      var footage = VideoHUD(
+        placement: .found, layout: layout, sorter: try ScreenSorter(layout: layout))
       while let f = try decoder.nextFrame() { _ = try footage.sort(f.image) }
       result.frames = footage.frames
       result.gameplay = footage.gameplay

@@ -65,6 +65,15 @@ struct ClipOptions: ParsableArguments {
   var hudShift: String?
   @Option(help: "With --style: which hero skill each button shows, e.g. 3,1,2.")
   var slots: String?
+  @Option(
+    help: "With --style: the device's aspect ratio (width / height, 1...3) instead of the style's.")
+  var aspect: Double?
+  @Option(
+    help: """
+      With --style crop: the pixels (at 720 lines) cut off the picture's right edge instead of \
+      the style's; half the excess width gives a centre crop (20:9 to 16:9: 160).
+      """)
+  var rightCut: Double?
 
   func spec() throws -> ClipSpec {
     var hero: HeroSpec?
@@ -83,6 +92,8 @@ struct ClipOptions: ParsableArguments {
       }
       var f = entry.style
       if let hudScale { f.hudScale = hudScale }
+      if let aspect { f.aspect = aspect }
+      if let rightCut { f.rightCut = rightCut }
       if let hudShift {
         let parts = hudShift.split(separator: ",").compactMap { Double($0) }
         guard parts.count == 2 else { throw ValidationError("--hud-shift must be DX,DY") }

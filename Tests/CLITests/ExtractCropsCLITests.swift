@@ -34,7 +34,8 @@ import Testing
     #expect(run.status == 0, "\(run.stderr)")
     #expect(run.stdoutLines.count == 1)
     let o = try Self.json(run.stdoutLines.first ?? "")
-    #expect(Set(o.keys) == ["video", "hero", "frames", "kept", "screens", "crops"])
+    // The contract's keys, and the picture and HUD found ("geometry", docs/footage.md).
+    #expect(Set(o.keys) == ["video", "hero", "frames", "kept", "screens", "crops", "geometry"])
     #expect(o["video"] as? String == "王昭君/clip.mp4")
     #expect(o["hero"] as? String == "王昭君")
     let frames = try #require(o["frames"] as? Int)

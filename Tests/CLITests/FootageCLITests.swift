@@ -2,8 +2,8 @@ import Foundation
 import HeroCore
 import Testing
 
-/// Real footage through the CLI (docs/footage.md): `locate`, `extract --footage` and
-/// `batch extract --footage` on committed footage clips, against their sidecars' truth.
+/// Real footage through the CLI (docs/footage.md): `locate`, `extract` and `batch extract`
+/// (the HUD found by default) on committed footage clips, against their sidecars' truth.
 @Suite struct FootageCLITests {
   static let footage = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
@@ -58,22 +58,22 @@ import Testing
     let hud = dir.appendingPathComponent("hud").path
     let nohud = dir.appendingPathComponent("pattern.mp4").path
     try CLI.makeClip(at: nohud)
-    // --debug-hud needs --footage.
-    let usage = try CLI.heroID(["extract", Self.clip(8), "--hero", "X", "--debug-hud", hud])
+    // --footage (the old opt-in, now the default) contradicts --fixed-layout.
+    let usage = try CLI.heroID(
+      ["extract", Self.clip(8), "--hero", "X", "--footage", "--fixed-layout"])
     #expect(usage.status == 2)
-    #expect(usage.stderr.contains("--debug-hud applies only with --footage"))
+    #expect(usage.stderr.contains("contradict"), "\(usage.stderr)")
 
-    let plain = try CLI.heroID(["extract", Self.clip(8), "--hero", "X", "--out", out, "--json"])
+    let plain = try CLI.heroID(
+      ["extract", Self.clip(8), "--hero", "X", "--out", out, "--json", "--fixed-layout"])
     #expect(plain.status == 0, "\(plain.stderr)")
     let before = try Self.objects(plain.stdoutLines)
-    #expect(before.first?["kept"] as? Int == 0, "the stream clip has no gameplay frame unaided")
+    #expect(before.first?["kept"] as? Int == 0, "the stream clip has no gameplay frame fixed")
     #expect(before.first?["geometry"] == nil)
 
+    // No flag: the picture and the HUD are found.
     let run = try CLI.heroID(
-      [
-        "extract", Self.clip(8), nohud, "--hero", "X", "--out", out, "--json", "--footage",
-        "--debug-hud", hud,
-      ])
+      ["extract", Self.clip(8), nohud, "--hero", "X", "--out", out, "--json", "--debug-hud", hud])
     #expect(run.status == 0, "\(run.stderr)")
     let lines = try Self.objects(run.stdoutLines)
     #expect(lines.count == 2)
@@ -97,8 +97,7 @@ import Testing
     try Data("x".utf8).write(to: URL(fileURLWithPath: blocked))
     let bad = try CLI.heroID(
       [
-        "extract", Self.clip(8), "--hero", "X", "--out", out + "2", "--footage", "--debug-hud",
-        blocked,
+        "extract", Self.clip(8), "--hero", "X", "--out", out + "2", "--debug-hud", blocked,
       ])
     #expect(bad.status == 1)
     #expect(bad.stderr.contains("\(blocked): cannot write the --debug-hud frame"), "\(bad.stderr)")
@@ -117,7 +116,7 @@ import Testing
     let hudDir = dir.appendingPathComponent("hud").path
     let run = try CLI.heroID(
       [
-        "batch", "extract", dir.appendingPathComponent("tree").path, "--out", out, "--footage",
+        "batch", "extract", dir.appendingPathComponent("tree").path, "--out", out,
         "--debug-hud", hudDir, "--json",
       ])
     #expect(run.status == 0, "\(run.stderr)")
@@ -130,9 +129,15 @@ import Testing
     // The report file keeps it too (from the journal).
     let report = try String(contentsOfFile: out + "/batch-report.jsonl", encoding: .utf8)
     #expect(report.split(separator: "\n").first?.contains("\"geometry\"") == true)
-    // A run without --footage does not resume this one's journal.
+    // A run with --fixed-layout does not resume this one's journal; the old --footage flag
+    // (the default now) does.
     let other = try CLI.heroID(
-      ["batch", "extract", dir.appendingPathComponent("tree").path, "--out", out])
+      ["batch", "extract", dir.appendingPathComponent("tree").path, "--out", out, "--fixed-layout"])
     #expect(other.status != 0)
+    #expect(other.stderr.contains("resume it without --fixed-layout"), "\(other.stderr)")
+    let same = try CLI.heroID(
+      ["batch", "extract", dir.appendingPathComponent("tree").path, "--out", out, "--footage"])
+    #expect(same.status == 0, "\(same.stderr)")
+    #expect(same.stderr.contains("already done"), "\(same.stderr)")
   }
 }

@@ -122,7 +122,7 @@ import Testing
       }
     }
     let run = try CLI.heroID(
-      ["identify"] + truth.map(\.clip) + ["--model", model, "--json", "--footage"])
+      ["identify"] + truth.map(\.clip) + ["--model", model, "--json"])
     #expect(run.status == 0, "\(run.stderr)")
     var named = 0
     var wrong = 0
@@ -160,15 +160,16 @@ import Testing
   }
 
   /// The committed footage clips (samples/footage: other phone shapes, bars, a stream layout,
-  /// resized and moved buttons, swapped skills) with the same skill-2 model: without
-  /// `--footage` no clip has a gameplay frame; with it each clip's HUD is found at the
-  /// sidecar's scale and the clips whose skill-2 slot holds the hero's skill 2 are named.
+  /// resized and moved buttons, swapped skills) with the same skill-2 model: with
+  /// `--fixed-layout` no clip has a gameplay frame; with no flag each clip's HUD is found at
+  /// the sidecar's scale and the clips whose skill-2 slot holds the hero's skill 2 are named.
   func identifiesFootage(model: String, dir: URL) throws {
     let folder = Self.samples.appendingPathComponent("footage")
     let clips = try FileManager.default.contentsOfDirectory(atPath: folder.path)
       .filter { $0.hasSuffix(".mp4") }.sorted().map { folder.appendingPathComponent($0).path }
     #expect(clips.count == 10)
-    let plain = try CLI.heroID(["identify"] + clips + ["--model", model, "--json"])
+    let plain = try CLI.heroID(
+      ["identify"] + clips + ["--model", model, "--json", "--fixed-layout"])
     #expect(plain.status == 0, "\(plain.stderr)")
     for line in plain.stdoutLines {
       let v = try #require(
@@ -178,7 +179,7 @@ import Testing
     }
     let debug = dir.appendingPathComponent("hud").path
     let run = try CLI.heroID(
-      ["identify"] + clips + ["--model", model, "--json", "--footage", "--debug-hud", debug])
+      ["identify"] + clips + ["--model", model, "--json", "--debug-hud", debug])
     #expect(run.status == 0, "\(run.stderr)")
     #expect(run.stdoutLines.count == clips.count)
     // The truth: footage/manifest.csv, an empty hero for one absent from training.

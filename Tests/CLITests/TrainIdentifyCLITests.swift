@@ -131,7 +131,8 @@ import Testing
       try JSONSerialization.jsonObject(with: Data(id.stdoutLines[0].utf8)) as? [String: Any])
     #expect(verdict["video"] as? String == clip)
     #expect(verdict["hero"] is NSNull)
-    #expect((verdict["reason"] as? String)?.contains("no gameplay frame") == true)
+    // The HUD is looked for by default: none anywhere is the reason given.
+    #expect((verdict["reason"] as? String)?.hasPrefix("no HUD found in") == true, "\(verdict)")
     #expect((verdict["frames"] as? Int ?? 0) >= 1)
     #expect(verdict["gameplay_frames"] as? Int == 0)
     #expect((verdict["timeline"] as? [Any])?.count == verdict["frames"] as? Int)

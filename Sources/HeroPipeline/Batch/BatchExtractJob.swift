@@ -18,9 +18,9 @@ public struct BatchExtractJob: Sendable {
     /// Videos at once.
     public var jobs = defaultBatchJobs()
     public var retryFailed = false
-    /// Real-footage mode (docs/footage.md), as `extract --footage`.
-    public var footage = false
-    /// `--debug-hud`: with `footage`, one annotated frame per video into this folder.
+    /// Where the HUD is read, as `extract` (found by default; `--fixed-layout`: fixed).
+    public var placement = HUDPlacement.found
+    /// `--debug-hud`: one annotated frame per video into this folder.
     public var debugHUD: String?
     /// `--slots`, as `extract --slots` (nil: the layout's crop slot alone).
     public var slots: [String]?
@@ -49,7 +49,7 @@ public struct BatchExtractJob: Sendable {
       "layout": SHA1.hex(profile.jsonData()),
     ]
     // A journal from before the option (no such key) resumes either way.
-    settings["footage"] = options.footage ? "on" : "off"
+    settings["footage"] = options.placement.journalValue
     let slots = options.slots ?? [profile.crop.slot]
     settings["slots"] = slots.joined(separator: ",")
     let store = try BatchStore(
@@ -58,12 +58,10 @@ public struct BatchExtractJob: Sendable {
     for n in store.recoveryNotes { control.observer.note("batch extract: \(n)") }
     let stager = CropStager(
       sorter: try ScreenSorter(layout: profile), layout: profile,
-      decoding: ExtractOptions(
-        everySeconds: options.everySeconds, width: profile.frame.width,
-        height: profile.frame.height, decoderThreads: policy.decoderThreads,
-        activePicture: options.footage),
-      keepRejected: nil, store: store, footage: options.footage, debugHUD: options.debugHUD,
-      slots: slots, sorters: options.footage ? ScreenSorterCache(layout: profile) : nil)
+      decoding: options.placement.decoding(
+        everySeconds: options.everySeconds, decoderThreads: policy.decoderThreads),
+      keepRejected: nil, store: store, placement: options.placement, debugHUD: options.debugHUD,
+      slots: slots, sorters: ScreenSorterCache(layout: profile))
     let driver = BatchDriver(
       label: "batch extract", store: store, jobs: policy.tasks, retryFailed: options.retryFailed,
       control: control)

@@ -21,8 +21,8 @@ public struct BatchIdentifyJob: Sendable {
 
   public init(options: Options) { self.options = options }
 
-  /// The CSV header of the report. The last four columns are filled with `--footage`: the game
-  /// picture in the source (`WxH+X+Y`) and the HUD found (scale, shift in frame pixels).
+  /// The CSV header of the report. The last four columns are the game picture in the source
+  /// (`WxH+X+Y`) and the HUD found (scale, shift in frame pixels); empty with `--fixed-layout`.
   public static let reportHeader =
     "video,status,hero,confidence,frames,gameplay_frames,reason,error,"
     + "picture,hud_scale,hud_dx,hud_dy"
@@ -47,7 +47,7 @@ public struct BatchIdentifyJob: Sendable {
       } ?? "model's",
     ]
     // A journal from before the option (no such key) resumes either way.
-    settings["footage"] = options.identify.footage ? "on" : "off"
+    settings["footage"] = options.identify.placement.journalValue
     let store = try BatchStore(
       journalURL: URL(fileURLWithPath: options.report + ".journal.jsonl"), cropRoot: nil,
       options: settings)
@@ -100,7 +100,7 @@ public struct BatchIdentifyJob: Sendable {
     }
   }
 
-  /// `picture,hud_scale,hud_dx,hud_dy` of a report row (empty without `--footage`, and the HUD
+  /// `picture,hud_scale,hud_dx,hud_dy` of a report row (empty with `--fixed-layout`, and the HUD
   /// columns empty when none was found).
   static func geometryColumns(_ g: HUDFound?) -> [String] {
     guard let g else { return ["", "", "", ""] }
