@@ -78,7 +78,11 @@ public final class KeyFrameDecoder {
         defer { av_frame_free(&f) }
         return try handOut(frame, pts: t)
       }
-      let image = try stream.convertCurrentFrame(width: options.width, height: options.height)
+      // A rotated video: scaled as coded to the turned size, then turned as a player shows it.
+      let turns = stream.turns
+      let coded = turns.shown(width: options.width, height: options.height)
+      let image = turns.turn(
+        try stream.convertCurrentFrame(width: coded.width, height: coded.height))
       let frame = VideoFrame(image: image, ptsSeconds: t, index: handedOut)
       handedOut += 1
       return frame
@@ -116,15 +120,19 @@ public final class KeyFrameDecoder {
         throw ExtractError.outOfMemory(path: path)
       }
       held.append((frame, t))
-      if sourceSize.width == 0 { sourceSize = stream.currentSize }
-      if stream.currentSize == sourceSize, let p = stream.probeCurrentFrame(maxWidth: 640) {
-        probes.append(p)
+      // Everything from here on is in the picture as shown (the container's rotation applied).
+      let size = stream.turns.shown(
+        width: stream.currentSize.width, height: stream.currentSize.height)
+      if sourceSize.width == 0 { sourceSize = size }
+      if size == sourceSize, let p = stream.probeCurrentFrame(maxWidth: 640) {
+        probes.append(stream.turns.turn(p))
       }
     }
     guard sourceSize.width > 0, let first = probes.first else {
       picture = PictureBox(
         sourceWidth: 0, sourceHeight: 0, box: PixelRect(x: 0, y: 0, width: 0, height: 0),
-        outputWidth: options.width, outputHeight: options.height, inLayout: false)
+        outputWidth: options.width, outputHeight: options.height, inLayout: false,
+        turns: stream.turns)
       return
     }
     let found = ActivePicture.detect(probes)
@@ -134,7 +142,8 @@ public final class KeyFrameDecoder {
     let out = ActivePicture.outputSize(for: box, lines: options.height)
     picture = PictureBox(
       sourceWidth: sourceSize.width, sourceHeight: sourceSize.height, box: box,
-      outputWidth: out.width, outputHeight: out.height, inLayout: found.inLayout)
+      outputWidth: out.width, outputHeight: out.height, inLayout: found.inLayout,
+      turns: stream.turns)
   }
 
   /// `source` cut to the picture and scaled to the output size, as the next frame.
@@ -143,14 +152,20 @@ public final class KeyFrameDecoder {
       throw ExtractError.outOfMemory(path: path)
     }
     var box = picture.box
-    let (w, h) = (Int(source.pointee.width), Int(source.pointee.height))
+    let (cw, ch) = (Int(source.pointee.width), Int(source.pointee.height))
+    let turns = stream.turns
+    let (w, h) = turns.shown(width: cw, height: ch)
     if w != picture.sourceWidth || h != picture.sourceHeight {
       // A size change mid-stream: the same box, in proportion.
       box = ActivePicture.scale(
         box, fromProbe: picture.sourceWidth, picture.sourceHeight, toFrame: w, h)
     }
-    let image = try stream.convert(
-      source, crop: box, width: picture.outputWidth, height: picture.outputHeight)
+    // Cut and scaled as coded, then turned as a player shows it.
+    let out = turns.shown(width: picture.outputWidth, height: picture.outputHeight)
+    let image = turns.turn(
+      try stream.convert(
+        source, crop: turns.codedRect(box, codedWidth: cw, codedHeight: ch), width: out.width,
+        height: out.height))
     let frame = VideoFrame(image: image, ptsSeconds: pts, index: handedOut)
     handedOut += 1
     return frame
@@ -181,7 +196,7 @@ public final class KeyFrameDecoder {
 
 /// Where the game picture was found in a video's frames (active-picture mode).
 public struct PictureBox: Sendable, Equatable {
-  /// The decoded frames' size.
+  /// The decoded frames' size (as shown: turned by the container's rotation).
   public var sourceWidth: Int
   public var sourceHeight: Int
   /// The picture in source pixels (bars removed; the game inside a stream layout).
@@ -192,4 +207,6 @@ public struct PictureBox: Sendable, Equatable {
   public var outputHeight: Int
   /// Whether the picture is part of a larger layout (a stream), not just the frame less bars.
   public var inLayout: Bool
+  /// The container's rotation, applied (source size and box are of the picture as shown).
+  public var turns: QuarterTurns = .none
 }

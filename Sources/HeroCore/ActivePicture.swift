@@ -146,8 +146,92 @@ public enum ActivePicture {
       Double(inner.width) >= minStreamFraction * Double(w),
       Double(extent.width) <= 0.95 * Double(bars.width)
         || Double(extent.height) <= 0.95 * Double(bars.height)
-    else { return Detection(bars: bars, picture: bars, inLayout: false) }
+    else {
+      // 3. A sharp picture inside a blurred fill (a vertical re-upload: above and below the
+      // game a blurred, darkened, zoomed copy of it that moves with it).
+      if let sharp = sharpBlock(usable, in: bars) {
+        return Detection(bars: bars, picture: sharp, inLayout: true)
+      }
+      return Detection(bars: bars, picture: bars, inLayout: false)
+    }
     return Detection(bars: bars, picture: inner, inLayout: true)
+  }
+
+  /// The block of rows inside a portrait `box` that is sharp (its mean luma gradient over the
+  /// probes at least 0.35 of the sharpest lines', gaps up to 5 % bridged) while the rows above
+  /// and below (each at least 5 % of the height) are blurred (their median line at most 0.45 of
+  /// the block's median line), with a landscape shape (width / height ≥ 1.2) and at most 92 %
+  /// of the box in one direction; nil otherwise (a whole sharp frame, flat frames). Blurring
+  /// keeps a fill's brightness and motion, so neither bars nor changes find the game inside it.
+  static func sharpBlock(_ probes: [GreyProbe], in box: PixelRect) -> PixelRect? {
+    let w = probes[0].width
+    // Only a portrait frame (a vertical upload): a landscape video's own flat bands (a loading
+    // screen's margins) must never cut its picture.
+    guard box.width >= 16, box.height >= box.width else { return nil }
+    // Gradient magnitude (|dx| + |dy|) summed over the probes, per pixel of the box.
+    var grad = [Float](repeating: 0, count: box.width * box.height)
+    for p in probes {
+      p.pixels.withUnsafeBufferPointer { px in
+        for y in 0..<(box.height - 1) {
+          let row = (box.y + y) * w + box.x
+          for x in 0..<(box.width - 1) {
+            let v = Int(px[row + x])
+            let gx = abs(Int(px[row + x + 1]) - v)
+            let gy = abs(Int(px[row + w + x]) - v)
+            grad[y * box.width + x] += Float(gx + gy)
+          }
+        }
+      }
+    }
+    func run(_ values: [Float]) -> (Int, Int, inside: Float, outside: Float)? {
+      let sorted = values.sorted()
+      let top = sorted[min(sorted.count - 1, sorted.count * 9 / 10)]
+      guard top > 0 else { return nil }
+      let sharp = values.map { $0 >= 0.35 * top }
+      // Gaps of up to 5 % bridged: a game picture has flat bands (a river, a menu's panel).
+      let gap = max(2, values.count / 20)
+      var best: (Int, Int)?
+      var start: Int?
+      var last = -1
+      func close() {
+        if let s = start, last >= s, best.map({ last - s > $0.1 - $0.0 }) ?? true {
+          best = (s, last)
+        }
+      }
+      for i in values.indices where sharp[i] {
+        if start == nil || i - last > gap + 1 {
+          close()
+          start = i
+        }
+        last = i
+      }
+      close()
+      guard let (a, b) = best else { return nil }
+      // Medians: a sharp title band in the fill, or a flat band in the game, moves neither.
+      func median(_ v: [Float]) -> Float { v.isEmpty ? 0 : v.sorted()[v.count / 2] }
+      let inside = median(Array(values[a...b]))
+      let rest = Array(values[..<a]) + Array(values[(b + 1)...])
+      let outside = rest.isEmpty ? inside : median(rest)
+      return (a, b, inside, outside)
+    }
+    var rows = [Float](repeating: 0, count: box.height)
+    for y in 0..<box.height {
+      var s: Float = 0
+      for x in 0..<box.width { s += grad[y * box.width + x] }
+      rows[y] = s / Float(box.width)
+    }
+    // The fill above and below (each at least 5 % of the height) clearly blurrier.
+    guard let r = run(rows), r.outside <= 0.45 * r.inside, r.0 >= box.height / 20,
+      r.1 < box.height - box.height / 20
+    else { return nil }
+    // The rows only: a vertical upload fills above and below the game, and a side fill could
+    // not be told from a loading screen's own flat margins (the probes are the first frames).
+    let (c0, c1) = (0, box.width - 1)
+    let block = PixelRect(x: box.x + c0, y: box.y + r.0, width: c1 - c0 + 1, height: r.1 - r.0 + 1)
+    guard Double(block.width) >= 1.2 * Double(block.height),
+      Double(block.height) <= 0.92 * Double(box.height)
+    else { return nil }
+    return block
   }
 
   /// The block of columns, then rows, inside `box` whose share of changed pixels (between

@@ -35,12 +35,21 @@ public struct HUDFound: Codable, Sendable, Equatable {
   /// The skill slots mostly in the frame at the HUD found, the ones cropped and read (a
   /// picture cut at an edge leaves some out); empty when no HUD was found.
   public var slotsInView: [String]
+  /// The container's rotation applied to the frames, degrees clockwise (0, 90, 180, 270):
+  /// `source` and `picture` are of the picture as shown.
+  public var rotation: Int
+  /// Whether the video was read flipped left to right (a mirrored upload: the HUD at the
+  /// bottom left); the HUD and crops are of the frames flipped back.
+  public var mirrored: Bool
 
   public init(
     source: [Int], picture: [Int], inLayout: Bool, frame: [Int], geometry: HUDGeometry?,
-    buttons: [PlacedButton], searches: Int, changes: Int, slotsInView: [String] = []
+    buttons: [PlacedButton], searches: Int, changes: Int, slotsInView: [String] = [],
+    rotation: Int = 0, mirrored: Bool = false
   ) {
+    self.mirrored = mirrored
     self.slotsInView = slotsInView
+    self.rotation = rotation
     self.source = source
     self.picture = picture
     self.inLayout = inLayout
@@ -53,6 +62,7 @@ public struct HUDFound: Codable, Sendable, Equatable {
 
   private enum CodingKeys: String, CodingKey {
     case source, picture, inLayout, frame, geometry, buttons, searches, changes, slotsInView
+    case rotation, mirrored
   }
 
   /// Decodes (journals, other machines' files) and checks the array sizes that ``human``
@@ -69,8 +79,10 @@ public struct HUDFound: Codable, Sendable, Equatable {
     changes = try c.decode(Int.self, forKey: .changes)
     // Journals from before the field: every slot was read.
     slotsInView = try c.decodeIfPresent([String].self, forKey: .slotsInView) ?? []
+    rotation = try c.decodeIfPresent(Int.self, forKey: .rotation) ?? 0
+    mirrored = try c.decodeIfPresent(Bool.self, forKey: .mirrored) ?? false
     guard source.count == 2, picture.count == 4, frame.count == 2, buttons.count <= 16,
-      slotsInView.count <= 16
+      slotsInView.count <= 16, [0, 90, 180, 270].contains(rotation)
     else {
       throw DecodingError.dataCorrupted(
         .init(codingPath: c.codingPath, debugDescription: "geometry: wrong number of values"))
@@ -92,6 +104,8 @@ public struct HUDFound: Codable, Sendable, Equatable {
       .init("picture", .array(picture.map(JSONValue.int))),
       .init("in_layout", .bool(inLayout)),
       .init("frame", .array(frame.map(JSONValue.int))),
+      .init("rotation", .int(rotation)),
+      .init("mirrored", .bool(mirrored)),
     ]
     if let g = geometry {
       let b = buttons.map {
@@ -123,6 +137,8 @@ public struct HUDFound: Codable, Sendable, Equatable {
     var line =
       "picture \(picture[2])x\(picture[3]) at \(picture[0]),\(picture[1]) of "
       + "\(source[0])x\(source[1])\(inLayout ? " (inside a layout)" : "")"
+      + (rotation != 0 ? " (stored turned: rotated \(rotation)° as players do)" : "")
+      + (mirrored ? " (mirrored: read flipped back)" : "")
       + " -> \(frame[0])x\(frame[1]); "
     if let g = geometry {
       line +=

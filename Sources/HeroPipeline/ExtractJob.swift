@@ -261,7 +261,7 @@ struct CropStager: Sendable {
 
   private func process(
     _ frame: VideoFrame, index: Int, videoSHA1: String, stem: String, staging: URL,
-    seen: (decision: ScreenDecision, geometry: HUDGeometry)
+    seen: (decision: ScreenDecision, geometry: HUDGeometry, image: RGBImage)
   ) async throws -> FrameResult {
     let decision = seen.decision
     guard decision.screen == .gameplay else {
@@ -295,7 +295,7 @@ struct CropStager: Sendable {
     for slot in wanted {
       let suffix = slot == layout.crop.slot ? nil : slot
       let jpeg = try Crop.skillJPEG(
-        frame: frame.image, layout: layout, geometry: seen.geometry, slot: slot)
+        frame: seen.image, layout: layout, geometry: seen.geometry, slot: slot)
       let name = String(format: "%06d", index) + (suffix.map { "-" + $0 } ?? "") + ".jpg"
       let url = staging.appendingPathComponent(name)
       do { try jpeg.write(to: url) } catch {

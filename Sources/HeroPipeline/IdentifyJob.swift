@@ -107,7 +107,8 @@ public struct IdentifyJob: Sendable {
       var hud = VideoHUD(placement: placement, layout: layout, sorter: sorter, sorters: sorters)
       while let frame = try decoder.nextFrame() {
         try control.checkCancelled()
-        let (decision, geometry) = try hud.sort(frame.image)
+        // `image`: the frame as read (flipped back for a mirrored upload).
+        let (decision, geometry, image) = try hud.sort(frame.image)
         let screen = decision.screen
         observations.append(FrameObservation(ptsSeconds: frame.ptsSeconds, screen: screen))
         onFrame(observations.count, frame.ptsSeconds, decoder.durationSeconds)
@@ -118,7 +119,7 @@ public struct IdentifyJob: Sendable {
         let shown = read.contains(layout.crop.slot) ? layout.crop.slot : read.first
         for slot in read {
           let jpeg = try Crop.skillJPEG(
-            frame: frame.image, layout: layout, geometry: geometry, slot: slot)
+            frame: image, layout: layout, geometry: geometry, slot: slot)
           if slot == shown { onCrop(observations.count - 1, frame.ptsSeconds, jpeg) }
           let crop = try JPEG.decode(jpeg, source: clip)
           crops.append(crop)

@@ -41,6 +41,12 @@ public struct VideoHUD: Sendable {
   public let placement: HUDPlacement
   public let layout: LayoutProfile
   private var screens: VideoScreens?
+  /// `found`: the same search on the frames flipped left to right, tried while the HUD is not
+  /// found the right way round (a mirrored upload: the buttons at the bottom left, every icon
+  /// mirrored). The first of the two to lock decides the video; the other is dropped.
+  private var flippedScreens: VideoScreens?
+  /// Whether the video is read flipped back (nil until one of the two locks).
+  public private(set) var mirrored: Bool?
   private let sorter: ScreenSorter
   public private(set) var frames = 0
   public private(set) var gameplay = 0
@@ -60,41 +66,73 @@ public struct VideoHUD: Sendable {
     screens =
       placement == .found
       ? VideoScreens(layout: layout, model: sorter.model, sorters: sorters) : nil
+    flippedScreens = screens
   }
 
-  /// Sorts the video's next frame; a gameplay frame also gets the geometry to crop it at.
-  public mutating func sort(_ image: RGBImage) throws -> (
-    decision: ScreenDecision, geometry: HUDGeometry
+  /// Sorts the video's next frame; a gameplay frame also gets the geometry to crop it at, and
+  /// `image` is the frame to crop from (flipped back for a mirrored upload).
+  public mutating func sort(_ frame: RGBImage) throws -> (
+    decision: ScreenDecision, geometry: HUDGeometry, image: RGBImage
   ) {
     frames += 1
+    var image = frame
     let decision: ScreenDecision
-    let g: HUDGeometry
-    if var s = screens {
-      let r = try s.sort(image)
-      screens = s
+    var g = HUDGeometry(frameWidth: frame.width, frameHeight: frame.height)
+    if mirrored == true, var f = flippedScreens {
+      image = frame.mirrored()
+      let r = try f.sort(image)
+      flippedScreens = f
       decision = r.decision
-      g =
-        r.geometry ?? s.tracker.geometry
-        ?? HUDGeometry(frameWidth: image.width, frameHeight: image.height)
+      g = r.geometry ?? f.tracker.geometry ?? g
+    } else if var s = screens {
+      let r = try s.sort(frame)
+      screens = s
+      var d = r.decision
+      if let found = r.geometry ?? s.tracker.geometry { g = found }
+      if mirrored == nil, s.tracker.geometry != nil {
+        // Found the right way round: not mirrored.
+        mirrored = false
+        flippedScreens = nil
+      } else if mirrored == nil, s.tracker.searches > 0, d.screen != .gameplay || r.geometry == nil,
+        var f = flippedScreens
+      {
+        // Not found the right way round after a search: the mirrored reading too.
+        let flipped = frame.mirrored()
+        let m = try f.sort(flipped)
+        flippedScreens = f
+        if f.tracker.geometry != nil {
+          mirrored = true
+          screens = nil
+        }
+        if m.decision.screen == .gameplay, let mg = m.geometry ?? f.tracker.geometry {
+          d = m.decision
+          g = mg
+          image = flipped
+        }
+      }
+      decision = d
     } else {
-      decision = sorter.sort(image)
-      g = HUDGeometry(frameWidth: image.width, frameHeight: image.height)
+      decision = sorter.sort(frame)
     }
     if decision.screen == .gameplay {
       gameplay += 1
       if shown == nil { shown = (image, g) }
     }
-    return (decision, g)
+    return (decision, g, image)
   }
 
   /// The HUD found: the tracker's lock, else the first gameplay frame's geometry (the given
   /// geometry for `fixed`, once a gameplay frame was seen).
-  public var geometry: HUDGeometry? { screens?.tracker.geometry ?? shown?.geometry }
+  public var geometry: HUDGeometry? {
+    (mirrored == true ? flippedScreens : screens)?.tracker.geometry ?? shown?.geometry
+  }
 
   /// What was found, with the decoder's picture (nil for `fixed`, and when the decoder found
   /// no picture: no frame).
   public func found(picture p: PictureBox?) -> HUDFound? {
-    guard let p, let screens else { return nil }
+    guard let p, placement == .found,
+      let screens = (mirrored == true ? flippedScreens : screens) ?? flippedScreens
+    else { return nil }
     let g = geometry
     return HUDFound(
       source: [p.sourceWidth, p.sourceHeight],
@@ -102,7 +140,8 @@ public struct VideoHUD: Sendable {
       frame: [p.outputWidth, p.outputHeight], geometry: g,
       buttons: g.map { layout.buttons(at: $0) } ?? [], searches: screens.tracker.searches,
       changes: screens.tracker.changes,
-      slotsInView: g.map { Crop.slotsInView(layout: layout, geometry: $0) } ?? [])
+      slotsInView: g.map { Crop.slotsInView(layout: layout, geometry: $0) } ?? [],
+      rotation: p.turns.rawValue * 90, mirrored: mirrored == true)
   }
 
   /// The reason to give when no HUD was found in any frame (nil when one was, and for

@@ -104,6 +104,92 @@ import Testing
     #expect(images3.values.reduce(0, +) == 3 * images.values.reduce(0, +))
     #expect((summary3["test_accuracy"] as? Double ?? 0) >= 0.85)
     try identifiesFootageOnAllSlots(model: model3, standard: truth)
+    try identifiesTurnedAndMirroredUploads(model: model3, dir: dir)
+  }
+
+  /// Re-uploads as scraped (issue 26), no flag: a phone recording stored portrait with a
+  /// rotation in its container (the frames turned, a display matrix saying turn them back) and
+  /// mirrored copies (flipped left to right, the HUD at the bottom left) are named as their
+  /// originals are; the geometry says what was undone.
+  func identifiesTurnedAndMirroredUploads(model: String, dir: URL) throws {
+    let test = Self.samples.appendingPathComponent("test")
+    let footage = Self.samples.appendingPathComponent("footage")
+    let turned = dir.appendingPathComponent("turned.mp4").path
+    let stored = dir.appendingPathComponent("stored.mp4").path
+    try BatchFixtures.ffmpeg([
+      "-i", test.appendingPathComponent("clip_03.mp4").path, "-vf", "transpose=cclock",
+      "-c:v", "libx264", "-preset", "veryfast", "-g", "30", stored,
+    ])
+    try BatchFixtures.ffmpeg(["-i", stored, "-c", "copy", "-metadata:s:v:0", "rotate=270", turned])
+    let mirrored = dir.appendingPathComponent("mirrored.mp4").path
+    try BatchFixtures.ffmpeg([
+      "-i", test.appendingPathComponent("clip_08.mp4").path, "-vf", "hflip", "-c:v", "libx264",
+      "-preset", "veryfast", "-g", "30", mirrored,
+    ])
+    let mirroredWide = dir.appendingPathComponent("mirrored-wide.mp4").path
+    try BatchFixtures.ffmpeg([
+      "-i", footage.appendingPathComponent("clip_02.mp4").path, "-vf", "hflip", "-c:v",
+      "libx264", "-preset", "veryfast", "-g", "30", mirroredWide,
+    ])
+    // Tolerated as they are: zoomed 10 % with the hue turned, 360p at a low bitrate, a warm
+    // tint with less saturation.
+    var tolerated: [String] = []
+    for (name, source, filter, rate) in [
+      ("zoom-hue.mp4", "clip_10.mp4", "crop=iw/1.1:ih/1.1,hue=h=-15", "1500k"),
+      ("360p.mp4", "clip_05.mp4", "scale=640:360", "250k"),
+      ("warm.mp4", "clip_07.mp4", "colorbalance=rs=.15:bs=-.15,eq=saturation=0.7", "1500k"),
+    ] {
+      let out = dir.appendingPathComponent(name).path
+      try BatchFixtures.ffmpeg([
+        "-i", test.appendingPathComponent(source).path, "-vf", filter, "-c:v", "libx264",
+        "-b:v", rate, "-g", "30", out,
+      ])
+      tolerated.append(out)
+    }
+    // A vertical 9:16 upload: the game in the middle, above and below it a blurred, darkened
+    // copy of the same video, a title band on top.
+    let vertical = dir.appendingPathComponent("vertical.mp4").path
+    try BatchFixtures.ffmpeg([
+      "-i", test.appendingPathComponent("clip_13.mp4").path, "-filter_complex",
+      "[0]split[a][b];[b]scale=-2:1280,crop=720:1280,boxblur=20:2,eq=brightness=-0.2[bg];"
+        + "[a]scale=720:-2[fg];[bg][fg]overlay=0:(H-h)/2+60,"
+        + "drawbox=x=60:y=200:w=600:h=70:color=white:t=fill,"
+        + "drawbox=x=100:y=215:w=80:h=40:color=black:t=fill,"
+        + "drawbox=x=260:y=215:w=120:h=40:color=black:t=fill,"
+        + "drawbox=x=460:y=215:w=150:h=40:color=black:t=fill",
+      "-c:v", "libx264", "-preset", "veryfast", "-g", "30", vertical,
+    ])
+    tolerated.append(vertical)
+    // The truth, from the manifests: clip_03 妲己, clip_08 李白, footage clip_02 貂蝉,
+    // clip_10 貂蝉, clip_05 后羿, clip_07 孙悟空, clip_13 貂蝉.
+    let expected: [(clip: String, hero: String, rotation: Int, mirrored: Bool)] = [
+      (turned, "妲己", 90, false), (mirrored, "李白", 0, true), (mirroredWide, "貂蝉", 0, true),
+      (tolerated[0], "貂蝉", 0, false), (tolerated[1], "后羿", 0, false),
+      (tolerated[2], "孙悟空", 0, false), (tolerated[3], "貂蝉", 0, false),
+    ]
+    let run = try CLI.heroID(["identify"] + expected.map(\.clip) + ["--model", model, "--json"])
+    #expect(run.status == 0, "\(run.stderr)")
+    for (line, want) in zip(run.stdoutLines, expected) {
+      let v = try #require(
+        try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+      let geometry = try #require(v["geometry"] as? [String: Any], "\(line)")
+      #expect(geometry["rotation"] as? Int == want.rotation, "\(want.clip): \(geometry)")
+      #expect(geometry["mirrored"] as? Bool == want.mirrored, "\(want.clip): \(geometry)")
+      #expect(v["hero"] as? String == want.hero, "\(want.clip): \(line)")
+      if want.clip == vertical {
+        // The game picture found inside the fill: 720 wide, 16:9, below the middle.
+        let picture = geometry["picture"] as? [Int] ?? []
+        #expect(picture.count == 4 && picture[2] == 720, "\(geometry)")
+        #expect(picture.count == 4 && abs(picture[3] - 405) <= 6, "\(geometry)")
+        #expect(geometry["in_layout"] as? Bool == true, "\(geometry)")
+      }
+    }
+    // The original clips read the right way round: not mirrored, not turned.
+    let plain = try CLI.heroID(
+      ["locate", test.appendingPathComponent("clip_08.mp4").path, "--json"])
+    let o = try #require(
+      try JSONSerialization.jsonObject(with: Data(plain.stdout.utf8)) as? [String: Any])
+    #expect(o["mirrored"] as? Bool == false && o["rotation"] as? Int == 0, "\(plain.stdout)")
   }
 
   /// The three-slot model reads all three buttons of every gameplay frame: the swapped-slot

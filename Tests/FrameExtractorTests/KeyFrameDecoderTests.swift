@@ -87,6 +87,49 @@ private func expectSameTimes(
     #expect(worst <= 4, "largest channel error \(worst)")
   }
 
+  /// A video stored turned with a display matrix (rotation metadata) is handed out as players
+  /// show it: the quadrant pattern in its places, in the stretch to 1280x720 and in
+  /// active-picture mode (the picture 320x240 as shown, 960x720 out), for each quarter turn.
+  @Test(arguments: [
+    ("transpose=cclock", "270", QuarterTurns.clockwise),
+    ("transpose=clock", "90", QuarterTurns.counterclockwise),
+    ("hflip,vflip", "180", QuarterTurns.half),
+  ])
+  func aRotatedVideoIsShownAsPlayersShowIt(filter: String, rotate: String, turns: QuarterTurns)
+    throws
+  {
+    let clip = try VideoFixtures.turnedPatternClip(filter: filter, rotate: rotate)
+    func worstError(_ image: RGBImage) -> Int {
+      let (w, h) = (image.width, image.height)
+      let marginX = 8 * w / VideoFixtures.patternSize.width + 1
+      let marginY = 8 * h / VideoFixtures.patternSize.height + 1
+      var worst = 0
+      for y in stride(from: 0, to: h, by: max(1, h / 90)) where abs(y - h / 2) >= marginY {
+        for x in stride(from: 0, to: w, by: max(1, w / 160)) where abs(x - w / 2) >= marginX {
+          let want = VideoFixtures.quadrantColours[(y < h / 2 ? 0 : 2) + (x < w / 2 ? 0 : 1)]
+          let got = image.pixel(x: x, y: y)
+          worst = max(
+            worst, abs(Int(got.r) - Int(want.0)), abs(Int(got.g) - Int(want.1)),
+            abs(Int(got.b) - Int(want.2)))
+        }
+      }
+      return worst
+    }
+    let stretched = try #require(
+      try KeyFrameDecoder(path: clip, options: .init(width: 1280, height: 720)).nextFrame())
+    #expect(stretched.image.width == 1280 && stretched.image.height == 720)
+    #expect(worstError(stretched.image) <= 6, "\(rotate): stretched")
+    let decoder = try KeyFrameDecoder(
+      path: clip, options: .init(width: 1280, height: 720, activePicture: true))
+    let shown = try #require(try decoder.nextFrame())
+    let picture = try #require(decoder.picture)
+    #expect(picture.turns == turns)
+    #expect(picture.sourceWidth == 320 && picture.sourceHeight == 240)
+    #expect(picture.box == PixelRect(x: 0, y: 0, width: 320, height: 240))
+    #expect(shown.image.width == 960 && shown.image.height == 720)
+    #expect(worstError(shown.image) <= 6, "\(rotate): active picture")
+  }
+
   @Test func everyKeepsTheFirstFrameAtOrAfterEachBoundary() throws {
     let clip = try VideoFixtures.gopClip()
     let keys = try VideoFixtures.probeFrameTimes(clip)

@@ -99,6 +99,23 @@ enum VideoFixtures {
   }
 
   /// One second of a sine tone, AAC in MP4: no video stream.
+  /// The pattern clip stored turned, with a display matrix telling players to turn it back (as
+  /// phones store landscape play): `filter` turns the frames as stored, `rotate` is the mp4
+  /// muxer's rotate tag (degrees) written with the streams copied.
+  static func turnedPatternClip(filter: String, rotate: String) throws -> String {
+    let source = try patternClip()
+    return try fixture("pattern-\(rotate).mp4") { path in
+      let stored = path + ".stored.mp4"
+      try run(
+        "ffmpeg",
+        [
+          "-i", source, "-vf", filter, "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv444p",
+          stored,
+        ])
+      try run("ffmpeg", ["-i", stored, "-c", "copy", "-metadata:s:v:0", "rotate=\(rotate)", path])
+    }
+  }
+
   static func audioOnlyClip() throws -> String {
     try fixture("audio-only.m4a") { path in
       try run(

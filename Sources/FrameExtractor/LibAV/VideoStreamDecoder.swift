@@ -63,6 +63,9 @@ final class VideoStreamDecoder {
   private var missingTimestamps = 0
   private var readError: String?
 
+  /// The turn the container asks players to apply (its display matrix), `none` without one.
+  let turns: QuarterTurns
+
   init(path: String, keyFramesOnly: Bool, threads: Int) throws {
     self.path = path
     self.keyFramesOnly = keyFramesOnly
@@ -93,6 +96,18 @@ final class VideoStreamDecoder {
       throw ExtractError.noVideoStream(path: path)  // only a cover picture
     }
     streamIndex = best
+    // The container's rotation (a display matrix of 9 int32s), as players apply it.
+    var sideSize = 0
+    if let sd = av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, &sideSize),
+      sideSize >= 9 * MemoryLayout<Int32>.size
+    {
+      let degrees = sd.withMemoryRebound(to: Int32.self, capacity: 9) {
+        av_display_rotation_get($0)
+      }
+      turns = QuarterTurns(displayMatrixDegrees: degrees)
+    } else {
+      turns = .none
+    }
     // The demuxer need not hand us the other streams' packets (audio, subtitles, data).
     for i in 0..<Int(fmt.pointee.nb_streams) where i != Int(best) {
       fmt.pointee.streams[i]?.pointee.discard = AVDISCARD_ALL
