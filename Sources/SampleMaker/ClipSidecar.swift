@@ -26,12 +26,14 @@ public struct ClipSidecar: Decodable, Sendable, Equatable {
   /// The ground truth of a footage-style clip (device aspect, upload, HUD); nil (and absent
   /// from the file) for a standard clip.
   public var footage: FootageTruth?
+  /// The hero's skin (`HeroSpec.skinned`); nil (and absent from the file) for the default icons.
+  public var skin: Int?
 
   enum CodingKeys: String, CodingKey {
     case clip, hero, seed, width, height, fps, keyint
     case bitrateKbps = "bitrate_kbps"
     case hudOffset = "hud_offset"
-    case duration, spans, footage
+    case duration, spans, footage, skin
   }
 
   public init(spec: ClipSpec, clip: String) {
@@ -47,6 +49,7 @@ public struct ClipSidecar: Decodable, Sendable, Equatable {
     duration = spec.duration
     spans = spec.spans
     footage = spec.style.map { FootageTruth(style: $0, spec: spec) }
+    skin = spec.skin > 0 ? spec.skin : nil
   }
 
   /// The screen at `seconds` (the span with start <= seconds < end; the last span past the end).
@@ -62,7 +65,9 @@ public struct ClipSidecar: Decodable, Sendable, Equatable {
     let spanLines = spans.map {
       "    {\"start\": \(number($0.start)), \"end\": \(number($0.end)), \"screen\": \"\($0.screen.rawValue)\"}"
     }
-    let footageText = footage.map { ",\n  \"footage\": " + $0.jsonText(indent: "  ") } ?? ""
+    let footageText =
+      (footage.map { ",\n  \"footage\": " + $0.jsonText(indent: "  ") } ?? "")
+      + (skin.map { ",\n  \"skin\": \($0)" } ?? "")
     let text = """
       {
         "clip": \(quoted(clip)),

@@ -65,6 +65,9 @@ public struct ClipSpec: Sendable, Equatable {
   /// Real-footage variations (device aspect, upload style, the player's HUD); nil renders the
   /// standard 16:9 frame with the default layout scaled to the output size.
   public var style: FootageStyle?
+  /// The hero's skin (0: the default icons; `hero` is already `HeroSpec.skinned(skin)`), for
+  /// the sidecar.
+  public var skin = 0
 
   /// A spec whose script and look come from `seed` unless given.
   public init(

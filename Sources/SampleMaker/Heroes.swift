@@ -1,3 +1,5 @@
+import Foundation
+
 /// The shape at the centre of a skill icon.
 public enum Motif: String, Sendable, CaseIterable {
   case sword, flame, star, crescent, arrows, shield, vortex, bolt, petals, wave, claws, orb
@@ -223,4 +225,52 @@ public enum Heroes {
   public static var training: [HeroSpec] { all.filter(\.inTraining) }
   /// The heroes never used for training.
   public static var unknown: [HeroSpec] { all.filter { !$0.inTraining } }
+}
+
+extension Color {
+  /// The colour with its hue turned by `degrees` (the luminance-preserving rotation about the
+  /// grey axis), clamped to 0...1.
+  public func hueRotated(_ degrees: Double) -> Color {
+    let a = degrees * Double.pi / 180
+    let (c, s) = (cos(a), sin(a))
+    func clamp(_ v: Double) -> Double { min(1, max(0, v)) }
+    let m: [[Double]] = [
+      [
+        0.213 + c * 0.787 - s * 0.213, 0.715 - c * 0.715 - s * 0.715, 0.072 - c * 0.072 + s * 0.928,
+      ],
+      [
+        0.213 - c * 0.213 + s * 0.143, 0.715 + c * 0.285 + s * 0.140, 0.072 - c * 0.072 - s * 0.283,
+      ],
+      [
+        0.213 - c * 0.213 - s * 0.787, 0.715 - c * 0.715 + s * 0.715, 0.072 + c * 0.928 + s * 0.072,
+      ],
+    ]
+    return Color(
+      clamp(m[0][0] * r + m[0][1] * g + m[0][2] * b),
+      clamp(m[1][0] * r + m[1][1] * g + m[1][2] * b),
+      clamp(m[2][0] * r + m[2][1] * g + m[2][2] * b))
+  }
+}
+
+extension HeroSpec {
+  /// The hero wearing skin `k` (0: the default look): a skin replaces the three skill icons
+  /// with another set, as many of the game's skins do: each icon's colours turned in hue
+  /// (137° a skin), its motif turned and, for repeating motifs, one more repetition on odd
+  /// skins. The hero's name, portrait and battlefield look stay.
+  public func skinned(_ k: Int) -> HeroSpec {
+    guard k > 0 else { return self }
+    var out = self
+    out.art.skills = art.skills.map { d in
+      var e = d
+      let turn = 137.0 * Double(k)
+      e.inner = d.inner.hueRotated(turn)
+      e.outer = d.outer.hueRotated(turn)
+      e.fill = d.fill.hueRotated(turn)
+      e.accent = d.accent.hueRotated(turn)
+      e.angle = d.angle + 0.8 * Double(k)
+      e.count = d.count + k % 2
+      return e
+    }
+    return out
+  }
 }

@@ -66,6 +66,12 @@ struct ClipOptions: ParsableArguments {
   @Option(help: "With --style: which hero skill each button shows, e.g. 3,1,2.")
   var slots: String?
   @Option(
+    help: """
+      The hero's skin: 0 the default icons, 1, 2, ... another set of skill icons each (hue \
+      and motif turned), as a skin in the game replaces them.
+      """)
+  var skin = 0
+  @Option(
     help: "With --style: the device's aspect ratio (width / height, 1...3) instead of the style's.")
   var aspect: Double?
   @Option(
@@ -79,7 +85,8 @@ struct ClipOptions: ParsableArguments {
     var hero: HeroSpec?
     if self.hero.lowercased() != "none" {
       guard let h = Heroes.named(self.hero) else { throw ClipError.unknownHero(name: self.hero) }
-      hero = h
+      guard (0...9).contains(skin) else { throw ValidationError("--skin must be 0...9") }
+      hero = h.skinned(skin)
     }
     var width = size.width
     var height = size.height
@@ -111,9 +118,10 @@ struct ClipOptions: ParsableArguments {
       }
       footage = f
     }
-    let spec = ClipSpec(
+    var spec = ClipSpec(
       seed: seed, hero: hero, width: width, height: height, fps: fps, keyint: keyint,
       bitrateKbps: bitrate, duration: duration, style: footage)
+    spec.skin = hero == nil ? 0 : skin
     try spec.validate()
     return spec
   }

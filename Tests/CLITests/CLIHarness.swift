@@ -50,6 +50,13 @@ enum CLI {
       URL(fileURLWithPath: try binary()), arguments, in: directory, environment: environment)
   }
 
+  /// Runs the `sample-maker` binary built beside `hero-id` (to render fixture clips).
+  static func sampleMaker(_ arguments: [String]) throws -> Result {
+    let path = URL(fileURLWithPath: try binary()).deletingLastPathComponent()
+      .appendingPathComponent("sample-maker")
+    return try execute(path, arguments)
+  }
+
   /// Makes a small H.264 clip (320x240 testsrc, 2 s, a key frame every 10 frames) at `path`.
   static func makeClip(at path: String) throws {
     let made = try execute(

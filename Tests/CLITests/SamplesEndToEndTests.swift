@@ -105,6 +105,47 @@ import Testing
     #expect((summary3["test_accuracy"] as? Double ?? 0) >= 0.85)
     try identifiesFootageOnAllSlots(model: model3, standard: truth)
     try identifiesTurnedAndMirroredUploads(model: model3, dir: dir)
+    try namesAHeroFromEitherSkin(crops: crops, dir: dir)
+  }
+
+  /// Skins (issue 26): a hero whose training videos show two icon sets (two clips of 李白 in
+  /// skin 1 added to the samples) is named from either; the crops' bottlenecks already cached
+  /// in the folder are reused, so only the new crops are encoded.
+  func namesAHeroFromEitherSkin(crops: String, dir: URL) throws {
+    let skinned = dir.appendingPathComponent("crops-skins").path
+    try FileManager.default.copyItem(atPath: crops, toPath: skinned)
+    var clips: [String] = []
+    for (seed, name) in [(7001, "train-a"), (7002, "train-b"), (7003, "test")] {
+      let path = dir.appendingPathComponent("李白-skin1-\(name).mp4").path
+      let made = try CLI.sampleMaker([
+        "clip", "--hero", "李白", "--skin", "1", "--seed", "\(seed)", "--duration", "12",
+        "--out", path,
+      ])
+      #expect(made.status == 0, "\(made.stderr)")
+      clips.append(path)
+    }
+    let extract = try CLI.heroID(
+      [
+        "extract", clips[0], clips[1], "--hero", "李白", "--out", skinned, "--all-frames",
+        "--every", "0.5", "--slots", "1,2,3",
+      ])
+    #expect(extract.status == 0, "\(extract.stderr)")
+    let model = dir.appendingPathComponent("model-skins").path
+    let train = try CLI.heroID(["train", skinned, "--model", model, "--json"])
+    #expect(train.status == 0, "\(train.stderr)")
+    // Skin 1 (a clip never trained on) and skin 0 (the committed test clips of 李白).
+    let test = Self.samples.appendingPathComponent("test")
+    let run = try CLI.heroID(
+      [
+        "identify", clips[2], test.appendingPathComponent("clip_08.mp4").path,
+        test.appendingPathComponent("clip_14.mp4").path, "--model", model, "--json",
+      ])
+    #expect(run.status == 0, "\(run.stderr)")
+    for line in run.stdoutLines {
+      let v = try #require(
+        try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+      #expect(v["hero"] as? String == "李白", "\(line)")
+    }
   }
 
   /// Re-uploads as scraped (issue 26), no flag: a phone recording stored portrait with a
