@@ -81,6 +81,15 @@ echo "      --fixed-layout, the mission's original stretch and fixed crop: $(
 table samples/test/manifest.csv samples/test "$OUT/identify3.jsonl" "$OUT/score3.txt" > /dev/null
 echo "demo: the three-slot model on the standard clips: $(cat "$OUT/score3.txt")"
 echo
+echo "== a compilation: samples/test clip_08 (李白), clip_04 (韩信) and clip_07 (孙悟空) joined by"
+echo "   the ffmpeg CLI into $OUT/compilation.mp4; identify finds where the hero changes"
+ffmpeg -nostdin -v error -y -i samples/test/clip_08.mp4 -i samples/test/clip_04.mp4 \
+  -i samples/test/clip_07.mp4 -filter_complex \
+  "[0]scale=1280:720,setsar=1,fps=30[a];[1]scale=1280:720,setsar=1,fps=30[b];[2]scale=1280:720,setsar=1,fps=30[c];[a][b][c]concat=n=3:v=1:a=0" \
+  -c:v libx264 -preset veryfast -g 30 "$OUT/compilation.mp4"
+"$BIN" identify "$OUT/compilation.mp4" --model "$OUT/model3" || true
+
+echo
 echo "== report: $OUT/report.html"
 "$BIN" report --model "$OUT/model" --identify "$OUT/identify.jsonl" --clip-crops "$OUT/clip-crops" \
   --crops "$OUT/crops" --max-per-hero 60 --title "hero-id demo" --out "$OUT/report.html"

@@ -43,7 +43,25 @@ public struct IdentifyResult: Codable, Sendable, Equatable {
     }
   }
 
-  /// The hero, nil for "unknown".
+  /// A stretch of the clip with one hero (a compilation has several): its first and last
+  /// gameplay frame's time, its answer (nil: "unknown"), the share of its gameplay frames that
+  /// support it, and its gameplay frames.
+  public struct Segment: Codable, Sendable, Equatable {
+    public var start: Double
+    public var end: Double
+    public var hero: String?
+    public var confidence: Double
+    public var frames: Int
+    public init(start: Double, end: Double, hero: String?, confidence: Double, frames: Int) {
+      self.start = start
+      self.end = end
+      self.hero = hero
+      self.confidence = confidence
+      self.frames = frames
+    }
+  }
+
+  /// The hero, nil for "unknown"; with several segments, the hero of the longest one.
   public var hero: String?
   public var confidence: Double
   /// Why the answer is "unknown".
@@ -58,6 +76,8 @@ public struct IdentifyResult: Codable, Sendable, Equatable {
   public var geometry: HUDFound?
   /// `--debug-hud`: the annotated frame written.
   public var debugHUD: String?
+  /// Where the hero changes (one segment for a clip of one hero; none without gameplay).
+  public var segments: [Segment] = []
 
   public init(
     hero: String?, confidence: Double, reason: String?, frames: Int, gameplayFrames: Int,
@@ -85,10 +105,17 @@ public struct IdentifyResult: Codable, Sendable, Equatable {
     evidence = try c.decodeIfPresent(Evidence.self, forKey: .evidence)
     geometry = try c.decodeIfPresent(HUDFound.self, forKey: .geometry)
     debugHUD = try c.decodeIfPresent(String.self, forKey: .debugHUD)
+    // Journals written before segments were kept: none.
+    segments = try c.decodeIfPresent([Segment].self, forKey: .segments) ?? []
+    guard segments.count <= 100_000 else {
+      throw DecodingError.dataCorrupted(
+        .init(codingPath: c.codingPath, debugDescription: "segments: too many"))
+    }
   }
 
   /// CONTRACT.md's per-clip object: video, hero, confidence, reason (when unknown), frames,
-  /// gameplay_frames, top, timeline; with `--footage` also geometry (``HUDFound``) and, with
+  /// gameplay_frames, top, timeline; then segments (issue 27: `{start, end, hero, confidence,
+  /// frames}` each), geometry (``HUDFound``; not with `--fixed-layout`) and, with
   /// `--debug-hud`, debug_hud.
   public func json(video: String) -> JSONValue {
     .object([
@@ -101,6 +128,13 @@ public struct IdentifyResult: Codable, Sendable, Equatable {
           .object([
             "t": .rounded(e.t, 3), "screen": .string(e.screen.rawValue),
             "hero": .optional(e.hero), "p": e.p.map { .rounded($0) } ?? .null,
+          ])
+        }),
+      "segments": .array(
+        segments.map { g in
+          .object([
+            "start": .rounded(g.start, 3), "end": .rounded(g.end, 3), "hero": .optional(g.hero),
+            "confidence": .rounded(g.confidence), "frames": .int(g.frames),
           ])
         }),
       "geometry": geometry.map { .object($0.fields) },

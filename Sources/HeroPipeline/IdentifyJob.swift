@@ -147,7 +147,31 @@ public struct IdentifyJob: Sendable {
       }
       let verdict = ClipVerdict(
         observations: observations, labels: model.labels, thresholds: model.thresholds)
+      // Where the hero changes (a compilation); with several segments the file's answer is the
+      // longest one's (most gameplay frames; the earliest of equals), the counts and timeline
+      // stay the whole clip's.
+      let segments = ClipVerdict.segments(
+        observations: observations, labels: model.labels, thresholds: model.thresholds)
       var answer = IdentifyResult(verdict)
+      if segments.count > 1,
+        let longest = segments.enumerated().max(by: {
+          $0.element.verdict.gameplayFrames < $1.element.verdict.gameplayFrames
+            || ($0.element.verdict.gameplayFrames == $1.element.verdict.gameplayFrames
+              && $0.offset > $1.offset)
+        })?.element.verdict
+      {
+        let part = IdentifyResult(longest)
+        answer.hero = part.hero
+        answer.confidence = part.confidence
+        answer.reason = part.reason
+        answer.top = part.top
+        answer.evidence = part.evidence
+      }
+      answer.segments = segments.map {
+        IdentifyResult.Segment(
+          start: $0.start, end: $0.end, hero: $0.verdict.hero, confidence: $0.verdict.confidence,
+          frames: $0.verdict.gameplayFrames)
+      }
       answer.geometry = hud.found(picture: decoder.picture)
       if answer.hero == nil, answer.gameplayFrames == 0, let why = hud.notFoundReason {
         answer.reason = why

@@ -132,7 +132,16 @@ enum IdentifyTable {
       + pad(figure(v.evidence?.shape), 7)
       + pad(figure(v.evidence?.familiarity), 10)
       + pad(String(v.frames), 8)
-      + pad(String(v.gameplayFrames), 10) + note
+      + pad(String(v.gameplayFrames), 10) + note + segmentLines(v)
+  }
+
+  /// With more than one segment (a compilation), one indented line each under the clip's row.
+  static func segmentLines(_ v: IdentifyResult) -> String {
+    guard v.segments.count > 1 else { return "" }
+    return v.segments.map { g in
+      "\n  " + String(format: "%7.1f–%-7.1fs ", g.start, g.end) + pad(g.hero ?? "unknown", 14)
+        + String(format: "%.3f", g.confidence) + "  \(g.frames) gameplay frames"
+    }.joined()
   }
 
   static func failedRow(_ clip: String) -> String { pad(clip, 40) + "error (see stderr)" }

@@ -106,6 +106,48 @@ import Testing
     try identifiesFootageOnAllSlots(model: model3, standard: truth)
     try identifiesTurnedAndMirroredUploads(model: model3, dir: dir)
     try namesAHeroFromEitherSkin(crops: crops, dir: dir)
+    try findsTheSegmentsOfACompilation(model: model3, dir: dir)
+  }
+
+  /// A compilation (issue 27): three committed test clips of three heroes joined, each with its
+  /// loading screen between (the cut card): three segments in order, each named, the file's
+  /// hero the longest one's; the table lists them. The single-hero clips: one segment each.
+  func findsTheSegmentsOfACompilation(model: String, dir: URL) throws {
+    let test = Self.samples.appendingPathComponent("test")
+    let compilation = dir.appendingPathComponent("compilation.mp4").path
+    let parts = ["clip_08.mp4", "clip_04.mp4", "clip_07.mp4"]  // 李白 14 s, 韩信 12 s, 孙悟空 12 s
+    try BatchFixtures.ffmpeg(
+      parts.flatMap { ["-i", test.appendingPathComponent($0).path] } + [
+        "-filter_complex",
+        "[0]scale=1280:720,setsar=1,fps=30[a];[1]scale=1280:720,setsar=1,fps=30[b];"
+          + "[2]scale=1280:720,setsar=1,fps=30[c];[a][b][c]concat=n=3:v=1:a=0",
+        "-c:v", "libx264", "-preset", "veryfast", "-g", "30", compilation,
+      ])
+    let run = try CLI.heroID(["identify", compilation, "--model", model, "--json"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let v = try #require(
+      try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+    let segments = try #require(v["segments"] as? [[String: Any]], "\(run.stdout)")
+    #expect(segments.map { $0["hero"] as? String } == ["李白", "韩信", "孙悟空"], "\(segments)")
+    // Each segment inside its part: 李白 0–14 s, 韩信 14–26 s, 孙悟空 26–38 s.
+    let spans: [(Double, Double)] = [(0, 14), (14, 26), (26, 38)]
+    for (g, span) in zip(segments, spans) {
+      let (start, end) = (g["start"] as? Double ?? -1, g["end"] as? Double ?? -1)
+      #expect(start >= span.0 && end <= span.1 && start <= end, "\(g) in \(span)")
+    }
+    let longest = segments.max { ($0["frames"] as? Int ?? 0) < ($1["frames"] as? Int ?? 0) }
+    #expect(v["hero"] as? String == longest?["hero"] as? String)
+    let table = try CLI.heroID(["identify", compilation, "--model", model])
+    #expect(table.stdout.contains("韩信") && table.stdout.contains("gameplay frames"))
+    // The committed single-hero clips: never more than one segment.
+    let clips = try FileManager.default.contentsOfDirectory(atPath: test.path)
+      .filter { $0.hasSuffix(".mp4") }.sorted().map { test.appendingPathComponent($0).path }
+    let all = try CLI.heroID(["identify"] + clips + ["--model", model, "--json"])
+    for line in all.stdoutLines {
+      let o = try #require(
+        try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+      #expect(((o["segments"] as? [Any])?.count ?? 0) <= 1, "\(line)")
+    }
   }
 
   /// Skins (issue 26): a hero whose training videos show two icon sets (two clips of 李白 in

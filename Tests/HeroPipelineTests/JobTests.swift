@@ -63,8 +63,18 @@ final class RecordingObserver: JobObserver, @unchecked Sendable {
       ], evidence: nil)
     #expect(
       answer.json(video: "a.mp4").text
-        == #"{"video": "a.mp4", "hero": null, "confidence": 0.9877, "reason": "familiarity 1.2 below 1.8", "frames": 3, "gameplay_frames": 1, "top": [{"hero": "李白", "p": 0.9877}], "timeline": [{"t": 0.0, "screen": "loading", "hero": null, "p": null}, {"t": 1.0, "screen": "gameplay", "hero": "李白", "p": 0.9}]}"#
+        == #"{"video": "a.mp4", "hero": null, "confidence": 0.9877, "reason": "familiarity 1.2 below 1.8", "frames": 3, "gameplay_frames": 1, "top": [{"hero": "李白", "p": 0.9877}], "timeline": [{"t": 0.0, "screen": "loading", "hero": null, "p": null}, {"t": 1.0, "screen": "gameplay", "hero": "李白", "p": 0.9}], "segments": []}"#
     )
+    // The contract's keys in order, then the segments (issue 27), each in its own order.
+    var two = answer
+    two.segments = [
+      .init(start: 1, end: 1.00049, hero: "李白", confidence: 1, frames: 1),
+      .init(start: 2, end: 3, hero: nil, confidence: 0.5, frames: 2),
+    ]
+    #expect(
+      two.json(video: "a.mp4").text.hasSuffix(
+        #""segments": [{"start": 1.0, "end": 1.0, "hero": "李白", "confidence": 1.0, "frames": 1}, {"start": 2.0, "end": 3.0, "hero": null, "confidence": 0.5, "frames": 2}]}"#
+      ), "\(two.json(video: "a.mp4").text)")
   }
 
   @Test func identifyAnswerRoundTripsThroughTheJournalRecord() throws {

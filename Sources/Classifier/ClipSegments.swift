@@ -1,0 +1,110 @@
+import Foundation
+
+/// One stretch of a clip in which one hero is played (or none the model knows): a compilation
+/// of several heroes has one per hero.
+public struct ClipSegment: Sendable, Equatable {
+  /// Time of the segment's first and last gameplay frame, seconds.
+  public var start: Double
+  public var end: Double
+  /// The answer over the segment's frames (the clip vote and "unknown" test, as for a clip).
+  public var verdict: ClipVerdict
+}
+
+extension ClipVerdict {
+  /// Where the hero changes inside a clip, with hysteresis (issue 27).
+  ///
+  /// Each gameplay frame is labelled with its own best hero when its crop is familiar enough
+  /// with that hero (``UnknownThresholds``), else "unknown"; a frame whose best hero is less
+  /// than twice as probable as the next is uncertain and skipped. The current segment's label
+  /// only changes when `switchAfter` certain gameplay frames in a row (uncertain ones between
+  /// them skipped) agree on another label: one odd frame never switches, and non-gameplay
+  /// frames (cut cards, replays, loading) are skipped, so they end nothing by themselves. A
+  /// first stretch with fewer than `switchAfter` certain frames joins the next one; a boundary
+  /// moves back over the frames the new hero explains better than the old. Each segment then gets its own verdict over its frames (non-gameplay frames
+  /// up to the next segment included), and neighbours with the same answer are merged. Empty
+  /// without gameplay frames.
+  public static func segments(
+    observations: [FrameObservation], labels: [String], thresholds: UnknownThresholds,
+    switchAfter: Int = 3
+  ) -> [ClipSegment] {
+    let c = labels.count
+    let gameplay = observations.indices.filter {
+      observations[$0].screen == .gameplay && observations[$0].probabilities?.count == c
+    }
+    guard !gameplay.isEmpty, c > 0 else { return [] }
+    // Each gameplay frame's label: its best hero; -1 when its crop is not familiar enough with
+    // that hero; -2 when the frame is uncertain (the best hero's probability less than twice
+    // the next one's): such a frame neither continues nor starts a run.
+    let label = gameplay.map { i -> Int in
+      let o = observations[i]
+      let p = o.probabilities ?? []
+      let order = p.indices.sorted { p[$0] > p[$1] || (p[$0] == p[$1] && $0 < $1) }
+      let best = order[0]
+      if order.count > 1, p[best] < 2 * p[order[1]] { return -2 }
+      guard let s = o.similarities, let k = o.colourSimilarities, let q = o.patternSimilarities,
+        s.count == c, k.count == c, q.count == c
+      else { return best }
+      let f = UnknownThresholds.familiarity(
+        shape: Double(s[best]), colour: Double(k[best]), pattern: Double(q[best]))
+      return f >= thresholds.minFamiliarity ? best : -1
+    }
+    let k = max(1, switchAfter)
+    // Starts of the segments, as positions in `gameplay`.
+    var cuts = [0]
+    var current = label.first { $0 != -2 } ?? -2
+    var run: (start: Int, label: Int, count: Int)?
+    for p in 1..<label.count where label[p] != -2 {
+      if label[p] == current {
+        run = nil
+        continue
+      }
+      if run?.label == label[p] { run?.count += 1 } else { run = (p, label[p], 1) }
+      if let r = run, r.count >= k {
+        cuts.append(r.start)
+        current = r.label
+        run = nil
+      }
+    }
+    // A first stretch with fewer than `k` certain frames joins the next.
+    if cuts.count > 1, label[0..<cuts[1]].filter({ $0 != -2 }).count < k { cuts.remove(at: 1) }
+    // A boundary moves back over the frames at the end of a segment that the next segment's
+    // hero explains better (the first frames of a new hero, read before its run began).
+    for j in 1..<max(1, cuts.count) {
+      let next = label[cuts[j]]
+      guard next >= 0 else { continue }
+      while cuts[j] - 1 > cuts[j - 1] {
+        let p = observations[gameplay[cuts[j] - 1]].probabilities ?? []
+        let here = label[cuts[j - 1]...].first { $0 >= 0 } ?? -1
+        guard here >= 0, next < p.count, here < p.count, p[next] > p[here] else { break }
+        cuts[j] -= 1
+      }
+    }
+    func segment(_ from: Int, _ to: Int) -> ClipSegment {
+      // Gameplay positions from..<to; observations up to the next segment's first frame.
+      let first = gameplay[from]
+      let last = gameplay[to - 1]
+      let stop = to < gameplay.count ? gameplay[to] : observations.count
+      let verdict = ClipVerdict(
+        observations: Array(observations[first..<stop]), labels: labels, thresholds: thresholds)
+      return ClipSegment(
+        start: observations[first].ptsSeconds, end: observations[last].ptsSeconds,
+        verdict: verdict)
+    }
+    var bounds = zip(cuts, cuts.dropFirst() + [gameplay.count]).map { ($0, $1) }
+    var out = bounds.map { segment($0.0, $0.1) }
+    // Neighbours with the same answer are one segment.
+    var i = 0
+    while i + 1 < out.count {
+      if out[i].verdict.hero == out[i + 1].verdict.hero {
+        bounds[i] = (bounds[i].0, bounds[i + 1].1)
+        bounds.remove(at: i + 1)
+        out.remove(at: i + 1)
+        out[i] = segment(bounds[i].0, bounds[i].1)
+        if i > 0 { i -= 1 }
+      } else {
+        i += 1
+      }
+    }
+    return out
+  }
+}

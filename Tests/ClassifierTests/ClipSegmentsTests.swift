@@ -1,0 +1,91 @@
+import Classifier
+import Foundation
+import HeroCore
+import Testing
+
+/// Segments of a clip (issue 27): where the hero changes, with hysteresis.
+@Suite struct ClipSegmentsTests {
+  let labels = ["a", "b", "c"]
+  let thresholds = UnknownThresholds(minFamiliarity: 1.75)
+
+  /// A gameplay frame whose best hero is `hero` (p 0.8, the others 0.1); `familiar` false
+  /// makes its crop unlike every hero (familiarity 0.9 < 1.75).
+  func frame(_ t: Double, _ hero: Int, familiar: Bool = true) -> FrameObservation {
+    var p: [Float] = [0.1, 0.1, 0.1]
+    p[hero] = 0.8
+    let f: Float = familiar ? 0.8 : 0.3
+    return FrameObservation(
+      ptsSeconds: t, screen: .gameplay, probabilities: p, similarities: [f, f, f],
+      colourSimilarities: [f, f, f], patternSimilarities: [f, f, f])
+  }
+
+  func menu(_ t: Double) -> FrameObservation { FrameObservation(ptsSeconds: t, screen: .loading) }
+
+  func segments(_ obs: [FrameObservation]) -> [ClipSegment] {
+    ClipVerdict.segments(observations: obs, labels: labels, thresholds: thresholds)
+  }
+
+  /// Three heroes one after the other, a cut card (menu frames) between them: three segments,
+  /// each with its hero, its first and last gameplay frame's time and its frame count.
+  @Test func aCompilationOfThreeHeroes() {
+    var obs: [FrameObservation] = []
+    for t in 0..<6 { obs.append(frame(Double(t), 0)) }
+    obs.append(menu(6))
+    obs.append(menu(7))
+    for t in 8..<13 { obs.append(frame(Double(t), 1)) }
+    obs.append(menu(13))
+    for t in 14..<18 { obs.append(frame(Double(t), 2)) }
+    let s = segments(obs)
+    #expect(s.map(\.verdict.hero) == ["a", "b", "c"])
+    #expect(s.map(\.start) == [0, 8, 14])
+    #expect(s.map(\.end) == [5, 12, 17])
+    #expect(s.map(\.verdict.gameplayFrames) == [6, 5, 4])
+  }
+
+  /// One odd frame never switches, two in a row neither; a menu stretch inside a segment does
+  /// not end it; a clip of one hero is one segment.
+  @Test func oddFramesAndMenusDoNotSplit() {
+    var obs: [FrameObservation] = []
+    for t in 0..<5 { obs.append(frame(Double(t), 0)) }
+    obs.append(frame(5, 1))
+    obs.append(frame(6, 0))
+    obs.append(frame(7, 2))
+    obs.append(frame(8, 2))
+    obs.append(menu(9))
+    obs.append(menu(10))
+    for t in 11..<15 { obs.append(frame(Double(t), 0)) }
+    let s = segments(obs)
+    #expect(s.count == 1)
+    #expect(s.first?.verdict.hero == "a")
+    #expect(s.first?.start == 0 && s.first?.end == 14)
+  }
+
+  /// A hero the model does not know between two known ones: its frames' crops are unlike every
+  /// hero, so its segment says "unknown"; no gameplay at all gives no segment.
+  @Test func anUnknownStretchIsItsOwnSegment() {
+    var obs: [FrameObservation] = []
+    for t in 0..<4 { obs.append(frame(Double(t), 0)) }
+    for t in 4..<9 { obs.append(frame(Double(t), 1, familiar: false)) }
+    for t in 9..<13 { obs.append(frame(Double(t), 2)) }
+    let s = segments(obs)
+    #expect(s.map(\.verdict.hero) == ["a", nil, "c"])
+    #expect(segments([menu(0), menu(1)]).isEmpty)
+  }
+
+  /// Uncertain frames (the best hero less than twice as likely as the next) neither switch nor
+  /// break a run.
+  @Test func uncertainFramesAreSkipped() {
+    var obs: [FrameObservation] = []
+    for t in 0..<4 { obs.append(frame(Double(t), 0)) }
+    for t in 4..<8 {
+      obs.append(
+        FrameObservation(
+          ptsSeconds: Double(t), screen: .gameplay, probabilities: [0.45, 0.4, 0.15],
+          similarities: [0.8, 0.8, 0.8], colourSimilarities: [0.8, 0.8, 0.8],
+          patternSimilarities: [0.8, 0.8, 0.8]))
+    }
+    obs.append(frame(8, 1))
+    obs.append(frame(9, 0))
+    #expect(segments(obs).count == 1)
+  }
+}
