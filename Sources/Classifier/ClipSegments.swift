@@ -79,6 +79,23 @@ extension ClipVerdict {
         cuts[j] -= 1
       }
     }
+    // A stretch of non-gameplay frames (a cut card, a loading screen) is where a compilation
+    // changes hero: a cut there too when it leaves at least `gapSide` gameplay frames on each
+    // side (fewer give the verdicts too little to go on: a single-hero clip's shop visit would
+    // split it); the verdicts decide below (neighbours with the same answer merge again).
+    let gapSide = k + 2
+    var withGaps: [Int] = []
+    for (j, start) in cuts.enumerated() {
+      withGaps.append(start)
+      let end = j + 1 < cuts.count ? cuts[j + 1] : gameplay.count
+      var last = start
+      for p in (start + 1)..<max(start + 1, end)
+      where gameplay[p] - gameplay[p - 1] > 1 && p - last >= gapSide && end - p >= gapSide {
+        withGaps.append(p)
+        last = p
+      }
+    }
+    cuts = withGaps
     func segment(_ from: Int, _ to: Int) -> ClipSegment {
       // Gameplay positions from..<to; observations up to the next segment's first frame.
       let first = gameplay[from]

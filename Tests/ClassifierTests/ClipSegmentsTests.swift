@@ -88,4 +88,28 @@ import Testing
     obs.append(frame(9, 0))
     #expect(segments(obs).count == 1)
   }
+
+  /// A cut card between a trained hero and a stretch whose frames one by one half look like
+  /// that hero (never three unfamiliar in a row) but as a whole do not: cut there, and the
+  /// verdicts tell them apart. A shop visit inside one hero's clip: the sides agree and merge.
+  @Test func cutCardsAreWhereCompilationsChange() {
+    var obs: [FrameObservation] = []
+    for t in 0..<6 { obs.append(frame(Double(t), 0)) }
+    obs.append(menu(6))
+    for t in 7..<13 { obs.append(frame(Double(t), 0, familiar: t % 2 == 0)) }
+    let s = segments(obs)
+    #expect(s.map(\.verdict.hero) == ["a", nil], "\(s.map(\.verdict.hero))")
+    #expect(s.map(\.start) == [0, 7])
+    var shop: [FrameObservation] = []
+    for t in 0..<6 { shop.append(frame(Double(t), 1)) }
+    shop.append(FrameObservation(ptsSeconds: 6, screen: .shop))
+    for t in 7..<13 { shop.append(frame(Double(t), 1)) }
+    #expect(segments(shop).map(\.verdict.hero) == ["b"])
+    // Fewer than 5 gameplay frames on a side: no cut at the gap.
+    var short: [FrameObservation] = []
+    for t in 0..<4 { short.append(frame(Double(t), 0)) }
+    short.append(menu(4))
+    for t in 5..<11 { short.append(frame(Double(t), 0, familiar: t % 2 == 0)) }
+    #expect(segments(short).count == 1)
+  }
 }
