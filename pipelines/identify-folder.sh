@@ -6,7 +6,7 @@
 # Runs `hero-id batch identify CLIPS_DIR --model MODEL_DIR --report REPORT.csv` (any folder
 # layout; parallel; resumable through REPORT.csv.journal.jsonl: run again after a kill), then
 # prints how many clips got each answer. REPORT.csv columns:
-#   video,status,hero,confidence,frames,gameplay_frames,reason,error,picture,hud_scale,hud_dx,hud_dy
+#   video,status,hero,confidence,frames,gameplay_frames,reason,error,picture,hud_scale,hud_dx,hud_dy,segments
 # (video relative to CLIPS_DIR; status ok, unknown, duplicate or failed). Exit 1 when a clip
 # could not be read (the others are still in the report).
 #

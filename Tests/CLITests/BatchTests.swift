@@ -338,7 +338,7 @@ func jsonlCount(_ url: URL, key: String, value: String) -> Int {
     }
     #expect(
       rows.first?.joined(separator: ",")
-        == "video,status,hero,confidence,frames,gameplay_frames,reason,error,picture,hud_scale,hud_dx,hud_dy"
+        == "video,status,hero,confidence,frames,gameplay_frames,reason,error,picture,hud_scale,hud_dx,hud_dy,segments"
     )
     #expect(rows.count == videoCount + 3)
     let byVideo = Dictionary(rows.dropFirst().map { ($0[0], $0) }) { a, _ in a }
@@ -358,7 +358,9 @@ func jsonlCount(_ url: URL, key: String, value: String) -> Int {
     // By default every clip that opens has its picture, and each clip with gameplay its HUD
     // (the fixture clips: 16:9, default HUD); a failed clip has none.
     for row in rows.dropFirst() where row[1] != "duplicate" {
-      #expect(row.count == 12, "\(row)")
+      #expect(row.count == 13, "\(row)")
+      // Single-hero fixture clips: no segments listed.
+      #expect(row[12].isEmpty, "\(row)")
       if row[1] == "failed" {
         let empty = row[8...].allSatisfy { $0.isEmpty }
         #expect(empty, "\(row)")
@@ -382,7 +384,7 @@ func jsonlCount(_ url: URL, key: String, value: String) -> Int {
         $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
       }
     #expect(fixedRows.count == videoCount + 1)
-    #expect(fixedRows.allSatisfy { $0.count == 12 && $0[8...].allSatisfy(\.isEmpty) })
+    #expect(fixedRows.allSatisfy { $0.count == 13 && $0[8...].allSatisfy(\.isEmpty) })
     // The same answers either way on these 16:9 clips.
     let fixedByVideo = Dictionary(fixedRows.map { ($0[0], $0[2]) }) { a, _ in a }
     for row in rows.dropFirst() where row[1] == "ok" {

@@ -77,6 +77,16 @@ final class RecordingObserver: JobObserver, @unchecked Sendable {
       ), "\(two.json(video: "a.mp4").text)")
   }
 
+  /// `batch identify`'s `segments` column: empty for one segment, else each hero and span.
+  @Test func segmentsColumnOfTheReport() {
+    let one = [IdentifyResult.Segment(start: 1, end: 9, hero: "李白", confidence: 1, frames: 5)]
+    #expect(BatchIdentifyJob.segmentsColumn(one).isEmpty)
+    #expect(BatchIdentifyJob.segmentsColumn([]).isEmpty)
+    let two =
+      one + [IdentifyResult.Segment(start: 12.25, end: 20, hero: nil, confidence: 1, frames: 4)]
+    #expect(BatchIdentifyJob.segmentsColumn(two) == "李白 1.0-9.0; unknown 12.2-20.0")
+  }
+
   @Test func identifyAnswerRoundTripsThroughTheJournalRecord() throws {
     var record = BatchRecord(.done, video: "v.mp4", hash: "h")
     record.identify = IdentifyResult(

@@ -21,11 +21,13 @@ public struct BatchIdentifyJob: Sendable {
 
   public init(options: Options) { self.options = options }
 
-  /// The CSV header of the report. The last four columns are the game picture in the source
-  /// (`WxH+X+Y`) and the HUD found (scale, shift in frame pixels); empty with `--fixed-layout`.
+  /// The CSV header of the report. `picture,hud_scale,hud_dx,hud_dy` are the game picture in
+  /// the source (`WxH+X+Y`) and the HUD found (scale, shift in frame pixels; empty with
+  /// `--fixed-layout`); `segments` lists where the hero changes when there is more than one
+  /// segment (`李白 4.5-13.0; 韩信 19.0-25.0`; "unknown" for a segment without a hero).
   public static let reportHeader =
     "video,status,hero,confidence,frames,gameplay_frames,reason,error,"
-    + "picture,hud_scale,hud_dx,hud_dy"
+    + "picture,hud_scale,hud_dx,hud_dy,segments"
 
   public func run(tree: String, control: JobControl) async throws -> BatchRun {
     let started = Date()
@@ -92,12 +94,20 @@ public struct BatchIdentifyJob: Sendable {
           answer.map { "\($0.frames)" } ?? "", answer.map { "\($0.gameplayFrames)" } ?? "",
           answer?.reason ?? (r.kind == .duplicate ? "duplicate of \(r.duplicateOf ?? "?")" : ""),
           r.error ?? "",
-        ] + Self.geometryColumns(answer?.geometry)
+        ] + Self.geometryColumns(answer?.geometry) + [Self.segmentsColumn(answer?.segments ?? [])]
       text += CSV.line(fields)
     }
     do { try AtomicFile.write(Data(text.utf8), to: url) } catch {
       throw BatchError.cannotWrite(path: url.path, reason: "cannot write report")
     }
+  }
+
+  /// The `segments` column: empty for one segment or none.
+  public static func segmentsColumn(_ segments: [IdentifyResult.Segment]) -> String {
+    guard segments.count > 1 else { return "" }
+    return segments.map {
+      "\($0.hero ?? "unknown") " + String(format: "%.1f-%.1f", $0.start, $0.end)
+    }.joined(separator: "; ")
   }
 
   /// `picture,hud_scale,hud_dx,hud_dy` of a report row (empty with `--fixed-layout`, and the HUD
