@@ -59,6 +59,26 @@ private func expectSameTimes(
     #expect(abs(duration - 4.0) < 0.05)
   }
 
+  /// The largest channel difference between `image` and the quadrant pattern scaled to its
+  /// size, sampled on a grid that keeps `margin` source pixels away from the quadrant borders
+  /// (where the rescale filter mixes neighbours).
+  static func worstPatternError(_ image: RGBImage, margin: Int) -> Int {
+    let (w, h) = (image.width, image.height)
+    let marginX = margin * w / VideoFixtures.patternSize.width + 1
+    let marginY = margin * h / VideoFixtures.patternSize.height + 1
+    var worst = 0
+    for y in stride(from: 0, to: h, by: max(1, h / 90)) where abs(y - h / 2) >= marginY {
+      for x in stride(from: 0, to: w, by: max(1, w / 160)) where abs(x - w / 2) >= marginX {
+        let want = VideoFixtures.quadrantColours[(y < h / 2 ? 0 : 2) + (x < w / 2 ? 0 : 1)]
+        let got = image.pixel(x: x, y: y)
+        worst = max(
+          worst, abs(Int(got.r) - Int(want.0)), abs(Int(got.g) - Int(want.1)),
+          abs(Int(got.b) - Int(want.2)))
+      }
+    }
+    return worst
+  }
+
   /// Tolerance: each channel within 4 of the source colour, sampled on a grid that keeps 6
   /// source pixels away from the quadrant borders, where the bicubic filter mixes neighbours.
   /// The clip is 4:4:4 qp 0, so what is left is RGB→YUV→RGB rounding. 1280x720 goes through the
@@ -71,19 +91,7 @@ private func expectSameTimes(
       path: clip, options: .init(width: size.width, height: size.height))
     let image = try #require(try decoder.nextFrame()).image
     #expect(image.width == size.width && image.height == size.height)
-    let (w, h) = (size.width, size.height)
-    let marginX = 6 * w / VideoFixtures.patternSize.width + 1
-    let marginY = 6 * h / VideoFixtures.patternSize.height + 1
-    var worst = 0
-    for y in stride(from: 0, to: h, by: max(1, h / 90)) where abs(y - h / 2) >= marginY {
-      for x in stride(from: 0, to: w, by: max(1, w / 160)) where abs(x - w / 2) >= marginX {
-        let want = VideoFixtures.quadrantColours[(y < h / 2 ? 0 : 2) + (x < w / 2 ? 0 : 1)]
-        let got = image.pixel(x: x, y: y)
-        worst = max(
-          worst, abs(Int(got.r) - Int(want.0)), abs(Int(got.g) - Int(want.1)),
-          abs(Int(got.b) - Int(want.2)))
-      }
-    }
+    let worst = Self.worstPatternError(image, margin: 6)
     #expect(worst <= 4, "largest channel error \(worst)")
   }
 
@@ -99,26 +107,10 @@ private func expectSameTimes(
     throws
   {
     let clip = try VideoFixtures.turnedPatternClip(filter: filter, rotate: rotate)
-    func worstError(_ image: RGBImage) -> Int {
-      let (w, h) = (image.width, image.height)
-      let marginX = 8 * w / VideoFixtures.patternSize.width + 1
-      let marginY = 8 * h / VideoFixtures.patternSize.height + 1
-      var worst = 0
-      for y in stride(from: 0, to: h, by: max(1, h / 90)) where abs(y - h / 2) >= marginY {
-        for x in stride(from: 0, to: w, by: max(1, w / 160)) where abs(x - w / 2) >= marginX {
-          let want = VideoFixtures.quadrantColours[(y < h / 2 ? 0 : 2) + (x < w / 2 ? 0 : 1)]
-          let got = image.pixel(x: x, y: y)
-          worst = max(
-            worst, abs(Int(got.r) - Int(want.0)), abs(Int(got.g) - Int(want.1)),
-            abs(Int(got.b) - Int(want.2)))
-        }
-      }
-      return worst
-    }
     let stretched = try #require(
       try KeyFrameDecoder(path: clip, options: .init(width: 1280, height: 720)).nextFrame())
     #expect(stretched.image.width == 1280 && stretched.image.height == 720)
-    #expect(worstError(stretched.image) <= 6, "\(rotate): stretched")
+    #expect(Self.worstPatternError(stretched.image, margin: 8) <= 6, "\(rotate): stretched")
     let decoder = try KeyFrameDecoder(
       path: clip, options: .init(width: 1280, height: 720, activePicture: true))
     let shown = try #require(try decoder.nextFrame())
@@ -127,7 +119,7 @@ private func expectSameTimes(
     #expect(picture.sourceWidth == 320 && picture.sourceHeight == 240)
     #expect(picture.box == PixelRect(x: 0, y: 0, width: 320, height: 240))
     #expect(shown.image.width == 960 && shown.image.height == 720)
-    #expect(worstError(shown.image) <= 6, "\(rotate): active picture")
+    #expect(Self.worstPatternError(shown.image, margin: 8) <= 6, "\(rotate): active picture")
   }
 
   @Test func everyKeepsTheFirstFrameAtOrAfterEachBoundary() throws {
