@@ -12,7 +12,9 @@ public enum DataSet: String, Sendable, Codable, CaseIterable {
 /// Each image gets a *group key*; the SHA-1 of the key, read as a number, gives a percentage in
 /// [0, 100): below `validationPercentage` is validation, below `validation + testing` is testing,
 /// the rest training (as `retrain.py`, which hashes the file name). The set of an image depends on
-/// its own key only, so adding images never moves existing ones.
+/// its own key and its class's groups: adding images never moves existing ones while the class
+/// has a group in every set; a class of three or more groups that the hash leaves without a
+/// validation or test group gets one (``assignCovering(keys:validationPercentage:testingPercentage:)``).
 ///
 /// The key is the file name (with a `_nohash_` suffix stripped, as `retrain.py`), or, when
 /// `index.csv` says which video and time a crop comes from, the video plus the `groupSeconds`
@@ -27,6 +29,47 @@ public enum DataSplit {
     if p < validationPercentage { return .validation }
     if p < validationPercentage + testingPercentage { return .testing }
     return .training
+  }
+
+  /// The sets of one class's groups (`keys`, distinct), so that a class with enough groups has
+  /// one in every set asked for (validation and testing when their percentage is above 0, and
+  /// training). The hash assignment is kept when it already covers them, or when there are fewer
+  /// groups than sets; otherwise the fewest groups move across the boundaries: the sets are
+  /// prefixes of the groups ordered by their percentage (validation, testing, training, as
+  /// ``assign(key:validationPercentage:testingPercentage:)`` gives them), so an empty set takes
+  /// the group nearest its range from a neighbour that has two or more. With a few videos per
+  /// hero and 5 s groups, an 80/10/10 hash leaves many heroes without a test image; their test
+  /// accuracy would not cover them. Stable as the hash split is while a class covers every set.
+  public static func assignCovering(
+    keys: [String], validationPercentage: Double, testingPercentage: Double
+  ) -> [String: DataSet] {
+    let sorted = Set(keys).map { ($0, percentage($0)) }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
+    var sets: [String: DataSet] = [:]
+    for (key, _) in sorted {
+      sets[key] = assign(
+        key: key, validationPercentage: validationPercentage, testingPercentage: testingPercentage)
+    }
+    var order: [DataSet] = []
+    if validationPercentage > 0 { order.append(.validation) }
+    if testingPercentage > 0 { order.append(.testing) }
+    order.append(.training)
+    let n = sorted.count
+    var counts = order.map { set in sorted.reduce(0) { $0 + (sets[$1.0] == set ? 1 : 0) } }
+    guard n >= order.count, counts.contains(0) else { return sets }
+    // The first set keeps at most what leaves one group to each later set; the last set
+    // keeps at most what leaves one to each earlier set; the middle set (if any) the rest.
+    counts[0] = max(1, min(counts[0], n - (order.count - 1)))
+    let last = order.count - 1
+    counts[last] = max(1, min(counts[last], n - counts[0] - (order.count - 2)))
+    if order.count == 3 { counts[1] = n - counts[0] - counts[2] }
+    var i = 0
+    for (s, set) in order.enumerated() {
+      for _ in 0..<counts[s] {
+        sets[sorted[i].0] = set
+        i += 1
+      }
+    }
+    return sets
   }
 
   /// SHA-1 of the key's UTF-8 bytes → a number in [0, 100) with 1e-6 resolution.
@@ -62,6 +105,8 @@ public struct LabelledImage: Sendable, Equatable {
   public var path: String
   public var label: Int
   public var set: DataSet
+  /// Its group key (video and time bucket, or file key): images of one group share a set.
+  public var group: String = ""
 }
 
 /// The crop folder as `retrain.py`'s `--image_dir`: one sub-folder per class (hero), `.jpg` /
@@ -106,15 +151,18 @@ public struct ImageCollection: Sendable {
     if classes.count == 1 { throw TrainingDataError.oneClass(path: root, name: classes[0]) }
     var images: [LabelledImage] = []
     for (label, hero) in classes.enumerated() {
-      for (folder, name) in byName[hero]?.images ?? [] {
-        let key =
-          groupKeys["\(hero)/\(name)"] ?? groupKeys["\(folder)/\(name)"] ?? DataSplit.fileKey(name)
-        let set = DataSplit.assign(
-          key: key, validationPercentage: validationPercentage, testingPercentage: testingPercentage
-        )
+      let files = byName[hero]?.images ?? []
+      let keys = files.map { folder, name in
+        groupKeys["\(hero)/\(name)"] ?? groupKeys["\(folder)/\(name)"] ?? DataSplit.fileKey(name)
+      }
+      let sets = DataSplit.assignCovering(
+        keys: keys, validationPercentage: validationPercentage,
+        testingPercentage: testingPercentage)
+      for ((folder, name), key) in zip(files, keys) {
+        let set = sets[key] ?? .training
         let path = ((root as NSString).appendingPathComponent(folder) as NSString)
           .appendingPathComponent(name)
-        images.append(LabelledImage(path: path, label: label, set: set))
+        images.append(LabelledImage(path: path, label: label, set: set, group: key))
       }
     }
     let spellings = byName.filter { $0.value.folders.count > 1 }.mapValues(\.folders)
@@ -193,8 +241,12 @@ public struct ImageCollection: Sendable {
       if count(.training, label: label) == 0 {
         throw TrainingDataError.noTrainingImages(path: dir, count: total)
       }
+      let groups = Set(images.lazy.filter { $0.label == label }.map(\.group)).count
       for set in [DataSet.validation, .testing] where count(set, label: label) == 0 {
-        warnings.append("warning: \(dir): no \(set.rawValue) image (of \(total))")
+        warnings.append(
+          "warning: \(dir): no \(set.rawValue) image (of \(total), in \(groups) group"
+            + "\(groups == 1 ? "" : "s"); every set gets one from 3 groups: more videos or "
+            + "a smaller --group-seconds)")
       }
     }
     if validationPercentage > 0, count(.validation) == 0 {

@@ -1,5 +1,6 @@
 import Classifier
 import Foundation
+import HeroCore
 import InceptionKernels
 import TestSupport
 import Testing
@@ -196,5 +197,73 @@ struct SplitTests {
       })
     #expect(Set(c.spellings.keys) == ["Zo\u{EB}", "\u{8C48}"])
     #expect(c.spellings["Zo\u{EB}"]?.count == 2 && c.spellings["李白"] == nil)
+  }
+
+  @Test("a class of 3 or more groups has one in every set: fewest moves, order by hash kept")
+  func coveringSplit() {
+    var rng = SplitMix64(seed: 27)
+    var moved = 0
+    for trial in 0..<400 {
+      let n = 1 + Int(rng.next() % 9)
+      let keys = (0..<n).map { "v\(trial)-\(rng.next() % 1_000_000).mp4#\($0)" }
+      for (v, t) in [(10.0, 10.0), (0, 20), (15, 0), (0, 0)] {
+        let sets = DataSplit.assignCovering(
+          keys: keys, validationPercentage: v, testingPercentage: t)
+        let hash = keys.map {
+          DataSplit.assign(key: $0, validationPercentage: v, testingPercentage: t)
+        }
+        var wanted: Set<DataSet> = [.training]
+        if v > 0 { wanted.insert(.validation) }
+        if t > 0 { wanted.insert(.testing) }
+        let got = Set(keys.compactMap { sets[$0] })
+        #expect(got.isSubset(of: wanted))
+        if Set(hash) == wanted || Set(keys).count < wanted.count {
+          #expect(keys.map { sets[$0] } == hash, "kept when it covers, or cannot")
+        } else {
+          #expect(got == wanted, "\(keys) \(v) \(t)")
+          let changes = zip(keys, hash).filter { sets[$0.0] != $0.1 }.count
+          #expect(changes >= 1 && changes <= 2)
+          moved += changes
+        }
+        // Still ordered by percentage: validation below testing below training.
+        let rank: [DataSet: Int] = [.validation: 0, .testing: 1, .training: 2]
+        let byP = keys.sorted { DataSplit.percentage($0) < DataSplit.percentage($1) }
+        let ranks = byP.map { rank[sets[$0]!]! }
+        #expect(ranks == ranks.sorted())
+      }
+    }
+    #expect(moved > 100, "the trials exercise the moves")
+  }
+
+  @Test("every hero with 3 groups gets training, validation and testing images; no warning")
+  func everyHeroCovered() throws {
+    let folder = TemporaryFolder()
+    let heroes = ["a", "b", "c", "d", "e", "f", "g", "h"]
+    let root = try makeCrops(folder, Dictionary(uniqueKeysWithValues: heroes.map { ($0, 12) }))
+    var keys: [String: String] = [:]
+    for hero in heroes {
+      for i in 0..<12 { keys["\(hero)/\(hero)_\(i).jpg"] = "\(hero).mp4#\(i / 4)" }
+    }
+    let hashOnly = heroes.filter { hero in
+      Set(
+        (0..<3).map {
+          DataSplit.assign(
+            key: "\(hero).mp4#\($0)", validationPercentage: 10, testingPercentage: 10)
+        }
+      ).count < 3
+    }
+    #expect(!hashOnly.isEmpty, "the hash alone leaves some hero uncovered")
+    let c = try ImageCollection.scan(root, groupKeys: keys)
+    for label in c.classes.indices {
+      for set in DataSet.allCases {
+        #expect(c.count(set, label: label) == 4, "\(c.classes[label])")
+      }
+    }
+    #expect(try c.checkSplit(validationPercentage: 10).isEmpty)
+    // Two groups cannot cover three sets: the warning says why.
+    var two = keys
+    for i in 0..<12 { two["a/a_\(i).jpg"] = "a.mp4#\(i / 6)" }
+    let warned = try ImageCollection.scan(root, groupKeys: two).checkSplit(validationPercentage: 10)
+    #expect(!warned.isEmpty && warned.allSatisfy { $0.contains("in 2 groups") })
   }
 }
