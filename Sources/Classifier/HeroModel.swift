@@ -154,6 +154,8 @@ public struct TrainingSummary: Sendable, Codable, Equatable {
   public var misclassified: [Misclassified]?
   /// The crop folder the model was trained on, as given to `train`.
   public var cropsDir: String?
+  /// The crops whose label the trained model disputes most (the review sheet, issue 27).
+  public var disputed: [Disputed]?
 
   /// One evaluation step of the training run.
   public struct CurvePoint: Sendable, Codable, Equatable {
@@ -199,8 +201,46 @@ public struct TrainingSummary: Sendable, Codable, Equatable {
     }
   }
 
+  /// A crop of any set whose label the model doubts: it names `named` with probability
+  /// `pNamed`, the label `hero` with `pLabel`.
+  public struct Disputed: Sendable, Codable, Equatable {
+    /// The image, relative to the crop folder where it lies under it.
+    public var file: String
+    public var hero: String
+    public var named: String
+    public var pNamed: Double
+    public var pLabel: Double
+    /// Its split set.
+    public var set: String
+
+    enum CodingKeys: String, CodingKey {
+      case file, hero, named, set
+      case pNamed = "p_named"
+      case pLabel = "p_label"
+    }
+
+    public init(
+      file: String, hero: String, named: String, pNamed: Double, pLabel: Double, set: String
+    ) {
+      self.file = file
+      self.hero = hero
+      self.named = named
+      self.pNamed = pNamed
+      self.pLabel = pLabel
+      self.set = set
+    }
+
+    /// `{"file", "hero", "named", "p_named", "p_label", "set"}`.
+    public var json: JSONValue {
+      .object([
+        "file": .string(file), "hero": .string(hero), "named": .string(named),
+        "p_named": .rounded(pNamed), "p_label": .rounded(pLabel), "set": .string(set),
+      ])
+    }
+  }
+
   enum CodingKeys: String, CodingKey {
-    case options, images, distortions, seconds, curve, misclassified
+    case options, images, distortions, seconds, curve, misclassified, disputed
     case validationAccuracy = "validation_accuracy"
     case testAccuracy = "test_accuracy"
     case trainedAt = "trained_at"
@@ -253,19 +293,55 @@ extension TrainingSummary {
     return counts
   }
 
+  /// The review sheet: of every image (`paths`, class `labels`, class-level `probabilities`
+  /// row-major, `sets`), those the model names another hero for, the widest margin first
+  /// (p(named) − p(label)), at most `count`.
+  public static func disputed(
+    paths: [String], cropsDir: String, classes: [String], labels: [Int], probabilities: [Float],
+    sets: [String], count: Int
+  ) -> [Disputed] {
+    let c = classes.count
+    guard count > 0, c > 0, probabilities.count == labels.count * c else { return [] }
+    var found: [(margin: Float, item: Disputed)] = []
+    for (i, label) in labels.enumerated() where classes.indices.contains(label) && i < paths.count {
+      let row = probabilities[(i * c)..<((i + 1) * c)]
+      guard let best = row.indices.max(by: { row[$0] < row[$1] }) else { continue }
+      let named = best - i * c
+      guard named != label else { continue }
+      let margin = row[best] - row[i * c + label]
+      found.append(
+        (
+          margin,
+          Disputed(
+            file: relative(paths[i], to: cropsDir), hero: classes[label], named: classes[named],
+            pNamed: Double(row[best]), pLabel: Double(row[i * c + label]),
+            set: i < sets.count ? sets[i] : "")
+        ))
+    }
+    return found.sorted { ($0.margin, $1.item.file) > ($1.margin, $0.item.file) }.prefix(count)
+      .map(\.item)
+  }
+
+  /// `path` relative to `cropsDir` where it lies under it.
+  static func relative(_ path: String, to cropsDir: String) -> String {
+    let root = URL(fileURLWithPath: cropsDir).standardizedFileURL.path + "/"
+    let full = URL(fileURLWithPath: path).standardizedFileURL.path
+    return full.hasPrefix(root) ? String(full.dropFirst(root.count)) : path
+  }
+
   /// The misclassified test images, with paths relative to `cropsDir` where they lie under it.
   public static func misclassified(
     paths: [String], cropsDir: String, classes: [String], labels: [Int], predictions: [Int]
   ) -> [Misclassified] {
-    let root = URL(fileURLWithPath: cropsDir).standardizedFileURL.path + "/"
     var out: [Misclassified] = []
     for (i, (label, predicted)) in zip(labels, predictions).enumerated()
     where label != predicted && i < paths.count && classes.indices.contains(label)
       && classes.indices.contains(predicted)
     {
-      let full = URL(fileURLWithPath: paths[i]).standardizedFileURL.path
-      let file = full.hasPrefix(root) ? String(full.dropFirst(root.count)) : paths[i]
-      out.append(.init(file: file, hero: classes[label], predicted: classes[predicted]))
+      out.append(
+        .init(
+          file: relative(paths[i], to: cropsDir), hero: classes[label],
+          predicted: classes[predicted]))
     }
     return out
   }

@@ -52,6 +52,14 @@ public struct IdentifyResult: Codable, Sendable, Equatable {
     public var hero: String?
     public var confidence: Double
     public var frames: Int
+    /// `{start, end, hero, confidence, frames}`.
+    public var json: JSONValue {
+      .object([
+        "start": .rounded(start, 3), "end": .rounded(end, 3), "hero": .optional(hero),
+        "confidence": .rounded(confidence), "frames": .int(frames),
+      ])
+    }
+
     public init(start: Double, end: Double, hero: String?, confidence: Double, frames: Int) {
       self.start = start
       self.end = end
@@ -130,13 +138,7 @@ public struct IdentifyResult: Codable, Sendable, Equatable {
             "hero": .optional(e.hero), "p": e.p.map { .rounded($0) } ?? .null,
           ])
         }),
-      "segments": .array(
-        segments.map { g in
-          .object([
-            "start": .rounded(g.start, 3), "end": .rounded(g.end, 3), "hero": .optional(g.hero),
-            "confidence": .rounded(g.confidence), "frames": .int(g.frames),
-          ])
-        }),
+      "segments": .array(segments.map(\.json)),
       "geometry": geometry.map { .object($0.fields) },
       "debug_hud": debugHUD.map { .string($0) },
     ])

@@ -26,6 +26,8 @@ public struct ExtractResult: Sendable {
   public var geometry: HUDFound?
   /// `--debug-hud`: the annotated frame written.
   public var debugHUD: String?
+  /// `--check-with`: what the model says of the label.
+  public var labelCheck: LabelCheck?
 
   public init(video: String) { self.video = video }
 
@@ -43,13 +45,16 @@ public struct ExtractResult: Sendable {
       "reason": geometry.flatMap { $0.geometry == nil ? HUDFound.notFound(frames: frames) : nil }
         .map { .string($0) },
       "debug_hud": debugHUD.map { .string($0) },
+      "label_check": labelCheck.map(\.json),
     ])
   }
 
   /// The human summary: warnings, then one line (or the error).
   public var summaryLines: [String] {
     let name = MessageText.escaped(video)
-    var lines = warnings.map { "\(name): warning: \($0)" }
+    var lines = (warnings + (labelCheck?.warning.map { [$0] } ?? [])).map {
+      "\(name): warning: \($0)"
+    }
     if let error { return lines + [error] }
     var line = "\(name): hero \(hero ?? "?"), \(frames) frames, \(kept) kept"
     if alreadyStored > 0 { line += " (\(alreadyStored) already extracted)" }
@@ -99,6 +104,12 @@ public struct ExtractJob: Sendable {
     public var jobs = 2
     /// libavcodec threads per video, overriding the thread policy's.
     public var decoderThreads: Int?
+    /// `--check-with`: a model that judges each video's label (``LabelCheck``).
+    public var checkWith: String?
+    /// `--drop-disagreeing`: keep the crops the check disputes out of the folder.
+    public var dropDisagreeing = false
+    /// `--inception` for the check's base network (nil: the default weights).
+    public var inception: String?
 
     public init() {}
   }
@@ -129,6 +140,11 @@ public struct ExtractJob: Sendable {
       keepRejected: options.keepRejected, store: store, placement: options.placement,
       debugHUD: options.debugHUD, slots: options.slots ?? [options.layout.crop.slot],
       sorters: ScreenSorterCache(layout: options.layout, model: sorter.model))
+    let checker = try options.checkWith.map {
+      try LabelChecker(
+        model: $0, inception: options.inception, placement: options.placement,
+        drop: options.dropDisagreeing, videos: videos.count)
+    }
     let labels = options.labels
     let prefix = options.out.hasSuffix("/") ? options.out : options.out + "/"
     control.observer.begin("extract", total: videos.count)
@@ -138,9 +154,11 @@ public struct ExtractJob: Sendable {
         result.error = "\(video): cancelled"
       } else {
         do {
-          let staged = try await stager.stage(
+          var staged = try await stager.stage(
             video, hero: { try labels.hero(for: video) }, control: control)
+          let check = try checker?.check(&staged, control: control)
           result = staged.result
+          result.labelCheck = check
           defer { try? FileManager.default.removeItem(at: staged.staging) }
           var record = BatchRecord(.done, video: video, hash: staged.videoSHA1)
           record.source = "extract"

@@ -39,6 +39,9 @@ public struct TrainJob: Sendable {
     /// `--slots`: train on the crops of these skill slots only (names, e.g. "skill2"; a crop's
     /// slot is in its file name, ``CropFileName``). Nil: every crop in the folder.
     public var slots: [String]?
+    /// `--review N`: the review sheet's length, the crops whose label the model disputes most
+    /// (0: none).
+    public var reviewCount = 20
     public init() {}
   }
 
@@ -66,6 +69,8 @@ public struct TrainJob: Sendable {
     public var leftOut: [String: Int] = [:]
     /// The skill slots the model reads (``ModelInfo/cropSlots``).
     public var slots: [String] = []
+    /// The review sheet (``TrainingSummary/disputed(paths:cropsDir:classes:labels:probabilities:sets:count:)``).
+    public var disputed: [TrainingSummary.Disputed] = []
 
     /// The human summary `train` prints: accuracies, the "unknown" threshold, the model.
     public var summaryLines: [String] {
@@ -103,6 +108,7 @@ public struct TrainJob: Sendable {
         "model": .string(model),
         // Only for a model of several slots (`extract --slots`): the default output is as before.
         "slots": slots.count > 1 ? .strings(slots) : nil,
+        "disputed": .array(disputed.map(\.json)),
         "left_out": leftOut.isEmpty
           ? nil : .object(leftOut.keys.sorted().map { JSONValue.Field($0, .int(leftOut[$0] ?? 0)) })
           ,
@@ -202,6 +208,62 @@ public struct TrainJob: Sendable {
         paths: data.sets[.testing].paths, cropsDir: options.cropsDir,
         classes: collection.classes, labels: testing.labels, predictions: testEval.predictions)
     }
+    // The review sheet: every crop scored by a layer that never trained on it (validation and
+    // testing by this one; training crops by layers trained on the other folds of the training
+    // set, folds by group), the widest disputes first.
+    var disputed: [TrainingSummary.Disputed] = []
+    if options.reviewCount > 0 {
+      var paths: [String] = []
+      var labels: [Int] = []
+      var probabilities: [Float] = []
+      var sets: [String] = []
+      for set in [DataSet.validation, .testing] where data.sets[set].bottlenecks.count > 0 {
+        let b = data.sets[set].bottlenecks
+        let e = trainer.evaluate(standardized: standardized(b, trainer), iconsPerClass: icons)
+        paths += data.sets[set].paths
+        labels += b.labels
+        probabilities += e.probabilities
+        sets += Array(repeating: set.rawValue, count: b.count)
+      }
+      let groups = Dictionary(
+        collection.images.map { ($0.path, $0.group) }, uniquingKeysWith: { a, _ in a })
+      let train = data.sets[.training]
+      let folds = train.paths.map {
+        Int(DataSplit.percentage("review-fold:" + (groups[$0] ?? $0)) * 3 / 100) % 3
+      }
+      let icon = byIcon(.training)
+      let n = icon.inputSize
+      for fold in 0..<3 {
+        try control.checkCancelled()
+        var rest = LabelledBottlenecks(inputSize: n)
+        var held = LabelledBottlenecks(inputSize: n)
+        var heldPaths: [String] = []
+        for (i, f) in folds.enumerated() {
+          let row = Array(train.bottlenecks.features[(i * n)..<((i + 1) * n)])
+          if f == fold {
+            held.append(row, label: train.bottlenecks.labels[i])
+            heldPaths.append(train.paths[i])
+          } else {
+            rest.append(row, label: icon.labels[i])
+          }
+        }
+        guard held.count > 0, rest.count > 0 else { continue }
+        var quiet = options.training
+        quiet.evalStepInterval = quiet.steps
+        let other = Trainer.train(
+          classCount: collection.classes.count * icons, training: rest,
+          validation: LabelledBottlenecks(inputSize: n), options: quiet)
+        let e = other.evaluate(standardized: standardized(held, other), iconsPerClass: icons)
+        paths += heldPaths
+        labels += held.labels
+        probabilities += e.probabilities
+        sets += Array(repeating: DataSet.training.rawValue, count: held.count)
+      }
+      disputed = TrainingSummary.disputed(
+        paths: paths, cropsDir: options.cropsDir, classes: collection.classes, labels: labels,
+        probabilities: probabilities, sets: sets, count: options.reviewCount)
+      summary.disputed = disputed
+    }
     var info = ModelInfo(baseNetworkSHA1: base.sha1, layout: profile, training: summary)
     if icons > 1 { info.slots = slots }
     let heroModel = HeroModel(
@@ -223,7 +285,7 @@ public struct TrainJob: Sendable {
       classes: collection.classes, images: counts, validationAccuracy: validEval?.accuracy,
       testAccuracy: testEval?.accuracy, thresholds: model.thresholds,
       misclassified: misclassified, failedImages: data.failed, model: options.model,
-      leftOut: leftOut, slots: info.cropSlots)
+      leftOut: leftOut, slots: info.cropSlots, disputed: disputed)
   }
 
   /// Lists the crop folder and splits each hero's crops, keeping crops of the same few seconds

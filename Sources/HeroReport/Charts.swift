@@ -317,14 +317,48 @@ public enum Charts {
     }
   }
 
+  /// A segment of a clip: its first and last gameplay frame's time and its hero (nil: unknown).
+  public struct Segment: Sendable {
+    public var start: Double
+    public var end: Double
+    public var hero: String?
+    public init(start: Double, end: Double, hero: String?) {
+      self.start = start
+      self.end = end
+      self.hero = hero
+    }
+  }
+
   /// The key frames of a clip as a strip of cells: the cell's frame colour is the screen, a
   /// gameplay cell holds a bar as high as the frame's top probability in its top hero's colour;
-  /// each cell has a tooltip (`title`) with time, screen, hero and p.
-  public static func timeline(_ frames: [Frame], answer: String?) -> SVGElement {
+  /// each cell has a tooltip (`title`) with time, screen, hero and p. With `segments`, a band
+  /// under the cells in each segment's hero colour (grey for unknown) spans its frames.
+  public static func timeline(_ frames: [Frame], answer: String?, segments: [Segment] = [])
+    -> SVGElement
+  {
     let cellW = frames.count > 80 ? 10.0 : (frames.count > 30 ? 18.0 : 28.0)
     let cellH = 44.0
+    let band = segments.isEmpty ? 0.0 : 12.0
     let width = max(Double(frames.count) * cellW + 10, 200)
     var children: [SVGElement] = []
+    for (n, g) in segments.enumerated() {
+      let cells = frames.indices.filter {
+        frames[$0].t >= g.start - 1e-6 && frames[$0].t <= g.end + 1e-6
+      }
+      guard let first = cells.first, let last = cells.last else { continue }
+      let label =
+        "segment \(n + 1): \(SVGValue.format(g.start))–\(SVGValue.format(g.end)) s, "
+        + (g.hero ?? "unknown")
+      children.append(
+        SVGElement(
+          "rect",
+          [
+            "x": .number(4 + Double(first) * cellW), "y": .number(cellH + 7),
+            "width": .number(Double(last - first + 1) * cellW - 2), "height": 8,
+            "fill": .string(g.hero.map(heroColour) ?? "#9e9e9e"),
+            "class": "segment", "data-hero": .string(g.hero ?? ""),
+          ], children: [SVGElement("title", text: label)]))
+    }
     for (i, f) in frames.enumerated() {
       let x = 4 + Double(i) * cellW
       let screenColour = screenColours[f.screen] ?? "#616161"
@@ -369,16 +403,16 @@ public enum Charts {
     }
     let last = frames.last?.t ?? 0
     children.append(
-      SVGElement("text", ["x": 4, "y": .number(cellH + 20), "class": "tick"], text: "0 s"))
+      SVGElement("text", ["x": 4, "y": .number(cellH + 20 + band), "class": "tick"], text: "0 s"))
     children.append(
       SVGElement(
         "text",
         [
-          "x": .number(4 + Double(max(frames.count - 1, 0)) * cellW), "y": .number(cellH + 20),
-          "class": "tick",
+          "x": .number(4 + Double(max(frames.count - 1, 0)) * cellW),
+          "y": .number(cellH + 20 + band), "class": "tick",
         ], text: "\(SVGValue.format(last)) s"))
     return SVGElement.root(
-      width: width, height: cellH + 26, className: "timeline",
+      width: width, height: cellH + 26 + band, className: "timeline",
       label: "key frames: screen and top hero per frame", children: children)
   }
 }

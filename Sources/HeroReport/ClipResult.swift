@@ -34,6 +34,16 @@ public struct ClipResult: Sendable, Equatable {
     public var value: String
   }
 
+  /// A stretch of one hero (`identify`'s `segments`): times, hero (nil: unknown), and, from
+  /// JSON lines, confidence and gameplay frames.
+  public struct Segment: Sendable, Equatable {
+    public var start: Double
+    public var end: Double
+    public var hero: String?
+    public var confidence: Double?
+    public var frames: Int?
+  }
+
   public var video: String
   public var hero: String?
   public var confidence: Double?
@@ -48,6 +58,9 @@ public struct ClipResult: Sendable, Equatable {
   public var timeline: [Frame]?
   /// The HUD geometry; empty when the input has none.
   public var hud: [Field] = []
+  /// Where the hero changes (empty when the input has none; a batch CSV lists them only for
+  /// more than one).
+  public var segments: [Segment] = []
 
   public init(video: String) { self.video = video }
 
@@ -74,6 +87,27 @@ public struct ClipResult: Sendable, Equatable {
       }
     }
     if let hud = object["hud"] { self.hud = Self.flatten(hud, prefix: "") }
+    segments = (object["segments"] as? [[String: Any]] ?? []).compactMap { g in
+      guard let start = Self.number(g["start"]), let end = Self.number(g["end"]) else { return nil }
+      return Segment(
+        start: start, end: end, hero: g["hero"] as? String,
+        confidence: Self.number(g["confidence"]),
+        frames: Self.number(g["frames"]).map { Int($0) })
+    }
+  }
+
+  /// The segments of a batch CSV's `segments` column: `HERO START-END` parts joined by "; "
+  /// ("unknown" for no hero); parts that do not parse are skipped.
+  static func segments(column text: String) -> [Segment] {
+    text.components(separatedBy: "; ").compactMap { part in
+      guard let space = part.lastIndex(of: " ") else { return nil }
+      let span = part[part.index(after: space)...].split(separator: "-", maxSplits: 1)
+      guard span.count == 2, let start = Double(span[0]), let end = Double(span[1]) else {
+        return nil
+      }
+      let hero = String(part[..<space])
+      return Segment(start: start, end: end, hero: hero == "unknown" ? nil : hero)
+    }
   }
 
   static func number(_ any: Any?) -> Double? {
@@ -165,6 +199,7 @@ public enum IdentifyResults {
       clip.gameplayFrames = column("gameplay_frames", f).flatMap { Int($0) }
       clip.reason = column("reason", f)
       clip.error = column("error", f)
+      clip.segments = column("segments", f).map(ClipResult.segments(column:)) ?? []
       return clip
     }
   }

@@ -47,6 +47,17 @@ public struct ClipView: Sendable {
   var crops: [ThumbView]
   var hasHUD: Bool
   var hud: [ClipResult.Field]
+  /// The segments, when there are several (a compilation).
+  var segments: [SegmentRow] = []
+  var hasSegments = false
+
+  struct SegmentRow: Sendable {
+    var n: Int
+    var span: String
+    var hero: String
+    var colour: String
+    var detail: String
+  }
 
   struct TopRow: Sendable {
     var hero: String
@@ -95,6 +106,8 @@ struct ModelView: Sendable {
   var hasPerHero: Bool
   var misclassifiedNote: String
   var misclassified: [ThumbView]
+  var disputedNote: String
+  var disputed: [ThumbView]
 }
 
 struct SheetView: Sendable {
@@ -213,7 +226,9 @@ public enum HTMLReport {
     let timelineSVG = clip.timeline.map { timeline in
       Charts.timeline(
         timeline.map { Charts.Frame(t: $0.t, screen: $0.screen, hero: $0.hero, p: $0.p) },
-        answer: clip.hero
+        answer: clip.hero,
+        segments: clip.segments.count > 1
+          ? clip.segments.map { Charts.Segment(start: $0.start, end: $0.end, hero: $0.hero) } : []
       ).markup
     }
     let thumbs: [ThumbView] = crops.keys.sorted().map { i in
@@ -222,6 +237,17 @@ public enum HTMLReport {
       let who = f?.hero.map { " · \($0) \(String(format: "%.2f", f?.p ?? 0))" } ?? ""
       return ThumbView(
         src: crops[i].flatMap(DataURI.jpeg), title: "crop at \(t)", caption: t + who)
+    }
+    var segments: [ClipView.SegmentRow] = []
+    for (n, g) in clip.segments.enumerated() where clip.segments.count > 1 {
+      var detail: [String] = []
+      if let c = g.confidence { detail.append(String(format: "confidence %.2f", c)) }
+      if let f = g.frames { detail.append("\(f) gameplay frame\(f == 1 ? "" : "s")") }
+      segments.append(
+        ClipView.SegmentRow(
+          n: n + 1, span: String(format: "%.1f–%.1f s", g.start, g.end),
+          hero: g.hero ?? "unknown", colour: g.hero.map(Charts.heroColour) ?? "#9e9e9e",
+          detail: detail.joined(separator: ", ")))
     }
     return ClipView(
       index: index, name: (clip.video as NSString).lastPathComponent, video: clip.video,
@@ -232,7 +258,8 @@ public enum HTMLReport {
       timelineSVG: timelineSVG, legend: ClipView.legend, cellCount: clip.timeline?.count ?? 0,
       hasCrops: !thumbs.isEmpty,
       cropsMissing: thumbs.isEmpty && frames.contains { $0.screen == "gameplay" }, crops: thumbs,
-      hasHUD: !clip.hud.isEmpty, hud: clip.hud)
+      hasHUD: !clip.hud.isEmpty, hud: clip.hud, segments: segments,
+      hasSegments: !segments.isEmpty)
   }
 
   // MARK: Model
@@ -307,15 +334,31 @@ public enum HTMLReport {
       ).markup
     var misclassified: [ThumbView] = []
     let note: String
+    let root = crops ?? t.cropsDir
+    func thumb(_ file: String, _ caption: String) -> ThumbView {
+      let path =
+        file.hasPrefix("/") || root == nil
+        ? file : URL(fileURLWithPath: root ?? ".").appendingPathComponent(file).path
+      return ThumbView(src: DataURI.jpeg(fileAt: path), title: file, caption: caption)
+    }
+    // The review sheet (issue 27): crops whose label the model disputes, widest first.
+    let disputed = (t.disputed ?? []).map { d in
+      thumb(
+        d.file,
+        "\(d.hero) → \(d.named) "
+          + String(format: "(p %.2f against %.2f, %@)", d.pNamed, d.pLabel, d.set))
+    }
+    let disputedNote =
+      t.disputed == nil
+      ? "Not recorded in this model (trained before `train` kept a review sheet)."
+      : disputed.isEmpty
+        ? "None: the model agrees with every crop's label."
+        : "The \(disputed.count) crop\(disputed.count == 1 ? "" : "s") whose label the model disputes "
+          + "most (label → the hero it names; a training crop is scored by a layer trained "
+          + "without its fold). Mislabelled crops show here first: move or delete them, and "
+          + "train again."
     if let wrong = t.misclassified {
-      let root = crops ?? t.cropsDir
-      misclassified = wrong.map { m in
-        let file =
-          m.file.hasPrefix("/") || root == nil
-          ? m.file : URL(fileURLWithPath: root ?? ".").appendingPathComponent(m.file).path
-        return ThumbView(
-          src: DataURI.jpeg(fileAt: file), title: m.file, caption: "\(m.hero) → \(m.predicted)")
-      }
+      misclassified = wrong.map { m in thumb(m.file, "\(m.hero) → \(m.predicted)") }
       let missing = misclassified.filter { $0.src == nil }.count
       note =
         wrong.isEmpty
@@ -334,7 +377,8 @@ public enum HTMLReport {
         ? "No test split in this training run."
         : "Not recorded in this model (trained before `train` kept it); train it again to see it.",
       countsSVG: countsSVG, counts: rows, hasPerHero: !perHero.isEmpty,
-      misclassifiedNote: note, misclassified: misclassified)
+      misclassifiedNote: note, misclassified: misclassified, disputedNote: disputedNote,
+      disputed: disputed)
   }
 
   // MARK: Contact sheets

@@ -49,6 +49,7 @@ public enum ReportTemplates {
     svg .cm-count { font-weight: 600; }
     .clip { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; margin: 12px 0; }
     .clip h3 { margin: 0; }
+    .segments i.swatch { display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 2px; }
     .verdict { font-size: 16px; margin: 6px 0; }
     .answer { font-weight: 700; font-size: 20px; padding: 0 6px; border-radius: 4px; }
     .answer.known { color: var(--known); } .answer.unknown { color: var(--unknown); }
@@ -117,6 +118,9 @@ public enum ReportTemplates {
     <h3>Misclassified test crops</h3>
     <p class="note">{{misclassifiedNote}}</p>
     <div class="thumbs misclassified">{{#misclassified}}{{> thumb}}{{/misclassified}}</div>
+    <h3>Labels to review</h3>
+    <p class="note">{{disputedNote}}</p>
+    <div class="thumbs disputed">{{#disputed}}{{> thumb}}{{/disputed}}</div>
     </section>
 
     """
@@ -134,6 +138,7 @@ public enum ReportTemplates {
     {{#error}}<p class="error">{{error}}</p>{{/error}}
     {{#counts}}<p class="counts note">{{counts}}</p>{{/counts}}
     {{#hasTop}}<table class="top"><tr><th>candidate</th><th>p</th></tr>{{#top}}<tr><td>{{hero}}</td><td>{{p}}</td></tr>{{/top}}</table>{{/hasTop}}
+    {{#hasSegments}}<table class="segments"><tr><th>segment</th><th>time</th><th>hero</th><th></th></tr>{{#segments}}<tr><td>{{n}}</td><td>{{span}}</td><td><i class="swatch" style="background: {{colour}}"></i>{{hero}}</td><td class="note">{{detail}}</td></tr>{{/segments}}</table>{{/hasSegments}}
     {{#timelineSVG}}<div class="timeline-wrap">{{{timelineSVG}}}</div>
     <p class="legend-row note">{{#legend}}<span><i style="border-color: {{colour}}"></i>{{name}}</span>{{/legend}} a cell per key frame; in a gameplay cell the bar is as high as the frame's top probability, in its hero's colour (hover for time, hero and p).</p>{{/timelineSVG}}
     {{^timelineSVG}}<p class="missing">No key-frame timeline in this input (batch reports keep none; <code>identify --json</code> lines have it).</p>{{/timelineSVG}}

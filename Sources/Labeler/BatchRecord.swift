@@ -43,6 +43,8 @@ public struct BatchRecord: Codable, Sendable, Equatable {
   public var identify: IdentifyResult?
   /// `batch extract --footage`: the picture and HUD found in the video.
   public var geometry: HUDFound?
+  /// `batch extract --check-with`: what the model said of the video's label.
+  public var labelCheck: LabelCheck?
 
   public init(_ kind: Kind, video: String? = nil, hash: String? = nil) {
     self.kind = kind

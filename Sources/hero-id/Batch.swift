@@ -86,6 +86,10 @@ struct BatchExtract: AsyncParsableCommand {
       CROPS/.extract-keys.csv, as `hero-id extract` does. Also writes CROPS/batch-report.jsonl \
       (one line per video, then a summary) and keeps its journal in CROPS/.batch/.
 
+      --check-with MODEL judges each video's label by a trained model (warnings on stderr, \
+      "label_check" in the report); --drop-disagreeing keeps the disputed crops out, as \
+      `hero-id extract` does.
+
       Exit 0 when every video of the shard is done, 1 when any failed (the others are finished \
       first), 2 on bad usage.
       """)
@@ -103,6 +107,8 @@ struct BatchExtract: AsyncParsableCommand {
   var layout: String?
 
   @OptionGroup var footage: FootageOptions
+
+  @OptionGroup var check: LabelCheckOptions
 
   @Option(
     help: ArgumentHelp(
@@ -124,6 +130,8 @@ struct BatchExtract: AsyncParsableCommand {
     o.slots = try slotList(slots, layout: Layouts.load(path: layout))
     o.placement = footage.placement
     o.debugHUD = footage.debugHUD
+    o.checkWith = check.checkWith
+    o.dropDisagreeing = check.dropDisagreeing
     o.shard = batch.shard
     o.jobs = batch.jobCount
     o.retryFailed = batch.retryFailed

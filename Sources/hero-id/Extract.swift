@@ -45,6 +45,12 @@ struct Extract: AsyncParsableCommand {
       gameplay frames (crops written now or by an earlier run). A video that fails: \
       {"video", "error"}. A summary per video goes to stderr.
 
+      --check-with MODEL has a trained model identify each video too and judge its label: a \
+      video whose gameplay frames mostly name another hero "disagrees", one with a segment of \
+      another hero "partly" disagrees (a warning on stderr, "label_check" in --json); \
+      --drop-disagreeing keeps the crops of such a video, or of such segments, out of DIR \
+      (docs/training.md).
+
       --frames writes every decoded frame whole instead (DIR/<stem>/<stem>_<NNNNNN>.jpg, no \
       sorting, no labels; --size and --quality apply); its --json objects are {"video", \
       "frames", "written": [...]}.
@@ -94,6 +100,8 @@ struct Extract: AsyncParsableCommand {
   var frames = false
 
   @OptionGroup var footage: FootageOptions
+
+  @OptionGroup var check: LabelCheckOptions
 
   @Option(
     name: .long,
@@ -147,11 +155,11 @@ struct Extract: AsyncParsableCommand {
     }
     if frames {
       guard hero == nil, manifest == nil, keepRejected == nil, layout == nil, screenModel == nil,
-        slots == nil
+        slots == nil, check.checkWith == nil
       else {
         throw ValidationError(
           "--frames writes whole frames: --hero, --manifest, --keep-rejected, --layout, "
-            + "--screen-model and --slots do not apply")
+            + "--screen-model, --slots and --check-with do not apply")
       }
     } else {
       guard (w, h) == (Layouts.frameWidth, Layouts.frameHeight) else {
@@ -191,6 +199,8 @@ struct Extract: AsyncParsableCommand {
     o.slots = try slotList(slots, layout: o.layout)
     o.jobs = jobs
     o.decoderThreads = decoderThreads == 0 ? nil : decoderThreads
+    o.checkWith = check.checkWith
+    o.dropDisagreeing = check.dropDisagreeing
     let results = try await ExtractJob(options: o).run(videos, control: control)
     if json { printJSON(results.map(\.json)) }
     if results.contains(where: { $0.error != nil }) { throw ExitCode.failure }
@@ -201,5 +211,29 @@ struct Extract: AsyncParsableCommand {
     guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]) else { return nil }
     guard (1...16384).contains(w), (1...16384).contains(h) else { return nil }
     return (w, h)
+  }
+}
+
+/// `--check-with MODEL` and `--drop-disagreeing`, shared by `extract` and `batch extract`
+/// (``LabelCheck``, docs/training.md).
+struct LabelCheckOptions: ParsableArguments {
+  @Option(
+    name: .customLong("check-with"),
+    help: ArgumentHelp(
+      "A model from `hero-id train` that identifies each video too: videos whose gameplay frames "
+        + "mostly name another hero than their label are reported.", valueName: "MODEL"))
+  var checkWith: String?
+
+  @Flag(
+    name: .customLong("drop-disagreeing"),
+    help: ArgumentHelp(
+      "With --check-with: keep the crops of such videos (or of their segments that name "
+        + "another hero) out of the crop folder."))
+  var dropDisagreeing = false
+
+  func validate() throws {
+    if dropDisagreeing && checkWith == nil {
+      throw ValidationError("--drop-disagreeing needs --check-with MODEL (the model that judges)")
+    }
   }
 }

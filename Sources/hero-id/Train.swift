@@ -70,6 +70,13 @@ struct Train: AsyncParsableCommand {
   @Flag(help: "List the misclassified test images.")
   var printMisclassified = false
 
+  @Option(
+    help: ArgumentHelp(
+      "The review sheet: the N crops of any set whose label the trained model disputes most "
+        + "(it names another hero), in --json \"disputed\" and `hero-id report`; 0: none.",
+      valueName: "N"))
+  var review = 20
+
   @Flag(help: "Randomly mirror training images (bottlenecks then computed fresh every step).")
   var flipLeftRight = false
 
@@ -148,6 +155,9 @@ struct Train: AsyncParsableCommand {
     }
     guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
     guard groupSeconds >= 0 else { throw ValidationError("--group-seconds must be >= 0") }
+    guard (0...10_000).contains(review) else {
+      throw ValidationError("--review must be 0 to 10000")
+    }
   }
 
   var options: TrainingOptions {
@@ -187,6 +197,7 @@ struct Train: AsyncParsableCommand {
     o.layout = layout
     o.jobs = jobs
     o.strict = strict
+    o.reviewCount = review
     o.slots = try slotList(slots, layout: Layouts.load(path: layout))
     let outcome = try await TrainJob(options: o).run(
       control: JobControl(observer: StderrObserver()))
@@ -200,6 +211,17 @@ struct Train: AsyncParsableCommand {
       print(outcome.json.text)
     } else {
       for line in outcome.summaryLines { print(line) }
+      if !outcome.disputed.isEmpty {
+        print(
+          "Labels to review (the model names another hero; \(outcome.disputed.count) in "
+            + "--json and the report), widest first:")
+        for d in outcome.disputed.prefix(5) {
+          print(
+            String(
+              format: "  %@: %@, named %@ (p %.2f against %.2f, %@)",
+              MessageText.escaped(d.file), d.hero, d.named, d.pNamed, d.pLabel, d.set))
+        }
+      }
     }
     if outcome.failedImages > 0 {
       let n = outcome.failedImages

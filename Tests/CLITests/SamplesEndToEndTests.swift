@@ -107,6 +107,89 @@ import Testing
     try identifiesTurnedAndMirroredUploads(model: model3, dir: dir)
     try namesAHeroFromEitherSkin(crops: crops, dir: dir)
     try findsTheSegmentsOfACompilation(model: model3, dir: dir)
+    try checksLabelsWithAModel(model: model3, dir: dir)
+  }
+
+  /// Labels that disagree (issue 27): a tree filed under 李白 holding a 李白 clip, a 韩信 clip
+  /// (mislabelled) and a 李白 clip with 12 s of 韩信 appended (a compilation); `batch extract
+  /// --check-with --drop-disagreeing` reports the 韩信 clip as disagreeing and the compilation
+  /// as partly, keeps every crop of the first and the 韩信 part's of the second out, and leaves
+  /// the clean clip whole; plain `extract --check-with` reports without dropping.
+  func checksLabelsWithAModel(model: String, dir: URL) throws {
+    let test = Self.samples.appendingPathComponent("test")
+    let train = Self.samples.appendingPathComponent("train")
+    let tree = dir.appendingPathComponent("check-tree/李白")
+    try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(
+      at: train.appendingPathComponent("李白/李白_2.mp4"), to: tree.appendingPathComponent("clean.mp4"))
+    try FileManager.default.copyItem(
+      at: train.appendingPathComponent("韩信/韩信_2.mp4"), to: tree.appendingPathComponent("wrong.mp4"))
+    let mixed = tree.appendingPathComponent("mixed.mp4").path
+    try BatchFixtures.ffmpeg([
+      "-i", train.appendingPathComponent("李白/李白_1.mp4").path,
+      "-i", test.appendingPathComponent("clip_04.mp4").path, "-filter_complex",
+      "[0]scale=1280:720,setsar=1,fps=30[a];[1]scale=1280:720,setsar=1,fps=30[b];"
+        + "[a][b]concat=n=2:v=1:a=0", "-c:v", "libx264", "-preset", "veryfast", "-g", "30", mixed,
+    ])
+    let lengthOfLiBai =
+      try #require(
+        try CLI.heroID([
+          "identify", train.appendingPathComponent("李白/李白_1.mp4").path, "--model", model, "--json",
+        ])
+        .stdoutLines.first.flatMap {
+          try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }?["timeline"] as? [[String: Any]]
+      ).compactMap { $0["t"] as? Double }.max() ?? 0
+    #expect(lengthOfLiBai > 20)
+
+    let crops = dir.appendingPathComponent("check-crops").path
+    let run = try CLI.heroID([
+      "batch", "extract", dir.appendingPathComponent("check-tree").path, "--out", crops,
+      "--check-with", model, "--drop-disagreeing", "--json",
+    ])
+    #expect(run.status == 0, "\(run.stderr)")
+    var checks: [String: [String: Any]] = [:]
+    var kept: [String: [String]] = [:]
+    for line in run.stdoutLines {
+      let o = try #require(
+        try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+      guard let video = o["video"] as? String else { continue }
+      let name = (video as NSString).lastPathComponent
+      checks[name] = o["label_check"] as? [String: Any]
+      kept[name] = o["crops"] as? [String] ?? []
+    }
+    #expect(checks["clean.mp4"]?["verdict"] as? String == "agrees", "\(run.stdout)")
+    #expect(checks["wrong.mp4"]?["verdict"] as? String == "disagrees", "\(run.stdout)")
+    #expect(checks["wrong.mp4"]?["named"] as? String == "韩信")
+    #expect(checks["mixed.mp4"]?["verdict"] as? String == "partly", "\(run.stdout)")
+    #expect(kept["clean.mp4"]?.isEmpty == false)
+    #expect(kept["wrong.mp4"] == [])
+    #expect((checks["wrong.mp4"]?["dropped"] as? Int ?? 0) > 10)
+    let dropped = checks["mixed.mp4"]?["dropped"] as? Int ?? 0
+    #expect(dropped >= 5 && (kept["mixed.mp4"]?.count ?? 0) >= 15, "\(run.stdout)")
+    #expect(run.stderr.contains("wrong.mp4: warning: labelled 李白 but"))
+    #expect(!run.stderr.contains("clean.mp4: warning"))
+    // The mixed clip's crops kept are its 李白 part's (index.csv: pts of each crop).
+    let index = try String(contentsOfFile: crops + "/index.csv", encoding: .utf8)
+    let mixedTimes = index.split(separator: "\n").filter { $0.contains("mixed.mp4") }.compactMap {
+      Double($0.split(separator: ",")[2])
+    }
+    #expect(mixedTimes.count == kept["mixed.mp4"]?.count)
+    #expect(mixedTimes.allSatisfy { $0 <= lengthOfLiBai + 1 }, "\(mixedTimes)")
+
+    // Plain extract: reported, nothing dropped without the flag.
+    let single = try CLI.heroID([
+      "extract", tree.appendingPathComponent("wrong.mp4").path, "--hero", "李白", "--out",
+      dir.appendingPathComponent("check-single").path, "--check-with", model, "--json",
+    ])
+    #expect(single.status == 0, "\(single.stderr)")
+    let o = try #require(
+      try JSONSerialization.jsonObject(with: Data(single.stdout.utf8)) as? [String: Any])
+    #expect((o["label_check"] as? [String: Any])?["verdict"] as? String == "disagrees")
+    #expect((o["crops"] as? [Any])?.isEmpty == false)
+    #expect(single.stderr.contains("warning: labelled 李白 but"))
+    let refused = try CLI.heroID(["extract", mixed, "--drop-disagreeing"])
+    #expect(refused.status == 2 && refused.stderr.contains("--check-with"))
   }
 
   /// A compilation (issue 27): three committed test clips of three heroes joined, each with its

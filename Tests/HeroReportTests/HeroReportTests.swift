@@ -154,4 +154,63 @@ import Testing
         paths: ["/c/a/1.jpg", "/c/b/2.jpg"], cropsDir: "/c", classes: ["a", "b"], labels: [0, 1],
         predictions: [1, 1]) == [.init(file: "a/1.jpg", hero: "a", predicted: "b")])
   }
+
+  @Test func segmentsAreReadAndDrawnUnderTheTimeline() throws {
+    let compilation =
+      String(Self.line.dropLast())
+      + #", "segments": [{"start": 2.0, "end": 2.0, "hero": "李白", "confidence": 1, "frames": 1}, "#
+      + #"{"start": 4.0, "end": 4.0, "hero": null, "confidence": 0.6, "frames": 1}]}"#
+    let clips = try IdentifyResults.parse(compilation, path: "r.jsonl")
+    #expect(clips[0].segments.map(\.hero) == ["李白", nil])
+    #expect(clips[0].segments.map(\.frames) == [1, 1])
+    let html = try HTMLReport.renderClip(clips[0], index: 1, crops: [:])
+    // One band per segment over its cells, in the hero's colour; a row each in the table.
+    #expect(html.components(separatedBy: "class=\"segment\"").count - 1 == 2)
+    #expect(html.contains("data-hero=\"李白\">") && html.contains("fill=\"#9e9e9e\""))
+    #expect(
+      html.contains("<table class=\"segments\">") && html.contains("<td>unknown</td>") == false)
+    #expect(html.contains("</i>unknown</td>"))
+    // One segment: no table, no band (the answer says it all).
+    let single = try IdentifyResults.parse(
+      String(Self.line.dropLast())
+        + #", "segments": [{"start": 2.0, "end": 4.0, "hero": "李白", "confidence": 1, "frames": 2}]}"#,
+      path: "r.jsonl")
+    let plain = try HTMLReport.renderClip(single[0], index: 1, crops: [:])
+    #expect(!plain.contains("class=\"segment\"") && !plain.contains("<table class=\"segments\">"))
+    // batch identify's CSV column.
+    let csv = """
+      video,status,hero,confidence,frames,gameplay_frames,reason,error,segments
+      a.mp4,ok,李白,0.9,40,30,,,李白 0.0-14.0; unknown 15.5-20.0; 韩信 x 21.0-26.5
+
+      """
+    let rows = try IdentifyResults.parse(csv, path: "r.csv")
+    #expect(rows[0].segments.map(\.hero) == ["李白", nil, "韩信 x"])
+    #expect(rows[0].segments.map(\.start) == [0, 15.5, 21] && rows[0].segments[2].end == 26.5)
+    let table = try HTMLReport.renderClip(rows[0], index: 1, crops: [:])
+    #expect(table.contains("21.0–26.5 s"))
+  }
+
+  @Test func theReviewSheetListsTheWidestDisputesFirst() {
+    // Rows: a (label 0) named 1 by 0.9 vs 0.1; b (label 1) agrees; c (label 0) named 1 by
+    // 0.6 vs 0.4; d (label 1) named 0 by 0.99 vs 0.01.
+    let p: [Float] = [0.1, 0.9, 0.2, 0.8, 0.4, 0.6, 0.99, 0.01]
+    let all = TrainingSummary.disputed(
+      paths: ["/c/x/a.jpg", "/c/y/b.jpg", "/c/x/c.jpg", "/elsewhere/d.jpg"], cropsDir: "/c",
+      classes: ["x", "y"], labels: [0, 1, 0, 1], probabilities: p,
+      sets: ["training", "testing", "validation", "training"], count: 10)
+    #expect(all.map(\.file) == ["/elsewhere/d.jpg", "x/a.jpg", "x/c.jpg"])
+    #expect(all.map(\.named) == ["x", "y", "y"])
+    #expect(all[1].set == "training" && abs(all[1].pNamed - 0.9) < 1e-6)
+    let two = TrainingSummary.disputed(
+      paths: ["/c/x/a.jpg", "/c/y/b.jpg", "/c/x/c.jpg", "/elsewhere/d.jpg"], cropsDir: "/c",
+      classes: ["x", "y"], labels: [0, 1, 0, 1], probabilities: p,
+      sets: ["training", "testing", "validation", "training"], count: 2)
+    #expect(two == Array(all.prefix(2)))
+    // Mismatched sizes: nothing, never a crash.
+    #expect(
+      TrainingSummary.disputed(
+        paths: ["a"], cropsDir: "/c", classes: ["x", "y"], labels: [0], probabilities: [1],
+        sets: [], count: 5
+      ).isEmpty)
+  }
 }

@@ -24,6 +24,9 @@ public struct BatchExtractJob: Sendable {
     public var debugHUD: String?
     /// `--slots`, as `extract --slots` (nil: the layout's crop slot alone).
     public var slots: [String]?
+    /// `--check-with` and `--drop-disagreeing`, as `extract`'s.
+    public var checkWith: String?
+    public var dropDisagreeing = false
     public init(out: String) { self.out = out }
   }
 
@@ -52,6 +55,13 @@ public struct BatchExtractJob: Sendable {
     settings["footage"] = options.placement.journalValue
     let slots = options.slots ?? [profile.crop.slot]
     settings["slots"] = slots.joined(separator: ",")
+    let checker = try options.checkWith.map {
+      try LabelChecker(
+        model: $0, inception: nil, placement: options.placement, drop: options.dropDisagreeing,
+        videos: videos.count)
+    }
+    // Dropping changes what a video adds: a resumed batch drops by the same model.
+    if let checker, checker.drop { settings["drop-disagreeing"] = checker.journalValue }
     let store = try BatchStore(
       journalURL: outURL.appendingPathComponent(".batch/journal.jsonl"), cropRoot: outURL,
       options: settings)
@@ -66,11 +76,16 @@ public struct BatchExtractJob: Sendable {
       label: "batch extract", store: store, jobs: policy.tasks, retryFailed: options.retryFailed,
       control: control)
     let results = await driver.run(videos) { video, base, began in
-      let staged: StagedExtraction
+      var staged: StagedExtraction
+      let check: LabelCheck?
       do {
         staged = try await stager.stage(video.path, hero: { video.label }, control: control)
+        check = try checker?.check(&staged, control: control)
       } catch {
         throw BatchError.stage(describeVideoError(error, video: video.path))
+      }
+      if let line = check?.warning {
+        control.observer.note("batch extract: \(MessageText.escaped(video.path)): warning: \(line)")
       }
       defer { try? FileManager.default.removeItem(at: staged.staging) }
       var record = base
@@ -78,6 +93,7 @@ public struct BatchExtractJob: Sendable {
       record.frames = staged.video.frames
       record.screens = staged.video.screens
       record.geometry = staged.result.geometry
+      record.labelCheck = check
       record.seconds = Date().timeIntervalSince(began)
       return try await store.commitCrops(staged.video, record: record, link: false)
     }

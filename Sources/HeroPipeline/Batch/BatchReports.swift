@@ -139,6 +139,7 @@ public func cropReportJSON(
     "error": r.error.map { .string($0) }, "duplicate_of": r.duplicateOf.map { .string($0) },
     "seconds": r.seconds.map { .rounded($0, 3) },
     "geometry": r.geometry.map { .object($0.fields) },
+    "label_check": r.labelCheck.map(\.json),
   ])
 }
 
