@@ -20,8 +20,11 @@ extension ClipVerdict {
   /// them skipped) agree on another label: one odd frame never switches, and non-gameplay
   /// frames (cut cards, replays, loading) are skipped, so they end nothing by themselves. A
   /// first stretch with fewer than `switchAfter` certain frames joins the next one; a boundary
-  /// moves back over the frames the new hero explains better than the old. Each segment then gets its own verdict over its frames (non-gameplay frames
-  /// up to the next segment included), and neighbours with the same answer are merged. Empty
+  /// moves back over the frames the new hero explains better than the old. Each segment then
+  /// gets its own verdict over its frames (non-gameplay frames up to the next segment
+  /// included); neighbours with the same answer are merged, and so are neighbours of two
+  /// heroes with a frame of either inside the other's segment read as confidently as that
+  /// segment's own (interleaved evidence is one hero read two ways, not a change). Empty
   /// without gameplay frames.
   public static func segments(
     observations: [FrameObservation], labels: [String], thresholds: UnknownThresholds,
@@ -109,10 +112,30 @@ extension ClipVerdict {
     }
     var bounds = zip(cuts, cuts.dropFirst() + [gameplay.count]).map { ($0, $1) }
     var out = bounds.map { segment($0.0, $0.1) }
-    // Neighbours with the same answer are one segment.
+    // Neighbours with the same answer are one segment; so are two heroes whose frames
+    // interleave: inside either segment, a certain frame of the other hero read at least as
+    // confidently as the median of the segment's own frames (a low-bitrate clip whose dimmed
+    // icon reads as a similar hero every other frame: 4 frames of one, 4 of the other, the
+    // other hero at p 0.9997 inside a segment of p 0.80–0.92). A real change leaves at most a
+    // weak odd frame (a compilation's 李白 part: one 韩信 frame at p 0.54 among 李白 frames of
+    // median 0.76).
+    func strongIntruder(_ segment: Int, own: Int, other: Int) -> Bool {
+      let positions = bounds[segment].0..<bounds[segment].1
+      func p(_ pos: Int, _ k: Int) -> Float { observations[gameplay[pos]].probabilities?[k] ?? 0 }
+      let mine = positions.filter { label[$0] == own }.map { p($0, own) }.sorted()
+      guard !mine.isEmpty else { return false }
+      let median = mine[mine.count / 2]
+      return positions.contains { label[$0] == other && p($0, other) >= median }
+    }
+    func interleaved(_ a: Int, _ b: Int) -> Bool {
+      guard let ha = out[a].verdict.hero, let hb = out[b].verdict.hero, ha != hb,
+        let la = labels.firstIndex(of: ha), let lb = labels.firstIndex(of: hb)
+      else { return false }
+      return strongIntruder(a, own: la, other: lb) || strongIntruder(b, own: lb, other: la)
+    }
     var i = 0
     while i + 1 < out.count {
-      if out[i].verdict.hero == out[i + 1].verdict.hero {
+      if out[i].verdict.hero == out[i + 1].verdict.hero || interleaved(i, i + 1) {
         bounds[i] = (bounds[i].0, bounds[i + 1].1)
         bounds.remove(at: i + 1)
         out.remove(at: i + 1)

@@ -112,4 +112,31 @@ import Testing
     for t in 5..<11 { short.append(frame(Double(t), 0, familiar: t % 2 == 0)) }
     #expect(segments(short).count == 1)
   }
+
+  /// Two heroes whose certain frames interleave (footage clip_01 with one model: a dimmed,
+  /// low-bitrate icon read as a similar hero in 4 of 8 frames) are one hero read two ways: one
+  /// segment, the clip vote's hero. Without the rule the hysteresis gives b (0–6 s), then a.
+  @Test func interleavedHeroesAreOneSegment() {
+    var obs: [FrameObservation] = [frame(0, 0), frame(1, 1), frame(2, 1)]
+    for t in 3..<6 { obs.append(menu(Double(t))) }
+    obs += [frame(6, 1), frame(7, 0), frame(8, 0)]
+    obs.append(
+      FrameObservation(
+        ptsSeconds: 9, screen: .gameplay, probabilities: [0.45, 0.4, 0.15],
+        similarities: [0.8, 0.8, 0.8], colourSimilarities: [0.8, 0.8, 0.8],
+        patternSimilarities: [0.8, 0.8, 0.8]))
+    obs.append(frame(10, 0))
+    let s = segments(obs)
+    #expect(s.count == 1, "\(s.map { ($0.verdict.hero, $0.start, $0.end) })")
+    #expect(s.first?.verdict.hero == "a" && s.first?.start == 0 && s.first?.end == 10)
+    // The same frames with the early a frame read as b: a clean change b → a, two segments.
+    obs[0] = frame(0, 1)
+    #expect(segments(obs).map(\.verdict.hero) == ["b", "a"])
+    // A weak odd frame of a inside b's segment (p 0.55 against b's own 0.8): still a change.
+    obs[1] = FrameObservation(
+      ptsSeconds: 1, screen: .gameplay, probabilities: [0.55, 0.2, 0.25],
+      similarities: [0.8, 0.8, 0.8], colourSimilarities: [0.8, 0.8, 0.8],
+      patternSimilarities: [0.8, 0.8, 0.8])
+    #expect(segments(obs).map(\.verdict.hero) == ["b", "a"])
+  }
 }

@@ -242,13 +242,20 @@ final class RecordingObserver: JobObserver, @unchecked Sendable {
     #expect((outcome.validationAccuracy ?? 0) >= 0.9 || outcome.images["validation"] == 0)
     #expect(outcome.misclassified.allSatisfy { FileManager.default.fileExists(atPath: $0.path) })
     #expect(outcome.thresholds.minFamiliarity.isFinite)
+    // The review sheet: each entry a crop of the folder whose label the model doubts.
+    #expect(outcome.disputed.count <= 20)
+    #expect(
+      outcome.disputed.allSatisfy {
+        $0.hero != $0.named && $0.pNamed > $0.pLabel
+          && FileManager.default.fileExists(atPath: options.cropsDir + "/" + $0.file)
+      })
     for file in ["model.json", "weights.f32", "labels.txt"] {
       #expect(FileManager.default.fileExists(atPath: options.model + "/" + file))
     }
     if case .object(let fields) = outcome.json {
       #expect(
         fields.map(\.key)
-          == ["classes", "images", "validation_accuracy", "test_accuracy", "model"])
+          == ["classes", "images", "validation_accuracy", "test_accuracy", "model", "disputed"])
     } else {
       Issue.record("train JSON is not an object")
     }
