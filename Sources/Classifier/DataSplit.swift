@@ -135,14 +135,25 @@ public struct ImageCollection: Sendable {
     // One class per hero name under Unicode NFC (which also maps the CJK compatibility
     // ideographs to the unified ones): 李白 typed on two systems is one hero, as in `extract`.
     var byName: [String: (folders: [String], images: [(folder: String, file: String)])] = [:]
+    var skipped: [VideoTree.Skipped] = []
     for name in entries.sorted() where !name.hasPrefix(".") {
       let dir = (root as NSString).appendingPathComponent(name)
       guard fm.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else { continue }
-      let images = ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter {
-        !$0.hasPrefix(".") && ["jpg", "jpeg"].contains(($0 as NSString).pathExtension.lowercased())
-      }.sorted()
+      var images: [String] = []
+      for file in ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).sorted()
+      where !file.hasPrefix(".")
+        && ["jpg", "jpeg"].contains((file as NSString).pathExtension.lowercased())
+      {
+        // Regular files only: a named pipe or a device named *.jpg would block the reader.
+        let path = (dir as NSString).appendingPathComponent(file)
+        switch FileKind.of(path) {
+        case .regular: images.append(file)
+        case .other(let kind): skipped.append(VideoTree.Skipped(path: path, kind: kind))
+        default: continue
+        }
+      }
       guard !images.isEmpty else { continue }
-      let hero = name.precomposedStringWithCanonicalMapping
+      let hero = HeroSpelling.canonical(name)
       byName[hero, default: ([], [])].folders.append(name)
       byName[hero, default: ([], [])].images += images.map { (name, $0) }
     }
@@ -166,21 +177,27 @@ public struct ImageCollection: Sendable {
       }
     }
     let spellings = byName.filter { $0.value.folders.count > 1 }.mapValues(\.folders)
-    return ImageCollection(root: root, classes: classes, images: images, spellings: spellings)
+    return ImageCollection(
+      root: root, classes: classes, images: images, spellings: spellings, skipped: skipped)
   }
 
   /// The heroes whose crops sit in folders of several Unicode spellings (NFC and NFD, a
   /// compatibility ideograph): the class name (NFC) and its folders' names. Trained as one
   /// class; `train` warns naming them.
   public let spellings: [String: [String]]
+  /// Entries with an image's name that are not regular files (a named pipe, a device, a
+  /// socket, or a link to one): left out unread; `train` names each in one line.
+  public let skipped: [VideoTree.Skipped]
 
   init(
-    root: String, classes: [String], images: [LabelledImage], spellings: [String: [String]] = [:]
+    root: String, classes: [String], images: [LabelledImage], spellings: [String: [String]] = [:],
+    skipped: [VideoTree.Skipped] = []
   ) {
     self.root = root
     self.classes = classes
     self.images = images
     self.spellings = spellings
+    self.skipped = skipped
   }
 
   /// This collection with only the images `keep` accepts (labels and split sets unchanged; a
@@ -269,19 +286,20 @@ public enum TrainingDataError: Error, CustomStringConvertible, Equatable {
 
   public var description: String {
     switch self {
-    case .notAFolder(let p): "\(p): not a readable folder"
-    case .noClasses(let p): "\(p): no class folders with .jpg images (expected \(p)/<hero>/*.jpg)"
+    case .notAFolder(let p): "\(MessageText.escaped(p)): not a readable folder"
+    case .noClasses(let p):
+      "\(MessageText.escaped(p)): no class folders with .jpg images (expected \(p)/<hero>/*.jpg)"
     case .noCropsOfSlots(let p, let slots):
-      "\(p): no crops of \(slots.joined(separator: ", ")) (slot 2: <hero>_NNNNNN.jpg, slot K: "
+      "\(MessageText.escaped(p)): no crops of \(slots.joined(separator: ", ")) (slot 2: <hero>_NNNNNN.jpg, slot K: "
         + "<hero>_NNNNNN-skillK.jpg, from extract --slots)"
     case .oneClass(let p, let n):
-      "\(p): only one class (\(n)); training needs at least two hero folders"
+      "\(MessageText.escaped(p)): only one class (\(n)); training needs at least two hero folders"
     case .tooFewImages(let p, let c, let m):
-      "\(p): only \(c) image\(c == 1 ? "" : "s"); each class needs at least \(m) for the split"
+      "\(MessageText.escaped(p)): only \(c) image\(c == 1 ? "" : "s"); each class needs at least \(m) for the split"
     case .noTrainingImages(let p, let c):
-      "\(p): none of its \(c) images falls in the training set; add images or lower --validation-percentage/--testing-percentage"
+      "\(MessageText.escaped(p)): none of its \(c) images falls in the training set; add images or lower --validation-percentage/--testing-percentage"
     case .noValidationImages(let p):
-      "\(p): the validation set is empty; add images or raise --validation-percentage"
+      "\(MessageText.escaped(p)): the validation set is empty; add images or raise --validation-percentage"
     }
   }
 }

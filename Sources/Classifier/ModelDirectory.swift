@@ -113,7 +113,8 @@ extension HeroModel {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     let json: Data
     do { json = try encoder.encode(header) } catch {
-      throw ModelError.cannotWrite(path: dir.appendingPathComponent("model.json").path)
+      throw WriteError(
+        path: dir.appendingPathComponent("model.json").path, what: "model file", error: error)
     }
     try ModelSwap.replace(
       dir,
@@ -465,26 +466,33 @@ enum ModelSwap {
         )
       }
     }
-    do { try fm.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
-      throw ModelError.cannotWrite(path: parent.path)
+    do { try Syscalls.createFolder(parent.path) } catch {
+      throw WriteError(path: parent.path, what: "model folder", error: error)
     }
     removeAbandonedStaging(of: dir)
     let staging = parent.appendingPathComponent(
       ".\(dir.lastPathComponent).saving-\(getpid())-\(UUID().uuidString)", isDirectory: true)
+    var writing = staging
     do {
-      try fm.createDirectory(at: staging, withIntermediateDirectories: false)
+      try Syscalls.createFolder(staging.path)
       for (name, data) in files {
-        try AtomicFile.write(data, to: staging.appendingPathComponent(name))
+        writing = staging.appendingPathComponent(name)
+        try AtomicFile.write(data, to: writing)
       }
     } catch {
       try? fm.removeItem(at: staging)
-      throw ModelError.cannotWrite(path: staging.path)
+      // Named as the model's file it will be (the staging folder is gone).
+      let final = writing == staging ? dir : dir.appendingPathComponent(writing.lastPathComponent)
+      var failure = WriteError(path: writing.path, what: "model file", error: error)
+      failure.path = final.path
+      throw failure
     }
     AtomicFile.syncFolder(staging)
     if !exists {
       guard rename(staging.path, dir.path) == 0 else {
+        let code = errno
         try? fm.removeItem(at: staging)
-        throw ModelError.cannotWrite(path: dir.path)
+        throw WriteError(path: dir.path, what: "model folder", code: code)
       }
     } else if let exchange = renameat2,
       exchange(AT_FDCWD, staging.path, AT_FDCWD, dir.path, renameExchange) == 0
@@ -496,13 +504,15 @@ enum ModelSwap {
       let aside = parent.appendingPathComponent(
         ".\(dir.lastPathComponent).old-\(UUID().uuidString)", isDirectory: true)
       guard rename(dir.path, aside.path) == 0 else {
+        let code = errno
         try? fm.removeItem(at: staging)
-        throw ModelError.cannotWrite(path: dir.path)
+        throw WriteError(path: dir.path, what: "model folder", code: code)
       }
       guard rename(staging.path, dir.path) == 0 else {
+        let code = errno
         _ = rename(aside.path, dir.path)
         try? fm.removeItem(at: staging)
-        throw ModelError.cannotWrite(path: dir.path)
+        throw WriteError(path: dir.path, what: "model folder", code: code)
       }
       try? fm.removeItem(at: aside)
     }
@@ -515,17 +525,15 @@ enum ModelSwap {
 public enum ModelError: Error, CustomStringConvertible, Equatable {
   case missing(path: String)
   case invalid(path: String, reason: String)
-  case cannotWrite(path: String)
   case baseNetworkMismatch(path: String, model: String, found: String)
 
   public var description: String {
     switch self {
     case .missing(let p):
-      "\(p): no such model file (train one with `hero-id train CROPS --model DIR`)"
-    case .invalid(let p, let r): "\(p): invalid model (\(r))"
-    case .cannotWrite(let p): "\(p): cannot write model file"
+      "\(MessageText.escaped(p)): no such model file (train one with `hero-id train CROPS --model DIR`)"
+    case .invalid(let p, let r): "\(MessageText.escaped(p)): invalid model (\(r))"
     case .baseNetworkMismatch(let p, let m, let f):
-      "\(p): model was trained on base network \(m), but the Inception weights in use have SHA-1 \(f); retrain, or point --inception at the weights it was trained with"
+      "\(MessageText.escaped(p)): model was trained on base network \(m), but the Inception weights in use have SHA-1 \(f); retrain, or point --inception at the weights it was trained with"
     }
   }
 }

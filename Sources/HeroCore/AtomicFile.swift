@@ -7,32 +7,48 @@ import Foundation
 /// journal line written after the call (batch, index.csv) never names a file that is gone.
 public enum AtomicFile {
   /// Writes `data` to `url` atomically, creating the parent folder if needed.
+  ///
+  /// Errors are ``FileSystemError``s naming `url` (not the temporary file) and the system's
+  /// reason: "…/model.json: write failed (No space left on device)".
   public static func write(_ data: Data, to url: URL) throws {
     let dir = url.deletingLastPathComponent()
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
     do {
+      try Syscalls.createFolder(dir.path)
       try writeDurably(data, to: tmp)
       try Syscalls.rename(tmp.path, url.path)
       syncFolder(dir)
     } catch {
-      try? FileManager.default.removeItem(at: tmp)
-      throw error
+      try? Syscalls.unlink(tmp.path)
+      throw naming(url, error)
     }
   }
 
   /// Writes `data` to a new file `url` atomically, failing if it exists (link + unlink).
-  /// Returns false when the name is already taken.
+  /// Returns false when the name is already taken. Errors as ``write(_:to:)``.
   public static func create(_ data: Data, at url: URL) throws -> Bool {
     let dir = url.deletingLastPathComponent()
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-    try writeDurably(data, to: tmp)
+    do {
+      try Syscalls.createFolder(dir.path)
+      try writeDurably(data, to: tmp)
+    } catch {
+      try? Syscalls.unlink(tmp.path)
+      throw naming(url, error)
+    }
     defer {
       try? Syscalls.unlink(tmp.path)
       syncFolder(dir)
     }
     return try Syscalls.link(tmp.path, url.path)
+  }
+
+  /// A failure about the temporary file, told of `url` (the file the caller asked for); a
+  /// folder that could not be made keeps its own path.
+  private static func naming(_ url: URL, _ error: any Error) -> any Error {
+    guard var e = error as? FileSystemError, e.call != "mkdir" else { return error }
+    e.path = url.path
+    return e
   }
 
   /// Writes `data` to a new file `url` and flushes it to disk.

@@ -38,7 +38,7 @@ public enum ClipCrops {
     for crop in crops {
       let url = folder.appendingPathComponent(fileName(index: crop.index, t: crop.t))
       do { try AtomicFile.write(crop.jpeg, to: url) } catch {
-        throw ClipCropsError(path: url.path, reason: "\(error)")
+        throw ClipCropsError(path: url.path, reason: FileSystemError.cause(of: error))
       }
     }
   }
@@ -64,5 +64,5 @@ public enum ClipCrops {
 public struct ClipCropsError: Error, CustomStringConvertible, Equatable {
   public var path: String
   public var reason: String
-  public var description: String { "\(path): cannot write crop (\(reason))" }
+  public var description: String { "\(MessageText.escaped(path)): cannot write crop (\(reason))" }
 }

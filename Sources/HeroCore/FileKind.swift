@@ -14,19 +14,26 @@ public enum FileKind: Equatable, Sendable {
   /// Anything else, in words: "a named pipe", "a character device", ...
   case other(String)
 
-  /// The kind of `path`, following symbolic links (a dangling link is `missing`).
+  /// The kind of `path`, following symbolic links (a dangling link is `missing`). Only `stat`:
+  /// the file is never opened.
   public static func of(_ path: String) -> FileKind {
     var info = stat()
     guard stat(path, &info) == 0 else { return .missing }
-    switch info.st_mode & S_IFMT {
-    case S_IFREG: return .regular
-    case S_IFDIR: return .directory
-    case S_IFIFO: return .other("a named pipe")
-    case S_IFCHR: return .other("a character device")
-    case S_IFBLK: return .other("a block device")
-    case S_IFSOCK: return .other("a socket")
-    default: return .other("not a regular file")
-    }
+    return FileKind(mode: info.st_mode)
+  }
+
+  /// The kind of a `stat` mode.
+  init(mode: mode_t) {
+    self =
+      switch mode & S_IFMT {
+      case S_IFREG: .regular
+      case S_IFDIR: .directory
+      case S_IFIFO: .other("a named pipe")
+      case S_IFCHR: .other("a character device")
+      case S_IFBLK: .other("a block device")
+      case S_IFSOCK: .other("a socket")
+      default: .other("not a regular file")
+      }
   }
 
   /// The words for a kind that is not read.
@@ -40,13 +47,32 @@ public enum FileKind: Equatable, Sendable {
   }
 }
 
+/// A path that is not a regular file where one is read (``Syscalls/openRegularFile(_:)``).
+public struct FileKindError: Error, CustomStringConvertible, Equatable {
+  public var path: String
+  public var kind: FileKind
+  public init(path: String, kind: FileKind) {
+    self.path = path
+    self.kind = kind
+  }
+  public var description: String {
+    "\(MessageText.escaped(path)): \(kind.words), not a regular file; refusing to read it"
+  }
+}
+
 /// Text from outside (file names, hero names) made safe for a one-line message: control
-/// characters (a newline, a tab, an escape sequence) are written as `\n`, `\t`, `\u{1b}`, so
-/// one error stays one line and cannot move the terminal's cursor.
+/// characters (a newline, a tab, an escape sequence) and the Unicode line and paragraph
+/// separators are written as `\n`, `\t`, `\u{1b}`, `\u{2028}`, so one error stays one line and
+/// cannot move the terminal's cursor. The one helper for every path or name put in a message.
 public enum MessageText {
   public static func escaped(_ text: String) -> String {
-    guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-    else { return text }
+    func breaks(_ s: Unicode.Scalar) -> Bool {
+      switch s.properties.generalCategory {
+      case .control, .lineSeparator, .paragraphSeparator: true
+      default: false
+      }
+    }
+    guard text.unicodeScalars.contains(where: breaks) else { return text }
     var out = ""
     for s in text.unicodeScalars {
       switch s {
@@ -54,7 +80,7 @@ public enum MessageText {
       case "\r": out += "\\r"
       case "\t": out += "\\t"
       default:
-        if s.properties.generalCategory == .control {
+        if breaks(s) {
           out += "\\u{\(String(s.value, radix: 16))}"
         } else {
           out.unicodeScalars.append(s)

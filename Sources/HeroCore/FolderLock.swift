@@ -38,10 +38,11 @@ public final class FolderLock: @unchecked Sendable {
   /// Takes the lock of `folder` (created if needed), or throws `FolderLockError.busy` when
   /// another process holds it.
   public static func acquire(folder: String) throws -> FolderLock {
-    do {
-      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    } catch {
-      throw FolderLockError.cannotLock(folder: folder, reason: "cannot create the folder")
+    do { try Syscalls.createFolder(folder) } catch {
+      throw FolderLockError.cannotLock(
+        folder: folder,
+        reason:
+          "cannot create the folder: \(WriteError(path: folder, what: "", error: error).cause)")
     }
     guard let real = realpath(folder, nil) else {
       throw FolderLockError.cannotLock(folder: folder, reason: String(cString: strerror(errno)))
@@ -99,7 +100,7 @@ public enum FolderLockError: Error, CustomStringConvertible, Equatable {
     switch self {
     case .busy(let f, _):
       "\(f): another hero-id run is writing to this folder; wait for it to finish (one writer per folder)"
-    case .cannotLock(let f, let r): "\(f): cannot lock the folder (\(r))"
+    case .cannotLock(let f, let r): "\(MessageText.escaped(f)): cannot lock the folder (\(r))"
     }
   }
 }

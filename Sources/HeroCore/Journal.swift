@@ -25,10 +25,11 @@ public final class Journal {
   public init(url: URL) throws {
     self.url = url
     let dir = url.deletingLastPathComponent()
-    do {
-      try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    } catch {
-      throw JournalError.cannotOpen(path: url.path, reason: "cannot create its folder")
+    do { try Syscalls.createFolder(dir.path) } catch {
+      throw JournalError.cannotOpen(
+        path: url.path,
+        reason:
+          "cannot create its folder: \(WriteError(path: dir.path, what: "", error: error).cause)")
     }
     let fd: Int32
     do { fd = try Syscalls.open(url.path, O_RDWR | O_CREAT | O_APPEND) } catch let e
@@ -186,9 +187,9 @@ public enum JournalError: Error, CustomStringConvertible {
 
   public var description: String {
     switch self {
-    case .cannotOpen(let p, let r): "\(p): cannot open journal (\(r))"
-    case .cannotRead(let p, let r): "\(p): cannot read journal (\(r))"
-    case .writeFailed(let p, let r): "\(p): cannot write journal (\(r))"
+    case .cannotOpen(let p, let r): "\(MessageText.escaped(p)): cannot open journal (\(r))"
+    case .cannotRead(let p, let r): "\(MessageText.escaped(p)): cannot read journal (\(r))"
+    case .writeFailed(let p, let r): "\(MessageText.escaped(p)): cannot write journal (\(r))"
     }
   }
 }

@@ -230,8 +230,8 @@ public enum LayoutError: Error, CustomStringConvertible, Equatable {
 
   public var description: String {
     switch self {
-    case .unreadable(let p, let r): "\(p): cannot load layout (\(r))"
-    case .invalid(let p, let r): "\(p): invalid layout (\(r))"
+    case .unreadable(let p, let r): "\(MessageText.escaped(p)): cannot load layout (\(r))"
+    case .invalid(let p, let r): "\(MessageText.escaped(p)): invalid layout (\(r))"
     }
   }
 

@@ -46,10 +46,11 @@ public enum SHA1 {
   public static func hex(_ string: String) -> String { hex(Data(string.utf8)) }
 
   /// Lower-case hex SHA-1 of a file's content, read in 1 MiB pieces (the file is never held whole).
+  /// Regular files only (``Syscalls/openRegularFile(_:)``): a named pipe or a device is refused
+  /// unread, never waited on.
   public static func hex(fileAt path: String) throws -> String {
-    guard let handle = FileHandle(forReadingAtPath: path) else {
-      throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path])
-    }
+    let handle = FileHandle(
+      fileDescriptor: try Syscalls.openRegularFile(path), closeOnDealloc: true)
     defer { try? handle.close() }
     var h = SHA1Hasher()
     while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { h.update(chunk) }

@@ -20,9 +20,45 @@ public struct FileSystemError: Error, CustomStringConvertible, Equatable {
   }
 
   /// The system's text for `code` (`strerror`).
-  public var reason: String { String(cString: strerror(code)) }
+  public var reason: String { FileSystemError.text(code) }
 
-  public var description: String { "\(path): \(call) failed (\(reason))" }
+  /// The message; the path's control characters escaped (one error, one line).
+  public var description: String { "\(MessageText.escaped(path)): \(call) failed (\(reason))" }
+
+  /// True when the call failed because of the machine, not the input: the disk or the quota
+  /// is full, the file system is read-only, or the permissions forbid it (``isMachineFailure(code:)``).
+  public var isMachineFailure: Bool { Self.isMachineFailure(code: code) }
+
+  /// The errno values that are a failure of the machine (`ENOSPC`, `EDQUOT`, `EROFS`,
+  /// `EACCES`, `EPERM`, `EIO`): freeing space or fixing the mount or the permissions and running
+  /// the same command again can succeed.
+  public static func isMachineFailure(code: Int32) -> Bool {
+    [ENOSPC, EDQUOT, EROFS, EACCES, EPERM, EIO].contains(code)
+  }
+
+  /// `strerror(code)`: "No space left on device", "Read-only file system", ...
+  public static func text(_ code: Int32) -> String { String(cString: strerror(code)) }
+
+  /// The errno of `error` when it carries one: a ``FileSystemError``, a `POSIXError`, or a
+  /// Foundation error whose underlying error is one (what `FileManager` and `Data.write` throw).
+  public static func code(of error: any Error) -> Int32? {
+    if let e = error as? FileSystemError { return e.code }
+    if let e = error as? POSIXError { return e.code.rawValue }
+    let ns = error as NSError
+    if ns.domain == NSPOSIXErrorDomain { return Int32(truncatingIfNeeded: ns.code) }
+    if let under = ns.userInfo[NSUnderlyingErrorKey] as? any Error {
+      return code(of: under)
+    }
+    return nil
+  }
+
+  /// The cause of a failed write or read in the system's words, for "<path>: cannot write
+  /// <what> (<cause>)": the errno text when `error` carries one ("No space left on device"),
+  /// else the error's own description.
+  public static func cause(of error: any Error) -> String {
+    if let code = code(of: error) { return text(code) }
+    return MessageText.escaped("\(error)")
+  }
 }
 
 /// Every raw file-system call of hero-id, in one place: each checks its return code and turns
@@ -34,6 +70,46 @@ public enum Syscalls {
       let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
       if fd >= 0 { return fd }
       if errno != EINTR { throw FileSystemError(path: path, call: "open", code: errno) }
+    }
+  }
+
+  /// Opens `path` for reading only when it is a regular file (links followed), without ever
+  /// blocking: the open is non-blocking (a named pipe with no writer returns at once) and the
+  /// descriptor's `fstat` must say "regular file", so a pipe, a device or a socket that took
+  /// the name after a check is still never read. Throws ``FileSystemError`` (`ENOENT`, ...) or,
+  /// for anything else than a regular file, `FileKindError`.
+  public static func openRegularFile(_ path: String) throws -> Int32 {
+    let fd = try open(path, O_RDONLY | O_NONBLOCK)
+    var info = stat()
+    guard fstat(fd, &info) == 0 else {
+      let code = errno
+      Glibc.close(fd)
+      throw FileSystemError(path: path, call: "fstat", code: code)
+    }
+    guard info.st_mode & S_IFMT == S_IFREG else {
+      Glibc.close(fd)
+      throw FileKindError(path: path, kind: FileKind(mode: info.st_mode))
+    }
+    // Back to blocking reads (meaningless for a regular file, but plain).
+    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+    return fd
+  }
+
+  /// `mkdir -p`: creates `path` and its missing parents (mode 0755); a folder that exists is no
+  /// error. Throws ``FileSystemError`` naming the part that could not be made (`ENOSPC`,
+  /// `EROFS`, `EACCES`, `ENOTDIR` when a file stands where a folder should).
+  public static func createFolder(_ path: String) throws {
+    var info = stat()
+    if stat(path, &info) == 0 {
+      guard info.st_mode & S_IFMT == S_IFDIR else {
+        throw FileSystemError(path: path, call: "mkdir", code: ENOTDIR)
+      }
+      return
+    }
+    let parent = (path as NSString).deletingLastPathComponent
+    if !parent.isEmpty, parent != path { try createFolder(parent) }
+    guard Glibc.mkdir(path, 0o755) == 0 || errno == EEXIST else {
+      throw FileSystemError(path: path, call: "mkdir", code: errno)
     }
   }
 

@@ -49,6 +49,10 @@ public enum VideoTree {
   public struct Skipped: Sendable, Equatable {
     public var path: String
     public var kind: String
+    public init(path: String, kind: String) {
+      self.path = path
+      self.kind = kind
+    }
     /// One line for the user: `<path>: skipped, <kind>, not a regular file`.
     public var message: String {
       "\(MessageText.escaped(path)): skipped, \(kind), not a regular file"

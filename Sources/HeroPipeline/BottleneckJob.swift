@@ -107,5 +107,5 @@ public struct BottleneckJob {
 public struct ImageReadError: Error, CustomStringConvertible {
   public let path: String
   public let reason: String
-  public var description: String { "\(path): cannot read image (\(reason))" }
+  public var description: String { "\(MessageText.escaped(path)): cannot read image (\(reason))" }
 }

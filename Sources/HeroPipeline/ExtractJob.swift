@@ -65,7 +65,7 @@ public struct ExtractResult: Sendable {
     lines.append(line)
     if let g = geometry {
       lines.append(
-        "\(video): "
+        "\(MessageText.escaped(video)): "
           + (g.geometry == nil ? HUDFound.notFound(frames: frames) : g.human))
     }
     return lines
@@ -151,7 +151,7 @@ public struct ExtractJob: Sendable {
     let results = await mapBounded(videos, jobs: policy.tasks) { video -> ExtractResult in
       var result = ExtractResult(video: video)
       if control.cancellation.isCancelled {
-        result.error = "\(video): cancelled"
+        result.error = "\(MessageText.escaped(video)): cancelled"
       } else {
         do {
           var staged = try await stager.stage(
@@ -292,7 +292,7 @@ struct CropStager: Sendable {
           .appendingPathComponent(name)
         let data = try JPEG.encode(frame.image, quality: Crop.jpegQuality)
         do { try AtomicFile.write(data, to: url) } catch {
-          throw LabelError.storeFailed(path: url.path, reason: "cannot write rejected frame")
+          throw WriteError(path: url.path, what: "rejected frame", error: error)
         }
       }
       return FrameResult(screen: decision.screen)
@@ -317,7 +317,7 @@ struct CropStager: Sendable {
       let name = String(format: "%06d", index) + (suffix.map { "-" + $0 } ?? "") + ".jpg"
       let url = staging.appendingPathComponent(name)
       do { try jpeg.write(to: url) } catch {
-        throw LabelError.storeFailed(path: url.path, reason: "cannot write staged crop")
+        throw WriteError(path: url.path, what: "staged crop", error: error)
       }
       crops.append(
         StagedCrop(

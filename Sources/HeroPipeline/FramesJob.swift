@@ -29,7 +29,7 @@ public struct FramesResult: Sendable {
 
   /// The human lines: warnings, then a summary or the error.
   public var summaryLines: [String] {
-    var lines = warnings.map { "\(video): warning: \($0)" }
+    var lines = warnings.map { "\(MessageText.escaped(video)): warning: \($0)" }
     if let error { return lines + [error] }
     let rate = seconds > 0 ? Double(frames) / seconds : 0
     lines.append(
@@ -145,15 +145,8 @@ struct FrameWriter: Sendable {
     let path = (base.isEmpty ? "" : base + "/") + label + "/" + name
     let data = try JPEG.encode(image, quality: quality)
     do { try AtomicFile.write(data, to: URL(fileURLWithPath: path)) } catch {
-      throw FrameWriteError(path: path, reason: error.localizedDescription)
+      throw WriteError(path: path, what: "frame", error: error)
     }
     return path
   }
-}
-
-/// A file that could not be written.
-struct FrameWriteError: Error, CustomStringConvertible {
-  let path: String
-  let reason: String
-  var description: String { "\(path): cannot write (\(reason))" }
 }

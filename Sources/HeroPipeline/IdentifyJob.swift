@@ -190,7 +190,10 @@ public struct IdentifyJob: Sendable {
 public struct IdentifyError: Error, CustomStringConvertible {
   public let path: String
   public let reason: String
-  public var description: String { reason.hasPrefix(path) ? reason : "\(path): \(reason)" }
+  public var description: String {
+    let name = MessageText.escaped(path)
+    return reason.hasPrefix(name) ? reason : "\(name): \(reason)"
+  }
 }
 
 extension IdentifyResult {

@@ -77,7 +77,7 @@ public struct LocateResult: Sendable {
 
   public var human: String {
     if let error { return error }
-    var line = "\(video): "
+    var line = "\(MessageText.escaped(video)): "
     if let found {
       line +=
         found.geometry == nil

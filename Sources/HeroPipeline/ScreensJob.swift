@@ -24,11 +24,15 @@ public struct ScreenSidecar: Decodable, Sendable {
       url.path + ".json", url.deletingPathExtension().appendingPathExtension("json").path,
     ]
     guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-      throw ScreensError(message: "\(clip): no sidecar (looked for \(candidates[1]))")
+      throw ScreensError(
+        message: "\(MessageText.escaped(clip)): no sidecar (looked for \(candidates[1]))")
     }
     guard let data = FileManager.default.contents(atPath: path),
       let sidecar = try? JSONDecoder().decode(ScreenSidecar.self, from: data)
-    else { throw ScreensError(message: "\(path): not a sidecar with spans of start, end, screen") }
+    else {
+      throw ScreensError(
+        message: "\(MessageText.escaped(path)): not a sidecar with spans of start, end, screen")
+    }
     return sidecar
   }
 }
@@ -60,7 +64,9 @@ public enum LabelledFrames {
           let image = try JPEG.decode(fileAt: path)
           guard image.width == Layouts.frameWidth, image.height == Layouts.frameHeight else {
             throw ScreensError(
-              message: "\(path): frame is \(image.width)x\(image.height), not 1280x720")
+              message:
+                "\(MessageText.escaped(path)): frame is \(image.width)x\(image.height), not 1280x720"
+            )
           }
           try body(image, screen, path)
         }

@@ -307,14 +307,11 @@ public struct TrainJob: Sendable {
     var collection = try ImageCollection.scan(
       options.cropsDir, validationPercentage: options.validationPercentage,
       testingPercentage: options.testingPercentage, groupKeys: groups)
+    // One hero in several Unicode spellings is one class (HeroSpelling, as extract and batch).
     for (hero, folders) in collection.spellings.sorted(by: { $0.key < $1.key }) {
-      let names = folders.map {
-        "\"\(MessageText.escaped($0))\" (\($0.unicodeScalars.count) code points)"
-      }
-      control.observer.note(
-        "warning: the folders \(names.joined(separator: ", ")) are one hero under Unicode NFC; "
-          + "trained as one class, \(hero)")
+      control.observer.note(HeroSpelling.warning(hero: hero, spellings: folders, of: "folders"))
     }
+    for entry in collection.skipped { control.observer.note("train: \(entry.message)") }
     if let slots = options.slots {
       let main = (try? Layouts.load(path: options.layout))?.crop.slot ?? "skill2"
       collection = collection.filtering {

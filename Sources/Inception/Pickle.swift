@@ -1,3 +1,5 @@
+import HeroCore
+
 /// A reader for the subset of Python's pickle format that TorchScript's `data.pkl` uses.
 ///
 /// `data.pkl` is a protocol-2 pickle of the module tree. The reader builds plain values and
@@ -34,7 +36,9 @@ public struct PickleError: Error, CustomStringConvertible, Equatable {
   public let file: String
   public let offset: Int
   public let reason: String
-  public var description: String { "\(file): pickle byte \(offset): \(reason)" }
+  public var description: String {
+    "\(MessageText.escaped(file)): pickle byte \(offset): \(reason)"
+  }
 
   public init(file: String, offset: Int, reason: String) {
     self.file = file

@@ -122,3 +122,31 @@ extension BatchRecord {
     return r
   }
 }
+
+extension BatchRecord {
+  /// A duplicate told of the video that was processed for its content: `duplicateOf`
+  /// followed through other duplicates (journals written before duplicates pointed at the
+  /// processed video hold chains) to the video that was processed; when that one failed,
+  /// `error` says so, naming it and its reason ("a.mp4: duplicate of b.mp4 (which failed:
+  /// …)"), so every broken download of the same bytes is listed, not only the first. Other
+  /// records come back unchanged. `record` gives the latest record of a video path.
+  public func resolvingDuplicate(_ record: (String) -> BatchRecord?) -> BatchRecord {
+    guard kind == .duplicate, var target = duplicateOf else { return self }
+    var seen: Set<String> = [video ?? ""]
+    // Through duplicates, never back to one already passed (a loop in a hand-edited journal).
+    while let next = record(target), next.kind == .duplicate, let further = next.duplicateOf,
+      !seen.contains(further)
+    {
+      seen.insert(target)
+      target = further
+    }
+    var r = self
+    r.duplicateOf = target
+    if let original = record(target), original.kind == .failed {
+      r.error =
+        "\(MessageText.escaped(video ?? "?")): duplicate of \(MessageText.escaped(target)) "
+        + "(which failed: \(original.error ?? "failed"))"
+    }
+    return r
+  }
+}

@@ -110,7 +110,7 @@ public actor BatchStore {
         if r.kind == .done, open?.hash == r.hash { open = nil }
         // Commits of plain `extract` keep the folder consistent but settle no video for a batch.
         guard r.source == nil else { continue }
-        if let h = r.hash, r.kind != .failed || hashes[h] == nil { hashes[h] = r }
+        if let h = r.hash, Self.replaces(r, hashes[h]) { hashes[h] = r }
         if let v = r.video { videos[v] = r }
       default: break
       }
@@ -139,6 +139,20 @@ public actor BatchStore {
     run.options = options
     try journal.append(run)
     recoveryNotes = notes
+  }
+
+  /// Whether `record` becomes the record of its content over `existing`: the video that was
+  /// processed stands for its content, so a later `done` (a retry that worked) replaces
+  /// anything, a `failed` replaces only a duplicate, and a duplicate never replaces a record
+  /// (else the next copy would be told a duplicate of a duplicate; journals written before
+  /// this rule are read with it too).
+  static func replaces(_ record: BatchRecord, _ existing: BatchRecord?) -> Bool {
+    guard let existing else { return true }
+    switch record.kind {
+    case .done: return true
+    case .failed: return existing.kind == .duplicate
+    default: return false
+    }
   }
 
   /// Truncates `url` after its last line ending when it does not end with one.
@@ -194,9 +208,8 @@ public actor BatchStore {
     let name = hash + "-" + UUID().uuidString.prefix(8)
     let url = stagingRoot.appendingPathComponent(name, isDirectory: true)
     try? FileManager.default.removeItem(at: url)
-    do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch
-    {
-      throw BatchError.cannotWrite(path: url.path, reason: "cannot create staging folder")
+    do { try Syscalls.createFolder(url.path) } catch {
+      throw WriteError(path: url.path, what: "staging folder", error: error)
     }
     return url
   }
@@ -206,7 +219,7 @@ public actor BatchStore {
   public func settle(_ record: BatchRecord) throws {
     if let h = record.hash {
       if inFlight[h] == record.video { inFlight[h] = nil }
-      if record.kind != .failed || byHash[h] == nil { byHash[h] = record }
+      if Self.replaces(record, byHash[h]) { byHash[h] = record }
     }
     if let v = record.video { byVideo[v] = record }
     try journal.append(record)
@@ -278,7 +291,9 @@ public actor BatchStore {
     try journal.append(begin)
     do {
       if !fresh.isEmpty {
-        try FileManager.default.createDirectory(at: heroDir, withIntermediateDirectories: true)
+        do { try Syscalls.createFolder(heroDir.path) } catch {
+          throw WriteError(path: heroDir.path, what: "hero folder", error: error)
+        }
       }
       for (c, row) in zip(fresh, rows) {
         try Self.place(c.file, at: root.appendingPathComponent(row.file), link: link)
@@ -335,16 +350,27 @@ public actor BatchStore {
     if shouldLink {
       if (try? Syscalls.link(source.path, destination.path)) == true { return }
       do { try FileManager.default.copyItem(at: source, to: destination) } catch {
-        throw BatchError.cannotWrite(path: destination.path, reason: "cannot copy \(source.path)")
+        throw WriteError(
+          path: destination.path, what: "crop (a copy of \(MessageText.escaped(source.path)))",
+          error: error)
       }
     } else {
       try Syscalls.rename(source.path, destination.path)
     }
   }
 
-  /// Every settling record, one per video path (the latest), sorted by path.
+  /// Every settling record, one per video path (the latest), sorted by path; duplicates
+  /// resolved (``resolved(_:)``).
   public func allSettled() -> [BatchRecord] {
-    byVideo.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.compactMap { byVideo[$0] }
+    byVideo.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.compactMap {
+      byVideo[$0].map(resolved)
+    }
+  }
+
+  /// `record`, when it is a duplicate, told of the video that was processed for its content
+  /// (``BatchRecord/resolvingDuplicate(_:)`` over this store's latest record per video).
+  public func resolved(_ record: BatchRecord) -> BatchRecord {
+    record.resolvingDuplicate { byVideo[$0] }
   }
 }
 
@@ -362,18 +388,19 @@ public enum BatchError: Error, CustomStringConvertible {
   public var description: String {
     switch self {
     case .optionsChanged(let p, "footage", "off", _):
-      "\(p): this batch was started with the HUD at the layout's fixed place (before the HUD was "
+      "\(MessageText.escaped(p)): this batch was started with the HUD at the layout's fixed place (before the HUD was "
         + "found by default); add --fixed-layout to resume it, or use another output"
     case .optionsChanged(let p, "footage", "on", _):
-      "\(p): this batch was started with the HUD found (the default), not --fixed-layout; "
+      "\(MessageText.escaped(p)): this batch was started with the HUD found (the default), not --fixed-layout; "
         + "resume it without --fixed-layout, or use another output"
     case .optionsChanged(let p, let o, let was, let now):
-      "\(p): this batch was started with \(o) \(was), not \(now); use the same options or another output"
-    case .cannotWrite(let p, let r): "\(p): \(r)"
-    case .notABatchOutput(let p): "\(p): not a batch output (no .batch/journal.jsonl)"
+      "\(MessageText.escaped(p)): this batch was started with \(o) \(was), not \(now); use the same options or another output"
+    case .cannotWrite(let p, let r): "\(MessageText.escaped(p)): \(r)"
+    case .notABatchOutput(let p):
+      "\(MessageText.escaped(p)): not a batch output (no .batch/journal.jsonl)"
     case .internalState(let s): "internal error: \(s)"
     case .stage(let s): s
-    case .badJournal(let p, let r): "\(p): \(r); refusing to act on it"
+    case .badJournal(let p, let r): "\(MessageText.escaped(p)): \(r); refusing to act on it"
     }
   }
 }

@@ -125,7 +125,7 @@ public enum CropIndex {
         throw bad("invalid hero name \(HeroName.quoted(r.fields[4]))")
       }
       let parts = file.split(separator: "/")
-      guard parts.count == 2, parts[0].precomposedStringWithCanonicalMapping == hero,
+      guard parts.count == 2, HeroSpelling.canonical(String(parts[0])) == hero,
         parts[1].hasSuffix(".jpg")
       else { throw bad("file is not <hero>/<name>.jpg for hero \(HeroName.quoted(hero))") }
       return IndexRow(file: file, video: r.fields[1], ptsSeconds: t, screen: s, hero: hero)

@@ -1,4 +1,5 @@
 import Foundation
+import HeroCore
 
 /// Hero names as labels: any Unicode text that can be one folder name and the stem of a file name.
 ///
@@ -17,7 +18,7 @@ public enum HeroName {
     func fail(_ why: String) -> LabelError {
       .invalidHeroName(name: name, source: source, reason: why)
     }
-    let nfc = name.precomposedStringWithCanonicalMapping
+    let nfc = HeroSpelling.canonical(name)
     guard !nfc.isEmpty else { throw fail("empty") }
     guard nfc != ".", nfc != ".." else { throw fail("\"\(nfc)\" is not a folder name") }
     guard !nfc.hasPrefix(".") else { throw fail("starts with a dot") }

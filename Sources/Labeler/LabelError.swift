@@ -1,4 +1,5 @@
 import Foundation
+import HeroCore
 
 /// Errors of the labelled crop store; each description names the file (or the name) at fault.
 public enum LabelError: Error, CustomStringConvertible, Equatable {
@@ -14,12 +15,13 @@ public enum LabelError: Error, CustomStringConvertible, Equatable {
   public var description: String {
     switch self {
     case .invalidHeroName(let name, let source, let reason):
-      "\(source): invalid hero name \(HeroName.quoted(name)) (\(reason))"
+      "\(MessageText.escaped(source)): invalid hero name \(HeroName.quoted(name)) (\(reason))"
     case .badManifest(let path, let line, let reason):
       line > 0
-        ? "\(path):\(line): bad manifest row (\(reason))" : "\(path): bad manifest (\(reason))"
-    case .noLabel(let video, let reason): "\(video): no hero label (\(reason))"
-    case .storeFailed(let path, let reason): "\(path): \(reason)"
+        ? "\(MessageText.escaped(path)):\(line): bad manifest row (\(reason))"
+        : "\(MessageText.escaped(path)): bad manifest (\(reason))"
+    case .noLabel(let video, let reason): "\(MessageText.escaped(video)): no hero label (\(reason))"
+    case .storeFailed(let path, let reason): "\(MessageText.escaped(path)): \(reason)"
     }
   }
 }

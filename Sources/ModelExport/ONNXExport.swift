@@ -40,8 +40,10 @@ public enum ExportError: Error, CustomStringConvertible, Equatable {
 
   public var description: String {
     switch self {
-    case .missingLayer(let path, let key): "\(path): no layer \(key) in the weights"
-    case .cannotWrite(let path, let reason): "\(path): cannot write the ONNX file (\(reason))"
+    case .missingLayer(let path, let key):
+      "\(MessageText.escaped(path)): no layer \(key) in the weights"
+    case .cannotWrite(let path, let reason):
+      "\(MessageText.escaped(path)): cannot write the ONNX file (\(reason))"
     }
   }
 }
@@ -190,7 +192,7 @@ public enum ONNXExport {
     do {
       try AtomicFile.write(data, to: URL(fileURLWithPath: path))
     } catch {
-      throw ExportError.cannotWrite(path: path, reason: error.localizedDescription)
+      throw ExportError.cannotWrite(path: path, reason: FileSystemError.cause(of: error))
     }
     return data.count
   }

@@ -79,7 +79,11 @@ public enum JPEG {
   }
 
   /// Reads and decodes a JPEG file.
+  /// Regular files only: a named pipe or a device named `*.jpg` is refused unread.
   public static func decode(fileAt path: String) throws -> RGBImage {
+    if case .other(let kind) = FileKind.of(path) {
+      throw JPEGError.decodeFailed(path: path, reason: "\(kind), not a regular file")
+    }
     let data: Data
     do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe) } catch {
       throw JPEGError.decodeFailed(
@@ -104,7 +108,7 @@ public enum JPEGError: Error, CustomStringConvertible {
     switch self {
     case .noHandle: "TurboJPEG: cannot allocate a handle"
     case .encodeFailed(let r): "JPEG encode failed (\(r))"
-    case .decodeFailed(let p, let r): "\(p): cannot decode JPEG (\(r))"
+    case .decodeFailed(let p, let r): "\(MessageText.escaped(p)): cannot decode JPEG (\(r))"
     }
   }
 }

@@ -178,8 +178,9 @@ public enum ScreenModelError: Error, CustomStringConvertible {
 
   public var description: String {
     switch self {
-    case .invalid(let p, let r): "\(p): invalid screen model (\(r))"
-    case .mismatch(let p, let r): "\(p): screen model does not fit the layout (\(r))"
+    case .invalid(let p, let r): "\(MessageText.escaped(p)): invalid screen model (\(r))"
+    case .mismatch(let p, let r):
+      "\(MessageText.escaped(p)): screen model does not fit the layout (\(r))"
     }
   }
 }

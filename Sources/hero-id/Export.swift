@@ -102,5 +102,5 @@ struct Export: AsyncParsableCommand {
 /// A `--probe` list that cannot be read.
 struct ProbeListError: Error, CustomStringConvertible {
   let path: String
-  var description: String { "\(path): cannot read the image list" }
+  var description: String { "\(MessageText.escaped(path)): cannot read the image list" }
 }

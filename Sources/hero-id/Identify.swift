@@ -125,7 +125,7 @@ enum IdentifyTable {
   static func row(_ clip: String, _ v: IdentifyResult) -> String {
     let note = v.hero == nil ? (v.reason ?? "") : topNote(v)
     func figure(_ x: Double?) -> String { x.map { String(format: "%.3f", $0) } ?? "-" }
-    return pad(clip, 40) + pad(v.hero ?? "unknown", 14)
+    return pad(MessageText.escaped(clip), 40) + pad(v.hero ?? "unknown", 14)
       + pad(String(format: "%.3f", v.confidence), 7)
       + pad(figure(v.evidence?.pattern), 9)
       + pad(figure(v.evidence?.colour), 8)
@@ -144,7 +144,9 @@ enum IdentifyTable {
     }.joined()
   }
 
-  static func failedRow(_ clip: String) -> String { pad(clip, 40) + "error (see stderr)" }
+  static func failedRow(_ clip: String) -> String {
+    pad(MessageText.escaped(clip), 40) + "error (see stderr)"
+  }
 
   static func topNote(_ v: IdentifyResult) -> String {
     guard v.top.count > 1 else { return "" }

@@ -59,7 +59,7 @@ struct Report: ParsableCommand {
     let html = try HTMLReport.render(request)
     let url = URL(fileURLWithPath: out)
     do { try AtomicFile.write(Data(html.utf8), to: url) } catch {
-      throw ReportError.cannotWrite(path: out, reason: "\(error)")
+      throw ReportError.cannotWrite(path: out, reason: FileSystemError.cause(of: error))
     }
     printError("report: wrote \(out) (\(html.utf8.count / 1024) KB)")
   }

@@ -119,7 +119,7 @@ struct ScreensTrain: AsyncParsableCommand {
     printError("on the training examples (gameplay threshold \(outcome.model.gameplayThreshold)):")
     printError(outcome.evaluation.table)
     do { try AtomicFile.write(outcome.model.jsonData(), to: URL(fileURLWithPath: out)) } catch {
-      throw ScreensError(message: "\(out): cannot write the model")
+      throw WriteError(path: out, what: "the screen model", error: error)
     }
     printError("wrote \(out)")
     if outcome.failedInputs > 0 { throw ExitCode.failure }

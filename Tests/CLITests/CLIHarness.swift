@@ -10,6 +10,8 @@ enum CLI {
     let status: Int32
     let stdout: String
     let stderr: String
+    /// True when the run was stopped by the `timeout` given (a hang; the test fails on it).
+    var timedOut = false
     var stderrLines: [Substring] { stderr.split(separator: "\n") }
     var stdoutLines: [Substring] { stdout.split(separator: "\n") }
   }
@@ -42,12 +44,16 @@ enum CLI {
   }
 
   /// Runs `hero-id arguments…` in `directory` and waits for it; `environment` is added to (or,
-  /// for a nil value, removed from) this process's environment.
+  /// for a nil value, removed from) this process's environment. `timeout` (seconds) is a guard
+  /// against a hang, never a measure: a run still going then is killed and `timedOut` set, so
+  /// the test fails instead of blocking the suite; give it generously.
   static func heroID(
-    _ arguments: [String], in directory: URL? = nil, environment: [String: String?] = [:]
+    _ arguments: [String], in directory: URL? = nil, environment: [String: String?] = [:],
+    timeout: Double? = nil
   ) throws -> Result {
     try execute(
-      URL(fileURLWithPath: try binary()), arguments, in: directory, environment: environment)
+      URL(fileURLWithPath: try binary()), arguments, in: directory, environment: environment,
+      timeout: timeout)
   }
 
   /// Runs the `sample-maker` binary built beside `hero-id` (to render fixture clips).
@@ -79,7 +85,7 @@ enum CLI {
 
   private static func execute(
     _ executable: URL, _ arguments: [String], in directory: URL? = nil,
-    environment: [String: String?] = [:]
+    environment: [String: String?] = [:], timeout: Double? = nil
   ) throws -> Result {
     let process = Process()
     process.executableURL = executable
@@ -100,11 +106,20 @@ enum CLI {
     process.standardError = stderrFile.handle
     process.standardInput = FileHandle.nullDevice
     try process.run()
+    let guardFlag = TimeoutGuard()
+    if let timeout {
+      let pid = process.processIdentifier
+      DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+        if guardFlag.expire() { kill(pid, SIGKILL) }
+      }
+    }
     process.waitUntilExit()
+    guardFlag.finish()
     return Result(
       status: process.terminationStatus,
       stdout: String(decoding: try Data(contentsOf: stdoutFile.url), as: UTF8.self),
-      stderr: String(decoding: try Data(contentsOf: stderrFile.url), as: UTF8.self))
+      stderr: String(decoding: try Data(contentsOf: stderrFile.url), as: UTF8.self),
+      timedOut: guardFlag.expired)
   }
 
   /// Output goes to files, not pipes, so a chatty child can never block on a full pipe.
@@ -116,4 +131,21 @@ enum CLI {
     }
     return (url, try FileHandle(forWritingTo: url))
   }
+}
+
+/// The time-out guard of one run: `expire` (the deadline) wins only while the run has not
+/// finished, so a finished run is never killed or reported as timed out.
+private final class TimeoutGuard: @unchecked Sendable {
+  private let lock = NSLock()
+  private var finished = false
+  private var didExpire = false
+  /// At the deadline: true (kill it) when the run is still going.
+  func expire() -> Bool {
+    lock.withLock {
+      if !finished { didExpire = true }
+      return didExpire
+    }
+  }
+  func finish() { lock.withLock { finished = true } }
+  var expired: Bool { lock.withLock { didExpire } }
 }

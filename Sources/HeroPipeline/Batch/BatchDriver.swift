@@ -75,19 +75,28 @@ struct BatchDriver: Sendable {
           video: video, outcome: .failed,
           record: {
             var r = BatchRecord(.failed, video: video.relativePath)
-            r.error = "\(video.path): cancelled"
+            r.error = "\(MessageText.escaped(video.path)): cancelled"
             return r
           }())
         : await Self.processOne(video, store: store, retryFailed: retryFailed, work: work)
       if result.outcome == .failed {
         control.observer.note("failed: \(result.record.error ?? video.path)")
       }
-      control.observer.advance(label, note: "\(result.outcome.rawValue) \(video.relativePath)")
+      control.observer.advance(
+        label, note: "\(result.outcome.rawValue) \(MessageText.escaped(video.relativePath))")
       return (i, result)
     }
     if !todo.isEmpty { control.observer.finish(label) }
     for (i, r) in done { results[i] = r }
-    return results.compactMap { $0 }
+    // Duplicates told of the video processed for their content, and whether it failed (a
+    // duplicate may be settled while its original is still in flight).
+    var out: [BatchResult] = []
+    out.reserveCapacity(results.count)
+    for case var r? in results {
+      if r.record.kind == .duplicate { r.record = await store.resolved(r.record) }
+      out.append(r)
+    }
+    return out
   }
 
   private static func processOne(
@@ -104,17 +113,21 @@ struct BatchDriver: Sendable {
       do { try await store.settle(r) } catch { r.error = why + "; and \(error)" }
       return BatchResult(video: video, outcome: .failed, record: r)
     }
+    let name = MessageText.escaped(video.path)
     guard let stamp = FileStamp(path: video.path) else {
-      return await failed("\(video.path): cannot read file")
+      return await failed("\(name): cannot read file (\(FileSystemError.text(ENOENT)))")
     }
     base.size = stamp.size
     base.mtime = stamp.mtime
     do {
+      // Regular files only: a pipe or device that took the name since the walk is refused.
       base.hash = try await offload { try SHA1.hex(fileAt: video.path) }
+    } catch let e as FileKindError {
+      return await failed("\(e)")
     } catch {
-      return await failed("\(video.path): cannot read file")
+      return await failed("\(name): cannot read file (\(FileSystemError.cause(of: error)))")
     }
-    guard let hash = base.hash else { return await failed("\(video.path): cannot read file") }
+    guard let hash = base.hash else { return await failed("\(name): cannot read file") }
     switch await store.claim(hash: hash, video: video.relativePath, includeFailed: !retryFailed) {
     case .settled(let earlier) where earlier.video == video.relativePath:
       return BatchResult(video: video, outcome: .alreadyDone, record: earlier)

@@ -98,7 +98,7 @@ public struct BatchIdentifyJob: Sendable {
       text += CSV.line(fields)
     }
     do { try AtomicFile.write(Data(text.utf8), to: url) } catch {
-      throw BatchError.cannotWrite(path: url.path, reason: "cannot write report")
+      throw WriteError(path: url.path, what: "report", error: error)
     }
   }
 

@@ -71,9 +71,13 @@ public struct BatchMergeJob: Sendable {
         label: record.hero ?? "")
       let outcome = try await Self.mergeOne(record, from: root, into: store)
       results.append(BatchResult(video: file, outcome: outcome.0, record: outcome.1))
-      control.observer.advance("batch merge", note: "\(outcome.0.rawValue) \(video)")
+      control.observer.advance(
+        "batch merge", note: "\(outcome.0.rawValue) \(MessageText.escaped(video))")
     }
     control.observer.finish("batch merge")
+    for i in results.indices where results[i].record.kind == .duplicate {
+      results[i].record = await store.resolved(results[i].record)
+    }
     let summary = BatchSummary(
       command: "batch merge", shard: .all, results: results,
       seconds: Date().timeIntervalSince(started))

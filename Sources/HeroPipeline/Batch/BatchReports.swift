@@ -25,6 +25,9 @@ public struct BatchSummary: Sendable {
   /// `batch identify`: clips per answer ("unknown" for no answer).
   public var answers: [String: Int]?
   public var failures: [Failure] = []
+  /// Duplicates of a video that failed (the same broken bytes under other names): counted
+  /// among the duplicates, listed here with the original and its reason.
+  public var duplicatesOfFailed: [Failure] = []
   public var seconds: Double = 0
 
   public init(command: String, shard: Shard, results: [BatchResult], seconds: Double) {
@@ -48,7 +51,16 @@ public struct BatchSummary: Sendable {
       case .failed:
         failed += 1
         failures.append(Failure(video: r.video.relativePath, error: r.record.error ?? "failed"))
-      case .duplicate: duplicates += 1
+      case .duplicate:
+        duplicates += 1
+        if let error = r.record.error {
+          duplicatesOfFailed.append(Failure(video: r.video.relativePath, error: error))
+        }
+      case .alreadyDone where r.record.kind == .duplicate && r.record.error != nil:
+        alreadyDone += 1
+        duplicatesOfFailed.append(
+          Failure(
+            video: r.video.relativePath, error: (r.record.error ?? "") + " (earlier run)"))
       case .alreadyDone where r.record.kind == .failed:
         // Failed in an earlier run and not retried: still a failure of this output.
         failed += 1
@@ -64,7 +76,9 @@ public struct BatchSummary: Sendable {
   public var text: String {
     var lines = [
       "\(command): \(videos) videos (shard \(shard)): \(ok) ok, \(failed) failed, "
-        + "\(duplicates) duplicate, \(alreadyDone) already done; \(frames) frames"
+        + "\(duplicates) duplicate"
+        + (duplicatesOfFailed.isEmpty ? "" : " (\(duplicatesOfFailed.count) of a failed video)")
+        + ", \(alreadyDone) already done; \(frames) frames"
         + (answers == nil ? ", \(crops) crops" : "") + " in "
         + String(format: "%.1fs", seconds)
     ]
@@ -80,6 +94,7 @@ public struct BatchSummary: Sendable {
           + answers.keys.sorted().map { "\($0) \(answers[$0] ?? 0)" }.joined(separator: ", "))
     }
     for f in failures { lines.append("  failed: \(f.error)") }
+    for f in duplicatesOfFailed { lines.append("  failed (duplicate): \(f.error)") }
     return lines.joined(separator: "\n")
   }
 }
@@ -96,6 +111,10 @@ extension BatchSummary {
       "answers": answers.map { a in .object(a.keys.sorted().map { .init($0, .int(a[$0] ?? 0)) }) },
       "failures": .array(
         failures.map { .object(["video": .string($0.video), "error": .string($0.error)]) }),
+      "duplicates_of_failed": .array(
+        duplicatesOfFailed.map {
+          .object(["video": .string($0.video), "error": .string($0.error)])
+        }),
       "seconds": .rounded(seconds, 3),
     ])
   }
@@ -159,6 +178,6 @@ func writeCropReport(records: [BatchRecord], summary: BatchSummary, to url: URL)
   for r in records { text += cropReportJSON(r).text + "\n" }
   text += summary.line.text + "\n"
   do { try AtomicFile.write(Data(text.utf8), to: url) } catch {
-    throw BatchError.cannotWrite(path: url.path, reason: "cannot write report")
+    throw WriteError(path: url.path, what: "report", error: error)
   }
 }
