@@ -23,11 +23,25 @@ public struct ExtractOptions: Sendable, Equatable {
   public var activePicture: Bool
   /// Frames the active picture is found over (held while it is).
   public var probeFrames: Int
+  /// The per-video work bound: at most this many frames handed out. When the container says
+  /// the video's duration, frames closer than `duration / maxFrames` to the last one kept are
+  /// dropped (key frames before they are decoded), so a video with more frames than the bound
+  /// is sampled evenly over its length; a video that still has more (no duration, or one that
+  /// understates) stops at the bound, with a warning. Nil: no bound.
+  public var maxFrames: Int?
+
+  /// The bound the jobs use by default (`--max-key-frames`): a 20-minute video with a key frame
+  /// every 5 s (x264's default interval at 50 fps) is read whole, a longer one sampled; an
+  /// all-intra recording of 100,000 key frames costs 240 decodes and sorts (about 35 s on two
+  /// cores for one with no HUD, each frame searched for one), not 100,000.
+  public static let defaultMaxFrames = 240
 
   public init(
     everySeconds: Double? = nil, allFrames: Bool = false, width: Int = 1280, height: Int = 720,
-    decoderThreads: Int = 0, activePicture: Bool = false, probeFrames: Int = 8
+    decoderThreads: Int = 0, activePicture: Bool = false, probeFrames: Int = 8,
+    maxFrames: Int? = nil
   ) {
+    self.maxFrames = maxFrames
     self.everySeconds = everySeconds
     self.allFrames = allFrames
     self.width = width
@@ -57,6 +71,7 @@ public struct ExtractOptions: Sendable, Equatable {
     }
     if decoderThreads < 0 { return "decoder threads must be 0 (auto) or more" }
     if !(1...64).contains(probeFrames) { return "probe frames must be 1...64" }
+    if let n = maxFrames, n < 1 { return "--max-key-frames must be at least 1 (0: no bound)" }
     return nil
   }
 }

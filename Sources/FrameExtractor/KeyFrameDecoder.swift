@@ -46,7 +46,19 @@ public final class KeyFrameDecoder {
     }
     stream = try VideoStreamDecoder(
       path: path, keyFramesOnly: !options.allFrames, threads: options.decoderThreads)
+    if let n = options.maxFrames, let d = stream.durationSeconds, d.isFinite, d > 0 {
+      boundGap = d / Double(n)
+      if !options.allFrames { stream.minKeyGapSeconds = boundGap }
+    }
   }
+
+  /// The work bound's spacing: the duration over `maxFrames` (nil without a bound or a
+  /// duration).
+  private var boundGap: Double?
+  /// Frames dropped by the bound after decoding (every frame mode), and whether it stopped
+  /// the video.
+  private var boundDropped = 0
+  private var boundStopped = false
 
   deinit {
     for h in held {
@@ -59,6 +71,12 @@ public final class KeyFrameDecoder {
   /// when the whole file gave no frame.
   public func nextFrame() throws -> VideoFrame? {
     guard !done else { return nil }
+    if let n = options.maxFrames, handedOut >= n {
+      // The bound: a video that still has more frames (no duration, or one that understates).
+      boundStopped = try stream.decodeNext() != nil
+      done = true
+      return nil
+    }
     if options.activePicture {
       if picture == nil { try findPicture() }
       if !held.isEmpty {
@@ -97,7 +115,16 @@ public final class KeyFrameDecoder {
   /// The next decoded frame's time that `everySeconds` keeps; nil at the end.
   private func nextKept() throws -> Double? {
     while let t = try stream.decodeNext() {
-      if let every = options.everySeconds {
+      if options.allFrames, let gap = boundGap, (options.everySeconds ?? 0) < gap {
+        // Every-frame mode: the bound's spacing, after decoding (frames depend on each other).
+        guard let interval = Self.interval(t, origin: stream.startSeconds ?? 0, every: gap)
+        else { continue }
+        if let last = lastInterval, interval <= last {
+          boundDropped += 1
+          continue
+        }
+        lastInterval = interval
+      } else if let every = options.everySeconds {
         // A file can carry any timestamp: an interval that is not a number is dropped, and
         // one past Int64's range is clamped, never converted with a trap.
         guard let interval = Self.interval(t, origin: stream.startSeconds ?? 0, every: every)
@@ -185,7 +212,23 @@ public final class KeyFrameDecoder {
 
   /// Damage met so far, one line per kind (e.g. "3 damaged packet(s) skipped (first: at 2.40s:
   /// Invalid data found when processing input)"); empty for a clean file.
-  public var warnings: [String] { stream.damageReport() }
+  public var warnings: [String] {
+    var notes = stream.damageReport()
+    let skipped = stream.keyPacketsSkipped + boundDropped
+    if skipped > 0, let gap = boundGap, let n = options.maxFrames {
+      notes.append(
+        String(
+          format: "more than %d %@: %d skipped, one kept every %.2f s (--max-key-frames)", n,
+          options.allFrames ? "frames" : "key frames", skipped, gap))
+    }
+    if boundStopped, let n = options.maxFrames {
+      notes.append(
+        "stopped after \(n) frames, the rest of the video unread (--max-key-frames; "
+          + (boundGap == nil ? "the container gives no duration" : "its duration understates")
+          + ")")
+    }
+    return notes
+  }
 
   /// Frames the decoder produced so far (before `everySeconds` dropped any).
   public var framesDecoded: Int { stream.framesDecoded }

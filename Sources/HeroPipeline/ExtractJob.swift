@@ -110,6 +110,8 @@ public struct ExtractJob: Sendable {
     public var dropDisagreeing = false
     /// `--inception` for the check's base network (nil: the default weights).
     public var inception: String?
+    /// `--max-key-frames`: the per-video work bound (``ExtractOptions/maxFrames``; nil: none).
+    public var maxKeyFrames: Int? = ExtractOptions.defaultMaxFrames
 
     public init() {}
   }
@@ -136,14 +138,15 @@ public struct ExtractJob: Sendable {
       sorter: sorter, layout: options.layout,
       decoding: options.placement.decoding(
         everySeconds: options.everySeconds, allFrames: options.allFrames,
-        decoderThreads: options.decoderThreads ?? policy.decoderThreads),
+        decoderThreads: options.decoderThreads ?? policy.decoderThreads,
+        maxFrames: options.maxKeyFrames),
       keepRejected: options.keepRejected, store: store, placement: options.placement,
       debugHUD: options.debugHUD, slots: options.slots ?? [options.layout.crop.slot],
       sorters: ScreenSorterCache(layout: options.layout, model: sorter.model))
     let checker = try options.checkWith.map {
       try LabelChecker(
         model: $0, inception: options.inception, placement: options.placement,
-        drop: options.dropDisagreeing, videos: videos.count)
+        drop: options.dropDisagreeing, videos: videos.count, maxKeyFrames: options.maxKeyFrames)
     }
     let labels = options.labels
     let prefix = options.out.hasSuffix("/") ? options.out : options.out + "/"

@@ -31,6 +31,8 @@ public struct IdentifyJob: Sendable {
     public var placement = HUDPlacement.found
     /// `--debug-hud`: one annotated frame per clip into this folder.
     public var debugHUD: String?
+    /// `--max-key-frames`: the per-video work bound (``ExtractOptions/maxFrames``; nil: none).
+    public var maxKeyFrames: Int? = ExtractOptions.defaultMaxFrames
     public init() {}
   }
 
@@ -54,7 +56,8 @@ public struct IdentifyJob: Sendable {
     sorter = try ScreenSorter.load(layout: layout, modelPath: options.screenModel)
     policy = ThreadPolicy.forRun(jobs: options.jobs, items: clips)
     decoding = options.placement.decoding(
-      everySeconds: options.everySeconds, decoderThreads: policy.decoderThreads)
+      everySeconds: options.everySeconds, decoderThreads: policy.decoderThreads,
+      maxFrames: options.maxKeyFrames)
     cropsDirectory = options.cropsDirectory
     placement = options.placement
     debugHUD = options.debugHUD

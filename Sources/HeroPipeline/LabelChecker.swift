@@ -12,11 +12,15 @@ struct LabelChecker: Sendable {
   /// The SHA-1 of the model's `model.json` (which holds its weights' SHA-1).
   let modelSHA1: String
 
-  init(model: String, inception: String?, placement: HUDPlacement, drop: Bool, videos: Int) throws {
+  init(
+    model: String, inception: String?, placement: HUDPlacement, drop: Bool, videos: Int,
+    maxKeyFrames: Int?
+  ) throws {
     var o = IdentifyJob.Options()
     o.model = model
     o.inception = inception
     o.placement = placement
+    o.maxKeyFrames = maxKeyFrames
     job = try IdentifyJob(options: o, clips: videos)
     self.drop = drop
     modelSHA1 =

@@ -16,12 +16,13 @@ public enum HUDPlacement: String, Sendable, CaseIterable {
   /// The decoder options of this placement: `found` asks for the active picture at 720 lines
   /// (any width); `fixed` for the layout's frame size, stretched.
   public func decoding(
-    everySeconds: Double?, allFrames: Bool = false, decoderThreads: Int = 0
+    everySeconds: Double?, allFrames: Bool = false, decoderThreads: Int = 0,
+    maxFrames: Int? = ExtractOptions.defaultMaxFrames
   ) -> ExtractOptions {
     ExtractOptions(
       everySeconds: everySeconds, allFrames: allFrames, width: Layouts.frameWidth,
       height: Layouts.frameHeight, decoderThreads: decoderThreads,
-      activePicture: self == .found)
+      activePicture: self == .found, maxFrames: maxFrames)
   }
 
   /// The value batch journals record (`"footage"`: `on` for found, `off` for fixed; the key

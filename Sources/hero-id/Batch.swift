@@ -130,6 +130,7 @@ struct BatchExtract: AsyncParsableCommand {
     o.slots = try slotList(slots, layout: Layouts.load(path: layout))
     o.placement = footage.placement
     o.debugHUD = footage.debugHUD
+    o.maxKeyFrames = footage.keyFrameBound
     o.checkWith = check.checkWith
     o.dropDisagreeing = check.dropDisagreeing
     o.shard = batch.shard

@@ -196,6 +196,7 @@ struct Extract: AsyncParsableCommand {
     o.keepRejected = keepRejected
     o.placement = footage.placement
     o.debugHUD = footage.debugHUD
+    o.maxKeyFrames = footage.keyFrameBound
     o.slots = try slotList(slots, layout: o.layout)
     o.jobs = jobs
     o.decoderThreads = decoderThreads == 0 ? nil : decoderThreads

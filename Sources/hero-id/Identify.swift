@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FrameExtractor
 import HeroCore
 import HeroPipeline
 
@@ -110,6 +111,7 @@ struct IdentifyChainOptions: ParsableArguments {
     o.jobs = jobs
     o.placement = footage.placement
     o.debugHUD = footage.debugHUD
+    o.maxKeyFrames = footage.keyFrameBound
     return o
   }
 }
@@ -186,10 +188,22 @@ struct FootageOptions: ParsableArguments {
         + "as DIR/<video name>-hud.jpg.", valueName: "DIR"))
   var debugHUD: String?
 
+  @Option(
+    name: .customLong("max-key-frames"),
+    help: ArgumentHelp(
+      "At most N key frames a video: a video with more (an all-intra recording, a long VOD) is "
+        + "sampled evenly over its length, key frames skipped before they are decoded; 0: no "
+        + "bound.", valueName: "N"))
+  var maxKeyFrames = ExtractOptions.defaultMaxFrames
+
+  /// The per-video work bound (nil: none).
+  var keyFrameBound: Int? { maxKeyFrames == 0 ? nil : maxKeyFrames }
+
   /// Where the HUD is read.
   var placement: HUDPlacement { fixedLayout ? .fixed : .found }
 
   func validate() throws {
+    guard maxKeyFrames >= 0 else { throw ValidationError("--max-key-frames must be 0 or more") }
     if fixedLayout && footage {
       throw ValidationError(
         "--footage (finding the HUD, now the default) and --fixed-layout contradict each other")

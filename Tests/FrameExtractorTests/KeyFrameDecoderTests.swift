@@ -274,4 +274,38 @@ private func expectSameTimes(
       #expect(times.contains { abs($0 - t.element) <= ptsTolerance }, "missing \(t.element)")
     }
   }
+
+  /// The per-video work bound (issue 29): an all-intra recording of 2,000 key frames with a
+  /// bound of 50 gives at most 50 frames spread over its whole length, and the key frames in
+  /// between are skipped before they are decoded (the cost is the bound, not the file).
+  @Test func theWorkBoundSamplesEvenlyAndSkipsBeforeDecoding() throws {
+    let clip = try VideoFixtures.allIntraClip()
+    #expect(try VideoFixtures.probeFrameTimes(clip).count == 2000)
+    let decoder = try KeyFrameDecoder(path: clip, options: ExtractOptions(maxFrames: 50))
+    var times: [Double] = []
+    while let frame = try decoder.nextFrame() { times.append(frame.ptsSeconds) }
+    #expect(times.count >= 45 && times.count <= 50, "\(times.count)")
+    // Evenly: no two closer than the spacing (20 s / 50), and the last near the end.
+    for (a, b) in zip(times, times.dropFirst()) { #expect(b - a >= 0.4 - 1e-6, "\(a) \(b)") }
+    #expect((times.last ?? 0) >= 19)
+    // Decoded: the frames kept, plus at most the frame threads' look-ahead, never 2,000.
+    #expect(decoder.framesDecoded <= 70, "\(decoder.framesDecoded) decoded")
+    #expect(decoder.warnings.contains { $0.contains("more than 50 key frames") })
+    // Every-frame mode: the same spacing after decoding.
+    let all = try VideoFixtures.decodeAll(
+      try VideoFixtures.gopClip(), options: ExtractOptions(allFrames: true, maxFrames: 20))
+    #expect(all.frames.count <= 20 && all.frames.count >= 18, "\(all.frames.count)")
+    let spaced = zip(all.frames, all.frames.dropFirst()).allSatisfy {
+      $1.ptsSeconds - $0.ptsSeconds >= 4.0 / 20 - 1e-6
+    }
+    #expect(spaced)
+    // A short clip under the bound: untouched, no warning.
+    let plain = try VideoFixtures.decodeAll(
+      try VideoFixtures.gopClip(), options: ExtractOptions(maxFrames: 600))
+    expectSameTimes(
+      plain.frames.map(\.ptsSeconds), try VideoFixtures.probeFrameTimes(try VideoFixtures.gopClip())
+    )
+    #expect(plain.warnings.isEmpty)
+    #expect(ExtractOptions(maxFrames: 0).problem != nil)
+  }
 }

@@ -45,6 +45,18 @@ enum VideoFixtures {
     try fixture("gop12.mp4") { try encodeTestsrc(to: $0) }
   }
 
+  /// An all-intra recording: 160x120 testsrc, 100 fps, 20 s, every frame a key frame (2,000).
+  static func allIntraClip() throws -> String {
+    try fixture("all-intra.mp4") { path in
+      try run(
+        "ffmpeg",
+        [
+          "-f", "lavfi", "-i", "testsrc=size=160x120:rate=100", "-t", "20", "-c:v", "libx264",
+          "-g", "1", "-preset", "ultrafast", "-pix_fmt", "yuv420p", path,
+        ])
+    }
+  }
+
   /// The same clip with the moov atom first (`-movflags +faststart`).
   static func faststartClip() throws -> String {
     try fixture("gop12-faststart.mp4") {

@@ -50,6 +50,13 @@ final class VideoStreamDecoder {
   private var lastPtsSeconds: Double?
   private var lastPacketSeconds: Double?
 
+  /// Key frames only: a key packet less than this many seconds after the last one sent is not
+  /// decoded (the per-video work bound, ``ExtractOptions/maxFrames``); nil sends every one.
+  var minKeyGapSeconds: Double?
+  private var lastSentKeySeconds: Double?
+  /// Key packets left undecoded by `minKeyGapSeconds`.
+  private(set) var keyPacketsSkipped = 0
+
   private(set) var packetsRead = 0
   private(set) var framesDecoded = 0
   private var damagedPackets = 0
@@ -244,6 +251,17 @@ final class VideoStreamDecoder {
         // The decoder would discard this frame anyway (skip_frame); not sending it lets the
         // frame threads take consecutive key frames, which then decode in parallel.
         continue
+      }
+      if keyFramesOnly, isKey, let gap = minKeyGapSeconds, packetTime != heroid_nopts {
+        // The work bound: key frames closer than `gap` to the last one decoded are skipped
+        // unread by the decoder (an all-intra file of 100,000 key frames costs its demuxing,
+        // not 100,000 decodes). Time going backwards (a reset) starts again from there.
+        let t = Double(packetTime) * timeBase
+        if let last = lastSentKeySeconds, t >= last, t < last + gap {
+          keyPacketsSkipped += 1
+          continue
+        }
+        lastSentKeySeconds = t
       }
       let sent = avcodec_send_packet(codec, packet)
       if sent < 0, sent != again, sent != eof {

@@ -27,6 +27,8 @@ public struct BatchExtractJob: Sendable {
     /// `--check-with` and `--drop-disagreeing`, as `extract`'s.
     public var checkWith: String?
     public var dropDisagreeing = false
+    /// `--max-key-frames`: the per-video work bound (``ExtractOptions/maxFrames``; nil: none).
+    public var maxKeyFrames: Int? = ExtractOptions.defaultMaxFrames
     public init(out: String) { self.out = out }
   }
 
@@ -53,12 +55,14 @@ public struct BatchExtractJob: Sendable {
     ]
     // A journal from before the option (no such key) resumes either way.
     settings["footage"] = options.placement.journalValue
+    // The work bound changes what a long video gives; journals from before it resume either way.
+    settings["max-key-frames"] = options.maxKeyFrames.map { "\($0)" } ?? "none"
     let slots = options.slots ?? [profile.crop.slot]
     settings["slots"] = slots.joined(separator: ",")
     let checker = try options.checkWith.map {
       try LabelChecker(
         model: $0, inception: nil, placement: options.placement, drop: options.dropDisagreeing,
-        videos: videos.count)
+        videos: videos.count, maxKeyFrames: options.maxKeyFrames)
     }
     // Dropping changes what a video adds: a resumed batch drops by the same model.
     if let checker, checker.drop { settings["drop-disagreeing"] = checker.journalValue }
@@ -69,7 +73,8 @@ public struct BatchExtractJob: Sendable {
     let stager = CropStager(
       sorter: try ScreenSorter(layout: profile), layout: profile,
       decoding: options.placement.decoding(
-        everySeconds: options.everySeconds, decoderThreads: policy.decoderThreads),
+        everySeconds: options.everySeconds, decoderThreads: policy.decoderThreads,
+        maxFrames: options.maxKeyFrames),
       keepRejected: nil, store: store, placement: options.placement, debugHUD: options.debugHUD,
       slots: slots, sorters: ScreenSorterCache(layout: profile))
     let driver = BatchDriver(

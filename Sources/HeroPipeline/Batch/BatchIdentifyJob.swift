@@ -50,6 +50,8 @@ public struct BatchIdentifyJob: Sendable {
     ]
     // A journal from before the option (no such key) resumes either way.
     settings["footage"] = options.identify.placement.journalValue
+    // The work bound changes what a long video gives; journals from before it resume either way.
+    settings["max-key-frames"] = options.identify.maxKeyFrames.map { "\($0)" } ?? "none"
     let store = try BatchStore(
       journalURL: URL(fileURLWithPath: options.report + ".journal.jsonl"), cropRoot: nil,
       options: settings)
