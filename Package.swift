@@ -48,7 +48,8 @@ let package = Package(
       swiftSettings: strict + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
     // The base network: TorchScript zip + pickle reader (checked: it reads untrusted files),
     // the Inception v3 binding of the state dict, the bottleneck cache.
-    .target(name: "Inception", dependencies: ["InceptionKernels", "HeroCore"], swiftSettings: strict),
+    .target(
+      name: "Inception", dependencies: ["InceptionKernels", "HeroCore"], swiftSettings: strict),
     // The new final layer, its trainer, the unknown-hero decision and the model directory.
     .target(
       name: "Classifier", dependencies: ["InceptionKernels", "HeroCore"],
@@ -67,7 +68,8 @@ let package = Package(
       ],
       swiftSettings: strict),
     // Synthetic gameplay clips for demo, tests and benchmarks (Cairo drawing, libavcodec encoding).
-    .target(name: "SampleMaker", dependencies: ["CCairo", "CLibAV", "HeroCore"], swiftSettings: strict),
+    .target(
+      name: "SampleMaker", dependencies: ["CCairo", "CLibAV", "HeroCore"], swiftSettings: strict),
 
     // The jobs (extract, identify, train, batch): every front end calls these, none re-wires
     // the stages. One thread policy per run.
@@ -110,7 +112,8 @@ let package = Package(
     .executableTarget(
       name: "sample-maker",
       dependencies: [
-        "SampleMaker", "HeroCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "SampleMaker", "HeroCore",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
 
@@ -125,7 +128,9 @@ let package = Package(
       name: "PreprocessTests",
       dependencies: ["Preprocess", "HeroCore", "SampleMaker", "FrameExtractor"],
       swiftSettings: strict),
-    .testTarget(name: "LabelerTests", dependencies: ["Labeler", "HeroCore"], swiftSettings: strict),
+    .testTarget(
+      name: "LabelerTests", dependencies: ["Labeler", "HeroCore", "TestSupport"],
+      swiftSettings: strict),
     .testTarget(
       name: "InceptionTests",
       dependencies: ["Inception", "InceptionKernels", "Preprocess", "HeroCore", "TestSupport"],
@@ -152,7 +157,8 @@ let package = Package(
         "ModelExport", "Inception", "InceptionKernels", "Classifier", "ONNXProto", "HeroCore",
       ],
       swiftSettings: strict),
-    .testTarget(name: "CLITests", dependencies: ["HeroCore"], swiftSettings: strict),
+    .testTarget(
+      name: "CLITests", dependencies: ["HeroCore", "TestSupport"], swiftSettings: strict),
     .testTarget(
       name: "HeroReportTests", dependencies: ["HeroReport", "Classifier", "HeroCore"],
       swiftSettings: strict),

@@ -82,6 +82,24 @@ extension ClipVerdict {
         cuts[j] -= 1
       }
     }
+    // A change confirmed within `k + 1` gameplay frames after a stretch of non-gameplay frames
+    // (a cut card, a loading screen) happened there: the boundary moves back to it. Frames of
+    // a hero the model does not know are often uncertain, so a change to or from "unknown" is
+    // confirmed late, and the boundary moves back over frames only for a known next hero
+    // (above); held-out compilations had such boundaries 4–6 s late.
+    // Only over frames that are not certain frames of the old segment's hero (one of those
+    // after the card says the old hero went on).
+    for j in 1..<max(1, cuts.count) {
+      let old = label[cuts[j - 1]..<cuts[j]].first { $0 != -2 } ?? -2
+      for m in 0...(k + 1) {
+        let q = cuts[j] - m
+        guard q > cuts[j - 1], m == 0 || label[q] != old else { break }
+        if gameplay[q] - gameplay[q - 1] > 1 {
+          cuts[j] = q
+          break
+        }
+      }
+    }
     // A stretch of non-gameplay frames (a cut card, a loading screen) is where a compilation
     // changes hero: a cut there too when it leaves at least `gapSide` gameplay frames on each
     // side (fewer give the verdicts too little to go on: a single-hero clip's shop visit would

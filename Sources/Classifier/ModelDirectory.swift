@@ -488,6 +488,7 @@ enum ModelSwap {
       throw failure
     }
     AtomicFile.syncFolder(staging)
+    StopPoint.reach("model-staged")
     if !exists {
       guard rename(staging.path, dir.path) == 0 else {
         let code = errno
@@ -517,6 +518,7 @@ enum ModelSwap {
       try? fm.removeItem(at: aside)
     }
     AtomicFile.syncFolder(parent)
+    StopPoint.reach("model-exchanged")
     try? fm.removeItem(at: staging)
   }
 }

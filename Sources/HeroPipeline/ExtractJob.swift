@@ -322,6 +322,7 @@ struct CropStager: Sendable {
       do { try jpeg.write(to: url) } catch {
         throw WriteError(path: url.path, what: "staged crop", error: error)
       }
+      StopPoint.reach("crop-staged")
       crops.append(
         StagedCrop(
           file: url, ptsSeconds: frame.ptsSeconds, screen: Screen.gameplay.rawValue, slot: suffix))

@@ -300,6 +300,7 @@ public actor BatchStore {
       }
       // The names on disk before the index rows and the journal's `done` that promise them.
       if !fresh.isEmpty { Syscalls.syncFolder(heroDir.path) }
+      StopPoint.reach("commit-placed")
       var text = indexBytes == 0 ? IndexRow.header : ""
       var keyText = keysBytes == 0 ? CropIndex.keysHeader : ""
       for row in rows {
@@ -321,6 +322,7 @@ public actor BatchStore {
       done.hero = hero
       done.crops = rows
       try journal.append(done)
+      StopPoint.reach("video-done")
       counters[hero] = next
       if let h = record.hash {
         for row in rows {

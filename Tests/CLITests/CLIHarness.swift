@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs the built `hero-id` binary (and, to make fixtures, the ffmpeg program) for the CLI tests.
 ///
@@ -73,6 +74,44 @@ enum CLI {
         "-keyint_min", "10", "-sc_threshold", "0", "-pix_fmt", "yuv420p", path,
       ])
     if made.status != 0 { throw BinaryMissing(looked: ["ffmpeg: \(made.stderr)"]) }
+  }
+
+  /// Runs `hero-id arguments…` with `HERO_ID_STOP_AT=point` (``StopPoint``): when the process
+  /// stops itself there, kills it with SIGKILL and returns true; false when it exited without
+  /// reaching the point. No timing window: the kill lands at the point on any machine. A run
+  /// that neither stops nor exits within 10 minutes is killed and recorded as a hang.
+  static func killAt(_ point: String, _ arguments: [String], in directory: URL? = nil) throws
+    -> Bool
+  {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: try binary())
+    p.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["HERO_ID_STOP_AT"] = point
+    p.environment = env
+    if let directory { p.currentDirectoryURL = directory }
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    let stat = "/proc/\(p.processIdentifier)/stat"
+    for _ in 0..<120_000 {
+      guard p.isRunning else { return false }
+      // Field 3 of /proc/PID/stat, after the parenthesised command name: "T" when stopped.
+      if let text = try? String(contentsOfFile: stat, encoding: .utf8),
+        let close = text.lastIndex(of: ")"),
+        text[text.index(after: close)...].split(separator: " ").first == "T"
+      {
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        return true
+      }
+      usleep(5_000)
+    }
+    kill(p.processIdentifier, SIGKILL)
+    p.waitUntilExit()
+    Issue.record("hero-id \(arguments.joined(separator: " ")) neither reached \(point) nor ended")
+    return false
   }
 
   /// A new empty temporary folder.

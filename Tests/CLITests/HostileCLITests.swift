@@ -1,5 +1,6 @@
 import Foundation
 import HeroCore
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -16,34 +17,6 @@ struct HostileCLITests {
   static let clip = checkout.appendingPathComponent("samples/train/亚瑟/亚瑟_1.mp4").path
   static var hasClip: Bool { FileManager.default.fileExists(atPath: clip) }
   static let hasInception = FileManager.default.fileExists(atPath: HeroIDHome.inceptionPath())
-
-  /// Another process holding `FolderLock`'s kind of lock (a POSIX record lock, Python's
-  /// `fcntl.lockf`) on `path` for `seconds`.
-  static func pythonLock(_ path: String, seconds: Double, wait: Bool = false) -> Process {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = [
-      "python3", "-c",
-      "import fcntl,sys,time; f=open(sys.argv[1],'a'); "
-        + "fcntl.lockf(f,fcntl.LOCK_EX|(0 if sys.argv[3]=='wait' else fcntl.LOCK_NB)); "
-        + "time.sleep(float(sys.argv[2]))",
-      path, String(seconds), wait ? "wait" : "nowait",
-    ]
-    return p
-  }
-
-  /// Waits (up to 10 s) until another process holds the lock on `path`.
-  static func waitUntilLocked(_ path: String) throws {
-    for _ in 0..<200 {
-      let probe = pythonLock(path, seconds: 0)
-      probe.standardError = FileHandle.nullDevice
-      try probe.run()
-      probe.waitUntilExit()
-      if probe.terminationStatus != 0 { return }
-      usleep(50_000)
-    }
-    Issue.record("the lock holder never took the lock")
-  }
 
   /// JPEGs waiting in `out`'s staging folders.
   func stagedCrops(_ out: URL) -> Int {
@@ -211,13 +184,9 @@ struct HostileCLITests {
     let out = dir.appendingPathComponent("crops")
     try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
     let lockFile = out.appendingPathComponent(".hero-id.lock").path
-    let holder = Self.pythonLock(lockFile, seconds: 4, wait: true)
-    try holder.run()
-    defer {
-      kill(holder.processIdentifier, SIGKILL)
-      holder.waitUntilExit()
-    }
-    try Self.waitUntilLocked(lockFile)
+    // Held until the test ends (no time window).
+    let holder = try LockHolder(lockFile)
+    defer { holder.release() }
     let run = try CLI.heroID(["extract", Self.clip, "--hero", "A", "--out", out.path], in: dir)
     #expect(run.status == 1, "\(run.stderr)")
     #expect(run.stderr.contains("another hero-id run is writing to this folder"), "\(run.stderr)")
@@ -283,22 +252,13 @@ struct HostileCLITests {
     let dir = try CLI.temporaryDirectory()
     let out = dir.appendingPathComponent("crops")
     let args = ["extract", Self.clip, "--hero", "A", "--out", out.path]
-    // A video's crops are staged (OUT/.batch/staging/) and committed whole at its end: kill
-    // while crops are being staged, once early and once later.
-    for wantStaged in [2, 8] {
-      let p = Process()
-      p.executableURL = URL(fileURLWithPath: try CLI.binary())
-      p.arguments = args
-      p.standardError = FileHandle.nullDevice
-      p.standardOutput = FileHandle.nullDevice
-      try p.run()
-      for _ in 0..<1000 {
-        if stagedCrops(out) >= wantStaged { break }
-        usleep(5_000)
-      }
-      kill(p.processIdentifier, SIGKILL)
-      p.waitUntilExit()
-      #expect(p.terminationReason == .uncaughtSignal)
+    // A video's crops are staged (OUT/.batch/staging/) and committed whole at its end: killed
+    // while crops are being staged (after the 2nd and the 8th), and in the middle of the
+    // commit (the crops at their final names, the index rows and the journal's `done` not
+    // yet written). Each kill lands at its point (``StopPoint``), on any machine.
+    // Each run after a kill first rolls back what the killed one left half-done.
+    for point in ["crop-staged:2", "crop-staged:8", "commit-placed"] {
+      #expect(try CLI.killAt(point, args, in: dir), "never reached \(point)")
     }
     let again = try CLI.heroID(args, in: dir)
     #expect(again.status == 0, "\(again.stderr)")
@@ -331,47 +291,24 @@ struct HostileCLITests {
     }
     let first = try CLI.heroID(train(seed: 100))
     #expect(first.status == 0, "\(first.stderr)")
-    var caught = 0
-    // Kill as soon as the staging folder appears, and a little later (files being written
-    // and synced, the exchange).
-    for (attempt, delay) in [0, 1_000, 4_000].enumerated() {
+    // Killed with the new model's files written and synced in the staging folder, before the
+    // exchange; and right after the exchange, the old model not yet removed. Each kill lands
+    // at its point (``StopPoint``), on any machine.
+    for (attempt, point) in ["model-staged", "model-exchanged"].enumerated() {
       let before = try #require(weights(model))
-      // A killed save leaves its staging folder behind: only a new one counts.
-      let stale = Set((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
-      let p = Process()
-      p.executableURL = URL(fileURLWithPath: try CLI.binary())
-      p.arguments = train(seed: attempt + 1)
-      p.standardError = FileHandle.nullDevice
-      p.standardOutput = FileHandle.nullDevice
-      try p.run()
-      var saving = false
-      while p.isRunning {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        if names.contains(where: { $0.hasPrefix(".model.saving-") && !stale.contains($0) }) {
-          saving = true
-          break
-        }
-        usleep(100)
-      }
-      if saving {
-        if delay > 0 { usleep(useconds_t(delay)) }
-        kill(p.processIdentifier, SIGKILL)
-      }
-      p.waitUntilExit()
-      if saving && p.terminationReason == .uncaughtSignal { caught += 1 }
+      #expect(try CLI.killAt(point, train(seed: attempt + 1)), "never reached \(point)")
       // Whatever the moment, the folder is a model that loads.
       let after = try #require(weights(model), "attempt \(attempt): weights.f32 missing")
       let identify = try CLI.heroID(["identify", clip, "--model", model, "--json"])
       #expect(identify.status == 0, "attempt \(attempt): \(identify.stderr)")
       // And it is the old model or the new one, not a mixture: the same seed run to the end
-      // gives the new one.
+      // gives the new one. Before the exchange the old one is there, after it the new one.
       let rerun = try CLI.heroID(train(seed: attempt + 1))
       #expect(rerun.status == 0, "\(rerun.stderr)")
       let full = try #require(weights(model))
       #expect(full != before, "seeds \(attempt + 1) and the one before made the same model")
-      #expect(after == before || after == full, "attempt \(attempt): a mixed model")
+      #expect(after == (point == "model-staged" ? before : full), "attempt \(attempt)")
     }
-    #expect(caught >= 1, "no kill landed while the model was being saved")
     // The staging folders of the killed saves are gone once a later save has run.
     let left = try FileManager.default.contentsOfDirectory(atPath: dir.path)
     #expect(!left.contains { $0.hasPrefix(".model.") }, "\(left)")
@@ -459,13 +396,9 @@ struct HostileCLITests {
     try FileManager.default.createDirectory(at: videos, withIntermediateDirectories: true)
     try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
     let lockFile = out.appendingPathComponent(".hero-id.lock").path
-    let holder = Self.pythonLock(lockFile, seconds: 4, wait: true)
-    try holder.run()
-    defer {
-      kill(holder.processIdentifier, SIGKILL)
-      holder.waitUntilExit()
-    }
-    try Self.waitUntilLocked(lockFile)
+    // Held until the test ends (no time window).
+    let holder = try LockHolder(lockFile)
+    defer { holder.release() }
     let before = tree(out)
     let run = try CLI.heroID(
       ["batch", "extract", base.appendingPathComponent("tree").path, "--out", out.path], in: base)

@@ -130,8 +130,11 @@ enum PipelineFixtures {
         #expect(f[1] == "unknown", "a clip without gameplay was named: \(row)")
       }
     }
+    // The README's figure for the committed samples is every known clip named (16 of 16 with
+    // the whole set); this subset model (3 heroes, 400 steps) names every one of its heroes'
+    // clips too, and never another hero.
     #expect(withHero > 0)
-    #expect(Double(right) >= 0.5 * Double(withHero), "\(right) of \(withHero) right")
+    #expect(right == withHero, "\(right) of \(withHero) right")
 
     // `identify` names a trained hero on a clip of that hero, and `batch identify --json` prints
     // the very same object for the same clip.

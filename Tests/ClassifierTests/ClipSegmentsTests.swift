@@ -139,4 +139,31 @@ import Testing
       patternSimilarities: [0.8, 0.8, 0.8])
     #expect(segments(obs).map(\.verdict.hero) == ["b", "a"])
   }
+
+  /// A change confirmed a few frames after a cut card happened at the card: a hero the model
+  /// does not know starts with uncertain frames, so its run is confirmed 3 frames late (held-out
+  /// compilations had such boundaries 4–6 s late); the boundary moves back to the card, but
+  /// never over a certain frame of the old hero.
+  @Test func aLateChangeMovesBackToItsCutCard() {
+    func uncertain(_ t: Double) -> FrameObservation {
+      FrameObservation(
+        ptsSeconds: t, screen: .gameplay, probabilities: [0.4, 0.25, 0.35],
+        similarities: [0.3, 0.3, 0.3], colourSimilarities: [0.3, 0.3, 0.3],
+        patternSimilarities: [0.3, 0.3, 0.3])
+    }
+    var obs: [FrameObservation] = []
+    for t in 0..<6 { obs.append(frame(Double(t), 0)) }
+    obs.append(menu(6))
+    for t in 7..<10 { obs.append(uncertain(Double(t))) }
+    for t in 10..<14 { obs.append(frame(Double(t), 2, familiar: false)) }
+    let s = segments(obs)
+    #expect(s.map(\.verdict.hero) == ["a", nil])
+    #expect(
+      s.map(\.start) == [0, 7] && s.map(\.end) == [5, 13], "\(s.map { ($0.start, $0.end) })")
+    // An a frame after the card: a went on past it; the boundary stays after that frame.
+    obs[7] = frame(7, 0)
+    let t = segments(obs)
+    #expect(t.map(\.verdict.hero) == ["a", nil])
+    #expect(t.first?.end ?? 0 >= 7, "\(t.map { ($0.start, $0.end) })")
+  }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HeroCore
 import Labeler
+import TestSupport
 import Testing
 
 /// One writer per output folder (issue 14): `extract`, `batch extract` and `batch merge` all
@@ -14,30 +15,6 @@ struct FolderLockTests {
     return url
   }
 
-  /// Python's `fcntl.lockf` (a POSIX record lock, as `FolderLock`) on `path` for `seconds`;
-  /// exits 1 at once when another process holds it.
-  static func pythonLock(_ path: String, seconds: Double, wait: Bool = false) -> Process {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = [
-      "python3", "-c",
-      "import fcntl,sys,time; f=open(sys.argv[1],'a'); "
-        + "fcntl.lockf(f,fcntl.LOCK_EX|(0 if sys.argv[3]=='wait' else fcntl.LOCK_NB)); "
-        + "time.sleep(float(sys.argv[2]))",
-      path, String(seconds), wait ? "wait" : "nowait",
-    ]
-    p.standardError = FileHandle.nullDevice
-    return p
-  }
-
-  /// True when another process holds the lock on `path`.
-  static func isLocked(_ path: String) throws -> Bool {
-    let p = pythonLock(path, seconds: 0)
-    try p.run()
-    p.waitUntilExit()
-    return p.terminationStatus != 0
-  }
-
   @Test("the lock is refused to another process and shared within this one")
   func lock() throws {
     let dir = try folder()
@@ -49,7 +26,7 @@ struct FolderLockTests {
     _ = try BatchStore(
       journalURL: dir.appendingPathComponent(".batch/journal.jsonl"), cropRoot: dir, options: [:])
     let lockFile = dir.appendingPathComponent(FolderLock.fileName).path
-    #expect(try Self.isLocked(lockFile))
+    #expect(try LockHolder.isLocked(lockFile))
     _ = (first, again)
   }
 
@@ -58,18 +35,10 @@ struct FolderLockTests {
     let dir = try folder()
     defer { try? FileManager.default.removeItem(at: dir) }
     let lockFile = dir.appendingPathComponent(FolderLock.fileName).path
-    let child = Self.pythonLock(lockFile, seconds: 5, wait: true)
-    try child.run()
-    defer { child.terminate() }
-    var held = false
-    for _ in 0..<200 {
-      if (try? Self.isLocked(lockFile)) == true {
-        held = true
-        break
-      }
-      usleep(20_000)
-    }
-    #expect(held)
+    // The child takes the lock, says so, and holds it until released: no time window.
+    let holder = try LockHolder(lockFile)
+    defer { holder.release() }
+    #expect(try LockHolder.isLocked(lockFile))
     do {
       _ = try BatchStore(
         journalURL: dir.appendingPathComponent(".batch/journal.jsonl"), cropRoot: dir,
