@@ -162,7 +162,8 @@ let package = Package(
     .testTarget(
       name: "HeroReportTests", dependencies: ["HeroReport", "Classifier", "HeroCore"],
       swiftSettings: strict),
-    .testTarget(name: "HeroServeTests", dependencies: ["HeroServe"], swiftSettings: strict),
+    .testTarget(
+      name: "HeroServeTests", dependencies: ["HeroServe", "HeroCore"], swiftSettings: strict),
     // Runs Tests/BrowserTests/browser_tests.py: headless Chromium on `report` and `serve`.
     .testTarget(
       name: "BrowserTests", dependencies: ["HeroCore"], exclude: ["browser_tests.py", "cdp.py"],

@@ -1,4 +1,5 @@
 import Foundation
+import HeroCore
 
 /// How far the identification of one clip has got.
 public struct IdentifyProgress: Sendable, Equatable {
@@ -40,8 +41,10 @@ public struct IdentifiedClip: Sendable, Equatable {
 public protocol ClipIdentifier: Sendable {
   /// Identifies the clip stored at `path`, reporting it as `video`. May block for a long time:
   /// the server calls it on its own thread, never on the async pool. Throws a one-line
-  /// error naming the file when the upload is not a readable video.
+  /// error naming the file when the upload is not a readable video. Checks `cancellation`
+  /// between key frames and throws once it is cancelled (the request's time-out fell).
   func identify(
-    path: String, video: String, progress: @escaping @Sendable (IdentifyProgress) -> Void
+    path: String, video: String, cancellation: Cancellation,
+    progress: @escaping @Sendable (IdentifyProgress) -> Void
   ) throws -> IdentifiedClip
 }

@@ -15,11 +15,13 @@ public struct PipelineIdentifier: ClipIdentifier {
   }
 
   public func identify(
-    path: String, video: String, progress: @escaping @Sendable (IdentifyProgress) -> Void
+    path: String, video: String, cancellation: Cancellation,
+    progress: @escaping @Sendable (IdentifyProgress) -> Void
   ) throws -> IdentifiedClip {
     var crops: [Int: Data] = [:]
     let result = job.identify(
-      path, onFrame: { progress(IdentifyProgress(frames: $0, seconds: $1, duration: $2)) },
+      path, control: JobControl(observer: SilentObserver(), cancellation: cancellation),
+      onFrame: { progress(IdentifyProgress(frames: $0, seconds: $1, duration: $2)) },
       onCrop: { index, _, jpeg in crops[index] = jpeg })
     let answer = try result.get()
     return IdentifiedClip(json: answer.json(video: video).text, crops: crops)

@@ -12,6 +12,11 @@ public struct ServeOptions: Sendable {
   public var queueLength = 4
   /// Finished jobs remembered for `GET /jobs/ID` (oldest forgotten first).
   public var keepFinished = 100
+  /// An upload that sends no byte for this long gets 408; its admission and file are freed.
+  public var idleTimeoutSeconds = 30.0
+  /// A request's whole life (upload, wait for a slot, identification): past it, an upload
+  /// still arriving gets 408, a clip not yet identified 503; what it held is freed.
+  public var requestTimeoutSeconds = 600.0
 
   public init() {}
 }

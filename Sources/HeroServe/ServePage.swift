@@ -95,8 +95,16 @@ enum ServePage {
       card.appendChild(wrap);
       jobs.prepend(card);
       line(card, "status", "uploading " + (file.size / 1048576).toFixed(1) + " MB");
-      const r = await fetch("/jobs?name=" + encodeURIComponent(file.name), {method: "POST", body: file});
-      const answer = await r.json();
+      // Busy (503): wait the Retry-After the server works out, then try again (20 times).
+      let r, answer;
+      for (let tries = 1; ; tries++) {
+        r = await fetch("/jobs?name=" + encodeURIComponent(file.name), {method: "POST", body: file});
+        answer = await r.json();
+        const wait = parseInt(r.headers.get("Retry-After") || "", 10);
+        if (r.status !== 503 || !(wait > 0) || tries >= 20) { break; }
+        line(card, "status", "server busy: trying again in " + wait + " s");
+        await new Promise(ok => setTimeout(ok, wait * 1000));
+      }
       if (r.status !== 202) {
         card.classList.add("failed");
         card.dataset.status = "refused";

@@ -12,9 +12,12 @@ struct Serve: AsyncParsableCommand {
       Binds 127.0.0.1 (loopback only) unless --host says otherwise; prints the address on \
       stdout once listening; stops on Ctrl-C or SIGTERM. The page uploads clips and shows \
       progress, the answer and the key-frame timeline. API: POST /identify?name=FILE with the \
-      clip as the body (the identify --json object; 400 empty, 413 too large, 422 not a video, \
-      503 busy), POST /jobs?name=FILE then GET /jobs/ID (progress, result), GET /healthz. \
-      Uploads live only in the server's own temporary folder and are deleted once identified.
+      clip as the body (the identify --json object; 400 empty, 408 an upload idle for \
+      --idle-timeout or unfinished at --request-timeout, 413 too large, 422 not a video, \
+      503 busy or not identified within --request-timeout, with Retry-After: the seconds \
+      until the earliest admitted job is expected to leave), POST /jobs?name=FILE then \
+      GET /jobs/ID (progress, result), GET /healthz. Uploads live only in the server's own \
+      temporary folder and are deleted once identified or refused.
       """)
 
   @Option(help: "Model directory (from `hero-id train`).")
@@ -35,6 +38,21 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Clips that may wait for a free slot (more uploads get 503 busy).")
   var queue = 4
 
+  @Option(
+    name: .customLong("idle-timeout"),
+    help: ArgumentHelp(
+      "Seconds an upload may send nothing before it gets 408 and its slot and file are freed.",
+      valueName: "seconds"))
+  var idleTimeout = 30.0
+
+  @Option(
+    name: .customLong("request-timeout"),
+    help: ArgumentHelp(
+      "Seconds a request may take in all (upload, wait, identification): then 408 while "
+        + "uploading, else 503, and what it held is freed.",
+      valueName: "seconds"))
+  var requestTimeout = 600.0
+
   @OptionGroup var chain: IdentifyChainOptions
 
   func validate() throws {
@@ -42,6 +60,12 @@ struct Serve: AsyncParsableCommand {
     guard maxUploadMb >= 1 else { throw ValidationError("--max-upload-mb must be at least 1") }
     guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
     guard queue >= 0 else { throw ValidationError("--queue must be >= 0") }
+    guard idleTimeout > 0, idleTimeout <= 86_400 else {
+      throw ValidationError("--idle-timeout must be more than 0 and at most 86400 seconds")
+    }
+    guard requestTimeout > 0, requestTimeout <= 86_400 * 7 else {
+      throw ValidationError("--request-timeout must be more than 0 and at most 604800 seconds")
+    }
   }
 
   func run() async throws {
@@ -52,6 +76,8 @@ struct Serve: AsyncParsableCommand {
     options.maxUploadBytes = maxUploadMb * 1024 * 1024
     options.concurrentJobs = jobs
     options.queueLength = queue
+    options.idleTimeoutSeconds = idleTimeout
+    options.requestTimeoutSeconds = requestTimeout
     let server = try HeroServer(
       options: options, identifier: PipelineIdentifier(job: job),
       modelDescription: "\(model) (\(job.model.labels.count) heroes)")

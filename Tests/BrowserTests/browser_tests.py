@@ -15,6 +15,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -50,14 +51,19 @@ def run(args, **kw):
     return r
 
 
-def http(method, url, body=None, timeout=300):
+def http(method, url, body=None, timeout=300, headers=None):
+    """(status, body); with headers=dict also fills it with the answer's headers."""
     req = urllib.request.Request(url, data=body, method=method)
     if body is not None:
         req.add_header("Content-Type", "application/octet-stream")
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
+            if headers is not None:
+                headers.update(r.headers.items())
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
+        if headers is not None:
+            headers.update(e.headers.items())
         return e.code, e.read().decode()
 
 
@@ -144,9 +150,10 @@ def report_checks(bin_, work, model, crops, artefacts):
     return {os.path.basename(l["video"]): l for l in lines}
 
 
-def start_server(bin_, model, jobs, queue, max_mb):
+def start_server(bin_, model, jobs, queue, max_mb, idle):
     proc = subprocess.Popen([bin_, "serve", "--model", model, "--port", "0", "--jobs", str(jobs),
-                             "--queue", str(queue), "--max-upload-mb", str(max_mb)],
+                             "--queue", str(queue), "--max-upload-mb", str(max_mb),
+                             "--idle-timeout", str(idle)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     url = None
     deadline = time.time() + 120
@@ -161,7 +168,8 @@ def start_server(bin_, model, jobs, queue, max_mb):
 
 
 def serve_checks(bin_, model, expected, artefacts):
-    proc, url = start_server(bin_, model, jobs=1, queue=2, max_mb=2)
+    idle = 20
+    proc, url = start_server(bin_, model, jobs=1, queue=2, max_mb=2, idle=idle)
     if not check(url is not None and url.startswith("http://127.0.0.1:"),
                  f"serve binds loopback and announces its address ({url})"):
         proc.kill()
@@ -265,6 +273,41 @@ def serve_checks(bin_, model, expected, artefacts):
         h = json.loads(body)
         check(h["running"] == 0 and h["queued"] == 0 and h["uploading"] == 0 and h["uploads_on_disk"] == 0,
               f"afterwards: nothing running or waiting, no upload left on disk ({h})")
+
+        # The limit holds: three uploads that stall take every admission (1 running + 2
+        # waiting); the next is refused with 503 and a Retry-After no later than the stalled
+        # ones' idle time-out; a client that follows it gets in; the stalled ones get 408.
+        port = int(url.rstrip("/").rsplit(":", 1)[1])
+        stalls = []
+        for i in range(3):
+            s = socket.create_connection(("127.0.0.1", port), timeout=300)
+            s.sendall(f"POST /identify?name=stall{i}.mp4 HTTP/1.1\r\nHost: x\r\n"
+                      f"Content-Length: 1000000\r\n\r\n".encode() + b"\0" * 1000)
+            stalls.append(s)
+        deadline = time.time() + 120
+        while time.time() < deadline and json.loads(http("GET", url + "healthz")[1])["uploading"] < 3:
+            time.sleep(0.05)
+        answers, retries = [], []
+        while len(answers) < 30:
+            hdrs = {}
+            status, body = http("POST", url + "identify?name=polite.mp4", data, headers=hdrs)
+            answers.append(status)
+            if status != 503:
+                break
+            retries.append(int(hdrs.get("Retry-After", "-1")))
+            time.sleep(max(retries[-1], 1))
+        check(answers[0] == 503 and 1 <= retries[0] <= idle + 1,
+              f"stalled uploads fill the queue: 503 with Retry-After <= {idle + 1} ({answers}, {retries})")
+        check(answers[-1] == 200, f"a client that follows Retry-After gets in ({answers}, {retries})")
+        stalled = []
+        for s in stalls:
+            stalled.append(s.recv(65536).decode(errors="replace").split("\r\n", 1)[0])
+            s.close()
+        check(all(" 408 " in line for line in stalled), f"the stalled uploads get 408 ({stalled})")
+        h = json.loads(http("GET", url + "healthz")[1])
+        check(h["uploading"] == 0 and h["uploads_on_disk"] == 0,
+              f"the stalled uploads' files are gone ({h})")
+        facts["stalled"] = {"answers": answers, "retry_after": retries}
     finally:
         pid = proc.pid
         proc.send_signal(signal.SIGTERM)
