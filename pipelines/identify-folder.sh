@@ -7,8 +7,9 @@
 # layout; parallel; resumable through REPORT.csv.journal.jsonl: run again after a kill), then
 # prints how many clips got each answer. REPORT.csv columns:
 #   video,status,hero,confidence,frames,gameplay_frames,reason,error,picture,hud_scale,hud_dx,hud_dy,segments
-# (video relative to CLIPS_DIR; status ok, unknown, duplicate or failed). Exit 1 when a clip
-# could not be read (the others are still in the report).
+# (video relative to CLIPS_DIR; status ok, unknown, duplicate, failed or unfinished). Exit 1 when
+# a clip could not be read (the others are still in the report); 75 when the machine failed (a
+# full disk, a read-only or forbidden report folder): fix it and run again, it does what is left.
 #
 # Environment:
 #   HERO_ID        the hero-id binary (default: this checkout's .build/release/hero-id, else PATH)

@@ -26,16 +26,15 @@ public final class Journal {
     self.url = url
     let dir = url.deletingLastPathComponent()
     do { try Syscalls.createFolder(dir.path) } catch {
+      let e = WriteError(path: dir.path, what: "", error: error)
       throw JournalError.cannotOpen(
-        path: url.path,
-        reason:
-          "cannot create its folder: \(WriteError(path: dir.path, what: "", error: error).cause)")
+        path: url.path, reason: "cannot create its folder: \(e.cause)", code: e.code)
     }
     let fd: Int32
     do { fd = try Syscalls.open(url.path, O_RDWR | O_CREAT | O_APPEND) } catch let e
       as FileSystemError
     {
-      throw JournalError.cannotOpen(path: url.path, reason: e.reason)
+      throw JournalError.cannotOpen(path: url.path, reason: e.reason, code: e.code)
     }
     descriptor = fd
     encoder = JSONEncoder()
@@ -49,14 +48,20 @@ public final class Journal {
   deinit { Syscalls.close(descriptor) }
 
   /// Appends `record` as one line: one `write(2)` of the whole line, then `fsync(2)`.
-  /// When this returns, the record is on disk.
+  /// When this returns, the record is on disk. When the write fails (a full disk may take part
+  /// of the line), the file is cut back to its length before, so a later record (after space
+  /// was freed) still starts on a line of its own.
   public func append<Record: Encodable>(_ record: Record) throws {
     var line: Data
     do { line = try encoder.encode(record) } catch {
       throw JournalError.writeFailed(path: url.path, reason: "cannot encode record (\(error))")
     }
     line.append(0x0A)
-    try Self.writeWhole(line, to: descriptor, path: url.path)
+    let before = try? Syscalls.seekEnd(descriptor, path: url.path)
+    do { try Self.writeWhole(line, to: descriptor, path: url.path) } catch {
+      if let before { try? Syscalls.truncate(descriptor, to: before, path: url.path) }
+      throw error
+    }
   }
 
   /// Appends `data` (whole lines, each ending in `\n`) to the file at `url`, creating it if
@@ -68,7 +73,7 @@ public final class Journal {
     do { fd = try Syscalls.open(url.path, O_WRONLY | O_CREAT | O_APPEND) } catch let e
       as FileSystemError
     {
-      throw JournalError.cannotOpen(path: url.path, reason: e.reason)
+      throw JournalError.cannotOpen(path: url.path, reason: e.reason, code: e.code)
     }
     defer { Syscalls.close(fd) }
     let before = (try? Syscalls.seekEnd(fd, path: url.path)) ?? 0
@@ -80,7 +85,7 @@ public final class Journal {
   private static func writeWhole(_ data: Data, to fd: Int32, path: String) throws {
     do { try Syscalls.writeAll(data, to: fd, path: path) } catch let e as FileSystemError {
       throw JournalError.writeFailed(
-        path: path, reason: (e.call == "fsync" ? "fsync: " : "") + e.reason)
+        path: path, reason: (e.call == "fsync" ? "fsync: " : "") + e.reason, code: e.code)
     }
   }
 
@@ -162,7 +167,7 @@ public final class Journal {
       try Syscalls.truncate(descriptor, to: keep, path: url.path)
       try Syscalls.fsync(descriptor, path: url.path)
     } catch let e as FileSystemError {
-      throw JournalError.writeFailed(path: url.path, reason: "truncate: " + e.reason)
+      throw JournalError.writeFailed(path: url.path, reason: "truncate: " + e.reason, code: e.code)
     }
   }
 }
@@ -179,17 +184,25 @@ public struct JournalContents<Record> {
 
 extension JournalContents: Sendable where Record: Sendable {}
 
-/// Errors of the journal; each names the file.
-public enum JournalError: Error, CustomStringConvertible {
-  case cannotOpen(path: String, reason: String)
+/// Errors of the journal; each names the file. `code` is the errno of the failed call, when
+/// one failed (so a full disk is told from a bad journal, ``MachineFailure``).
+public enum JournalError: Error, CustomStringConvertible, CarriesErrno {
+  case cannotOpen(path: String, reason: String, code: Int32? = nil)
   case cannotRead(path: String, reason: String)
-  case writeFailed(path: String, reason: String)
+  case writeFailed(path: String, reason: String, code: Int32? = nil)
 
   public var description: String {
     switch self {
-    case .cannotOpen(let p, let r): "\(MessageText.escaped(p)): cannot open journal (\(r))"
+    case .cannotOpen(let p, let r, _): "\(MessageText.escaped(p)): cannot open journal (\(r))"
     case .cannotRead(let p, let r): "\(MessageText.escaped(p)): cannot read journal (\(r))"
-    case .writeFailed(let p, let r): "\(MessageText.escaped(p)): cannot write journal (\(r))"
+    case .writeFailed(let p, let r, _): "\(MessageText.escaped(p)): cannot write journal (\(r))"
+    }
+  }
+
+  public var errnoCode: Int32? {
+    switch self {
+    case .cannotOpen(_, _, let c), .writeFailed(_, _, let c): c
+    case .cannotRead: nil
     }
   }
 }

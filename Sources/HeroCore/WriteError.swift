@@ -38,7 +38,7 @@ public struct WriteError: Error, CustomStringConvertible, Equatable, Sendable {
       cause = e.path == path ? e.cause : "\(MessageText.escaped(e.path)): \(e.cause)"
       return
     }
-    code = FileSystemError.code(of: error)
+    code = (error as? any CarriesErrno)?.errnoCode ?? FileSystemError.code(of: error)
     let text = FileSystemError.cause(of: error)
     if let e = error as? FileSystemError, e.path != path {
       cause = "\(MessageText.escaped(e.path)): \(text)"

@@ -22,6 +22,9 @@ public struct ExtractResult: Sendable {
   public var seconds = 0.0
   /// The error ("<path>: …") when the video failed.
   public var error: String?
+  /// True when it failed because of the machine (a full disk, a read-only or forbidden output:
+  /// ``MachineFailure``), not the video: `extract` then exits 75.
+  public var isMachineFailure = false
   /// The picture and HUD found (``HUDFound``; nil with `--fixed-layout`).
   public var geometry: HUDFound?
   /// `--debug-hud`: the annotated frame written.
@@ -173,6 +176,7 @@ public struct ExtractJob: Sendable {
           result.alreadyStored += staged.video.crops.count - (done.crops?.count ?? 0)
         } catch {
           result.error = describeVideoError(error, video: video)
+          result.isMachineFailure = MachineFailure.isMachineFailure(error)
         }
       }
       control.observer.advance("extract")

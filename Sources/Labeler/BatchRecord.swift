@@ -15,13 +15,20 @@ import HeroCore
 /// - `failed`: the video could not be processed (`error`); skipped by later runs unless
 ///   `--retry-failed`.
 /// - `duplicate`: the video has the same content as `duplicateOf`, processed once.
+/// - `unfinished`: the video could not be processed because of the machine (`error`: a full
+///   disk, a read-only file system, permissions; ``MachineFailure``), not because of the video.
+///   It settles nothing: the next run processes the video again, without `--retry-failed`.
+///   (A binary older than this kind cannot decode the line and skips it, counting it among the
+///   "unreadable journal line(s)" it notes, so it retries the video too.)
 ///
 /// `video` is the path relative to the tree root (for plain `extract`, as given, with `source`
 /// "extract"); `size` and `mtime` let a restart skip a video it has seen without hashing it
 /// again. `indexBytes` and `keysBytes` are the lengths of `index.csv` and `.extract-keys.csv`
 /// before a commit, for its roll-back.
 public struct BatchRecord: Codable, Sendable, Equatable {
-  public enum Kind: String, Codable, Sendable { case run, begin, done, abort, failed, duplicate }
+  public enum Kind: String, Codable, Sendable {
+    case run, begin, done, abort, failed, duplicate, unfinished
+  }
 
   public var kind: Kind
   public var video: String?
@@ -142,7 +149,7 @@ extension BatchRecord {
     }
     var r = self
     r.duplicateOf = target
-    if let original = record(target), original.kind == .failed {
+    if let original = record(target), original.kind == .failed || original.kind == .unfinished {
       r.error =
         "\(MessageText.escaped(video ?? "?")): duplicate of \(MessageText.escaped(target)) "
         + "(which failed: \(original.error ?? "failed"))"

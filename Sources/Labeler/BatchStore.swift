@@ -112,6 +112,9 @@ public actor BatchStore {
         guard r.source == nil else { continue }
         if let h = r.hash, Self.replaces(r, hashes[h]) { hashes[h] = r }
         if let v = r.video { videos[v] = r }
+      case .unfinished:
+        // Reported until a later run settles the video; never the record of its content.
+        if r.source == nil, let v = r.video { videos[v] = r }
       default: break
       }
     }
@@ -179,10 +182,11 @@ public actor BatchStore {
   }
 
   /// The settling record of `video` when the file is unchanged since (same size and
-  /// modification time); failures count only when `includeFailed`.
+  /// modification time); failures count only when `includeFailed`, and an `unfinished` video
+  /// (a failure of the machine) never.
   public func settled(_ video: VideoFile, includeFailed: Bool) -> BatchRecord? {
-    guard let r = byVideo[video.relativePath], let stamp = FileStamp(path: video.path),
-      r.size == stamp.size, r.mtime == stamp.mtime
+    guard let r = byVideo[video.relativePath], r.isTerminal,
+      let stamp = FileStamp(path: video.path), r.size == stamp.size, r.mtime == stamp.mtime
     else { return nil }
     return r.kind == .failed && !includeFailed ? nil : r
   }
@@ -214,12 +218,13 @@ public actor BatchStore {
     return url
   }
 
-  /// Journals a settling record (`failed`, `duplicate`, or an identification's `done`) and
-  /// releases the claim on its hash.
+  /// Journals a settling record (`failed`, `duplicate`, or an identification's `done`), or an
+  /// `unfinished` one (which settles nothing: the video is processed again by the next run),
+  /// and releases the claim on its hash.
   public func settle(_ record: BatchRecord) throws {
     if let h = record.hash {
       if inFlight[h] == record.video { inFlight[h] = nil }
-      if Self.replaces(record, byHash[h]) { byHash[h] = record }
+      if record.isTerminal, Self.replaces(record, byHash[h]) { byHash[h] = record }
     }
     if let v = record.video { byVideo[v] = record }
     try journal.append(record)
@@ -377,13 +382,16 @@ public actor BatchStore {
 }
 
 /// Errors of the batch layer; each names the file.
-public enum BatchError: Error, CustomStringConvertible {
+public enum BatchError: Error, CustomStringConvertible, CarriesErrno {
   case optionsChanged(path: String, option: String, was: String, now: String)
   case cannotWrite(path: String, reason: String)
   case notABatchOutput(path: String)
   case internalState(String)
   /// A stage's own one-line message (it names the file).
   case stage(String)
+  /// A stage's own one-line message for a failure of the machine (`code`: its errno,
+  /// ``MachineFailure``), not of the video.
+  case machine(String, code: Int32)
   /// A journal line that names something outside its folder or is otherwise unusable.
   case badJournal(path: String, reason: String)
 
@@ -395,14 +403,25 @@ public enum BatchError: Error, CustomStringConvertible {
     case .optionsChanged(let p, "footage", "on", _):
       "\(MessageText.escaped(p)): this batch was started with the HUD found (the default), not --fixed-layout; "
         + "resume it without --fixed-layout, or use another output"
+    case .optionsChanged(let p, "model", let was, let now):
+      "\(MessageText.escaped(p)): this batch was started with another model (fingerprint "
+        + "\(was.prefix(12)), this one \(now.prefix(12))); identify with that model, or write "
+        + "another report"
     case .optionsChanged(let p, let o, let was, let now):
       "\(MessageText.escaped(p)): this batch was started with \(o) \(was), not \(now); use the same options or another output"
     case .cannotWrite(let p, let r): "\(MessageText.escaped(p)): \(r)"
     case .notABatchOutput(let p):
       "\(MessageText.escaped(p)): not a batch output (no .batch/journal.jsonl)"
     case .internalState(let s): "internal error: \(s)"
-    case .stage(let s): s
+    case .stage(let s), .machine(let s, _): s
     case .badJournal(let p, let r): "\(MessageText.escaped(p)): \(r); refusing to act on it"
     }
+  }
+}
+
+extension BatchError {
+  public var errnoCode: Int32? {
+    if case .machine(_, let code) = self { return code }
+    return nil
   }
 }

@@ -22,6 +22,16 @@ struct Batch: AsyncParsableCommand {
       video under two names is processed once (the other is reported as a duplicate). Failed \
       videos are not retried by a restart unless --retry-failed.
 
+      A failure of the machine (no space left, a read-only file system, permission denied, an \
+      I/O error) is not the video's: it is journaled "unfinished", and when it came from \
+      writing the output the run stops there (every further video would fail the same way). \
+      Fix the machine and run the same command again: it retries those videos, no flag needed.
+
+      Exit status: 0 every video settled well; 1 some video failed (its own fault: named on \
+      stderr and in the report; the others are finished first); 2 bad usage; 75 (EX_TEMPFAIL) \
+      the machine failed (the run stopped or left videos unfinished; the cause is named), \
+      whether or not some video failed too.
+
       Sharding: --shard K/N keeps the videos whose path relative to TREE hashes (SHA-1) to \
       shard K of N, so N machines split one corpus with no coordination; `batch merge` then \
       combines their outputs.
@@ -67,11 +77,24 @@ struct BatchOptions: ParsableArguments {
   var control: JobControl { JobControl(observer: StderrObserver(quiet: quiet, quietNotes: quiet)) }
 
   /// Prints the end of a run: `--json` lines, the summary on stderr, and the exit status.
-  func finish(lines: [JSONValue], summary: BatchSummary, report: String) throws {
-    if json { printJSON(lines + [summary.line]) }
-    if !quiet { printError(summary.text + "\nreport: \(report)") }
-    if summary.failed > 0 { throw ExitCode.failure }
+  func finish(lines: [JSONValue], run: BatchRun) throws {
+    try finishBatch(lines: lines, run: run, json: json, quiet: quiet)
   }
+}
+
+/// The end of a batch run: `--json` lines, the summary on stderr (the report, or why it could
+/// not be written), and the exit status (``BatchSummary/exitStatus``: 0, 1, or 75 when the
+/// machine failed).
+func finishBatch(lines: [JSONValue], run: BatchRun, json: Bool, quiet: Bool) throws {
+  if json { printJSON(lines + [run.summary.line]) }
+  if let failure = run.reportFailure {
+    // Said even with --quiet: the file the user will look for is not there.
+    printError((quiet ? "" : run.summary.text + "\n") + "report not written: \(failure)")
+  } else if !quiet {
+    printError(run.summary.text + "\nreport: \(run.report)")
+  }
+  let status = run.summary.exitStatus
+  if status != 0 { throw ExitCode(status) }
 }
 
 struct BatchExtract: AsyncParsableCommand {
@@ -91,7 +114,8 @@ struct BatchExtract: AsyncParsableCommand {
       `hero-id extract` does.
 
       Exit 0 when every video of the shard is done, 1 when any failed (the others are finished \
-      first), 2 on bad usage.
+      first), 2 on bad usage, 75 when the machine failed (a full disk, a read-only or \
+      forbidden output: the run stops; fix it and run the same command again).
       """)
 
   @Argument(help: "Folder of videos, one sub-folder per hero.")
@@ -138,8 +162,7 @@ struct BatchExtract: AsyncParsableCommand {
     o.retryFailed = batch.retryFailed
     let outcome = try await BatchExtractJob(options: o).run(tree: tree, control: batch.control)
     try batch.finish(
-      lines: outcome.results.map { cropReportJSON($0, cropPrefix: out) }, summary: outcome.summary,
-      report: outcome.report)
+      lines: outcome.results.map { cropReportJSON($0, cropPrefix: out) }, run: outcome)
   }
 }
 
@@ -157,7 +180,9 @@ struct BatchIdentify: AsyncParsableCommand {
       one BLAS thread, so the clips, not the threads, share the cores. --json prints, per clip, \
       the same object as `identify --json` (plus "skipped" or "duplicate_of"), then a summary. \
       Exit 0 when every clip was processed (an "unknown" answer is a success), 1 when any \
-      failed, 2 on bad usage.
+      failed, 2 on bad usage, 75 when the machine failed (the journal or the report could not \
+      be written, a clip could not be read for its permissions: fix it and run the same command \
+      again). A journal made with another model is refused (exit 1).
       """)
 
   @Argument(help: "Folder of clips (any layout).")
@@ -180,9 +205,7 @@ struct BatchIdentify: AsyncParsableCommand {
     o.jobs = batch.jobCount
     o.retryFailed = batch.retryFailed
     let outcome = try await BatchIdentifyJob(options: o).run(tree: tree, control: batch.control)
-    try batch.finish(
-      lines: outcome.results.map(BatchIdentifyJob.json), summary: outcome.summary,
-      report: outcome.report)
+    try batch.finish(lines: outcome.results.map(BatchIdentifyJob.json), run: outcome)
   }
 }
 
@@ -198,7 +221,12 @@ struct BatchMerge: AsyncParsableCommand {
       video of every shard. Failures and duplicates are carried over as such. The same video \
       content done in two shards is kept once. DIR is itself a batch output: merging again, or \
       merging more shards later, adds only what is new, and a killed merge resumes like a \
-      killed extract. The shards must have used the same --every and --layout.
+      killed extract. The shards must have used the same --every and --layout. A video a \
+      shard left unfinished (the machine failed there) is merged once that shard is run again.
+
+      Exit 0 when every video is merged, 1 when a shard holds failed videos (carried over), \
+      2 on bad usage, 75 when the machine failed (a full disk: the merge stops; free space and \
+      merge again, it adds only what is left).
       """)
 
   @Argument(help: "Crop folders written by `hero-id batch extract --shard K/N`.")
@@ -221,10 +249,8 @@ struct BatchMerge: AsyncParsableCommand {
     let outcome = try await BatchMergeJob(options: .init(out: out)).run(
       shards: shardOutputs,
       control: JobControl(observer: StderrObserver(quiet: quiet, quietNotes: quiet)))
-    if json {
-      printJSON(outcome.results.map { cropReportJSON($0.record) } + [outcome.summary.line])
-    }
-    if !quiet { printError(outcome.summary.text + "\nreport: \(outcome.report)") }
-    if outcome.summary.failed > 0 { throw ExitCode.failure }
+    try finishBatch(
+      lines: outcome.results.map { cropReportJSON($0.record) }, run: outcome, json: json,
+      quiet: quiet)
   }
 }

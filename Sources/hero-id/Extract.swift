@@ -204,6 +204,8 @@ struct Extract: AsyncParsableCommand {
     o.dropDisagreeing = check.dropDisagreeing
     let results = try await ExtractJob(options: o).run(videos, control: control)
     if json { printJSON(results.map(\.json)) }
+    // 75 when the machine failed (fix it and run the same command again), else 1 for a bad video.
+    if results.contains(where: \.isMachineFailure) { throw ExitCode(MachineFailure.exitStatus) }
     if results.contains(where: { $0.error != nil }) { throw ExitCode.failure }
   }
 

@@ -21,7 +21,9 @@ struct HeroID: AsyncParsableCommand {
 
       Weights: $HERO_ID_HOME/inception-2015-12-05.pt (HERO_ID_HOME defaults to ~/.cache/hero-id), \
       fetched by `make setup`; --inception PATH or $HERO_ID_INCEPTION override it.
-      Exit codes: 0 success, 1 a failure of the input (named on stderr), 2 bad usage.
+      Exit codes: 0 success, 1 a failure of the input (named on stderr), 2 bad usage, 75 a \
+      failure of the machine (no space left, a read-only file system, permission denied, an I/O \
+      error; the cause is named): fix it and run the same command again.
       """,
     subcommands: [
       Extract.self, Train.self, Identify.self, Bottleneck.self, Batch.self, Screens.self,
@@ -41,6 +43,11 @@ struct HeroID: AsyncParsableCommand {
       if exitCode(for: error) == .validationFailure {
         FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
         Foundation.exit(2)
+      }
+      if MachineFailure.isMachineFailure(error) {
+        // Not the input's fault: the same command can succeed once the machine is fixed.
+        FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+        Foundation.exit(MachineFailure.exitStatus)
       }
       exit(withError: error)
     }

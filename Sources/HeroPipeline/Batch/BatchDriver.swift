@@ -12,6 +12,12 @@ public enum BatchOutcome: String, Sendable, Codable {
   case duplicate
   /// Settled by an earlier run (done, failed or duplicate): not touched again.
   case alreadyDone = "already_done"
+  /// Not processed because of the machine (a full disk, a read-only file system, permissions:
+  /// ``MachineFailure``): journaled `unfinished`, so the next run processes it again.
+  case unfinished
+  /// Not started: the run stopped at a failure of the machine that every further video would
+  /// meet too (writing the output). Nothing is journaled; the next run processes it.
+  case notStarted = "not_started"
 }
 
 /// The per-video result of a batch run.
@@ -31,9 +37,26 @@ func offload<R: Sendable>(_ work: @escaping @Sendable () throws -> R) async thro
   }
 }
 
+/// The first failure of the machine met while writing a batch's output: once set, no further
+/// video is started (each would fail the same way).
+final class BatchStop: @unchecked Sendable {
+  private let lock = NSLock()
+  private var why: String?
+
+  /// The failure that stopped the run, nil while it goes on.
+  var reason: String? { lock.withLock { why } }
+
+  /// Stops the run because of `message` (the first reason is kept).
+  func stop(_ message: String) { lock.withLock { if why == nil { why = message } } }
+}
+
 /// The loop common to `batch extract` and `batch identify`: skip what the journal settled,
 /// hash the rest, process each content once with at most `jobs` videos in flight, journal
 /// every outcome, and report progress.
+///
+/// A failure of the machine (``MachineFailure``) is never the video's: it is journaled
+/// `unfinished` (the next run processes the video again) and, when it came from writing the
+/// output (a full disk, a read-only file system, permissions there), no further video is started.
 struct BatchDriver: Sendable {
   /// The progress stage ("batch extract").
   var label: String
@@ -45,6 +68,9 @@ struct BatchDriver: Sendable {
   /// Processes one fresh video: given the video, a `done` record carrying its identity (path,
   /// hash, stamp, label) and when its processing started, returns the journaled `done` record.
   typealias Work = @Sendable (VideoFile, BatchRecord, Date) async throws -> BatchRecord
+
+  /// Set when the run stops at a failure of the machine (``BatchStop``).
+  let stop = BatchStop()
 
   /// Runs the batch over `videos` (in order); results come back in the same order.
   func run(_ videos: [VideoFile], work: @escaping Work) async -> [BatchResult] {
@@ -67,20 +93,29 @@ struct BatchDriver: Sendable {
     control.observer.begin(label, total: todo.count)
     let store = self.store
     let retryFailed = self.retryFailed
+    let stop = self.stop
     let done = await mapBounded(todo, jobs: jobs) { item -> (Int, BatchResult) in
       let (i, video) = item
-      let result =
-        control.cancellation.isCancelled
-        ? BatchResult(
-          video: video, outcome: .failed,
-          record: {
-            var r = BatchRecord(.failed, video: video.relativePath)
-            r.error = "\(MessageText.escaped(video.path)): cancelled"
-            return r
-          }())
-        : await Self.processOne(video, store: store, retryFailed: retryFailed, work: work)
-      if result.outcome == .failed {
-        control.observer.note("failed: \(result.record.error ?? video.path)")
+      let result: BatchResult
+      if control.cancellation.isCancelled {
+        var r = BatchRecord(.failed, video: video.relativePath)
+        r.error = "\(MessageText.escaped(video.path)): cancelled"
+        result = BatchResult(video: video, outcome: .failed, record: r)
+      } else if let why = stop.reason {
+        var r = BatchRecord(.unfinished, video: video.relativePath)
+        r.error = "\(MessageText.escaped(video.path)): not started (the run stopped: \(why))"
+        result = BatchResult(video: video, outcome: .notStarted, record: r)
+      } else {
+        result = await Self.processOne(
+          video, store: store, retryFailed: retryFailed, stop: stop, work: work)
+      }
+      switch result.outcome {
+      case .failed: control.observer.note("failed: \(result.record.error ?? video.path)")
+      case .unfinished:
+        control.observer.note(
+          "unfinished (the machine failed, a re-run retries it): "
+            + (result.record.error ?? video.path))
+      default: break
       }
       control.observer.advance(
         label, note: "\(result.outcome.rawValue) \(MessageText.escaped(video.relativePath))")
@@ -100,18 +135,30 @@ struct BatchDriver: Sendable {
   }
 
   private static func processOne(
-    _ video: VideoFile, store: BatchStore, retryFailed: Bool, work: Work
+    _ video: VideoFile, store: BatchStore, retryFailed: Bool, stop: BatchStop, work: Work
   ) async -> BatchResult {
     let started = Date()
     var base = BatchRecord(.done, video: video.relativePath)
     base.hero = video.label
-    func failed(_ why: String) async -> BatchResult {
+    /// Journals the failure: `failed` (the video's), or `unfinished` for a failure of the
+    /// machine, which stops the run when it came from writing the output (`output`). A record
+    /// that cannot be journaled (the disk is full) leaves the video unsettled too.
+    func failed(_ why: String, machine: Bool = false, output: Bool = false) async -> BatchResult {
       var r = base
-      r.kind = .failed
+      r.kind = machine ? .unfinished : .failed
       r.error = why
       r.seconds = Date().timeIntervalSince(started)
-      do { try await store.settle(r) } catch { r.error = why + "; and \(error)" }
-      return BatchResult(video: video, outcome: .failed, record: r)
+      var outcome: BatchOutcome = machine ? .unfinished : .failed
+      do { try await store.settle(r) } catch {
+        r.error = why + "; and \(error)"
+        if MachineFailure.isMachineFailure(error) {
+          outcome = .unfinished
+          r.kind = .unfinished
+          stop.stop("\(error)")
+        }
+      }
+      if machine, output { stop.stop(why) }
+      return BatchResult(video: video, outcome: outcome, record: r)
     }
     let name = MessageText.escaped(video.path)
     guard let stamp = FileStamp(path: video.path) else {
@@ -125,16 +172,20 @@ struct BatchDriver: Sendable {
     } catch let e as FileKindError {
       return await failed("\(e)")
     } catch {
-      return await failed("\(name): cannot read file (\(FileSystemError.cause(of: error)))")
+      // A file the permissions forbid, or a failing disk: the machine's, retried next run.
+      return await failed(
+        "\(name): cannot read file (\(FileSystemError.cause(of: error)))",
+        machine: MachineFailure.isMachineFailure(error))
     }
     guard let hash = base.hash else { return await failed("\(name): cannot read file") }
     switch await store.claim(hash: hash, video: video.relativePath, includeFailed: !retryFailed) {
     case .settled(let earlier) where earlier.video == video.relativePath:
       return BatchResult(video: video, outcome: .alreadyDone, record: earlier)
     case .settled(let earlier):
-      return await duplicate(of: earlier.video ?? "?", base: base, video: video, store: store)
+      return await duplicate(
+        of: earlier.video ?? "?", base: base, video: video, store: store, stop: stop)
     case .inFlight(let other):
-      return await duplicate(of: other, base: base, video: video, store: store)
+      return await duplicate(of: other, base: base, video: video, store: store, stop: stop)
     case .fresh:
       break
     }
@@ -142,19 +193,27 @@ struct BatchDriver: Sendable {
       let done = try await work(video, base, started)
       return BatchResult(video: video, outcome: .ok, record: done)
     } catch {
-      return await failed("\(error)")
+      // The work reads the video through libav (whose errors carry no errno) and writes the
+      // output: a failure of the machine here is the output's.
+      let machine = MachineFailure.isMachineFailure(error)
+      return await failed("\(error)", machine: machine, output: machine)
     }
   }
 
   private static func duplicate(
-    of original: String, base: BatchRecord, video: VideoFile, store: BatchStore
+    of original: String, base: BatchRecord, video: VideoFile, store: BatchStore, stop: BatchStop
   ) async -> BatchResult {
     var r = base
     r.kind = .duplicate
     r.duplicateOf = original
     do { try await store.settle(r) } catch {
-      r.kind = .failed
       r.error = "\(error)"
+      if MachineFailure.isMachineFailure(error) {
+        stop.stop("\(error)")
+        r.kind = .unfinished
+        return BatchResult(video: video, outcome: .unfinished, record: r)
+      }
+      r.kind = .failed
       return BatchResult(video: video, outcome: .failed, record: r)
     }
     return BatchResult(video: video, outcome: .duplicate, record: r)

@@ -87,7 +87,11 @@ public struct BatchExtractJob: Sendable {
         staged = try await stager.stage(video.path, hero: { video.label }, control: control)
         check = try checker?.check(&staged, control: control)
       } catch {
-        throw BatchError.stage(describeVideoError(error, video: video.path))
+        let message = describeVideoError(error, video: video.path)
+        if let code = MachineFailure.code(of: error) {
+          throw BatchError.machine(message, code: code)
+        }
+        throw BatchError.stage(message)
       }
       if let line = check?.warning {
         control.observer.note("batch extract: \(MessageText.escaped(video.path)): warning: \(line)")
@@ -102,11 +106,13 @@ public struct BatchExtractJob: Sendable {
       record.seconds = Date().timeIntervalSince(began)
       return try await store.commitCrops(staged.video, record: record, link: false)
     }
-    let summary = BatchSummary(
+    var summary = BatchSummary(
       command: "batch extract", shard: shard, results: results,
       seconds: Date().timeIntervalSince(started))
+    summary.stopped = driver.stop.reason
     let reportURL = outURL.appendingPathComponent("batch-report.jsonl")
-    try writeCropReport(records: await store.allSettled(), summary: summary, to: reportURL)
-    return BatchRun(results: results, summary: summary, report: reportURL.path)
+    return try await BatchRun(results: results, summary: summary, report: reportURL.path) {
+      try writeCropReport(records: await store.allSettled(), summary: summary, to: reportURL)
+    }
   }
 }

@@ -67,11 +67,13 @@ public struct BatchIdentifyJob: Sendable {
       try await store.settle(record)
       return record
     }
-    let summary = BatchSummary(
+    var summary = BatchSummary(
       command: "batch identify", shard: shard, results: results,
       seconds: Date().timeIntervalSince(started))
-    try Self.writeReport(records: await store.allSettled(), to: reportURL)
-    return BatchRun(results: results, summary: summary, report: reportURL.path)
+    summary.stopped = driver.stop.reason
+    return try await BatchRun(results: results, summary: summary, report: reportURL.path) {
+      try Self.writeReport(records: await store.allSettled(), to: reportURL)
+    }
   }
 
   /// Writes the CSV report atomically: one row per settled clip, sorted by path; a duplicate
@@ -86,6 +88,7 @@ public struct BatchIdentifyJob: Sendable {
       let status: String =
         switch r.kind {
         case .failed: "failed"
+        case .unfinished: "unfinished"
         case .duplicate: "duplicate"
         default: answer?.hero == nil ? "unknown" : "ok"
         }

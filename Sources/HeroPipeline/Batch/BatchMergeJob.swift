@@ -22,6 +22,7 @@ public struct BatchMergeJob: Sendable {
     // Read every shard: its options and its settled videos.
     var merged: [String: String]?
     var items: [(shard: URL, record: BatchRecord)] = []
+    var notes: [String] = []
     for s in shards {
       let root = URL(fileURLWithPath: s, isDirectory: true).standardizedFileURL
       guard root != outURL else {
@@ -46,6 +47,13 @@ public struct BatchMergeJob: Sendable {
       for r in Self.settledRecords(contents.records) {
         items.append((root, try r.validated(source: journalURL.path)))
       }
+      // Videos the machine kept the shard from finishing: not in the merge until it has them.
+      let left = Self.unfinishedCount(contents.records)
+      if left > 0 {
+        notes.append(
+          "\(MessageText.escaped(s)): \(left) video(s) unfinished there (the machine failed); "
+            + "run that shard's `batch extract` again, then merge again to add them")
+      }
     }
     // One entry per video path: the first shard that settled it wins; done before the rest, so
     // a duplicate refers to the video that is kept.
@@ -60,16 +68,36 @@ public struct BatchMergeJob: Sendable {
     let store = try BatchStore(
       journalURL: outURL.appendingPathComponent(".batch/journal.jsonl"), cropRoot: outURL,
       options: merged ?? [:])
-    for n in store.recoveryNotes { control.observer.note("batch merge: \(n)") }
+    for n in store.recoveryNotes + notes { control.observer.note("batch merge: \(n)") }
     control.observer.begin("batch merge", total: items.count)
     var results: [BatchResult] = []
+    // A failure of the machine (a full disk) stops the merge: the video it met is rolled back
+    // and, like the rest, merged by the next run.
+    var stopped: String?
     for (root, record) in items {
       try control.checkCancelled()
       let video = record.video ?? ""
       let file = VideoFile(
         path: root.appendingPathComponent(video).path, relativePath: video,
         label: record.hero ?? "")
-      let outcome = try await Self.mergeOne(record, from: root, into: store)
+      if let stopped {
+        var r = record
+        r.kind = .unfinished
+        r.error = "\(MessageText.escaped(video)): not started (the run stopped: \(stopped))"
+        results.append(BatchResult(video: file, outcome: .notStarted, record: r))
+        continue
+      }
+      let outcome: (BatchOutcome, BatchRecord)
+      do { outcome = try await Self.mergeOne(record, from: root, into: store) } catch
+        where MachineFailure.isMachineFailure(error)
+      {
+        stopped = "\(error)"
+        var r = record
+        r.kind = .unfinished
+        r.error = "\(error)"
+        control.observer.note("batch merge: unfinished (the machine failed): \(error)")
+        outcome = (.unfinished, r)
+      }
       results.append(BatchResult(video: file, outcome: outcome.0, record: outcome.1))
       control.observer.advance(
         "batch merge", note: "\(outcome.0.rawValue) \(MessageText.escaped(video))")
@@ -78,12 +106,23 @@ public struct BatchMergeJob: Sendable {
     for i in results.indices where results[i].record.kind == .duplicate {
       results[i].record = await store.resolved(results[i].record)
     }
-    let summary = BatchSummary(
+    var summary = BatchSummary(
       command: "batch merge", shard: .all, results: results,
       seconds: Date().timeIntervalSince(started))
+    summary.stopped = stopped
     let reportURL = outURL.appendingPathComponent("batch-report.jsonl")
-    try writeCropReport(records: await store.allSettled(), summary: summary, to: reportURL)
-    return BatchRun(results: results, summary: summary, report: reportURL.path)
+    return try await BatchRun(results: results, summary: summary, report: reportURL.path) {
+      try writeCropReport(records: await store.allSettled(), summary: summary, to: reportURL)
+    }
+  }
+
+  /// Videos whose latest record in a shard's journal is `unfinished` (the machine failed).
+  static func unfinishedCount(_ records: [BatchRecord]) -> Int {
+    var latest: [String: BatchRecord.Kind] = [:]
+    for r in records where r.source == nil && (r.isTerminal || r.kind == .unfinished) {
+      latest[r.video ?? ""] = r.kind
+    }
+    return latest.values.filter { $0 == .unfinished }.count
   }
 
   /// Adds one settled video of a shard to the merged store.

@@ -28,7 +28,26 @@ public struct BatchSummary: Sendable {
   /// Duplicates of a video that failed (the same broken bytes under other names): counted
   /// among the duplicates, listed here with the original and its reason.
   public var duplicatesOfFailed: [Failure] = []
+  /// Videos this run could not process because of the machine (``BatchOutcome/unfinished``),
+  /// with the cause; the next run processes them again.
+  public var unfinished: [Failure] = []
+  /// Videos not started because the run stopped (``stopped``).
+  public var notStarted = 0
+  /// The failure of the machine that stopped the run (nil: it was not stopped).
+  public var stopped: String?
   public var seconds: Double = 0
+
+  /// True when the machine failed (some video unfinished, the run stopped): the exit status is
+  /// ``MachineFailure/exitStatus`` and the same command, run again once the machine is fixed,
+  /// does what is left.
+  public var machineFailed: Bool { !unfinished.isEmpty || notStarted > 0 || stopped != nil }
+
+  /// The exit status of the run: 0 when every video is settled well, 1 when some video failed
+  /// (the input's fault), 75 when the machine failed (``machineFailed``; before 1: the run is
+  /// not finished).
+  public var exitStatus: Int32 {
+    machineFailed ? MachineFailure.exitStatus : failed > 0 ? 1 : 0
+  }
 
   public init(command: String, shard: Shard, results: [BatchResult], seconds: Double) {
     self.command = command
@@ -68,6 +87,9 @@ public struct BatchSummary: Sendable {
           Failure(
             video: r.video.relativePath, error: (r.record.error ?? "failed") + " (earlier run)"))
       case .alreadyDone: alreadyDone += 1
+      case .unfinished:
+        unfinished.append(Failure(video: r.video.relativePath, error: r.record.error ?? "failed"))
+      case .notStarted: notStarted += 1
       }
     }
   }
@@ -78,7 +100,10 @@ public struct BatchSummary: Sendable {
       "\(command): \(videos) videos (shard \(shard)): \(ok) ok, \(failed) failed, "
         + "\(duplicates) duplicate"
         + (duplicatesOfFailed.isEmpty ? "" : " (\(duplicatesOfFailed.count) of a failed video)")
-        + ", \(alreadyDone) already done; \(frames) frames"
+        + ", \(alreadyDone) already done"
+        + (unfinished.isEmpty ? "" : ", \(unfinished.count) unfinished")
+        + (notStarted == 0 ? "" : ", \(notStarted) not started")
+        + "; \(frames) frames"
         + (answers == nil ? ", \(crops) crops" : "") + " in "
         + String(format: "%.1fs", seconds)
     ]
@@ -95,6 +120,17 @@ public struct BatchSummary: Sendable {
     }
     for f in failures { lines.append("  failed: \(f.error)") }
     for f in duplicatesOfFailed { lines.append("  failed (duplicate): \(f.error)") }
+    for f in unfinished { lines.append("  unfinished: \(f.error)") }
+    // The cause, unless it is an unfinished video's listed above.
+    if let stopped, !unfinished.contains(where: { $0.error == stopped }) {
+      lines.append("  stopped by: \(stopped)")
+    }
+    if machineFailed {
+      lines.append(
+        "  \(stopped == nil ? "" : "stopped: ")the machine failed "
+          + "(\(unfinished.count + notStarted) videos left, not the videos' fault): fix it (free "
+          + "space, permissions), then run the same command again; it does what is left")
+    }
     return lines.joined(separator: "\n")
   }
 }
@@ -115,6 +151,10 @@ extension BatchSummary {
         duplicatesOfFailed.map {
           .object(["video": .string($0.video), "error": .string($0.error)])
         }),
+      "unfinished": .array(
+        unfinished.map { .object(["video": .string($0.video), "error": .string($0.error)]) }),
+      "not_started": .int(notStarted),
+      "stopped": stopped.map { .string($0) },
       "seconds": .rounded(seconds, 3),
     ])
   }
@@ -130,6 +170,28 @@ public struct BatchRun: Sendable {
   public var summary: BatchSummary
   /// `OUT/batch-report.jsonl`, or the CSV report of `batch identify`.
   public var report: String
+  /// The report could not be written because of the machine (a full disk): the error, while
+  /// the journal keeps every video's outcome (the next run writes the report).
+  public var reportFailure: String?
+
+  public init(results: [BatchResult], summary: BatchSummary, report: String) {
+    self.results = results
+    self.summary = summary
+    self.report = report
+  }
+
+  /// The run, after `write` wrote its report; a failure of the machine there is kept in
+  /// ``reportFailure`` (and ``summary`` says the machine failed), any other is thrown.
+  init(
+    results: [BatchResult], summary: BatchSummary, report: String,
+    write: () async throws -> Void
+  ) async throws {
+    self.init(results: results, summary: summary, report: report)
+    do { try await write() } catch  where MachineFailure.isMachineFailure(error) {
+      reportFailure = "\(error)"
+      self.summary.stopped = self.summary.stopped ?? "\(error)"
+    }
+  }
 }
 
 /// The status of a settled video in the reports: ok, failed, duplicate.
@@ -163,11 +225,13 @@ public func cropReportJSON(
 }
 
 /// The `--json` line of a batch result: the video as found in the tree, crop paths under
-/// `cropPrefix`, status `already_done` for a video settled by an earlier run.
+/// `cropPrefix`, status `already_done` for a video settled by an earlier run, `not_started`
+/// for one a stopped run did not start.
 public func cropReportJSON(_ result: BatchResult, cropPrefix: String) -> JSONValue {
   cropReportJSON(
     result.record, video: result.video.path,
-    status: result.outcome == .alreadyDone ? BatchOutcome.alreadyDone.rawValue : nil,
+    status: result.outcome == .alreadyDone || result.outcome == .notStarted
+      ? result.outcome.rawValue : nil,
     cropPrefix: cropPrefix)
 }
 
