@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: setup build release test demo bench format lint clean weights samples-large \
+.PHONY: setup build release test demo bench format lint clean weights samples-large soak \
 	export-venv test-export ray-venv test-ray bench-ray fuzz
 
 setup:
@@ -41,6 +41,12 @@ bench-ray:
 
 demo: build
 	scripts/demo.sh
+
+# The soak test (issue 29; docs/hostile-inputs.md): batch extract + batch identify over 160
+# sample-derived clips with faults injected (a vanishing file, a full disk, SIGTERM, a stalled
+# upload to serve), the outputs compared with a clean run's. About 8 minutes on 2 cores.
+soak: build
+	scripts/soak.py
 
 bench: build
 	scripts/bench.sh

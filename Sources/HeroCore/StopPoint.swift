@@ -16,7 +16,8 @@ import Foundation
 /// - `crop-staged`: a crop of the video being extracted is in its staging folder;
 /// - `commit-placed`: a video's crops have their final names, its index rows and journal
 ///   `done` not yet written;
-/// - `video-done`: a video's crops are committed and journaled (`extract`, `batch`).
+/// - `video-done`: a video's crops are committed and journaled (`extract`, `batch extract`,
+///   `batch merge`), or its identification journaled (`batch identify`).
 public enum StopPoint {
   private static let wanted: (name: Substring, at: Int)? = {
     guard let spec = ProcessInfo.processInfo.environment["HERO_ID_STOP_AT"], !spec.isEmpty

@@ -228,6 +228,7 @@ public actor BatchStore {
     }
     if let v = record.video { byVideo[v] = record }
     try journal.append(record)
+    if record.kind == .done { StopPoint.reach("video-done") }
   }
 
   /// Moves (or, with `link`, hard-links or copies) the staged crops to their final names in

@@ -38,7 +38,7 @@ func writeTemporary(_ text: String, name: String) throws -> String {
   }
 
   @Test func cropsStayInTheFrameForEveryValidLayout() throws {
-    var rng = SystemRandomNumberGenerator()
+    var rng = SplitMix64(seed: 29)
     let frame = patternFrame()
     var checked = 0
     for _ in 0..<200 {

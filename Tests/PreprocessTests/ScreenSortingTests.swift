@@ -14,7 +14,7 @@ import Testing
   /// perturbed (shift up to 6 px, brightness, contrast and colour).
   @Test func heldOutRenderedFramesMeetTheTargets() throws {
     var evaluation = ScreenEvaluation()
-    var rng = SystemRandomNumberGenerator()
+    var rng = SplitMix64(seed: 29)
     for (k, hero) in SampleFrames.heldOutHeroes.enumerated() {
       let spec = ClipSpec(seed: 7_000 + UInt64(k), hero: hero, fps: 2, duration: 18)
       let renderer = ClipRenderer(spec: spec)
@@ -72,7 +72,7 @@ import Testing
         ScreenSpan(start: 10, end: 12, screen: .other),
       ])
     let renderer = ClipRenderer(spec: spec)
-    var rng = SystemRandomNumberGenerator()
+    var rng = SplitMix64(seed: 29)
     for i in [2, 8, 12, 17, 21] {
       let frame = renderer.frame(at: i)
       let truth = renderer.screen(at: i)
