@@ -5,9 +5,10 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libturbojpeg0-dev
           libopenblas-dev libcairo2-dev libssl-dev pkg-config ffmpeg fonts-dejavu-core unzip jq bsdextrautils time
-          chromium fonts-wqy-microhei)
+          chromium fonts-wqy-microhei python3)
 # chromium (headless) runs the browser tests of `hero-id report` and `hero-id serve`;
-# fonts-wqy-microhei draws the Chinese hero names in their screenshots.
+# fonts-wqy-microhei draws the Chinese hero names in their screenshots; python3 runs the lock
+# helpers of the tests and `make soak`.
 
 missing=()
 for p in "${PACKAGES[@]}"; do
