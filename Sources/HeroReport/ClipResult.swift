@@ -87,7 +87,9 @@ public struct ClipResult: Sendable, Equatable {
         return Frame(t: t, screen: screen, hero: e["hero"] as? String, p: Self.number(e["p"]))
       }
     }
-    if let hud = object["hud"] { self.hud = Self.flatten(hud, prefix: "") }
+    // `identify --json` and `serve` write the picture and HUD found as `"geometry"` (its
+    // `"hud"` inside); `"hud"` at the top is the older form.
+    if let hud = object["geometry"] ?? object["hud"] { self.hud = Self.flatten(hud, prefix: "") }
     segments = (object["segments"] as? [[String: Any]] ?? []).compactMap { g in
       guard let start = Self.number(g["start"]), let end = Self.number(g["end"]) else { return nil }
       return Segment(

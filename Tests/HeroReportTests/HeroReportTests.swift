@@ -80,6 +80,21 @@ import Testing
       ])
   }
 
+  /// `identify --json`'s own key: `"geometry"` with the picture and the HUD found.
+  @Test func identifyGeometryIsShown() throws {
+    let object = try #require(
+      try JSONSerialization.jsonObject(
+        with: Data(
+          #"{"video": "a.mp4", "hero": "李白", "geometry": {"picture": [0, 0, 1560, 720], "hud": {"scale": 1.1}}}"#
+            .utf8)) as? [String: Any])
+    let clip = try #require(ClipResult(json: object))
+    #expect(
+      clip.hud.map(\.name) == ["hud.scale", "picture[0]", "picture[1]", "picture[2]", "picture[3]"])
+    let html = try HTMLReport.renderClip(clip, index: 1, crops: [:])
+    #expect(html.contains("<h4>HUD geometry</h4>") && html.contains("1560"))
+    #expect(!html.contains("none reported for this clip"))
+  }
+
   @Test func clipFragmentEscapesNamesAndDrawsOneCellPerFrame() throws {
     var clips = try IdentifyResults.parse(Self.line, path: "r.jsonl")
     clips[0].hero = "<img src=x onerror=alert(1)>"
