@@ -59,12 +59,20 @@ r = json.loads(sys.argv[1])
 r.update(json.load(open(sys.argv[2])))
 print(json.dumps(r))' "$line" "$OUT/rtt.json"
 }
+wide=0
+if "$BIN" doctor --inception "$WEIGHTS" | grep -q 'packed at load (AVX-512'; then wide=1; fi
 for round in $(seq 1 "$ROUNDS"); do
   for b in 1 16; do
     n=$([ "$b" = 1 ] && echo "$N1" || echo "$N16")
     # hero-id: its own threads (2), OpenBLAS at one thread.
     OPENBLAS_NUM_THREADS=2 placed "$BIN" bottleneck "${IMAGES[@]}" --inception "$WEIGHTS" \
       --bench "$n" --batch-size "$b" | tee -a "$OUT/results.jsonl"
+    # On an AVX-512 CPU, hero-id with its AVX2 kernel as well (what an AVX2-only CPU runs).
+    if [ "$wide" = 1 ]; then
+      HERO_ID_GEMM=avx2 OPENBLAS_NUM_THREADS=2 placed "$BIN" bottleneck "${IMAGES[@]}" \
+        --inception "$WEIGHTS" --bench "$n" --batch-size "$b" \
+        | sed 's/"engine": "hero-id"/"engine": "hero-id-avx2"/' | tee -a "$OUT/results.jsonl"
+    fi
     if [ "$peers" = 1 ]; then
       OMP_NUM_THREADS=2 placed "$PY" -W ignore "$PEERS" onnx "$ONNX" "$b" "$n" "${IMAGES[@]}" \
         | tee -a "$OUT/results.jsonl"
@@ -88,9 +96,13 @@ for (e, b), v in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
     rates = " ".join("%.1f" % x["images_per_second"] for x in v)
     print("%-12s %6d %16.2f %18s %12d" % (e, b, median[(e, b)], rates, max(x["peak_rss_mb"] for x in v)))
 for b in (1, 16):
-    h = median.get(("hero-id", b))
+    h, n = median.get(("hero-id", b)), median.get(("hero-id-avx2", b))
+    if h and n:
+        print("batch %2d: hero-id AVX-512 / AVX2 kernel = %.2f" % (b, h / n))
     for peer in ("pytorch", "onnxruntime"):
         p = median.get((peer, b))
+        if n and p:
+            print("batch %2d: hero-id (AVX2 kernel) / %-11s = %.2f" % (b, peer, n / p))
         if h and p:
             line = "batch %2d: hero-id / %-11s = %.2f" % (b, peer, h / p)
             if peer == "onnxruntime" and len(runs[("hero-id", b)]) == len(runs[(peer, b)]) > 1:

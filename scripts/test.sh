@@ -31,15 +31,20 @@ has avx512f avx512cd avx512bw avx512dq avx512vl avx512_bf16 && cores+=(Cooperlak
 
 suites='InceptionTests\.(PackedGEMMTests|KernelTests|InceptionGoldenTests|OpenBLASKernelTests)'
 echo "test: the numeric suites with each OpenBLAS kernel this CPU runs: ${cores[*]}"
-# Each kernel twice: with hero-id's packed GEMM where the CPU has it, and with every product on
-# OpenBLAS (HERO_ID_GEMM=openblas, what a CPU without AVX2 and FMA runs).
+# Each kernel twice: with hero-id's packed GEMM where the CPU has it (its AVX-512 kernel where the
+# CPU has AVX-512), and with every product on OpenBLAS (HERO_ID_GEMM=openblas, what a CPU without
+# AVX2 and FMA runs).
+# On an AVX-512 CPU the packed GEMM runs its AVX-512 kernel; once more (with the best OpenBLAS
+# kernel) it runs the AVX2 one (HERO_ID_GEMM=avx2, what an AVX2-only CPU runs).
 failed=()
 for core in "${cores[@]}"; do
-  for gemm in hero-id openblas; do
+  gemms=(hero-id openblas)
+  if [ "$core" = "${cores[-1]}" ] && has avx512f avx2 fma; then gemms+=(avx2); fi
+  for gemm in "${gemms[@]}"; do
     run="$core-$gemm"
     echo "test: OPENBLAS_CORETYPE=$core, GEMM: $gemm"
     if ! env OPENBLAS_CORETYPE="$core" HERO_ID_EXPECT_CORE="$core" \
-        HERO_ID_GEMM="$([ "$gemm" = openblas ] && echo openblas)" \
+        HERO_ID_GEMM="$([ "$gemm" != hero-id ] && echo "$gemm")" \
         "$SWIFT" test "${SCRATCH[@]}" --skip-build --filter "$suites" >"$LOGDIR/$run.log" 2>&1; then
       failed+=("$run")
       grep -E '✘|error|recorded an issue' "$LOGDIR/$run.log" | head -40 || true

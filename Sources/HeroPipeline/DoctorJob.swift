@@ -38,12 +38,18 @@ public struct DoctorJob {
     }
     lines.append("kernel: \(BLAS.corename) (\(how))")
     lines.append("openblas: \(BLAS.config)")
-    lines.append(
-      Kernels.packedGEMM
-        ? "convolutions: hero-id's GEMM on weights packed at load (AVX2, FMA); OpenBLAS for the rest"
-        : "convolutions: OpenBLAS for every product"
+    if let path = Kernels.gemmPath {
+      let forced =
+        path != Kernels.gemmPaths.last ? "; HERO_ID_GEMM=avx2, the CPU also runs AVX-512" : ""
+      lines.append(
+        "convolutions: hero-id's GEMM on weights packed at load (\(path.rawValue)\(forced)); "
+          + "OpenBLAS for the rest")
+    } else {
+      lines.append(
+        "convolutions: OpenBLAS for every product"
           + (environment["HERO_ID_GEMM"] == "openblas"
             ? " (HERO_ID_GEMM=openblas)" : " (no AVX2/FMA)"))
+    }
     lines.append(
       "threads: \(ProcessInfo.processInfo.activeProcessorCount) cores, "
         + "OpenBLAS \(BLAS.threads) threads")

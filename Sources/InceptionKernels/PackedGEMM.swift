@@ -1,8 +1,15 @@
 import CPackedGEMM
 import Foundation
 
+/// The kernels of hero-id's packed GEMM: AVX2 + FMA (8 floats a vector), or AVX-512 (16). Both
+/// run the same fused multiply-adds in the same order, so they give the same floats.
+public enum GEMMPath: String, Sendable, CaseIterable {
+  case avx2 = "AVX2, FMA"
+  case avx512 = "AVX-512"
+}
+
 /// A layer's weight matrix packed once, at load, into the panels of hero-id's own GEMM kernel
-/// (`Sources/CPackedGEMM`, AVX2 + FMA): the convolutions multiply by it without OpenBLAS's
+/// (`Sources/CPackedGEMM`, AVX2 + FMA, or AVX-512 where the CPU has it): the convolutions multiply by it without OpenBLAS's
 /// per-call packing of the weights, which at batch 1 is a tenth of the network's time (the
 /// weights are read once per image, and `sgemm` copies them before every product). Bias and
 /// ReLU are applied as the result is stored.
@@ -21,15 +28,39 @@ final class PackedMatrix: @unchecked Sendable {
     return hero_gemm_available() != 0
   }()
 
+  /// The paths this CPU runs (empty where it has no AVX2 and FMA).
+  static let supportedPaths: [GEMMPath] = {
+    guard hero_gemm_available() != 0 else { return [] }
+    return hero_gemm_wide_available() != 0 ? [.avx2, .avx512] : [.avx2]
+  }()
+
+  /// The kernel products run on: AVX-512 where the CPU has it, unless `HERO_ID_GEMM=avx2` (for
+  /// comparisons: both give the same floats); nil where ``isAvailable`` is false.
+  static let defaultPath: GEMMPath? = {
+    guard isAvailable else { return nil }
+    if ProcessInfo.processInfo.environment["HERO_ID_GEMM"] == "avx2" { return .avx2 }
+    return supportedPaths.last
+  }()
+
   /// The alignment of a split of the rows (the kernel's panel height).
   static let rowAlignment = Int(HERO_GEMM_ROWS)
   /// The alignment of a split of the columns (the kernel's width).
   static let columnAlignment = Int(HERO_GEMM_COLUMNS)
 
+  /// The kernel this matrix's products run on (the packing is the same for both).
+  let path: GEMMPath
+
   /// Packs the row-major `rows`×`columns` matrix that starts at `a[offset]` (rows `rowStride`
-  /// apart).
-  init(_ a: [Float], offset: Int = 0, rows: Int, columns: Int, rowStride: Int) {
+  /// apart), its products to run on `path` (one this CPU supports).
+  init(
+    _ a: [Float], offset: Int = 0, rows: Int, columns: Int, rowStride: Int,
+    path: GEMMPath? = PackedMatrix.defaultPath
+  ) {
     precondition(rows > 0 && columns > 0 && rowStride >= columns && offset >= 0)
+    guard let path, Self.supportedPaths.contains(path) else {
+      preconditionFailure("packed GEMM path \(path?.rawValue ?? "none") not supported by this CPU")
+    }
+    self.path = path
     precondition(offset + (rows - 1) * rowStride + columns <= a.count)
     precondition(rowStride <= Int(Int32.max) && rows * rowStride <= Int(Int32.max))
     self.rows = rows
@@ -70,7 +101,7 @@ final class PackedMatrix: @unchecked Sendable {
     guard !range.isEmpty, n > 0 else { return }
     hero_gemm_multiply(
       storage, Int32(rows), Int32(columns), Int32(range.lowerBound), Int32(range.upperBound), b,
-      Int32(ldb), Int32(n), c, Int32(ldc), bias, relu ? 1 : 0)
+      Int32(ldb), Int32(n), c, Int32(ldc), bias, relu ? 1 : 0, path == .avx512 ? 1 : 0)
   }
 }
 
@@ -92,16 +123,25 @@ extension PackedMatrix {
 }
 
 extension Kernels {
+  /// The packed GEMM's kernel path in this process (nil: every product on OpenBLAS).
+  public static var gemmPath: GEMMPath? { PackedMatrix.defaultPath }
+
+  /// The packed GEMM's kernel paths this CPU runs.
+  public static var gemmPaths: [GEMMPath] { PackedMatrix.supportedPaths }
+
   /// `relu?(a · b + bias)` by the packed GEMM kernel, for tests: `a` m×k and `b` k×n row-major,
   /// the result m×n; computed in `rowParts` × `columnParts` blocks (the bounds aligned as a
-  /// team splits them), each its own call. Nil where the kernel is not available.
+  /// team splits them), each its own call, on `path` (by default the one the network uses).
+  /// Nil where the kernel, or that path, is not available.
   public static func packedProduct(
     _ a: [Float], _ b: [Float], m: Int, k: Int, n: Int, bias: [Float]? = nil, relu: Bool = false,
-    rowParts: Int = 1, columnParts: Int = 1
+    rowParts: Int = 1, columnParts: Int = 1, path: GEMMPath? = nil
   ) -> [Float]? {
     precondition(a.count == m * k && b.count == k * n && (bias?.count ?? m) == m)
-    guard PackedMatrix.isAvailable else { return nil }
-    let packed = PackedMatrix(a, rows: m, columns: k, rowStride: k)
+    guard PackedMatrix.isAvailable, let path = path ?? PackedMatrix.defaultPath,
+      PackedMatrix.supportedPaths.contains(path)
+    else { return nil }
+    let packed = PackedMatrix(a, rows: m, columns: k, rowStride: k, path: path)
     var c = [Float](repeating: .nan, count: m * n)
     let biasCopy = bias ?? []
     b.withUnsafeBufferPointer { bb in

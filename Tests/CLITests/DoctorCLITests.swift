@@ -1,4 +1,5 @@
 import Foundation
+import HeroCore
 import Testing
 
 /// `hero-id doctor` and the start-up kernel check: what it prints, its exit codes, and the
@@ -38,5 +39,47 @@ import Testing
       r.stdoutLines.first?.hasSuffix("(the default kernel, after the forced one failed its check)")
         == true, "\(r.stdout)")
     #expect(r.status == 1)  // the weights path is missing; the kernel part went through
+  }
+
+  /// Whether this CPU has AVX-512F (the packed GEMM's wide kernel).
+  static let hasAVX512: Bool = {
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+      let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+    else { return false }
+    return flags.split(separator: " ").contains("avx512f")
+  }()
+
+  @Test(
+    "on AVX-512 the packed GEMM runs its AVX-512 kernel, doctor says so, and the vectors are the AVX2 kernel's",
+    .enabled(
+      if: hasAVX512 && FileManager.default.fileExists(atPath: HeroIDHome.inceptionPath()),
+      "needs AVX-512 and the Inception weights (make setup)"))
+  func wideKernelNamedAndEqual() throws {
+    let env: [String: String?] = ["HERO_ID_GEMM": nil]
+    let wide = try CLI.heroID(["doctor"], environment: env)
+    #expect(
+      wide.stdoutLines.contains {
+        $0.hasPrefix("convolutions: hero-id's GEMM on weights packed at load (AVX-512)")
+      }, "\(wide.stdout)")
+    let narrow = try CLI.heroID(["doctor"], environment: ["HERO_ID_GEMM": "avx2"])
+    #expect(
+      narrow.stdoutLines.contains {
+        $0.hasPrefix("convolutions: hero-id's GEMM on weights packed at load (AVX2, FMA;")
+      }, "\(narrow.stdout)")
+    // Both kernels run the same fused multiply-adds in the same order: every float of every
+    // layer is the same, so the bottlenecks are equal as text.
+    let references = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("InceptionTests/Reference")
+    let images = try FileManager.default.contentsOfDirectory(atPath: references.path)
+      .filter { $0.hasSuffix(".jpg") }.sorted().prefix(3).map {
+        references.appendingPathComponent($0).path
+      }
+    #expect(images.count == 3)
+    let arguments = ["bottleneck"] + images + ["--json", "--batch-size", "2"]
+    let a = try CLI.heroID(arguments, environment: env)
+    let b = try CLI.heroID(arguments, environment: ["HERO_ID_GEMM": "avx2"])
+    #expect(a.status == 0 && b.status == 0, "\(a.stderr) \(b.stderr)")
+    #expect(a.stdoutLines.count == 3)
+    #expect(a.stdout == b.stdout)
   }
 }

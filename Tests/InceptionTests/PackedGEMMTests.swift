@@ -36,32 +36,36 @@ import Testing
   func productMatchesReference() throws {
     var rng = SplitMix(seed: 21)
     var comparisons: [Comparison] = []
-    // m: one panel, a partial one, several; n: a kernel of 8, of 16, a tail of 1, of 9; k: one,
-    // one block of up to 320, two and three blocks (321, 700).
-    for (m, k, n) in [
-      (1, 1, 1), (5, 7, 3), (6, 1, 16), (7, 321, 17), (13, 640, 9), (64, 96, 81), (50, 700, 300),
-      (12, 40, 2000),
-    ] {
-      let a = (0..<(m * k)).map { _ in rng.float() }
-      let b = (0..<(k * n)).map { _ in rng.float() }
-      let bias = (0..<m).map { _ in rng.float() }
-      for (withBias, relu) in [(false, false), (true, true)] {
-        let got = try #require(
-          Kernels.packedProduct(a, b, m: m, k: k, n: n, bias: withBias ? bias : nil, relu: relu))
-        let want = reference(a, b, m: m, k: k, n: n, bias: withBias ? bias : nil, relu: relu)
-        // A float sum of k products and a bias, in any order (Higham's γ_(k+1) of Σ|terms|).
-        // A missing block or a shifted column is off by far more.
-        let c = Comparison(
-          got, want.values.map(Float.init),
-          bound: {
-            RoundingBound.dotProduct(terms: k + 1, magnitude: want.scale[$0])
-              + Double(Float(want.values[$0]).ulp)  // the reference rounded to Float
-          }, scale: { want.scale[$0] })
-        #expect(c.holds, "\(m)x\(k)·\(k)x\(n), bias \(withBias): \(c)")
-        if relu && m * n >= 16 {
-          #expect(got.contains { $0 == 0 } && got.contains { $0 > 0 })
+    // m: one panel, a partial one, several; n: a kernel of 8, of 16, of 32, tails of 1, 9, 17,
+    // 33 and 47 (the AVX-512 kernel's masks); k: one, one block of up to 320, two and three
+    // blocks (321, 700). On every kernel path the CPU runs.
+    for path in Kernels.gemmPaths {
+      for (m, k, n) in [
+        (1, 1, 1), (5, 7, 3), (6, 1, 16), (7, 321, 17), (13, 640, 9), (64, 96, 81), (50, 700, 300),
+        (12, 40, 2000), (6, 50, 32), (11, 30, 33), (7, 90, 47),
+      ] {
+        let a = (0..<(m * k)).map { _ in rng.float() }
+        let b = (0..<(k * n)).map { _ in rng.float() }
+        let bias = (0..<m).map { _ in rng.float() }
+        for (withBias, relu) in [(false, false), (true, true)] {
+          let got = try #require(
+            Kernels.packedProduct(
+              a, b, m: m, k: k, n: n, bias: withBias ? bias : nil, relu: relu, path: path))
+          let want = reference(a, b, m: m, k: k, n: n, bias: withBias ? bias : nil, relu: relu)
+          // A float sum of k products and a bias, in any order (Higham's γ_(k+1) of Σ|terms|).
+          // A missing block or a shifted column is off by far more.
+          let c = Comparison(
+            got, want.values.map(Float.init),
+            bound: {
+              RoundingBound.dotProduct(terms: k + 1, magnitude: want.scale[$0])
+                + Double(Float(want.values[$0]).ulp)  // the reference rounded to Float
+            }, scale: { want.scale[$0] })
+          #expect(c.holds, "\(path): \(m)x\(k)·\(k)x\(n), bias \(withBias): \(c)")
+          if relu && m * n >= 16 {
+            #expect(got.contains { $0 == 0 } && got.contains { $0 > 0 })
+          }
+          comparisons.append(c)
         }
-        comparisons.append(c)
       }
     }
     reportRounding("packed GEMM against a double loop", comparisons)
@@ -72,18 +76,47 @@ import Testing
     .enabled(if: Kernels.packedGEMM, "needs AVX2 and FMA"))
   func splitsGiveTheSameFloats() throws {
     var rng = SplitMix(seed: 22)
-    for (m, k, n) in [(64, 288, 81), (31, 700, 100), (192, 160, 85)] {
+    for path in Kernels.gemmPaths {
+      for (m, k, n) in [(64, 288, 81), (31, 700, 100), (192, 160, 85)] {
+        let a = (0..<(m * k)).map { _ in rng.float() }
+        let b = (0..<(k * n)).map { _ in rng.float() }
+        let bias = (0..<m).map { _ in rng.float() }
+        let whole = try #require(
+          Kernels.packedProduct(a, b, m: m, k: k, n: n, bias: bias, relu: true, path: path))
+        #expect(!whole.contains { $0.isNaN })
+        for (rows, columns) in [(2, 1), (1, 2), (3, 2), (5, 3)] {
+          let split = try #require(
+            Kernels.packedProduct(
+              a, b, m: m, k: k, n: n, bias: bias, relu: true, rowParts: rows, columnParts: columns,
+              path: path))
+          #expect(split == whole, "\(path): \(m)x\(k)·\(k)x\(n) in \(rows)x\(columns) parts")
+        }
+      }
+    }
+  }
+
+  @Test(
+    "the AVX-512 kernel gives the AVX2 kernel's floats, bit for bit, whole and split",
+    .enabled(if: Kernels.gemmPaths.count > 1, "needs AVX-512"))
+  func pathsGiveTheSameFloats() throws {
+    var rng = SplitMix(seed: 24)
+    // The same fused multiply-adds in the same order: any difference is a kernel bug (a lost
+    // column, a mask off by one), not rounding.
+    for (m, k, n) in [(1, 3, 1), (7, 321, 17), (64, 288, 81), (31, 700, 100), (50, 40, 2000)] {
       let a = (0..<(m * k)).map { _ in rng.float() }
       let b = (0..<(k * n)).map { _ in rng.float() }
       let bias = (0..<m).map { _ in rng.float() }
-      let whole = try #require(
-        Kernels.packedProduct(a, b, m: m, k: k, n: n, bias: bias, relu: true))
-      #expect(!whole.contains { $0.isNaN })
-      for (rows, columns) in [(2, 1), (1, 2), (3, 2), (5, 3)] {
-        let split = try #require(
+      for (rows, columns) in [(1, 1), (2, 3)] {
+        let narrow = try #require(
           Kernels.packedProduct(
-            a, b, m: m, k: k, n: n, bias: bias, relu: true, rowParts: rows, columnParts: columns))
-        #expect(split == whole, "\(m)x\(k)·\(k)x\(n) in \(rows)x\(columns) parts")
+            a, b, m: m, k: k, n: n, bias: bias, relu: true, rowParts: rows, columnParts: columns,
+            path: .avx2))
+        let wide = try #require(
+          Kernels.packedProduct(
+            a, b, m: m, k: k, n: n, bias: bias, relu: true, rowParts: rows, columnParts: columns,
+            path: .avx512))
+        #expect(!wide.contains { $0.isNaN })
+        #expect(wide == narrow, "\(m)x\(k)·\(k)x\(n) in \(rows)x\(columns) parts")
       }
     }
   }

@@ -1,5 +1,5 @@
 // A single-precision GEMM whose left operand (a layer's weights) is packed once, at load, into the
-// panels its AVX2/FMA kernel reads. OpenBLAS has no such interface: its `sgemm` packs both
+// panels its AVX2/FMA and AVX-512 kernels read. OpenBLAS has no such interface: its `sgemm` packs both
 // operands on every call, and at batch 1 the weights are the larger one, read once per image.
 // hero-id's convolutions call this where the CPU has AVX2 and FMA, OpenBLAS elsewhere.
 #ifndef HERO_PACKED_GEMM_H
@@ -19,6 +19,9 @@ extern "C" {
 /// 1 when this CPU runs the kernel (AVX2 and FMA), else 0.
 int hero_gemm_available(void);
 
+/// 1 when this CPU also runs the AVX-512 kernel (AVX-512F), else 0.
+int hero_gemm_wide_available(void);
+
 /// The number of floats `hero_gemm_pack` writes for an m×k matrix.
 size_t hero_gemm_packed_count(int m, int k);
 
@@ -32,10 +35,12 @@ void hero_gemm_pack(const float *a, int m, int k, int lda, float *packed);
 /// With `bias`, bias[i] is added; with `relu`, negatives become 0. Each C element is summed over l
 /// in the same order whatever the row and column range, so split work gives the same floats.
 /// Packs B into a buffer of the calling thread's own (grown on demand, kept for the thread).
+/// `wide`: nonzero for the AVX-512 kernel (needs hero_gemm_wide_available()), 0 for the AVX2 one;
+/// both give the same floats (the same fused multiply-adds in the same order).
 /// Needs hero_gemm_available().
 void hero_gemm_multiply(const float *packed, int m, int k, int row_begin, int row_end,
                         const float *b, int ldb, int n, float *c, int ldc, const float *bias,
-                        int relu);
+                        int relu, int wide);
 
 #ifdef __cplusplus
 }
