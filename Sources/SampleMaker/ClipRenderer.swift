@@ -41,11 +41,14 @@ public struct ClipRenderer {
     }
   }
 
-  /// Paints frame `index` and hands its pixels (B, G, R, unused; row stride) to `body`.
-  func withFramePixels<R>(at index: Int, _ body: (UnsafePointer<UInt8>, Int) throws -> R) rethrows
-    -> R
-  {
+  /// Paints frame `index`, passes it through `stage` (the re-upload transforms) when given, and
+  /// hands its pixels (B, G, R, unused; row stride) to `body`.
+  func withFramePixels<R>(
+    at index: Int, through stage: ReuploadStage? = nil,
+    _ body: (UnsafePointer<UInt8>, Int) throws -> R
+  ) rethrows -> R {
     painter.paint(index)
-    return try painter.canvas.withBGRX(body)
+    guard let stage else { return try painter.canvas.withBGRX(body) }
+    return try stage.apply(painter.canvas, index: index).withBGRX(body)
   }
 }

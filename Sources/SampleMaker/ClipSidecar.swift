@@ -28,12 +28,14 @@ public struct ClipSidecar: Decodable, Sendable, Equatable {
   public var footage: FootageTruth?
   /// The hero's skin (`HeroSpec.skinned`); nil (and absent from the file) for the default icons.
   public var skin: Int?
+  /// The re-upload transforms (``Reupload``); nil (and absent from the file) for none.
+  public var reupload: Reupload?
 
   enum CodingKeys: String, CodingKey {
     case clip, hero, seed, width, height, fps, keyint
     case bitrateKbps = "bitrate_kbps"
     case hudOffset = "hud_offset"
-    case duration, spans, footage, skin
+    case duration, spans, footage, skin, reupload
   }
 
   public init(spec: ClipSpec, clip: String) {
@@ -50,6 +52,7 @@ public struct ClipSidecar: Decodable, Sendable, Equatable {
     spans = spec.spans
     footage = spec.style.map { FootageTruth(style: $0, spec: spec) }
     skin = spec.skin > 0 ? spec.skin : nil
+    reupload = spec.reupload.flatMap { $0.isIdentity ? nil : $0 }
   }
 
   /// The screen at `seconds` (the span with start <= seconds < end; the last span past the end).
@@ -68,6 +71,7 @@ public struct ClipSidecar: Decodable, Sendable, Equatable {
     let footageText =
       (footage.map { ",\n  \"footage\": " + $0.jsonText(indent: "  ") } ?? "")
       + (skin.map { ",\n  \"skin\": \($0)" } ?? "")
+      + (reupload.map { ",\n  \"reupload\": " + $0.jsonText(width: width, height: height) } ?? "")
     let text = """
       {
         "clip": \(quoted(clip)),
@@ -120,11 +124,19 @@ public func writeClip(
   let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
   do {
     let renderer = ClipRenderer(spec: spec)
+    let reupload = spec.reupload.flatMap { $0.isIdentity ? nil : $0 }
+    let stored = reupload?.storedSize(width: spec.width, height: spec.height)
     let encoder = try VideoEncoder(
-      path: tmp, width: spec.width, height: spec.height, fps: spec.fps, keyint: spec.keyint,
-      bitrateKbps: spec.bitrateKbps)
+      path: tmp, width: stored?.width ?? spec.width, height: stored?.height ?? spec.height,
+      fps: spec.fps, keyint: spec.keyint, bitrateKbps: spec.bitrateKbps,
+      displayMatrixDegrees: reupload?.displayMatrixDegrees)
+    let stage = reupload.map {
+      ReuploadStage(
+        reupload: $0, seed: spec.seed, fps: spec.fps, duration: spec.duration, width: spec.width,
+        height: spec.height)
+    }
     for i in 0..<renderer.frameCount {
-      try renderer.withFramePixels(at: i) { px, stride in
+      try renderer.withFramePixels(at: i, through: stage) { px, stride in
         try encoder.encode(bgrx: px, stride: stride, index: i)
       }
       if i % 30 == 29 { progress?(i + 1) }

@@ -68,6 +68,9 @@ public struct ClipSpec: Sendable, Equatable {
   /// The hero's skin (0: the default icons; `hero` is already `HeroSpec.skinned(skin)`), for
   /// the sidecar.
   public var skin = 0
+  /// What a re-uploader did to the recording (mirror, zoom, colour, vertical frame, rotation
+  /// flag, danmaku); nil: the recording as rendered.
+  public var reupload: Reupload?
 
   /// A spec whose script and look come from `seed` unless given.
   public init(
@@ -107,6 +110,7 @@ public struct ClipSpec: Sendable, Equatable {
   /// Checks sizes, rates and that the spans cover the clip without gaps.
   public func validate() throws {
     func fail(_ why: String) -> ClipError { .invalidSpec(reason: why) }
+    if let why = reupload?.problem { throw fail("re-upload: \(why)") }
     guard width >= 160, height >= 90, width <= 3840, height <= 2160, width % 2 == 0, height % 2 == 0
     else { throw fail("size \(width)x\(height) must be even and between 160x90 and 3840x2160") }
     guard (1...120).contains(fps) else { throw fail("fps \(fps) must be 1...120") }

@@ -80,6 +80,31 @@ struct ClipOptions: ParsableArguments {
       the style's; half the excess width gives a centre crop (20:9 to 16:9: 160).
       """)
   var rightCut: Double?
+  @Flag(help: "Re-upload: flipped left to right (the HUD at the bottom left, icons mirrored).")
+  var mirror = false
+  @Option(help: "Re-upload: zoomed about the centre by this factor (1...1.2, e.g. 1.07).")
+  var zoom: Double = 1
+  @Option(help: "Re-upload colour filter: the hue turned by this many degrees (-30...30).")
+  var hue: Double = 0
+  @Option(help: "Re-upload colour filter: saturation factor (0.5...1.5).")
+  var saturation: Double = 1
+  @Option(help: "Re-upload colour filter: contrast factor (0.7...1.3).")
+  var contrast: Double = 1
+  @Flag(
+    help: """
+      Re-upload: a vertical 9:16 video, the game in the middle, a blurred, darkened copy above       and below, a title band on top.
+      """)
+  var vertical = false
+  @Option(
+    help: """
+      Re-upload: 90 stores the picture turned a quarter counterclockwise with a display matrix       that turns it back (as phones store landscape play); 0 none.
+      """)
+  var rotate = 0
+  @Option(
+    help:
+      "Re-upload: lines of danmaku comments scrolling across the picture (0...6), over the buttons at times."
+  )
+  var danmaku = 0
 
   func spec() throws -> ClipSpec {
     var hero: HeroSpec?
@@ -122,6 +147,16 @@ struct ClipOptions: ParsableArguments {
       seed: seed, hero: hero, width: width, height: height, fps: fps, keyint: keyint,
       bitrateKbps: bitrate, duration: duration, style: footage)
     spec.skin = hero == nil ? 0 : skin
+    var r = Reupload()
+    r.mirror = mirror
+    r.zoom = zoom
+    r.hue = hue
+    r.saturation = saturation
+    r.contrast = contrast
+    r.vertical = vertical
+    r.rotate = rotate
+    r.danmaku = danmaku
+    spec.reupload = r.isIdentity ? nil : r
     try spec.validate()
     return spec
   }

@@ -105,6 +105,7 @@ import Testing
     #expect((summary3["test_accuracy"] as? Double ?? 0) >= 0.85)
     try identifiesFootageOnAllSlots(model: model3, standard: truth)
     try identifiesTurnedAndMirroredUploads(model: model3, dir: dir)
+    try identifiesSampleMakerReuploads(model: model3, dir: dir)
     try namesAHeroFromEitherSkin(crops: crops, dir: dir)
     try findsTheSegmentsOfACompilation(model: model3, dir: dir)
     try checksLabelsWithAModel(model: model3, dir: dir)
@@ -270,6 +271,66 @@ import Testing
       let v = try #require(
         try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
       #expect(v["hero"] as? String == "李白", "\(line)")
+    }
+  }
+
+  /// `sample-maker`'s re-upload variations (issue 26), each with its truth in the sidecar, read
+  /// with no flag: a mirrored copy, a picture stored turned with a display matrix, a vertical
+  /// upload with a blurred fill, danmaku over the buttons and 360p at a low bitrate are named;
+  /// a zoomed copy and a colour filter are named or "unknown", never another hero.
+  func identifiesSampleMakerReuploads(model: String, dir: URL) throws {
+    let variations: [(name: String, arguments: [String], sure: Bool)] = [
+      ("mirror", ["--mirror"], true), ("turned", ["--rotate", "90"], true),
+      ("vertical", ["--vertical"], true), ("danmaku", ["--danmaku", "3"], true),
+      ("360p", ["--size", "640x360", "--bitrate", "250"], true),
+      ("zoom", ["--zoom", "1.05"], false),
+      ("colour", ["--hue=10", "--saturation", "1.15", "--contrast", "1.1"], false),
+    ]
+    var clips: [String] = []
+    for v in variations {
+      let out = dir.appendingPathComponent("reupload-\(v.name).mp4").path
+      let r = try CLI.sampleMaker(
+        ["clip", "--hero", "貂蝉", "--seed", "7002", "--duration", "10", "--out", out] + v.arguments)
+      #expect(r.status == 0, "\(v.name): \(r.stderr)")
+      clips.append(out)
+      // The truth in the sidecar: what was done, and the sizes shown and stored.
+      let sidecar = try #require(
+        try JSONSerialization.jsonObject(
+          with: Data(contentsOf: URL(fileURLWithPath: String(out.dropLast(4)) + ".json")))
+          as? [String: Any])
+      let reupload = sidecar["reupload"] as? [String: Any]
+      switch v.name {
+      case "360p": #expect(reupload == nil, "\(sidecar)")
+      case "turned":
+        #expect(reupload?["rotate"] as? Int == 90)
+        #expect(reupload?["stored"] as? [Int] == [720, 1280])
+        #expect(reupload?["shown"] as? [Int] == [1280, 720])
+      case "vertical": #expect(reupload?["shown"] as? [Int] == [720, 1280])
+      case "mirror": #expect(reupload?["mirror"] as? Bool == true)
+      case "danmaku": #expect(reupload?["danmaku"] as? Int == 3)
+      default: #expect(reupload != nil, "\(v.name): \(sidecar)")
+      }
+    }
+    let run = try CLI.heroID(["identify"] + clips + ["--model", model, "--json"])
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(run.stdoutLines.count == variations.count)
+    for (line, v) in zip(run.stdoutLines, variations) {
+      let answer = try #require(
+        try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+      let hero = answer["hero"] as? String
+      if v.sure {
+        #expect(hero == "貂蝉", "\(v.name): \(line)")
+      } else {
+        #expect(hero == nil || hero == "貂蝉", "\(v.name): \(line)")
+      }
+      let geometry = answer["geometry"] as? [String: Any]
+      #expect((geometry?["mirrored"] as? Bool) == (v.name == "mirror"), "\(v.name): \(line)")
+      #expect((geometry?["rotation"] as? Int) == (v.name == "turned" ? 90 : 0), "\(v.name)")
+      if v.name == "vertical" {
+        // The game picture found inside the 720x1280 frame: the full width, a band in the middle.
+        let box = try #require(geometry?["picture"] as? [Int], "\(line)")
+        #expect(box.count == 4 && box[1] > 300 && box[3] < 500 && box[2] >= 700, "\(box)")
+      }
     }
   }
 

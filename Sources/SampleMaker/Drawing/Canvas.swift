@@ -211,6 +211,24 @@ final class Canvas {
     return try body(UnsafePointer(data), stride)
   }
 
+  /// Calls `body` with the pixel memory to change in place (B, G, R, unused; row stride in bytes).
+  func withMutableBGRX(_ body: (UnsafeMutablePointer<UInt8>, Int) -> Void) {
+    cairo_surface_flush(surface)
+    let stride = Int(cairo_image_surface_get_stride(surface))
+    guard let data = cairo_image_surface_get_data(surface) else {
+      preconditionFailure("cairo image surface without data")
+    }
+    body(data, stride)
+    cairo_surface_mark_dirty(surface)
+  }
+
+  /// Paints `other` through the current transform with bilinear filtering (a scaled copy).
+  func paintFiltered(_ other: Canvas) {
+    cairo_set_source_surface(cr, other.surface, 0, 0)
+    if let p = cairo_get_source(cr) { cairo_pattern_set_filter(p, CAIRO_FILTER_BILINEAR) }
+    cairo_paint(cr)
+  }
+
   /// Writes the canvas as a PNG file (cairo_surface_write_to_png); false on failure.
   func writePNG(path: String) -> Bool {
     cairo_surface_flush(surface)

@@ -17,8 +17,13 @@ final class VideoEncoder {
   private var headerWritten = false
   private var finished = false
 
-  /// Opens `path` for writing (libav guesses nothing: the container is MP4).
-  init(path: String, width: Int, height: Int, fps: Int, keyint: Int, bitrateKbps: Int) throws {
+  /// Opens `path` for writing (libav guesses nothing: the container is MP4). With
+  /// `displayMatrixDegrees`, the stream carries a display matrix of that rotation (players turn
+  /// the picture clockwise by minus the angle).
+  init(
+    path: String, width: Int, height: Int, fps: Int, keyint: Int, bitrateKbps: Int,
+    displayMatrixDegrees: Double? = nil
+  ) throws {
     self.path = path
     self.width = width
     self.height = height
@@ -56,6 +61,13 @@ final class VideoEncoder {
     try check(avcodec_parameters_from_context(st.pointee.codecpar, ctx), "codec parameters")
     st.pointee.time_base = ctx.pointee.time_base
     st.pointee.avg_frame_rate = ctx.pointee.framerate
+    if let degrees = displayMatrixDegrees {
+      guard
+        let side = av_stream_new_side_data(
+          st, AV_PKT_DATA_DISPLAYMATRIX, 9 * MemoryLayout<Int32>.size)
+      else { throw ClipError.encodeFailed(path: path, reason: "no display matrix") }
+      side.withMemoryRebound(to: Int32.self, capacity: 9) { av_display_rotation_set($0, degrees) }
+    }
     try check(avio_open(&format.pointee.pb, path, AVIO_FLAG_WRITE), "avio_open")
     try check(avformat_write_header(format, nil), "avformat_write_header")
     headerWritten = true
