@@ -56,7 +56,15 @@ public struct FileKindError: Error, CustomStringConvertible, Equatable {
     self.kind = kind
   }
   public var description: String {
-    "\(MessageText.escaped(path)): \(kind.words), not a regular file; refusing to read it"
+    MessageText.notRegularFile(path, kind.words) + "; refusing to read it"
+  }
+}
+
+extension MessageText {
+  /// `<path>: <what>, not a regular file`: the one wording for a path left unread for its kind,
+  /// refused (``FileKindError``) or skipped by a walk (``VideoTree/Skipped``).
+  static func notRegularFile(_ path: String, _ what: String) -> String {
+    "\(escaped(path)): \(what), not a regular file"
   }
 }
 

@@ -54,9 +54,7 @@ public enum VideoTree {
       self.kind = kind
     }
     /// One line for the user: `<path>: skipped, <kind>, not a regular file`.
-    public var message: String {
-      "\(MessageText.escaped(path)): skipped, \(kind), not a regular file"
-    }
+    public var message: String { MessageText.notRegularFile(path, "skipped, \(kind)") }
   }
 
   /// The videos under `root` (as ``videos(under:extensions:)``), and the entries with a

@@ -152,11 +152,8 @@ struct BatchExtract: AsyncParsableCommand {
     o.everySeconds = every
     o.layout = layout
     o.slots = try slotList(slots, layout: Layouts.load(path: layout))
-    o.placement = footage.placement
-    o.debugHUD = footage.debugHUD
-    o.maxKeyFrames = footage.keyFrameBound
-    o.checkWith = check.checkWith
-    o.dropDisagreeing = check.dropDisagreeing
+    o.footage = footage.settings
+    o.labelCheck = check.settings
     o.shard = batch.shard
     o.jobs = batch.jobCount
     o.retryFailed = batch.retryFailed

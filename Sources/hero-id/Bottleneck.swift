@@ -73,26 +73,14 @@ struct Bottleneck: AsyncParsableCommand {
     var failures = 0
     try job.run(images, control: .silent) { path, result in
       switch result {
-      case .success(let v): emit(path, v)
+      case .success(let v):
+        print(json ? BottleneckJob.json(path, v).text : BottleneckJob.summaryLine(path, v))
       case .failure(let e):
         failures += 1
         printError("\(e)")
-        if json {
-          print(JSONValue.object(["image": .string(path), "error": .string("\(e)")]).text)
-        }
+        if json { print(BottleneckJob.failedJSON(path, e).text) }
       }
     }
     if failures > 0 { throw ExitCode(1) }
-  }
-
-  private func emit(_ path: String, _ v: [Float]) {
-    if json {
-      print(
-        JSONValue.object(["image": .string(path), "bottleneck": .array(v.map { .float($0) })]).text)
-    } else {
-      let head = v.prefix(4).map { String(format: "%.5f", $0) }.joined(separator: " ")
-      let l2 = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-      print("\(path): \(v.count) floats, L2 \(String(format: "%.4f", l2)), first \(head) ...")
-    }
   }
 }

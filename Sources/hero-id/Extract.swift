@@ -137,7 +137,7 @@ struct Extract: AsyncParsableCommand {
   func validate() throws {
     try validateSlots(slots, layoutPath: layout)
     guard !videos.isEmpty else { throw ValidationError("give at least one video") }
-    guard let (w, h) = Self.parseSize(size) else {
+    guard let (w, h) = FramesJob.frameSize(size) else {
       throw ValidationError("--size must be WIDTHxHEIGHT, e.g. 1280x720 (got \(size))")
     }
     guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1 to 100") }
@@ -173,7 +173,7 @@ struct Extract: AsyncParsableCommand {
     if frames {
       var o = FramesJob.Options()
       o.out = out ?? "frames"
-      (o.width, o.height) = Self.parseSize(size) ?? (1280, 720)
+      (o.width, o.height) = FramesJob.frameSize(size) ?? (1280, 720)
       o.quality = quality
       o.everySeconds = every
       o.allFrames = allFrames
@@ -194,26 +194,16 @@ struct Extract: AsyncParsableCommand {
     o.everySeconds = every
     o.allFrames = allFrames
     o.keepRejected = keepRejected
-    o.placement = footage.placement
-    o.debugHUD = footage.debugHUD
-    o.maxKeyFrames = footage.keyFrameBound
+    o.footage = footage.settings
     o.slots = try slotList(slots, layout: o.layout)
     o.jobs = jobs
     o.decoderThreads = decoderThreads == 0 ? nil : decoderThreads
-    o.checkWith = check.checkWith
-    o.dropDisagreeing = check.dropDisagreeing
+    o.labelCheck = check.settings
     let results = try await ExtractJob(options: o).run(videos, control: control)
     if json { printJSON(results.map(\.json)) }
     // 75 when the machine failed (fix it and run the same command again), else 1 for a bad video.
     if results.contains(where: \.isMachineFailure) { throw ExitCode(MachineFailure.exitStatus) }
     if results.contains(where: { $0.error != nil }) { throw ExitCode.failure }
-  }
-
-  static func parseSize(_ text: String) -> (Int, Int)? {
-    let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
-    guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]) else { return nil }
-    guard (1...16384).contains(w), (1...16384).contains(h) else { return nil }
-    return (w, h)
   }
 }
 
@@ -234,9 +224,12 @@ struct LabelCheckOptions: ParsableArguments {
         + "another hero) out of the crop folder."))
   var dropDisagreeing = false
 
+  /// The job's settings.
+  var settings: LabelCheckSettings {
+    LabelCheckSettings(checkWith: checkWith, dropDisagreeing: dropDisagreeing)
+  }
+
   func validate() throws {
-    if dropDisagreeing && checkWith == nil {
-      throw ValidationError("--drop-disagreeing needs --check-with MODEL (the model that judges)")
-    }
+    if let problem = settings.usageProblem { throw ValidationError(problem) }
   }
 }

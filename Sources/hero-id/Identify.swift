@@ -70,7 +70,7 @@ struct Identify: AsyncParsableCommand {
         failed += 1
         printError("\(error)")
         if json {
-          print(JSONValue.object(["video": .string(clip), "error": .string("\(error)")]).text)
+          print(IdentifyTable.failedJSON(clip, error).text)
         } else {
           print(IdentifyTable.failedRow(clip))
         }
@@ -109,58 +109,8 @@ struct IdentifyChainOptions: ParsableArguments {
     o.screenModel = screenModel
     o.everySeconds = every
     o.jobs = jobs
-    o.placement = footage.placement
-    o.debugHUD = footage.debugHUD
-    o.maxKeyFrames = footage.keyFrameBound
+    o.footage = footage.settings
     return o
-  }
-}
-
-/// The two output forms of `identify`.
-enum IdentifyTable {
-  static let header =
-    pad("CLIP", 40) + pad("HERO", 14) + pad("CONF", 7) + pad("PATTERN", 9) + pad("COLOUR", 8)
-    + pad("SHAPE", 7) + pad("FAMILIAR", 10)
-    + pad("FRAMES", 8)
-    + pad("GAMEPLAY", 10) + "NOTE"
-
-  static func row(_ clip: String, _ v: IdentifyResult) -> String {
-    let note = v.hero == nil ? (v.reason ?? "") : topNote(v)
-    func figure(_ x: Double?) -> String { x.map { String(format: "%.3f", $0) } ?? "-" }
-    return pad(MessageText.escaped(clip), 40) + pad(v.hero ?? "unknown", 14)
-      + pad(String(format: "%.3f", v.confidence), 7)
-      + pad(figure(v.evidence?.pattern), 9)
-      + pad(figure(v.evidence?.colour), 8)
-      + pad(figure(v.evidence?.shape), 7)
-      + pad(figure(v.evidence?.familiarity), 10)
-      + pad(String(v.frames), 8)
-      + pad(String(v.gameplayFrames), 10) + note + segmentLines(v)
-  }
-
-  /// With more than one segment (a compilation), one indented line each under the clip's row.
-  static func segmentLines(_ v: IdentifyResult) -> String {
-    guard v.segments.count > 1 else { return "" }
-    return v.segments.map { g in
-      "\n  " + String(format: "%7.1f–%-7.1fs ", g.start, g.end) + pad(g.hero ?? "unknown", 14)
-        + String(format: "%.3f", g.confidence) + "  \(g.frames) gameplay frames"
-    }.joined()
-  }
-
-  static func failedRow(_ clip: String) -> String {
-    pad(MessageText.escaped(clip), 40) + "error (see stderr)"
-  }
-
-  static func topNote(_ v: IdentifyResult) -> String {
-    guard v.top.count > 1 else { return "" }
-    return "next: "
-      + v.top.dropFirst().map { "\($0.hero) \(String(format: "%.3f", $0.p))" }
-      .joined(separator: ", ")
-  }
-
-  /// Pads to `width` terminal columns (CJK characters count two).
-  static func pad(_ s: String, _ width: Int) -> String {
-    let columns = s.unicodeScalars.reduce(0) { $0 + ($1.value >= 0x1100 ? 2 : 1) }
-    return s + String(repeating: " ", count: max(1, width - columns))
   }
 }
 
@@ -196,17 +146,16 @@ struct FootageOptions: ParsableArguments {
         + "bound.", valueName: "N"))
   var maxKeyFrames = ExtractOptions.defaultMaxFrames
 
-  /// The per-video work bound (nil: none).
-  var keyFrameBound: Int? { maxKeyFrames == 0 ? nil : maxKeyFrames }
-
-  /// Where the HUD is read.
-  var placement: HUDPlacement { fixedLayout ? .fixed : .found }
+  /// The job's settings.
+  var settings: FootageSettings {
+    FootageSettings(fixedLayout: fixedLayout, debugHUD: debugHUD, maxKeyFrames: maxKeyFrames)
+  }
 
   func validate() throws {
-    guard maxKeyFrames >= 0 else { throw ValidationError("--max-key-frames must be 0 or more") }
-    if fixedLayout && footage {
-      throw ValidationError(
-        "--footage (finding the HUD, now the default) and --fixed-layout contradict each other")
+    if let problem = FootageSettings.usageProblem(
+      fixedLayout: fixedLayout, footage: footage, maxKeyFrames: maxKeyFrames)
+    {
+      throw ValidationError(problem)
     }
   }
 }

@@ -56,28 +56,19 @@ struct Serve: AsyncParsableCommand {
   @OptionGroup var chain: IdentifyChainOptions
 
   func validate() throws {
-    guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
-    guard maxUploadMb >= 1 else { throw ValidationError("--max-upload-mb must be at least 1") }
-    guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-    guard queue >= 0 else { throw ValidationError("--queue must be >= 0") }
-    guard idleTimeout > 0, idleTimeout <= 86_400 else {
-      throw ValidationError("--idle-timeout must be more than 0 and at most 86400 seconds")
-    }
-    guard requestTimeout > 0, requestTimeout <= 86_400 * 7 else {
-      throw ValidationError("--request-timeout must be more than 0 and at most 604800 seconds")
+    if let problem = ServeOptions.usageProblem(
+      port: port, maxUploadMB: maxUploadMb, jobs: jobs, queue: queue,
+      idleTimeoutSeconds: idleTimeout, requestTimeoutSeconds: requestTimeout)
+    {
+      throw ValidationError(problem)
     }
   }
 
   func run() async throws {
     let job = try IdentifyJob(options: chain.options(model: model, jobs: jobs), clips: jobs)
-    var options = ServeOptions()
-    options.host = host
-    options.port = port
-    options.maxUploadBytes = maxUploadMb * 1024 * 1024
-    options.concurrentJobs = jobs
-    options.queueLength = queue
-    options.idleTimeoutSeconds = idleTimeout
-    options.requestTimeoutSeconds = requestTimeout
+    let options = ServeOptions(
+      host: host, port: port, maxUploadMB: maxUploadMb, jobs: jobs, queue: queue,
+      idleTimeoutSeconds: idleTimeout, requestTimeoutSeconds: requestTimeout)
     let server = try HeroServer(
       options: options, identifier: PipelineIdentifier(job: job),
       modelDescription: "\(model) (\(job.model.labels.count) heroes)")

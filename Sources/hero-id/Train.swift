@@ -130,61 +130,22 @@ struct Train: AsyncParsableCommand {
   func validate() throws {
     try validateSlots(slots, layoutPath: layout)
     if cropsDir == nil && benchSynthetic == nil { throw ValidationError("missing CROPS_DIR") }
-    guard steps > 0 else { throw ValidationError("--steps must be at least 1") }
-    guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1") }
-    guard evalStepInterval > 0 else { throw ValidationError("--eval-step-interval must be >= 1") }
-    guard learningRate > 0, learningRate.isFinite else {
-      throw ValidationError("--learning-rate must be positive")
-    }
-    guard l2 >= 0 else { throw ValidationError("--l2 must be >= 0") }
-    guard (0...1).contains(knownRejectRate) else {
-      throw ValidationError("--known-reject-rate must be between 0 and 1")
-    }
-    guard (0..<100).contains(validationPercentage), (0..<100).contains(testingPercentage),
-      validationPercentage + testingPercentage < 100
-    else {
-      throw ValidationError(
-        "--validation-percentage and --testing-percentage must be in 0..<100 and leave room for training"
-      )
-    }
-    for (name, v) in [
-      ("--random-crop", randomCrop), ("--random-scale", randomScale),
-      ("--random-brightness", randomBrightness),
-    ] where !(v >= 0 && v < 100) {
-      throw ValidationError("\(name) must be a percentage in 0..<100")
-    }
-    guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-    guard groupSeconds >= 0 else { throw ValidationError("--group-seconds must be >= 0") }
-    guard (0...10_000).contains(review) else {
-      throw ValidationError("--review must be 0 to 10000")
-    }
+    if let problem = jobOptions.usageProblem { throw ValidationError(problem) }
   }
 
-  var options: TrainingOptions {
-    var o = TrainingOptions()
-    o.steps = steps
-    o.learningRate = learningRate
-    o.batchSize = batchSize
-    o.evalStepInterval = evalStepInterval
-    o.seed = seed
-    o.optimizer = optimizer
-    o.l2 = l2
-    o.standardize = standardize
-    return o
-  }
-
-  func run() async throws {
-    if let n = benchSynthetic {
-      print(
-        TrainBenchmark.run(
-          images: n, classes: benchClasses, spread: benchSpread, options: options))
-      return
-    }
-    guard let cropsDir else { throw ValidationError("missing CROPS_DIR") }
+  /// The job's options from the flags (all but `--slots`, which needs the layout loaded).
+  var jobOptions: TrainJob.Options {
     var o = TrainJob.Options()
-    o.cropsDir = cropsDir
+    if let cropsDir { o.cropsDir = cropsDir }
     o.model = model
-    o.training = options
+    o.training.steps = steps
+    o.training.learningRate = learningRate
+    o.training.batchSize = batchSize
+    o.training.evalStepInterval = evalStepInterval
+    o.training.seed = seed
+    o.training.optimizer = optimizer
+    o.training.l2 = l2
+    o.training.standardize = standardize
     o.validationPercentage = validationPercentage
     o.testingPercentage = testingPercentage
     o.groupSeconds = groupSeconds
@@ -198,34 +159,32 @@ struct Train: AsyncParsableCommand {
     o.jobs = jobs
     o.strict = strict
     o.reviewCount = review
+    return o
+  }
+
+  func run() async throws {
+    var o = jobOptions
+    if let n = benchSynthetic {
+      print(
+        TrainBenchmark.run(
+          images: n, classes: benchClasses, spread: benchSpread, options: o.training))
+      return
+    }
+    guard cropsDir != nil else { throw ValidationError("missing CROPS_DIR") }
     o.slots = try slotList(slots, layout: Layouts.load(path: layout))
     let outcome = try await TrainJob(options: o).run(
       control: JobControl(observer: StderrObserver()))
 
-    if printMisclassified, outcome.testAccuracy != nil {
-      let out = json ? printError : { print($0) }
-      out("Misclassified test images:")
-      for m in outcome.misclassified { out("  \(m.path): \(m.truth) taken for \(m.predicted)") }
+    if printMisclassified {
+      for line in outcome.misclassifiedLines { json ? printError(line) : print(line) }
     }
     if json {
       print(outcome.json.text)
     } else {
-      for line in outcome.summaryLines { print(line) }
-      if !outcome.disputed.isEmpty {
-        print(
-          "Labels to review (the model names another hero; \(outcome.disputed.count) in "
-            + "--json and the report), widest first:")
-        for d in outcome.disputed.prefix(5) {
-          print(
-            String(
-              format: "  %@: %@, named %@ (p %.2f against %.2f, %@)",
-              MessageText.escaped(d.file), d.hero, d.named, d.pNamed, d.pLabel, d.set))
-        }
-      }
+      for line in outcome.summaryLines + outcome.reviewLines { print(line) }
     }
-    if outcome.failedImages > 0 {
-      let n = outcome.failedImages
-      printError("train: \(n) image\(n == 1 ? "" : "s") could not be used")
+    if let line = outcome.failedImagesLine {
+      printError(line)
       throw ExitCode(1)
     }
   }

@@ -105,13 +105,7 @@ enum SmallDisk {
   func fullDiskStopsAMergeAndMergingAgainFinishesIt() throws {
     let tree = try BatchFixtures.tree.get()
     let base = try CLI.temporaryDirectory()
-    let shards = (1...2).map { base.appendingPathComponent("shard\($0)").path }
-    for (k, shard) in shards.enumerated() {
-      let r = try CLI.heroID([
-        "batch", "extract", tree.path, "--out", shard, "--shard", "\(k + 1)/2", "--quiet",
-      ])
-      #expect(r.status == 0, "\(r.stderr)")
-    }
+    let shards = try BatchFixtures.extractTwoShards(of: tree, into: base)
     let reference = base.appendingPathComponent("reference")
     #expect(try CLI.heroID(["batch", "merge"] + shards + ["--out", reference.path]).status == 0)
     let expected = try CropSet.read(reference)

@@ -179,13 +179,7 @@ func appendTorn(_ text: String, to url: URL) throws {
   @Test func mergeResumesAfterKill9AtEveryPoint() throws {
     let tree = try BatchFixtures.tree.get()
     let base = try CLI.temporaryDirectory()
-    let shards = (1...2).map { base.appendingPathComponent("shard\($0)").path }
-    for (k, shard) in shards.enumerated() {
-      let r = try CLI.heroID([
-        "batch", "extract", tree.path, "--out", shard, "--shard", "\(k + 1)/2", "--quiet",
-      ])
-      #expect(r.status == 0, "\(r.stderr)")
-    }
+    let shards = try BatchFixtures.extractTwoShards(of: tree, into: base)
     let merged = base.appendingPathComponent("merged")
     let m = try CLI.heroID(["batch", "merge"] + shards + ["--out", merged.path, "--quiet"])
     #expect(m.status == 0, "\(m.stderr)")

@@ -61,6 +61,19 @@ enum BatchFixtures {
     return dst
   }
 
+  /// `tree` extracted in two shards (`batch extract --shard K/2 --quiet`, each expected to exit
+  /// 0) into `base/shard1` and `base/shard2`; their paths.
+  static func extractTwoShards(of tree: URL, into base: URL) throws -> [String] {
+    let shards = (1...2).map { base.appendingPathComponent("shard\($0)").path }
+    for (k, shard) in shards.enumerated() {
+      let r = try CLI.heroID([
+        "batch", "extract", tree.path, "--out", shard, "--shard", "\(k + 1)/2", "--quiet",
+      ])
+      #expect(r.status == 0, "\(r.stderr)")
+    }
+    return shards
+  }
+
   struct FixtureError: Error, CustomStringConvertible {
     let what: String
     var description: String { "could not make fixture: \(what)" }

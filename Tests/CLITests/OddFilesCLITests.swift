@@ -18,6 +18,16 @@ struct OddFilesCLITests {
   /// Seconds after which a run counts as hung (a normal run takes a few).
   static let hang = 300.0
 
+  /// `dir/tree/貂蝉/a.mp4`, a copy of the sample clip; the hero folder.
+  @discardableResult
+  static func treeWithClip(in dir: URL) throws -> URL {
+    let hero = dir.appendingPathComponent("tree/貂蝉")
+    try FileManager.default.createDirectory(at: hero, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(
+      atPath: clip, toPath: hero.appendingPathComponent("a.mp4").path)
+    return hero
+  }
+
   /// The JSON objects of a JSONL file (the summary line included).
   func jsonLines(_ path: String) throws -> [[String: Any]] {
     let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -32,10 +42,7 @@ struct OddFilesCLITests {
   func pipesAndDevicesInATree() throws {
     let dir = try CLI.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let hero = dir.appendingPathComponent("tree/貂蝉")
-    try FileManager.default.createDirectory(at: hero, withIntermediateDirectories: true)
-    try FileManager.default.copyItem(
-      atPath: Self.clip, toPath: hero.appendingPathComponent("a.mp4").path)
+    let hero = try Self.treeWithClip(in: dir)
     let fifo = hero.appendingPathComponent("pipe.mp4").path
     #expect(mkfifo(fifo, 0o600) == 0)
     let zero = hero.appendingPathComponent("zero.mp4").path
@@ -150,10 +157,7 @@ struct OddFilesCLITests {
   func writeFailureNamesTheCause() throws {
     let dir = try CLI.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let hero = dir.appendingPathComponent("tree/貂蝉")
-    try FileManager.default.createDirectory(at: hero, withIntermediateDirectories: true)
-    try FileManager.default.copyItem(
-      atPath: Self.clip, toPath: hero.appendingPathComponent("a.mp4").path)
+    try Self.treeWithClip(in: dir)
     // A file where the hero's crop folder must go.
     let out = dir.appendingPathComponent("crops")
     try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)

@@ -351,6 +351,25 @@ func health(_ port: Int) async throws -> [String: Any] {
   try await exchange(port, "GET", "/healthz").json
 }
 
+/// Waits until `/healthz` reports every count in `counts` (``waitUntil(seconds:_:)``).
+func waitForHealth(_ port: Int, _ counts: [String: Int]) async throws {
+  try await waitUntil {
+    let h = try await health(port)
+    return counts.allSatisfy { h[$0.key] as? Int == $0.value }
+  }
+}
+
+/// `count` uploads to `/identify` (`stall0.mp4`, `stall1.mp4`, ...) that each declare 100 000
+/// bytes, send a tenth and stall; dropping a connection closes it.
+func stalledUploads(_ port: Int, count: Int) throws -> [RawConnection] {
+  try (0..<count).map { i in
+    let c = try RawConnection(port: port)
+    try c.request("POST", "/identify?name=stall\(i).mp4", declared: 100_000)
+    try c.send(Data(repeating: 1, count: 10_000))
+    return c
+  }
+}
+
 /// The server end to end with a stand-in identifier: the job API, a full queue, stalled
 /// uploads, the request time-out. Time-outs are short (1 to 5 s) and every wait for a
 /// condition has a generous upper bound; no test asserts that something was quick.
@@ -406,10 +425,7 @@ func health(_ port: Int) async throws -> [String: Any] {
       let h = try await health(port)
       #expect(h["running"] as? Int == 1 && h["queued"] as? Int == 1)
       identifier.open()
-      try await waitUntil {
-        let h = try await health(port)
-        return h["running"] as? Int == 0 && h["queued"] as? Int == 0
-      }
+      try await waitForHealth(port, ["running": 0, "queued": 0])
       let c = try await exchange(port, "POST", "/identify?name=c.mp4", body: Self.clip)
       #expect(c.status == 200)
       #expect(try await health(port)["uploads_on_disk"] as? Int == 0)
@@ -420,28 +436,18 @@ func health(_ port: Int) async throws -> [String: Any] {
     // An idle time-out longer than the test: the refusal is certain, whatever the load.
     let options = JobQueueTests.options(jobs: 1, queue: 2, idle: 600, request: 6000)
     try await withServer(options, identifier: GatedIdentifier(open: true)) { port, server in
-      var stalled: [RawConnection] = []
-      for i in 0..<3 {
-        let c = try RawConnection(port: port)
-        try c.request("POST", "/identify?name=stall\(i).mp4", declared: 100_000)
-        try c.send(Data(repeating: 1, count: 10_000))
-        stalled.append(c)
-      }
-      try await waitUntil {
-        let h = try await health(port)
-        return h["uploading"] as? Int == 3 && h["uploads_on_disk"] as? Int == 3
-      }
+      var stalled = try stalledUploads(port, count: 3)
+      try await waitForHealth(port, ["uploading": 3, "uploads_on_disk": 3])
       let refused = try await exchange(port, "POST", "/identify?name=polite.mp4", body: Self.clip)
       #expect(refused.status == 503 && refused.json["video"] as? String == "polite.mp4")
       let retry = try #require(refused.headers["retry-after"].flatMap { Int($0) })
       // Until the first stalled upload's idle time-out: 600 s from its last byte, + 1.
       #expect(retry >= 1 && retry <= 601)
-      // Clients that go away free what they held.
+      // Clients that go away free what they held (held open until here: the optimizer may
+      // otherwise end the array's lifetime at its creation, closing them at once).
+      withExtendedLifetime(stalled) {}
       stalled.removeAll()
-      try await waitUntil {
-        let h = try await health(port)
-        return h["uploading"] as? Int == 0 && h["uploads_on_disk"] as? Int == 0
-      }
+      try await waitForHealth(port, ["uploading": 0, "uploads_on_disk": 0])
       let ok = try await exchange(port, "POST", "/identify?name=polite.mp4", body: Self.clip)
       #expect(ok.status == 200)
       #expect(
@@ -454,13 +460,7 @@ func health(_ port: Int) async throws -> [String: Any] {
     let options = JobQueueTests.options(jobs: 1, queue: 2, idle: 1, request: 600)
     try await withServer(options, identifier: GatedIdentifier(open: true)) { port, server in
       // Every admission is taken by an upload that sends a tenth of its body and stalls.
-      var stalled: [RawConnection] = []
-      for i in 0..<3 {
-        let c = try RawConnection(port: port)
-        try c.request("POST", "/identify?name=stall\(i).mp4", declared: 100_000)
-        try c.send(Data(repeating: 1, count: 10_000))
-        stalled.append(c)
-      }
+      let stalled = try stalledUploads(port, count: 3)
       // All three were admitted (they may have timed out already on a slow machine).
       try await waitUntil { await server.queue.admittedTotal == 3 }
       // A polite client: follows Retry-After until it gets in.
@@ -485,10 +485,7 @@ func health(_ port: Int) async throws -> [String: Any] {
         #expect(r.status == 408, "stall\(i): \(r.status) \(r.body)")
         #expect(r.body.contains("stall\(i).mp4: no bytes received for 1 s"))
       }
-      try await waitUntil {
-        let h = try await health(port)
-        return h["uploading"] as? Int == 0 && h["uploads_on_disk"] as? Int == 0
-      }
+      try await waitForHealth(port, ["uploading": 0, "uploads_on_disk": 0])
       let left = try FileManager.default.contentsOfDirectory(atPath: server.workDirectory.path)
       #expect(left.isEmpty, "\(left)")
     }
@@ -525,11 +522,7 @@ func health(_ port: Int) async throws -> [String: Any] {
         return state["status"] as? String == "failed"
       }
       #expect((state["error"] as? String)?.contains("request time-out of 5 s") == true)
-      try await waitUntil {
-        let h = try await health(port)
-        return h["running"] as? Int == 0 && h["uploading"] as? Int == 0
-          && h["uploads_on_disk"] as? Int == 0
-      }
+      try await waitForHealth(port, ["running": 0, "uploading": 0, "uploads_on_disk": 0])
       #expect(
         try FileManager.default.contentsOfDirectory(atPath: server.workDirectory.path)
           .isEmpty)
