@@ -86,6 +86,9 @@ public struct IdentifyResult: Codable, Sendable, Equatable {
   public var debugHUD: String?
   /// Where the hero changes (one segment for a clip of one hero; none without gameplay).
   public var segments: [Segment] = []
+  /// How the clip's crops got their bottlenecks: how many reused an identical crop's (issue 28);
+  /// nil in journals written before it was kept.
+  public var bottlenecks: BottleneckUse?
 
   public init(
     hero: String?, confidence: Double, reason: String?, frames: Int, gameplayFrames: Int,
@@ -115,6 +118,7 @@ public struct IdentifyResult: Codable, Sendable, Equatable {
     debugHUD = try c.decodeIfPresent(String.self, forKey: .debugHUD)
     // Journals written before segments were kept: none.
     segments = try c.decodeIfPresent([Segment].self, forKey: .segments) ?? []
+    bottlenecks = try c.decodeIfPresent(BottleneckUse.self, forKey: .bottlenecks)
     guard segments.count <= 100_000 else {
       throw DecodingError.dataCorrupted(
         .init(codingPath: c.codingPath, debugDescription: "segments: too many"))
@@ -124,7 +128,8 @@ public struct IdentifyResult: Codable, Sendable, Equatable {
   /// CONTRACT.md's per-clip object: video, hero, confidence, reason (when unknown), frames,
   /// gameplay_frames, top, timeline; then segments (issue 27: `{start, end, hero, confidence,
   /// frames}` each), geometry (``HUDFound``; not with `--fixed-layout`) and, with
-  /// `--debug-hud`, debug_hud.
+  /// `--debug-hud`, debug_hud; then bottlenecks (issue 28: `{crops, computed, reused}`, the
+  /// crops that reused an identical crop's bottleneck).
   public func json(video: String) -> JSONValue {
     .object([
       "video": .string(video), "hero": .optional(hero), "confidence": .rounded(confidence),
@@ -141,6 +146,7 @@ public struct IdentifyResult: Codable, Sendable, Equatable {
       "segments": .array(segments.map(\.json)),
       "geometry": geometry.map { .object($0.fields) },
       "debug_hud": debugHUD.map { .string($0) },
+      "bottlenecks": bottlenecks?.json,
     ])
   }
 }

@@ -33,6 +33,9 @@ public struct IdentifyJob: Sendable {
     public var debugHUD: String?
     /// `--max-key-frames`: the per-video work bound (``ExtractOptions/maxFrames``; nil: none).
     public var maxKeyFrames: Int? = ExtractOptions.defaultMaxFrames
+    /// A crop identical to one already encoded in the clip reuses its bottleneck
+    /// (``ClipBottlenecks``); off with `HERO_ID_REUSE=off` in the environment.
+    public var reuseBottlenecks = BottleneckUse.reuseByDefault
     public init() {}
   }
 
@@ -45,6 +48,7 @@ public struct IdentifyJob: Sendable {
   let cropsDirectory: String?
   let placement: HUDPlacement
   let debugHUD: String?
+  let reuseBottlenecks: Bool
   /// The screen sorters per found HUD geometry, shared by every clip.
   let sorters: ScreenSorterCache
 
@@ -61,6 +65,7 @@ public struct IdentifyJob: Sendable {
     cropsDirectory = options.cropsDirectory
     placement = options.placement
     debugHUD = options.debugHUD
+    reuseBottlenecks = options.reuseBottlenecks
     sorters = ScreenSorterCache(layout: layout, model: sorter.model)
   }
 
@@ -105,8 +110,11 @@ public struct IdentifyJob: Sendable {
       let slots = model.info.cropSlots
       var crops: [RGBImage] = []
       var gameplayIndex: [(frame: Int, crops: Int)] = []
-      // Created on the first gameplay crop: a clip with none never builds a network.
-      var encoder: BackgroundEncoder?
+      // Each distinct crop through the network once; the encoder is created on the first
+      // gameplay crop: a clip with none never builds a network.
+      let (base, policy) = (self.base, self.policy)
+      let bottlenecks = ClipBottlenecks(
+        reuse: reuseBottlenecks, batchSize: 4, makeEncoder: { base.encoder(for: policy) })
       var hud = VideoHUD(placement: placement, layout: layout, sorter: sorter, sorters: sorters)
       while let frame = try decoder.nextFrame() {
         try control.checkCancelled()
@@ -126,16 +134,13 @@ public struct IdentifyJob: Sendable {
           if slot == shown { onCrop(observations.count - 1, frame.ptsSeconds, jpeg) }
           let crop = try JPEG.decode(jpeg, source: clip)
           crops.append(crop)
-          if encoder == nil {
-            encoder = BackgroundEncoder(encoder: base.encoder(for: policy), batchSize: 4)
-          }
-          encoder?.add(crop)
+          bottlenecks.add(crop)
         }
         // A gameplay frame with no slot in view stays in the timeline, unread.
         if !read.isEmpty { gameplayIndex.append((observations.count - 1, read.count)) }
       }
-      if let encoder, !crops.isEmpty {
-        let features = encoder.finish()
+      if !crops.isEmpty {
+        let features = bottlenecks.finish()
         let seen = model.observe(
           bottlenecks: features, looks: crops.map(CropLook.of),
           ptsSeconds: gameplayIndex.flatMap { e in
@@ -176,6 +181,7 @@ public struct IdentifyJob: Sendable {
           frames: $0.verdict.gameplayFrames)
       }
       answer.geometry = hud.found(picture: decoder.picture)
+      answer.bottlenecks = bottlenecks.use
       if answer.hero == nil, answer.gameplayFrames == 0, let why = hud.notFoundReason {
         answer.reason = why
       }

@@ -31,6 +31,9 @@ public struct TrainJob: Sendable {
     public var inception: String?
     /// The layout profile file the crops were made with (nil: the default).
     public var layout: String?
+    /// A crop identical to one already encoded in the run (the same file content, or the same
+    /// decoded pixels) reuses its bottleneck; off with `HERO_ID_REUSE=off`.
+    public var reuseBottlenecks = BottleneckUse.reuseByDefault
     /// Tasks computing bottlenecks.
     public var jobs = 2
     /// Refuse the whole folder when a hero has too few crops (the old behaviour); by default
@@ -71,6 +74,9 @@ public struct TrainJob: Sendable {
     public var slots: [String] = []
     /// The review sheet (``TrainingSummary/disputed(paths:cropsDir:classes:labels:probabilities:sets:count:)``).
     public var disputed: [TrainingSummary.Disputed] = []
+    /// How the crops got their bottlenecks: from the cache, computed, or reused from an
+    /// identical crop of the run (issue 28).
+    public var bottlenecks = BottleneckUse()
 
     /// The human summary `train` prints: accuracies, the "unknown" threshold, the model.
     public var summaryLines: [String] {
@@ -110,8 +116,9 @@ public struct TrainJob: Sendable {
         "slots": slots.count > 1 ? .strings(slots) : nil,
         "disputed": .array(disputed.map(\.json)),
         "left_out": leftOut.isEmpty
-          ? nil : .object(leftOut.keys.sorted().map { JSONValue.Field($0, .int(leftOut[$0] ?? 0)) })
-          ,
+          ? nil
+          : .object(leftOut.keys.sorted().map { JSONValue.Field($0, .int(leftOut[$0] ?? 0)) }),
+        "bottlenecks": bottlenecks.json,
       ])
     }
   }
@@ -285,7 +292,8 @@ public struct TrainJob: Sendable {
       classes: collection.classes, images: counts, validationAccuracy: validEval?.accuracy,
       testAccuracy: testEval?.accuracy, thresholds: model.thresholds,
       misclassified: misclassified, failedImages: data.failed, model: options.model,
-      leftOut: leftOut, slots: info.cropSlots, disputed: disputed)
+      leftOut: leftOut, slots: info.cropSlots, disputed: disputed,
+      bottlenecks: data.bottleneckUse)
   }
 
   /// Lists the crop folder and splits each hero's crops, keeping crops of the same few seconds
@@ -354,10 +362,11 @@ public struct TrainJob: Sendable {
       ?? URL(fileURLWithPath: options.cropsDir).appendingPathComponent(".bottlenecks").path
     let cache = BottleneckCache(
       directory: URL(fileURLWithPath: cacheDir, isDirectory: true), baseSHA1: base.sha1)
-    let bottlenecks = await cache.bottlenecks(
+    let (bottlenecks, use) = await cache.bottlenecksAndUse(
       for: collection.images.map(\.path), jobs: policy.tasks,
-      decode: { try JPEG.decode(fileAt: $0) }, makeEncoder: base.makeEncoder,
-      observer: control.observer)
+      reuse: options.reuseBottlenecks, decode: { try JPEG.decode(fileAt: $0) },
+      makeEncoder: base.makeEncoder, observer: control.observer)
+    control.observer.note("train: " + use.text)
     // For the "unknown" test (docs/training.md): each crop's colour signature and icon pattern,
     // cheap, computed afresh from the image (which is not kept); the calibration crops (up to
     // 150 training and validation crops per hero) also keep their 10 KB icon thumbnail.
@@ -373,6 +382,7 @@ public struct TrainJob: Sendable {
       }
     }
     var data = TrainingData(inputSize: cache.size)
+    data.bottleneckUse = use
     data.setSources((try? CropIndex.read(root: options.cropsDir)) ?? [])
     for (i, (image, result)) in zip(collection.images, bottlenecks).enumerated() {
       switch result {
@@ -546,6 +556,8 @@ struct TrainingData {
   var patternTraining = LabelledBottlenecks(inputSize: IconPattern.size)
   var calibration: Calibration
   var failed = 0
+  /// How the bottlenecks were got (cache, computed, reused).
+  var bottleneckUse = BottleneckUse()
 
   init(inputSize: Int) {
     sets = Sets(

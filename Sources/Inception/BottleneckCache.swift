@@ -115,20 +115,55 @@ extension BottleneckCache {
   /// `decode` turns a file into an image (a failure there is reported for that file only).
   /// Progress of the computed ones goes to `observer` as stage "bottlenecks".
   public func bottlenecks(
-    for paths: [String], jobs: Int, batchSize: Int = 8,
+    for paths: [String], jobs: Int, batchSize: Int = 8, reuse: Bool = true,
     decode: @escaping @Sendable (String) throws -> RGBImage,
     makeEncoder: @escaping @Sendable () throws -> any BottleneckEncoder,
     observer: (any JobObserver)? = nil
   ) async -> [Result<[Float], Error>] {
+    await bottlenecksAndUse(
+      for: paths, jobs: jobs, batchSize: batchSize, reuse: reuse, decode: decode,
+      makeEncoder: makeEncoder, observer: observer
+    ).results
+  }
+
+  /// ``bottlenecks(for:jobs:batchSize:reuse:decode:makeEncoder:observer:)``, and how each got
+  /// its bottleneck (``BottleneckUse``: from the cache, computed, or reused).
+  ///
+  /// No work done twice (issue 28; `reuse`, on unless `HERO_ID_REUSE=off`): of the images not
+  /// in the cache, those with the same file content (SHA-1, the cache's own key) and then those
+  /// whose decoded pixels are the same (``CropKey``, after a first decode that keeps only the
+  /// key) go through the network once, the first of them in `paths` order; the others get a copy
+  /// of its bottleneck (bit for bit) and their own cache entry. The table is this call's list of
+  /// missing images (a key and indices each, no pixels), so it is bounded by the folder and freed
+  /// on return. Which images are computed, and so every count, depends only on `paths` and the
+  /// cache, never on the tasks' timing. A computed image's floats can still move by the
+  /// batch-against-single bound (docs/numerics.md) when duplicates leave the batches, as any
+  /// change of the folder moves them.
+  public func bottlenecksAndUse(
+    for paths: [String], jobs: Int, batchSize: Int = 8, reuse: Bool = true,
+    decode: @escaping @Sendable (String) throws -> RGBImage,
+    makeEncoder: @escaping @Sendable () throws -> any BottleneckEncoder,
+    observer: (any JobObserver)? = nil
+  ) async -> (results: [Result<[Float], Error>], use: BottleneckUse) {
     // Content hashes and cache look-ups (cheap: small files).
     var results = [Result<[Float], Error>?](repeating: nil, count: paths.count)
     var missing: [(index: Int, path: String, sha1: String)] = []
+    // With reuse: each missing image that is a copy of an earlier one, by that one's index.
+    var copies: [Int: [Int]] = [:]
+    var firstWithSHA1: [String: Int] = [:]
+    var sha1s = [String](repeating: "", count: paths.count)
+    var cached = 0
     for (i, path) in paths.enumerated() {
       do {
         let sha = try SHA1.hex(fileAt: path)
-        if let cached = load(contentSHA1: sha) {
-          results[i] = .success(cached)
+        sha1s[i] = sha
+        if let cached1 = load(contentSHA1: sha) {
+          results[i] = .success(cached1)
+          cached += 1
+        } else if reuse, let first = firstWithSHA1[sha] {
+          copies[first, default: []].append(i)
         } else {
+          firstWithSHA1[sha] = i
           missing.append((i, path, sha))
         }
       } catch {
@@ -136,6 +171,38 @@ extension BottleneckCache {
           BottleneckCacheError.cannotRead(path: path, reason: "cannot read file"))
       }
     }
+    if reuse, missing.count > 1 {
+      // Different files, the same pixels: keys from a first decode (the pixels are not kept).
+      let workers = max(1, min(jobs, missing.count))
+      let items = missing
+      let keyed = await mapBounded(Array(0..<workers), jobs: workers) {
+        w -> [(Int, Result<CropKey, Error>)] in
+        stride(from: w, to: items.count, by: workers).map { j in
+          (j, Result { CropKey(try decode(items[j].path)) })
+        }
+      }
+      var keys = [Result<CropKey, Error>?](repeating: nil, count: missing.count)
+      for shard in keyed { for (j, key) in shard { keys[j] = key } }
+      var firstWithKey: [CropKey: Int] = [:]
+      var distinct: [(index: Int, path: String, sha1: String)] = []
+      for (j, item) in missing.enumerated() {
+        switch keys[j] {
+        case .success(let key)?:
+          if let first = firstWithKey[key] {
+            copies[first, default: []].append(item.index)
+            copies[first, default: []].append(contentsOf: copies[item.index] ?? [])
+            copies[item.index] = nil
+          } else {
+            firstWithKey[key] = item.index
+            distinct.append(item)
+          }
+        // Unreadable: tried (and reported) with the others, as without reuse.
+        case .failure?, nil: distinct.append(item)
+        }
+      }
+      missing = distinct
+    }
+    var computed = 0
     if !missing.isEmpty {
       observer?.begin("bottlenecks", total: missing.count)
       let workers = max(1, min(jobs, missing.count))
@@ -143,20 +210,53 @@ extension BottleneckCache {
         stride(from: w, to: missing.count, by: workers).map { missing[$0] }
       }
       let cache = self
-      let computed = await mapBounded(Array(0..<workers), jobs: workers) {
+      let done = await mapBounded(Array(0..<workers), jobs: workers) {
         w -> [(Int, Result<[Float], Error>)] in
         cache.compute(
           shards[w].map { ($0.index, $0.path, $0.sha1) }, batchSize: batchSize, decode: decode,
           makeEncoder: makeEncoder, observer: observer)
       }
       observer?.finish("bottlenecks")
-      for shard in computed {
-        for (i, r) in shard { results[i] = r }
+      for shard in done {
+        for (i, r) in shard {
+          results[i] = r
+          if case .success = r { computed += 1 }
+        }
       }
     }
-    return results.map {
+    // The copies: the first one's bottleneck (or its failure), and a cache entry of their own
+    // where their file differs (same pixels, other bytes).
+    var reused = 0
+    var storeFailed = false
+    for (first, others) in copies.sorted(by: { $0.key < $1.key }) {
+      guard let r = results[first] else { continue }
+      for i in others {
+        if case .failure(let error) = r, results[i] == nil {
+          // Its own message (naming its own file) where it cannot be read either.
+          do {
+            _ = try decode(paths[i])
+            results[i] = .failure(error)
+          } catch { results[i] = .failure(error) }
+          continue
+        }
+        guard results[i] == nil, case .success(let v) = r else { continue }
+        results[i] = .success(v)
+        reused += 1
+        if sha1s[i] != sha1s[first], load(contentSHA1: sha1s[i]) == nil {
+          do { try store(v, contentSHA1: sha1s[i]) } catch {
+            if !storeFailed { observer?.note("warning: \(error)") }
+            storeFailed = true
+          }
+        }
+      }
+    }
+    let final = results.map {
       $0 ?? .failure(BottleneckCacheError.cannotRead(path: "?", reason: "lost"))
     }
+    return (
+      final,
+      BottleneckUse(crops: paths.count, computed: computed, reused: reused, cached: cached)
+    )
   }
 
   private func compute(

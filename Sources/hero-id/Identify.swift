@@ -76,6 +76,9 @@ struct Identify: AsyncParsableCommand {
         }
       }
     }
+    // Issue 28: crops that took an identical crop's bottleneck (per clip; "bottlenecks" in --json).
+    let use = results.compactMap { try? $0.get().bottlenecks }.reduce(BottleneckUse(), +)
+    if use.crops > 0 { printError("identify: " + use.text) }
     if failed > 0 { throw ExitCode.failure }
   }
 }

@@ -354,6 +354,23 @@ func jsonlCount(_ url: URL, key: String, value: String) -> Int {
     let answered = rows.dropFirst().filter { $0[1] == "ok" }
     #expect(answered.count >= videoCount / 2, "\(text)")
     #expect(answered.allSatisfy { BatchFixtures.heroes.contains($0[2]) })
+    // Issue 28: the summary counts the identified clips' crops and those that reused an
+    // identical crop's bottleneck, as each clip's line does.
+    let summaryLine = try #require(r.stdoutLines.last.map(String.init))
+    let summary = try #require(
+      (try JSONSerialization.jsonObject(with: Data(summaryLine.utf8)) as? [String: Any])?[
+        "summary"] as? [String: Any])
+    let use = try #require(summary["bottlenecks"] as? [String: Int], "\(summaryLine)")
+    var clipCrops = 0
+    for line in r.stdoutLines.dropLast() {
+      let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+      if object?["duplicate_of"] == nil, let b = object?["bottlenecks"] as? [String: Int] {
+        clipCrops += b["crops"] ?? 0
+      }
+    }
+    #expect(use["crops"] == clipCrops && clipCrops > 0)
+    #expect((use["computed"] ?? 0) + (use["reused"] ?? 0) == clipCrops)
+    #expect(r.stderr.contains("bottlenecks reused: \(use["reused"] ?? -1) of \(clipCrops) "))
 
     let again = try CLI.heroID(args)
     #expect(again.status == 1)

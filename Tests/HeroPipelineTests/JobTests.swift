@@ -238,6 +238,10 @@ final class RecordingObserver: JobObserver, @unchecked Sendable {
     #expect(observer.notes.contains { $0.contains("韩信_000099.jpg") })
     #expect(observer.notes.contains { $0.hasPrefix("step ") })
     #expect(observer.totals["bottlenecks"] == 73)
+    // 72 distinct icons and the damaged file (tried, not computed), none cached yet.
+    #expect(outcome.bottlenecks == BottleneckUse(crops: 73, computed: 72, reused: 0, cached: 0))
+    #expect(
+      observer.notes.contains("train: bottlenecks reused: 0 of 73 (72 computed, 0 from the cache)"))
     // Three clearly different icons: the final layer separates them.
     #expect((outcome.validationAccuracy ?? 0) >= 0.9 || outcome.images["validation"] == 0)
     #expect(outcome.misclassified.allSatisfy { FileManager.default.fileExists(atPath: $0.path) })
@@ -255,7 +259,10 @@ final class RecordingObserver: JobObserver, @unchecked Sendable {
     if case .object(let fields) = outcome.json {
       #expect(
         fields.map(\.key)
-          == ["classes", "images", "validation_accuracy", "test_accuracy", "model", "disputed"])
+          == [
+            "classes", "images", "validation_accuracy", "test_accuracy", "model", "disputed",
+            "bottlenecks",
+          ])
     } else {
       Issue.record("train JSON is not an object")
     }

@@ -102,3 +102,101 @@ struct CacheTests {
     #expect("\(e2)".contains("missing.jpg"))
   }
 }
+
+/// A stand-in encoder with a count of its own (suites run side by side): the bottleneck is a
+/// position-weighted sum of the image's bytes, so different crops get different vectors.
+final class OwnCountEncoder: BottleneckEncoder, @unchecked Sendable {
+  let lock = NSLock()
+  private var count = 0
+  var calls: Int { lock.withLock { count } }
+  func bottlenecks(_ images: [RGBImage]) -> [[Float]] {
+    lock.withLock { count += images.count }
+    return images.map { image in
+      var sum = 0.0
+      for (i, p) in image.pixels.enumerated() { sum += Double(p) * Double(i % 89 + 1) }
+      return [Float](repeating: Float(sum), count: 8)
+    }
+  }
+}
+
+@Suite("Bottleneck reuse within a run")
+struct CacheReuseTests {
+  /// `jpeg` with a comment segment after its SOI marker: other bytes, the same pixels.
+  func commented(_ jpeg: Data) -> Data {
+    var out = Data(jpeg.prefix(2))
+    out.append(contentsOf: [0xFF, 0xFE, 0x00, 0x06] + Array("abcd".utf8))
+    out.append(jpeg.dropFirst(2))
+    return out
+  }
+
+  @Test("identical crops (same bytes, or same pixels) go through the network once per run")
+  func identicalCropsAreComputedOnce() async throws {
+    let folder = TemporaryFolder()
+    var paths: [String] = []
+    func write(_ data: Data, _ name: String) throws {
+      let path = folder.sub(name)
+      try data.write(to: URL(fileURLWithPath: path))
+      paths.append(path)
+    }
+    let icons = (0..<3).map { RGBImageFixture.icon($0) }
+    let jpegs = try icons.map { try JPEG.encode($0, quality: 95) }
+    try write(jpegs[0], "a.jpg")
+    try write(jpegs[1], "b.jpg")
+    try write(jpegs[0], "a-copy.jpg")  // the same bytes
+    try write(commented(jpegs[0]), "a-comment.jpg")  // other bytes, the same pixels
+    try write(jpegs[2], "c.jpg")
+    try write(commented(jpegs[1]), "b-comment.jpg")
+    try write(Data("not a jpeg".utf8), "bad.jpg")
+    try write(Data("not a jpeg".utf8), "bad-copy.jpg")
+    #expect(try JPEG.decode(fileAt: paths[3]) == JPEG.decode(fileAt: paths[0]))
+    #expect(try SHA1.hex(fileAt: paths[3]) != SHA1.hex(fileAt: paths[0]))
+    let cache = BottleneckCache(
+      directory: URL(fileURLWithPath: folder.sub("c")), baseSHA1: String(repeating: "a", count: 40),
+      size: 8)
+    let counter = OwnCountEncoder()
+    let (results, use) = await cache.bottlenecksAndUse(
+      for: paths, jobs: 2, decode: { try JPEG.decode(fileAt: $0) }, makeEncoder: { counter })
+    #expect(counter.calls == 3)
+    #expect(use == BottleneckUse(crops: 8, computed: 3, reused: 3, cached: 0))
+    let v = results.map { try? $0.get() }
+    #expect(v[0] != nil && v[0] == v[2] && v[0] == v[3])
+    #expect(v[1] != nil && v[1] == v[5])
+    #expect(v[4] != nil && v[4] != v[0] && v[4] != v[1])
+    // Each unreadable file fails with its own name.
+    for (i, name) in [(6, "bad.jpg"), (7, "bad-copy.jpg")] {
+      guard case .failure(let e) = results[i] else {
+        Issue.record("\(name) should fail")
+        continue
+      }
+      #expect("\(e)".contains(folder.sub(name)), "\(e)")
+    }
+    // Every readable crop has its own cache entry: the next run computes nothing.
+    let (again, use2) = await cache.bottlenecksAndUse(
+      for: Array(paths.prefix(6)), jobs: 2, decode: { try JPEG.decode(fileAt: $0) },
+      makeEncoder: { counter })
+    #expect(counter.calls == 3)
+    #expect(use2 == BottleneckUse(crops: 6, computed: 0, reused: 0, cached: 6))
+    #expect(again.map { try? $0.get() } == Array(v.prefix(6)))
+  }
+
+  @Test("reuse off: every missing crop is computed")
+  func reuseOff() async throws {
+    let folder = TemporaryFolder()
+    let jpeg = try JPEG.encode(RGBImageFixture.icon(1), quality: 95)
+    let paths = try (0..<4).map { i in
+      let path = folder.sub("x\(i).jpg")
+      try jpeg.write(to: URL(fileURLWithPath: path))
+      return path
+    }
+    let cache = BottleneckCache(
+      directory: URL(fileURLWithPath: folder.sub("c")), baseSHA1: String(repeating: "a", count: 40),
+      size: 8)
+    let counter = OwnCountEncoder()
+    let (results, use) = await cache.bottlenecksAndUse(
+      for: paths, jobs: 1, reuse: false, decode: { try JPEG.decode(fileAt: $0) },
+      makeEncoder: { counter })
+    #expect(counter.calls == 4)
+    #expect(use == BottleneckUse(crops: 4, computed: 4, reused: 0, cached: 0))
+    #expect(Set(results.map { try? $0.get() }).count == 1)
+  }
+}

@@ -24,6 +24,9 @@ public struct BatchSummary: Sendable {
   public var cropsPerHero: [String: Int] = [:]
   /// `batch identify`: clips per answer ("unknown" for no answer).
   public var answers: [String: Int]?
+  /// `batch identify`: how the clips identified by this run got their crops' bottlenecks
+  /// (issue 28: reused within each clip); nil for the other commands.
+  public var bottlenecks: BottleneckUse?
   public var failures: [Failure] = []
   /// Duplicates of a video that failed (the same broken bytes under other names): counted
   /// among the duplicates, listed here with the original and its reason.
@@ -66,6 +69,7 @@ public struct BatchSummary: Sendable {
         if let id = r.record.identify {
           answers = answers ?? [:]
           answers?[id.hero ?? "unknown", default: 0] += 1
+          bottlenecks = (bottlenecks ?? BottleneckUse()) + (id.bottlenecks ?? BottleneckUse())
         }
       case .failed:
         failed += 1
@@ -118,6 +122,7 @@ public struct BatchSummary: Sendable {
         "  answers: "
           + answers.keys.sorted().map { "\($0) \(answers[$0] ?? 0)" }.joined(separator: ", "))
     }
+    if let bottlenecks, bottlenecks.crops > 0 { lines.append("  " + bottlenecks.text) }
     for f in failures { lines.append("  failed: \(f.error)") }
     for f in duplicatesOfFailed { lines.append("  failed (duplicate): \(f.error)") }
     for f in unfinished { lines.append("  unfinished: \(f.error)") }
@@ -156,6 +161,7 @@ extension BatchSummary {
       "not_started": .int(notStarted),
       "stopped": stopped.map { .string($0) },
       "seconds": .rounded(seconds, 3),
+      "bottlenecks": bottlenecks?.json,
     ])
   }
 
