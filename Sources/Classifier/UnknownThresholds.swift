@@ -19,17 +19,27 @@ public struct UnknownThresholds: Sendable, Codable, Equatable {
   /// rejected, and of simulated clips of a hero left out of training that would be.
   public var knownRejectRate: Double
   public var unknownRejectRate: Double
+  /// Training videos left out of the known clips the threshold is chosen on because, against
+  /// their hero's other videos, they look as unfamiliar as a hero never trained (a skin or a
+  /// look only they show; see ``choose(_:knownRejectRate:framesPerClip:clipsPerGroup:seed:)``).
+  /// Nil in models trained before it was counted.
+  public var novelVideos: Int?
 
   enum CodingKeys: String, CodingKey {
     case minFamiliarity = "min_familiarity"
     case knownRejectRate = "known_clip_reject_rate"
     case unknownRejectRate = "unknown_clip_reject_rate"
+    case novelVideos = "novel_training_videos"
   }
 
-  public init(minFamiliarity: Double, knownRejectRate: Double = 0, unknownRejectRate: Double = 0) {
+  public init(
+    minFamiliarity: Double, knownRejectRate: Double = 0, unknownRejectRate: Double = 0,
+    novelVideos: Int? = nil
+  ) {
     self.minFamiliarity = minFamiliarity
     self.knownRejectRate = knownRejectRate
     self.unknownRejectRate = unknownRejectRate
+    self.novelVideos = novelVideos
   }
 
   /// Weight of Inception's shape similarity in a frame's familiarity: it adds a little on ready
@@ -170,6 +180,14 @@ public struct UnknownThresholds: Sendable, Codable, Equatable {
   ///   ``ClipVerdict`` votes) is the hero the clip would be taken for, and the clip is scored
   ///   against that hero.
   ///
+  /// A video whose own clips (against the hero's other videos) have a median familiarity below
+  /// the absent-hero clips' median is a *novel look*: a skin, or a look only it shows, which the
+  /// hero's other videos do not prepare for. Its clips would otherwise set the threshold as low
+  /// as a stranger's (with one skin video of eight a hero, the 3 % quantile falls among them and
+  /// nearly every absent hero is named), so they are left out of the known clips; the video's
+  /// validation frames, scored against every prototype, stay. ``novelVideos`` counts them. With
+  /// none, the threshold is the one chosen before the rule (the same draws).
+  ///
   /// The threshold rejects `knownRejectRate` of the known clips (a price set in advance, rather
   /// than the point that best trades one kind of error for the other: a trained hero wrongly
   /// called "unknown" is the costlier mistake); the share of absent-hero clips it rejects is
@@ -190,6 +208,9 @@ public struct UnknownThresholds: Sendable, Codable, Equatable {
     }
     var known: [Double] = []
     var absent: [Double] = []
+    // Each video's known clips against the hero's other videos, kept apart until the novel
+    // looks are known (drawn in the same order as the others, so the draws do not change).
+    var perVideo: [[Double]] = []
     for y in 0..<c {
       let rows = (0..<data.count).filter { data.labels[$0] == y }
       // Known, validation frames against all of the hero's prototypes.
@@ -199,10 +220,12 @@ public struct UnknownThresholds: Sendable, Codable, Equatable {
       // Known, each video against the hero's other videos.
       let videos = Set(rows.map { data.videos[$0] }).filter { $0 >= 0 }.sorted()
       for v in videos {
+        var clips: [Double] = []
         draw(
           rows.filter { data.videos[$0] == v }.compactMap {
             data.familiarity(row: $0, class: y, excluding: v)
-          }, into: &known)
+          }, into: &clips)
+        perVideo.append(clips)
       }
       // The hero left out: clips of its frames, scored against the hero they are taken for.
       guard !rows.isEmpty, c > 1 else { continue }
@@ -221,6 +244,16 @@ public struct UnknownThresholds: Sendable, Codable, Equatable {
         if f.count == clip.count, let m = clipFamiliarity(f) { absent.append(m) }
       }
     }
+    // Novel looks: videos as unfamiliar to their hero's other videos as a stranger is.
+    let strangers = absent.isEmpty ? nil : quantile(absent, 0.5)
+    var novel = 0
+    for clips in perVideo where !clips.isEmpty {
+      if let strangers, quantile(clips, 0.5) < strangers {
+        novel += 1
+      } else {
+        known += clips
+      }
+    }
     if known.isEmpty {
       // No validation frames and no second video of any hero: the training frames themselves.
       for y in 0..<c {
@@ -230,7 +263,9 @@ public struct UnknownThresholds: Sendable, Codable, Equatable {
           }, into: &known)
       }
     }
-    return at(knownRejectRate: knownRejectRate, known: known, absent: absent)
+    var t = at(knownRejectRate: knownRejectRate, known: known, absent: absent)
+    t.novelVideos = novel
+    return t
   }
 
   /// The threshold below which `knownRejectRate` of the `known` scores fall (a clip is rejected

@@ -97,6 +97,12 @@ public struct TrainJob: Sendable {
             + "%.1f%% of a left-out hero's)",
           thresholds.minFamiliarity, 100 * thresholds.knownRejectRate,
           100 * thresholds.unknownRejectRate))
+      if let novel = thresholds.novelVideos, novel > 0 {
+        lines.append(
+          "\(novel) training video\(novel == 1 ? "" : "s") unlike \(novel == 1 ? "its" : "their") "
+            + "hero's other videos (a skin or a look only \(novel == 1 ? "it shows" : "they show")): "
+            + "left out of the known clips the threshold is chosen on")
+      }
       lines.append("Model written to \(model) (\(classes.count) heroes)")
       return lines
     }

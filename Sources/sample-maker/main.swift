@@ -92,12 +92,12 @@ struct ClipOptions: ParsableArguments {
   var contrast: Double = 1
   @Flag(
     help: """
-      Re-upload: a vertical 9:16 video, the game in the middle, a blurred, darkened copy above       and below, a title band on top.
+      Re-upload: a vertical 9:16 video, the game in the middle, a blurred, darkened copy above and below, a title band on top.
       """)
   var vertical = false
   @Option(
     help: """
-      Re-upload: 90 stores the picture turned a quarter counterclockwise with a display matrix       that turns it back (as phones store landscape play); 0 none.
+      Re-upload: 90 stores the picture turned a quarter counterclockwise with a display matrix that turns it back (as phones store landscape play); 0 none.
       """)
   var rotate = 0
   @Option(
