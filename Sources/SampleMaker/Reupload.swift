@@ -2,7 +2,7 @@ import Foundation
 import HeroCore
 
 /// What a video site's re-uploader did to a recording (issue 26), applied to every rendered
-/// frame before encoding, in this order: danmaku comments burned in over the game, a colour
+/// frame before encoding, in this order: danmaku comments and subtitles burned in over the game, a colour
 /// filter, a zoom about the centre, a left-right mirror, a vertical 9:16 frame with a blurred,
 /// darkened copy of the video as its fill and a title band, and a picture stored turned a quarter
 /// counterclockwise with a display matrix that tells players to turn it back (as phones store
@@ -26,11 +26,28 @@ public struct Reupload: Codable, Sendable, Equatable {
   /// Lines of comments scrolling right to left across the picture (0: none); some cross the
   /// buttons for a few frames at a time.
   public var danmaku = 0
+  /// Large burned-in subtitles: a line at the bottom centre, a new one every 2–4 s, the longer
+  /// ones reaching into the skill buttons.
+  public var subtitles = false
 
   public init() {}
 
   enum CodingKeys: String, CodingKey {
-    case mirror, zoom, hue, saturation, contrast, vertical, rotate, danmaku
+    case mirror, zoom, hue, saturation, contrast, vertical, rotate, danmaku, subtitles
+  }
+
+  /// Reads a sidecar's object; keys added later (`subtitles`) may be missing from older ones.
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    mirror = try c.decode(Bool.self, forKey: .mirror)
+    zoom = try c.decode(Double.self, forKey: .zoom)
+    hue = try c.decode(Double.self, forKey: .hue)
+    saturation = try c.decode(Double.self, forKey: .saturation)
+    contrast = try c.decode(Double.self, forKey: .contrast)
+    vertical = try c.decode(Bool.self, forKey: .vertical)
+    rotate = try c.decode(Int.self, forKey: .rotate)
+    danmaku = try c.decode(Int.self, forKey: .danmaku)
+    subtitles = try c.decodeIfPresent(Bool.self, forKey: .subtitles) ?? false
   }
 
   /// Whether it changes nothing.
@@ -71,7 +88,7 @@ public struct Reupload: Codable, Sendable, Equatable {
     let stored = storedSize(width: width, height: height)
     return "{\"mirror\": \(mirror), \"zoom\": \(zoom), \"hue\": \(hue), "
       + "\"saturation\": \(saturation), \"contrast\": \(contrast), \"vertical\": \(vertical), "
-      + "\"rotate\": \(rotate), \"danmaku\": \(danmaku), "
+      + "\"rotate\": \(rotate), \"danmaku\": \(danmaku), \"subtitles\": \(subtitles), "
       + "\"shown\": [\(shown.width), \(shown.height)], \"stored\": [\(stored.width), \(stored.height)]}"
   }
 }
@@ -88,6 +105,7 @@ final class ReuploadStage {
   private let blurred: Canvas?
   private let stored: Canvas?
   private let comments: [Comment]
+  private let captions: [Caption]
 
   /// One scrolling comment: its text, line, start time and speed (game pixels per second).
   struct Comment {
@@ -95,6 +113,13 @@ final class ReuploadStage {
     var line: Int
     var start: Double
     var speed: Double
+  }
+
+  /// One subtitle: its text and when it shows.
+  struct Caption {
+    var text: String
+    var start: Double
+    var end: Double
   }
 
   init(reupload: Reupload, seed: UInt64, fps: Int, duration: Double, width: Int, height: Int) {
@@ -126,6 +151,25 @@ final class ReuploadStage {
       }
     }
     comments = out
+    // Subtitles: one line at a time, 2-4 s each, with a short gap now and then.
+    var captions: [Caption] = []
+    if reupload.subtitles {
+      var h = SplitMix64(seed: SplitMix64.derive(seed, 37))
+      let lines = [
+        "这波团战打得太漂亮了", "注意看他的走位", "大招一定要留到最后", "兄弟们这把稳了",
+        "Watch the timing on this combo", "one more fight and we win the game",
+        "这个操作我给满分", "对面已经没有办法了",
+      ]
+      var t = h.uniform(0, 1)
+      while t < duration {
+        let length = h.uniform(2, 4)
+        captions.append(
+          Caption(
+            text: lines[Int(h.next() % UInt64(lines.count))], start: t, end: t + length))
+        t += length + (h.next() % 3 == 0 ? h.uniform(0.3, 1) : 0)
+      }
+    }
+    self.captions = captions
   }
 
   /// The frame as stored, from the game canvas `frame` at frame `index` (which it may draw on).
@@ -133,6 +177,7 @@ final class ReuploadStage {
     let r = reupload
     let t = Double(index) / Double(fps)
     if r.danmaku > 0 { drawComments(frame, t: t) }
+    if r.subtitles { drawCaption(frame, t: t) }
     if r.hue != 0 || r.saturation != 1 || r.contrast != 1 { filterColour(frame) }
     var out = frame
     if r.zoom != 1 || r.mirror {
@@ -179,6 +224,19 @@ final class ReuploadStage {
         comment.text, x: x, y: y, size: size, color: .white, outline: .black,
         outlineWidth: size / 10)
     }
+  }
+
+  /// The subtitle showing at `t`: large, white with a black outline, centred near the bottom
+  /// (a long line spans most of the width and reaches the skill buttons).
+  private func drawCaption(_ c: Canvas, t: Double) {
+    guard let caption = captions.first(where: { $0.start <= t && t < $0.end }) else { return }
+    let h = Double(game.height)
+    let size = h / 12
+    c.resetTransform()
+    c.text(
+      caption.text, x: Double(game.width) / 2, y: h * 0.94, size: size, color: .white,
+      align: .center, outline: .black, outlineWidth: size / 8,
+      family: "WenQuanYi Micro Hei")  // Chinese glyphs (fonts-wqy-microhei, make setup)
   }
 
   /// Hue turned about the grey axis, saturation about the luma, contrast about mid-grey.

@@ -106,6 +106,12 @@ struct ClipOptions: ParsableArguments {
   )
   var danmaku = 0
 
+  @Flag(
+    help:
+      "Re-upload: large burned-in subtitles at the bottom centre, a new line every 2-4 s, the longer ones over the skill buttons."
+  )
+  var subtitles = false
+
   func spec() throws -> ClipSpec {
     var hero: HeroSpec?
     if self.hero.lowercased() != "none" {
@@ -156,6 +162,7 @@ struct ClipOptions: ParsableArguments {
     r.vertical = vertical
     r.rotate = rotate
     r.danmaku = danmaku
+    r.subtitles = subtitles
     spec.reupload = r.isIdentity ? nil : r
     try spec.validate()
     return spec

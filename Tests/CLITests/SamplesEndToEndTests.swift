@@ -326,12 +326,14 @@ import Testing
 
   /// `sample-maker`'s re-upload variations (issue 26), each with its truth in the sidecar, read
   /// with no flag: a mirrored copy, a picture stored turned with a display matrix, a vertical
-  /// upload with a blurred fill, danmaku over the buttons and 360p at a low bitrate are named;
+  /// upload with a blurred fill, danmaku over the buttons, large burned-in subtitles and 360p
+  /// at a low bitrate are named;
   /// a zoomed copy and a colour filter are named or "unknown", never another hero.
   func identifiesSampleMakerReuploads(model: String, dir: URL) throws {
     let variations: [(name: String, arguments: [String], sure: Bool)] = [
       ("mirror", ["--mirror"], true), ("turned", ["--rotate", "90"], true),
       ("vertical", ["--vertical"], true), ("danmaku", ["--danmaku", "3"], true),
+      ("subtitles", ["--subtitles"], true),
       ("360p", ["--size", "640x360", "--bitrate", "250"], true),
       ("zoom", ["--zoom", "1.05"], false),
       ("colour", ["--hue=10", "--saturation", "1.15", "--contrast", "1.1"], false),
@@ -358,6 +360,7 @@ import Testing
       case "vertical": #expect(reupload?["shown"] as? [Int] == [720, 1280])
       case "mirror": #expect(reupload?["mirror"] as? Bool == true)
       case "danmaku": #expect(reupload?["danmaku"] as? Int == 3)
+      case "subtitles": #expect(reupload?["subtitles"] as? Bool == true)
       default: #expect(reupload != nil, "\(v.name): \(sidecar)")
       }
     }

@@ -387,3 +387,20 @@ struct CommittedSamples {
     }
   }
 }
+
+@Suite struct ReuploadCodingTests {
+  /// Sidecars written before `subtitles` existed still read (as no subtitles); the key round-trips.
+  @Test func olderSidecarsWithoutSubtitlesStillRead() throws {
+    let old = """
+      {"mirror": true, "zoom": 1.05, "hue": 0, "saturation": 1, "contrast": 1, "vertical": false,
+       "rotate": 0, "danmaku": 2, "shown": [1280, 720], "stored": [1280, 720]}
+      """
+    let r = try JSONDecoder().decode(Reupload.self, from: Data(old.utf8))
+    #expect(r.mirror && r.zoom == 1.05 && r.danmaku == 2 && !r.subtitles)
+    var s = Reupload()
+    s.subtitles = true
+    #expect(!s.isIdentity)
+    let back = try JSONDecoder().decode(Reupload.self, from: JSONEncoder().encode(s))
+    #expect(back == s && back.subtitles)
+  }
+}

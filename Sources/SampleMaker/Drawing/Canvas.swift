@@ -162,10 +162,10 @@ final class Canvas {
   func text(
     _ s: String, x: Double, y: Double, size: Double, color: Color, alpha: Double = 1,
     bold: Bool = true, align: Align = .left, outline: Color? = nil, outlineWidth: Double = 0,
-    serif: Bool = false
+    serif: Bool = false, family: String? = nil
   ) -> Double {
     cairo_select_font_face(
-      cr, serif ? "DejaVu Serif" : "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+      cr, family ?? (serif ? "DejaVu Serif" : "DejaVu Sans"), CAIRO_FONT_SLANT_NORMAL,
       bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
     cairo_set_font_size(cr, size)
     var ext = cairo_text_extents_t()
