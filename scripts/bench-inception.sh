@@ -54,11 +54,14 @@ if [ "$peers" = 1 ]; then
   if [ ! -f "$INT8_DIR/model/model.json" ]; then
     echo "bench-inception: training a model on samples/train for the int8 export (once)"
     rm -rf "$INT8_DIR"
-    "$BIN" batch extract samples/train --out "$INT8_DIR/crops" --quiet
-    "$BIN" train "$INT8_DIR/crops" --model "$INT8_DIR/model" --inception "$WEIGHTS" >/dev/null
+    { "$BIN" batch extract samples/train --out "$INT8_DIR/crops" --quiet \
+      && "$BIN" train "$INT8_DIR/crops" --model "$INT8_DIR/model" --inception "$WEIGHTS"; } \
+      >"$OUT/int8-model.log" 2>&1 || { cat "$OUT/int8-model.log" >&2; exit 1; }
   fi
   INT8_ONNX="$OUT/hero-int8.onnx"
-  "$BIN" export "$INT8_DIR/model" --int8 --input float32 --inception "$WEIGHTS" -o "$INT8_ONNX"
+  "$BIN" export "$INT8_DIR/model" --int8 --input float32 --inception "$WEIGHTS" -o "$INT8_ONNX" \
+    2>&1 | sed 's/^/  /'
+  [ -s "$INT8_ONNX" ] || exit 1
 fi
 # Runs "$@" (which prints one JSON line) and prints that line with the samples added.
 placed() {
