@@ -105,7 +105,7 @@ let package = Package(
       name: "hero-id",
       dependencies: [
         "HeroPipeline", "HeroCore", "FrameExtractor", "Preprocess", "Labeler", "Inception",
-        "Classifier", "ModelExport", "HeroReport", "HeroServe",
+        "InceptionKernels", "Classifier", "ModelExport", "HeroReport", "HeroServe",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),

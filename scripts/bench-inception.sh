@@ -79,6 +79,8 @@ print(json.dumps(r))' "$line" "$OUT/rtt.json"
 }
 wide=0
 if "$BIN" doctor --inception "$WEIGHTS" | grep -q 'packed at load (AVX-512'; then wide=1; fi
+int8vnni=0
+if "$BIN" doctor --inception "$WEIGHTS" | grep -q '^int8: AVX-512 VNNI'; then int8vnni=1; fi
 for round in $(seq 1 "$ROUNDS"); do
   for b in 1 16; do
     n=$([ "$b" = 1 ] && echo "$N1" || echo "$N16")
@@ -90,6 +92,16 @@ for round in $(seq 1 "$ROUNDS"); do
       HERO_ID_GEMM=avx2 OPENBLAS_NUM_THREADS=2 placed "$BIN" bottleneck "${IMAGES[@]}" \
         --inception "$WEIGHTS" --bench "$n" --batch-size "$b" \
         | sed 's/"engine": "hero-id"/"engine": "hero-id-avx2"/' | tee -a "$OUT/results.jsonl"
+    fi
+    # hero-id in int8 (--precision int8, docs/int8.md): its fastest path (AVX-512 VNNI where
+    # the CPU has it), and on a VNNI CPU its AVX2 path as well (what an AVX2-only CPU runs).
+    OPENBLAS_NUM_THREADS=2 placed "$BIN" bottleneck "${IMAGES[@]}" --inception "$WEIGHTS" \
+      --bench "$n" --batch-size "$b" --precision int8 \
+      | sed 's/"engine": "hero-id"/"engine": "hero-id-int8"/' | tee -a "$OUT/results.jsonl"
+    if [ "$int8vnni" = 1 ]; then
+      HERO_ID_INT8=avx2 OPENBLAS_NUM_THREADS=2 placed "$BIN" bottleneck "${IMAGES[@]}" \
+        --inception "$WEIGHTS" --bench "$n" --batch-size "$b" --precision int8 \
+        | sed 's/"engine": "hero-id"/"engine": "hero-id-int8-avx2"/' | tee -a "$OUT/results.jsonl"
     fi
     if [ "$peers" = 1 ]; then
       OMP_NUM_THREADS=2 placed "$PY" -W ignore "$PEERS" onnx "$ONNX" "$b" "$n" "${IMAGES[@]}" \
@@ -111,11 +123,20 @@ runs = {}
 for r in rows:
     runs.setdefault((r["engine"], r["batch_size"]), []).append(r)
 median = {k: statistics.median(x["images_per_second"] for x in v) for k, v in runs.items()}
-print("\n%-12s %6s %16s %18s %12s" % ("engine", "batch", "images/s median", "rounds", "peak RSS MB"))
+print("\n%-16s %6s %16s %18s %12s" % ("engine", "batch", "images/s median", "rounds", "peak RSS MB"))
 for (e, b), v in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
     rates = " ".join("%.1f" % x["images_per_second"] for x in v)
-    print("%-12s %6d %16.2f %18s %12d" % (e, b, median[(e, b)], rates, max(x["peak_rss_mb"] for x in v)))
+    print("%-16s %6d %16.2f %18s %12d" % (e, b, median[(e, b)], rates, max(x["peak_rss_mb"] for x in v)))
 for b in (1, 16):
+    # int8 (issue 28 item 3: >= 2.0x ONNX Runtime fp32).
+    i8, i8a, f = median.get(("hero-id-int8", b)), median.get(("hero-id-int8-avx2", b)), median.get(("hero-id", b))
+    o = median.get(("onnxruntime", b))
+    if i8 and o:
+        print("batch %2d: hero-id int8 / onnxruntime fp32 = %.2f" % (b, i8 / o))
+    if i8a and o:
+        print("batch %2d: hero-id int8 (AVX2 path) / onnxruntime fp32 = %.2f" % (b, i8a / o))
+    if i8 and f:
+        print("batch %2d: hero-id int8 / hero-id fp32 = %.2f" % (b, i8 / f))
     h, n = median.get(("hero-id", b)), median.get(("hero-id-avx2", b))
     if h and n:
         print("batch %2d: hero-id AVX-512 / AVX2 kernel = %.2f" % (b, h / n))

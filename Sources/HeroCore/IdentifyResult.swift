@@ -89,6 +89,9 @@ public struct IdentifyResult: Codable, Sendable, Equatable {
   /// How the clip's crops got their bottlenecks: how many reused an identical crop's (issue 28);
   /// nil in journals written before it was kept.
   public var bottlenecks: BottleneckUse?
+  /// The arithmetic of the base network's convolutions (`fp32` or `int8`, `--precision`); nil
+  /// in journals written before it was recorded.
+  public var precision: String?
 
   public init(
     hero: String?, confidence: Double, reason: String?, frames: Int, gameplayFrames: Int,
@@ -119,6 +122,7 @@ public struct IdentifyResult: Codable, Sendable, Equatable {
     // Journals written before segments were kept: none.
     segments = try c.decodeIfPresent([Segment].self, forKey: .segments) ?? []
     bottlenecks = try c.decodeIfPresent(BottleneckUse.self, forKey: .bottlenecks)
+    precision = try c.decodeIfPresent(String.self, forKey: .precision)
     guard segments.count <= 100_000 else {
       throw DecodingError.dataCorrupted(
         .init(codingPath: c.codingPath, debugDescription: "segments: too many"))
@@ -129,7 +133,8 @@ public struct IdentifyResult: Codable, Sendable, Equatable {
   /// gameplay_frames, top, timeline; then segments (issue 27: `{start, end, hero, confidence,
   /// frames}` each), geometry (``HUDFound``; not with `--fixed-layout`) and, with
   /// `--debug-hud`, debug_hud; then bottlenecks (issue 28: `{crops, computed, reused}`, the
-  /// crops that reused an identical crop's bottleneck).
+  /// crops that reused an identical crop's bottleneck); then precision (issue 28: `fp32` or
+  /// `int8`, the base network's arithmetic).
   public func json(video: String) -> JSONValue {
     .object([
       "video": .string(video), "hero": .optional(hero), "confidence": .rounded(confidence),
@@ -147,6 +152,7 @@ public struct IdentifyResult: Codable, Sendable, Equatable {
       "geometry": geometry.map { .object($0.fields) },
       "debug_hud": debugHUD.map { .string($0) },
       "bottlenecks": bottlenecks?.json,
+      "precision": precision.map { .string($0) },
     ])
   }
 }

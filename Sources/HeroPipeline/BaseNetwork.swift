@@ -9,24 +9,29 @@ public struct BaseNetwork: Sendable {
   /// The weights file.
   public let path: String
   public let weights: InceptionWeights
+  /// The arithmetic of the encoders' convolutions (`--precision`; `train` and the bottleneck
+  /// cache stay fp32).
+  public let precision: Precision
 
   public var sha1: String { weights.sha1 }
 
-  public init(path: String, weights: InceptionWeights) {
+  public init(path: String, weights: InceptionWeights, precision: Precision = .fp32) {
     self.path = path
     self.weights = weights
+    self.precision = precision
   }
 
   /// Loads the weights at `override` (`--inception`), `$HERO_ID_INCEPTION` or the home folder.
-  public static func load(override: String?) throws -> BaseNetwork {
+  public static func load(override: String?, precision: Precision = .fp32) throws -> BaseNetwork {
     let path = HeroIDHome.inceptionPath(override: override)
-    return BaseNetwork(path: path, weights: try InceptionWeights.load(path: path))
+    return BaseNetwork(
+      path: path, weights: try InceptionWeights.load(path: path), precision: precision)
   }
 
   /// A new encoder for one task.
   public var makeEncoder: @Sendable () throws -> any BottleneckEncoder {
-    let weights = self.weights
-    return { InceptionV3(weights: weights) }
+    let (weights, precision) = (self.weights, self.precision)
+    return { InceptionV3(weights: weights, precision: precision) }
   }
 
   /// The encoder a run of `policy` gives each of its items: with one item at a time, one that
@@ -34,6 +39,8 @@ public struct BaseNetwork: Sendable {
   /// layers, OpenBLAS at one thread), since OpenBLAS's threads alone leave the transforms,
   /// im2col and pools on one core; with several, a one-thread encoder per item.
   public func encoder(for policy: ThreadPolicy) -> any BottleneckEncoder {
-    InceptionV3(weights: weights, batchSize: 4, threads: policy.tasks == 1 ? policy.blasThreads : 1)
+    InceptionV3(
+      weights: weights, batchSize: 4, threads: policy.tasks == 1 ? policy.blasThreads : 1,
+      precision: precision)
   }
 }

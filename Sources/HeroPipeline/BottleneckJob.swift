@@ -19,6 +19,10 @@ public struct BottleneckJob {
     public var profile = false
     /// The 1xr/rx1 layers by 1D Winograd (the default) or by im2col + GEMM (for comparisons).
     public var oneDimensionalWinograd = true
+    /// `--precision`: the convolutions' arithmetic (fp32, or int8: docs/int8.md).
+    public var precision = Precision.fp32
+    /// The int8 input ranges (the bundled table unless a comparison gives another).
+    public var calibration = Int8Calibration.bundled
     public init() {}
   }
 
@@ -35,7 +39,9 @@ public struct BottleneckJob {
       path: HeroIDHome.inceptionPath(override: options.inception))
     let cores = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
     ThreadPolicy(tasks: 1, decoderThreads: 0, blasThreads: 1).apply()
-    network = InceptionV3(weights: weights, batchSize: options.batchSize, threads: cores)
+    network = InceptionV3(
+      weights: weights, batchSize: options.batchSize, threads: cores,
+      precision: options.precision, calibration: options.calibration)
     network.oneDimensionalWinograd = options.oneDimensionalWinograd
   }
 

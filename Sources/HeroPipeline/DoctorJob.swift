@@ -50,6 +50,11 @@ public struct DoctorJob {
           + (environment["HERO_ID_GEMM"] == "openblas"
             ? " (HERO_ID_GEMM=openblas)" : " (no AVX2/FMA)"))
     }
+    let int8 = Kernels.int8Path
+    let int8Forced =
+      int8 != Kernels.int8Paths.last
+      ? " (HERO_ID_INT8; the CPU also runs \(Kernels.int8Paths.last?.rawValue ?? "none"))" : ""
+    lines.append("int8: \(int8.rawValue)\(int8Forced), for --precision int8")
     lines.append(
       "threads: \(ProcessInfo.processInfo.activeProcessorCount) cores, "
         + "OpenBLAS \(BLAS.threads) threads")

@@ -3,6 +3,7 @@ import Foundation
 import FrameExtractor
 import HeroCore
 import Inception
+import InceptionKernels
 import Preprocess
 
 /// `identify`: a clip → key frames → screen sort → skill crop (through JPEG, as the training
@@ -36,6 +37,8 @@ public struct IdentifyJob: Sendable {
     /// A crop identical to one already encoded in the clip reuses its bottleneck
     /// (``ClipBottlenecks``); off with `HERO_ID_REUSE=off` in the environment.
     public var reuseBottlenecks = BottleneckUse.reuseByDefault
+    /// `--precision`: the base network's arithmetic (fp32, or int8: docs/int8.md).
+    public var precision = Precision.fp32
     public init() {}
   }
 
@@ -54,7 +57,7 @@ public struct IdentifyJob: Sendable {
 
   /// Loads what identifying needs, for `clips` clips (the thread policy depends on how many).
   public init(options: Options, clips: Int) throws {
-    base = try BaseNetwork.load(override: options.inception)
+    base = try BaseNetwork.load(override: options.inception, precision: options.precision)
     model = try HeroModel.load(from: options.model, baseNetworkSHA1: base.sha1)
     layout = try options.layout.map { try Layouts.load(path: $0) } ?? model.info.layout
     sorter = try ScreenSorter.load(layout: layout, modelPath: options.screenModel)
@@ -182,6 +185,7 @@ public struct IdentifyJob: Sendable {
       }
       answer.geometry = hud.found(picture: decoder.picture)
       answer.bottlenecks = bottlenecks.use
+      answer.precision = base.precision.rawValue
       if answer.hero == nil, answer.gameplayFrames == 0, let why = hud.notFoundReason {
         answer.reason = why
       }

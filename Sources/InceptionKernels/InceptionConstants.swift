@@ -9,3 +9,12 @@ public enum InceptionConstants {
   /// Batch-norm epsilon of every layer (`Conv2dLayer.forward` in `inceptionv3.py`).
   public static let batchNormEpsilon: Float = 0.001
 }
+
+/// The arithmetic of the network's convolutions.
+public enum Precision: String, Sendable, CaseIterable {
+  /// float32 throughout (the reference).
+  case fp32
+  /// Every convolution but the first in int8 (uint8 activations, int8 weights per output
+  /// channel, int32 sums; docs/int8.md); pools, concatenations and the rest in float32.
+  case int8
+}

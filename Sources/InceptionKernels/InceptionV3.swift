@@ -1,3 +1,4 @@
+import CPackedGEMM
 import Dispatch
 import HeroCore
 
@@ -36,13 +37,25 @@ public final class InceptionV3 {
   /// a lone image; OpenBLAS runs one thread either way.
   public let threads: Int
 
+  /// The arithmetic of the convolutions: float32, or int8 (every convolution but the first).
+  public let precision: Precision
+
   /// A network on `weights` that runs up to `batchSize` images per forward pass, on `threads`
-  /// lanes.
-  public init(weights: InceptionWeights, batchSize: Int = 16, threads: Int = 1) {
+  /// lanes. With `precision: .int8`, every convolution but the first runs in int8 by the
+  /// shared scheme (docs/int8.md) with the input ranges of `calibration`, on the int8 GEMM's
+  /// `int8Path`.
+  public init(
+    weights: InceptionWeights, batchSize: Int = 16, threads: Int = 1,
+    precision: Precision = .fp32, calibration: Int8Calibration = .bundled,
+    int8Path: Int8Path = .current
+  ) {
     self.weights = weights
     self.batchSize = max(1, batchSize)
+    self.precision = precision
     let n = max(1, threads)
-    lanes = (0..<min(n, self.batchSize)).map { _ in ForwardPass(weights: weights) }
+    let int8 =
+      precision == .int8 ? weights.int8Layers(calibration: calibration, path: int8Path) : nil
+    lanes = (0..<min(n, self.batchSize)).map { _ in ForwardPass(weights: weights, int8: int8) }
     team = n > 1 ? WorkerTeam(size: n) : nil
     self.threads = n
   }
@@ -60,6 +73,16 @@ public final class InceptionV3 {
   public var streamTransformedTiles: Bool? {
     get { lanes[0].streamOverride }
     set { for lane in lanes { lane.streamOverride = newValue } }
+  }
+
+  /// Calls `observer` with every convolution's input tensor (`[C][N][H][W]` of the batch) and
+  /// the layer's original key (a block's stacked 1x1 layer once per member layer), just before
+  /// the convolution runs; nil turns it off. Lanes run at once: the observer must be safe to
+  /// call from several threads. For the int8 calibration (``Int8RangeMeter``).
+  public func observeConvolutionInputs(
+    _ observer: (@Sendable (_ key: String, _ input: UnsafeBufferPointer<Float>) -> Void)?
+  ) {
+    for lane in lanes { lane.observer = observer }
   }
 
   /// Turns per-layer-kind timing on (`true`) or off, and forgets what was timed so far.
@@ -116,6 +139,16 @@ public final class InceptionV3 {
 /// `@unchecked Sendable` because ``InceptionV3`` hands each lane to exactly one thread at a time.
 final class ForwardPass: @unchecked Sendable {
   let weights: InceptionWeights
+  /// The int8 layers by forward-pass key (nil: all in float32).
+  let int8: [String: Int8Conv]?
+  /// The quantized input of the current block (read by several of its layers), and the
+  /// quantized input of any other layer; im2col of quantized words.
+  private let blockWords = WordBuffer()
+  private let inputWords = WordBuffer()
+  private let columnWords = WordBuffer()
+  /// The block input `blockWords` holds, once quantized (by `blockInputScale`).
+  private var blockInput: UnsafePointer<Float>?
+  private var blockInputScale: Float?
   private let input = FloatBuffer()
   private let bufferA = FloatBuffer()
   private let bufferB = FloatBuffer()
@@ -134,9 +167,18 @@ final class ForwardPass: @unchecked Sendable {
   var oneDimensionalWinograd = true
   /// See ``InceptionV3/streamTransformedTiles``.
   var streamOverride: Bool?
+  /// See ``InceptionV3/observeConvolutionInputs(_:)``.
+  var observer: (@Sendable (String, UnsafeBufferPointer<Float>) -> Void)?
 
-  init(weights: InceptionWeights) {
+  init(weights: InceptionWeights, int8: [String: Int8Conv]? = nil) {
     self.weights = weights
+    self.int8 = int8
+  }
+
+  /// Marks `x` as the input several layers of the next block read (quantized once in int8).
+  private func beginBlock(_ x: UnsafePointer<Float>?) {
+    blockInput = x
+    blockInputScale = nil
   }
 
   /// Runs `images` as one batch; the bottlenecks stay in `pooledOut` ([2048][N]).
@@ -183,6 +225,7 @@ final class ForwardPass: @unchecked Sendable {
     var w = h
     var a: UnsafeMutablePointer<Float>
     var b: UnsafeMutablePointer<Float>
+    beginBlock(nil)
     // Stem.
     (a, h, w) = conv("conv", x, h, w, into: bufferA)
     (b, h, w) = conv("conv_1", a, h, w, into: bufferB)
@@ -261,8 +304,15 @@ final class ForwardPass: @unchecked Sendable {
     // The 1D form (1x7, 7x1 at 17x17: 85 columns an image) whatever the batch.
     let wino1D = oneDimensionalWinograd ? weights.winograd1D[key] : nil
     precondition(biasReLU || (wino == nil && wino1D == nil))
+    if let observer {
+      let input = UnsafeBufferPointer(start: x, count: c.shape.inChannels * batch * h * w)
+      for original in InceptionLayers.originalKeys(key) { observer(original, input) }
+    }
     let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-    if let wino1D {
+    let q = int8?[key]
+    if let q {
+      convolveInt8(q, x, h, w, output: output, biasReLU: biasReLU)
+    } else if let wino1D {
       convolveWinograd1D(
         wino1D, input: x, batch: batch, height: h, width: w, output: output,
         transformed: columns, products: products, team: team, profile: profile)
@@ -279,7 +329,7 @@ final class ForwardPass: @unchecked Sendable {
     if let profile {
       let s = c.shape
       let (oh, ow) = s.outputSize(height: h, width: w)
-      let kind: String
+      var kind: String
       switch (s.kernelH, s.kernelW, s.stride) {
       case (1, 1, _): kind = "1x1"
       case (3, 3, 2): kind = "3x3 stride 2"
@@ -289,10 +339,76 @@ final class ForwardPass: @unchecked Sendable {
       case (1, 3, _), (3, 1, _): kind = wino1D != nil ? "1x3/3x1 (Winograd)" : "1x3/3x1"
       default: kind = "\(s.kernelH)x\(s.kernelW)"
       }
+      if q != nil { kind = "int8 \(s.kernelH)x\(s.kernelW)" + (s.stride > 1 ? " stride 2" : "") }
       let macs = Double(s.outChannels * s.filterLength * oh * ow * batch)
       let elapsed = DispatchTime.now().uptimeNanoseconds - start
       profile.add(kind, nanoseconds: elapsed, multiplyAdds: macs)
       profile.add("@\(key)", nanoseconds: elapsed, multiplyAdds: macs)
+    }
+  }
+
+  /// Layer `q` in int8 on `x` into `output`: the input quantized (once per block input), im2col
+  /// of the quantized words where the kernel is not 1x1, the int8 GEMM, then `acc * scale + bias`
+  /// and ReLU into `output` (`biasReLU: false`: the plain dequantized product).
+  private func convolveInt8(
+    _ q: Int8Conv, _ x: UnsafePointer<Float>, _ h: Int, _ w: Int,
+    output: UnsafeMutablePointer<Float>, biasReLU: Bool
+  ) {
+    let s = q.shape
+    let plane = batch * h * w
+    let groups = q.groups
+    let isBlockInput = blockInput == x
+    let buffer = isBlockInput ? blockWords : inputWords
+    let words = buffer.reserve(groups * plane)
+    if !(isBlockInput && blockInputScale == q.inputScale) {
+      let scale = q.inputScale
+      let path = q.matrix.path.code
+      timed(profile, "· int8 quantize") {
+        split(team) { part, parts in
+          let g = share(part, of: parts, count: groups)
+          hero_i8_quantize(
+            x, Int32(s.inChannels), plane, scale, Int32(g.lowerBound), Int32(g.upperBound), words,
+            path)
+        }
+      }
+      if isBlockInput { blockInputScale = scale }
+    }
+    let (oh, ow) = s.outputSize(height: h, width: w)
+    let ohw = oh * ow
+    let total = batch * ohw
+    q.scales.withUnsafeBufferPointer { scales in
+      q.bias.withUnsafeBufferPointer { bias in
+        guard let sp = scales.baseAddress, let bp = bias.baseAddress else { return }
+        if s.isPointwise {
+          q.matrix.multiply(
+            team: team, b: words, ldb: plane, n: plane, c: output, ldc: plane, scale: sp,
+            bias: biasReLU ? bp : nil, relu: biasReLU)
+          return
+        }
+        precondition(biasReLU, "only a 1x1 layer runs without bias and ReLU")
+        let rows = s.kernelH * s.kernelW * groups
+        let group = max(1, min(batch, im2colBudget / max(1, rows * ohw)))
+        var first = 0
+        while first < batch {
+          let count = min(group, batch - first)
+          let n = count * ohw
+          let col = columnWords.reserve(rows * n)
+          let batch = batch
+          timed(profile, "· int8 im2col") {
+            split(team) { part, parts in
+              let g = share(part, of: parts, count: groups)
+              hero_i8_im2col(
+                words, Int32(groups), Int32(batch), Int32(h), Int32(w), Int32(s.kernelH),
+                Int32(s.kernelW), Int32(s.stride), Int32(s.padH), Int32(s.padW), Int32(first),
+                Int32(count), Int32(g.lowerBound), Int32(g.upperBound), col)
+            }
+          }
+          q.matrix.multiply(
+            team: team, b: col, ldb: n, n: n, c: output + first * ohw, ldc: total, scale: sp,
+            bias: bp, relu: true)
+          first += count
+        }
+      }
     }
   }
 
@@ -370,6 +486,7 @@ final class ForwardPass: @unchecked Sendable {
     _ name: String, _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int,
     into buffer: FloatBuffer
   ) -> (UnsafeMutablePointer<Float>, Int) {
+    beginBlock(x)
     let outChannels = 64 + 64 + 96 + weights.conv("\(name).tower_2.conv").shape.outChannels
     // Stacked 1x1: rows -112..<-64 tower.conv, -64..<0 tower_1.conv, 0..<64 conv.
     let out = outputRows(buffer, headroom: 48 + 64, channels: outChannels, h, w)
@@ -388,6 +505,7 @@ final class ForwardPass: @unchecked Sendable {
   private func blockB(
     _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int, into buffer: FloatBuffer
   ) -> (Int, Int, Int) {
+    beginBlock(x)
     let oh = (h - 3) / 2 + 1
     let ow = (w - 3) / 2 + 1
     let out = outputRows(buffer, channels: 384 + 96 + channels, oh, ow)
@@ -406,6 +524,7 @@ final class ForwardPass: @unchecked Sendable {
     _ name: String, _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int,
     into buffer: FloatBuffer
   ) -> (UnsafeMutablePointer<Float>, Int) {
+    beginBlock(x)
     // Stacked 1x1: rows -2c7..<-c7 tower.conv, -c7..<0 tower_1.conv, 0..<192 conv.
     let c7 = weights.conv("\(name).tower.conv").shape.outChannels
     let out = outputRows(buffer, headroom: 2 * c7, channels: 768, h, w)
@@ -427,6 +546,7 @@ final class ForwardPass: @unchecked Sendable {
   private func blockD(
     _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int, into buffer: FloatBuffer
   ) -> (Int, Int, Int) {
+    beginBlock(x)
     let oh = (h - 3) / 2 + 1
     let ow = (w - 3) / 2 + 1
     let out = outputRows(buffer, channels: 320 + 192 + channels, oh, ow)
@@ -450,6 +570,7 @@ final class ForwardPass: @unchecked Sendable {
     _ name: String, _ x: UnsafePointer<Float>, channels: Int, _ h: Int, _ w: Int,
     lastPoolIsMax: Bool, into buffer: FloatBuffer
   ) -> (UnsafeMutablePointer<Float>, Int) {
+    beginBlock(x)
     // Stacked 1x1: rows -832..<-448 tower_conv (a), -448..<0 tower_1_conv, 0..<320 conv.
     let out = outputRows(buffer, headroom: 384 + 448, channels: 2048, h, w)
     let plane = batch * h * w

@@ -95,11 +95,47 @@ public final class InceptionWeights: @unchecked Sendable {
     var winogradSmall: [WinogradConv?]
     var winograd1D: [WinogradConv1D?]
     var convs: [FoldedConv?]
+    var int8: [Int8Conv?]
     init(count: Int) {
+      int8 = Array(repeating: nil, count: count)
       convs = Array(repeating: nil, count: count)
       winograd = Array(repeating: nil, count: count)
       winogradSmall = Array(repeating: nil, count: count)
       winograd1D = Array(repeating: nil, count: count)
+    }
+  }
+
+  /// The int8 forms last built (see ``int8Layers(calibration:path:)``).
+  private let int8Lock = NSLock()
+  private var int8Cache: (Int8Calibration, Int8Path, [String: Int8Conv])?
+
+  /// The int8 forms of the layers the forward pass runs (all but `conv`; a block's stacked 1x1
+  /// as one), quantized by the shared scheme with the input ranges of `calibration` and packed
+  /// for `path`: built on first use (the layers spread over the cores) and kept for the next
+  /// network of the same calibration and path. A stacked layer's input range is its members'
+  /// (the same tensor; the largest, should a table disagree).
+  func int8Layers(calibration: Int8Calibration, path: Int8Path) -> [String: Int8Conv] {
+    int8Lock.withLock {
+      if let (c, p, layers) = int8Cache, c == calibration, p == path { return layers }
+      let stackedParts = Set(
+        InceptionLayers.stacked1x1.flatMap { block, keys in keys.map { block + "." + $0 } })
+      let keys = convs.keys.filter { $0 != "conv" && !stackedParts.contains($0) }.sorted()
+      let built = Prepared(count: keys.count)
+      let convs = self.convs
+      DispatchQueue.concurrentPerform(iterations: keys.count) { i in
+        let key = keys[i]
+        guard let conv = convs[key] else { return }
+        let ranges = InceptionLayers.originalKeys(key).map { calibration.inputRanges[$0] }
+        let known = ranges.compactMap { $0 }
+        guard known.count == ranges.count, let range = known.max(), range.isFinite, range > 0
+        else { preconditionFailure("int8 calibration has no valid range for \(key)") }
+        let q = Int8Conv(conv, inputScale: range / 255, path: path)
+        built.lock.withLock { built.int8[i] = q }
+      }
+      var layers: [String: Int8Conv] = [:]
+      for (i, key) in keys.enumerated() { layers[key] = built.int8[i] }
+      int8Cache = (calibration, path, layers)
+      return layers
     }
   }
 
@@ -136,6 +172,15 @@ public final class InceptionWeights: @unchecked Sendable {
 public enum InceptionLayers {
   /// The key of a block's stacked 1x1 layers.
   static let stackedKey = "stacked_1x1"
+
+  /// The original layer keys a forward-pass key stands for: the members of a block's stacked
+  /// 1x1 layer (`mixed.stacked_1x1` → `mixed.tower.conv`, `mixed.tower_1.conv`, `mixed.conv`),
+  /// or the key itself.
+  static func originalKeys(_ key: String) -> [String] {
+    guard key.hasSuffix("." + stackedKey) else { return [key] }
+    let block = String(key.dropLast(stackedKey.count + 1))
+    return stacked1x1.first { $0.0 == block }?.1.map { block + "." + $0 } ?? [key]
+  }
 
   /// The 3x3 stride-1 layers at 8x8, run by F(2x2, 3x3) (16 tiles an image) instead of
   /// F(4x4, 3x3) (4 tiles an image: at batch 1 im2col was faster, and F(2x2, 3x3) is faster

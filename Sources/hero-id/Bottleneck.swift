@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HeroCore
 import HeroPipeline
+import InceptionKernels
 
 /// `hero-id bottleneck IMAGE... --json`: the 2048-float Inception v3 bottleneck of each image.
 struct Bottleneck: AsyncParsableCommand {
@@ -26,6 +27,19 @@ struct Bottleneck: AsyncParsableCommand {
     help: "The weights file (default: $HERO_ID_INCEPTION or $HERO_ID_HOME/inception-2015-12-05.pt)."
   )
   var inception: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "The arithmetic of the convolutions: fp32 (the default) or int8 (opt-in; every "
+        + "convolution but the first in int8, activations calibrated on training crops; "
+        + "docs/int8.md).",
+      valueName: "fp32|int8"))
+  var precision = Precision.fp32
+
+  /// A calibration table (JSON, from `calibrate --json`) instead of the bundled one, to compare
+  /// range statistics.
+  @Option(name: .customLong("int8-calibration"), help: .hidden)
+  var int8Calibration: String?
 
   @Option(help: "Images per forward pass.")
   var batchSize = 16
@@ -60,6 +74,21 @@ struct Bottleneck: AsyncParsableCommand {
     o.threads = threads
     o.profile = profile
     o.oneDimensionalWinograd = !noWinograd1D
+    o.precision = precision
+    if let int8Calibration {
+      let url = URL(fileURLWithPath: int8Calibration)
+      do {
+        o.calibration = try JSONDecoder().decode(
+          Int8Calibration.self, from: Data(contentsOf: url))
+      } catch {
+        throw CalibrationFileError(path: int8Calibration, reason: "\(error)")
+      }
+      let problems = o.calibration.problems
+      guard problems.isEmpty else {
+        throw CalibrationFileError(
+          path: int8Calibration, reason: problems.joined(separator: "; "))
+      }
+    }
     var job = try BottleneckJob(options: o)
     if let bench {
       do {
@@ -83,4 +112,11 @@ struct Bottleneck: AsyncParsableCommand {
     }
     if failures > 0 { throw ExitCode(1) }
   }
+}
+
+/// A calibration table given with `--int8-calibration` that cannot be used.
+struct CalibrationFileError: Error, CustomStringConvertible {
+  let path: String
+  let reason: String
+  var description: String { "\(path): not a usable int8 calibration table (\(reason))" }
 }

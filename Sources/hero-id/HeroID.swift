@@ -27,7 +27,7 @@ struct HeroID: AsyncParsableCommand {
       """,
     subcommands: [
       Extract.self, Train.self, Identify.self, Bottleneck.self, Batch.self, Screens.self,
-      Locate.self, Doctor.self, Export.self, Report.self, Serve.self,
+      Locate.self, Doctor.self, Export.self, Report.self, Serve.self, Calibrate.self,
     ])
 
   static func main() async {

@@ -3,6 +3,9 @@ import Foundation
 import FrameExtractor
 import HeroCore
 import HeroPipeline
+import InceptionKernels
+
+extension Precision: ExpressibleByArgument {}
 
 struct Identify: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -99,6 +102,15 @@ struct IdentifyChainOptions: ParsableArguments {
 
   @OptionGroup var footage: FootageOptions
 
+  @Option(
+    help: ArgumentHelp(
+      "The arithmetic of Inception's convolutions: fp32 (the default) or int8 (opt-in): every "
+        + "convolution but the first with int8 weights per output channel and uint8 "
+        + "activations calibrated on training crops, int32 sums (AVX-512 VNNI, else AVX2); "
+        + "faster, bottlenecks within a documented tolerance of fp32 (docs/int8.md).",
+      valueName: "fp32|int8"))
+  var precision = Precision.fp32
+
   func validate() throws {
     try validateEvery(every)
   }
@@ -113,6 +125,7 @@ struct IdentifyChainOptions: ParsableArguments {
     o.everySeconds = every
     o.jobs = jobs
     o.footage = footage.settings
+    o.precision = precision
     return o
   }
 }

@@ -1,0 +1,68 @@
+// hero-id's int8 GEMM: uint8 activations times int8 weights, summed exactly in int32, then
+// dequantized (`acc · scale[i] + bias[i]`, ReLU) into float32. Three paths give the same int32
+// sums (integers: exact) and so the same floats: AVX-512 VNNI (`vpdpbusd`), AVX2 (`vpmaddwd` on
+// the bytes widened to int16: exact, where `vpmaddubsw` would saturate at int16), and portable C.
+//
+// The activation matrix B (k×n) is stored in k-groups of 4: row g (g = 0 ..< k/4) holds, for
+// each column j, the 4 bytes B[4g ..< 4g+4][j] as one 32-bit word; rows `ldb` words apart. The
+// weight matrix A (m×k, k a multiple of 4) is packed once into panels of HERO_I8_ROWS rows.
+#ifndef HERO_INT8_GEMM_H
+#define HERO_INT8_GEMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Rows of A per panel: a row split must start at a multiple of it.
+#define HERO_I8_ROWS 6
+
+/// The paths.
+#define HERO_I8_SCALAR 0
+#define HERO_I8_AVX2 1
+#define HERO_I8_VNNI 2
+
+/// 1 when this CPU runs the path (scalar: always), else 0.
+int hero_i8_path_available(int path);
+
+/// The bytes `hero_i8_pack` writes for an m×k matrix on `path` (k a multiple of 4).
+size_t hero_i8_packed_size(int m, int k, int path);
+
+/// Packs the row-major m×k int8 matrix `a` (rows `lda` apart, k a multiple of 4) for `path`.
+void hero_i8_pack(const int8_t *a, int m, int k, int lda, int path, void *packed);
+
+/// For the rows `row_begin ..< row_end` of A (packed m×k; `row_begin` a multiple of
+/// HERO_I8_ROWS) and the n columns of B (k-grouped, see above; its first word of row g at
+/// `b + g·ldb`): acc[i][j] = Σ_l A[i][l]·B[l][j] in int32. With `c32`, acc is stored there
+/// (rows `ldc` apart); else c[i][j] = acc · scale[i] (+ bias[i] with `bias`; with `relu`,
+/// negatives become 0), as a float multiply then a float add (no fused multiply-add). `c` and
+/// `c32` point at row 0. Reads up to 63 words past column n-1 of each row of B (the caller
+/// leaves that much room after B; what is there does not change the result).
+void hero_i8_multiply(const void *packed, int m, int k, int row_begin, int row_end,
+                      const uint32_t *b, size_t ldb, int n, float *c, int32_t *c32, size_t ldc,
+                      const float *scale, const float *bias, int relu, int path);
+
+/// Quantizes `channels` planes of `plane` floats (`x`, planes `plane` apart) to uint8 in
+/// k-groups of 4 channels: channel ch, element e goes to byte (ch % 4) of word
+/// `q[(ch / 4)·plane + e]`; `qx = clamp(round_half_to_even(x / scale), 0, 255)` (NaN: 0).
+/// Only the groups `group_begin ..< group_end` (of ceil(channels / 4)); the bytes of channels
+/// past `channels` in the last group are 0.
+void hero_i8_quantize(const float *x, int channels, size_t plane, float scale, int group_begin,
+                      int group_end, uint32_t *q, int path);
+
+/// im2col on k-grouped words: `q` holds `groups` groups of `batch` planes of h×w words (group
+/// g, image j at `q + (g·batch + j)·h·w`); writes, for images `first ..< first+count`, the row
+/// `(ky·kw + kx)·groups + g`, column `j·oh·ow + oy·ow + ox` of `columns` (rows `count·oh·ow`
+/// words apart): q(g, first+j, oy·stride − padH + ky, ox·stride − padW + kx), 0 outside the
+/// image. Only the groups `group_begin ..< group_end`.
+void hero_i8_im2col(const uint32_t *q, int groups, int batch, int h, int w, int kh, int kw,
+                    int stride, int pad_h, int pad_w, int first, int count, int group_begin,
+                    int group_end, uint32_t *columns);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

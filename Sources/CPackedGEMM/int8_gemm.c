@@ -1,0 +1,354 @@
+#include "int8_gemm.h"
+
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+// The dequantization is a multiply then an add, never a fused multiply-add, in every path: the
+// paths give the same floats.
+#pragma STDC FP_CONTRACT OFF
+
+#define MR HERO_I8_ROWS
+// The most bytes of B (k × columns) a block keeps for every panel of A to sweep (in L2).
+#define B_BLOCK_BYTES (256 * 1024)
+
+int hero_i8_path_available(int path) {
+  __builtin_cpu_init();
+  switch (path) {
+    case HERO_I8_SCALAR:
+      return 1;
+    case HERO_I8_AVX2:
+      return __builtin_cpu_supports("avx2");
+    case HERO_I8_VNNI:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vnni");
+    default:
+      return 0;
+  }
+}
+
+static int panels(int m) { return (m + MR - 1) / MR; }
+
+size_t hero_i8_packed_size(int m, int k, int path) {
+  // AVX2: each group of 4 bytes of a row widened to 4 int16 (8 bytes).
+  return (size_t)panels(m) * MR * (size_t)k * (path == HERO_I8_AVX2 ? 2 : 1);
+}
+
+// Layout: panel p, group g (k/4 of them), row r of the panel: scalar and VNNI the 4 bytes
+// A[p·MR + r][4g ..< 4g+4] at ((p·G + g)·MR + r)·4; AVX2 the int16 (a0, a2, a1, a3) at
+// ((p·G + g)·MR + r)·8 (the pairs `vpmaddwd` multiplies by the even and the odd bytes of B).
+// Rows past m are 0.
+void hero_i8_pack(const int8_t *a, int m, int k, int lda, int path, void *packed) {
+  int groups = k / 4;
+  int mp = panels(m);
+  for (int p = 0; p < mp; p++) {
+    for (int g = 0; g < groups; g++) {
+      for (int r = 0; r < MR; r++) {
+        int row = p * MR + r;
+        int8_t v[4] = {0, 0, 0, 0};
+        if (row < m) memcpy(v, a + (size_t)row * lda + 4 * g, 4);
+        size_t slot = ((size_t)p * groups + g) * MR + r;
+        if (path == HERO_I8_AVX2) {
+          int16_t *d = (int16_t *)packed + slot * 4;
+          d[0] = v[0];
+          d[1] = v[2];
+          d[2] = v[1];
+          d[3] = v[3];
+        } else {
+          memcpy((int8_t *)packed + slot * 4, v, 4);
+        }
+      }
+    }
+  }
+}
+
+static inline float dequantize(int32_t acc, float scale, const float *bias, int i, int relu) {
+  float x = (float)acc * scale;
+  if (bias) x = x + bias[i];
+  if (relu && !(x > 0)) x = 0;
+  return x;
+}
+
+// The portable kernel: a rows×cols block (rows ≤ MR) from one packed panel.
+static void kernel_scalar(int groups, const int8_t *a, const uint32_t *b, size_t ldb, float *c,
+                          int32_t *c32, size_t ldc, int rows, int cols, const float *scale,
+                          const float *bias, int relu) {
+  for (int i = 0; i < rows; i++) {
+    for (int j = 0; j < cols; j++) {
+      int32_t acc = 0;
+      for (int g = 0; g < groups; g++) {
+        const int8_t *w = a + ((size_t)g * MR + i) * 4;
+        uint32_t word = b[(size_t)g * ldb + j];
+        for (int t = 0; t < 4; t++) acc += (int32_t)((word >> (8 * t)) & 0xFF) * w[t];
+      }
+      if (c32)
+        c32[(size_t)i * ldc + j] = acc;
+      else
+        c[(size_t)i * ldc + j] = dequantize(acc, scale[i], bias, i, relu);
+    }
+  }
+}
+
+// AVX2: a rows×8 block. B's words are split into their even bytes (0 and 2) and odd bytes (1
+// and 3) as int16; `vpmaddwd` by the int16 pairs (a0, a2) and (a1, a3) sums two products of at
+// most 255·127 each into int32: exact. `TAIL`: fewer than 8 columns (masked loads).
+#define KERNEL_AVX2(NAME, TAIL)                                                                  \
+  __attribute__((target("avx2"))) static void NAME(                                             \
+      int groups, const int16_t *a, const uint32_t *b, size_t ldb, float *c, int32_t *c32,       \
+      size_t ldc, int rows, int cols, const float *scale, const float *bias, int relu) {          \
+    __m256i acc[MR];                                                                              \
+    for (int i = 0; i < MR; i++) acc[i] = _mm256_setzero_si256();                                 \
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);                              \
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols), lanes);                      \
+    const __m256i low = _mm256_set1_epi32(0x00FF00FF);                                            \
+    for (int g = 0; g < groups; g++) {                                                            \
+      __m256i x = TAIL ? _mm256_maskload_epi32((const int *)b, mask)                              \
+                       : _mm256_loadu_si256((const __m256i *)b);                                  \
+      __m256i even = _mm256_and_si256(x, low);                                                    \
+      __m256i odd = _mm256_srli_epi16(x, 8);                                                      \
+      for (int i = 0; i < MR; i++) {                                                              \
+        int32_t w02, w13;                                                                         \
+        memcpy(&w02, a + 4 * i, 4);                                                               \
+        memcpy(&w13, a + 4 * i + 2, 4);                                                           \
+        __m256i p = _mm256_madd_epi16(even, _mm256_set1_epi32(w02));                              \
+        __m256i q = _mm256_madd_epi16(odd, _mm256_set1_epi32(w13));                               \
+        acc[i] = _mm256_add_epi32(acc[i], _mm256_add_epi32(p, q));                                \
+      }                                                                                           \
+      a += 4 * MR;                                                                                \
+      b += ldb;                                                                                   \
+    }                                                                                             \
+    const __m256 zero = _mm256_setzero_ps();                                                      \
+    for (int i = 0; i < rows; i++) {                                                              \
+      if (c32) {                                                                                  \
+        int32_t *row = c32 + (size_t)i * ldc;                                                     \
+        if (TAIL)                                                                                 \
+          _mm256_maskstore_epi32((int *)row, mask, acc[i]);                                       \
+        else                                                                                      \
+          _mm256_storeu_si256((__m256i *)row, acc[i]);                                            \
+        continue;                                                                                 \
+      }                                                                                           \
+      float *row = c + (size_t)i * ldc;                                                           \
+      __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[i]), _mm256_set1_ps(scale[i]));             \
+      if (bias) x = _mm256_add_ps(x, _mm256_set1_ps(bias[i]));                                    \
+      if (relu) x = _mm256_max_ps(x, zero);                                                       \
+      if (TAIL)                                                                                   \
+        _mm256_maskstore_ps(row, mask, x);                                                        \
+      else                                                                                        \
+        _mm256_storeu_ps(row, x);                                                                 \
+    }                                                                                             \
+  }
+
+KERNEL_AVX2(kernel_avx2, 0)
+KERNEL_AVX2(kernel_avx2_tail, 1)
+
+// AVX-512 VNNI: a rows×(16·V) block; `vpdpbusd` adds, in each int32 lane, the 4 products of
+// B's unsigned bytes by A's signed bytes (each pair's sum fits int16 only after widening, which
+// the instruction does: exact). Columns past `cols` are masked off.
+#define KERNEL_VNNI(NAME, V)                                                                     \
+  __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void NAME(                      \
+      int groups, const int8_t *a, const uint32_t *b, size_t ldb, float *c, int32_t *c32,        \
+      size_t ldc, int rows, int cols, const float *scale, const float *bias, int relu) {          \
+    __m512i acc[MR][V];                                                                           \
+    __mmask16 mask[V];                                                                            \
+    for (int v = 0; v < V; v++) {                                                                 \
+      int w = cols - 16 * v;                                                                      \
+      mask[v] = w >= 16 ? (__mmask16)0xFFFF : (w <= 0 ? 0 : (__mmask16)((1u << w) - 1));          \
+      for (int i = 0; i < MR; i++) acc[i][v] = _mm512_setzero_si512();                            \
+    }                                                                                             \
+    for (int g = 0; g < groups; g++) {                                                            \
+      __m512i bv[V];                                                                              \
+      for (int v = 0; v < V; v++) bv[v] = _mm512_maskz_loadu_epi32(mask[v], b + 16 * v);          \
+      for (int i = 0; i < MR; i++) {                                                              \
+        int32_t w;                                                                                \
+        memcpy(&w, a + 4 * i, 4);                                                                 \
+        __m512i av = _mm512_set1_epi32(w);                                                        \
+        for (int v = 0; v < V; v++) acc[i][v] = _mm512_dpbusd_epi32(acc[i][v], bv[v], av);        \
+      }                                                                                           \
+      a += 4 * MR;                                                                                \
+      b += ldb;                                                                                   \
+    }                                                                                             \
+    const __m512 zero = _mm512_setzero_ps();                                                      \
+    for (int i = 0; i < rows; i++) {                                                              \
+      for (int v = 0; v < V; v++) {                                                               \
+        if (c32) {                                                                                \
+          _mm512_mask_storeu_epi32(c32 + (size_t)i * ldc + 16 * v, mask[v], acc[i][v]);           \
+          continue;                                                                               \
+        }                                                                                         \
+        __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i][v]), _mm512_set1_ps(scale[i]));        \
+        if (bias) x = _mm512_add_ps(x, _mm512_set1_ps(bias[i]));                                  \
+        if (relu) x = _mm512_max_ps(x, zero);                                                     \
+        _mm512_mask_storeu_ps(c + (size_t)i * ldc + 16 * v, mask[v], x);                          \
+      }                                                                                           \
+    }                                                                                             \
+  }
+
+KERNEL_VNNI(kernel_vnni_1, 1)
+KERNEL_VNNI(kernel_vnni_2, 2)
+KERNEL_VNNI(kernel_vnni_3, 3)
+KERNEL_VNNI(kernel_vnni_4, 4)
+
+typedef void (*vnni_fn)(int, const int8_t *, const uint32_t *, size_t, float *, int32_t *, size_t,
+                        int, int, const float *, const float *, int);
+static const vnni_fn vnni_kernels[] = {kernel_vnni_1, kernel_vnni_2, kernel_vnni_3,
+                                       kernel_vnni_4};
+
+void hero_i8_multiply(const void *packed, int m, int k, int row_begin, int row_end,
+                      const uint32_t *b, size_t ldb, int n, float *c, int32_t *c32, size_t ldc,
+                      const float *scale, const float *bias, int relu, int path) {
+  if (row_end > m) row_end = m;
+  if (row_begin >= row_end || n <= 0 || k <= 0) return;
+  int groups = k / 4;
+  int nr = path == HERO_I8_VNNI ? 64 : (path == HERO_I8_AVX2 ? 8 : 16);
+  int nc = B_BLOCK_BYTES / k / nr * nr;
+  if (nc < nr) nc = nr;
+  size_t panelBytes = (size_t)groups * MR * 4 * (path == HERO_I8_AVX2 ? 2 : 1);
+  for (int n0 = 0; n0 < n; n0 += nc) {
+    int nw = n - n0 < nc ? n - n0 : nc;
+    for (int p = row_begin / MR; p * MR < row_end; p++) {
+      int i0 = p * MR;
+      int rows = row_end - i0 < MR ? row_end - i0 : MR;
+      const char *ap = (const char *)packed + (size_t)p * panelBytes;
+      const float *ps = scale ? scale + i0 : NULL;
+      const float *pb = bias ? bias + i0 : NULL;
+      for (int q = 0; q * nr < nw; q++) {
+        int cols = nw - q * nr < nr ? nw - q * nr : nr;
+        size_t offset = (size_t)i0 * ldc + n0 + q * nr;
+        float *cp = c32 ? NULL : c + offset;
+        int32_t *cp32 = c32 ? c32 + offset : NULL;
+        const uint32_t *bq = b + n0 + q * nr;
+        switch (path) {
+          case HERO_I8_VNNI:
+            vnni_kernels[(cols + 15) / 16 - 1](groups, (const int8_t *)ap, bq, ldb, cp, cp32, ldc,
+                                               rows, cols, ps, pb, relu);
+            break;
+          case HERO_I8_AVX2:
+            (cols == 8 ? kernel_avx2 : kernel_avx2_tail)(groups, (const int16_t *)ap, bq, ldb, cp,
+                                                         cp32, ldc, rows, cols, ps, pb, relu);
+            break;
+          default:
+            kernel_scalar(groups, (const int8_t *)ap, bq, ldb, cp, cp32, ldc, rows, cols, ps, pb,
+                          relu);
+        }
+      }
+    }
+  }
+}
+
+// One float to its uint8: x / scale, NaN and negatives to 0, at most 255, rounded half to even
+// (the current rounding mode, round to nearest even by default, as cvtps2dq rounds).
+static inline uint32_t quantize1(float x, float scale) {
+  float v = x / scale;
+  v = v > 0 ? v : 0;
+  v = v < 255 ? v : 255;
+  return (uint32_t)(int32_t)rintf(v);
+}
+
+static void quantize_scalar(const float *const rows[4], size_t begin, size_t end, float scale,
+                            uint32_t *q) {
+  for (size_t e = begin; e < end; e++) {
+    uint32_t word = 0;
+    for (int t = 0; t < 4; t++)
+      if (rows[t]) word |= quantize1(rows[t][e], scale) << (8 * t);
+    q[e] = word;
+  }
+}
+
+__attribute__((target("avx2"))) static size_t quantize_avx2(const float *const rows[4],
+                                                             size_t plane, float scale,
+                                                             uint32_t *q) {
+  const __m256 s = _mm256_set1_ps(scale);
+  const __m256 zero = _mm256_setzero_ps();
+  const __m256 top = _mm256_set1_ps(255);
+  size_t e = 0;
+  for (; e + 8 <= plane; e += 8) {
+    __m256i word = _mm256_setzero_si256();
+    for (int t = 0; t < 4; t++) {
+      if (!rows[t]) continue;
+      __m256 v = _mm256_div_ps(_mm256_loadu_ps(rows[t] + e), s);
+      v = _mm256_min_ps(_mm256_max_ps(v, zero), top);  // max(NaN, 0) is 0
+      word = _mm256_or_si256(word, _mm256_slli_epi32(_mm256_cvtps_epi32(v), 8 * t));
+    }
+    _mm256_storeu_si256((__m256i *)(q + e), word);
+  }
+  return e;
+}
+
+__attribute__((target("avx512f"))) static size_t quantize_avx512(const float *const rows[4],
+                                                                  size_t plane, float scale,
+                                                                  uint32_t *q) {
+  const __m512 s = _mm512_set1_ps(scale);
+  const __m512 zero = _mm512_setzero_ps();
+  const __m512 top = _mm512_set1_ps(255);
+  size_t e = 0;
+  for (; e + 16 <= plane; e += 16) {
+    __m512i word = _mm512_setzero_si512();
+    for (int t = 0; t < 4; t++) {
+      if (!rows[t]) continue;
+      __m512 v = _mm512_div_ps(_mm512_loadu_ps(rows[t] + e), s);
+      v = _mm512_min_ps(_mm512_max_ps(v, zero), top);  // max(NaN, 0) is 0
+      word = _mm512_or_si512(word, _mm512_slli_epi32(_mm512_cvtps_epi32(v), 8 * t));
+    }
+    _mm512_storeu_si512(q + e, word);
+  }
+  return e;
+}
+
+void hero_i8_quantize(const float *x, int channels, size_t plane, float scale, int group_begin,
+                      int group_end, uint32_t *q, int path) {
+  for (int g = group_begin; g < group_end; g++) {
+    const float *rows[4];
+    for (int t = 0; t < 4; t++) {
+      int ch = 4 * g + t;
+      rows[t] = ch < channels ? x + (size_t)ch * plane : NULL;
+    }
+    uint32_t *dst = q + (size_t)g * plane;
+    size_t done = 0;
+    if (path == HERO_I8_VNNI)
+      done = quantize_avx512(rows, plane, scale, dst);
+    else if (path == HERO_I8_AVX2)
+      done = quantize_avx2(rows, plane, scale, dst);
+    quantize_scalar(rows, done, plane, scale, dst);
+  }
+}
+
+void hero_i8_im2col(const uint32_t *q, int groups, int batch, int h, int w, int kh, int kw,
+                    int stride, int pad_h, int pad_w, int first, int count, int group_begin,
+                    int group_end, uint32_t *columns) {
+  int oh = (h + 2 * pad_h - kh) / stride + 1;
+  int ow = (w + 2 * pad_w - kw) / stride + 1;
+  size_t ohw = (size_t)oh * ow;
+  size_t rowLength = (size_t)count * ohw;
+  size_t plane = (size_t)h * w;
+  for (int ky = 0; ky < kh; ky++) {
+    for (int kx = 0; kx < kw; kx++) {
+      // Output columns whose input column lies inside the image.
+      int x0 = (pad_w - kx + stride - 1) / stride;
+      if (x0 < 0) x0 = 0;
+      int x1 = (w + pad_w - kx + stride - 1) / stride;
+      if (x1 > ow) x1 = ow;
+      for (int g = group_begin; g < group_end; g++) {
+        size_t r = (size_t)(ky * kw + kx) * groups + g;
+        for (int j = 0; j < count; j++) {
+          const uint32_t *src = q + ((size_t)g * batch + first + j) * plane;
+          uint32_t *dstImage = columns + r * rowLength + (size_t)j * ohw;
+          for (int oy = 0; oy < oh; oy++) {
+            uint32_t *dst = dstImage + (size_t)oy * ow;
+            int iy = oy * stride - pad_h + ky;
+            if (iy < 0 || iy >= h || x0 >= x1) {
+              memset(dst, 0, (size_t)ow * 4);
+              continue;
+            }
+            if (x0 > 0) memset(dst, 0, (size_t)x0 * 4);
+            if (x1 < ow) memset(dst + x1, 0, (size_t)(ow - x1) * 4);
+            const uint32_t *srcRow = src + (size_t)iy * w - pad_w + kx;
+            if (stride == 1) {
+              memcpy(dst + x0, srcRow + x0, (size_t)(x1 - x0) * 4);
+            } else {
+              for (int ox = x0; ox < x1; ox++) dst[ox] = srcRow[ox * stride];
+            }
+          }
+        }
+      }
+    }
+  }
+}

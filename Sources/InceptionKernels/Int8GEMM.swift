@@ -1,0 +1,241 @@
+import CPackedGEMM
+import Foundation
+
+/// The int8 GEMM's paths (`Sources/CPackedGEMM/int8_gemm.c`): all give the same int32 sums,
+/// so the same floats.
+public enum Int8Path: String, Sendable, CaseIterable {
+  case scalar = "scalar"
+  case avx2 = "AVX2"
+  case vnni = "AVX-512 VNNI"
+
+  var code: Int32 {
+    switch self {
+    case .scalar: Int32(HERO_I8_SCALAR)
+    case .avx2: Int32(HERO_I8_AVX2)
+    case .vnni: Int32(HERO_I8_VNNI)
+    }
+  }
+
+  /// The paths this CPU runs, slowest first.
+  public static let supported: [Int8Path] = allCases.filter {
+    hero_i8_path_available($0.code) != 0
+  }
+
+  /// The path the int8 forward pass runs: the fastest this CPU has, unless `HERO_ID_INT8` names
+  /// one (`vnni`, `avx2` or `scalar`; one the CPU lacks falls back to the fastest).
+  public static let current: Int8Path = {
+    let fastest = supported.last ?? .scalar
+    switch ProcessInfo.processInfo.environment["HERO_ID_INT8"] {
+    case "scalar": return .scalar
+    case "avx2": return supported.contains(.avx2) ? .avx2 : fastest
+    case "vnni": return supported.contains(.vnni) ? .vnni : fastest
+    default: return fastest
+    }
+  }()
+}
+
+/// An int8 weight matrix (`rows`×`columns`, `columns` a multiple of 4) packed once for one
+/// path's kernel. `@unchecked Sendable`: written in `init`, only read after.
+final class Int8Matrix: @unchecked Sendable {
+  let rows: Int
+  let columns: Int
+  let path: Int8Path
+  private let storage: UnsafeMutableRawPointer
+
+  /// The alignment of a split of the rows.
+  static let rowAlignment = Int(HERO_I8_ROWS)
+
+  init(_ a: [Int8], rows: Int, columns: Int, path: Int8Path) {
+    precondition(rows > 0 && columns > 0 && columns % 4 == 0 && a.count == rows * columns)
+    precondition(rows * columns <= Int(Int32.max))
+    self.rows = rows
+    self.columns = columns
+    self.path = path
+    let bytes = hero_i8_packed_size(Int32(rows), Int32(columns), path.code)
+    var raw: UnsafeMutableRawPointer? = nil
+    guard posix_memalign(&raw, 64, max(1, bytes)) == 0, let raw else {
+      preconditionFailure("out of memory packing a \(rows)x\(columns) int8 matrix")
+    }
+    a.withUnsafeBufferPointer { p in
+      hero_i8_pack(p.baseAddress, Int32(rows), Int32(columns), Int32(columns), path.code, raw)
+    }
+    storage = raw
+  }
+
+  deinit { free(storage) }
+
+  /// Rows `range` (start a multiple of ``rowAlignment``) times the `n` columns of the
+  /// k-grouped `b` (row g at `b + g * ldb`): dequantized into `c` (`acc * scale[i] + bias[i]`,
+  /// ReLU if asked), or the raw sums into `c32`. `c`/`c32` point at row 0, rows `ldc` apart.
+  func multiply(
+    rows range: Range<Int>, b: UnsafePointer<UInt32>, ldb: Int, n: Int,
+    c: UnsafeMutablePointer<Float>?, c32: UnsafeMutablePointer<Int32>? = nil, ldc: Int,
+    scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, relu: Bool
+  ) {
+    precondition(range.lowerBound % Self.rowAlignment == 0 && range.upperBound <= rows)
+    precondition(c != nil || c32 != nil)
+    guard !range.isEmpty, n > 0 else { return }
+    hero_i8_multiply(
+      storage, Int32(rows), Int32(columns), Int32(range.lowerBound), Int32(range.upperBound), b,
+      ldb, Int32(n), c, c32, ldc, scale, bias, relu ? 1 : 0, path.code)
+  }
+
+  /// ``multiply(rows:b:ldb:n:c:c32:ldc:scale:bias:relu:)`` over all rows, split across `team`
+  /// along the larger of the rows and the columns (exact integers: any split gives the same).
+  func multiply(
+    team: WorkerTeam?, b: UnsafePointer<UInt32>, ldb: Int, n: Int,
+    c: UnsafeMutablePointer<Float>, ldc: Int, scale: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>?, relu: Bool
+  ) {
+    split(team) { part, parts in
+      let (r, cols) = splitGEMM(
+        m: rows, n: n, k: columns, part: part, parts: parts, rowAlignment: Self.rowAlignment)
+      multiply(
+        rows: r, b: b + cols.lowerBound, ldb: ldb, n: cols.count, c: c + cols.lowerBound,
+        ldc: ldc, scale: scale, bias: bias, relu: relu)
+    }
+  }
+}
+
+/// A growable buffer of 32-bit words (k-grouped uint8 activations), reused between calls;
+/// large ones 2 MiB aligned and marked `MADV_HUGEPAGE` (the GEMM reads its rows far apart).
+final class WordBuffer {
+  private(set) var pointer: UnsafeMutablePointer<UInt32>
+  private(set) var capacity: Int
+
+  init() {
+    capacity = 16
+    pointer = Self.allocate(capacity)
+  }
+
+  deinit { free(pointer) }
+
+  /// The buffer, grown (contents dropped) to hold at least `count` words.
+  func reserve(_ count: Int) -> UnsafeMutablePointer<UInt32> {
+    if count > capacity {
+      free(pointer)
+      capacity = count
+      pointer = Self.allocate(count)
+    }
+    return pointer
+  }
+
+  private static func allocate(_ count: Int) -> UnsafeMutablePointer<UInt32> {
+    let bytes = count * 4
+    let huge = 2 << 20
+    let alignment = bytes >= huge ? huge : 64
+    let size = (bytes + alignment - 1) / alignment * alignment
+    var raw: UnsafeMutableRawPointer? = nil
+    guard posix_memalign(&raw, alignment, size) == 0, let raw else {
+      preconditionFailure("out of memory allocating \(bytes) bytes")
+    }
+    if alignment == huge { _ = madvise(raw, size, MADV_HUGEPAGE) }
+    return raw.bindMemory(to: UInt32.self, capacity: count)
+  }
+}
+
+/// A convolution in int8 (the shared scheme, docs/int8.md): its weights quantized per output
+/// channel and reordered so that the GEMM's k runs over (ky, kx, group of 4 input channels,
+/// channel in the group), the input channels padded to a multiple of 4 with zero weights; the
+/// input's scale from the calibration; `scales[o] = inputScale * weightScales[o]`.
+final class Int8Conv: @unchecked Sendable {
+  let shape: ConvShape
+  let inputScale: Float
+  let weightScales: [Float]
+  let scales: [Float]
+  let bias: [Float]
+  let matrix: Int8Matrix
+  /// Groups of 4 input channels.
+  let groups: Int
+
+  init(_ conv: FoldedConv, inputScale: Float, path: Int8Path) {
+    let s = conv.shape
+    shape = s
+    self.inputScale = inputScale
+    let (q, ws) = Int8Quantization.quantizeWeights(
+      conv.weights, rows: s.outChannels, columns: s.filterLength)
+    weightScales = ws
+    scales = ws.map { inputScale * $0 }
+    bias = conv.bias
+    groups = (s.inChannels + 3) / 4
+    let taps = s.kernelH * s.kernelW
+    let k = taps * groups * 4
+    var reordered = [Int8](repeating: 0, count: s.outChannels * k)
+    for o in 0..<s.outChannels {
+      for ci in 0..<s.inChannels {
+        for tap in 0..<taps {
+          reordered[o * k + (tap * groups + ci / 4) * 4 + ci % 4] =
+            q[o * s.filterLength + ci * taps + tap]
+        }
+      }
+    }
+    matrix = Int8Matrix(reordered, rows: s.outChannels, columns: k, path: path)
+  }
+}
+
+extension Kernels {
+  /// The int8 GEMM's path in this process (see ``Int8Path/current``).
+  public static var int8Path: Int8Path { Int8Path.current }
+
+  /// The int8 GEMM's paths this CPU runs.
+  public static var int8Paths: [Int8Path] { Int8Path.supported }
+
+  /// The exact int32 product of the int8 `a` (m×k) and the uint8 `b` (k×n), both row-major,
+  /// by the packed kernel on `path`, computed in `rowParts` × `columnParts` blocks (bounds
+  /// aligned as a team splits them), each its own call; for tests. `k` need not be a multiple
+  /// of 4 (padded with zeros).
+  public static func int8Product(
+    _ a: [Int8], _ b: [UInt8], m: Int, k: Int, n: Int, path: Int8Path, rowParts: Int = 1,
+    columnParts: Int = 1
+  ) -> [Int32] {
+    precondition(a.count == m * k && b.count == k * n && Int8Path.supported.contains(path))
+    let k4 = (k + 3) / 4 * 4
+    var padded = [Int8](repeating: 0, count: m * k4)
+    for i in 0..<m { for l in 0..<k { padded[i * k4 + l] = a[i * k + l] } }
+    let matrix = Int8Matrix(padded, rows: m, columns: k4, path: path)
+    var words = [UInt32](repeating: 0, count: k4 / 4 * n)
+    for l in 0..<k {
+      for j in 0..<n { words[(l / 4) * n + j] |= UInt32(b[l * n + j]) << (8 * (l % 4)) }
+    }
+    var c = [Int32](repeating: .min, count: m * n)
+    words.withUnsafeBufferPointer { wb in
+      c.withUnsafeMutableBufferPointer { cb in
+        guard let bBase = wb.baseAddress, let cBase = cb.baseAddress else { return }
+        for rp in 0..<rowParts {
+          let rows = share(rp, of: rowParts, count: m, align: Int8Matrix.rowAlignment)
+          for cp in 0..<columnParts {
+            let cols = share(cp, of: columnParts, count: n, align: 16)
+            matrix.multiply(
+              rows: rows, b: bBase + cols.lowerBound, ldb: n, n: cols.count, c: nil,
+              c32: cBase + cols.lowerBound, ldc: n, scale: nil, bias: nil, relu: false)
+          }
+        }
+      }
+    }
+    return c
+  }
+
+  /// `channels` planes of `plane` floats quantized by the C kernel on `path` into k-grouped
+  /// words, unpacked back to one byte per value (`[channels][plane]`); for tests.
+  public static func int8Quantize(
+    _ x: [Float], channels: Int, plane: Int, scale: Float, path: Int8Path
+  ) -> [UInt8] {
+    precondition(x.count == channels * plane && Int8Path.supported.contains(path))
+    let groups = (channels + 3) / 4
+    var q = [UInt32](repeating: 0xFFFF_FFFF, count: groups * plane)
+    x.withUnsafeBufferPointer { xb in
+      q.withUnsafeMutableBufferPointer { qb in
+        hero_i8_quantize(
+          xb.baseAddress, Int32(channels), plane, scale, 0, Int32(groups), qb.baseAddress,
+          path.code)
+      }
+    }
+    var out = [UInt8](repeating: 0, count: channels * plane)
+    for ch in 0..<channels {
+      for e in 0..<plane {
+        out[ch * plane + e] = UInt8((q[(ch / 4) * plane + e] >> (8 * (ch % 4))) & 0xFF)
+      }
+    }
+    return out
+  }
+}
