@@ -49,5 +49,6 @@ echo "test-export: exporting"
   --fp32-uint8 "$OUT/hero.onnx" --fp32-float "$OUT/hero-float.onnx" \
   --fp16-float "$OUT/hero-fp16-float.onnx" --fp16-uint8 "$OUT/hero-fp16.onnx" \
   --int8-uint8 "$OUT/hero-int8.onnx" --int8-float "$OUT/hero-int8-float.onnx" \
+  --clips-index "$OUT/test-crops/index.csv" \
   --reference "$REF" --crops "$OUT/crops.txt" --hero-id "$HERO_ID"
 echo "test-export: passed"

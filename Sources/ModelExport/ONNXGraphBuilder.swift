@@ -1,4 +1,5 @@
 import Foundation
+import InceptionKernels
 import ONNXProto
 
 /// Collects the nodes and initializers of one ONNX graph, naming every value uniquely.
@@ -84,19 +85,21 @@ struct ONNXGraphBuilder {
   }
 
   /// `relu(conv(dequantize(x), dequantize(qw), b))` for an int8 layer: the weights quantized
-  /// per output channel (``Int8Weights``) as an int8 initializer with its float32 scales and int8
-  /// zero points behind a `DequantizeLinear` on axis 0; `x` must be the output of a
+  /// per output channel (`Int8Quantization`, the scheme hero-id's own int8 pass uses) as an
+  /// int8 initializer with its float32 scales and int8 zero points behind a `DequantizeLinear`
+  /// on axis 0; `x` must be the output of a
   /// `DequantizeLinear` (``quantize(_:scale:name:)``); the bias stays float32.
   mutating func int8ConvRelu(
     _ x: String, key: String, weights: [Float], bias: [Float], outChannels: Int,
     inChannels: Int, kernel: (h: Int, w: Int), stride: Int, pad: (h: Int, w: Int)
   ) -> String {
-    let q = Int8Weights(weights, outChannels: outChannels)
+    let q = Int8Quantization.quantizeWeights(
+      weights, rows: outChannels, columns: weights.count / outChannels)
     let stem = key + ".weight"
     initializers.append(
       Self.tensor(
         stem + "_quantized", .int8, dims: [outChannels, inChannels, kernel.h, kernel.w],
-        raw: Data(q.values.map { UInt8(bitPattern: $0) })))
+        raw: Data(q.weights.map { UInt8(bitPattern: $0) })))
     initializers.append(
       Self.tensor(
         stem + "_scale", .float, dims: [outChannels], raw: Self.float32Bytes(q.scales)))
@@ -213,37 +216,6 @@ extension Onnx_AttributeProto {
     a.type = .ints
     a.ints = values.map { Int64($0) }
     return a
-  }
-}
-
-/// A convolution's weights as int8, per output channel (the scheme of docs/export.md, "--int8",
-/// which hero-id's own int8 pass shares): row `o` (the `count / outChannels` weights of output
-/// channel `o`) has `scale[o] = max |w| / 127` (1 for an all-zero row) and
-/// `q = clamp(round_half_to_even(w / scale[o]), -127, 127)`, zero point 0, so `|w - q * scale[o]|` is at most
-/// half a step.
-public struct Int8Weights: Sendable, Equatable {
-  /// The quantized weights, in the order of the float weights.
-  public let values: [Int8]
-  /// One scale per output channel.
-  public let scales: [Float]
-
-  public init(_ weights: [Float], outChannels: Int) {
-    precondition(outChannels > 0 && weights.count % outChannels == 0)
-    let row = weights.count / outChannels
-    var values = [Int8](repeating: 0, count: weights.count)
-    var scales = [Float](repeating: 1, count: outChannels)
-    for o in 0..<outChannels {
-      let w = weights[(o * row)..<((o + 1) * row)]
-      let largest = w.reduce(Float(0)) { max($0, abs($1)) }
-      let scale: Float = largest > 0 ? largest / 127 : 1
-      scales[o] = scale
-      for (i, v) in zip(w.indices, w) {
-        let r = (v / scale).rounded(.toNearestOrEven)  // NaN only from a non-finite weight: 0
-        values[i] = r.isNaN ? 0 : Int8(max(-127, min(127, r)))
-      }
-    }
-    self.values = values
-    self.scales = scales
   }
 }
 

@@ -257,6 +257,9 @@ struct ONNXExportTests {
         worst = max(worst, abs(Double(folded.weights[i]) - back) / step)
       }
       #expect(worst <= 0.5 + 3 * 127 * 0x1p-24, "\(key): |w - q s| / s = \(worst)")
+      // And exactly the numbers of hero-id's own int8 pass (the shared scheme's arithmetic).
+      let own = Int8Quantization.quantizeWeights(folded.weights, rows: o, columns: row)
+      #expect(own.weights == qw && own.scales.map(\.bitPattern) == s.map(\.bitPattern), "\(key)")
       checked += 1
     }
     #expect(checked == InceptionLayers.table.count - 1)
@@ -284,14 +287,6 @@ struct ONNXExportTests {
     } throws: { error in
       "\(error)".contains("mixed_4.tower_1.conv_3")
     }
-  }
-
-  @Test("int8 weights: per-channel scale max|w|/127, zero rows scale 1, -127...127, NaN as 0")
-  func int8Weights() {
-    let w: [Float] = [0.5, -1.27, 0.004, 1.0, 0, 0, 0, 0, 3, .nan, -3, 1.4]
-    let q = Int8Weights(w, outChannels: 3)
-    #expect(q.scales == [Float(1.27) / 127, 1, Float(3) / 127])
-    #expect(q.values == [50, -127, 0, 100, 0, 0, 0, 0, 127, 0, -127, 59])
   }
 
   private func floats(_ data: Data) -> [Float] {

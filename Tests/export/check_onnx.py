@@ -27,7 +27,9 @@ Checks (each an assertion; any failure exits 1):
   - fp16 weights: the same argmax as hero-id on every sample crop;
   - int8 (QDQ): the same argmax as hero-id's float32 on every sample crop and on every
     reference image (the 299x299 ones fed as uint8, all of them resized as float32); the file
-    within 25 MB; its metadata says int8 and names the calibration;
+    within 25 MB; its metadata says int8 and names the calibration; with --clips-index, the
+    answer per test clip (the argmax of the mean probabilities over all its crops, as identify
+    averages a clip's frames) equal with the int8 and the float32 file;
   - a dynamic batch: a batch of 16 gives the rows of 16 single runs (1e-5).
 Then ORT's speed (images/s, batch 1 and 16, 2 intra-op threads; fp32, fp16 and int8 files) beside hero-id's own
 `bottleneck --bench` on the same crops in the same run (--hero-id), and the file sizes,
@@ -111,6 +113,7 @@ def main():
         ap.add_argument("--" + name, required=True)
     ap.add_argument("--int8-uint8")
     ap.add_argument("--int8-float")
+    ap.add_argument("--clips-index", help="index.csv of the test clips' crops: int8 clip answers")
     ap.add_argument("--bench-images", type=int, default=32)
     ap.add_argument("--hero-id", help="hero-id binary: time its `bottleneck --bench` as the peer")
     a = ap.parse_args()
@@ -253,6 +256,26 @@ def main():
         for i in np.nonzero(p8.argmax(1) != arg_h)[0]:
             print(f"     {crops[i]}: hero-id {labels[arg_h[i]]} p={hp[i].max():.4f} margin "
                   f"{margin_h[i]:.4f}; int8 {labels[p8[i].argmax()]} p={p8[i].max():.4f}")
+        if a.clips_index:
+            import csv
+            root = os.path.dirname(a.clips_index)
+            with open(a.clips_index, encoding="utf-8") as f:
+                rows = list(csv.DictReader(f))
+            xs = np.stack([resize(decode(os.path.join(root, r["file"]))) for r in rows])
+            pc32 = np.concatenate([run(s32f, xs[i:i + 16])[0] for i in range(0, len(xs), 16)])
+            pc8 = np.concatenate([run(s8f, xs[i:i + 16])[0] for i in range(0, len(xs), 16)])
+            clips = {}
+            for i, r in enumerate(rows):
+                clips.setdefault(r["video"], []).append(i)
+            same_clips = sum(int(pc32[ix].mean(0).argmax() == pc8[ix].mean(0).argmax())
+                             for ix in clips.values())
+            int8_stats.update({"int8_clip_answers_same": same_clips, "clips": len(clips),
+                               "int8_all_crops_argmax_same": int((pc32.argmax(1) == pc8.argmax(1)).sum()),
+                               "all_crops": len(rows)})
+            check(same_clips == len(clips),
+                  f"int8: clip answer (mean over its crops) == float32 file's on {same_clips}/"
+                  f"{len(clips)} test clips ({int8_stats['int8_all_crops_argmax_same']}/{len(rows)} "
+                  "single crops)")
         check(os.path.getsize(a.int8_uint8) <= 25_000_000,
               f"int8: file {os.path.getsize(a.int8_uint8):,} bytes <= 25 MB")
     heroes = sorted({labels[i] for i in arg_h})
