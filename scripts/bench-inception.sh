@@ -155,6 +155,9 @@ for b in (1, 16):
     q, p = median.get(("onnxruntime-int8", b)), median.get(("onnxruntime", b))
     if q and p:
         print("batch %2d: onnxruntime-int8 (hero-id's export) / onnxruntime = %.2f" % (b, q / p))
+    h8 = median.get(("hero-id-int8", b))
+    if h8 and q:
+        print("batch %2d: hero-id int8 / onnxruntime-int8 (hero-id's export) = %.2f" % (b, h8 / q))
 
 # The rounds by placement: the share of the core-rtt samples taken during a measurement that
 # found the two cores apart (over 150 ns); the ratios over the rounds with none and with all.
