@@ -2,6 +2,7 @@
 
 #include <immintrin.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 // The dequantization is a multiply then an add, never a fused multiply-add, in every path: the
@@ -192,42 +193,85 @@ typedef void (*vnni_fn)(int, const int8_t *, const uint32_t *, size_t, float *, 
 static const vnni_fn vnni_kernels[] = {kernel_vnni_1, kernel_vnni_2, kernel_vnni_3,
                                        kernel_vnni_4};
 
+static _Thread_local uint32_t *workspace;
+static _Thread_local size_t workspaceCount;
+
+static uint32_t *reserve(size_t count) {
+  if (count > workspaceCount) {
+    free(workspace);
+    void *p = NULL;
+    if (posix_memalign(&p, 64, count * sizeof(uint32_t)) != 0) abort();
+    workspace = p;
+    workspaceCount = count;
+  }
+  return workspace;
+}
+
+// Columns n0 ..< n0+nw of B's `groups` rows as panels of `nr` columns: panel q, row g at
+// (q·groups + g)·nr. B is read row by row (one stream for the prefetcher, not one per row), the
+// kernels then read each panel front to back. A last partial panel's missing columns are left
+// as they are (the kernels mask them off).
+static void pack_b(const uint32_t *b, size_t ldb, int groups, int n0, int nw, int nr,
+                   uint32_t *d) {
+  int full = nw / nr;
+  int w = nw - full * nr;
+  for (int g = 0; g < groups; g++) {
+    const uint32_t *s = b + (size_t)g * ldb + n0;
+    for (int q = 0; q < full; q++)
+      memcpy(d + ((size_t)q * groups + g) * nr, s + (size_t)q * nr, (size_t)nr * 4);
+    if (w > 0) memcpy(d + ((size_t)full * groups + g) * nr, s + (size_t)full * nr, (size_t)w * 4);
+  }
+}
+
 void hero_i8_multiply(const void *packed, int m, int k, int row_begin, int row_end,
                       const uint32_t *b, size_t ldb, int n, float *c, int32_t *c32, size_t ldc,
                       const float *scale, const float *bias, int relu, int path) {
   if (row_end > m) row_end = m;
   if (row_begin >= row_end || n <= 0 || k <= 0) return;
   int groups = k / 4;
-  int nr = path == HERO_I8_VNNI ? 64 : (path == HERO_I8_AVX2 ? 8 : 16);
-  int nc = B_BLOCK_BYTES / k / nr * nr;
-  if (nc < nr) nc = nr;
+  // B in panels of PW columns (packed, or in place); each kernel call takes `kr` of them.
+  enum { PW = 64 };
+  int kr = path == HERO_I8_VNNI ? 64 : (path == HERO_I8_AVX2 ? 8 : 16);
+  int nc = B_BLOCK_BYTES / k / PW * PW;
+  if (nc < PW) nc = PW;
   size_t panelBytes = (size_t)groups * MR * 4 * (path == HERO_I8_AVX2 ? 2 : 1);
+  // One row panel of A alone gains nothing from packing B (each B element is read once).
+  int packB = row_end - row_begin > MR;
+  uint32_t *bp =
+      packB ? reserve((size_t)groups * (size_t)(nc < n ? nc : (n + PW - 1) / PW * PW)) : NULL;
   for (int n0 = 0; n0 < n; n0 += nc) {
     int nw = n - n0 < nc ? n - n0 : nc;
+    if (packB) pack_b(b, ldb, groups, n0, nw, PW, bp);
     for (int p = row_begin / MR; p * MR < row_end; p++) {
       int i0 = p * MR;
       int rows = row_end - i0 < MR ? row_end - i0 : MR;
       const char *ap = (const char *)packed + (size_t)p * panelBytes;
       const float *ps = scale ? scale + i0 : NULL;
       const float *pb = bias ? bias + i0 : NULL;
-      for (int q = 0; q * nr < nw; q++) {
-        int cols = nw - q * nr < nr ? nw - q * nr : nr;
-        size_t offset = (size_t)i0 * ldc + n0 + q * nr;
-        float *cp = c32 ? NULL : c + offset;
-        int32_t *cp32 = c32 ? c32 + offset : NULL;
-        const uint32_t *bq = b + n0 + q * nr;
-        switch (path) {
-          case HERO_I8_VNNI:
-            vnni_kernels[(cols + 15) / 16 - 1](groups, (const int8_t *)ap, bq, ldb, cp, cp32, ldc,
-                                               rows, cols, ps, pb, relu);
-            break;
-          case HERO_I8_AVX2:
-            (cols == 8 ? kernel_avx2 : kernel_avx2_tail)(groups, (const int16_t *)ap, bq, ldb, cp,
-                                                         cp32, ldc, rows, cols, ps, pb, relu);
-            break;
-          default:
-            kernel_scalar(groups, (const int8_t *)ap, bq, ldb, cp, cp32, ldc, rows, cols, ps, pb,
-                          relu);
+      for (int q = 0; q * PW < nw; q++) {
+        int width = nw - q * PW < PW ? nw - q * PW : PW;
+        const uint32_t *panel = packB ? bp + (size_t)q * groups * PW : b + n0 + q * PW;
+        size_t lb = packB ? (size_t)PW : ldb;
+        for (int s = 0; s < width; s += kr) {
+          int cols = width - s < kr ? width - s : kr;
+          size_t offset = (size_t)i0 * ldc + n0 + q * PW + s;
+          float *cp = c32 ? NULL : c + offset;
+          int32_t *cp32 = c32 ? c32 + offset : NULL;
+          const uint32_t *bq = panel + s;
+          switch (path) {
+            case HERO_I8_VNNI:
+              vnni_kernels[(cols + 15) / 16 - 1](groups, (const int8_t *)ap, bq, lb, cp, cp32,
+                                                 ldc, rows, cols, ps, pb, relu);
+              break;
+            case HERO_I8_AVX2:
+              (cols == 8 ? kernel_avx2 : kernel_avx2_tail)(groups, (const int16_t *)ap, bq, lb,
+                                                           cp, cp32, ldc, rows, cols, ps, pb,
+                                                           relu);
+              break;
+            default:
+              kernel_scalar(groups, (const int8_t *)ap, bq, lb, cp, cp32, ldc, rows, cols, ps, pb,
+                            relu);
+          }
         }
       }
     }
