@@ -270,8 +270,8 @@ public enum ONNXExport {
         try json([
           "format": "QDQ (QuantizeLinear/DequantizeLinear pairs, opset 13)",
           "weights":
-            "int8 per output channel (axis 0), zero point 0, scale max|w|/127, "
-            + "the batch-norm-folded weights; every Conv but the first",
+            "int8 per output channel (axis 0), zero point 0, scale max|w|/127, round half to "
+            + "even, the batch-norm-folded weights; every Conv but the first",
           "activations":
             "uint8, zero point 0, scale range/255 (static, from the calibration), "
             + "each int8 Conv's input",
