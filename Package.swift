@@ -41,7 +41,8 @@ let package = Package(
     .target(name: "Labeler", dependencies: ["HeroCore"], swiftSettings: strict),
     // The numeric kernels and the one BLAS wrapper: built -Ounchecked, they only ever see shapes
     // the code itself made (InceptionV3 from validated weights, the classifier's own matrices).
-    // hero-id's GEMM on weights packed once at load (AVX2 + FMA, chosen at run time).
+    // hero-id's GEMM on weights packed once at load (AVX2 + FMA, chosen at run time), and its
+    // int8 GEMM (AVX-512 VNNI, AVX2 or portable C, exact int32 sums).
     .target(name: "CPackedGEMM", cSettings: [.unsafeFlags(["-O3"])]),
     .target(
       name: "InceptionKernels", dependencies: ["COpenBLAS", "CPackedGEMM", "HeroCore"],

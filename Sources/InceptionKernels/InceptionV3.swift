@@ -24,6 +24,11 @@ import HeroCore
 /// (GEMMs by output channel or column, Winograd's GEMMs by point, transforms, im2col and
 /// pools by channel); between jobs its threads watch for the next one for a moment, then block.
 /// One level of parallelism at a time.
+///
+/// `precision: .int8` (docs/int8.md): every convolution but the first quantizes its input to
+/// uint8 (the calibrated range), multiplies by int8 weights packed at load with exact int32 sums
+/// (`Sources/CPackedGEMM/int8_gemm.c`), and writes `acc · scale + bias`, ReLU, as float32 into
+/// the same buffers; pools and concatenations are unchanged. No Winograd in int8.
 /// (``BLAS/setThreads(_:)`` is process-wide: use `threads: n > 1` only when this network is the
 /// only one running.)
 public final class InceptionV3 {

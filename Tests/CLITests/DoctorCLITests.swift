@@ -41,6 +41,14 @@ import Testing
     #expect(r.status == 1)  // the weights path is missing; the kernel part went through
   }
 
+  /// Whether this CPU has AVX2 (the int8 GEMM's AVX2 path).
+  static let hasAVX2: Bool = {
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+      let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+    else { return false }
+    return flags.split(separator: " ").contains("avx2")
+  }()
+
   /// Whether this CPU has AVX-512F (the packed GEMM's wide kernel).
   static let hasAVX512: Bool = {
     guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
@@ -81,5 +89,44 @@ import Testing
     #expect(a.status == 0 && b.status == 0, "\(a.stderr) \(b.stderr)")
     #expect(a.stdoutLines.count == 3)
     #expect(a.stdout == b.stdout)
+  }
+
+  @Test(
+    "--precision int8: doctor names the int8 path, HERO_ID_INT8 forces one, and every path prints the same bottlenecks",
+    .enabled(
+      if: FileManager.default.fileExists(atPath: HeroIDHome.inceptionPath()),
+      "needs the Inception weights (make setup)"))
+  func int8PathsNamedAndEqual() throws {
+    let doctor = try CLI.heroID(["doctor"], environment: ["HERO_ID_INT8": nil])
+    let line = try #require(doctor.stdoutLines.first { $0.hasPrefix("int8: ") }, "\(doctor.stdout)")
+    #expect(line.hasSuffix(", for --precision int8"))
+    let scalar = try CLI.heroID(["doctor"], environment: ["HERO_ID_INT8": "scalar"])
+    // Forced below the fastest path, doctor says so; a CPU without AVX2 has the scalar path only.
+    let forced =
+      Self.hasAVX2
+      ? "int8: scalar (HERO_ID_INT8; the CPU also runs" : "int8: scalar, for --precision int8"
+    #expect(scalar.stdoutLines.contains { $0.hasPrefix(forced) }, "\(scalar.stdout)")
+    let references = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("InceptionTests/Reference")
+    let images = try FileManager.default.contentsOfDirectory(atPath: references.path)
+      .filter { $0.hasSuffix(".jpg") }.sorted().prefix(2).map {
+        references.appendingPathComponent($0).path
+      }
+    // The int8 paths sum the same integers exactly: the same floats, the same text.
+    let arguments = ["bottleneck"] + images + ["--json", "--precision", "int8"]
+    var outputs: [String] = []
+    for path in ["vnni", "avx2", "scalar"] {
+      let r = try CLI.heroID(arguments, environment: ["HERO_ID_INT8": path])
+      #expect(r.status == 0, "\(path): \(r.stderr)")
+      #expect(r.stdoutLines.count == 2)
+      outputs.append(r.stdout)
+    }
+    #expect(Set(outputs).count == 1)
+    // int8 is not fp32.
+    let fp32 = try CLI.heroID(["bottleneck"] + images + ["--json"])
+    #expect(fp32.status == 0 && fp32.stdout != outputs[0])
+    // A precision that does not exist is a usage error.
+    let bad = try CLI.heroID(["bottleneck"] + images + ["--precision", "int4"])
+    #expect(bad.status == 2, "\(bad.stderr)")
   }
 }
