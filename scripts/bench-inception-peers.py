@@ -1,8 +1,10 @@
 """Peers for scripts/bench-inception.sh: PyTorch on default_1.pt and ONNX Runtime on the same
-network exported to ONNX. Runs in the throw-away bench venv, never in the product.
+network exported to ONNX, and ONNX Runtime on hero-id's int8 export (`hero-id export --int8
+--input float32`: NHWC pixels 0..255 in, its `bottleneck` output fetched). Runs in the
+throw-away bench venv, never in the product.
 
   bench-inception-peers.py export WEIGHTS OUT.onnx
-  bench-inception-peers.py torch|onnx WEIGHTS|ONNX BATCH COUNT IMAGE...
+  bench-inception-peers.py torch|onnx|onnx-int8 WEIGHTS|ONNX BATCH COUNT IMAGE...
 
 Prints one JSON line like hero-id's --bench: images/s over COUNT images (the given ones cycled),
 after one warm-up batch, and the process's peak RSS. Preprocessing as the reference (Pillow
@@ -75,13 +77,19 @@ def main():
         opts.intra_op_num_threads = 2
         opts.inter_op_num_threads = 1
         sess = ort.InferenceSession(model_path, opts, providers=["CPUExecutionProvider"])
-        arrays = [x.numpy() for x in work]
-        sess.run(None, {"x": arrays[0]})
+        if mode == "onnx-int8":
+            # hero-id's graph takes the pixels (NHWC, 0..255) and normalises them itself.
+            arrays = [np.ascontiguousarray((x * 128 + 128).permute(0, 2, 3, 1).numpy()) for x in work]
+            name, outputs, engine = "image", ["bottleneck"], "onnxruntime-int8"
+        else:
+            arrays = [x.numpy() for x in work]
+            name, outputs, engine = "x", None, "onnxruntime"
+        sess.run(outputs, {name: arrays[0]})
         start = time.perf_counter()
         for x in arrays:
-            sess.run(None, {"x": x})
+            sess.run(outputs, {name: x})
         seconds = time.perf_counter() - start
-        report("onnxruntime", batch, count, seconds, 2)
+        report(engine, batch, count, seconds, 2)
 
 
 if __name__ == "__main__":

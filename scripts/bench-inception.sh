@@ -45,6 +45,24 @@ RTT=""
 if "${CC:-cc}" -O2 -pthread scripts/core-rtt.c -o "$OUT/core-rtt" 2>"$OUT/cc.log"; then
   RTT="$OUT/core-rtt"
 fi
+# ONNX Runtime on hero-id's own int8 export (`export --int8`, the QDQ file a phone would run;
+# docs/export.md): the export needs a model, trained once on samples/train under .bench/; the
+# file is written afresh each run (the bench compares its `bottleneck` output's speed).
+INT8_ONNX=""
+if [ "$peers" = 1 ]; then
+  INT8_DIR=.bench/inception-int8
+  if [ ! -f "$INT8_DIR/model/model.json" ]; then
+    echo "bench-inception: training a model on samples/train for the int8 export (once)"
+    rm -rf "$INT8_DIR"
+    { "$BIN" batch extract samples/train --out "$INT8_DIR/crops" --quiet \
+      && "$BIN" train "$INT8_DIR/crops" --model "$INT8_DIR/model" --inception "$WEIGHTS"; } \
+      >"$OUT/int8-model.log" 2>&1 || { cat "$OUT/int8-model.log" >&2; exit 1; }
+  fi
+  INT8_ONNX="$OUT/hero-int8.onnx"
+  "$BIN" export "$INT8_DIR/model" --int8 --input float32 --inception "$WEIGHTS" -o "$INT8_ONNX" \
+    2>&1 | sed 's/^/  /'
+  [ -s "$INT8_ONNX" ] || exit 1
+fi
 # Runs "$@" (which prints one JSON line) and prints that line with the samples added.
 placed() {
   local line
@@ -88,6 +106,8 @@ for round in $(seq 1 "$ROUNDS"); do
     if [ "$peers" = 1 ]; then
       OMP_NUM_THREADS=2 placed "$PY" -W ignore "$PEERS" onnx "$ONNX" "$b" "$n" "${IMAGES[@]}" \
         | tee -a "$OUT/results.jsonl"
+      OMP_NUM_THREADS=2 placed "$PY" -W ignore "$PEERS" onnx-int8 "$INT8_ONNX" "$b" "$n" \
+        "${IMAGES[@]}" | tee -a "$OUT/results.jsonl"
       if [ "$round" = 1 ]; then
         OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 "$PY" -W ignore "$PEERS" torch "$WEIGHTS" "$b" "$n" \
           "${IMAGES[@]}" | tee -a "$OUT/results.jsonl"
@@ -131,6 +151,13 @@ for b in (1, 16):
                          for x, y in zip(runs[("hero-id", b)], runs[(peer, b)])]
                 line += " (round by round %s)" % " ".join("%.2f" % q for q in pairs)
             print(line)
+    # ONNX Runtime on hero-id's int8 export (QDQ, fused by ORT into QLinearConv) vs its fp32.
+    q, p = median.get(("onnxruntime-int8", b)), median.get(("onnxruntime", b))
+    if q and p:
+        print("batch %2d: onnxruntime-int8 (hero-id's export) / onnxruntime = %.2f" % (b, q / p))
+    h8 = median.get(("hero-id-int8", b))
+    if h8 and q:
+        print("batch %2d: hero-id int8 / onnxruntime-int8 (hero-id's export) = %.2f" % (b, h8 / q))
 
 # The rounds by placement: the share of the core-rtt samples taken during a measurement that
 # found the two cores apart (over 150 ns); the ratios over the rounds with none and with all.

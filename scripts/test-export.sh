@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make test-export: the ONNX export is the same model as hero-id (docs/export.md, "Proof").
 #
-# Trains a model on the committed training clips, exports it four ways (fp32/fp16 weights,
+# Trains a model on the committed training clips, exports it six ways (fp32/fp16/int8 weights,
 # uint8/float32 input), has hero-id print its own probabilities for the 12 reference JPEGs and
 # for sample crops of the committed test clips, and runs Tests/export/check_onnx.py (ONNX
 # Runtime from PyPI, in $HERO_ID_HOME/export-venv made by scripts/export-venv.sh) to compare.
@@ -42,9 +42,13 @@ echo "test-export: exporting"
 "$HERO_ID" export "$OUT/model" --format onnx --input float32 -o "$OUT/hero-float.onnx"
 "$HERO_ID" export "$OUT/model" --format onnx --fp16 -o "$OUT/hero-fp16.onnx"
 "$HERO_ID" export "$OUT/model" --format onnx --fp16 --input float32 -o "$OUT/hero-fp16-float.onnx"
+"$HERO_ID" export "$OUT/model" --format onnx --int8 -o "$OUT/hero-int8.onnx"
+"$HERO_ID" export "$OUT/model" --format onnx --int8 --input float32 -o "$OUT/hero-int8-float.onnx"
 
 "$VENV/bin/python" Tests/export/check_onnx.py --model "$OUT/model" --probe "$OUT/probe.jsonl" \
   --fp32-uint8 "$OUT/hero.onnx" --fp32-float "$OUT/hero-float.onnx" \
   --fp16-float "$OUT/hero-fp16-float.onnx" --fp16-uint8 "$OUT/hero-fp16.onnx" \
+  --int8-uint8 "$OUT/hero-int8.onnx" --int8-float "$OUT/hero-int8-float.onnx" \
+  --clips-index "$OUT/test-crops/index.csv" \
   --reference "$REF" --crops "$OUT/crops.txt" --hero-id "$HERO_ID"
 echo "test-export: passed"

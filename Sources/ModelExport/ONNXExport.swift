@@ -14,6 +14,11 @@ public struct ONNXExportOptions: Sendable, Equatable {
     /// The convolution and final-layer weight matrices float16, each followed by a `Cast` to
     /// float32 (biases, mean and scale stay float32): half the file, the same float32 maths.
     case float16
+    /// Every convolution but the first int8 in the QDQ format: int8 weights per output channel
+    /// behind a `DequantizeLinear`, each convolution's input a `QuantizeLinear` (uint8, the scale
+    /// of ``ONNXExportOptions/calibration``) and `DequantizeLinear` pair; biases, the first
+    /// convolution and the final layer float32 (docs/export.md, "--int8").
+    case int8
   }
 
   /// The element type of the `image` input.
@@ -26,22 +31,31 @@ public struct ONNXExportOptions: Sendable, Equatable {
 
   public var precision: Precision
   public var input: InputType
+  /// The activation ranges of an ``Precision/int8`` export (unused otherwise).
+  public var calibration: Int8Calibration
 
-  public init(precision: Precision = .float32, input: InputType = .uint8) {
+  public init(
+    precision: Precision = .float32, input: InputType = .uint8,
+    calibration: Int8Calibration = .bundled
+  ) {
     self.precision = precision
     self.input = input
+    self.calibration = calibration
   }
 }
 
 /// Errors of the export; each names the file.
 public enum ExportError: Error, CustomStringConvertible, Equatable {
   case missingLayer(path: String, key: String)
+  case missingCalibration(source: String, key: String)
   case cannotWrite(path: String, reason: String)
 
   public var description: String {
     switch self {
     case .missingLayer(let path, let key):
       "\(MessageText.escaped(path)): no layer \(key) in the weights"
+    case .missingCalibration(let source, let key):
+      "int8 calibration (\(source)): no usable range for layer \(key)"
     case .cannotWrite(let path, let reason):
       "\(MessageText.escaped(path)): cannot write the ONNX file (\(reason))"
     }
@@ -105,7 +119,9 @@ public enum ONNXExport {
     x = g.node("Sub", [x, g.scalar("input.offset", 128)], name: "input")
     x = g.node("Div", [x, g.scalar("input.divisor", 128)], name: "input")
 
-    var net = InceptionGraph(weights: weights, path: weightsPath)
+    var net = InceptionGraph(
+      weights: weights, path: weightsPath,
+      calibration: options.precision == .int8 ? options.calibration : nil)
     let pooled = try net.build(&g, input: x)
     let bottleneck = g.node(
       "Flatten", [pooled], name: "pool_3", output: "bottleneck", attributes: [.int("axis", 1)])
@@ -209,7 +225,7 @@ public enum ONNXExport {
     }
     let side = InceptionConstants.inputSide
     let inputType = options.input == .uint8 ? "uint8" : "float32"
-    let entries: [(String, String)] = [
+    var entries: [(String, String)] = [
       ("hero_id.format", formatName),
       ("hero_id.format_version", String(formatVersion)),
       ("labels", try json(model.labels)),
@@ -237,7 +253,41 @@ public enum ONNXExport {
       ),
       ("trained_at", model.info.training.trainedAt),
     ]
+    if options.precision == .int8 {
+      entries += try int8Metadata(options.calibration, json: json)
+    }
     return entries.sorted { $0.0 < $1.0 }
+  }
+
+  /// The `quantization` (the scheme, JSON) and `calibration` (what the activation ranges were
+  /// measured on, JSON) entries of an int8 export.
+  static func int8Metadata(
+    _ calibration: Int8Calibration, json: ([String: String]) throws -> String
+  ) throws -> [(String, String)] {
+    [
+      (
+        "quantization",
+        try json([
+          "format": "QDQ (QuantizeLinear/DequantizeLinear pairs, opset 13)",
+          "weights":
+            "int8 per output channel (axis 0), zero point 0, scale max|w|/127, round half to "
+            + "even, the batch-norm-folded weights; every Conv but the first",
+          "activations":
+            "uint8, zero point 0, scale range/255 (static, from the calibration), "
+            + "each int8 Conv's input",
+          "float32":
+            "the first Conv (its input (x - 128) / 128 is signed), every bias, the "
+            + "standardisation and the final layer",
+        ])
+      ),
+      (
+        "calibration",
+        try json([
+          "source": calibration.source, "images": String(calibration.images),
+          "layers": String(calibration.inputRanges.count),
+        ])
+      ),
+    ]
   }
 
   /// A tensor value description with `nil` for the dynamic batch dimension `N`.

@@ -1,4 +1,5 @@
 import Foundation
+import InceptionKernels
 import ONNXProto
 
 /// Collects the nodes and initializers of one ONNX graph, naming every value uniquely.
@@ -81,6 +82,66 @@ struct ONNXGraphBuilder {
         .ints("pads", [pad.h, pad.w, pad.h, pad.w]),
       ])
     return node("Relu", [y], name: key)
+  }
+
+  /// `relu(conv(dequantize(x), dequantize(qw), b))` for an int8 layer: the weights quantized
+  /// per output channel (`Int8Quantization`, the scheme hero-id's own int8 pass uses) as an
+  /// int8 initializer with its float32 scales and int8 zero points behind a `DequantizeLinear`
+  /// on axis 0; `x` must be the output of a
+  /// `DequantizeLinear` (``quantize(_:scale:name:)``); the bias stays float32.
+  mutating func int8ConvRelu(
+    _ x: String, key: String, weights: [Float], bias: [Float], outChannels: Int,
+    inChannels: Int, kernel: (h: Int, w: Int), stride: Int, pad: (h: Int, w: Int)
+  ) -> String {
+    let q = Int8Quantization.quantizeWeights(
+      weights, rows: outChannels, columns: weights.count / outChannels)
+    let stem = key + ".weight"
+    initializers.append(
+      Self.tensor(
+        stem + "_quantized", .int8, dims: [outChannels, inChannels, kernel.h, kernel.w],
+        raw: Data(q.weights.map { UInt8(bitPattern: $0) })))
+    initializers.append(
+      Self.tensor(
+        stem + "_scale", .float, dims: [outChannels], raw: Self.float32Bytes(q.scales)))
+    initializers.append(
+      Self.tensor(
+        stem + "_zero_point", .int8, dims: [outChannels],
+        raw: Data(repeating: 0, count: outChannels)))
+    let w = node(
+      "DequantizeLinear", [stem + "_quantized", stem + "_scale", stem + "_zero_point"],
+      name: stem, attributes: [.int("axis", 0)])
+    let b = weight(key + ".bias", bias, dims: [outChannels], reducible: false)
+    let y = node(
+      "Conv", [x, w, b], name: key,
+      attributes: [
+        .ints("kernel_shape", [kernel.h, kernel.w]), .ints("strides", [stride, stride]),
+        .ints("pads", [pad.h, pad.w, pad.h, pad.w]),
+      ])
+    return node("Relu", [y], name: key)
+  }
+
+  /// `DequantizeLinear(QuantizeLinear(x))` with a uint8 zero point 0 and `scale`: `x` rounded
+  /// to the nearest multiple of `scale` (ties to even) and clipped to 0...255 steps. Returns the
+  /// name of the dequantized (float32) value.
+  mutating func quantize(_ x: String, scale: Float, name stem: String) -> String {
+    let scaleName = name(stem + ".scale")
+    let zeroName = name(stem + ".zero_point")
+    initializers.append(Self.tensor(scaleName, .float, dims: [], raw: Self.float32Bytes([scale])))
+    initializers.append(Self.tensor(zeroName, .uint8, dims: [], raw: Data([0])))
+    let q = node("QuantizeLinear", [x, scaleName, zeroName], name: stem)
+    return node("DequantizeLinear", [q, scaleName, zeroName], name: stem)
+  }
+
+  /// An initializer with `raw_data`.
+  static func tensor(
+    _ name: String, _ type: Onnx_TensorProto.DataType, dims: [Int], raw: Data
+  ) -> Onnx_TensorProto {
+    var t = Onnx_TensorProto()
+    t.name = name
+    t.dims = dims.map { Int64($0) }
+    t.dataType = Int32(type.rawValue)
+    t.rawData = raw
+    return t
   }
 
   /// A 3x3 max pool.

@@ -15,6 +15,9 @@ import Testing
     #expect(format.status == 2 && format.stderr.contains("tflite"))
     #expect(try CLI.heroID(["export", "model"]).status == 2)  // no -o
     #expect(try CLI.heroID(["export", "model", "-o", "x.onnx", "--input", "int8"]).status == 2)
+    #expect(help.stdout.contains("--int8"))
+    let both = try CLI.heroID(["export", "model", "-o", "x.onnx", "--int8", "--fp16"])
+    #expect(both.status == 2 && both.stderr.contains("--int8 and --fp16 cannot be combined"))
   }
 
   @Test(

@@ -175,6 +175,120 @@ struct ONNXExportTests {
     #expect(first == HalfFloat.bits(expected[0]))
   }
 
+  @Test(
+    "--int8: QDQ pairs with the calibration's scales, int8 weights within half a step, first conv float",
+    .enabled(if: ExportFixtures.hasInception, "needs the Inception weights (make setup)"))
+  func int8() throws {
+    guard let weights = ExportFixtures.weights else { return }
+    let calibration = Int8Calibration.bundled
+    let (data, model) = try ExportFixtures.export(ONNXExportOptions(precision: .int8))
+    let graph = model.graph
+    let initializers = Dictionary(
+      graph.initializer.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    var producer: [String: Onnx_NodeProto] = [:]
+    var defined = Set(graph.input.map(\.name) + graph.initializer.map(\.name))
+    for node in graph.node {
+      #expect(node.input.allSatisfy { $0.isEmpty || defined.contains($0) }, "\(node.name)")
+      for output in node.output {
+        producer[output] = node
+        defined.insert(output)
+      }
+    }
+    let f32 = Int32(Onnx_TensorProto.DataType.float.rawValue)
+    let u8 = Int32(Onnx_TensorProto.DataType.uint8.rawValue)
+    let i8 = Int32(Onnx_TensorProto.DataType.int8.rawValue)
+    func scalar(_ name: String) -> Float? {
+      guard let t = initializers[name], t.dims.isEmpty, t.rawData.count == 4 else { return nil }
+      return floats(t.rawData).first
+    }
+    let convs = graph.node.filter { $0.opType == "Conv" }
+    #expect(convs.count == InceptionLayers.table.count)
+    var checked = 0
+    for conv in convs {
+      let key = String(conv.name.prefix { $0 != "/" })
+      let folded = try #require(weights.foldedConv(key), "\(key)")
+      let b = try #require(initializers[conv.input[2]])
+      #expect(b.dataType == f32 && floats(b.rawData) == folded.bias)
+      if key == "conv" {
+        // The first convolution: float input ((x - 128) / 128 is signed), float weights.
+        let w = try #require(initializers[conv.input[1]])
+        #expect(w.dataType == f32 && floats(w.rawData) == folded.weights)
+        #expect(producer[conv.input[0]]?.opType == "Div")
+        continue
+      }
+      // Input: DequantizeLinear(QuantizeLinear(x)) with the calibration's scale, uint8 zero 0.
+      let expected = try #require(calibration.inputScale(forLayer: key))
+      let dq = try #require(producer[conv.input[0]])
+      #expect(dq.opType == "DequantizeLinear", "\(key): input from \(dq.opType)")
+      let q = try #require(producer[dq.input[0]])
+      #expect(q.opType == "QuantizeLinear", "\(key): dequantizes \(q.opType)")
+      for node in [q, dq] {
+        #expect(scalar(node.input[1])?.bitPattern == expected.bitPattern, "\(key): scale")
+        let zero = try #require(initializers[node.input[2]])
+        #expect(zero.dataType == u8 && zero.dims.isEmpty && zero.rawData == Data([0]))
+      }
+      // Weights: int8 [O, I, kh, kw] behind a per-channel DequantizeLinear (axis 0, zeros 0).
+      let wdq = try #require(producer[conv.input[1]])
+      #expect(wdq.opType == "DequantizeLinear" && wdq.attribute.first?.i == 0)
+      let w = try #require(initializers[wdq.input[0]])
+      let scales = try #require(initializers[wdq.input[1]])
+      let zeros = try #require(initializers[wdq.input[2]])
+      let shape = folded.shape
+      let o = shape.outChannels
+      #expect(
+        w.dataType == i8
+          && w.dims == [o, shape.inChannels, shape.kernelH, shape.kernelW].map(Int64.init))
+      #expect(scales.dims == [Int64(o)] && zeros.dims == [Int64(o)] && zeros.dataType == i8)
+      #expect(zeros.rawData.allSatisfy { $0 == 0 })
+      let qw = w.rawData.map { Int8(bitPattern: $0) }
+      let s = floats(scales.rawData)
+      #expect(qw.count == folded.weights.count && s.count == o)
+      guard qw.count == folded.weights.count, s.count == o else { continue }
+      #expect(!qw.contains(-128))
+      // |w - q s| <= s / 2 from rounding to the nearest step; the float32 quotient w / s and
+      // the float32 scale max|w| / 127 add at most 127 s 2^-24 each (|w / s| <= 127), and the
+      // product q s below is rounded once more (|q s| <= 127 s, another 127 s 2^-24); the
+      // difference is exact in Double. So |w - fl(q s)| <= s (1/2 + 3 * 127 * 2^-24).
+      let row = qw.count / o
+      var worst = 0.0
+      for i in 0..<qw.count {
+        let step = Double(s[i / row])
+        let back = Double(Float(qw[i]) * s[i / row])
+        worst = max(worst, abs(Double(folded.weights[i]) - back) / step)
+      }
+      #expect(worst <= 0.5 + 3 * 127 * 0x1p-24, "\(key): |w - q s| / s = \(worst)")
+      // And exactly the numbers of hero-id's own int8 pass (the shared scheme's arithmetic).
+      let own = Int8Quantization.quantizeWeights(folded.weights, rows: o, columns: row)
+      #expect(own.weights == qw && own.scales.map(\.bitPattern) == s.map(\.bitPattern), "\(key)")
+      checked += 1
+    }
+    #expect(checked == InceptionLayers.table.count - 1)
+    // Every QuantizeLinear is read only by DequantizeLinear nodes of the same scale.
+    for q in graph.node where q.opType == "QuantizeLinear" {
+      for node in graph.node where node.input.contains(q.output[0]) {
+        #expect(node.opType == "DequantizeLinear" && node.input[1] == q.input[1])
+      }
+    }
+    // The final layer stays float32; the outputs are float32 as ever.
+    #expect(initializers["final.weights"]?.dataType == f32)
+    #expect(graph.output.map(\.name) == ["probabilities", "bottleneck"])
+    // 21.8 M weights as bytes: about a quarter of the float32 file, within 25 MB.
+    #expect(data.count > 20_000_000 && data.count <= 25_000_000, "\(data.count) bytes")
+  }
+
+  @Test(
+    "--int8: a calibration without a layer is an error naming it",
+    .enabled(if: ExportFixtures.hasInception, "needs the Inception weights (make setup)"))
+  func int8MissingRange() throws {
+    var calibration = Int8Calibration.bundled
+    calibration.inputRanges["mixed_4.tower_1.conv_3"] = nil
+    #expect {
+      _ = try ExportFixtures.export(ONNXExportOptions(precision: .int8, calibration: calibration))
+    } throws: { error in
+      "\(error)".contains("mixed_4.tower_1.conv_3")
+    }
+  }
+
   private func floats(_ data: Data) -> [Float] {
     stride(from: 0, to: data.count, by: 4).map { i in
       let b = data.startIndex + i
