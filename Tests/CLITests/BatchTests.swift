@@ -305,6 +305,47 @@ func jsonlCount(_ url: URL, key: String, value: String) -> Int {
     #expect(try CropSet.read(merged) == expected)
   }
 
+  /// The rows of a CSV report: fields split at commas outside double quotes, quotes removed and
+  /// `""` read as `"` (RFC 4180, as the report writes them).
+  static func csvRows(_ text: String) -> [[String]] {
+    var rows: [[String]] = []
+    var row: [String] = []
+    var field = ""
+    var quoted = false
+    var previousQuote = false
+    for ch in text {
+      if quoted {
+        if ch == "\"" {
+          quoted = false
+          previousQuote = true
+        } else {
+          field.append(ch)
+        }
+        continue
+      }
+      switch ch {
+      case "\"":
+        if previousQuote { field.append("\"") }
+        quoted = true
+      case ",":
+        row.append(field)
+        field = ""
+      case "\n":
+        row.append(field)
+        rows.append(row)
+        row = []
+        field = ""
+      default: field.append(ch)
+      }
+      previousQuote = false
+    }
+    if !field.isEmpty || !row.isEmpty {
+      row.append(field)
+      rows.append(row)
+    }
+    return rows
+  }
+
   /// `batch identify` with a small model trained on the fixture crops (one frame per second):
   /// one row per clip, a copy answered like its original, a broken file failed, a restart
   /// changes nothing.
@@ -337,9 +378,8 @@ func jsonlCount(_ url: URL, key: String, value: String) -> Int {
     #expect(r.stderr.contains("broken.mp4"))
     #expect(r.stdoutLines.count == videoCount + 3)
     let text = try String(contentsOf: report, encoding: .utf8)
-    let rows = text.split(separator: "\n").map {
-      $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-    }
+    // A clip answered "unknown" has a quoted reason with commas in it.
+    let rows = Self.csvRows(text)
     #expect(
       rows.first?.joined(separator: ",")
         == "video,status,hero,confidence,frames,gameplay_frames,reason,error,picture,hud_scale,hud_dx,hud_dy,segments"
@@ -400,10 +440,8 @@ func jsonlCount(_ url: URL, key: String, value: String) -> Int {
       "--every", "1", "--fixed-layout",
     ])
     #expect(f.status == 0, "\(f.stderr)")
-    let fixedRows = try String(contentsOf: fixedReport, encoding: .utf8)
-      .split(separator: "\n").dropFirst().map {
-        $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-      }
+    let fixedRows = Self.csvRows(try String(contentsOf: fixedReport, encoding: .utf8))
+      .dropFirst()
     #expect(fixedRows.count == videoCount + 1)
     #expect(fixedRows.allSatisfy { $0.count == 13 && $0[8...].allSatisfy(\.isEmpty) })
     // The same answers either way on these 16:9 clips.
