@@ -89,7 +89,7 @@ final class PixelSumEncoder: BottleneckEncoder, @unchecked Sendable {
   }
 
   @Test(
-    "with the real network a reused bottleneck is bit for bit a recomputed one",
+    "with the real network a reused bottleneck is its first copy bit for bit, a recomputed one within the bound",
     .enabled(if: hasInception, "needs the Inception weights (make setup)"))
   func realNetworkReuseIsBitIdentical() throws {
     let base = try BaseNetwork.load(override: nil)
@@ -110,9 +110,19 @@ final class PixelSumEncoder: BottleneckEncoder, @unchecked Sendable {
     let want = rows(plain.finish(), size: size)
     #expect(reusing.use == BottleneckUse(crops: 8, computed: 4, reused: 4))
     #expect(got.count == 8 && want.count == 8)
-    for i in 0..<8 {
+    // A reused bottleneck is its first copy, bit for bit.
+    for i in 0..<4 {
       #expect(
-        got[i].map(\.bitPattern) == want[i].map(\.bitPattern), "crop \(i): not bit for bit")
+        got[i + 4].map(\.bitPattern) == got[i].map(\.bitPattern), "crop \(i): not bit for bit")
+    }
+    // Against the plain run (two batches of the same four crops, computed at other moments):
+    // within the batch-against-single bound. Not bit for bit here: other suites of this
+    // process run at the same time and may change OpenBLAS's process-wide thread count, which
+    // can sum the stem's products (on OpenBLAS) in another order (a CI run saw 41 ulps).
+    let scale = want.flatMap { $0 }.map { abs(Double($0)) }.max() ?? 1
+    for i in 0..<8 {
+      let worst = zip(got[i], want[i]).map { abs(Double($0) - Double($1)) }.max() ?? 0
+      #expect(worst <= 3e-5 * scale, "crop \(i): worst |diff| \(worst) of magnitude \(scale)")
     }
     // Where a duplicate changes a batch's neighbours, the floats move, within the
     // batch-against-single bound only (docs/numerics.md, docs/inception.md: the tests allow
