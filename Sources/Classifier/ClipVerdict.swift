@@ -70,10 +70,13 @@ extension FrameObservation {
 
 /// One answer for a clip from all its gameplay frames.
 ///
-/// Each class is scored by its mean log-probability over the gameplay frames (a product of
+/// Each class is scored by its mean log-probability over the voting frames (a product of
 /// experts: many consistent frames win, and one odd frame cannot veto a hero), each probability
 /// floored at `frameProbabilityFloor`; the best class wins (`top` gives each class's geometric
-/// mean of its floored per-frame probabilities). The answer is "unknown"
+/// mean of its floored per-frame probabilities). The voting frames are the gameplay frames
+/// whose crop is familiar enough with their own best hero (a crop under a comment, a subtitle
+/// or an effect looks like no hero's, so it cannot outvote the clean frames, however
+/// confidently it reads), or every gameplay frame when none is. The answer is "unknown"
 /// (`hero == nil`, with a `reason`) when there is no gameplay frame, or when the clip's
 /// familiarity with the winner (``UnknownThresholds``: the median over the frames of pattern,
 /// colour and half the shape similarity) is below the model's `minFamiliarity`: the softmax
@@ -89,7 +92,7 @@ extension FrameObservation {
 public struct ClipVerdict: Sendable, Equatable {
   public struct Candidate: Sendable, Equatable {
     public var hero: String
-    /// Geometric mean over the gameplay frames of this hero's probability.
+    /// Geometric mean over the voting frames of this hero's probability.
     public var p: Double
   }
 
@@ -115,6 +118,9 @@ public struct ClipVerdict: Sendable, Equatable {
   public var reason: String?
   public var frames: Int
   public var gameplayFrames: Int
+  /// The gameplay frames that voted on the name (``voters(_:classes:thresholds:)``): those
+  /// familiar enough with their own best hero, or all when none is.
+  public var voterFrames: Int
   public var top: [Candidate]
   public var timeline: [TimelineEntry]
 
@@ -144,6 +150,7 @@ public struct ClipVerdict: Sendable, Equatable {
     guard !gameplay.isEmpty, c > 0 else {
       hero = nil
       confidence = 0
+      voterFrames = 0
       similarity = nil
       colourSimilarity = nil
       patternSimilarity = nil
@@ -153,12 +160,18 @@ public struct ClipVerdict: Sendable, Equatable {
         "no gameplay frame among \(observations.count) key frame\(observations.count == 1 ? "" : "s")"
       return
     }
+    // The voters: the frames whose crop is familiar enough with their own best hero, when
+    // there is one; else every gameplay frame. A crop under a comment, a subtitle or an effect
+    // looks like no hero's training crops, so it cannot outvote the clean frames however
+    // confidently it reads as somebody else (issue 26).
+    let voters = Self.voters(gameplay, classes: c, thresholds: thresholds)
+    voterFrames = voters.count
     var score = [Double](repeating: 0, count: c)
-    for o in gameplay {
+    for o in voters {
       guard let p = o.probabilities else { continue }
       for j in 0..<c { score[j] += log(max(Double(p[j]), Self.frameProbabilityFloor)) }
     }
-    for j in 0..<c { score[j] /= Double(gameplay.count) }
+    for j in 0..<c { score[j] /= Double(voters.count) }
     let order = score.indices.sorted {
       score[$0] > score[$1] || (score[$0] == score[$1] && $0 < $1)
     }
@@ -217,4 +230,24 @@ public struct ClipVerdict: Sendable, Equatable {
   }
 
   static func fixed(_ v: Double) -> String { String(format: "%.3f", v) }
+
+  /// The gameplay frames that vote on the name: those whose familiarity with their own best
+  /// class clears `thresholds.minFamiliarity`, or all of them when none does or a frame has no
+  /// similarities (a model without prototypes). The "unknown" test and `confidence` still
+  /// read every gameplay frame.
+  static func voters(
+    _ gameplay: [FrameObservation], classes c: Int, thresholds: UnknownThresholds
+  ) -> [FrameObservation] {
+    let familiar = gameplay.filter { o in
+      guard let p = o.probabilities, let s = o.similarities, let k = o.colourSimilarities,
+        let q = o.patternSimilarities, p.count == c, s.count == c, k.count == c, q.count == c
+      else { return false }
+      let best = p.indices.max { p[$0] < p[$1] || (p[$0] == p[$1] && $0 > $1) } ?? 0
+      return UnknownThresholds.familiarity(
+        shape: Double(s[best]), colour: Double(k[best]), pattern: Double(q[best]))
+        >= thresholds.minFamiliarity
+    }
+    let complete = gameplay.allSatisfy { $0.similarities != nil }
+    return complete && !familiar.isEmpty ? familiar : gameplay
+  }
 }

@@ -48,6 +48,31 @@ public struct Int8Calibration: Codable, Sendable, Equatable {
     }
   }
 
+  /// A table read from a JSON file (what `hero-id calibrate --json` prints), checked: a file
+  /// that cannot be read or decoded, or whose table misses a layer, is an
+  /// ``Int8CalibrationFileError`` naming the file and the problem.
+  public static func load(jsonFile path: String) throws -> Int8Calibration {
+    let table: Int8Calibration
+    do {
+      table = try JSONDecoder().decode(
+        Int8Calibration.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    } catch {
+      throw Int8CalibrationFileError(path: path, reason: "\(error)")
+    }
+    let problems = table.problems
+    guard problems.isEmpty else {
+      throw Int8CalibrationFileError(path: path, reason: problems.joined(separator: "; "))
+    }
+    return table
+  }
+
+  /// The table as JSON text (keys sorted, indented): what ``load(jsonFile:)`` reads.
+  public var jsonText: String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+    return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+  }
+
   /// The table as Swift source: `extension Int8Calibration { public static let bundled = … }`,
   /// the keys sorted, each range printed as the shortest decimal that reads back the same Float
   /// (so the same table always gives the same text), the source wrapped in lines of at most 80
@@ -249,4 +274,11 @@ public enum Int8Quantization {
     v = v < 255 ? v : 255
     return UInt8(v.rounded(.toNearestOrEven))
   }
+}
+
+/// A calibration table file that cannot be used (`bottleneck --int8-calibration`).
+public struct Int8CalibrationFileError: Error, CustomStringConvertible {
+  public let path: String
+  public let reason: String
+  public var description: String { "\(path): not a usable int8 calibration table (\(reason))" }
 }

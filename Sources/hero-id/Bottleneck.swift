@@ -75,20 +75,7 @@ struct Bottleneck: AsyncParsableCommand {
     o.profile = profile
     o.oneDimensionalWinograd = !noWinograd1D
     o.precision = precision
-    if let int8Calibration {
-      let url = URL(fileURLWithPath: int8Calibration)
-      do {
-        o.calibration = try JSONDecoder().decode(
-          Int8Calibration.self, from: Data(contentsOf: url))
-      } catch {
-        throw CalibrationFileError(path: int8Calibration, reason: "\(error)")
-      }
-      let problems = o.calibration.problems
-      guard problems.isEmpty else {
-        throw CalibrationFileError(
-          path: int8Calibration, reason: problems.joined(separator: "; "))
-      }
-    }
+    if let int8Calibration { o.calibration = try Int8Calibration.load(jsonFile: int8Calibration) }
     var job = try BottleneckJob(options: o)
     if let bench {
       do {
@@ -112,11 +99,4 @@ struct Bottleneck: AsyncParsableCommand {
     }
     if failures > 0 { throw ExitCode(1) }
   }
-}
-
-/// A calibration table given with `--int8-calibration` that cannot be used.
-struct CalibrationFileError: Error, CustomStringConvertible {
-  let path: String
-  let reason: String
-  var description: String { "\(path): not a usable int8 calibration table (\(reason))" }
 }

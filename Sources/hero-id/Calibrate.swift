@@ -61,12 +61,7 @@ struct Calibrate: ParsableCommand {
     o.threads = threads
     o.source = source
     let table = try CalibrateJob(options: o).run(folder: crops) { printError($0) }
-    if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-      print(String(decoding: try encoder.encode(table), as: UTF8.self))
-      return
-    }
+    if json { return print(table.jsonText) }
     print(
       table.swiftSource(command: command ?? "hero-id calibrate \(crops) --statistic \(statistic)"),
       terminator: "")

@@ -51,6 +51,38 @@ struct ClipVerdictTests {
     #expect(ClipVerdict(observations: balanced, labels: labels, thresholds: thresholds).hero == "a")
   }
 
+  @Test("a covered crop (danmaku, a subtitle) cannot outvote the clean frames of its clip")
+  func coveredFramesDoNotVote() {
+    // Five clean frames read "a" without much confidence, and their crops look like a's
+    // training crops (familiarity 2.1 with a, 0.65 with b).
+    let clean = (0..<5).map {
+      frame(
+        Double($0), [0.6, 0.3, 0.1], sim: [0.8, 0.3, 0.3], colour: [0.9, 0.4, 0.4],
+        pattern: [0.8, 0.1, 0.1])
+    }
+    // Two frames whose button is under a comment read "b" all but certainly, but their crops
+    // look like nobody's (familiarity 0.9 with every hero).
+    let covered = (5..<7).map {
+      frame(
+        Double($0), [0.001, 0.999, 0], sim: [0.4, 0.4, 0.4], colour: [0.5, 0.5, 0.5],
+        pattern: [0.2, 0.2, 0.2])
+    }
+    let v = ClipVerdict(observations: clean + covered, labels: labels, thresholds: thresholds)
+    // Every frame voting, "b" would win (mean floored log-probability -0.86 against -1.48) and
+    // the clip would be called unknown (b's median familiarity 0.65): the clean frames decide.
+    #expect(v.hero == "a")
+    #expect(v.voterFrames == 5)
+    #expect(abs((v.familiarity ?? 0) - 2.1) < 1e-6)
+    #expect(abs((v.top.first?.p ?? 0) - 0.6) < 1e-6)
+    #expect(abs(v.confidence - 5.0 / 7) < 1e-9)
+    // No frame familiar with its own best hero (a hero never trained): every frame votes, and
+    // the answer is "unknown" with the best guess of all of them.
+    let stranger = ClipVerdict(observations: covered, labels: labels, thresholds: thresholds)
+    #expect(stranger.voterFrames == 2)
+    #expect(stranger.hero == nil)
+    #expect(stranger.reason?.contains("unlike b's") == true)
+  }
+
   @Test("unknown without gameplay frames, or when the crops are unlike the winner's")
   func unknown() {
     let none = ClipVerdict(

@@ -48,6 +48,32 @@ import Testing
     #expect(back == table)
   }
 
+  @Test("a table file reads back, and a file with a missing layer or no JSON is named")
+  func calibrationFile() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "int8-calibration-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let good = dir.appendingPathComponent("good.json").path
+    try Int8Calibration.bundled.jsonText.write(toFile: good, atomically: true, encoding: .utf8)
+    #expect(try Int8Calibration.load(jsonFile: good) == Int8Calibration.bundled)
+    var partial = Int8Calibration.bundled
+    partial.inputRanges["mixed_4.tower.conv_1"] = nil
+    let missing = dir.appendingPathComponent("missing.json").path
+    try partial.jsonText.write(toFile: missing, atomically: true, encoding: .utf8)
+    let garbage = dir.appendingPathComponent("garbage.json").path
+    try "not json".write(toFile: garbage, atomically: true, encoding: .utf8)
+    for (path, words) in [(missing, "mixed_4.tower.conv_1: no range"), (garbage, "garbage.json")] {
+      do {
+        _ = try Int8Calibration.load(jsonFile: path)
+        Issue.record("\(path) was accepted")
+      } catch let e as Int8CalibrationFileError {
+        #expect(e.description.hasPrefix("\(path): not a usable int8 calibration table"))
+        #expect(e.description.contains(words))
+      }
+    }
+  }
+
   @Test("activations: x / scale rounded half to even, clamped to 0...255, NaN to 0")
   func activationQuantization() {
     let q = { (x: Float) in Int8Quantization.quantizeActivation(x, scale: 1) }
