@@ -91,17 +91,10 @@ size_t hero_winograd2d_input_scratch(int width, int alpha, int m, int tile_rows)
 ROW_TILES(v8, 8)
 ROW_TILES(v16, 16)
 
-// The input transform for constant α and m: first each padded input row the band reads is split by
-// column phase (q[k][t] = row[m·t + k − pad], zero outside), so that tile tx's column c is
-// phase c mod m at t = tx + c / m and every later step reads whole vectors of consecutive tiles.
-// `wide`: sixteen tiles a vector while at least sixteen are left (AVX-512), else eight.
-INLINE void input_body(const float *plane, int height, int width, int pad, int A, int m,
-                       int tiles_x, int ty_begin, int ty_end, float *v, size_t xs, float *scratch,
-                       int wide) {
-  // Sized for the widest tiling of this width, so the scratch size does not depend on pad.
-  int L = phase_length((width + m - 1) / m + 2);
-  int rows = (ty_end - ty_begin - 1) * m + A;
-  int y_first = ty_begin * m - pad;
+// Each padded input row `y_first ..< y_first + rows` split by column phase into `scratch`
+// (q[k][t] = row[m·t + k − pad], zero outside), `L` tiles a phase.
+INLINE void split_phases(const float *plane, int height, int width, int pad, int m, int L,
+                         int y_first, int rows, float *scratch) {
   size_t row_floats = (size_t)m * L;
   for (int r = 0; r < rows; r++) {
     float *q = scratch + r * row_floats;
@@ -130,6 +123,38 @@ INLINE void input_body(const float *plane, int height, int width, int pad, int A
         q[k * L + t] = x >= 0 && x < width ? src[x] : 0;
       }
     }
+  }
+}
+
+// The same, built for AVX2 and not inlined: what the AVX-512 build calls. Compiled for AVX-512
+// the loops above vectorise into masked gathers: in the network at batch 16 (AMD EPYC Zen 5) the
+// 3x3 input transforms took 0.37–0.44 s a run against 0.33–0.36 s with this copy.
+__attribute__((target("avx2,fma"), noinline)) static void split_phases_avx2(
+    const float *plane, int height, int width, int pad, int m, int L, int y_first, int rows,
+    float *scratch) {
+  if (m == 4) {
+    split_phases(plane, height, width, pad, 4, L, y_first, rows, scratch);
+  } else {
+    split_phases(plane, height, width, pad, 2, L, y_first, rows, scratch);
+  }
+}
+
+// The input transform for constant α and m: first each padded input row the band reads is split by
+// column phase (q[k][t] = row[m·t + k − pad], zero outside), so that tile tx's column c is
+// phase c mod m at t = tx + c / m and every later step reads whole vectors of consecutive tiles.
+// `wide`: sixteen tiles a vector while at least sixteen are left (AVX-512), else eight.
+INLINE void input_body(const float *plane, int height, int width, int pad, int A, int m,
+                       int tiles_x, int ty_begin, int ty_end, float *v, size_t xs, float *scratch,
+                       int wide) {
+  // Sized for the widest tiling of this width, so the scratch size does not depend on pad.
+  int L = phase_length((width + m - 1) / m + 2);
+  int rows = (ty_end - ty_begin - 1) * m + A;
+  int y_first = ty_begin * m - pad;
+  size_t row_floats = (size_t)m * L;
+  if (wide) {
+    split_phases_avx2(plane, height, width, pad, m, L, y_first, rows, scratch);
+  } else {
+    split_phases(plane, height, width, pad, m, L, y_first, rows, scratch);
   }
   float *w = scratch + rows * row_floats;
   for (int tr = 0; tr < ty_end - ty_begin; tr++) {
