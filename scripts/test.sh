@@ -2,8 +2,8 @@
 # `make test`: the whole suite, then the numeric suites again once for every OpenBLAS kernel
 # ("core type") this CPU can run, each in its own process with OPENBLAS_CORETYPE set, so that
 # a tolerance that holds for one kernel only fails on the developer's machine first. Every
-# suite also runs hero-id's own kernel paths the CPU has (the packed GEMM and the AVX2 + FMA
-# transforms, and the OpenBLAS-only, baseline-transform fallback) in the same process.
+# suite also runs hero-id's own kernel paths the CPU has (the packed GEMM, every build of the
+# Winograd transforms, and the OpenBLAS-only, baseline-transform fallback) in the same process.
 #
 # Each rounding comparison prints a line `rounding: <test>: worst diff/bound ...`; the summary
 # at the end gives the largest per test over every kernel (docs/numerics.md).
@@ -34,8 +34,9 @@ echo "test: the numeric suites with each OpenBLAS kernel this CPU runs: ${cores[
 # Each kernel twice: with hero-id's packed GEMM where the CPU has it (its AVX-512 kernel where the
 # CPU has AVX-512), and with every product on OpenBLAS (HERO_ID_GEMM=openblas, what a CPU without
 # AVX2 and FMA runs).
-# On an AVX-512 CPU the packed GEMM runs its AVX-512 kernel; once more (with the best OpenBLAS
-# kernel) it runs the AVX2 one (HERO_ID_GEMM=avx2, what an AVX2-only CPU runs).
+# On an AVX-512 CPU the packed GEMM and the Winograd transforms run their AVX-512 kernels; once
+# more (with the best OpenBLAS kernel) their AVX2 ones (HERO_ID_GEMM=avx2, what an AVX2-only CPU
+# runs).
 failed=()
 for core in "${cores[@]}"; do
   gemms=(hero-id openblas)

@@ -50,6 +50,14 @@ public struct DoctorJob {
           + (environment["HERO_ID_GEMM"] == "openblas"
             ? " (HERO_ID_GEMM=openblas)" : " (no AVX2/FMA)"))
     }
+    // The Winograd transforms follow the packed GEMM onto AVX2 (HERO_ID_GEMM=avx2), not onto
+    // OpenBLAS: HERO_ID_GEMM=openblas moves only the products.
+    let transforms = Kernels.winogradPath
+    let transformsForced =
+      transforms != Kernels.winogradPaths.last
+      ? "; HERO_ID_GEMM=avx2, the CPU also runs \(Kernels.winogradPaths.last?.rawValue ?? "none")"
+      : ""
+    lines.append("winograd transforms: \(transforms.rawValue)\(transformsForced)")
     let int8 = Kernels.int8Path
     let int8Forced =
       int8 != Kernels.int8Paths.last

@@ -27,11 +27,11 @@ public final class InceptionWeights: @unchecked Sendable {
 
   /// The weights `convs` (by key) of the file with hash `sha1`, prepared for the forward pass:
   /// with `packedGEMM` (the default where the CPU has AVX2 and FMA) the products run on weights
-  /// packed for hero-id's GEMM kernel, else all through OpenBLAS; with `avx2` (the default) the
-  /// Winograd transforms run their AVX2 + FMA build where the CPU has them, else the baseline.
+  /// packed for hero-id's GEMM kernel, else all through OpenBLAS; the Winograd transforms run
+  /// on `transforms` (by default ``WinogradPath/current``).
   public init(
     sha1: String, convs: [String: FoldedConv], packedGEMM: Bool = Kernels.packedGEMM,
-    avx2: Bool = true
+    transforms: WinogradPath = .current
   ) {
     self.sha1 = sha1
     var convs = convs
@@ -55,11 +55,11 @@ public final class InceptionWeights: @unchecked Sendable {
       // The 8x8 layers' only form is F(2x2, 3x3) (see `InceptionV3`).
       let small =
         InceptionLayers.smallPlane3x3.contains(key)
-        ? WinogradConv(c, alpha: 4, packed: packedGEMM, avx2: avx2) : nil
-      let one = small == nil ? WinogradConv(c, packed: packedGEMM, avx2: avx2) : nil
+        ? WinogradConv(c, alpha: 4, packed: packedGEMM, transforms: transforms) : nil
+      let one = small == nil ? WinogradConv(c, packed: packedGEMM, transforms: transforms) : nil
       let oneD =
         [3, 7].contains(c.shape.kernelH * c.shape.kernelW)
-        ? WinogradConv1D(c, packed: packedGEMM, avx2: avx2) : nil
+        ? WinogradConv1D(c, packed: packedGEMM, transforms: transforms) : nil
       var plain = c
       plain.packed = nil
       // The 1xr/rx1 layers run by their 1D Winograd form (or, for comparisons, by OpenBLAS).
@@ -154,15 +154,20 @@ public final class InceptionWeights: @unchecked Sendable {
   /// OpenBLAS for every product.
   public var packedGEMM: Bool { convs.values.contains { $0.packed != nil } }
 
-  /// Whether the Winograd transforms run their AVX2 + FMA build (where the CPU has them).
-  public var avx2Transforms: Bool {
-    winograd.values.contains { $0.avx2 } || winograd1D.values.contains { $0.avx2 }
+  /// The build the Winograd transforms run (nil without Winograd layers).
+  public var winogradPath: WinogradPath? {
+    winograd.values.first?.transforms ?? winograd1D.values.first?.transforms
+  }
+
+  /// The same weights with the Winograd transforms on `transforms` (for comparisons and tests).
+  public func withTransforms(_ transforms: WinogradPath) -> InceptionWeights {
+    InceptionWeights(sha1: sha1, convs: convs, packedGEMM: packedGEMM, transforms: transforms)
   }
 
   /// The same weights as a CPU without AVX2 and FMA runs them: every product on OpenBLAS, the
   /// Winograd transforms' baseline build (for comparisons and tests).
   public func openBLASOnly() -> InceptionWeights {
-    InceptionWeights(sha1: sha1, convs: convs, packedGEMM: false, avx2: false)
+    InceptionWeights(sha1: sha1, convs: convs, packedGEMM: false, transforms: .baseline)
   }
 }
 

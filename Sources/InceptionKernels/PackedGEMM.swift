@@ -129,6 +129,12 @@ extension Kernels {
   /// The packed GEMM's kernel paths this CPU runs.
   public static var gemmPaths: [GEMMPath] { PackedMatrix.supportedPaths }
 
+  /// The Winograd transforms' build in this process (see ``WinogradPath/current``).
+  public static var winogradPath: WinogradPath { WinogradPath.current }
+
+  /// The Winograd transforms' builds this CPU runs, slowest first.
+  public static var winogradPaths: [WinogradPath] { WinogradPath.supported }
+
   /// `relu?(a · b + bias)` by the packed GEMM kernel, for tests: `a` m×k and `b` k×n row-major,
   /// the result m×n; computed in `rowParts` × `columnParts` blocks (the bounds aligned as a
   /// team splits them), each its own call, on `path` (by default the one the network uses).

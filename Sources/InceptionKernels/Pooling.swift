@@ -131,15 +131,18 @@ public enum Kernels {
 
   /// The same as ``convolution(_:input:batch:height:width:)`` by Winograd F(4x4, 3x3) or
   /// F(2x2, 5x5) (`alpha` 6), or F(2x2, 3x3) (`alpha` 4); nil unless `conv` is 3x3 or 5x5 (3x3
-  /// for `alpha` 4), stride 1, padded alike on both axes by at most half its size. `avx2: false`
-  /// runs the transforms' baseline build (what a CPU without AVX2 and FMA runs); `stream: true`
+  /// for `alpha` 4), stride 1, padded alike on both axes by at most half its size. The transforms
+  /// run on `transforms` (by default the network's build); `stream: true`
   /// streams the transformed tiles to memory, as a split lone image does while its cores are
   /// apart.
   public static func winogradConvolution(
     _ conv: FoldedConv, input: [Float], batch: Int, height: Int, width: Int,
-    alpha: Int = 6, packed: Bool = Kernels.packedGEMM, avx2: Bool = true, stream: Bool = false
+    alpha: Int = 6, packed: Bool = Kernels.packedGEMM, transforms: WinogradPath = .current,
+    stream: Bool = false
   ) -> [Float]? {
-    guard let w = WinogradConv(conv, alpha: alpha, packed: packed, avx2: avx2) else { return nil }
+    guard let w = WinogradConv(conv, alpha: alpha, packed: packed, transforms: transforms) else {
+      return nil
+    }
     precondition(input.count == conv.shape.inChannels * batch * height * width)
     let (oh, ow) = conv.shape.outputSize(height: height, width: width)
     var out = [Float](repeating: 0, count: conv.shape.outChannels * batch * oh * ow)

@@ -1,6 +1,38 @@
 import CPackedGEMM
 import Dispatch
 
+/// The builds of the Winograd transforms (`Sources/CPackedGEMM/include/winograd.h`), all from one
+/// source: AVX-512 (sixteen tiles or columns a vector while sixteen are left, else eight) and
+/// AVX2 + FMA (eight) give the same floats; the baseline (SSE2, what a CPU without AVX2 and FMA
+/// runs) rounds the products that they fuse.
+public enum WinogradPath: String, Sendable, CaseIterable {
+  case baseline = "baseline (SSE2)"
+  case avx2 = "AVX2, FMA"
+  case avx512 = "AVX-512"
+
+  /// The `level` argument of the C transforms.
+  var level: Int32 {
+    switch self {
+    case .baseline: Int32(HERO_WINOGRAD_BASELINE)
+    case .avx2: Int32(HERO_WINOGRAD_AVX2)
+    case .avx512: Int32(HERO_WINOGRAD_AVX512)
+    }
+  }
+
+  /// The builds this CPU runs, slowest first.
+  public static let supported: [WinogradPath] = allCases.filter {
+    hero_winograd_level_available($0.level) != 0
+  }
+
+  /// The build the network's transforms run: the fastest this CPU has, except that they follow
+  /// the packed GEMM onto AVX2 where its path is AVX2 (`HERO_ID_GEMM=avx2` on an AVX-512 CPU: one
+  /// variable keeps every float kernel on AVX2). `HERO_ID_GEMM=openblas` moves only the products.
+  public static let current: WinogradPath = {
+    if PackedMatrix.defaultPath == .avx2 { return .avx2 }
+    return supported.last ?? .baseline
+  }()
+}
+
 /// 2D Winograd convolution (Lavin & Gray 2015) with 6x6 input tiles: F(4x4, 3x3) for the 3x3
 /// stride-1 layers (36 multiplications per (input, output) channel pair and 4x4 outputs instead
 /// of 144) and F(2x2, 5x5) for the 5x5 ones (36 for 2x2 outputs instead of 100). Both use the
@@ -21,7 +53,8 @@ import Dispatch
 /// ``WinogradMatrices`` with each row scaled to match the integer Bᵀ), V = Bᵀ d B per input
 /// tile, M[ξ] = U[ξ] · V[ξ] as α² GEMMs (Cout × Cin by Cin × tiles, all images of a group at
 /// once), and Y = Aᵀ M A per output tile, where bias and ReLU are applied as the tile is written.
-/// The transforms are C (`Sources/CPackedGEMM/winograd2d.c`, eight tiles at a time).
+/// The transforms are C (`Sources/CPackedGEMM/winograd2d.c`, eight tiles at a time, or sixteen
+/// on the AVX-512 path; see ``WinogradPath``).
 struct WinogradConv: Sendable {
   let shape: ConvShape
   /// Input tile side: 6 or 4.
@@ -33,9 +66,8 @@ struct WinogradConv: Sendable {
   /// `u`'s α² matrices packed for hero-id's GEMM kernel (nil: OpenBLAS multiplies `u`).
   let packed: [PackedMatrix]?
   let bias: [Float]
-  /// Whether the transforms run their AVX2 + FMA build where the CPU has them (else the
-  /// baseline build, as on a CPU without them).
-  let avx2: Bool
+  /// The transforms' build (one the CPU lacks runs the best below it that the CPU has).
+  let transforms: WinogradPath
 
   /// Bᵀ for α = 6 and 4, row-major (the C transforms have them written out).
   static func inputMatrix(alpha: Int) -> [Double] {
@@ -54,9 +86,10 @@ struct WinogradConv: Sendable {
 
   /// The Winograd form of `conv` on `alpha`×`alpha` tiles, or nil unless it is a 3x3 or 5x5
   /// (`alpha` 6) or 3x3 (`alpha` 4) stride-1 convolution padded alike on both axes by at most
-  /// half its size. `avx2`: see ``avx2``.
+  /// half its size. `transforms`: see ``transforms``.
   init?(
-    _ conv: FoldedConv, alpha: Int = 6, packed: Bool = PackedMatrix.isAvailable, avx2: Bool = true
+    _ conv: FoldedConv, alpha: Int = 6, packed: Bool = PackedMatrix.isAvailable,
+    transforms: WinogradPath = .current
   ) {
     let s = conv.shape
     let r = s.kernelH
@@ -118,7 +151,7 @@ struct WinogradConv: Sendable {
       packed && PackedMatrix.isAvailable && cin >= 64
       ? PackedMatrix.each(u, count: points, rows: cout, columns: cin) : nil
     self.bias = conv.bias
-    self.avx2 = avx2
+    self.transforms = transforms
   }
 }
 
@@ -197,7 +230,7 @@ func convolveWinograd(
                 input + (c * batch + first + j) * plane, Int32(height), Int32(width),
                 Int32(s.padH), Int32(alpha), Int32(tm), Int32(tilesX), Int32(band.lowerBound),
                 Int32(band.upperBound), (stream ? stage : v + c * ldv) + j * bandTiles,
-                stream ? ldv : xi, scratch, conv.avx2 ? 1 : 0)
+                stream ? ldv : xi, scratch, conv.transforms.level)
             }
             if stream {
               hero_stream_rows(v + c * ldv, xi, stage, ldv, Int32(points), Int32(ldv))
@@ -237,7 +270,7 @@ func convolveWinograd(
                 m + o * cols + j * bandTiles, xo, Int32(alpha), Int32(tm), Int32(tilesX),
                 Int32(band.count), Int32(band.lowerBound * tm), bias[o],
                 output + (o * batch + first + j) * outPlane, Int32(oh), Int32(ow), scratch,
-                conv.avx2 ? 1 : 0)
+                conv.transforms.level)
             }
           }
         }
@@ -252,5 +285,58 @@ func convolveWinograd(
         }
       }
     }
+  }
+}
+
+extension Kernels {
+  /// The 2D input transform alone, for tests: V[ξ][t] (α² rows of `tilesX · tileRows.count`
+  /// floats, tile t = (ty − tileRows.lowerBound) · tilesX + tx) of the tile rows `tileRows` of one
+  /// `height`×`width` plane padded by `pad`, α×α tiles `m` apart, on `path`.
+  public static func winogradInputTransform(
+    _ plane: [Float], height: Int, width: Int, pad: Int, alpha: Int, m: Int, tilesX: Int,
+    tileRows: Range<Int>, path: WinogradPath
+  ) -> [Float] {
+    precondition(plane.count == height * width && !tileRows.isEmpty)
+    let tiles = tilesX * tileRows.count
+    var v = [Float](repeating: .nan, count: alpha * alpha * tiles)
+    var scratch = [Float](
+      repeating: 0,
+      count: hero_winograd2d_input_scratch(
+        Int32(width), Int32(alpha), Int32(m), Int32(tileRows.count)))
+    plane.withUnsafeBufferPointer { p in
+      v.withUnsafeMutableBufferPointer { vb in
+        scratch.withUnsafeMutableBufferPointer { sb in
+          hero_winograd2d_input(
+            p.baseAddress, Int32(height), Int32(width), Int32(pad), Int32(alpha), Int32(m),
+            Int32(tilesX), Int32(tileRows.lowerBound), Int32(tileRows.upperBound), vb.baseAddress,
+            tiles, sb.baseAddress, path.level)
+        }
+      }
+    }
+    return v
+  }
+
+  /// The 2D output transform alone, for tests: max(0, Aᵀ M A + bias) of `tileRows` rows of
+  /// `tilesX` tiles (M[ξ] of tile t at `products[ξ · tilesX · tileRows + t]`) into an
+  /// `height`×`width` plane (what falls outside dropped, rows past the tiles NaN), on `path`.
+  public static func winogradOutputTransform(
+    _ products: [Float], alpha: Int, m: Int, tilesX: Int, tileRows: Int, bias: Float,
+    height: Int, width: Int, path: WinogradPath
+  ) -> [Float] {
+    let tiles = tilesX * tileRows
+    precondition(products.count == alpha * alpha * tiles)
+    var out = [Float](repeating: .nan, count: height * width)
+    var scratch = [Float](
+      repeating: 0, count: hero_winograd2d_output_scratch(Int32(m), Int32(tilesX)))
+    products.withUnsafeBufferPointer { p in
+      out.withUnsafeMutableBufferPointer { o in
+        scratch.withUnsafeMutableBufferPointer { s in
+          hero_winograd2d_output(
+            p.baseAddress, tiles, Int32(alpha), Int32(m), Int32(tilesX), Int32(tileRows), 0, bias,
+            o.baseAddress, Int32(height), Int32(width), s.baseAddress, path.level)
+        }
+      }
+    }
+    return out
   }
 }

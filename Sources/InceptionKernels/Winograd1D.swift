@@ -121,16 +121,18 @@ struct WinogradConv1D: Sendable {
   /// `u`'s α matrices packed for hero-id's GEMM kernel (nil: OpenBLAS multiplies `u`).
   let packed: [PackedMatrix]?
   let bias: [Float]
-  /// Whether the transforms run their AVX2 + FMA build where the CPU has them (else the
-  /// baseline build, as on a CPU without them).
-  let avx2: Bool
+  /// The transforms' build (one the CPU lacks runs the best below it that the CPU has).
+  let transforms: WinogradPath
 
   /// The outputs per tile used for an `r`-tap filter: F(4, 7) (α 10) and F(4, 3) (α 6).
   static func outputsPerTile(taps r: Int) -> Int { 4 }
 
   /// The Winograd form of `conv`, or nil unless it is 1xr or rx1 (r odd, > 1), stride 1,
   /// padded `(r − 1) / 2` along the long axis and not across.
-  init?(_ conv: FoldedConv, packed: Bool = PackedMatrix.isAvailable, avx2: Bool = true) {
+  init?(
+    _ conv: FoldedConv, packed: Bool = PackedMatrix.isAvailable,
+    transforms: WinogradPath = .current
+  ) {
     let s = conv.shape
     guard s.stride == 1, (s.kernelH == 1) != (s.kernelW == 1) else { return nil }
     let horizontal = s.kernelH == 1
@@ -164,7 +166,7 @@ struct WinogradConv1D: Sendable {
       packed && PackedMatrix.isAvailable
       ? PackedMatrix.each(u, count: alpha, rows: cout, columns: cin) : nil
     self.bias = conv.bias
-    self.avx2 = avx2
+    self.transforms = transforms
   }
 
   /// Tiles (columns of the GEMMs) per image of `height`×`width`.
@@ -233,7 +235,7 @@ func convolveWinograd1D(
                       for i in 0..<alpha { sources[i] = UnsafePointer(d + i * height) }
                       hero_winograd1d_input(
                         sources, bt, Int32(alpha), Int32(height),
-                        v + c * cols + (j * tilesX + t) * height, xi, conv.avx2 ? 1 : 0)
+                        v + c * cols + (j * tilesX + t) * height, xi, conv.transforms.level)
                     }
                   }
                 }
@@ -253,7 +255,7 @@ func convolveWinograd1D(
                       }
                       hero_winograd1d_input(
                         sources, bt, Int32(alpha), Int32(width),
-                        v + c * cols + (j * tilesY + t) * width, xi, conv.avx2 ? 1 : 0)
+                        v + c * cols + (j * tilesY + t) * width, xi, conv.transforms.level)
                     }
                   }
                 }
@@ -286,14 +288,14 @@ func convolveWinograd1D(
                       hero_winograd1d_output(
                         mp + o * cols + (j * tilesX + t) * height, xo, at, Int32(alpha),
                         Int32(min(m, width - t * m)), Int32(height), bias[o], dst + t * m, 1,
-                        width, conv.avx2 ? 1 : 0)
+                        width, conv.transforms.level)
                     }
                   } else {
                     for t in 0..<tilesY {
                       hero_winograd1d_output(
                         mp + o * cols + (j * tilesY + t) * width, xo, at, Int32(alpha),
                         Int32(min(m, height - t * m)), Int32(width), bias[o],
-                        dst + t * m * width, width, 1, conv.avx2 ? 1 : 0)
+                        dst + t * m * width, width, 1, conv.transforms.level)
                     }
                   }
                 }
@@ -312,13 +314,13 @@ func convolveWinograd1D(
 
 extension Kernels {
   /// The same as ``convolution(_:input:batch:height:width:)`` by 1D Winograd F(4, r); nil unless
-  /// `conv` is 1xr or rx1, stride 1, "same" padding along its long axis. `avx2: false` runs the
-  /// transforms' baseline build (what a CPU without AVX2 and FMA runs).
+  /// `conv` is 1xr or rx1, stride 1, "same" padding along its long axis, the transforms on
+  /// `transforms` (by default the network's).
   public static func winograd1DConvolution(
     _ conv: FoldedConv, input: [Float], batch: Int, height: Int, width: Int,
-    packed: Bool = Kernels.packedGEMM, avx2: Bool = true
+    packed: Bool = Kernels.packedGEMM, transforms: WinogradPath = .current
   ) -> [Float]? {
-    guard let w = WinogradConv1D(conv, packed: packed, avx2: avx2) else { return nil }
+    guard let w = WinogradConv1D(conv, packed: packed, transforms: transforms) else { return nil }
     precondition(input.count == conv.shape.inChannels * batch * height * width)
     var out = [Float](repeating: 0, count: conv.shape.outChannels * batch * height * width)
     let v = FloatBuffer()
@@ -329,6 +331,51 @@ extension Kernels {
         convolveWinograd1D(
           w, input: ip, batch: batch, height: height, width: width, output: op, transformed: v,
           products: m)
+      }
+    }
+    return out
+  }
+}
+
+extension Kernels {
+  /// The 1D input transform alone, for tests: dst[x · length + k] = Σ_i bt[x · α + i] · rows[i][k]
+  /// for the α = `rows.count` rows of `length` floats, on `path`.
+  public static func winograd1DInputTransform(
+    rows: [[Float]], bt: [Float], path: WinogradPath
+  ) -> [Float] {
+    let alpha = rows.count
+    let length = rows.first?.count ?? 0
+    precondition(alpha > 0 && bt.count == alpha * alpha && rows.allSatisfy { $0.count == length })
+    var dst = [Float](repeating: .nan, count: alpha * length)
+    let flat = rows.flatMap { $0 }
+    flat.withUnsafeBufferPointer { f in
+      guard let base = f.baseAddress else { return }
+      let sources = (0..<alpha).map { Optional(base + $0 * length) }
+      sources.withUnsafeBufferPointer { s in
+        dst.withUnsafeMutableBufferPointer { d in
+          hero_winograd1d_input(
+            s.baseAddress, bt, Int32(alpha), Int32(length), d.baseAddress, length, path.level)
+        }
+      }
+    }
+    return dst
+  }
+
+  /// The 1D output transform alone, for tests: out[i · outI + k · outK] = max(0, bias +
+  /// Σ_x at[i · α + x] · products[x · length + k]) for i < `outputs`, k < `length`, in a plane of
+  /// `count` floats (the rest NaN), on `path`.
+  public static func winograd1DOutputTransform(
+    _ products: [Float], at: [Float], alpha: Int, outputs: Int, length: Int, bias: Float,
+    outI: Int, outK: Int, count: Int, path: WinogradPath
+  ) -> [Float] {
+    precondition(products.count == alpha * length && at.count >= outputs * alpha)
+    precondition((outputs - 1) * outI + (length - 1) * outK < count)
+    var out = [Float](repeating: .nan, count: count)
+    products.withUnsafeBufferPointer { p in
+      out.withUnsafeMutableBufferPointer { o in
+        hero_winograd1d_output(
+          p.baseAddress, length, at, Int32(alpha), Int32(outputs), Int32(length), bias,
+          o.baseAddress, outI, outK, path.level)
       }
     }
     return out

@@ -13,6 +13,7 @@ import Testing
     #expect(lines.first?.hasPrefix("kernel: ") == true, "\(r.stdout)")
     #expect(lines.contains { $0.hasPrefix("threads: ") && $0.contains("OpenBLAS") })
     #expect(lines.contains { $0.hasPrefix("cpu: ") })
+    #expect(lines.contains { $0.hasPrefix("winograd transforms: ") }, "\(r.stdout)")
     #expect(lines.contains("weights: /nonexistent/weights.pt: missing (run make setup)"))
   }
 
@@ -69,11 +70,17 @@ import Testing
       wide.stdoutLines.contains {
         $0.hasPrefix("convolutions: hero-id's GEMM on weights packed at load (AVX-512)")
       }, "\(wide.stdout)")
+    #expect(wide.stdoutLines.contains("winograd transforms: AVX-512"), "\(wide.stdout)")
     let narrow = try CLI.heroID(["doctor"], environment: ["HERO_ID_GEMM": "avx2"])
     #expect(
       narrow.stdoutLines.contains {
         $0.hasPrefix("convolutions: hero-id's GEMM on weights packed at load (AVX2, FMA;")
       }, "\(narrow.stdout)")
+    // One variable moves the transforms with the GEMM.
+    #expect(
+      narrow.stdoutLines.contains(
+        "winograd transforms: AVX2, FMA; HERO_ID_GEMM=avx2, the CPU also runs AVX-512"),
+      "\(narrow.stdout)")
     // Both kernels run the same fused multiply-adds in the same order: every float of every
     // layer is the same, so the bottlenecks are equal as text.
     let references = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

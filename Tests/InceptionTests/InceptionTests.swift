@@ -110,6 +110,40 @@ struct Agreement: CustomStringConvertible {
   static let goldenLevel = 4.5e-5
 
   @Test(
+    "every build of the Winograd transforms gives the golden vectors (AVX-512 AVX2's, bit for bit)",
+    .enabled(
+      if: Fixtures.hasInception,
+      "needs the 87 MB weights at $HERO_ID_HOME/inception-2015-12-05.pt (make setup)"))
+  func goldenVectorsOnEveryTransformPath() throws {
+    let weights = try #require(Fixtures.weights)
+    let refs = try Fixtures.references()
+    var vectors: [WinogradPath: [[Float]]] = [:]
+    var comparisons: [Comparison] = []
+    for path in Kernels.winogradPaths {
+      let w = path == weights.winogradPath ? weights : weights.withTransforms(path)
+      #expect(w.winogradPath == path)
+      let got = InceptionV3(weights: w).bottlenecks(refs.map(\.image))
+      vectors[path] = got
+      for (ref, vector) in zip(refs, got) {
+        let a = Agreement(vector, ref.vector)
+        #expect(a.maxDiff <= 1e-3 && a.cosine >= 0.99999, "\(ref.name), \(path): \(a)")
+        let level = Comparison(vector, ref.vector, relativeToMagnitude: Self.goldenLevel)
+        #expect(level.holds, "\(ref.name), \(path): \(level), over 4x the measured level")
+        let bound = Comparison(
+          vector, ref.vector, relativeToMagnitude: ConvolutionBounds.inceptionRelative)
+        #expect(bound.holds, "\(ref.name), \(path): \(bound)")
+        comparisons.append(bound)
+      }
+    }
+    reportRounding("golden vectors on every transform build (network bound)", comparisons)
+    if let wide = vectors[.avx512], let narrow = vectors[.avx2] {
+      #expect(wide == narrow, "AVX-512 transforms against AVX2 ones, same GEMM path")
+    } else {
+      print("note: this CPU lacks AVX-512 (or AVX2): AVX-512 transforms not compared")
+    }
+  }
+
+  @Test(
     "a batch of N gives the same vectors as N single images",
     .enabled(
       if: Fixtures.hasInception,
@@ -158,24 +192,28 @@ struct Agreement: CustomStringConvertible {
     let images = [refs.first { $0.image.width == 299 }, refs.first { $0.image.width == 100 }]
       .compactMap { $0?.image }
     #expect(images.count == 2)
-    let split = InceptionV3(weights: weights, batchSize: 1, threads: 2)
-    let splitVectors = images.map { split.bottleneck($0) }  // each layer split in two parts
-    #expect(BLAS.threads == 1)  // the split runs OpenBLAS at one thread
-    // Both ways of storing the transformed tiles, whatever the cores' placement now.
-    split.streamTransformedTiles = true
-    let streamedVectors = images.map { split.bottleneck($0) }
-    split.streamTransformedTiles = false
-    let cachedVectors = images.map { split.bottleneck($0) }
-    let single = InceptionV3(weights: weights, batchSize: 1, threads: 1)
     var comparisons: [Comparison] = []
-    for (i, image) in images.enumerated() {
-      let want = single.bottleneck(image)  // everything in the caller, OpenBLAS at one thread
-      for got in [splitVectors[i], streamedVectors[i], cachedVectors[i]] {
-        // The split hands the GEMMs sub-blocks of other shapes, whose edge kernels group the
-        // multiply-adds differently: within the network's rounding bound.
-        let c = Comparison(got, want, relativeToMagnitude: ConvolutionBounds.inceptionRelative)
-        #expect(c.holds, "\(image.width)x\(image.height): \(c)")
-        comparisons.append(c)
+    // On every build of the Winograd transforms the CPU runs.
+    for path in Kernels.winogradPaths {
+      let weights = path == weights.winogradPath ? weights : weights.withTransforms(path)
+      let split = InceptionV3(weights: weights, batchSize: 1, threads: 2)
+      let splitVectors = images.map { split.bottleneck($0) }  // each layer split in two parts
+      #expect(BLAS.threads == 1)  // the split runs OpenBLAS at one thread
+      // Both ways of storing the transformed tiles, whatever the cores' placement now.
+      split.streamTransformedTiles = true
+      let streamedVectors = images.map { split.bottleneck($0) }
+      split.streamTransformedTiles = false
+      let cachedVectors = images.map { split.bottleneck($0) }
+      let single = InceptionV3(weights: weights, batchSize: 1, threads: 1)
+      for (i, image) in images.enumerated() {
+        let want = single.bottleneck(image)  // everything in the caller, OpenBLAS at one thread
+        for got in [splitVectors[i], streamedVectors[i], cachedVectors[i]] {
+          // The split hands the GEMMs sub-blocks of other shapes, whose edge kernels group the
+          // multiply-adds differently: within the network's rounding bound.
+          let c = Comparison(got, want, relativeToMagnitude: ConvolutionBounds.inceptionRelative)
+          #expect(c.holds, "\(image.width)x\(image.height), \(path) transforms: \(c)")
+          comparisons.append(c)
+        }
       }
     }
     reportRounding("a lone image split across threads (network bound)", comparisons)

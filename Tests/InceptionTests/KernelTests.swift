@@ -244,19 +244,26 @@ import Testing
         bias: (0..<s.outChannels).map { _ in rng.float() * 0.1 })
       let input = (0..<(s.inChannels * batch * h * w)).map { _ in rng.float() }
       let direct = Kernels.convolution(conv, input: input, batch: batch, height: h, width: w)
-      // The transforms' AVX2 + FMA build (where the CPU has them) and their baseline build;
-      // the transformed tiles streamed to memory in padded rows (cores apart).
-      for (avx2, stream) in [(true, false), (false, false), (true, true)] {
+      // Every build of the transforms the CPU runs (baseline, AVX2 + FMA, AVX-512); the
+      // transformed tiles streamed to memory in padded rows (cores apart) on the network's.
+      var results: [WinogradPath: [Float]] = [:]
+      let runs = Kernels.winogradPaths.map { ($0, false) } + [(Kernels.winogradPath, true)]
+      for (path, stream) in runs {
         let wino = try #require(
           Kernels.winogradConvolution(
-            conv, input: input, batch: batch, height: h, width: w, alpha: alpha, avx2: avx2,
-            stream: stream))
+            conv, input: input, batch: batch, height: h, width: w, alpha: alpha,
+            transforms: path, stream: stream))
+        if !stream { results[path] = wino }
         let c = ConvolutionBounds.compare(
           wino, direct, conv: conv, input: input, batch: batch, height: h, width: w,
           gotAmplification: ConvolutionBounds.winograd(
             m: alpha - s.kernelH + 1, r: s.kernelH, dimensions: 2))
-        #expect(c.holds, "\(s) \(h)x\(w), alpha \(alpha), avx2 \(avx2), stream \(stream): \(c)")
+        #expect(c.holds, "\(s) \(h)x\(w), alpha \(alpha), \(path), stream \(stream): \(c)")
         comparisons.append(c)
+      }
+      // AVX-512 and AVX2 + FMA: the same operations in each lane, the same floats.
+      if let wide = results[.avx512], let narrow = results[.avx2] {
+        #expect(wide == narrow, "\(s) \(h)x\(w), alpha \(alpha): AVX-512 against AVX2")
       }
       #expect(direct.contains { $0 == 0 } && direct.contains { $0 > 0 })
     }
@@ -315,17 +322,22 @@ import Testing
         bias: (0..<s.outChannels).map { _ in rng.float() * 0.1 })
       let input = (0..<(s.inChannels * batch * h * w)).map { _ in rng.float() }
       let direct = Kernels.convolution(conv, input: input, batch: batch, height: h, width: w)
-      for avx2 in [true, false] {
+      var results: [WinogradPath: [Float]] = [:]
+      for path in Kernels.winogradPaths {
         let wino = try #require(
           Kernels.winograd1DConvolution(
-            conv, input: input, batch: batch, height: h, width: w, avx2: avx2))
+            conv, input: input, batch: batch, height: h, width: w, transforms: path))
+        results[path] = wino
         // F(4, 7) interpolates at up to ±3: its transforms amplify rounding most.
         let r = max(s.kernelH, s.kernelW)
         let c = ConvolutionBounds.compare(
           wino, direct, conv: conv, input: input, batch: batch, height: h, width: w,
           gotAmplification: ConvolutionBounds.winograd(m: 4, r: r, dimensions: 1))
-        #expect(c.holds, "\(s) \(h)x\(w), avx2 \(avx2): \(c)")
+        #expect(c.holds, "\(s) \(h)x\(w), \(path): \(c)")
         comparisons.append(c)
+      }
+      if let wide = results[.avx512], let narrow = results[.avx2] {
+        #expect(wide == narrow, "\(s) \(h)x\(w): AVX-512 against AVX2")
       }
       #expect(direct.contains { $0 == 0 } && direct.contains { $0 > 0 })
     }
@@ -337,6 +349,102 @@ import Testing
       #expect(
         Kernels.winograd1DConvolution(
           conv, input: [Float](repeating: 1, count: 81), batch: 1, height: 9, width: 9) == nil)
+    }
+  }
+
+  @Test(
+    "the AVX-512 Winograd transforms give the AVX2 ones' floats, bit for bit, on the layers' planes",
+    .enabled(
+      if: Kernels.winogradPaths.contains(.avx512),
+      "needs AVX-512F (the AVX2 and baseline builds are compared with direct convolution above)"))
+  func winogradWideTransformsEqualNarrow() throws {
+    var rng = SplitMix(seed: 31)
+    // Same source, same expressions in each lane, so the same FMA contractions (clang's
+    // -ffp-contract=on fuses within an expression, whatever the vector width): any difference
+    // is a bug in the sixteen-wide runs or their overlap, not rounding.
+    // The network's planes: 147x147 (the stem, padding 0 and 1), 35x35 (3x3 and 5x5), 17x17,
+    // 8x8 (F(2x2, 3x3)), and widths around sixteen tiles. (α, m) = (6, 4), (6, 2), (4, 2).
+    let planes: [(Int, Int, Int, Int, Int)] = [
+      (147, 147, 0, 6, 4), (147, 147, 1, 6, 4), (35, 35, 1, 6, 4), (35, 35, 2, 6, 2),
+      (17, 17, 1, 6, 4), (17, 17, 1, 4, 2), (8, 8, 1, 4, 2), (35, 35, 1, 4, 2),
+      (62, 9, 1, 6, 4), (66, 5, 1, 6, 4), (94, 4, 1, 6, 4), (98, 4, 1, 6, 4), (30, 7, 2, 6, 2),
+      (34, 6, 2, 6, 2), (3, 2, 1, 6, 4),
+    ]
+    for (width, height, pad, alpha, m) in planes {
+      let r = alpha - m + 1
+      let (oh, ow) = (height + 2 * pad - r + 1, width + 2 * pad - r + 1)
+      let tilesX = (ow + m - 1) / m
+      let tilesY = (oh + m - 1) / m
+      let plane = (0..<(height * width)).map { _ in rng.float() }
+      // All tile rows at once, and a band in the middle.
+      for rows in [0..<tilesY, (tilesY / 3)..<max(tilesY / 3 + 1, 2 * tilesY / 3)] {
+        let v = [WinogradPath.avx2, .avx512].map {
+          Kernels.winogradInputTransform(
+            plane, height: height, width: width, pad: pad, alpha: alpha, m: m, tilesX: tilesX,
+            tileRows: rows, path: $0)
+        }
+        #expect(!v[0].contains { $0.isNaN })
+        #expect(
+          v[1] == v[0], "input, \(width)x\(height) pad \(pad), (\(alpha), \(m)), rows \(rows)")
+      }
+      // Products of either sign: each output is above zero (past the ReLU) in one of the two.
+      let products = (0..<(alpha * alpha * tilesX * tilesY)).map { _ in rng.float() }
+      for sign: Float in [1, -1] {
+        let y = [WinogradPath.avx2, .avx512].map {
+          Kernels.winogradOutputTransform(
+            products.map { sign * $0 }, alpha: alpha, m: m, tilesX: tilesX, tileRows: tilesY,
+            bias: 0.1, height: oh, width: ow, path: $0)
+        }
+        #expect(!y[0].contains { $0.isNaN })
+        #expect(
+          y[1].elementsEqual(y[0]) { $0.bitPattern == $1.bitPattern },
+          "output, \(ow)x\(oh), (\(alpha), \(m)), sign \(sign)")
+      }
+    }
+    // 1D: F(4, 3) (α 6) and F(4, 7) (α 10) over rows of the network's lengths (17, 8) and
+    // around sixteen; outputs by rows (1xr's stride 1) and by columns (strided).
+    for (r, alpha) in [(3, 6), (7, 10)] {
+      let w = try #require(WinogradMatrices(m: 4, r: r))
+      #expect(w.alpha == alpha)
+      let bt = w.bt.map { Float($0) }
+      let at = w.at.map { Float($0) }
+      for length in [1, 5, 8, 9, 15, 16, 17, 24, 25, 31, 32, 33, 40, 147] {
+        let rows = (0..<alpha).map { _ in (0..<length).map { _ in rng.float() } }
+        let v = [WinogradPath.avx2, .avx512].map {
+          Kernels.winograd1DInputTransform(rows: rows, bt: bt, path: $0)
+        }
+        #expect(!v[0].contains { $0.isNaN })
+        #expect(v[1] == v[0], "1D input, alpha \(alpha), length \(length)")
+        let products = (0..<(alpha * length)).map { _ in rng.float() }
+        for (sign, outputs, outI, outK) in [
+          (Float(1), 4, length, 1), (-1, 4, length, 1), (1, 3, 1, 4), (-1, 1, 1, 4),
+        ] {
+          let y = [WinogradPath.avx2, .avx512].map {
+            Kernels.winograd1DOutputTransform(
+              products.map { sign * $0 }, at: at, alpha: alpha, outputs: outputs,
+              length: length, bias: 0.1, outI: outI, outK: outK, count: 4 * length, path: $0)
+          }
+          #expect(
+            y[1].elementsEqual(y[0]) { $0.bitPattern == $1.bitPattern },
+            "1D output, alpha \(alpha), length \(length), \(outputs) outputs, stride \(outK)")
+        }
+      }
+    }
+  }
+
+  @Test func winogradPathsFollowTheGEMMPath() {
+    // One variable keeps every float kernel on one path: HERO_ID_GEMM=avx2 moves the
+    // transforms onto AVX2 with the GEMM.
+    #expect(Kernels.winogradPaths.first == .baseline)
+    #expect(Kernels.winogradPaths.contains(Kernels.winogradPath))
+    if Kernels.gemmPath == .avx2 {
+      #expect(Kernels.winogradPath == .avx2)
+    } else {
+      #expect(Kernels.winogradPath == Kernels.winogradPaths.last)
+    }
+    #expect(Kernels.winogradPaths.contains(.avx512) == Kernels.gemmPaths.contains(.avx512))
+    if !Kernels.winogradPaths.contains(.avx512) {
+      print("note: this CPU lacks AVX-512F: the AVX-512 Winograd transforms are not tested")
     }
   }
 

@@ -182,9 +182,9 @@ import Testing
   func openBLASNetworkMatchesReferences() throws {
     let weights = try #require(Fixtures.weights)
     #expect(weights.packedGEMM == Kernels.packedGEMM)
-    #expect(weights.avx2Transforms)
+    #expect(weights.winogradPath == Kernels.winogradPath)
     let plain = weights.openBLASOnly()
-    #expect(!plain.packedGEMM && !plain.avx2Transforms)
+    #expect(!plain.packedGEMM && plain.winogradPath == .baseline)
     let refs = try Fixtures.references().filter { $0.image.width == 299 || $0.image.width == 100 }
     #expect(refs.count >= 2)
     let got = InceptionV3(weights: plain).bottlenecks(refs.map(\.image))

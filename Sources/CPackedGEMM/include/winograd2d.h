@@ -15,13 +15,16 @@
 //                [0 -1  1  0]
 //                [0 -1  0  1]
 //
-// Eight tiles at a time in vectors of 8 floats (AVX2 + FMA where the CPU has them, chosen at run
-// time; the same code in SSE elsewhere). Transform point ξ = α·i + j: row i, column j of the
-// transformed tile. (α, m) must be (6, 4), (6, 2) or (4, 2); anything else writes nothing.
+// Eight tiles at a time in vectors of 8 floats, or sixteen in vectors of 16 (AVX-512) while
+// sixteen are left, in the build the `level` argument names (`winograd.h`). Transform point
+// ξ = α·i + j: row i, column j of the transformed tile. (α, m) must be (6, 4), (6, 2) or
+// (4, 2); anything else writes nothing.
 #ifndef HERO_WINOGRAD2D_H
 #define HERO_WINOGRAD2D_H
 
 #include <stddef.h>
+
+#include "winograd.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,11 +39,11 @@ size_t hero_winograd2d_input_scratch(int width, int alpha, int m, int tile_rows)
 /// every side: tile (ty, tx) reads rows ty·m − pad ..< ty·m − pad + α and columns
 /// tx·m − pad ..< tx·m − pad + α. Tile t = (ty − ty_begin)·tiles_x + tx goes to
 /// `v[ξ·xi_stride + t]`. `scratch`: `hero_winograd2d_input_scratch(width, alpha, m,
-/// ty_end − ty_begin)` floats. `avx2`: nonzero for the AVX2 + FMA build where the CPU has them,
-/// 0 for the baseline build (what a CPU without them runs; for tests).
+/// ty_end − ty_begin)` floats. `level`: the build, HERO_WINOGRAD_BASELINE, _AVX2 or _AVX512
+/// (the best below it that the CPU runs where it lacks that one).
 void hero_winograd2d_input(const float *plane, int height, int width, int pad, int alpha, int m,
                            int tiles_x, int ty_begin, int ty_end, float *v, size_t xi_stride,
-                           float *scratch, int avx2);
+                           float *scratch, int level);
 
 /// Floats of scratch `hero_winograd2d_output` needs for rows of `tiles_x` tiles.
 size_t hero_winograd2d_output_scratch(int m, int tiles_x);
@@ -49,10 +52,10 @@ size_t hero_winograd2d_output_scratch(int m, int tiles_x);
 /// Y = Aᵀ M A + bias, negatives set to 0, where M[ξ] of tile t is `p[ξ·xi_stride + t]`. Tile
 /// (r, tx) is written at rows y0 + r·m ..< y0 + r·m + m, columns tx·m ..< tx·m + m of the
 /// `oh`×`ow` plane `out`, what falls outside the plane dropped. `scratch`:
-/// `hero_winograd2d_output_scratch(m, tiles_x)` floats. `avx2` as for the input transform.
+/// `hero_winograd2d_output_scratch(m, tiles_x)` floats. `level` as for the input transform.
 void hero_winograd2d_output(const float *p, size_t xi_stride, int alpha, int m, int tiles_x,
                             int tile_rows, int y0, float bias, float *out, int oh, int ow,
-                            float *scratch, int avx2);
+                            float *scratch, int level);
 
 /// Copies `rows` rows of `n` floats from `src` (rows `src_stride` apart) to `dst` (rows
 /// `dst_stride` apart) with non-temporal stores where `dst`'s rows are 16-byte aligned (whole
