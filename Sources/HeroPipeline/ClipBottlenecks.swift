@@ -25,7 +25,7 @@ import Inception
 ///
 /// Not `Sendable`: one clip's task adds and finishes.
 public final class ClipBottlenecks {
-  private let makeEncoder: () -> any BottleneckEncoder
+  private let makeEncoder: () throws -> any BottleneckEncoder
   private let batchSize: Int
   private var encoder: BackgroundEncoder?
   /// Off: every crop goes to the network (`HERO_ID_REUSE=off`).
@@ -38,9 +38,12 @@ public final class ClipBottlenecks {
   private var rows: [Int] = []
   private var computed = 0
 
-  /// `makeEncoder` is called once, on the first crop; batches of `batchSize` go to it.
+  /// `makeEncoder` is called once, on the encoder's queue when the first batch is ready (so
+  /// it may wait for a base network still loading while crops are added); its error is
+  /// ``finish()``'s. Batches of `batchSize` go to it.
   public init(
-    reuse: Bool = true, batchSize: Int = 4, makeEncoder: @escaping () -> any BottleneckEncoder
+    reuse: Bool = true, batchSize: Int = 4,
+    makeEncoder: @escaping () throws -> any BottleneckEncoder
   ) {
     self.reuse = reuse
     self.batchSize = batchSize
@@ -60,7 +63,9 @@ public final class ClipBottlenecks {
     }
     rows.append(computed)
     computed += 1
-    if encoder == nil { encoder = BackgroundEncoder(encoder: makeEncoder(), batchSize: batchSize) }
+    if encoder == nil {
+      encoder = BackgroundEncoder(makeEncoder: makeEncoder, batchSize: batchSize)
+    }
     encoder?.add(crop)
   }
 
@@ -70,9 +75,10 @@ public final class ClipBottlenecks {
   }
 
   /// Every crop's bottleneck, in the order of ``add(_:)``, concatenated; empty with no crop.
-  public func finish() -> [Float] {
+  /// Throws the encoder factory's error.
+  public func finish() throws -> [Float] {
     guard let encoder, computed > 0 else { return [] }
-    let features = encoder.finish()
+    let features = try encoder.finish()
     if rows.count == computed { return features }
     let size = features.count / computed
     var out = [Float]()

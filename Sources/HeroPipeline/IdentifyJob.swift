@@ -39,13 +39,21 @@ public struct IdentifyJob: Sendable {
     public var reuseBottlenecks = BottleneckUse.reuseByDefault
     /// `--precision`: the base network's arithmetic (fp32, or int8: docs/int8.md).
     public var precision = Precision.fp32
+    /// Load the base network on another thread while the clips' first key frames are decoded
+    /// and sorted (`identify`: a tenth of a second off a one-clip run); the first gameplay crop
+    /// waits for it. A weights file that cannot be loaded then fails the clips that needed it,
+    /// and ``checkBaseNetwork()`` throws its error after the run. Off: `init` loads it (and
+    /// throws) before anything else.
+    public var loadBaseInBackground = false
     public init() {}
   }
 
   public let model: HeroModel
   public let sorter: ScreenSorter
   public let layout: LayoutProfile
-  public let base: BaseNetwork
+  /// The base network, loaded in `init` or on another thread (``Options/loadBaseInBackground``).
+  let loader: BaseNetworkLoader
+  let precision: Precision
   public let policy: ThreadPolicy
   let decoding: ExtractOptions
   let cropsDirectory: String?
@@ -57,10 +65,23 @@ public struct IdentifyJob: Sendable {
 
   /// Loads what identifying needs, for `clips` clips (the thread policy depends on how many).
   public init(options: Options, clips: Int) throws {
-    base = try BaseNetwork.load(override: options.inception, precision: options.precision)
-    model = try HeroModel.load(from: options.model, baseNetworkSHA1: base.sha1)
-    layout = try options.layout.map { try Layouts.load(path: $0) } ?? model.info.layout
-    sorter = try ScreenSorter.load(layout: layout, modelPath: options.screenModel)
+    let (inception, precision) = (options.inception, options.precision)
+    loader = try BaseNetworkLoader(background: options.loadBaseInBackground) {
+      try BaseNetwork.load(override: inception, precision: precision)
+    }
+    self.precision = precision
+    do {
+      // A weights file loads only when its SHA-1 is the expected one, so that is the base
+      // network's SHA-1 the model must have been trained on.
+      model = try HeroModel.load(
+        from: options.model, baseNetworkSHA1: InceptionConstants.expectedSHA1)
+      layout = try options.layout.map { try Layouts.load(path: $0) } ?? model.info.layout
+      sorter = try ScreenSorter.load(layout: layout, modelPath: options.screenModel)
+    } catch {
+      // The weights' error first, as when they are loaded before the rest.
+      _ = try loader.get()
+      throw error
+    }
     policy = ThreadPolicy.forRun(jobs: options.jobs, items: clips)
     decoding = options.placement.decoding(
       everySeconds: options.everySeconds, decoderThreads: policy.decoderThreads,
@@ -70,6 +91,12 @@ public struct IdentifyJob: Sendable {
     debugHUD = options.debugHUD
     reuseBottlenecks = options.reuseBottlenecks
     sorters = ScreenSorterCache(layout: layout, model: sorter.model)
+  }
+
+  /// Throws the error of a base network loaded in the background that could not be loaded
+  /// (waiting for the load to end); nothing when it loaded, or was loaded by `init`.
+  public func checkBaseNetwork() throws {
+    _ = try loader.get()
   }
 
   /// Identifies `clips`, `policy.tasks` at once; results in input order. Progress: stage
@@ -113,11 +140,13 @@ public struct IdentifyJob: Sendable {
       let slots = model.info.cropSlots
       var crops: [RGBImage] = []
       var gameplayIndex: [(frame: Int, crops: Int)] = []
-      // Each distinct crop through the network once; the encoder is created on the first
-      // gameplay crop: a clip with none never builds a network.
-      let (base, policy) = (self.base, self.policy)
+      // Each distinct crop through the network once; the encoder is made on the encoder's
+      // queue when the first batch is ready (waiting there, not here, for a base network still
+      // loading): a clip with no gameplay crop never builds a network.
+      let (loader, policy) = (self.loader, self.policy)
       let bottlenecks = ClipBottlenecks(
-        reuse: reuseBottlenecks, batchSize: 4, makeEncoder: { base.encoder(for: policy) })
+        reuse: reuseBottlenecks, batchSize: 4,
+        makeEncoder: { try loader.get().encoder(for: policy) })
       var hud = VideoHUD(placement: placement, layout: layout, sorter: sorter, sorters: sorters)
       while let frame = try decoder.nextFrame() {
         try control.checkCancelled()
@@ -143,7 +172,7 @@ public struct IdentifyJob: Sendable {
         if !read.isEmpty { gameplayIndex.append((observations.count - 1, read.count)) }
       }
       if !crops.isEmpty {
-        let features = bottlenecks.finish()
+        let features = try bottlenecks.finish()
         let seen = model.observe(
           bottlenecks: features, looks: crops.map(CropLook.of),
           ptsSeconds: gameplayIndex.flatMap { e in
@@ -185,7 +214,7 @@ public struct IdentifyJob: Sendable {
       }
       answer.geometry = hud.found(picture: decoder.picture)
       answer.bottlenecks = bottlenecks.use
-      answer.precision = base.precision.rawValue
+      answer.precision = precision.rawValue
       if answer.hero == nil, answer.gameplayFrames == 0, let why = hud.notFoundReason {
         answer.reason = why
       }
@@ -223,5 +252,32 @@ extension IdentifyResult {
         : Evidence(
           pattern: v.patternSimilarity, colour: v.colourSimilarity, shape: v.similarity,
           familiarity: v.familiarity))
+  }
+}
+
+/// The base network of an ``IdentifyJob``: loaded at once (its error thrown by `init`), or on
+/// another thread, waited for by ``get()``.
+final class BaseNetworkLoader: @unchecked Sendable {
+  private let loaded = DispatchGroup()
+  /// Written once before `loaded` is left; read after waiting for it.
+  private var result: Result<BaseNetwork, any Error>?
+
+  init(background: Bool, load: @escaping @Sendable () throws -> BaseNetwork) throws {
+    guard background else {
+      result = .success(try load())
+      return
+    }
+    loaded.enter()
+    DispatchQueue.global(qos: .userInitiated).async {
+      self.result = Result { try load() }
+      self.loaded.leave()
+    }
+  }
+
+  /// The base network, once loaded; the load's error when it failed.
+  func get() throws -> BaseNetwork {
+    loaded.wait()
+    guard let result else { preconditionFailure("the base network's load never ended") }
+    return try result.get()
   }
 }

@@ -60,9 +60,12 @@ struct Identify: AsyncParsableCommand {
   func run() async throws {
     var options = chain.options(model: model, jobs: jobs)
     options.cropsDirectory = cropsDir
+    options.loadBaseInBackground = true
     let job = try IdentifyJob(options: options, clips: clips.count)
     let control = JobControl(observer: StderrObserver(minimumTotal: 2))
     let results = await job.run(clips, control: control)
+    // Weights that could not be loaded: their error alone, as if checked first.
+    try job.checkBaseNetwork()
     var failed = 0
     if !json { print(IdentifyTable.header) }
     for (clip, result) in zip(clips, results) {

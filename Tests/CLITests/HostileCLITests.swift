@@ -128,6 +128,25 @@ struct HostileCLITests {
   }
 
   @Test(
+    "identify with a usable model and weights that cannot be loaded (loaded while the clips are decoded): their error alone, exit 1",
+    .enabled(if: hasClip, "needs the sample clips"))
+  func unusableWeightsWithAUsableModel() throws {
+    let dir = try CLI.temporaryDirectory()
+    let model = try craftedModel(in: dir)
+    let pt = dir.appendingPathComponent("truncated.pt")
+    try Data("PK\u{03}\u{04} not a zip".utf8).write(to: pt)
+    for extra in [[], ["--json"], ["--jobs", "1"]] {
+      let run = try CLI.heroID(
+        ["identify", Self.clip, "--model", model.path, "--inception", pt.path] + extra, in: dir)
+      expectOneLine(run, ["truncated.pt"])
+      #expect(run.stdout.isEmpty, "no answer printed: \(run.stdout)")
+    }
+    let missing = try CLI.heroID(
+      ["identify", Self.clip, "--model", model.path, "--inception", "/nonexistent/w.pt"], in: dir)
+    expectOneLine(missing, ["/nonexistent/w.pt"])
+  }
+
+  @Test(
     "identify refuses crafted models: a stored 1920x1080 layout, cx 1e10, a +inf label",
     .enabled(if: hasInception && hasClip, "needs the Inception weights and the sample clips"))
   func craftedModels() throws {

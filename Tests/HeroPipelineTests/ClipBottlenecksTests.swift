@@ -28,7 +28,7 @@ final class PixelSumEncoder: BottleneckEncoder, @unchecked Sendable {
   }
 
   @Test("identical crops go through the network once and get the same bottleneck")
-  func identicalCropsAreEncodedOnce() {
+  func identicalCropsAreEncodedOnce() throws {
     let a = RGBImageFixture.icon(0)
     let b = RGBImageFixture.icon(1)
     let c = RGBImageFixture.icon(0, brightness: 0.5)
@@ -38,7 +38,7 @@ final class PixelSumEncoder: BottleneckEncoder, @unchecked Sendable {
     let clip = ClipBottlenecks(batchSize: 4, makeEncoder: { encoder })
     for crop in [a, b, a, a2, c, b, a] { clip.add(crop) }
     #expect(clip.use == BottleneckUse(crops: 7, computed: 3, reused: 4))
-    let got = rows(clip.finish(), size: 3)
+    let got = rows(try clip.finish(), size: 3)
     #expect(encoder.images == 3)
     #expect(got.count == 7)
     #expect(got[0] == got[2] && got[0] == got[3] && got[0] == got[6])
@@ -50,7 +50,7 @@ final class PixelSumEncoder: BottleneckEncoder, @unchecked Sendable {
   }
 
   @Test("crops that differ in one byte, or only in shape, are not conflated")
-  func differentCropsAreKeptApart() {
+  func differentCropsAreKeptApart() throws {
     let a = RGBImageFixture.icon(2)
     var oneByte = a
     oneByte.pixels[oneByte.pixels.count - 1] ^= 1
@@ -62,29 +62,29 @@ final class PixelSumEncoder: BottleneckEncoder, @unchecked Sendable {
     #expect(CropKey(a) != CropKey(oneByte) && CropKey(a) != CropKey(reshaped))
     #expect(CropKey(a) == CropKey(RGBImageFixture.icon(2)))
     #expect(clip.use == BottleneckUse(crops: 3, computed: 3, reused: 0))
-    let got = rows(clip.finish(), size: 3)
+    let got = rows(try clip.finish(), size: 3)
     #expect(encoder.images == 3)
     #expect(Set(got).count == 3)
   }
 
   @Test("reuse off (HERO_ID_REUSE=off): every crop goes through the network")
-  func reuseOff() {
+  func reuseOff() throws {
     let a = RGBImageFixture.icon(3)
     let encoder = PixelSumEncoder()
     let clip = ClipBottlenecks(reuse: false, makeEncoder: { encoder })
     for _ in 0..<5 { clip.add(a) }
-    #expect(rows(clip.finish(), size: 3).count == 5)
+    #expect(rows(try clip.finish(), size: 3).count == 5)
     #expect(encoder.images == 5)
     #expect(clip.use == BottleneckUse(crops: 5, computed: 5, reused: 0))
   }
 
   @Test("no crop: no encoder made, no bottlenecks")
-  func noCrop() {
+  func noCrop() throws {
     let clip = ClipBottlenecks(makeEncoder: {
       Issue.record("an encoder was made for a clip without crops")
       return PixelSumEncoder()
     })
-    #expect(clip.finish().isEmpty)
+    #expect(try clip.finish().isEmpty)
     #expect(clip.use == BottleneckUse())
   }
 
@@ -106,8 +106,8 @@ final class PixelSumEncoder: BottleneckEncoder, @unchecked Sendable {
       plain.add(crop)
     }
     let size = 2048
-    let got = rows(reusing.finish(), size: size)
-    let want = rows(plain.finish(), size: size)
+    let got = rows(try reusing.finish(), size: size)
+    let want = rows(try plain.finish(), size: size)
     #expect(reusing.use == BottleneckUse(crops: 8, computed: 4, reused: 4))
     #expect(got.count == 8 && want.count == 8)
     // A reused bottleneck is its first copy, bit for bit.
@@ -135,8 +135,8 @@ final class PixelSumEncoder: BottleneckEncoder, @unchecked Sendable {
       reusing2.add(crop)
       plain2.add(crop)
     }
-    let a = reusing2.finish()
-    let b = plain2.finish()
+    let a = try reusing2.finish()
+    let b = try plain2.finish()
     #expect(a.count == b.count && a.count == 5 * size)
     let magnitude = b.map { abs(Double($0)) }.max() ?? 1
     let worst = zip(a, b).map { abs(Double($0) - Double($1)) }.max() ?? 0
