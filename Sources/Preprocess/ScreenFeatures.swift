@@ -27,8 +27,9 @@ public struct ScreenFeatures: Sendable {
   static let angles = 48
 
   public let layout: LayoutProfile
-  /// Thumbnail cell of each pixel, or -1 for a masked (button) pixel; built once per layout.
-  private let cellOfPixel: [Int32]
+  /// The unmasked pixels as runs of one row in one thumbnail cell (pixels inside a button disc
+  /// are in none), built once per layout: `thumbnail` sums a run's bytes in integers.
+  private let runs: [CellRun]
   private let cellCounts: [Float]
   private let buttons: [LayoutProfile.Slot]
   private let unitCircle: [(Float, Float)]
@@ -67,7 +68,20 @@ public struct ScreenFeatures: Sendable {
         }
       }
     }
-    cellOfPixel = cells
+    var runs: [CellRun] = []
+    for y in 0..<h {
+      var x = 0
+      while x < w {
+        let cell = cells[y * w + x]
+        var end = x + 1
+        while end < w && cells[y * w + end] == cell { end += 1 }
+        if cell >= 0 {
+          runs.append(CellRun(first: Int32(y * w + x), count: Int32(end - x), cell: cell))
+        }
+        x = end
+      }
+    }
+    self.runs = runs
     cellCounts = counts
     unitCircle = (0..<Self.angles).map {
       let a = Double($0) * 2 * Double.pi / Double(Self.angles)
@@ -180,19 +194,30 @@ public struct ScreenFeatures: Sendable {
   }
 
   /// Per-channel standardised thumbnail of the unmasked pixels, channel-major.
+  ///
+  /// A cell's channel sum is at most 255 x its pixels (1,600 at 1280x720), far below 2^24, so
+  /// summing in integers gives the float sums of the pixels exactly, in any order.
   func thumbnail(_ frame: RGBImage) -> [Float] {
+    precondition(frame.width == layout.frame.width && frame.height == layout.frame.height)
     let cells = Self.thumbWidth * Self.thumbHeight
     var sums = [Float](repeating: 0, count: cells * 3)
-    let n = frame.width * frame.height
     frame.pixels.withUnsafeBufferPointer { px in
-      cellOfPixel.withUnsafeBufferPointer { cell in
+      runs.withUnsafeBufferPointer { runs in
         sums.withUnsafeMutableBufferPointer { s in
-          for i in 0..<n {
-            let c = Int(cell[i])
-            if c < 0 { continue }
-            s[c] += Float(px[3 * i])
-            s[cells + c] += Float(px[3 * i + 1])
-            s[2 * cells + c] += Float(px[3 * i + 2])
+          for run in runs {
+            var r: UInt32 = 0
+            var g: UInt32 = 0
+            var b: UInt32 = 0
+            let first = 3 * Int(run.first)
+            for i in stride(from: first, to: first + 3 * Int(run.count), by: 3) {
+              r &+= UInt32(px[i])
+              g &+= UInt32(px[i + 1])
+              b &+= UInt32(px[i + 2])
+            }
+            let c = Int(run.cell)
+            s[c] += Float(r)
+            s[cells + c] += Float(g)
+            s[2 * cells + c] += Float(b)
           }
         }
       }
@@ -222,6 +247,13 @@ public struct ScreenFeatures: Sendable {
   }
 }
 
+/// A run of pixels of one row in one thumbnail cell: pixel indices `first ..< first + count`.
+private struct CellRun: Sendable {
+  var first: Int32
+  var count: Int32
+  var cell: Int32
+}
+
 /// Luminance of a frame (BT.601 weights) with clamped nearest-pixel lookup.
 struct Luma {
   let width: Int
@@ -232,22 +264,24 @@ struct Luma {
     width = frame.width
     height = frame.height
     let n = frame.width * frame.height
-    var v = [Float](repeating: 0, count: n)
-    frame.pixels.withUnsafeBufferPointer { px in
-      v.withUnsafeMutableBufferPointer { out in
+    values = frame.pixels.withUnsafeBufferPointer { px in
+      [Float](unsafeUninitializedCapacity: n) { out, count in
         for i in 0..<n {
           out[i] =
             0.299 * Float(px[3 * i]) + 0.587 * Float(px[3 * i + 1])
             + 0.114 * Float(px[3 * i + 2])
         }
+        count = n
       }
     }
-    values = v
   }
 
+  /// The value at the pixel nearest (x, y), clamped to the frame: the pixel index is
+  /// ⌊v + 0.5⌋ clamped to 0 ... size − 1. Truncation gives the same index after the clamp (it
+  /// differs from the floor only below 0, where both clamp to 0), without a call to `floorf`.
   @inline(__always) func at(_ x: Float, _ y: Float) -> Float {
-    let xi = min(max(Int((x + 0.5).rounded(.down)), 0), width - 1)
-    let yi = min(max(Int((y + 0.5).rounded(.down)), 0), height - 1)
+    let xi = min(max(Int(x + 0.5), 0), width - 1)
+    let yi = min(max(Int(y + 0.5), 0), height - 1)
     return values[yi * width + xi]
   }
 }
