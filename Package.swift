@@ -145,7 +145,8 @@ let package = Package(
     .testTarget(
       name: "HeroPipelineTests",
       dependencies: [
-        "HeroPipeline", "Labeler", "Classifier", "Inception", "Preprocess", "HeroCore",
+        "HeroPipeline", "Labeler", "Classifier", "Inception", "InceptionKernels", "Preprocess",
+        "HeroCore",
         "SampleMaker", "FrameExtractor", "TestSupport",
       ],
       swiftSettings: strict),

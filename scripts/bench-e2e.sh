@@ -37,6 +37,8 @@ step() {
 read -r ew ec em <<<"$(step extract "$BIN" extract "${TRAIN_CLIPS[@]}" --out "$DIR/crops")"
 read -r tw tc tm <<<"$(step train "$BIN" train "$DIR/crops" --model "$DIR/model" --json)"
 read -r iw ic im <<<"$(step identify "$BIN" identify "${TEST_CLIPS[@]}" --model "$DIR/model" --json)"
+echo "  hero-id's model: trained in $(jq -r '.trained_with.precision // "fp32"' "$DIR/model/model.json")" \
+  "(train's default; identify runs the model's precision)"
 # Accuracy: known heroes (among the model's classes) named right; unknown heroes called unknown.
 acc=$(python3 - "$DIR/identify.out" "$DIR/model" <<'PY'
 import json, os, sys

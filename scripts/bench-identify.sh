@@ -17,15 +17,16 @@ if [ ! -f "$CLIP" ]; then
   "$BIN_DIR/sample-maker" clip --hero 李白 --seed 4242 --size 1920x1080 --fps 30 --keyint 60 \
     --bitrate 2500 --duration 30 --out "$CLIP" 2>/dev/null
 fi
-# (Again when a cached model is missing or from an older model format.)
-if [ ! -f "$DIR/model/model.json" ] \
+# (Again when a cached model is missing, from an older model format, or from before `train`
+# recorded its precision: int8 by default since issue 28, docs/int8.md.)
+if [ ! -f "$DIR/model/model.json" ] || ! grep -q '"precision"' "$DIR/model/model.json" \
   || ! "$HERO" identify "$CLIP" --model "$DIR/model" --json >/dev/null 2>&1; then
   echo "bench-identify: training a model on samples/train (once)"
   rm -rf "$DIR/crops" "$DIR/model"
   "$HERO" extract samples/train/*/*.mp4 --out "$DIR/crops" --all-frames --every 0.5 2>/dev/null
   "$HERO" train "$DIR/crops" --model "$DIR/model" 2>/dev/null >/dev/null
 fi
-if [ ! -f "$DIR/model3/model.json" ] \
+if [ ! -f "$DIR/model3/model.json" ] || ! grep -q '"precision"' "$DIR/model3/model.json" \
   || ! "$HERO" identify "$CLIP" --model "$DIR/model3" --json >/dev/null 2>&1; then
   echo "bench-identify: training a three-slot model on samples/train (once)"
   rm -rf "$DIR/crops3" "$DIR/model3"
@@ -39,7 +40,7 @@ for model in model model3; do
     /usr/bin/time -f "%e %M" -o "$DIR/time.txt" "$HERO" identify "$CLIP" --model "$DIR/$model" \
       --json > "$DIR/out.json" 2>/dev/null
     read -r wall rss < "$DIR/time.txt"
-    echo "  $model run $run: ${wall} s, peak RSS $((rss / 1024)) MB, answer: $(jq -r '"\(.hero // "unknown") (\(.gameplay_frames)/\(.frames) gameplay frames)"' "$DIR/out.json")"
+    echo "  $model run $run: ${wall} s, peak RSS $((rss / 1024)) MB, answer: $(jq -r '"\(.hero // "unknown") (\(.gameplay_frames)/\(.frames) gameplay frames, \(.precision))"' "$DIR/out.json")"
     if [ -z "$best" ] || awk -v a="$wall" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=$wall; fi
   done
   name=$([ "$model" = model ] && echo "skill-2 model" || echo "three-slot model")

@@ -100,12 +100,20 @@ public struct ModelInfo: Sendable, Codable, Equatable {
   /// The skill slots whose crops trained the model (e.g. ["skill1", "skill2", "skill3"]); nil
   /// for a model from before slots were recorded, trained on the layout's crop slot alone.
   public var slots: [String]?
+  /// The arithmetic of the base network the training bottlenecks came from (`train
+  /// --precision`); nil for a model from before int8 training, whose bottlenecks were fp32.
+  /// `identify` runs this precision unless told otherwise: the final layer, the prototypes and
+  /// the "unknown" threshold were fitted to its bottlenecks.
+  public var precision: Precision?
 
   enum CodingKeys: String, CodingKey {
     case baseNetworkSHA1 = "base_network_sha1"
     case baseNetwork = "base_network"
-    case preprocessing, layout, training, slots
+    case preprocessing, layout, training, slots, precision
   }
+
+  /// The precision the model was trained with (fp32 for a model that does not say).
+  public var trainedPrecision: Precision { precision ?? .fp32 }
 
   /// The slots `identify` crops for this model: the recorded ones, else the layout's crop slot.
   public var cropSlots: [String] { slots ?? [layout.crop.slot] }

@@ -9,11 +9,26 @@ public struct BaseNetwork: Sendable {
   /// The weights file.
   public let path: String
   public let weights: InceptionWeights
-  /// The arithmetic of the encoders' convolutions (`--precision`; `train` and the bottleneck
-  /// cache stay fp32).
+  /// The arithmetic of the encoders' convolutions (`--precision`; a model records the one it
+  /// was trained with, and `identify` runs that one by default).
   public let precision: Precision
 
   public var sha1: String { weights.sha1 }
+
+  /// What a crop's bottleneck depends on besides the crop (the bottleneck cache's key): for
+  /// fp32 the weights' SHA-1 (as caches written before int8 existed), for int8 the SHA-1 of the
+  /// weights' SHA-1, the precision and the calibration table the int8 layers use.
+  public var bottleneckIdentity: String {
+    switch precision {
+    case .fp32: sha1
+    case .int8: SHA1.hex("\(sha1):int8:\(Int8Calibration.bundled.jsonText)")
+    }
+  }
+
+  /// The same weights, with encoders of `precision`.
+  public func with(precision: Precision) -> BaseNetwork {
+    BaseNetwork(path: path, weights: weights, precision: precision)
+  }
 
   public init(path: String, weights: InceptionWeights, precision: Precision = .fp32) {
     self.path = path

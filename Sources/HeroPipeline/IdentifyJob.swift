@@ -37,8 +37,9 @@ public struct IdentifyJob: Sendable {
     /// A crop identical to one already encoded in the clip reuses its bottleneck
     /// (``ClipBottlenecks``); off with `HERO_ID_REUSE=off` in the environment.
     public var reuseBottlenecks = BottleneckUse.reuseByDefault
-    /// `--precision`: the base network's arithmetic (fp32, or int8: docs/int8.md).
-    public var precision = Precision.fp32
+    /// `--precision`: the base network's arithmetic (fp32, or int8: docs/int8.md); nil: the
+    /// one the model was trained with (``ModelInfo/trainedPrecision``).
+    public var precision: Precision?
     /// Load the base network on another thread while the clips' first key frames are decoded
     /// and sorted (`identify`: a tenth of a second off a one-clip run); the first gameplay crop
     /// waits for it. A weights file that cannot be loaded then fails the clips that needed it,
@@ -53,7 +54,8 @@ public struct IdentifyJob: Sendable {
   public let layout: LayoutProfile
   /// The base network, loaded in `init` or on another thread (``Options/loadBaseInBackground``).
   let loader: BaseNetworkLoader
-  let precision: Precision
+  /// The base network's arithmetic: `--precision`, else the one the model was trained with.
+  public let precision: Precision
   public let policy: ThreadPolicy
   let decoding: ExtractOptions
   let cropsDirectory: String?
@@ -65,11 +67,12 @@ public struct IdentifyJob: Sendable {
 
   /// Loads what identifying needs, for `clips` clips (the thread policy depends on how many).
   public init(options: Options, clips: Int) throws {
-    let (inception, precision) = (options.inception, options.precision)
+    let inception = options.inception
+    // The weights do not depend on the precision: loaded at once (or begun) before the model,
+    // whose precision the encoders take.
     loader = try BaseNetworkLoader(background: options.loadBaseInBackground) {
-      try BaseNetwork.load(override: inception, precision: precision)
+      try BaseNetwork.load(override: inception)
     }
-    self.precision = precision
     do {
       // A weights file loads only when its SHA-1 is the expected one, so that is the base
       // network's SHA-1 the model must have been trained on.
@@ -77,6 +80,7 @@ public struct IdentifyJob: Sendable {
         from: options.model, baseNetworkSHA1: InceptionConstants.expectedSHA1)
       layout = try options.layout.map { try Layouts.load(path: $0) } ?? model.info.layout
       sorter = try ScreenSorter.load(layout: layout, modelPath: options.screenModel)
+      precision = options.precision ?? model.info.trainedPrecision
     } catch {
       // The weights' error first, as when they are loaded before the rest.
       _ = try loader.get()
@@ -143,10 +147,10 @@ public struct IdentifyJob: Sendable {
       // Each distinct crop through the network once; the encoder is made on the encoder's
       // queue when the first batch is ready (waiting there, not here, for a base network still
       // loading): a clip with no gameplay crop never builds a network.
-      let (loader, policy) = (self.loader, self.policy)
+      let (loader, policy, precision) = (self.loader, self.policy, self.precision)
       let bottlenecks = ClipBottlenecks(
         reuse: reuseBottlenecks, batchSize: 4,
-        makeEncoder: { try loader.get().encoder(for: policy) })
+        makeEncoder: { try loader.get().with(precision: precision).encoder(for: policy) })
       var hud = VideoHUD(placement: placement, layout: layout, sorter: sorter, sorters: sorters)
       while let frame = try decoder.nextFrame() {
         try control.checkCancelled()
@@ -256,28 +260,5 @@ extension IdentifyResult {
 }
 
 /// The base network of an ``IdentifyJob``: loaded at once (its error thrown by `init`), or on
-/// another thread, waited for by ``get()``.
-final class BaseNetworkLoader: @unchecked Sendable {
-  private let loaded = DispatchGroup()
-  /// Written once before `loaded` is left; read after waiting for it.
-  private var result: Result<BaseNetwork, any Error>?
-
-  init(background: Bool, load: @escaping @Sendable () throws -> BaseNetwork) throws {
-    guard background else {
-      result = .success(try load())
-      return
-    }
-    loaded.enter()
-    DispatchQueue.global(qos: .userInitiated).async {
-      self.result = Result { try load() }
-      self.loaded.leave()
-    }
-  }
-
-  /// The base network, once loaded; the load's error when it failed.
-  func get() throws -> BaseNetwork {
-    loaded.wait()
-    guard let result else { preconditionFailure("the base network's load never ended") }
-    return try result.get()
-  }
-}
+/// another thread, waited for by ``BackgroundResult/get()``.
+typealias BaseNetworkLoader = BackgroundResult<BaseNetwork>

@@ -5,6 +5,7 @@ import Inception
 import InceptionKernels
 import Labeler
 import Preprocess
+import Synchronization
 
 /// `train`: a crop folder → bottlenecks (cached) → a new final layer, the prototypes and the
 /// "unknown" threshold → a model directory (docs/training.md, docs/model-format.md).
@@ -45,6 +46,9 @@ public struct TrainJob: Sendable {
     /// `--review N`: the review sheet's length, the crops whose label the model disputes most
     /// (0: none).
     public var reviewCount = 20
+    /// `--precision`: the base network's arithmetic for the bottlenecks (docs/int8.md: int8 by
+    /// default, fp32 on request); the model records it and `identify` runs the same.
+    public var precision = Precision.int8
     public init() {}
   }
 
@@ -141,7 +145,7 @@ public struct TrainJob: Sendable {
     policy.apply()
     let profile = try Layouts.load(path: options.layout)
     let (collection, leftOut) = try splitCrops(control: control)
-    let base = try BaseNetwork.load(override: options.inception)
+    let base = try BaseNetwork.load(override: options.inception, precision: options.precision)
     try control.checkCancelled()
     let data = try await features(of: collection, base: base, policy: policy, control: control)
     try control.checkCancelled()
@@ -177,6 +181,16 @@ public struct TrainJob: Sendable {
     let distortedBatch = try distortedBatches(
       collection: collection, base: base, inputSize: training.inputSize, control: control,
       label: { iconLabel($0.path, $0.label) })
+    // The review sheet's training crops are scored by layers trained on the other folds
+    // (below): those three trainings run on other threads while this one trains the model.
+    let review: BackgroundResult<[ReviewFold]>? =
+      options.reviewCount > 0
+      ? Self.reviewFolds(
+        collection: collection, training: data.sets[.training], iconLabels: byIcon(.training),
+        classCount: collection.classes.count * icons, iconsPerClass: icons,
+        options: options.training,
+        cancelled: { [cancellation = control.cancellation] in cancellation.isCancelled })
+      : nil
     var curve: [TrainingSummary.CurvePoint] = []
     let trainer = Trainer.train(
       classCount: collection.classes.count * icons, training: byIcon(.training),
@@ -238,39 +252,13 @@ public struct TrainJob: Sendable {
         probabilities += e.probabilities
         sets += Array(repeating: set.rawValue, count: b.count)
       }
-      let groups = Dictionary(
-        collection.images.map { ($0.path, $0.group) }, uniquingKeysWith: { a, _ in a })
-      let train = data.sets[.training]
-      let folds = train.paths.map {
-        Int(DataSplit.percentage("review-fold:" + (groups[$0] ?? $0)) * 3 / 100) % 3
-      }
-      let icon = byIcon(.training)
-      let n = icon.inputSize
-      for fold in 0..<3 {
-        try control.checkCancelled()
-        var rest = LabelledBottlenecks(inputSize: n)
-        var held = LabelledBottlenecks(inputSize: n)
-        var heldPaths: [String] = []
-        for (i, f) in folds.enumerated() {
-          let row = Array(train.bottlenecks.features[(i * n)..<((i + 1) * n)])
-          if f == fold {
-            held.append(row, label: train.bottlenecks.labels[i])
-            heldPaths.append(train.paths[i])
-          } else {
-            rest.append(row, label: icon.labels[i])
-          }
-        }
-        guard held.count > 0, rest.count > 0 else { continue }
-        var quiet = options.training
-        quiet.evalStepInterval = quiet.steps
-        let other = Trainer.train(
-          classCount: collection.classes.count * icons, training: rest,
-          validation: LabelledBottlenecks(inputSize: n), options: quiet)
-        let e = other.evaluate(standardized: standardized(held, other), iconsPerClass: icons)
-        paths += heldPaths
-        labels += held.labels
-        probabilities += e.probabilities
-        sets += Array(repeating: DataSet.training.rawValue, count: held.count)
+      let held = try review?.get() ?? []
+      try control.checkCancelled()
+      for fold in held {
+        paths += fold.paths
+        labels += fold.labels
+        probabilities += fold.probabilities
+        sets += Array(repeating: DataSet.training.rawValue, count: fold.labels.count)
       }
       disputed = TrainingSummary.disputed(
         paths: paths, cropsDir: options.cropsDir, classes: collection.classes, labels: labels,
@@ -279,6 +267,7 @@ public struct TrainJob: Sendable {
     }
     var info = ModelInfo(baseNetworkSHA1: base.sha1, layout: profile, training: summary)
     if icons > 1 { info.slots = slots }
+    info.precision = base.precision
     let heroModel = HeroModel(
       labels: collection.classes, layer: trainer.layer, prototypes: model.shape,
       colourPrototypes: model.colour, patternPrototypes: model.pattern,
@@ -358,6 +347,64 @@ public struct TrainJob: Sendable {
     return (collection, leftOut)
   }
 
+  /// Training crops scored by a final layer that never saw them, for the review sheet.
+  struct ReviewFold: Sendable {
+    var paths: [String]
+    var labels: [Int]
+    /// `labels.count × classes`, row-major.
+    var probabilities: [Float]
+  }
+
+  /// The review sheet's folds, begun on other threads: the training set cut in three by group
+  /// (so a video's neighbouring crops share a fold), a final layer trained on each two thirds
+  /// (the run's options, quiet), the held third scored by it; the folds in order, those with no
+  /// crop held or none left to train on skipped, none once `cancelled()`.
+  static func reviewFolds(
+    collection: ImageCollection, training train: TrainingData.Split,
+    iconLabels icon: LabelledBottlenecks, classCount: Int, iconsPerClass icons: Int,
+    options: TrainingOptions, cancelled: @escaping @Sendable () -> Bool
+  ) -> BackgroundResult<[ReviewFold]> {
+    let groups = Dictionary(
+      collection.images.map { ($0.path, $0.group) }, uniquingKeysWith: { a, _ in a })
+    let folds = train.paths.map {
+      Int(DataSplit.percentage("review-fold:" + (groups[$0] ?? $0)) * 3 / 100) % 3
+    }
+    let n = icon.inputSize
+    let (features, labels, paths) = (
+      train.bottlenecks.features, train.bottlenecks.labels, train.paths
+    )
+    return BackgroundResult {
+      let results = Mutex([ReviewFold?](repeating: nil, count: 3))
+      DispatchQueue.concurrentPerform(iterations: 3) { fold in
+        guard !cancelled() else { return }
+        var rest = LabelledBottlenecks(inputSize: n)
+        var held = LabelledBottlenecks(inputSize: n)
+        var heldPaths: [String] = []
+        for (i, f) in folds.enumerated() {
+          let row = Array(features[(i * n)..<((i + 1) * n)])
+          if f == fold {
+            held.append(row, label: labels[i])
+            heldPaths.append(paths[i])
+          } else {
+            rest.append(row, label: icon.labels[i])
+          }
+        }
+        guard held.count > 0, rest.count > 0 else { return }
+        var quiet = options
+        quiet.evalStepInterval = quiet.steps
+        let other = Trainer.train(
+          classCount: classCount, training: rest, validation: LabelledBottlenecks(inputSize: n),
+          options: quiet)
+        let e = other.evaluate(standardized: standardized(held, other), iconsPerClass: icons)
+        results.withLock {
+          $0[fold] = ReviewFold(
+            paths: heldPaths, labels: held.labels, probabilities: e.probabilities)
+        }
+      }
+      return results.withLock { $0.compactMap { $0 } }
+    }
+  }
+
   /// Every crop's bottleneck (cached), colour signature and icon pattern, gathered per split
   /// set, plus the calibration crops of the "unknown" threshold.
   func features(
@@ -367,7 +414,8 @@ public struct TrainJob: Sendable {
       options.bottleneckDir
       ?? URL(fileURLWithPath: options.cropsDir).appendingPathComponent(".bottlenecks").path
     let cache = BottleneckCache(
-      directory: URL(fileURLWithPath: cacheDir, isDirectory: true), baseSHA1: base.sha1)
+      directory: URL(fileURLWithPath: cacheDir, isDirectory: true),
+      baseSHA1: base.bottleneckIdentity)
     let (bottlenecks, use) = await cache.bottlenecksAndUse(
       for: collection.images.map(\.path), jobs: policy.tasks,
       reuse: options.reuseBottlenecks, decode: { try JPEG.decode(fileAt: $0) },

@@ -11,7 +11,7 @@ public enum InceptionConstants {
 }
 
 /// The arithmetic of the network's convolutions.
-public enum Precision: String, Sendable, CaseIterable {
+public enum Precision: String, Sendable, CaseIterable, Codable {
   /// float32 throughout (the reference).
   case fp32
   /// Every convolution but the first in int8 (uint8 activations, int8 weights per output

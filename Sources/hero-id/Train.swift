@@ -3,6 +3,7 @@ import Classifier
 import Foundation
 import HeroCore
 import HeroPipeline
+import InceptionKernels
 import Preprocess
 
 extension Optimizer: ExpressibleByArgument {}
@@ -118,6 +119,16 @@ struct Train: AsyncParsableCommand {
         + "`extract --slots 1,2,3` gives a model that reads all three slots).", valueName: "LIST"))
   var slots: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "The arithmetic of Inception's convolutions for the bottlenecks: int8 (the default: every "
+        + "convolution but the first with int8 weights and calibrated uint8 activations, "
+        + "docs/int8.md; about twice fp32's speed on CPUs with AVX-512 VNNI, fp32's on AVX2 "
+        + "alone) or fp32. The model records it, and `identify` runs the same by default; each "
+        + "has its own entries in the bottleneck cache.",
+      valueName: "int8|fp32"))
+  var precision = Precision.int8
+
   @Option(help: .hidden)
   var benchSynthetic: Int?
 
@@ -159,6 +170,7 @@ struct Train: AsyncParsableCommand {
     o.jobs = jobs
     o.strict = strict
     o.reviewCount = review
+    o.precision = precision
     return o
   }
 

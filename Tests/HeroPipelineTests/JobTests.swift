@@ -1,6 +1,8 @@
+import Classifier
 import Foundation
 import HeroCore
 import HeroPipeline
+import InceptionKernels
 import Labeler
 import Preprocess
 import TestSupport
@@ -271,6 +273,62 @@ final class RecordingObserver: JobObserver, @unchecked Sendable {
     options.model = folder.sub("model2")
     _ = try await TrainJob(options: options).run(control: JobControl(observer: second))
     #expect(second.totals["bottlenecks"] == 1)  // only the damaged file is tried again
+  }
+
+  /// `train --precision` (issue 28): the model records the precision of its bottlenecks, each
+  /// precision has its own cache entries, and `identify` runs the model's precision unless told
+  /// otherwise (fp32 for a model from before the field).
+  @Test(.enabled(if: hasInception, "needs the Inception weights (make setup)"))
+  func theTrainingPrecisionIsRecordedCachedApartAndFollowed() async throws {
+    let folder = TemporaryFolder()
+    var options = TrainJob.Options()
+    options.cropsDir = try cropFolder(folder, perHero: 8)
+    options.training.steps = 50
+    #expect(options.precision == .int8)  // the default
+    var models: [Precision: String] = [:]
+    var outcomes: [Precision: TrainJob.Outcome] = [:]
+    for precision in [Precision.fp32, .int8] {
+      options.precision = precision
+      options.model = folder.sub("model-\(precision)")
+      let outcome = try await TrainJob(options: options).run(control: .silent)
+      // Each precision computes its own 24 bottlenecks: the other's are not taken from the cache.
+      #expect(outcome.bottlenecks == BottleneckUse(crops: 24, computed: 24, reused: 0, cached: 0))
+      let json = try String(contentsOfFile: options.model + "/model.json", encoding: .utf8)
+      #expect(json.contains("\"precision\" : \"\(precision.rawValue)\""))
+      #expect(try HeroModel.load(from: options.model).info.trainedPrecision == precision)
+      models[precision] = options.model
+      outcomes[precision] = outcome
+    }
+    // Again in int8: every bottleneck from the cache, and the same review sheet and threshold
+    // (the review's folds train on other threads: the order of the work changes nothing).
+    options.model = folder.sub("model-int8-again")
+    let again = try await TrainJob(options: options).run(control: .silent)
+    #expect(again.bottlenecks == BottleneckUse(crops: 24, computed: 0, reused: 0, cached: 24))
+    #expect(again.disputed == outcomes[.int8]?.disputed)
+    #expect(again.thresholds == outcomes[.int8]?.thresholds)
+    // The int8 bottlenecks are not the fp32 ones: the thresholds fitted to them differ.
+    #expect(outcomes[.fp32]?.thresholds != outcomes[.int8]?.thresholds)
+
+    func identifyPrecision(_ model: String, _ flag: Precision?) throws -> Precision {
+      var o = IdentifyJob.Options()
+      o.model = model
+      o.precision = flag
+      return try IdentifyJob(options: o, clips: 1).precision
+    }
+    let int8Model = try #require(models[.int8])
+    #expect(try identifyPrecision(int8Model, nil) == .int8)
+    #expect(try identifyPrecision(int8Model, .fp32) == .fp32)
+    #expect(try identifyPrecision(try #require(models[.fp32]), nil) == .fp32)
+    // A model.json without the field (written before it existed): fp32.
+    let old = folder.sub("model-old")
+    try FileManager.default.copyItem(atPath: int8Model, toPath: old)
+    let text = try String(contentsOfFile: old + "/model.json", encoding: .utf8)
+    let stripped = text.replacingOccurrences(of: "\"precision\" : \"int8\",", with: "")
+      .replacingOccurrences(of: ",\n    \"precision\" : \"int8\"", with: "")
+    #expect(!stripped.contains("\"precision\""))
+    try Data(stripped.utf8).write(to: URL(fileURLWithPath: old + "/model.json"))
+    #expect(try HeroModel.load(from: old).info.precision == nil)
+    #expect(try identifyPrecision(old, nil) == .fp32)
   }
 
   @Test func aFolderWithOneHeroIsRefusedBeforeAnyWork() async throws {
