@@ -146,8 +146,7 @@ let package = Package(
       name: "HeroPipelineTests",
       dependencies: [
         "HeroPipeline", "Labeler", "Classifier", "Inception", "InceptionKernels", "Preprocess",
-        "HeroCore",
-        "SampleMaker", "FrameExtractor", "TestSupport",
+        "HeroCore", "HeroReport", "SampleMaker", "FrameExtractor", "TestSupport",
       ],
       swiftSettings: strict),
     .testTarget(

@@ -296,7 +296,10 @@ public enum HTMLReport {
           100 * model.thresholds.unknownRejectRate)),
       .init(name: "trained", value: "\(t.trainedAt) in \(String(format: "%.1f", t.seconds)) s"),
       .init(name: "layout", value: model.info.layout.name),
-      .init(name: "base network", value: model.info.baseNetwork),
+      .init(
+        name: "base network",
+        value: model.info.baseNetwork + ", \(model.info.trainedPrecision.rawValue) bottlenecks"
+          + (model.info.precision == nil ? " (not recorded: a model from before int8)" : "")),
     ]
     var curvesSVG: String?
     if let curve = t.curve, !curve.isEmpty {

@@ -2,6 +2,7 @@ import Classifier
 import Foundation
 import HeroCore
 import HeroPipeline
+import HeroReport
 import InceptionKernels
 import Labeler
 import Preprocess
@@ -329,6 +330,14 @@ final class RecordingObserver: JobObserver, @unchecked Sendable {
     try Data(stripped.utf8).write(to: URL(fileURLWithPath: old + "/model.json"))
     #expect(try HeroModel.load(from: old).info.precision == nil)
     #expect(try identifyPrecision(old, nil) == .fp32)
+    // The report says which bottlenecks a model was fitted to.
+    func report(_ model: String) throws -> String {
+      var request = ReportRequest()
+      request.model = model
+      return try HTMLReport.render(request)
+    }
+    #expect(try report(int8Model).contains("2048 floats), int8 bottlenecks"))
+    #expect(try report(old).contains("fp32 bottlenecks (not recorded: a model from before int8)"))
   }
 
   @Test func aFolderWithOneHeroIsRefusedBeforeAnyWork() async throws {
