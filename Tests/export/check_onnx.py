@@ -26,8 +26,9 @@ Checks (each an assertion; any failure exits 1):
     1e-4 of hero-id's;
   - fp16 weights: the same argmax as hero-id on every sample crop;
   - int8 (QDQ): the same argmax as hero-id's float32 on at least 85 % of the sample crops
-    (every crop is reported: issue 28 asks for all, 53/56 measured; the reference images'
-    agreement is printed, not asserted); the file
+    (every crop is reported, with hero-id's margin in probability and in logits, and int8's
+    logit error RMS: issue 28 asks for all, 53/56 measured, not met, docs/export.md says why;
+    the reference images' agreement is printed, not asserted); the file
     within 25 MB; its metadata says int8 and names the calibration; with --clips-index, the
     answer per test clip (the argmax of the mean probabilities over all its crops, as identify
     averages a clip's frames) equal with the int8 and the float32 file;
@@ -247,13 +248,24 @@ def main():
         same8 = int((p8.argmax(1) == arg_h).sum())
         ordered = np.sort(hp, 1)
         margin_h = ordered[:, -1] - ordered[:, -2]
+        # The same margin in logits (log p1 - log p2), and int8's logit error: the RMS of
+        # log p8 - log p over crops and labels, each row centred (the softmax's constant removed).
+        logs = np.log(np.maximum(ordered, 1e-30))
+        logit_margin_h = logs[:, -1] - logs[:, -2]
+        err = np.log(np.maximum(p8.astype(np.float64), 1e-30)) - np.log(np.maximum(hp, 1e-30))
+        err -= err.mean(1, keepdims=True)
+        logit_rms = float(np.sqrt((err ** 2).mean()))
         # The bottleneck's error relative to its scale: max |b8 - b| / max |b| per crop.
         rel = float((np.abs(b8 - hb).max(1) / np.abs(hb).max(1)).max())
         int8_stats = {"int8_argmax_same": same8, "int8_max_abs_diff_crops": float(np.abs(p8 - hp).max()),
                       "int8_bottleneck_max_rel_diff_crops": rel,
-                      "smallest_fp32_margin_crops": float(margin_h.min())}
+                      "smallest_fp32_margin_crops": float(margin_h.min()),
+                      "smallest_fp32_logit_margin_crops": float(logit_margin_h.min()),
+                      "int8_logit_rms_error_crops": logit_rms}
         # Issue 28 asks for every crop; quantization swaps the top two labels of a few uncertain
-        # crops (53/56 measured; the cause in docs/export.md), so that is reported, not met. The
+        # crops (53/56 measured: int8 moves the logits by an RMS of about 0.37, and 4 of the 56
+        # crops have a float32 logit margin below that, the smallest 0.068; the cause and what
+        # was tried in docs/export.md), so that is reported, not met. The
         # assertion is a guard against a broken export: a wrong scale, layout or rounding sends
         # the argmax toward chance (1 in 8), far below 0.85 of the crops.
         print(f"     int8: argmax == hero-id's float32 on every crop: "
@@ -264,7 +276,11 @@ def main():
               f"max |b| {rel:.3f}, smallest hero-id top-2 margin {margin_h.min():.3f})")
         for i in np.nonzero(p8.argmax(1) != arg_h)[0]:
             print(f"     {crops[i]}: hero-id {labels[arg_h[i]]} p={hp[i].max():.4f} margin "
-                  f"{margin_h[i]:.4f}; int8 {labels[p8[i].argmax()]} p={p8[i].max():.4f}")
+                  f"{margin_h[i]:.4f} (logits {logit_margin_h[i]:.3f}); int8 "
+                  f"{labels[p8[i].argmax()]} p={p8[i].max():.4f}")
+        print(f"     int8: logit error RMS {logit_rms:.3f}; crops whose float32 logit margin is "
+              f"below it: {int((logit_margin_h < logit_rms).sum())}/{len(crops)} (smallest "
+              f"{logit_margin_h.min():.3f})")
         if a.clips_index:
             import csv
             root = os.path.dirname(a.clips_index)
