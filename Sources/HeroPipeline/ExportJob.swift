@@ -47,18 +47,43 @@ public struct ExportJob {
   }
 
   /// hero-id's own class probabilities and bottleneck of each JPEG (decoded, resized and run
-  /// through Inception v3 and the model's final layer, as `identify` does for a crop), handed
-  /// to `emit` in order; an image that cannot be read gets its error.
+  /// through Inception v3 and the model's final layer, as `identify` does for a crop) in fp32,
+  /// and its class probabilities in int8 (`--precision int8`, the scheme of `export --int8`),
+  /// handed to `emit` in order; an image that cannot be read gets its error.
   public func probe(
     _ images: [String], control: JobControl,
-    emit: (String, Result<(probabilities: [Float], bottleneck: [Float]), any Error>) -> Void
+    emit: (String, Result<Probe, any Error>) -> Void
   ) throws {
     var o = BottleneckJob.Options()
     o.inception = network.path
     o.threads = 1
-    let bottlenecks = try BottleneckJob(options: o)
-    try bottlenecks.run(images, control: control) { path, result in
-      emit(path, result.map { (model.heroProbabilities(model.layer.probabilities($0)), $0) })
+    var int8: [String: [Float]] = [:]
+    o.precision = .int8
+    try BottleneckJob(options: o).run(images, control: control) { path, result in
+      if case .success(let b) = result { int8[path] = b }
     }
+    o.precision = .fp32
+    try BottleneckJob(options: o).run(images, control: control) { path, result in
+      emit(
+        path,
+        result.map {
+          Probe(
+            probabilities: model.heroProbabilities(model.layer.probabilities($0)), bottleneck: $0,
+            int8Probabilities: int8[path].map {
+              model.heroProbabilities(model.layer.probabilities($0))
+            }
+              ?? [])
+        })
+    }
+  }
+
+  /// One image's ``probe(_:control:emit:)``.
+  public struct Probe: Sendable {
+    /// Class probabilities from the fp32 bottleneck.
+    public var probabilities: [Float]
+    /// The fp32 bottleneck.
+    public var bottleneck: [Float]
+    /// Class probabilities from the int8 bottleneck.
+    public var int8Probabilities: [Float]
   }
 }

@@ -64,6 +64,8 @@ public struct IdentifyJob: Sendable {
   let reuseBottlenecks: Bool
   /// The screen sorters per found HUD geometry, shared by every clip.
   let sorters: ScreenSorterCache
+  /// The networks the clips' bottlenecks run on, reused from clip to clip.
+  let encoders = EncoderPool()
 
   /// Loads what identifying needs, for `clips` clips (the thread policy depends on how many).
   public init(options: Options, clips: Int) throws {
@@ -150,7 +152,9 @@ public struct IdentifyJob: Sendable {
       let (loader, policy, precision) = (self.loader, self.policy, self.precision)
       let bottlenecks = ClipBottlenecks(
         reuse: reuseBottlenecks, batchSize: 4,
-        makeEncoder: { try loader.get().with(precision: precision).encoder(for: policy) })
+        makeEncoder: { [encoders] in
+          try encoders.take { try loader.get().with(precision: precision).encoder(for: policy) }
+        })
       var hud = VideoHUD(placement: placement, layout: layout, sorter: sorter, sorters: sorters)
       while let frame = try decoder.nextFrame() {
         try control.checkCancelled()

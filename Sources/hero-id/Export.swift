@@ -106,6 +106,7 @@ struct Export: AsyncParsableCommand {
           JSONValue.object([
             "image": .string(path), "probabilities": .array(r.probabilities.map { .float($0) }),
             "bottleneck": .array(r.bottleneck.map { .float($0) }),
+            "probabilities_int8": .array(r.int8Probabilities.map { .float($0) }),
           ]).text)
       case .failure(let e):
         printError("\(e)")

@@ -127,7 +127,8 @@ def main():
         for line in f:
             r = json.loads(line)
             probe[r["image"]] = (np.array(r["probabilities"], dtype=np.float64),
-                                 np.array(r["bottleneck"], dtype=np.float64))
+                                 np.array(r["bottleneck"], dtype=np.float64),
+                                 np.array(r["probabilities_int8"], dtype=np.float64))
     with open(a.crops, encoding="utf-8") as f:
         crops = [l.strip() for l in f if l.strip()]
     with open(os.path.join(a.reference, "manifest.json")) as f:
@@ -278,6 +279,18 @@ def main():
             print(f"     {crops[i]}: hero-id {labels[arg_h[i]]} p={hp[i].max():.4f} margin "
                   f"{margin_h[i]:.4f} (logits {logit_margin_h[i]:.3f}); int8 "
                   f"{labels[p8[i].argmax()]} p={p8[i].max():.4f}")
+        # hero-id's own int8 pass (the default precision of the models `train` makes; the same
+        # scheme and calibration as the file): the file should answer as it does.
+        hp8 = np.stack([probe[c][2] for c in crops])
+        same8own = int((p8.argmax(1) == hp8.argmax(1)).sum())
+        int8_stats["int8_argmax_same_as_hero_id_int8"] = same8own
+        int8_stats["int8_max_abs_diff_hero_id_int8"] = float(np.abs(p8 - hp8).max())
+        print(f"     int8: argmax == hero-id's own int8 pass on {same8own}/{len(crops)} crops "
+              f"(max |p diff| {int8_stats['int8_max_abs_diff_hero_id_int8']:.2e})")
+        for i in np.nonzero(p8.argmax(1) != hp8.argmax(1))[0]:
+            o8 = np.sort(hp8[i])
+            print(f"     {crops[i]}: hero-id int8 {labels[hp8[i].argmax()]} p={o8[-1]:.4f} margin "
+                  f"{o8[-1] - o8[-2]:.4f}; the file {labels[p8[i].argmax()]} p={p8[i].max():.4f}")
         print(f"     int8: logit error RMS {logit_rms:.3f}; crops whose float32 logit margin is "
               f"below it: {int((logit_margin_h < logit_rms).sum())}/{len(crops)} (smallest "
               f"{logit_margin_h.min():.3f})")
