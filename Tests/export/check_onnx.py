@@ -177,7 +177,7 @@ def main():
         check(key is not None, f"reference {r['file']} in hero-id's probe")
         if key is None:
             continue
-        hp, hb = probe[key]
+        hp, hb = probe[key][:2]
         if img.shape[:2] == (SIDE, SIDE):
             n299 += 1
             p, b = run(s32u, img[None])
