@@ -199,6 +199,21 @@ extension HeroModel {
     return data
   }
 
+  /// The field a decoding error is about, as `: trained_with.precision: what is wrong`; empty
+  /// when the error does not say.
+  static func field(of error: any Error) -> String {
+    let context: DecodingError.Context
+    switch error as? DecodingError {
+    case .dataCorrupted(let c), .typeMismatch(_, let c), .valueNotFound(_, let c): context = c
+    case .keyNotFound(let key, let c):
+      let path = (c.codingPath + [key]).map(\.stringValue).joined(separator: ".")
+      return ": \(path) missing"
+    default: return ""
+    }
+    let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+    return path.isEmpty ? "" : ": \(path): \(context.debugDescription)"
+  }
+
   /// Decodes `model.json` and checks every field the reader relies on: format and version,
   /// `input_size` 2048, 2 to ``maxClasses`` distinct labels that can be file names, finite
   /// thresholds, a usable layout, a weights file that is a plain name, and exactly the twelve
@@ -218,7 +233,7 @@ extension HeroModel {
     }
     let header: Header
     do { header = try JSONDecoder().decode(Header.self, from: json) } catch {
-      throw bad("not a hero-id model header")
+      throw bad("not a hero-id model header" + Self.field(of: error))
     }
     let n = header.inputSize
     let c = header.labels.count

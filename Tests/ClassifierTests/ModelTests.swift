@@ -210,6 +210,29 @@ struct ModelTests {
     #expect(throws: ModelError.self) { try HeroModel.load(from: folder.path) }
   }
 
+  @Test("a precision other than fp32 or int8 is refused naming the field")
+  func unknownPrecision() throws {
+    let folder = TemporaryFolder()
+    var (model, _) = Self.trainedModel()
+    model.info.precision = .int8
+    try model.save(to: folder.path)
+    #expect(try HeroModel.load(from: folder.path).info.trainedPrecision == .int8)
+    let url = URL(fileURLWithPath: folder.sub("model.json"))
+    let text = try String(contentsOf: url, encoding: .utf8)
+    for value in ["\"int4\"", "7"] {
+      try Data(
+        text.replacingOccurrences(of: "\"precision\" : \"int8\"", with: "\"precision\" : \(value)")
+          .utf8
+      ).write(to: url)
+      do {
+        _ = try HeroModel.load(from: folder.path)
+        Issue.record("precision \(value) was accepted")
+      } catch {
+        #expect("\(error)".contains("trained_with.precision"), "\(error)")
+      }
+    }
+  }
+
   @Test("a model of an older format version is refused with a message to train again")
   func oldVersion() throws {
     let folder = TemporaryFolder()
