@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "packed_gemm.h"
-#include "winograd.h"
+#include "winograd_builds.h"
 
 typedef float v8 __attribute__((vector_size(32)));
 typedef float v8u __attribute__((vector_size(32), aligned(4)));
@@ -144,36 +144,19 @@ INLINE void output_dispatch(const float *p, size_t xs, const float *at, int alph
                           int length, float bias, float *out, size_t out_i, size_t out_k) {   \
     output_dispatch(p, xs, at, alpha, outputs, length, bias, out, out_i, out_k, WIDE);        \
   }
-#define AVX512 __attribute__((target("avx512f,avx2,fma")))
-#define AVX2 __attribute__((target("avx2,fma")))
-INPUT_BUILD(AVX512, w1d_input_avx512, 1)
-INPUT_BUILD(AVX2, w1d_input_avx2, 0)
-INPUT_BUILD(, w1d_input_base, 0)
-OUTPUT_BUILD(AVX512, w1d_output_avx512, 1)
-OUTPUT_BUILD(AVX2, w1d_output_avx2, 0)
-OUTPUT_BUILD(, w1d_output_base, 0)
+HERO_WINOGRAD_BUILDS(INPUT_BUILD, w1d_input)
+HERO_WINOGRAD_BUILDS(OUTPUT_BUILD, w1d_output)
 
 void hero_winograd1d_input(const float *const *rows, const float *bt, int alpha, int length,
                            float *dst, size_t xi_stride, int level) {
   if (alpha <= 0 || alpha > 16 || length <= 0) return;
-  if (level >= HERO_WINOGRAD_AVX512 && hero_winograd_level_available(HERO_WINOGRAD_AVX512)) {
-    w1d_input_avx512(rows, bt, alpha, length, dst, xi_stride);
-  } else if (level >= HERO_WINOGRAD_AVX2 && hero_winograd_level_available(HERO_WINOGRAD_AVX2)) {
-    w1d_input_avx2(rows, bt, alpha, length, dst, xi_stride);
-  } else {
-    w1d_input_base(rows, bt, alpha, length, dst, xi_stride);
-  }
+  HERO_WINOGRAD_CALL(w1d_input, level, rows, bt, alpha, length, dst, xi_stride);
 }
 
 void hero_winograd1d_output(const float *p, size_t xi_stride, const float *at, int alpha,
                             int outputs, int length, float bias, float *out, size_t out_i,
                             size_t out_k, int level) {
   if (alpha <= 0 || alpha > 16 || length <= 0 || outputs <= 0) return;
-  if (level >= HERO_WINOGRAD_AVX512 && hero_winograd_level_available(HERO_WINOGRAD_AVX512)) {
-    w1d_output_avx512(p, xi_stride, at, alpha, outputs, length, bias, out, out_i, out_k);
-  } else if (level >= HERO_WINOGRAD_AVX2 && hero_winograd_level_available(HERO_WINOGRAD_AVX2)) {
-    w1d_output_avx2(p, xi_stride, at, alpha, outputs, length, bias, out, out_i, out_k);
-  } else {
-    w1d_output_base(p, xi_stride, at, alpha, outputs, length, bias, out, out_i, out_k);
-  }
+  HERO_WINOGRAD_CALL(w1d_output, level, p, xi_stride, at, alpha, outputs, length, bias, out,
+                     out_i, out_k);
 }

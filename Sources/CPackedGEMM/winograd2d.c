@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "packed_gemm.h"
-#include "winograd.h"
+#include "winograd_builds.h"
 
 // Eight and sixteen floats; `v8u` and `v16u` at any alignment (loads and stores through them are
 // unaligned).
@@ -342,14 +342,8 @@ INLINE void output_body(const float *p, size_t xs, int A, int m, int tiles_x, in
                           float *scratch) {                                                     \
     DISPATCH(OUTPUT, WIDE, p, xs, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch)           \
   }
-#define AVX512 __attribute__((target("avx512f,avx2,fma")))
-#define AVX2 __attribute__((target("avx2,fma")))
-INPUT_BUILD(AVX512, w2d_input_avx512, 1)
-INPUT_BUILD(AVX2, w2d_input_avx2, 0)
-INPUT_BUILD(, w2d_input_base, 0)
-OUTPUT_BUILD(AVX512, w2d_output_avx512, 1)
-OUTPUT_BUILD(AVX2, w2d_output_avx2, 0)
-OUTPUT_BUILD(, w2d_output_base, 0)
+HERO_WINOGRAD_BUILDS(INPUT_BUILD, w2d_input)
+HERO_WINOGRAD_BUILDS(OUTPUT_BUILD, w2d_output)
 
 int hero_winograd_level_available(int level) {
   switch (level) {
@@ -360,8 +354,7 @@ int hero_winograd_level_available(int level) {
   }
 }
 
-// `level`, or the best level below it that the CPU runs.
-static int usable(int level) {
+int hero_winograd_usable_level(int level) {
   if (level >= HERO_WINOGRAD_AVX512 && hero_gemm_wide_available()) return HERO_WINOGRAD_AVX512;
   if (level >= HERO_WINOGRAD_AVX2 && hero_gemm_available()) return HERO_WINOGRAD_AVX2;
   return HERO_WINOGRAD_BASELINE;
@@ -373,35 +366,16 @@ void hero_winograd2d_input(const float *plane, int height, int width, int pad, i
                            int tiles_x, int ty_begin, int ty_end, float *v, size_t xi_stride,
                            float *scratch, int level) {
   if (ty_begin >= ty_end || tiles_x <= 0 || !valid(alpha, m)) return;
-  switch (usable(level)) {
-  case HERO_WINOGRAD_AVX512:
-    w2d_input_avx512(plane, height, width, pad, alpha, m, tiles_x, ty_begin, ty_end, v, xi_stride,
-                     scratch);
-    break;
-  case HERO_WINOGRAD_AVX2:
-    w2d_input_avx2(plane, height, width, pad, alpha, m, tiles_x, ty_begin, ty_end, v, xi_stride,
-                   scratch);
-    break;
-  default:
-    w2d_input_base(plane, height, width, pad, alpha, m, tiles_x, ty_begin, ty_end, v, xi_stride,
-                   scratch);
-  }
+  HERO_WINOGRAD_CALL(w2d_input, level, plane, height, width, pad, alpha, m, tiles_x, ty_begin,
+                     ty_end, v, xi_stride, scratch);
 }
 
 void hero_winograd2d_output(const float *p, size_t xi_stride, int alpha, int m, int tiles_x,
                             int tile_rows, int y0, float bias, float *out, int oh, int ow,
                             float *scratch, int level) {
   if (tile_rows <= 0 || tiles_x <= 0 || !valid(alpha, m)) return;
-  switch (usable(level)) {
-  case HERO_WINOGRAD_AVX512:
-    w2d_output_avx512(p, xi_stride, alpha, m, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch);
-    break;
-  case HERO_WINOGRAD_AVX2:
-    w2d_output_avx2(p, xi_stride, alpha, m, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch);
-    break;
-  default:
-    w2d_output_base(p, xi_stride, alpha, m, tiles_x, tile_rows, y0, bias, out, oh, ow, scratch);
-  }
+  HERO_WINOGRAD_CALL(w2d_output, level, p, xi_stride, alpha, m, tiles_x, tile_rows, y0, bias, out,
+                     oh, ow, scratch);
 }
 
 #if defined(__x86_64__) || defined(__i386__)

@@ -20,6 +20,9 @@ extern "C" {
 /// transform asked for a level the CPU lacks runs the best one below it that it has.
 int hero_winograd_level_available(int level);
 
+/// `level` if this CPU runs it, else the best level below it that it runs.
+int hero_winograd_usable_level(int level);
+
 #ifdef __cplusplus
 }
 #endif
