@@ -77,6 +77,28 @@ public struct ExportJob {
     }
   }
 
+  /// ``probe(_:control:emit:)`` of the images listed in `listFile` (one path a line; blank
+  /// lines skipped): per image `{"image", "probabilities", "bottleneck", "probabilities_int8"}`,
+  /// or its error. Throws when the list cannot be read.
+  public func probe(
+    listFile: String, control: JobControl, emit: (Result<JSONValue, any Error>) -> Void
+  ) throws {
+    guard let text = try? String(contentsOfFile: listFile, encoding: .utf8) else {
+      throw ProbeListError(path: listFile)
+    }
+    let paths = text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
+    try probe(paths, control: control) { path, result in
+      emit(
+        result.map { r in
+          .object([
+            "image": .string(path), "probabilities": .array(r.probabilities.map { .float($0) }),
+            "bottleneck": .array(r.bottleneck.map { .float($0) }),
+            "probabilities_int8": .array(r.int8Probabilities.map { .float($0) }),
+          ])
+        })
+    }
+  }
+
   /// One image's ``probe(_:control:emit:)``.
   public struct Probe: Sendable {
     /// Class probabilities from the fp32 bottleneck.
@@ -86,4 +108,10 @@ public struct ExportJob {
     /// Class probabilities from the int8 bottleneck.
     public var int8Probabilities: [Float]
   }
+}
+
+/// A `--probe` list that cannot be read.
+public struct ProbeListError: Error, CustomStringConvertible {
+  public let path: String
+  public var description: String { "\(MessageText.escaped(path)): cannot read the image list" }
 }

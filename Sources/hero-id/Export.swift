@@ -80,7 +80,16 @@ struct Export: AsyncParsableCommand {
       precision: int8 ? .int8 : fp16 ? .float16 : .float32, input: inputType)
     let job = try ExportJob(options: o)
     if let probe {
-      try runProbe(job, list: probe)
+      var failed = false
+      try job.probe(listFile: probe, control: .silent) { line in
+        switch line {
+        case .success(let json): print(json.text)
+        case .failure(let e):
+          printError("\(e)")
+          failed = true
+        }
+      }
+      if failed { throw ExitCode(1) }
       return
     }
     guard let output else { return }
@@ -90,35 +99,4 @@ struct Export: AsyncParsableCommand {
         + "\(o.onnx.precision.rawValue) weights, \(input) input, "
         + String(format: "%.1f MB", Double(bytes) / 1e6))
   }
-
-  /// Prints `{"image", "probabilities", "bottleneck"}` per listed image (hero-id's own numbers,
-  /// for the equivalence test).
-  private func runProbe(_ job: ExportJob, list: String) throws {
-    guard let text = try? String(contentsOfFile: list, encoding: .utf8) else {
-      throw ProbeListError(path: list)
-    }
-    let paths = text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
-    var failure: (any Error)?
-    try job.probe(paths, control: .silent) { path, result in
-      switch result {
-      case .success(let r):
-        print(
-          JSONValue.object([
-            "image": .string(path), "probabilities": .array(r.probabilities.map { .float($0) }),
-            "bottleneck": .array(r.bottleneck.map { .float($0) }),
-            "probabilities_int8": .array(r.int8Probabilities.map { .float($0) }),
-          ]).text)
-      case .failure(let e):
-        printError("\(e)")
-        failure = failure ?? e
-      }
-    }
-    if failure != nil { throw ExitCode(1) }
-  }
-}
-
-/// A `--probe` list that cannot be read.
-struct ProbeListError: Error, CustomStringConvertible {
-  let path: String
-  var description: String { "\(MessageText.escaped(path)): cannot read the image list" }
 }

@@ -107,12 +107,9 @@ struct IdentifyChainOptions: ParsableArguments {
 
   @Option(
     help: ArgumentHelp(
-      "The arithmetic of Inception's convolutions: fp32 or int8 (default: the one the model "
-        + "was trained with, `train --precision`; fp32 for a model that does not say). int8: "
-        + "every convolution but the first with int8 weights per output channel and uint8 "
-        + "activations calibrated on training crops, exact int32 sums; bottlenecks within a "
-        + "documented tolerance of fp32 (docs/int8.md). Faster where the CPU has AVX-512 VNNI "
-        + "(2.2-2.6x fp32 on 2 Zen 5 cores); about fp32's speed on AVX2 alone.",
+      "Inception's arithmetic: fp32 or int8 (default: the model's, `train --precision`; fp32 "
+        + "for an older model). int8: integer convolutions within a documented tolerance of "
+        + "fp32 (docs/int8.md), 2.2-2.6x fp32's speed with AVX-512 VNNI, fp32's on AVX2 alone.",
       valueName: "fp32|int8"))
   var precision: Precision?
 

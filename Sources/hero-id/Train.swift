@@ -121,11 +121,8 @@ struct Train: AsyncParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "The arithmetic of Inception's convolutions for the bottlenecks: int8 (the default: every "
-        + "convolution but the first with int8 weights and calibrated uint8 activations, "
-        + "docs/int8.md; about twice fp32's speed on CPUs with AVX-512 VNNI, fp32's on AVX2 "
-        + "alone) or fp32. The model records it, and `identify` runs the same by default; each "
-        + "has its own entries in the bottleneck cache.",
+      "Inception's arithmetic for the bottlenecks: int8 (about twice fp32's speed with AVX-512 "
+        + "VNNI; docs/int8.md) or fp32. The model records it; `identify` runs the same.",
       valueName: "int8|fp32"))
   var precision = Precision.int8
 
