@@ -70,10 +70,20 @@ static inline float dequantize(int32_t acc, float scale, const float *bias, int 
   return x;
 }
 
+// The requantized output (see `hero_i8_multiply`): (acc + ibias) · scale, clamped to 0 ... 255,
+// rounded half to even, times the consumer's scale.
+static inline float requantize(int32_t acc, int32_t ibias, float scale, float out) {
+  float x = (float)(acc + ibias) * scale;
+  x = x > 0 ? x : 0;
+  x = x < 255 ? x : 255;
+  return rintf(x) * out;
+}
+
 // The portable kernel: a rows×cols block (rows ≤ MR) from one packed panel.
 static void kernel_scalar(int groups, const int8_t *a, const uint32_t *b, size_t ldb, float *c,
                           int32_t *c32, size_t ldc, int rows, int cols, const float *scale,
-                          const float *bias, int relu) {
+                          const float *bias, int relu, const int32_t *ibias,
+                          const float *out) {
   for (int i = 0; i < rows; i++) {
     for (int j = 0; j < cols; j++) {
       int32_t acc = 0;
@@ -84,6 +94,8 @@ static void kernel_scalar(int groups, const int8_t *a, const uint32_t *b, size_t
       }
       if (c32)
         c32[(size_t)i * ldc + j] = acc;
+      else if (out && out[i] > 0)
+        c[(size_t)i * ldc + j] = requantize(acc, ibias[i], scale[i], out[i]);
       else
         c[(size_t)i * ldc + j] = dequantize(acc, scale[i], bias, i, relu);
     }
@@ -96,7 +108,8 @@ static void kernel_scalar(int groups, const int8_t *a, const uint32_t *b, size_t
 #define KERNEL_AVX2(NAME, TAIL)                                                                  \
   __attribute__((target("avx2"))) static void NAME(                                             \
       int groups, const int16_t *a, const uint32_t *b, size_t ldb, float *c, int32_t *c32,       \
-      size_t ldc, int rows, int cols, const float *scale, const float *bias, int relu) {          \
+      size_t ldc, int rows, int cols, const float *scale, const float *bias, int relu,            \
+      const int32_t *ibias, const float *out) {                                                   \
     __m256i acc[MR];                                                                              \
     for (int i = 0; i < MR; i++) acc[i] = _mm256_setzero_si256();                                 \
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);                              \
@@ -129,9 +142,18 @@ static void kernel_scalar(int groups, const int8_t *a, const uint32_t *b, size_t
         continue;                                                                                 \
       }                                                                                           \
       float *row = c + (size_t)i * ldc;                                                           \
-      __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[i]), _mm256_set1_ps(scale[i]));             \
-      if (bias) x = _mm256_add_ps(x, _mm256_set1_ps(bias[i]));                                    \
-      if (relu) x = _mm256_max_ps(x, zero);                                                       \
+      __m256 x;                                                                                   \
+      if (out && out[i] > 0) {                                                                    \
+        x = _mm256_cvtepi32_ps(_mm256_add_epi32(acc[i], _mm256_set1_epi32(ibias[i])));            \
+        x = _mm256_mul_ps(x, _mm256_set1_ps(scale[i]));                                           \
+        x = _mm256_min_ps(_mm256_max_ps(x, zero), _mm256_set1_ps(255));                           \
+        x = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);                    \
+        x = _mm256_mul_ps(x, _mm256_set1_ps(out[i]));                                             \
+      } else {                                                                                    \
+        x = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[i]), _mm256_set1_ps(scale[i]));                  \
+        if (bias) x = _mm256_add_ps(x, _mm256_set1_ps(bias[i]));                                  \
+        if (relu) x = _mm256_max_ps(x, zero);                                                     \
+      }                                                                                           \
       if (TAIL)                                                                                   \
         _mm256_maskstore_ps(row, mask, x);                                                        \
       else                                                                                        \
@@ -148,7 +170,8 @@ KERNEL_AVX2(kernel_avx2_tail, 1)
 #define KERNEL_VNNI(NAME, V)                                                                     \
   __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void NAME(                      \
       int groups, const int8_t *a, const uint32_t *b, size_t ldb, float *c, int32_t *c32,        \
-      size_t ldc, int rows, int cols, const float *scale, const float *bias, int relu) {          \
+      size_t ldc, int rows, int cols, const float *scale, const float *bias, int relu,            \
+      const int32_t *ibias, const float *out) {                                                   \
     __m512i acc[MR][V];                                                                           \
     __mmask16 mask[V];                                                                            \
     for (int v = 0; v < V; v++) {                                                                 \
@@ -175,9 +198,18 @@ KERNEL_AVX2(kernel_avx2_tail, 1)
           _mm512_mask_storeu_epi32(c32 + (size_t)i * ldc + 16 * v, mask[v], acc[i][v]);           \
           continue;                                                                               \
         }                                                                                         \
-        __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i][v]), _mm512_set1_ps(scale[i]));        \
-        if (bias) x = _mm512_add_ps(x, _mm512_set1_ps(bias[i]));                                  \
-        if (relu) x = _mm512_max_ps(x, zero);                                                     \
+        __m512 x;                                                                                 \
+        if (out && out[i] > 0) {                                                                  \
+          x = _mm512_cvtepi32_ps(_mm512_add_epi32(acc[i][v], _mm512_set1_epi32(ibias[i])));       \
+          x = _mm512_mul_ps(x, _mm512_set1_ps(scale[i]));                                         \
+          x = _mm512_min_ps(_mm512_max_ps(x, zero), _mm512_set1_ps(255));                         \
+          x = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);             \
+          x = _mm512_mul_ps(x, _mm512_set1_ps(out[i]));                                           \
+        } else {                                                                                  \
+          x = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i][v]), _mm512_set1_ps(scale[i]));             \
+          if (bias) x = _mm512_add_ps(x, _mm512_set1_ps(bias[i]));                                \
+          if (relu) x = _mm512_max_ps(x, zero);                                                   \
+        }                                                                                         \
         _mm512_mask_storeu_ps(c + (size_t)i * ldc + 16 * v, mask[v], x);                          \
       }                                                                                           \
     }                                                                                             \
@@ -189,7 +221,8 @@ KERNEL_VNNI(kernel_vnni_3, 3)
 KERNEL_VNNI(kernel_vnni_4, 4)
 
 typedef void (*vnni_fn)(int, const int8_t *, const uint32_t *, size_t, float *, int32_t *, size_t,
-                        int, int, const float *, const float *, int);
+                        int, int, const float *, const float *, int, const int32_t *,
+                        const float *);
 static const vnni_fn vnni_kernels[] = {kernel_vnni_1, kernel_vnni_2, kernel_vnni_3,
                                        kernel_vnni_4};
 
@@ -225,7 +258,8 @@ static void pack_b(const uint32_t *b, size_t ldb, int groups, int n0, int nw, in
 
 void hero_i8_multiply(const void *packed, int m, int k, int row_begin, int row_end,
                       const uint32_t *b, size_t ldb, int n, float *c, int32_t *c32, size_t ldc,
-                      const float *scale, const float *bias, int relu, int path) {
+                      const float *scale, const float *bias, int relu, const int32_t *ibias,
+                      const float *out_scale, int path) {
   if (row_end > m) row_end = m;
   if (row_begin >= row_end || n <= 0 || k <= 0) return;
   int groups = k / 4;
@@ -248,6 +282,8 @@ void hero_i8_multiply(const void *packed, int m, int k, int row_begin, int row_e
       const char *ap = (const char *)packed + (size_t)p * panelBytes;
       const float *ps = scale ? scale + i0 : NULL;
       const float *pb = bias ? bias + i0 : NULL;
+      const int32_t *pi = ibias ? ibias + i0 : NULL;
+      const float *po = out_scale ? out_scale + i0 : NULL;
       for (int q = 0; q * PW < nw; q++) {
         int width = nw - q * PW < PW ? nw - q * PW : PW;
         const uint32_t *panel = packB ? bp + (size_t)q * groups * PW : b + n0 + q * PW;
@@ -261,16 +297,16 @@ void hero_i8_multiply(const void *packed, int m, int k, int row_begin, int row_e
           switch (path) {
             case HERO_I8_VNNI:
               vnni_kernels[(cols + 15) / 16 - 1](groups, (const int8_t *)ap, bq, lb, cp, cp32,
-                                                 ldc, rows, cols, ps, pb, relu);
+                                                 ldc, rows, cols, ps, pb, relu, pi, po);
               break;
             case HERO_I8_AVX2:
               (cols == 8 ? kernel_avx2 : kernel_avx2_tail)(groups, (const int16_t *)ap, bq, lb,
                                                            cp, cp32, ldc, rows, cols, ps, pb,
-                                                           relu);
+                                                           relu, pi, po);
               break;
             default:
               kernel_scalar(groups, (const int8_t *)ap, bq, lb, cp, cp32, ldc, rows, cols, ps, pb,
-                            relu);
+                            relu, pi, po);
           }
         }
       }
@@ -391,6 +427,37 @@ void hero_i8_im2col(const uint32_t *q, int groups, int batch, int h, int w, int 
               for (int ox = x0; ox < x1; ox++) dst[ox] = srcRow[ox * stride];
             }
           }
+        }
+      }
+    }
+  }
+}
+
+void hero_i8_average_pool(const uint32_t *q, int batch, int h, int w, float scale,
+                          int group_begin, int group_end, uint32_t *out) {
+  float table[256];
+  for (int v = 0; v < 256; v++) table[v] = scale * (float)v;
+  size_t plane = (size_t)h * w;
+  for (int g = group_begin; g < group_end; g++) {
+    for (int j = 0; j < batch; j++) {
+      const uint32_t *src = q + ((size_t)g * batch + j) * plane;
+      uint32_t *dst = out + ((size_t)g * batch + j) * plane;
+      for (int y = 0; y < h; y++) {
+        int y0 = y > 0 ? y - 1 : 0;
+        int y1 = y + 2 < h ? y + 2 : h;
+        for (int x = 0; x < w; x++) {
+          int x0 = x > 0 ? x - 1 : 0;
+          int x1 = x + 2 < w ? x + 2 : w;
+          float sum[4] = {0, 0, 0, 0};
+          for (int yy = y0; yy < y1; yy++)
+            for (int xx = x0; xx < x1; xx++) {
+              uint32_t word = src[(size_t)yy * w + xx];
+              for (int t = 0; t < 4; t++) sum[t] = sum[t] + table[(word >> (8 * t)) & 0xFF];
+            }
+          float count = (float)((y1 - y0) * (x1 - x0));
+          uint32_t word = 0;
+          for (int t = 0; t < 4; t++) word |= quantize1(sum[t] / count, scale) << (8 * t);
+          dst[(size_t)y * w + x] = word;
         }
       }
     }

@@ -17,11 +17,14 @@ public struct BaseNetwork: Sendable {
 
   /// What a crop's bottleneck depends on besides the crop (the bottleneck cache's key): for
   /// fp32 the weights' SHA-1 (as caches written before int8 existed), for int8 the SHA-1 of the
-  /// weights' SHA-1, the precision and the calibration table the int8 layers use.
+  /// weights' SHA-1, the precision, the int8 arithmetic's version and the calibration table the
+  /// int8 layers use.
   public var bottleneckIdentity: String {
     switch precision {
     case .fp32: sha1
-    case .int8: SHA1.hex("\(sha1):int8:\(Int8Calibration.bundled.jsonText)")
+    case .int8:
+      SHA1.hex(
+        "\(sha1):int8:\(Int8Calibration.scheme):\(Int8Calibration.bundled.jsonText)")
     }
   }
 

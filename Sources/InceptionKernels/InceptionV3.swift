@@ -151,6 +151,7 @@ final class ForwardPass: @unchecked Sendable {
   private let blockWords = WordBuffer()
   private let inputWords = WordBuffer()
   private let columnWords = WordBuffer()
+  private let pooledWords = WordBuffer()
   /// The block input `blockWords` holds, once quantized (by `blockInputScale`).
   private var blockInput: UnsafePointer<Float>?
   private var blockInputScale: Float?
@@ -354,12 +355,56 @@ final class ForwardPass: @unchecked Sendable {
 
   /// Layer `q` in int8 on `x` into `output`: the input quantized (once per block input), im2col
   /// of the quantized words where the kernel is not 1x1, the int8 GEMM, then `acc * scale + bias`
-  /// and ReLU into `output` (`biasReLU: false`: the plain dequantized product).
+  /// and ReLU, or the requantized value (``Int8Conv``), into `output`. (An int8 tower of an
+  /// average pool and a 1x1 layer pools first: ``pooledConv(_:_:_:_:into:channel:)``.)
   private func convolveInt8(
     _ q: Int8Conv, _ x: UnsafePointer<Float>, _ h: Int, _ w: Int,
     output: UnsafeMutablePointer<Float>, biasReLU: Bool
   ) {
+    precondition(biasReLU, "an int8 layer always adds its bias and ReLU")
     let s = q.shape
+    let plane = batch * h * w
+    let groups = q.groups
+    let words = quantizedInput(q, x, h, w)
+    let (oh, ow) = s.outputSize(height: h, width: w)
+    let ohw = oh * ow
+    let total = batch * ohw
+    withEpilogue(q) { sp, bp, requantized in
+      if s.isPointwise {
+        q.matrix.multiply(
+          team: team, b: words, ldb: plane, n: plane, c: output, ldc: plane, scale: sp, bias: bp,
+          relu: true, requantized: requantized)
+        return
+      }
+      let rows = s.kernelH * s.kernelW * groups
+      let group = max(1, min(batch, im2colBudget / max(1, rows * ohw)))
+      var first = 0
+      while first < batch {
+        let count = min(group, batch - first)
+        let n = count * ohw
+        let col = columnWords.reserve(rows * n)
+        let batch = batch
+        timed(profile, "· int8 im2col") {
+          split(team) { part, parts in
+            let g = share(part, of: parts, count: groups)
+            hero_i8_im2col(
+              words, Int32(groups), Int32(batch), Int32(h), Int32(w), Int32(s.kernelH),
+              Int32(s.kernelW), Int32(s.stride), Int32(s.padH), Int32(s.padW), Int32(first),
+              Int32(count), Int32(g.lowerBound), Int32(g.upperBound), col)
+          }
+        }
+        q.matrix.multiply(
+          team: team, b: col, ldb: n, n: n, c: output + first * ohw, ldc: total, scale: sp,
+          bias: bp, relu: true, requantized: requantized)
+        first += count
+      }
+    }
+  }
+
+  /// `q`'s input `x` quantized into k-grouped words (a block input once per scale).
+  private func quantizedInput(
+    _ q: Int8Conv, _ x: UnsafePointer<Float>, _ h: Int, _ w: Int
+  ) -> UnsafeMutablePointer<UInt32> {
     let plane = batch * h * w
     let groups = q.groups
     let isBlockInput = blockInput == x
@@ -368,50 +413,37 @@ final class ForwardPass: @unchecked Sendable {
     if !(isBlockInput && blockInputScale == q.inputScale) {
       let scale = q.inputScale
       let path = q.matrix.path.code
+      let channels = Int32(q.shape.inChannels)
       timed(profile, "· int8 quantize") {
         split(team) { part, parts in
           let g = share(part, of: parts, count: groups)
           hero_i8_quantize(
-            x, Int32(s.inChannels), plane, scale, Int32(g.lowerBound), Int32(g.upperBound), words,
-            path)
+            x, channels, plane, scale, Int32(g.lowerBound), Int32(g.upperBound), words, path)
         }
       }
       if isBlockInput { blockInputScale = scale }
     }
-    let (oh, ow) = s.outputSize(height: h, width: w)
-    let ohw = oh * ow
-    let total = batch * ohw
-    q.scales.withUnsafeBufferPointer { scales in
+    return words
+  }
+
+  /// `body` with `q`'s per-row multipliers and float biases, and its integer biases and output
+  /// scales where it requantizes (``Int8Conv``).
+  private func withEpilogue(
+    _ q: Int8Conv,
+    _ body: (
+      UnsafePointer<Float>, UnsafePointer<Float>,
+      (bias: UnsafePointer<Int32>, outputScale: UnsafePointer<Float>)?
+    ) -> Void
+  ) {
+    q.requantScales.withUnsafeBufferPointer { scales in
       q.bias.withUnsafeBufferPointer { bias in
-        guard let sp = scales.baseAddress, let bp = bias.baseAddress else { return }
-        if s.isPointwise {
-          q.matrix.multiply(
-            team: team, b: words, ldb: plane, n: plane, c: output, ldc: plane, scale: sp,
-            bias: biasReLU ? bp : nil, relu: biasReLU)
-          return
-        }
-        precondition(biasReLU, "only a 1x1 layer runs without bias and ReLU")
-        let rows = s.kernelH * s.kernelW * groups
-        let group = max(1, min(batch, im2colBudget / max(1, rows * ohw)))
-        var first = 0
-        while first < batch {
-          let count = min(group, batch - first)
-          let n = count * ohw
-          let col = columnWords.reserve(rows * n)
-          let batch = batch
-          timed(profile, "· int8 im2col") {
-            split(team) { part, parts in
-              let g = share(part, of: parts, count: groups)
-              hero_i8_im2col(
-                words, Int32(groups), Int32(batch), Int32(h), Int32(w), Int32(s.kernelH),
-                Int32(s.kernelW), Int32(s.stride), Int32(s.padH), Int32(s.padW), Int32(first),
-                Int32(count), Int32(g.lowerBound), Int32(g.upperBound), col)
-            }
+        q.integerBias.withUnsafeBufferPointer { integerBias in
+          q.outputScales.withUnsafeBufferPointer { outputScales in
+            guard let sp = scales.baseAddress, let bp = bias.baseAddress,
+              let ib = integerBias.baseAddress, let os = outputScales.baseAddress
+            else { return }
+            body(sp, bp, q.requantizes ? (ib, os) : nil)
           }
-          q.matrix.multiply(
-            team: team, b: col, ldb: n, n: n, c: output + first * ohw, ldc: total, scale: sp,
-            bias: bp, relu: true)
-          first += count
         }
       }
     }
@@ -440,6 +472,10 @@ final class ForwardPass: @unchecked Sendable {
   ) -> Int {
     let c = weights.conv(key)
     let cout = c.shape.outChannels
+    if let q = int8?[key] {
+      pooledConvInt8(key, q, x, h, w, output: out + channel * batch * h * w)
+      return channel + cout
+    }
     let planes = cout * batch
     let product = pooled.reserve(planes * h * w)
     apply(key, c, x, h, w, output: product, biasReLU: false)
@@ -457,6 +493,47 @@ final class ForwardPass: @unchecked Sendable {
       }
     }
     return channel + cout
+  }
+
+  /// The int8 form of ``pooledConv(_:_:_:_:into:channel:)`` as the int8 export computes it:
+  /// the block input quantized (`x` is on that grid already: the layers before requantize for
+  /// it), average-pooled in uint8 (`hero_i8_average_pool`, ONNX Runtime's
+  /// `QLinearAveragePool` arithmetic), then the 1x1 layer with its bias and ReLU.
+  private func pooledConvInt8(
+    _ key: String, _ q: Int8Conv, _ x: UnsafePointer<Float>, _ h: Int, _ w: Int,
+    output: UnsafeMutablePointer<Float>
+  ) {
+    if let observer {
+      let input = UnsafeBufferPointer(start: x, count: q.shape.inChannels * batch * h * w)
+      observer(key, input)
+    }
+    let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+    let plane = batch * h * w
+    let groups = q.groups
+    let words = quantizedInput(q, x, h, w)
+    // Room for the GEMM's reads past the last column (see `hero_i8_multiply`).
+    let pooledWords = self.pooledWords.reserve(groups * plane + 64)
+    let (batch, scale) = (batch, q.inputScale)
+    timed(profile, "pools") {
+      split(team) { part, parts in
+        let g = share(part, of: parts, count: groups)
+        hero_i8_average_pool(
+          words, Int32(batch), Int32(h), Int32(w), scale, Int32(g.lowerBound),
+          Int32(g.upperBound), pooledWords)
+      }
+    }
+    withEpilogue(q) { sp, bp, requantized in
+      q.matrix.multiply(
+        team: team, b: pooledWords, ldb: plane, n: plane, c: output, ldc: plane, scale: sp,
+        bias: bp, relu: true, requantized: requantized)
+    }
+    if let profile {
+      let s = q.shape
+      let macs = Double(s.outChannels * s.filterLength * plane)
+      let elapsed = DispatchTime.now().uptimeNanoseconds - start
+      profile.add("int8 1x1", nanoseconds: elapsed, multiplyAdds: macs)
+      profile.add("@\(key)", nanoseconds: elapsed, multiplyAdds: macs)
+    }
   }
 
   /// A 3x3 max pool of `planes` planes, split by plane across the team.

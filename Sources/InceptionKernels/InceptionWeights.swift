@@ -120,16 +120,31 @@ public final class InceptionWeights: @unchecked Sendable {
       let stackedParts = Set(
         InceptionLayers.stacked1x1.flatMap { block, keys in keys.map { block + "." + $0 } })
       let keys = convs.keys.filter { $0 != "conv" && !stackedParts.contains($0) }.sorted()
-      let built = Prepared(count: keys.count)
-      let convs = self.convs
-      DispatchQueue.concurrentPerform(iterations: keys.count) { i in
-        let key = keys[i]
-        guard let conv = convs[key] else { return }
+      // Each layer's input scale, under its original keys (a stacked layer's for its members).
+      var inputScales: [String: Float] = [:]
+      for key in keys {
         let ranges = InceptionLayers.originalKeys(key).map { calibration.inputRanges[$0] }
         let known = ranges.compactMap { $0 }
         guard known.count == ranges.count, let range = known.max(), range.isFinite, range > 0
         else { preconditionFailure("int8 calibration has no valid range for \(key)") }
-        let q = Int8Conv(conv, inputScale: range / 255, path: path)
+        for original in InceptionLayers.originalKeys(key) { inputScales[original] = range / 255 }
+      }
+      let built = Prepared(count: keys.count)
+      let convs = self.convs
+      let scales = inputScales
+      DispatchQueue.concurrentPerform(iterations: keys.count) { i in
+        let key = keys[i]
+        let originals = InceptionLayers.originalKeys(key)
+        guard let conv = convs[key], let inputScale = scales[originals[0]] else { return }
+        // Each output row's reading layer's scale (0: none reads it in int8).
+        var outputScales: [Float] = []
+        for original in originals {
+          guard let part = convs[original] else { preconditionFailure("no layer \(original)") }
+          let rows = part.shape.outChannels
+          let scale = InceptionLayers.consumers[original].flatMap { scales[$0] } ?? 0
+          outputScales += [Float](repeating: scale, count: rows)
+        }
+        let q = Int8Conv(conv, inputScale: inputScale, outputScales: outputScales, path: path)
         built.lock.withLock { built.int8[i] = q }
       }
       var layers: [String: Int8Conv] = [:]
@@ -191,6 +206,61 @@ public enum InceptionLayers {
   /// F(4x4, 3x3) (4 tiles an image: at batch 1 im2col was faster, and F(2x2, 3x3) is faster
   /// than both at batch 1, 8 and 16).
   static let smallPlane3x3: Set<String> = ["mixed_9.tower_1_conv_1", "mixed_10.tower_1_conv_1"]
+
+  /// The layer whose input each layer's output is (through pools and concatenations), by
+  /// original key: the next layer of its tower, or the first layer of the next block for a
+  /// tower's last layer. mixed_10's last layers have none (the final average pool reads them).
+  /// An int8 layer stores its output on that layer's uint8 grid (``Int8Conv``), as the int8
+  /// export's graph quantizes it (`InceptionGraph`).
+  public static let consumers: [String: String] = {
+    var m: [String: String] = [:]
+    func chain(_ keys: [String], then next: String?) {
+      for (i, key) in keys.enumerated() {
+        if let c = i + 1 < keys.count ? keys[i + 1] : next { m[key] = c }
+      }
+    }
+    let blocks = [
+      "mixed", "mixed_1", "mixed_2", "mixed_3", "mixed_4", "mixed_5", "mixed_6", "mixed_7",
+      "mixed_8", "mixed_9", "mixed_10",
+    ]
+    func first(_ block: String) -> String {
+      block == "mixed_8" ? "mixed_8.tower.conv" : block + ".conv"
+    }
+    chain(["conv", "conv_1", "conv_2", "conv_3", "conv_4"], then: first("mixed"))
+    for (i, b) in blocks.enumerated() {
+      let next = i + 1 < blocks.count ? first(blocks[i + 1]) : nil
+      let towers: [[String]]
+      switch b {
+      case "mixed", "mixed_1", "mixed_2":
+        towers = [
+          ["conv"], ["tower.conv", "tower.conv_1"],
+          ["tower_1.conv", "tower_1.conv_1", "tower_1.conv_2"], ["tower_2.conv"],
+        ]
+      case "mixed_3":
+        towers = [["conv"], ["tower.conv", "tower.conv_1", "tower.conv_2"]]
+      case "mixed_8":
+        towers = [
+          ["tower.conv", "tower.conv_1"],
+          ["tower_1.conv", "tower_1.conv_1", "tower_1.conv_2", "tower_1.conv_3"],
+        ]
+      case "mixed_9", "mixed_10":
+        towers = [
+          ["conv"], ["tower_mixed_conv"], ["tower_mixed_conv_1"], ["tower_1_mixed_conv"],
+          ["tower_1_mixed_conv_1"], ["tower_2_conv"],
+        ]
+        chain([b + ".tower_conv"], then: b + ".tower_mixed_conv")
+        chain([b + ".tower_1_conv", b + ".tower_1_conv_1"], then: b + ".tower_1_mixed_conv")
+      default:
+        towers = [
+          ["conv"], ["tower.conv", "tower.conv_1", "tower.conv_2"],
+          ["tower_1.conv", "tower_1.conv_1", "tower_1.conv_2", "tower_1.conv_3", "tower_1.conv_4"],
+          ["tower_2.conv"],
+        ]
+      }
+      for t in towers { chain(t.map { b + "." + $0 }, then: next) }
+    }
+    return m
+  }()
 
   /// Per block, the 1x1 layers on the block input that run as one GEMM, in row order.
   static let stacked1x1: [(String, [String])] =

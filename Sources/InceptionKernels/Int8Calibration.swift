@@ -8,8 +8,8 @@ import HeroCore
 /// point 0: every such input is ≥ 0, a ReLU output or a pool of them).
 ///
 /// The range of a layer is that of the tensor its convolution reads in hero-id's forward pass;
-/// for the blocks' `tower_2` 1x1 after an average pool, hero-id convolves the block input before
-/// pooling, so its range is the block input's (which bounds the pooled tensor too). Keys are the
+/// for the blocks' `tower_2` 1x1 after an average pool it is the block input's (the fp32 pass
+/// convolves before it pools; the int8 pass pools the quantized block input on that scale). Keys are the
 /// original layer keys of the weights file (`conv_1`, `mixed_4.tower.conv_1`,
 /// `mixed.tower_2.conv`), never a stacked key.
 ///
@@ -22,6 +22,11 @@ public struct Int8Calibration: Codable, Sendable, Equatable {
   public var images: Int
   /// The clipping value of each int8 layer's input, by original layer key.
   public var inputRanges: [String: Float]
+
+  /// The int8 arithmetic's version, part of an int8 bottleneck's cache key: 2 since the layers
+  /// requantize their outputs and the towers pool in uint8 as the int8 export's fused graph
+  /// does (docs/int8.md); 1 before.
+  public static let scheme = "scheme-2"
 
   public init(source: String, images: Int, inputRanges: [String: Float]) {
     self.source = source

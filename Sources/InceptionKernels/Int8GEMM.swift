@@ -66,33 +66,40 @@ final class Int8Matrix: @unchecked Sendable {
 
   /// Rows `range` (start a multiple of ``rowAlignment``) times the `n` columns of the
   /// k-grouped `b` (row g at `b + g * ldb`): dequantized into `c` (`acc * scale[i] + bias[i]`,
-  /// ReLU if asked), or the raw sums into `c32`. `c`/`c32` point at row 0, rows `ldc` apart.
+  /// ReLU if asked), or the raw sums into `c32`. With `requantized` (integer biases and
+  /// output scales), the rows whose output scale is above 0 are requantized for the layer that
+  /// reads them (`hero_i8_multiply`; `scale` is then the requantization multiplier).
+  /// `c`/`c32` point at row 0, rows `ldc` apart.
   func multiply(
     rows range: Range<Int>, b: UnsafePointer<UInt32>, ldb: Int, n: Int,
     c: UnsafeMutablePointer<Float>?, c32: UnsafeMutablePointer<Int32>? = nil, ldc: Int,
-    scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, relu: Bool
+    scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, relu: Bool,
+    requantized: (bias: UnsafePointer<Int32>, outputScale: UnsafePointer<Float>)? = nil
   ) {
     precondition(range.lowerBound % Self.rowAlignment == 0 && range.upperBound <= rows)
     precondition(c != nil || c32 != nil)
     guard !range.isEmpty, n > 0 else { return }
     hero_i8_multiply(
       storage, Int32(rows), Int32(columns), Int32(range.lowerBound), Int32(range.upperBound), b,
-      ldb, Int32(n), c, c32, ldc, scale, bias, relu ? 1 : 0, path.code)
+      ldb, Int32(n), c, c32, ldc, scale, bias, relu ? 1 : 0, requantized?.bias,
+      requantized?.outputScale, path.code)
   }
 
-  /// ``multiply(rows:b:ldb:n:c:c32:ldc:scale:bias:relu:)`` over all rows, split across `team`
-  /// along the larger of the rows and the columns (exact integers: any split gives the same).
+  /// ``multiply(rows:b:ldb:n:c:c32:ldc:scale:bias:relu:requantized:)`` over all rows, split
+  /// across `team` along the larger of the rows and the columns (exact integers: any split
+  /// gives the same).
   func multiply(
     team: WorkerTeam?, b: UnsafePointer<UInt32>, ldb: Int, n: Int,
     c: UnsafeMutablePointer<Float>, ldc: Int, scale: UnsafePointer<Float>,
-    bias: UnsafePointer<Float>?, relu: Bool
+    bias: UnsafePointer<Float>?, relu: Bool,
+    requantized: (bias: UnsafePointer<Int32>, outputScale: UnsafePointer<Float>)? = nil
   ) {
     split(team) { part, parts in
       let (r, cols) = splitGEMM(
         m: rows, n: n, k: columns, part: part, parts: parts, rowAlignment: Self.rowAlignment)
       multiply(
         rows: r, b: b + cols.lowerBound, ldb: ldb, n: cols.count, c: c + cols.lowerBound,
-        ldc: ldc, scale: scale, bias: bias, relu: relu)
+        ldc: ldc, scale: scale, bias: bias, relu: relu, requantized: requantized)
     }
   }
 }
@@ -138,25 +145,51 @@ final class WordBuffer {
 /// channel and reordered so that the GEMM's k runs over (ky, kx, group of 4 input channels,
 /// channel in the group), the input channels padded to a multiple of 4 with zero weights; the
 /// input's scale from the calibration; `scales[o] = inputScale * weightScales[o]`.
+///
+/// An output channel that an int8 layer reads (`outputScales[o] > 0`, that layer's input
+/// scale) is requantized as ONNX Runtime's fused integer convolution does it (the int8
+/// export, docs/export.md): the bias rounded to an integer in units of `scales[o]`
+/// (`integerBias`), `(acc + integerBias[o]) * requantScales[o]` with
+/// `requantScales[o] = scales[o] / outputScales[o]`, clamped to 0 ... 255 (the ReLU), rounded
+/// half to even; the layer stores that value times `outputScales[o]`, which the reading layer
+/// quantizes back to the same integer. The other channels (mixed_10's outputs, which only the
+/// final average pool reads) are `acc * scales[o] + bias[o]`, ReLU.
 final class Int8Conv: @unchecked Sendable {
   let shape: ConvShape
   let inputScale: Float
   let weightScales: [Float]
   let scales: [Float]
   let bias: [Float]
+  let outputScales: [Float]
+  let requantScales: [Float]
+  let integerBias: [Int32]
   let matrix: Int8Matrix
   /// Groups of 4 input channels.
   let groups: Int
 
-  init(_ conv: FoldedConv, inputScale: Float, path: Int8Path) {
+  /// Whether any output channel is requantized.
+  var requantizes: Bool { outputScales.contains { $0 > 0 } }
+
+  init(_ conv: FoldedConv, inputScale: Float, outputScales: [Float]? = nil, path: Int8Path) {
     let s = conv.shape
     shape = s
     self.inputScale = inputScale
     let (q, ws) = Int8Quantization.quantizeWeights(
       conv.weights, rows: s.outChannels, columns: s.filterLength)
     weightScales = ws
-    scales = ws.map { inputScale * $0 }
+    let scales = ws.map { inputScale * $0 }
+    self.scales = scales
     bias = conv.bias
+    let outputs = outputScales ?? [Float](repeating: 0, count: s.outChannels)
+    precondition(outputs.count == s.outChannels)
+    self.outputScales = outputs
+    requantScales = (0..<s.outChannels).map { o in
+      outputs[o] > 0 ? scales[o] / outputs[o] : scales[o]
+    }
+    integerBias = (0..<s.outChannels).map { o in
+      let b = (conv.bias[o] / scales[o]).rounded(.toNearestOrEven)
+      return b.isFinite ? Int32(max(-0x4000_0000, min(0x4000_0000, b))) : 0
+    }
     groups = (s.inChannels + 3) / 4
     let taps = s.kernelH * s.kernelW
     let k = taps * groups * 4
@@ -213,6 +246,78 @@ extension Kernels {
       }
     }
     return c
+  }
+
+  /// The requantized product (``Int8Conv``'s epilogue) of the int8 `a` (m×k) and the uint8 `b`
+  /// (k×n) by the packed kernel on `path`: row i with `outputScale[i] > 0` is
+  /// `round_half_to_even(clamp(float(acc + integerBias[i]) * scale[i], 0, 255)) * outputScale[i]`,
+  /// the others `acc * scale[i] + bias[i]`, ReLU; for tests.
+  public static func int8Requantized(
+    _ a: [Int8], _ b: [UInt8], m: Int, k: Int, n: Int, scale: [Float], bias: [Float],
+    integerBias: [Int32], outputScale: [Float], path: Int8Path
+  ) -> [Float] {
+    precondition(a.count == m * k && b.count == k * n && Int8Path.supported.contains(path))
+    precondition(
+      [scale.count, bias.count, integerBias.count, outputScale.count].allSatisfy { $0 == m })
+    let k4 = (k + 3) / 4 * 4
+    var padded = [Int8](repeating: 0, count: m * k4)
+    for i in 0..<m { for l in 0..<k { padded[i * k4 + l] = a[i * k + l] } }
+    let matrix = Int8Matrix(padded, rows: m, columns: k4, path: path)
+    var words = [UInt32](repeating: 0, count: k4 / 4 * n + 64)
+    for l in 0..<k {
+      for j in 0..<n { words[(l / 4) * n + j] |= UInt32(b[l * n + j]) << (8 * (l % 4)) }
+    }
+    var c = [Float](repeating: .nan, count: m * n)
+    words.withUnsafeBufferPointer { wb in
+      c.withUnsafeMutableBufferPointer { cb in
+        scale.withUnsafeBufferPointer { sb in
+          bias.withUnsafeBufferPointer { bb in
+            integerBias.withUnsafeBufferPointer { ib in
+              outputScale.withUnsafeBufferPointer { ob in
+                guard let bBase = wb.baseAddress, let cBase = cb.baseAddress,
+                  let sp = sb.baseAddress, let bp = bb.baseAddress, let ip = ib.baseAddress,
+                  let op = ob.baseAddress
+                else { return }
+                matrix.multiply(
+                  rows: 0..<m, b: bBase, ldb: n, n: n, c: cBase, ldc: n, scale: sp, bias: bp,
+                  relu: true, requantized: (ip, op))
+              }
+            }
+          }
+        }
+      }
+    }
+    return c
+  }
+
+  /// The uint8 3x3 average pool (`hero_i8_average_pool`) of `channels` planes of `batch`
+  /// images of h×w values (`[channels][batch][h][w]`), one byte per value in and out; for
+  /// tests.
+  public static func int8AveragePool(
+    _ x: [UInt8], channels: Int, batch: Int, height h: Int, width w: Int, scale: Float
+  ) -> [UInt8] {
+    let plane = batch * h * w
+    precondition(x.count == channels * plane)
+    let groups = (channels + 3) / 4
+    var q = [UInt32](repeating: 0, count: groups * plane)
+    for ch in 0..<channels {
+      for e in 0..<plane { q[(ch / 4) * plane + e] |= UInt32(x[ch * plane + e]) << (8 * (ch % 4)) }
+    }
+    var out = [UInt32](repeating: 0xFFFF_FFFF, count: groups * plane)
+    q.withUnsafeBufferPointer { qb in
+      out.withUnsafeMutableBufferPointer { ob in
+        hero_i8_average_pool(
+          qb.baseAddress, Int32(batch), Int32(h), Int32(w), scale, 0, Int32(groups),
+          ob.baseAddress)
+      }
+    }
+    var result = [UInt8](repeating: 0, count: channels * plane)
+    for ch in 0..<channels {
+      for e in 0..<plane {
+        result[ch * plane + e] = UInt8((out[(ch / 4) * plane + e] >> (8 * (ch % 4))) & 0xFF)
+      }
+    }
+    return result
   }
 
   /// `channels` planes of `plane` floats quantized by the C kernel on `path` into k-grouped

@@ -176,6 +176,79 @@ import Testing
     }
   }
 
+  @Test("requantized outputs: round(clamp((acc + integer bias) · M, 0, 255)) · out, every path")
+  func requantizedEpilogue() {
+    var rng = SplitMix(seed: 83)
+    for (m, k, n) in [(7, 13, 17), (13, 64, 33), (19, 300, 65)] {
+      let a = (0..<(m * k)).map { _ in Int8.random(in: -127...127, using: &rng) }
+      let b = (0..<(k * n)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+      let acc = reference(a, b, m: m, k: k, n: n)
+      // Multipliers that put the outputs across 0 ... 255 and past both ends; the last row is
+      // not requantized (the float epilogue); every third multiplier is 0.5, with the first
+      // column's sum placed on an exact half (below), which rounding half up would miss.
+      let scale = (0..<m).map { i in i % 3 == 0 ? 0.5 : Float.random(in: 0.0005...0.05, using: &rng)
+      }
+      let bias = (0..<m).map { _ in Float.random(in: -3...3, using: &rng) }
+      // On the rows of multiplier 0.5, the first column's sum lands on 201 · 0.5 = 100.5.
+      let integerBias = (0..<m).map { i in
+        i % 3 == 0 ? 201 - acc[i * n] : Int32.random(in: -20000...20000, using: &rng)
+      }
+      let outputScale = (0..<m).map { i in
+        i == m - 1 ? 0 : Float.random(in: 0.01...0.2, using: &rng)
+      }
+      var want = [Float](repeating: 0, count: m * n)
+      var halves = 0
+      for i in 0..<m {
+        for j in 0..<n {
+          if outputScale[i] > 0 {
+            let x = Float(acc[i * n + j] + integerBias[i]) * scale[i]
+            if x > 0 && x < 255 && x - x.rounded(.down) == 0.5 { halves += 1 }
+            want[i * n + j] = min(255, max(0, x)).rounded(.toNearestOrEven) * outputScale[i]
+          } else {
+            want[i * n + j] = max(0, Float(acc[i * n + j]) * scale[i] + bias[i])
+          }
+        }
+      }
+      #expect(halves > 0, "no output on an exact half: the test would not see the rounding")
+      for path in Kernels.int8Paths {
+        let got = Kernels.int8Requantized(
+          a, b, m: m, k: k, n: n, scale: scale, bias: bias, integerBias: integerBias,
+          outputScale: outputScale, path: path)
+        #expect(
+          got.map(\.bitPattern) == want.map(\.bitPattern), "\(path): \(m)x\(k)·\(k)x\(n)")
+      }
+    }
+  }
+
+  @Test("uint8 average pool: ONNX Runtime's QLinearAveragePool arithmetic, padding not counted")
+  func uint8AveragePool() {
+    var rng = SplitMix(seed: 84)
+    for (channels, batch, h, w) in [(5, 2, 5, 7), (8, 1, 17, 17), (3, 3, 1, 4), (4, 1, 8, 8)] {
+      let x = (0..<(channels * batch * h * w)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+      let scale = Float.random(in: 0.001...0.1, using: &rng)
+      var want = [UInt8](repeating: 0, count: x.count)
+      for p in 0..<(channels * batch) {
+        for y in 0..<h {
+          for xx in 0..<w {
+            // Dequantized, summed row by row in float, divided by the count, then by the scale.
+            var sum: Float = 0
+            for yy in max(0, y - 1)..<min(h, y + 2) {
+              for xk in max(0, xx - 1)..<min(w, xx + 2) {
+                sum += scale * Float(x[p * h * w + yy * w + xk])
+              }
+            }
+            let count = Float((min(h, y + 2) - max(0, y - 1)) * (min(w, xx + 2) - max(0, xx - 1)))
+            let v = (sum / count / scale).rounded(.toNearestOrEven)
+            want[p * h * w + y * w + xx] = UInt8(min(255, max(0, v)))
+          }
+        }
+      }
+      let got = Kernels.int8AveragePool(
+        x, channels: channels, batch: batch, height: h, width: w, scale: scale)
+      #expect(got == want, "\(channels)x\(batch)x\(h)x\(w)")
+    }
+  }
+
   @Test("the scalar path is always there; the fastest is the default unless HERO_ID_INT8 says")
   func paths() {
     #expect(Kernels.int8Paths.first == .scalar)

@@ -37,12 +37,25 @@ void hero_i8_pack(const int8_t *a, int m, int k, int lda, int path, void *packed
 /// HERO_I8_ROWS) and the n columns of B (k-grouped, see above; its first word of row g at
 /// `b + g·ldb`): acc[i][j] = Σ_l A[i][l]·B[l][j] in int32. With `c32`, acc is stored there
 /// (rows `ldc` apart); else c[i][j] = acc · scale[i] (+ bias[i] with `bias`; with `relu`,
-/// negatives become 0), as a float multiply then a float add (no fused multiply-add). `c` and
-/// `c32` point at row 0. Reads up to 63 words past column n-1 of each row of B (the caller
-/// leaves that much room after B; what is there does not change the result).
+/// negatives become 0), as a float multiply then a float add (no fused multiply-add). With
+/// `out_scale` (and `ibias`), the rows i where out_scale[i] > 0 are requantized instead, as ONNX
+/// Runtime's fused integer convolution does for the next layer's uint8 input:
+/// c[i][j] = round_half_to_even(clamp(float(acc + ibias[i]) · scale[i], 0, 255)) · out_scale[i]
+/// (`scale` is then input scale · weight scale / output scale). `c` and `c32` point at row 0.
+/// Reads up to 63 words past column n-1 of each row of B (the caller leaves that much room
+/// after B; what is there does not change the result).
 void hero_i8_multiply(const void *packed, int m, int k, int row_begin, int row_end,
                       const uint32_t *b, size_t ldb, int n, float *c, int32_t *c32, size_t ldc,
-                      const float *scale, const float *bias, int relu, int path);
+                      const float *scale, const float *bias, int relu, const int32_t *ibias,
+                      const float *out_scale, int path);
+
+/// The 3x3, stride 1, padding 1 average pool (padding not counted) of uint8 values in
+/// k-grouped words (`q` as for `hero_i8_im2col`; `out` the same layout), as ONNX Runtime's
+/// `QLinearAveragePool` computes it with equal input and output scales: each value dequantized
+/// (`scale · q`), summed in float row by row, divided by the count, divided by `scale`,
+/// clamped to 0 ... 255 and rounded half to even. Only the groups `group_begin ..< group_end`.
+void hero_i8_average_pool(const uint32_t *q, int batch, int h, int w, float scale,
+                          int group_begin, int group_end, uint32_t *out);
 
 /// Quantizes `channels` planes of `plane` floats (`x`, planes `plane` apart) to uint8 in
 /// k-groups of 4 channels: channel ch, element e goes to byte (ch % 4) of word
