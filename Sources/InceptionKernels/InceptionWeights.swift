@@ -119,10 +119,11 @@ public final class InceptionWeights: @unchecked Sendable {
       if let (c, p, layers) = int8Cache, c == calibration, p == path { return layers }
       let stackedParts = Set(
         InceptionLayers.stacked1x1.flatMap { block, keys in keys.map { block + "." + $0 } })
-      let keys = convs.keys.filter { $0 != "conv" && !stackedParts.contains($0) }.sorted()
-      // Each layer's input scale, under its original keys (a stacked layer's for its members).
-      var inputScales: [String: Float] = [:]
-      for key in keys {
+      let keys = convs.keys.filter { !stackedParts.contains($0) }.sorted()
+      // Each layer's input scale, under its original keys (a stacked layer's for its members);
+      // the first layer's is fixed (``Int8Calibration/firstLayerInput``).
+      var inputScales: [String: Float] = ["conv": Int8Calibration.firstLayerInput.scale]
+      for key in keys where key != "conv" {
         let ranges = InceptionLayers.originalKeys(key).map { calibration.inputRanges[$0] }
         let known = ranges.compactMap { $0 }
         guard known.count == ranges.count, let range = known.max(), range.isFinite, range > 0
@@ -144,7 +145,9 @@ public final class InceptionWeights: @unchecked Sendable {
           let scale = InceptionLayers.consumers[original].flatMap { scales[$0] } ?? 0
           outputScales += [Float](repeating: scale, count: rows)
         }
-        let q = Int8Conv(conv, inputScale: inputScale, outputScales: outputScales, path: path)
+        let q = Int8Conv(
+          conv, inputScale: inputScale, outputScales: outputScales,
+          inputZeroPoint: key == "conv" ? Int8Calibration.firstLayerInput.zeroPoint : 0, path: path)
         built.lock.withLock { built.int8[i] = q }
       }
       var layers: [String: Int8Conv] = [:]

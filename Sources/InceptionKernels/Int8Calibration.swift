@@ -28,6 +28,12 @@ public struct Int8Calibration: Codable, Sendable, Equatable {
   /// does (docs/int8.md); 1 before.
   public static let scheme = "scheme-2"
 
+  /// How the first layer's input is quantized (no calibration: it is the normalised image
+  /// `(x - 128) / 128`, signed): by 1/128 with the byte 128 standing for 0, as ONNX Runtime's
+  /// `QuantizeLinear` does it: `clamp(round_half_to_even(x / scale), -128, 127) + 128`, a
+  /// whole pixel's own value.
+  public static let firstLayerInput: (scale: Float, zeroPoint: Int32) = (1.0 / 128, 128)
+
   public init(source: String, images: Int, inputRanges: [String: Float]) {
     self.source = source
     self.images = images

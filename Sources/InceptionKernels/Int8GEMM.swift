@@ -170,7 +170,16 @@ final class Int8Conv: @unchecked Sendable {
   /// Whether any output channel is requantized.
   var requantizes: Bool { outputScales.contains { $0 > 0 } }
 
-  init(_ conv: FoldedConv, inputScale: Float, outputScales: [Float]? = nil, path: Int8Path) {
+  /// The uint8 value that stands for 0 in the input: 0, but 128 for the first layer, whose
+  /// input is signed (``Int8Calibration/firstLayerInput``); the sums are corrected by
+  /// `-inputZeroPoint · Σ q[o]` in ``integerBias``.
+  let inputZeroPoint: Int32
+
+  init(
+    _ conv: FoldedConv, inputScale: Float, outputScales: [Float]? = nil,
+    inputZeroPoint: Int32 = 0, path: Int8Path
+  ) {
+    self.inputZeroPoint = inputZeroPoint
     let s = conv.shape
     shape = s
     self.inputScale = inputScale
@@ -186,9 +195,13 @@ final class Int8Conv: @unchecked Sendable {
     requantScales = (0..<s.outChannels).map { o in
       outputs[o] > 0 ? scales[o] / outputs[o] : scales[o]
     }
+    precondition(inputZeroPoint == 0 || !outputs.contains { $0 <= 0 })
     integerBias = (0..<s.outChannels).map { o in
       let b = (conv.bias[o] / scales[o]).rounded(.toNearestOrEven)
-      return b.isFinite ? Int32(max(-0x4000_0000, min(0x4000_0000, b))) : 0
+      let rounded = b.isFinite ? Int32(max(-0x4000_0000, min(0x4000_0000, b))) : 0
+      var sum: Int32 = 0
+      for i in 0..<s.filterLength { sum += Int32(q[o * s.filterLength + i]) }
+      return rounded - inputZeroPoint * sum
     }
     groups = (s.inChannels + 3) / 4
     let taps = s.kernelH * s.kernelW

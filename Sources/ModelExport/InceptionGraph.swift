@@ -5,8 +5,9 @@ import InceptionKernels
 /// those of ``InceptionLayers/table``; every convolution's geometry comes from that table and
 /// its numbers from ``InceptionWeights`` (batch norm folded at load).
 ///
-/// With a calibration (the int8 export) every convolution but the first reads a
-/// `QuantizeLinear`/`DequantizeLinear` pair with its input's scale and int8 weights. The pair is
+/// With a calibration (the int8 export) every convolution reads a
+/// `QuantizeLinear`/`DequantizeLinear` pair with its input's scale and int8 weights (the first
+/// by 1/128 with zero point 128, its input being signed). The pair is
 /// placed where ONNX Runtime's QDQ fusion needs it: right after the `Relu` of each layer that
 /// produces the tensor (with the scale of the layer that reads it; for a block's outputs the
 /// next block's input scale, so the parts of its `Concat` share one scale), again after a
@@ -96,7 +97,17 @@ struct InceptionGraph {
       throw ExportError.missingLayer(path: path, key: key)
     }
     let y: String
-    if let s = try scale(key) {
+    if calibration != nil, key == "conv" {
+      // The first layer's signed input, by 1/128 with zero point 128 (hero-id's int8 pass
+      // quantizes it the same way: `Int8Calibration.firstLayerInput`).
+      let first = Int8Calibration.firstLayerInput
+      let input = g.quantize(
+        x.name, scale: first.scale, zeroPoint: UInt8(first.zeroPoint), name: key + ".input")
+      y = g.int8ConvRelu(
+        input, key: key, weights: c.weights, bias: c.bias, outChannels: shape.outChannels,
+        inChannels: shape.inChannels, kernel: (shape.kernelH, shape.kernelW),
+        stride: shape.stride, pad: (shape.padH, shape.padW))
+    } else if let s = try scale(key) {
       let input = quantize(&g, x, s, name: key + ".input")
       y = g.int8ConvRelu(
         input.name, key: key, weights: c.weights, bias: c.bias, outChannels: shape.outChannels,

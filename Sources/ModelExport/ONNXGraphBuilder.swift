@@ -120,14 +120,16 @@ struct ONNXGraphBuilder {
     return node("Relu", [y], name: key)
   }
 
-  /// `DequantizeLinear(QuantizeLinear(x))` with a uint8 zero point 0 and `scale`: `x` rounded
-  /// to the nearest multiple of `scale` (ties to even) and clipped to 0...255 steps. Returns the
-  /// name of the dequantized (float32) value.
-  mutating func quantize(_ x: String, scale: Float, name stem: String) -> String {
+  /// `DequantizeLinear(QuantizeLinear(x))` with a uint8 zero point (0 unless given) and
+  /// `scale`: `x` rounded to the nearest multiple of `scale` (ties to even) and clipped to
+  /// -zeroPoint ... 255 - zeroPoint steps. Returns the name of the dequantized (float32) value.
+  mutating func quantize(
+    _ x: String, scale: Float, zeroPoint: UInt8 = 0, name stem: String
+  ) -> String {
     let scaleName = name(stem + ".scale")
     let zeroName = name(stem + ".zero_point")
     initializers.append(Self.tensor(scaleName, .float, dims: [], raw: Self.float32Bytes([scale])))
-    initializers.append(Self.tensor(zeroName, .uint8, dims: [], raw: Data([0])))
+    initializers.append(Self.tensor(zeroName, .uint8, dims: [], raw: Data([zeroPoint])))
     let q = node("QuantizeLinear", [x, scaleName, zeroName], name: stem)
     return node("DequantizeLinear", [q, scaleName, zeroName], name: stem)
   }

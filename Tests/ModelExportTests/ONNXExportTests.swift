@@ -176,7 +176,7 @@ struct ONNXExportTests {
   }
 
   @Test(
-    "--int8: QDQ pairs with the calibration's scales, int8 weights within half a step, first conv float",
+    "--int8: QDQ pairs with the calibration's scales, int8 weights within half a step, first conv by 1/128, zero 128",
     .enabled(if: ExportFixtures.hasInception, "needs the Inception weights (make setup)"))
   func int8() throws {
     guard let weights = ExportFixtures.weights else { return }
@@ -209,23 +209,21 @@ struct ONNXExportTests {
       let folded = try #require(weights.foldedConv(key), "\(key)")
       let b = try #require(initializers[conv.input[2]])
       #expect(b.dataType == f32 && floats(b.rawData) == folded.bias)
-      if key == "conv" {
-        // The first convolution: float input ((x - 128) / 128 is signed), float weights.
-        let w = try #require(initializers[conv.input[1]])
-        #expect(w.dataType == f32 && floats(w.rawData) == folded.weights)
-        #expect(producer[conv.input[0]]?.opType == "Div")
-        continue
-      }
-      // Input: DequantizeLinear(QuantizeLinear(x)) with the calibration's scale, uint8 zero 0.
-      let expected = try #require(calibration.inputScale(forLayer: key))
+      // Input: DequantizeLinear(QuantizeLinear(x)) with the calibration's scale, uint8 zero 0;
+      // the first convolution's signed input ((x - 128) / 128, from the Div) by 1/128, zero 128.
+      let first = Int8Calibration.firstLayerInput
+      let expected =
+        key == "conv" ? first.scale : try #require(calibration.inputScale(forLayer: key))
+      let zeroPoint = UInt8(key == "conv" ? first.zeroPoint : 0)
       let dq = try #require(producer[conv.input[0]])
       #expect(dq.opType == "DequantizeLinear", "\(key): input from \(dq.opType)")
       let q = try #require(producer[dq.input[0]])
       #expect(q.opType == "QuantizeLinear", "\(key): dequantizes \(q.opType)")
+      if key == "conv" { #expect(producer[q.input[0]]?.opType == "Div") }
       for node in [q, dq] {
         #expect(scalar(node.input[1])?.bitPattern == expected.bitPattern, "\(key): scale")
         let zero = try #require(initializers[node.input[2]])
-        #expect(zero.dataType == u8 && zero.dims.isEmpty && zero.rawData == Data([0]))
+        #expect(zero.dataType == u8 && zero.dims.isEmpty && zero.rawData == Data([zeroPoint]))
       }
       // Weights: int8 [O, I, kh, kw] behind a per-channel DequantizeLinear (axis 0, zeros 0).
       let wdq = try #require(producer[conv.input[1]])
@@ -262,7 +260,7 @@ struct ONNXExportTests {
       #expect(own.weights == qw && own.scales.map(\.bitPattern) == s.map(\.bitPattern), "\(key)")
       checked += 1
     }
-    #expect(checked == InceptionLayers.table.count - 1)
+    #expect(checked == InceptionLayers.table.count)
     // Every QuantizeLinear is read only by DequantizeLinear nodes of the same scale.
     for q in graph.node where q.opType == "QuantizeLinear" {
       for node in graph.node where node.input.contains(q.output[0]) {

@@ -31,7 +31,9 @@ Checks (each an assertion; any failure exits 1):
     the reference images' agreement is printed, not asserted); the file
     within 25 MB; its metadata says int8 and names the calibration; with --clips-index, the
     answer per test clip (the argmax of the mean probabilities over all its crops, as identify
-    averages a clip's frames) equal with the int8 and the float32 file;
+    averages a clip's frames) equal with the int8 and the float32 file; the same argmax as
+    hero-id's own int8 pass (`export --probe`) on every crop, probabilities within 1e-4
+    (asserted where the CPU has VNNI: ONNX Runtime's sums are exact there);
   - a dynamic batch: a batch of 16 gives the rows of 16 single runs (1e-5).
 Then ORT's speed (images/s, batch 1 and 16, 2 intra-op threads; fp32, fp16 and int8 files) beside hero-id's own
 `bottleneck --bench` on the same crops in the same run (--hero-id), and the file sizes,
@@ -285,8 +287,19 @@ def main():
         same8own = int((p8.argmax(1) == hp8.argmax(1)).sum())
         int8_stats["int8_argmax_same_as_hero_id_int8"] = same8own
         int8_stats["int8_max_abs_diff_hero_id_int8"] = float(np.abs(p8 - hp8).max())
-        print(f"     int8: argmax == hero-id's own int8 pass on {same8own}/{len(crops)} crops "
-              f"(max |p diff| {int8_stats['int8_max_abs_diff_hero_id_int8']:.2e})")
+        # hero-id's int8 pass computes what ONNX Runtime's fused graph computes (docs/int8.md:
+        # the same integer sums, requantizations and uint8 pools); only mixed_10's float tail
+        # and the final layer differ, by float rounding. ONNX Runtime sums u8 x s8 products
+        # exactly with VNNI; without it (vpmaddubsw) a pair of products can saturate at int16,
+        # so the equality is asserted where the CPU has VNNI and reported elsewhere.
+        own_diff = int8_stats["int8_max_abs_diff_hero_id_int8"]
+        what = (f"int8: argmax == hero-id's own int8 pass on {same8own}/{len(crops)} crops, "
+                f"max |p diff| {own_diff:.2e} <= 1e-4")
+        flags = open("/proc/cpuinfo").read().split() if os.path.exists("/proc/cpuinfo") else []
+        if "avx512_vnni" in flags or "avx_vnni" in flags:
+            check(same8own == len(crops) and own_diff <= 1e-4, what)
+        else:
+            print(f"     {what} (not asserted: no VNNI on this CPU)")
         for i in np.nonzero(p8.argmax(1) != hp8.argmax(1))[0]:
             o8 = np.sort(hp8[i])
             print(f"     {crops[i]}: hero-id int8 {labels[hp8[i].argmax()]} p={o8[-1]:.4f} margin "
