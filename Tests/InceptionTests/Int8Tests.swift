@@ -284,14 +284,18 @@ import Testing
     let stats = InputError()
     let net = InceptionV3(weights: weights, batchSize: 1)
     net.observeConvolutionInputs { key, values in
-      guard let range = calibration.inputRanges[key] else { return }
-      let step = Double(range) / 255
+      // The first layer's signed input: step 1/128 over -1 ... 127/128, no value exact.
+      let first = key == "conv"
+      guard let range = first ? 127.0 / 128 : calibration.inputRanges[key] else { return }
+      let step = first ? Double(Int8Calibration.firstLayerInput.scale) : Double(range) / 255
       var energy = 0.0
       var noise = 0.0
       for v in values {
         let x = Double(v)
         energy += x * x
-        if x > Double(range) {
+        if first {
+          noise += step * step / 12
+        } else if x > Double(range) {
           noise += (x - Double(range)) * (x - Double(range))
         } else if x != 0 {
           noise += step * step / 12
@@ -304,7 +308,7 @@ import Testing
     }
     _ = net.bottleneck(image)
     var total = 0.0
-    for key in Int8Calibration.int8Layers {
+    for key in ["conv"] + Int8Calibration.int8Layers {
       guard let conv = weights.foldedConv(key), let e = stats.energy[key], e > 0,
         let n = stats.noise[key]
       else { continue }
