@@ -14,7 +14,8 @@ public enum InceptionConstants {
 public enum Precision: String, Sendable, CaseIterable, Codable {
   /// float32 throughout (the reference).
   case fp32
-  /// Every convolution but the first in int8 (uint8 activations, int8 weights per output
-  /// channel, int32 sums; docs/int8.md); pools, concatenations and the rest in float32.
+  /// Every convolution in int8 (uint8 activations, int8 weights per output channel, int32
+  /// sums, outputs requantized for the next layer; docs/int8.md); the final average pool and
+  /// layer in float32.
   case int8
 }

@@ -25,10 +25,12 @@ import HeroCore
 /// pools by channel); between jobs its threads watch for the next one for a moment, then block.
 /// One level of parallelism at a time.
 ///
-/// `precision: .int8` (docs/int8.md): every convolution but the first quantizes its input to
-/// uint8 (the calibrated range), multiplies by int8 weights packed at load with exact int32 sums
-/// (`Sources/CPackedGEMM/int8_gemm.c`), and writes `acc · scale + bias`, ReLU, as float32 into
-/// the same buffers; pools and concatenations are unchanged. No Winograd in int8.
+/// `precision: .int8` (docs/int8.md): every convolution quantizes its input to uint8 (the
+/// calibrated range; the first layer's by 1/128 with zero point 128), multiplies by int8 weights
+/// packed at load with exact int32 sums (`Sources/CPackedGEMM/int8_gemm.c`), and writes the
+/// output requantized for the layer that reads it (mixed_10's last layers: `acc · scale + bias`,
+/// ReLU) as float32 into the same buffers, as the int8 ONNX export computes it. No Winograd in
+/// int8.
 /// (``BLAS/setThreads(_:)`` is process-wide: use `threads: n > 1` only when this network is the
 /// only one running.)
 public final class InceptionV3 {
@@ -42,11 +44,11 @@ public final class InceptionV3 {
   /// a lone image; OpenBLAS runs one thread either way.
   public let threads: Int
 
-  /// The arithmetic of the convolutions: float32, or int8 (every convolution but the first).
+  /// The arithmetic of the convolutions: float32, or int8.
   public let precision: Precision
 
   /// A network on `weights` that runs up to `batchSize` images per forward pass, on `threads`
-  /// lanes. With `precision: .int8`, every convolution but the first runs in int8 by the
+  /// lanes. With `precision: .int8`, every convolution runs in int8 by the
   /// shared scheme (docs/int8.md) with the input ranges of `calibration`, on the int8 GEMM's
   /// `int8Path`.
   public init(

@@ -109,7 +109,7 @@ public final class InceptionWeights: @unchecked Sendable {
   private let int8Lock = NSLock()
   private var int8Cache: (Int8Calibration, Int8Path, [String: Int8Conv])?
 
-  /// The int8 forms of the layers the forward pass runs (all but `conv`; a block's stacked 1x1
+  /// The int8 forms of the layers the forward pass runs (all of them; a block's stacked 1x1
   /// as one), quantized by the shared scheme with the input ranges of `calibration` and packed
   /// for `path`: built on first use (the layers spread over the cores) and kept for the next
   /// network of the same calibration and path. A stacked layer's input range is its members'

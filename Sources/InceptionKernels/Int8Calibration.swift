@@ -1,8 +1,8 @@
 import Foundation
 import HeroCore
 
-/// The activation ranges of the int8 forward pass: for every convolution that runs in int8 (all
-/// but the first, `conv`, whose input `(x - 128) / 128` is signed), the clipping value of the
+/// The activation ranges of the int8 forward pass: for every convolution but the first (`conv`,
+/// whose signed input `(x - 128) / 128` has a fixed scale, ``firstLayerInput``), the clipping value of the
 /// tensor it reads, measured on crops. The input is quantized as
 /// `qx = clamp(round_half_to_even(x / scale), 0, 255)` with `scale = range / 255` (uint8, zero
 /// point 0: every such input is ≥ 0, a ReLU output or a pool of them).
@@ -46,7 +46,8 @@ public struct Int8Calibration: Codable, Sendable, Equatable {
     inputRanges[key].map { $0 / 255 }
   }
 
-  /// The layers that run in int8: every layer of ``InceptionLayers/table`` but `conv`.
+  /// The layers with a calibrated input range: every layer of ``InceptionLayers/table`` but
+  /// `conv` (``firstLayerInput``).
   public static let int8Layers: [String] = InceptionLayers.table.map(\.key).filter {
     $0 != "conv"
   }

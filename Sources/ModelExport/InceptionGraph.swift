@@ -65,8 +65,9 @@ struct InceptionGraph {
       attributes: [.ints("kernel_shape", [8, 8]), .ints("strides", [8, 8])])
   }
 
-  /// The uint8 scale of layer `key`'s input in an int8 graph; nil in a float graph and for
-  /// the first convolution (its input is signed).
+  /// The uint8 scale of layer `key`'s input in an int8 graph from the calibration; nil in a
+  /// float graph and for the first convolution (its signed input has a fixed scale and zero
+  /// point, `Int8Calibration.firstLayerInput`).
   func scale(_ key: String) throws -> Float? {
     guard let calibration, key != "conv" else { return nil }
     guard let s = calibration.inputScale(forLayer: key), s.isFinite, s > 0 else {

@@ -14,10 +14,10 @@ public struct ONNXExportOptions: Sendable, Equatable {
     /// The convolution and final-layer weight matrices float16, each followed by a `Cast` to
     /// float32 (biases, mean and scale stay float32): half the file, the same float32 maths.
     case float16
-    /// Every convolution but the first int8 in the QDQ format: int8 weights per output channel
-    /// behind a `DequantizeLinear`, each convolution's input a `QuantizeLinear` (uint8, the scale
-    /// of ``ONNXExportOptions/calibration``) and `DequantizeLinear` pair; biases, the first
-    /// convolution and the final layer float32 (docs/export.md, "--int8").
+    /// Every convolution int8 in the QDQ format: int8 weights per output channel behind a
+    /// `DequantizeLinear`, each convolution's input a `QuantizeLinear` (uint8, the scale of
+    /// ``ONNXExportOptions/calibration``; the first by 1/128, zero point 128) and
+    /// `DequantizeLinear` pair; biases and the final layer float32 (docs/export.md, "--int8").
     case int8
   }
 
@@ -271,10 +271,10 @@ public enum ONNXExport {
           "format": "QDQ (QuantizeLinear/DequantizeLinear pairs, opset 13)",
           "weights":
             "int8 per output channel (axis 0), zero point 0, scale max|w|/127, round half to "
-            + "even, the batch-norm-folded weights; every Conv but the first",
+            + "even, the batch-norm-folded weights; every Conv",
           "activations":
             "uint8, zero point 0, scale range/255 (static, from the calibration), "
-            + "each int8 Conv's input",
+            + "each Conv's input but the first's: scale 1/128, zero point 128",
           "float32":
             "the first Conv (its input (x - 128) / 128 is signed), every bias, the "
             + "standardisation and the final layer",

@@ -30,9 +30,9 @@ struct Bottleneck: AsyncParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "The arithmetic of the convolutions: fp32 (the default) or int8 (opt-in; every "
-        + "convolution but the first in int8, activations calibrated on training crops; "
-        + "docs/int8.md).",
+      "The arithmetic of the convolutions: fp32 (the default) or int8 (every "
+        + "convolution in int8, activations calibrated on training crops, the int8 export's "
+        + "arithmetic; docs/int8.md).",
       valueName: "fp32|int8"))
   var precision = Precision.fp32
 

@@ -20,10 +20,10 @@ struct Export: AsyncParsableCommand {
       model's metadata_props. With --fp16 the weight matrices are stored as float16 (half the \
       file) and cast back to float32 inside the graph. With --int8 the file is quantized for \
       phones (about a quarter of the size, ONNX's QDQ format, which ONNX Runtime runs as int8 \
-      convolutions): every convolution but the first has int8 weights (one scale per output \
-      channel) and reads its input as uint8, with scales calibrated on crops (bundled with \
-      hero-id, named in the file's metadata); the first convolution, the biases and the final \
-      layer stay float32. See docs/export.md.
+      convolutions): every convolution has int8 weights (one scale per output channel) and \
+      reads its input as uint8, with scales calibrated on crops (bundled with hero-id, named \
+      in the file's metadata); the biases and the final layer stay float32. It computes what \
+      hero-id's own int8 pass (--precision int8, train's default) computes. See docs/export.md.
       """)
 
   @Argument(help: "Model directory (from `hero-id train`).")

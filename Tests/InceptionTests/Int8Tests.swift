@@ -12,7 +12,8 @@ import Testing
   func calibrationCoversEveryLayer() {
     let table = Int8Calibration.bundled
     #expect(table.problems.isEmpty, "\(table.problems)")
-    // Exactly the int8 layers: the first convolution (fp32) and the stacked keys are not in it.
+    // Exactly the calibrated layers: the first convolution (a fixed scale) and the stacked keys
+    // are not in it.
     #expect(Set(table.inputRanges.keys) == Set(Int8Calibration.int8Layers))
     #expect(Int8Calibration.int8Layers.count == InceptionLayers.table.count - 1)
     #expect(table.inputRanges["conv"] == nil)
