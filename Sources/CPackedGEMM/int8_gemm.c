@@ -314,39 +314,42 @@ void hero_i8_multiply(const void *packed, int m, int k, int row_begin, int row_e
   }
 }
 
-// One float to its uint8: x / scale, NaN and negatives to 0, at most 255, rounded half to even
-// (the current rounding mode, round to nearest even by default, as cvtps2dq rounds).
-static inline uint32_t quantize1(float x, float scale) {
+// One float to its uint8: x / scale clamped to -zero ... 255 - zero (NaN to -zero), rounded
+// half to even (the current rounding mode, round to nearest even by default, as cvtps2dq
+// rounds), plus the zero point: ONNX Runtime's QuantizeLinear.
+static inline uint32_t quantize1(float x, float scale, int zero) {
   float v = x / scale;
-  v = v > 0 ? v : 0;
-  v = v < 255 ? v : 255;
-  return (uint32_t)(int32_t)rintf(v);
+  v = v > (float)-zero ? v : (float)-zero;
+  v = v < (float)(255 - zero) ? v : (float)(255 - zero);
+  return (uint32_t)((int32_t)rintf(v) + zero);
 }
 
 static void quantize_scalar(const float *const rows[4], size_t begin, size_t end, float scale,
-                            uint32_t *q) {
+                            int zero, uint32_t *q) {
   for (size_t e = begin; e < end; e++) {
     uint32_t word = 0;
     for (int t = 0; t < 4; t++)
-      if (rows[t]) word |= quantize1(rows[t][e], scale) << (8 * t);
+      if (rows[t]) word |= quantize1(rows[t][e], scale, zero) << (8 * t);
     q[e] = word;
   }
 }
 
 __attribute__((target("avx2"))) static size_t quantize_avx2(const float *const rows[4],
                                                              size_t plane, float scale,
-                                                             uint32_t *q) {
+                                                             int zp, uint32_t *q) {
   const __m256 s = _mm256_set1_ps(scale);
-  const __m256 zero = _mm256_setzero_ps();
-  const __m256 top = _mm256_set1_ps(255);
+  const __m256 zero = _mm256_set1_ps((float)-zp);
+  const __m256 top = _mm256_set1_ps((float)(255 - zp));
+  const __m256i add = _mm256_set1_epi32(zp);
   size_t e = 0;
   for (; e + 8 <= plane; e += 8) {
     __m256i word = _mm256_setzero_si256();
     for (int t = 0; t < 4; t++) {
       if (!rows[t]) continue;
       __m256 v = _mm256_div_ps(_mm256_loadu_ps(rows[t] + e), s);
-      v = _mm256_min_ps(_mm256_max_ps(v, zero), top);  // max(NaN, 0) is 0
-      word = _mm256_or_si256(word, _mm256_slli_epi32(_mm256_cvtps_epi32(v), 8 * t));
+      v = _mm256_min_ps(_mm256_max_ps(v, zero), top);  // max(NaN, -zp) is -zp
+      __m256i b = _mm256_add_epi32(_mm256_cvtps_epi32(v), add);
+      word = _mm256_or_si256(word, _mm256_slli_epi32(b, 8 * t));
     }
     _mm256_storeu_si256((__m256i *)(q + e), word);
   }
@@ -355,26 +358,28 @@ __attribute__((target("avx2"))) static size_t quantize_avx2(const float *const r
 
 __attribute__((target("avx512f"))) static size_t quantize_avx512(const float *const rows[4],
                                                                   size_t plane, float scale,
-                                                                  uint32_t *q) {
+                                                                  int zp, uint32_t *q) {
   const __m512 s = _mm512_set1_ps(scale);
-  const __m512 zero = _mm512_setzero_ps();
-  const __m512 top = _mm512_set1_ps(255);
+  const __m512 zero = _mm512_set1_ps((float)-zp);
+  const __m512 top = _mm512_set1_ps((float)(255 - zp));
+  const __m512i add = _mm512_set1_epi32(zp);
   size_t e = 0;
   for (; e + 16 <= plane; e += 16) {
     __m512i word = _mm512_setzero_si512();
     for (int t = 0; t < 4; t++) {
       if (!rows[t]) continue;
       __m512 v = _mm512_div_ps(_mm512_loadu_ps(rows[t] + e), s);
-      v = _mm512_min_ps(_mm512_max_ps(v, zero), top);  // max(NaN, 0) is 0
-      word = _mm512_or_si512(word, _mm512_slli_epi32(_mm512_cvtps_epi32(v), 8 * t));
+      v = _mm512_min_ps(_mm512_max_ps(v, zero), top);  // max(NaN, -zp) is -zp
+      __m512i b = _mm512_add_epi32(_mm512_cvtps_epi32(v), add);
+      word = _mm512_or_si512(word, _mm512_slli_epi32(b, 8 * t));
     }
     _mm512_storeu_si512(q + e, word);
   }
   return e;
 }
 
-void hero_i8_quantize(const float *x, int channels, size_t plane, float scale, int group_begin,
-                      int group_end, uint32_t *q, int path) {
+void hero_i8_quantize(const float *x, int channels, size_t plane, float scale, int zero_point,
+                      int group_begin, int group_end, uint32_t *q, int path) {
   for (int g = group_begin; g < group_end; g++) {
     const float *rows[4];
     for (int t = 0; t < 4; t++) {
@@ -384,10 +389,10 @@ void hero_i8_quantize(const float *x, int channels, size_t plane, float scale, i
     uint32_t *dst = q + (size_t)g * plane;
     size_t done = 0;
     if (path == HERO_I8_VNNI)
-      done = quantize_avx512(rows, plane, scale, dst);
+      done = quantize_avx512(rows, plane, scale, zero_point, dst);
     else if (path == HERO_I8_AVX2)
-      done = quantize_avx2(rows, plane, scale, dst);
-    quantize_scalar(rows, done, plane, scale, dst);
+      done = quantize_avx2(rows, plane, scale, zero_point, dst);
+    quantize_scalar(rows, done, plane, scale, zero_point, dst);
   }
 }
 
@@ -433,33 +438,74 @@ void hero_i8_im2col(const uint32_t *q, int groups, int batch, int h, int w, int 
   }
 }
 
+// The pool's body for one plane of 4 byte lanes: each lane dequantized into a zero-bordered
+// float plane (adding a border's 0 to a sum of values >= 0 changes nothing, so every output
+// sums its 3x3 window in the same order, row by row, as the unbordered loop), then each row of
+// outputs summed, divided by its count, divided by the scale, rounded: independent across x,
+// so the compiler vectorizes it on the path's width, with the same floats on each.
+#define AVERAGE_POOL_BODY                                                                       \
+  size_t pw = (size_t)w + 2;                                                                    \
+  for (int t = 0; t < 4; t++) {                                                                 \
+    float *p = padded + (size_t)t * (h + 2) * pw;                                               \
+    memset(p, 0, sizeof(float) * (h + 2) * pw);                                                 \
+    for (int y = 0; y < h; y++)                                                                 \
+      for (int x = 0; x < w; x++)                                                               \
+        p[(size_t)(y + 1) * pw + x + 1] = scale * (float)((src[(size_t)y * w + x] >> (8 * t)) & 0xFF); \
+  }                                                                                             \
+  for (int y = 0; y < h; y++) {                                                                 \
+    float rows = (float)((y + 2 < h ? y + 2 : h) - (y > 0 ? y - 1 : 0));                        \
+    uint32_t *d = dst + (size_t)y * w;                                                          \
+    for (int x = 0; x < w; x++) d[x] = 0;                                                       \
+    for (int t = 0; t < 4; t++) {                                                               \
+      const float *a = padded + (size_t)t * (h + 2) * pw + (size_t)y * pw;                      \
+      const float *b = a + pw;                                                                  \
+      const float *c = b + pw;                                                                  \
+      for (int x = 0; x < w; x++) {                                                             \
+        float sum = 0;                                                                          \
+        sum = sum + a[x];                                                                       \
+        sum = sum + a[x + 1];                                                                   \
+        sum = sum + a[x + 2];                                                                   \
+        sum = sum + b[x];                                                                       \
+        sum = sum + b[x + 1];                                                                   \
+        sum = sum + b[x + 2];                                                                   \
+        sum = sum + c[x];                                                                       \
+        sum = sum + c[x + 1];                                                                   \
+        sum = sum + c[x + 2];                                                                   \
+        float cols = (float)((x + 2 < w ? x + 2 : w) - (x > 0 ? x - 1 : 0));                    \
+        float v = sum / (rows * cols) / scale;                                                  \
+        v = v > 0 ? v : 0;                                                                      \
+        v = v < 255 ? v : 255;                                                                  \
+        d[x] |= (uint32_t)(int32_t)rintf(v) << (8 * t);                                         \
+      }                                                                                         \
+    }                                                                                           \
+  }
+
+#define AVERAGE_POOL_PLANE(NAME, TARGET)                                                        \
+  TARGET static void NAME(const uint32_t *src, int h, int w, float scale, float *padded,       \
+                          uint32_t *dst) {                                                      \
+    AVERAGE_POOL_BODY                                                                           \
+  }
+
+AVERAGE_POOL_PLANE(average_pool_plane, )
+AVERAGE_POOL_PLANE(average_pool_plane_avx2, __attribute__((target("avx2"))))
+AVERAGE_POOL_PLANE(average_pool_plane_avx512, __attribute__((target("avx512f"))))
+
 void hero_i8_average_pool(const uint32_t *q, int batch, int h, int w, float scale,
-                          int group_begin, int group_end, uint32_t *out) {
-  float table[256];
-  for (int v = 0; v < 256; v++) table[v] = scale * (float)v;
+                          int group_begin, int group_end, uint32_t *out, int path) {
   size_t plane = (size_t)h * w;
+  float *padded = malloc(sizeof(float) * 4 * (size_t)(h + 2) * (size_t)(w + 2));
+  if (!padded) abort();
   for (int g = group_begin; g < group_end; g++) {
     for (int j = 0; j < batch; j++) {
       const uint32_t *src = q + ((size_t)g * batch + j) * plane;
       uint32_t *dst = out + ((size_t)g * batch + j) * plane;
-      for (int y = 0; y < h; y++) {
-        int y0 = y > 0 ? y - 1 : 0;
-        int y1 = y + 2 < h ? y + 2 : h;
-        for (int x = 0; x < w; x++) {
-          int x0 = x > 0 ? x - 1 : 0;
-          int x1 = x + 2 < w ? x + 2 : w;
-          float sum[4] = {0, 0, 0, 0};
-          for (int yy = y0; yy < y1; yy++)
-            for (int xx = x0; xx < x1; xx++) {
-              uint32_t word = src[(size_t)yy * w + xx];
-              for (int t = 0; t < 4; t++) sum[t] = sum[t] + table[(word >> (8 * t)) & 0xFF];
-            }
-          float count = (float)((y1 - y0) * (x1 - x0));
-          uint32_t word = 0;
-          for (int t = 0; t < 4; t++) word |= quantize1(sum[t] / count, scale) << (8 * t);
-          dst[(size_t)y * w + x] = word;
-        }
-      }
+      if (path == HERO_I8_VNNI)
+        average_pool_plane_avx512(src, h, w, scale, padded, dst);
+      else if (path == HERO_I8_AVX2)
+        average_pool_plane_avx2(src, h, w, scale, padded, dst);
+      else
+        average_pool_plane(src, h, w, scale, padded, dst);
     }
   }
+  free(padded);
 }

@@ -154,8 +154,6 @@ final class ForwardPass: @unchecked Sendable {
   private let inputWords = WordBuffer()
   private let columnWords = WordBuffer()
   private let pooledWords = WordBuffer()
-  /// The first layer's input bytes as floats (``Int8Conv/inputZeroPoint``).
-  private let shifted = FloatBuffer()
   /// The block input `blockWords` holds, once quantized (by `blockInputScale`).
   private var blockInput: UnsafePointer<Float>?
   private var blockInputScale: Float?
@@ -415,29 +413,15 @@ final class ForwardPass: @unchecked Sendable {
     let buffer = isBlockInput ? blockWords : inputWords
     let words = buffer.reserve(groups * plane)
     if !(isBlockInput && blockInputScale == q.inputScale) {
-      var scale = q.inputScale
+      let scale = q.inputScale
+      let zero = q.inputZeroPoint
       let path = q.matrix.path.code
       let channels = Int32(q.shape.inChannels)
-      let source: UnsafePointer<Float>
-      if q.inputZeroPoint != 0 {
-        // The bytes themselves (clamp(round(x / scale), -z, 255 - z) + z, as ONNX Runtime's
-        // QuantizeLinear), which the quantizer then takes by a scale of 1.
-        let count = q.shape.inChannels * plane
-        let shifted = self.shifted.reserve(count)
-        let z = Float(q.inputZeroPoint)
-        for i in 0..<count {
-          shifted[i] = min(255 - z, max(-z, x[i] / scale)).rounded(.toNearestOrEven) + z
-        }
-        source = UnsafePointer(shifted)
-        scale = 1
-      } else {
-        source = x
-      }
       timed(profile, "· int8 quantize") {
         split(team) { part, parts in
           let g = share(part, of: parts, count: groups)
           hero_i8_quantize(
-            source, channels, plane, scale, Int32(g.lowerBound), Int32(g.upperBound), words, path)
+            x, channels, plane, scale, zero, Int32(g.lowerBound), Int32(g.upperBound), words, path)
         }
       }
       if isBlockInput { blockInputScale = q.inputScale }
@@ -532,13 +516,13 @@ final class ForwardPass: @unchecked Sendable {
     let words = quantizedInput(q, x, h, w)
     // Room for the GEMM's reads past the last column (see `hero_i8_multiply`).
     let pooledWords = self.pooledWords.reserve(groups * plane + 64)
-    let (batch, scale) = (batch, q.inputScale)
+    let (batch, scale, path) = (batch, q.inputScale, q.matrix.path.code)
     timed(profile, "pools") {
       split(team) { part, parts in
         let g = share(part, of: parts, count: groups)
         hero_i8_average_pool(
           words, Int32(batch), Int32(h), Int32(w), scale, Int32(g.lowerBound),
-          Int32(g.upperBound), pooledWords)
+          Int32(g.upperBound), pooledWords, path)
       }
     }
     withEpilogue(q) { sp, bp, requantized in

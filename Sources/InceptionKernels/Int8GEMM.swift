@@ -303,11 +303,12 @@ extension Kernels {
     return c
   }
 
-  /// The uint8 3x3 average pool (`hero_i8_average_pool`) of `channels` planes of `batch`
-  /// images of h×w values (`[channels][batch][h][w]`), one byte per value in and out; for
-  /// tests.
+  /// The uint8 3x3 average pool (`hero_i8_average_pool`, on `path`'s build) of `channels`
+  /// planes of `batch` images of h×w values (`[channels][batch][h][w]`), one byte per value in
+  /// and out; for tests.
   public static func int8AveragePool(
-    _ x: [UInt8], channels: Int, batch: Int, height h: Int, width w: Int, scale: Float
+    _ x: [UInt8], channels: Int, batch: Int, height h: Int, width w: Int, scale: Float,
+    path: Int8Path
   ) -> [UInt8] {
     let plane = batch * h * w
     precondition(x.count == channels * plane)
@@ -321,7 +322,7 @@ extension Kernels {
       out.withUnsafeMutableBufferPointer { ob in
         hero_i8_average_pool(
           qb.baseAddress, Int32(batch), Int32(h), Int32(w), scale, 0, Int32(groups),
-          ob.baseAddress)
+          ob.baseAddress, path.code)
       }
     }
     var result = [UInt8](repeating: 0, count: channels * plane)
@@ -336,7 +337,7 @@ extension Kernels {
   /// `channels` planes of `plane` floats quantized by the C kernel on `path` into k-grouped
   /// words, unpacked back to one byte per value (`[channels][plane]`); for tests.
   public static func int8Quantize(
-    _ x: [Float], channels: Int, plane: Int, scale: Float, path: Int8Path
+    _ x: [Float], channels: Int, plane: Int, scale: Float, zeroPoint: Int32 = 0, path: Int8Path
   ) -> [UInt8] {
     precondition(x.count == channels * plane && Int8Path.supported.contains(path))
     let groups = (channels + 3) / 4
@@ -344,8 +345,8 @@ extension Kernels {
     x.withUnsafeBufferPointer { xb in
       q.withUnsafeMutableBufferPointer { qb in
         hero_i8_quantize(
-          xb.baseAddress, Int32(channels), plane, scale, 0, Int32(groups), qb.baseAddress,
-          path.code)
+          xb.baseAddress, Int32(channels), plane, scale, zeroPoint, 0, Int32(groups),
+          qb.baseAddress, path.code)
       }
     }
     var out = [UInt8](repeating: 0, count: channels * plane)

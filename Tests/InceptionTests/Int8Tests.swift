@@ -134,6 +134,30 @@ import Testing
     }
   }
 
+  @Test("the first layer's input: by 1/128, round half to even, then + 128, every path")
+  func cQuantizerWithZeroPoint() {
+    var rng = SplitMix(seed: 85)
+    let (scale, zero) = Int8Calibration.firstLayerInput
+    for (channels, plane) in [(3, 37), (3, 299)] {
+      var x = (0..<(channels * plane)).map { _ in Float.random(in: -1.2...1.2, using: &rng) }
+      // Halves of a step either side of 0 (ties to even before the zero point is added: -0.5
+      // gives 128, 0.5 gives 128, 1.5 gives 130, -1.5 gives 126), the ends, NaN (byte 0).
+      let special: [Float] = [0.5, -0.5, 1.5, -1.5, -128.5, 127.5, -200, 200, .nan, -0.0]
+      for (i, v) in special.enumerated() { x[i * 3] = v * scale }
+      let want = x.map { v -> UInt8 in
+        guard !v.isNaN else { return 0 }  // NaN: the lowest byte, as with zero point 0
+        let r = min(Float(255 - zero), max(Float(-zero), v / scale)).rounded(.toNearestOrEven)
+        return UInt8(Int32(r) + zero)
+      }
+      #expect(want[0] == 128 && want[3] == 128 && want[6] == 130 && want[9] == 126)
+      for path in Kernels.int8Paths {
+        let got = Kernels.int8Quantize(
+          x, channels: channels, plane: plane, scale: scale, zeroPoint: zero, path: path)
+        #expect(got == want, "\(path): \(channels)x\(plane)")
+      }
+    }
+  }
+
   /// The exact product of int8 `a` (m×k) and uint8 `b` (k×n), in Int32.
   func reference(_ a: [Int8], _ b: [UInt8], m: Int, k: Int, n: Int) -> [Int32] {
     var c = [Int32](repeating: 0, count: m * n)
@@ -221,7 +245,7 @@ import Testing
     }
   }
 
-  @Test("uint8 average pool: ONNX Runtime's QLinearAveragePool arithmetic, padding not counted")
+  @Test("uint8 average pool: QLinearAveragePool's arithmetic, padding not counted, every path")
   func uint8AveragePool() {
     var rng = SplitMix(seed: 84)
     for (channels, batch, h, w) in [(5, 2, 5, 7), (8, 1, 17, 17), (3, 3, 1, 4), (4, 1, 8, 8)] {
@@ -244,9 +268,11 @@ import Testing
           }
         }
       }
-      let got = Kernels.int8AveragePool(
-        x, channels: channels, batch: batch, height: h, width: w, scale: scale)
-      #expect(got == want, "\(channels)x\(batch)x\(h)x\(w)")
+      for path in Kernels.int8Paths {
+        let got = Kernels.int8AveragePool(
+          x, channels: channels, batch: batch, height: h, width: w, scale: scale, path: path)
+        #expect(got == want, "\(path): \(channels)x\(batch)x\(h)x\(w)")
+      }
     }
   }
 

@@ -53,17 +53,19 @@ void hero_i8_multiply(const void *packed, int m, int k, int row_begin, int row_e
 /// k-grouped words (`q` as for `hero_i8_im2col`; `out` the same layout), as ONNX Runtime's
 /// `QLinearAveragePool` computes it with equal input and output scales: each value dequantized
 /// (`scale · q`), summed in float row by row, divided by the count, divided by `scale`,
-/// clamped to 0 ... 255 and rounded half to even. Only the groups `group_begin ..< group_end`.
+/// clamped to 0 ... 255 and rounded half to even. Only the groups `group_begin ..< group_end`;
+/// the same bytes on every path (vectorized on the path's width).
 void hero_i8_average_pool(const uint32_t *q, int batch, int h, int w, float scale,
-                          int group_begin, int group_end, uint32_t *out);
+                          int group_begin, int group_end, uint32_t *out, int path);
 
 /// Quantizes `channels` planes of `plane` floats (`x`, planes `plane` apart) to uint8 in
 /// k-groups of 4 channels: channel ch, element e goes to byte (ch % 4) of word
-/// `q[(ch / 4)·plane + e]`; `qx = clamp(round_half_to_even(x / scale), 0, 255)` (NaN: 0).
+/// `q[(ch / 4)·plane + e]`; `qx = clamp(round_half_to_even(x / scale), −zero_point,
+/// 255 − zero_point) + zero_point` (NaN: 0), as ONNX Runtime's QuantizeLinear.
 /// Only the groups `group_begin ..< group_end` (of ceil(channels / 4)); the bytes of channels
 /// past `channels` in the last group are 0.
-void hero_i8_quantize(const float *x, int channels, size_t plane, float scale, int group_begin,
-                      int group_end, uint32_t *q, int path);
+void hero_i8_quantize(const float *x, int channels, size_t plane, float scale, int zero_point,
+                      int group_begin, int group_end, uint32_t *q, int path);
 
 /// im2col on k-grouped words: `q` holds `groups` groups of `batch` planes of h×w words (group
 /// g, image j at `q + (g·batch + j)·h·w`); writes, for images `first ..< first+count`, the row
