@@ -132,7 +132,9 @@ static void kernel_scalar(int groups, const int8_t *a, const uint32_t *b, size_t
       b += ldb;                                                                                   \
     }                                                                                             \
     const __m256 zero = _mm256_setzero_ps();                                                      \
-    for (int i = 0; i < rows; i++) {                                                              \
+    /* Constant bounds (unrolled): `acc` stays in registers, never an array in memory. */         \
+    _Pragma("unroll") for (int i = 0; i < MR; i++) {                                              \
+      if (i >= rows) break;                                                                       \
       if (c32) {                                                                                  \
         int32_t *row = c32 + (size_t)i * ldc;                                                     \
         if (TAIL)                                                                                 \
@@ -192,8 +194,10 @@ KERNEL_AVX2(kernel_avx2_tail, 1)
       b += ldb;                                                                                   \
     }                                                                                             \
     const __m512 zero = _mm512_setzero_ps();                                                      \
-    for (int i = 0; i < rows; i++) {                                                              \
-      for (int v = 0; v < V; v++) {                                                               \
+    /* Constant bounds (unrolled): `acc` stays in registers, never an array in memory. */         \
+    _Pragma("unroll") for (int i = 0; i < MR; i++) {                                              \
+      if (i >= rows) break;                                                                       \
+      _Pragma("unroll") for (int v = 0; v < V; v++) {                                             \
         if (c32) {                                                                                \
           _mm512_mask_storeu_epi32(c32 + (size_t)i * ldc + 16 * v, mask[v], acc[i][v]);           \
           continue;                                                                               \
@@ -438,74 +442,84 @@ void hero_i8_im2col(const uint32_t *q, int groups, int batch, int h, int w, int 
   }
 }
 
-// The pool's body for one plane of 4 byte lanes: each lane dequantized into a zero-bordered
-// float plane (adding a border's 0 to a sum of values >= 0 changes nothing, so every output
-// sums its 3x3 window in the same order, row by row, as the unbordered loop), then each row of
-// outputs summed, divided by its count, divided by the scale, rounded: independent across x,
-// so the compiler vectorizes it on the path's width, with the same floats on each.
-#define AVERAGE_POOL_BODY                                                                       \
-  size_t pw = (size_t)w + 2;                                                                    \
-  for (int t = 0; t < 4; t++) {                                                                 \
-    float *p = padded + (size_t)t * (h + 2) * pw;                                               \
-    memset(p, 0, sizeof(float) * (h + 2) * pw);                                                 \
-    for (int y = 0; y < h; y++)                                                                 \
-      for (int x = 0; x < w; x++)                                                               \
-        p[(size_t)(y + 1) * pw + x + 1] = scale * (float)((src[(size_t)y * w + x] >> (8 * t)) & 0xFF); \
-  }                                                                                             \
-  for (int y = 0; y < h; y++) {                                                                 \
-    float rows = (float)((y + 2 < h ? y + 2 : h) - (y > 0 ? y - 1 : 0));                        \
-    uint32_t *d = dst + (size_t)y * w;                                                          \
-    for (int x = 0; x < w; x++) d[x] = 0;                                                       \
-    for (int t = 0; t < 4; t++) {                                                               \
-      const float *a = padded + (size_t)t * (h + 2) * pw + (size_t)y * pw;                      \
-      const float *b = a + pw;                                                                  \
-      const float *c = b + pw;                                                                  \
+// One output of the pool, as ONNX Runtime computes it: the window's values dequantized
+// (`scale · q`) and summed in float row by row, divided by the count, divided by the scale,
+// rounded half to even.
+static uint32_t average_pool_pixel(const uint32_t *src, int h, int w, int y, int x, float scale,
+                                   const float *table) {
+  int y0 = y > 0 ? y - 1 : 0, y1 = y + 2 < h ? y + 2 : h;
+  int x0 = x > 0 ? x - 1 : 0, x1 = x + 2 < w ? x + 2 : w;
+  float sum[4] = {0, 0, 0, 0};
+  for (int yy = y0; yy < y1; yy++)
+    for (int xx = x0; xx < x1; xx++) {
+      uint32_t word = src[(size_t)yy * w + xx];
+      for (int t = 0; t < 4; t++) sum[t] = sum[t] + table[(word >> (8 * t)) & 0xFF];
+    }
+  float count = (float)((y1 - y0) * (x1 - x0));
+  uint32_t word = 0;
+  for (int t = 0; t < 4; t++) word |= quantize1(sum[t] / count, scale, 0) << (8 * t);
+  return word;
+}
+
+// round(s / 9) for a window sum s <= 9 · 255 (no ties: s / 9 is never an odd multiple of 1/2).
+static inline uint32_t div9(uint32_t s) { return (2 * s + 9) / 18; }
+
+// The pool of one plane of 4 byte lanes. An inner output (a full 3x3 window) has the exact
+// integer answer round(Σq / 9): Σq / 9 lies at least 1/18 from a half, far beyond the float
+// sum's rounding (under 10^-3 at 9 · 255), so the float computation rounds the same way. Those
+// are summed in integers, two bytes per 32-bit lane (each field at most 2295, no carry), rows
+// first, in loops the compiler vectorizes on the path's width. The border outputs (windows of 4
+// or 6, where a sum can fall exactly on a half and the float rounding decides) are computed as
+// ONNX Runtime computes them.
+#define AVERAGE_POOL_PLANE(NAME, TARGET)                                                        \
+  TARGET static void NAME(const uint32_t *src, int h, int w, float scale, const float *table,  \
+                          uint32_t *ve, uint32_t *vo, uint32_t *dst) {                          \
+    const uint32_t m = 0x00FF00FF;                                                              \
+    for (int y = 1; y + 1 < h; y++) {                                                           \
+      const uint32_t *r0 = src + (size_t)(y - 1) * w;                                           \
+      const uint32_t *r1 = r0 + w;                                                              \
+      const uint32_t *r2 = r1 + w;                                                              \
       for (int x = 0; x < w; x++) {                                                             \
-        float sum = 0;                                                                          \
-        sum = sum + a[x];                                                                       \
-        sum = sum + a[x + 1];                                                                   \
-        sum = sum + a[x + 2];                                                                   \
-        sum = sum + b[x];                                                                       \
-        sum = sum + b[x + 1];                                                                   \
-        sum = sum + b[x + 2];                                                                   \
-        sum = sum + c[x];                                                                       \
-        sum = sum + c[x + 1];                                                                   \
-        sum = sum + c[x + 2];                                                                   \
-        float cols = (float)((x + 2 < w ? x + 2 : w) - (x > 0 ? x - 1 : 0));                    \
-        float v = sum / (rows * cols) / scale;                                                  \
-        v = v > 0 ? v : 0;                                                                      \
-        v = v < 255 ? v : 255;                                                                  \
-        d[x] |= (uint32_t)(int32_t)rintf(v) << (8 * t);                                         \
+        ve[x] = (r0[x] & m) + (r1[x] & m) + (r2[x] & m);                                        \
+        vo[x] = ((r0[x] >> 8) & m) + ((r1[x] >> 8) & m) + ((r2[x] >> 8) & m);                   \
+      }                                                                                         \
+      uint32_t *d = dst + (size_t)y * w;                                                        \
+      for (int x = 1; x + 1 < w; x++) {                                                         \
+        uint32_t se = ve[x - 1] + ve[x] + ve[x + 1];                                            \
+        uint32_t so = vo[x - 1] + vo[x] + vo[x + 1];                                            \
+        d[x] = div9(se & 0xFFFF) | div9(so & 0xFFFF) << 8 | div9(se >> 16) << 16 |              \
+               div9(so >> 16) << 24;                                                            \
       }                                                                                         \
     }                                                                                           \
-  }
-
-#define AVERAGE_POOL_PLANE(NAME, TARGET)                                                        \
-  TARGET static void NAME(const uint32_t *src, int h, int w, float scale, float *padded,       \
-                          uint32_t *dst) {                                                      \
-    AVERAGE_POOL_BODY                                                                           \
+    for (int y = 0; y < h; y++) {                                                               \
+      int step = y == 0 || y == h - 1 ? 1 : (w > 1 ? w - 1 : 1);                                \
+      for (int x = 0; x < w; x += step)                                                         \
+        dst[(size_t)y * w + x] = average_pool_pixel(src, h, w, y, x, scale, table);             \
+    }                                                                                           \
   }
 
 AVERAGE_POOL_PLANE(average_pool_plane, )
 AVERAGE_POOL_PLANE(average_pool_plane_avx2, __attribute__((target("avx2"))))
-AVERAGE_POOL_PLANE(average_pool_plane_avx512, __attribute__((target("avx512f"))))
+AVERAGE_POOL_PLANE(average_pool_plane_avx512, __attribute__((target("avx512f,avx512bw"))))
 
 void hero_i8_average_pool(const uint32_t *q, int batch, int h, int w, float scale,
                           int group_begin, int group_end, uint32_t *out, int path) {
   size_t plane = (size_t)h * w;
-  float *padded = malloc(sizeof(float) * 4 * (size_t)(h + 2) * (size_t)(w + 2));
-  if (!padded) abort();
+  float table[256];
+  for (int v = 0; v < 256; v++) table[v] = scale * (float)v;
+  uint32_t *scratch = malloc(sizeof(uint32_t) * 2 * (size_t)(w > 0 ? w : 1));
+  if (!scratch) abort();
   for (int g = group_begin; g < group_end; g++) {
     for (int j = 0; j < batch; j++) {
       const uint32_t *src = q + ((size_t)g * batch + j) * plane;
       uint32_t *dst = out + ((size_t)g * batch + j) * plane;
       if (path == HERO_I8_VNNI)
-        average_pool_plane_avx512(src, h, w, scale, padded, dst);
+        average_pool_plane_avx512(src, h, w, scale, table, scratch, scratch + w, dst);
       else if (path == HERO_I8_AVX2)
-        average_pool_plane_avx2(src, h, w, scale, padded, dst);
+        average_pool_plane_avx2(src, h, w, scale, table, scratch, scratch + w, dst);
       else
-        average_pool_plane(src, h, w, scale, padded, dst);
+        average_pool_plane(src, h, w, scale, table, scratch, scratch + w, dst);
     }
   }
-  free(padded);
+  free(scratch);
 }

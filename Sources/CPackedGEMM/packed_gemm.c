@@ -136,9 +136,11 @@ KERNEL(kernel8, 1)
       mask[v] = w >= 16 ? (__mmask16)0xFFFF : (w <= 0 ? 0 : (__mmask16)((1u << w) - 1));          \
     }                                                                                             \
     const __m512 zero = _mm512_setzero_ps();                                                      \
-    for (int i = 0; i < rows; i++) {                                                              \
+    /* Constant bounds (unrolled): `acc` stays in registers, never an array in memory. */         \
+    _Pragma("unroll") for (int i = 0; i < MR; i++) {                                              \
+      if (i >= rows) break;                                                                       \
       float *row = c + (size_t)i * ldc;                                                           \
-      for (int v = 0; v < V; v++) {                                                               \
+      _Pragma("unroll") for (int v = 0; v < V; v++) {                                             \
         if (!mask[v]) continue;                                                                   \
         __m512 x = acc[i][v];                                                                     \
         if (!first) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask[v], row + 16 * v));           \
