@@ -199,6 +199,7 @@ final class Int8Conv: @unchecked Sendable {
     integerBias = (0..<s.outChannels).map { o in
       let b = (conv.bias[o] / scales[o]).rounded(.toNearestOrEven)
       let rounded = b.isFinite ? Int32(max(-0x4000_0000, min(0x4000_0000, b))) : 0
+      guard inputZeroPoint != 0 else { return rounded }
       var sum: Int32 = 0
       for i in 0..<s.filterLength { sum += Int32(q[o * s.filterLength + i]) }
       return rounded - inputZeroPoint * sum
