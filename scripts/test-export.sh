@@ -33,7 +33,10 @@ find "$OUT/test-crops" -name '*.jpg' -not -path '*/.batch/*' | LC_ALL=C sort | a
 [ -s "$OUT/crops.txt" ] || { echo "test-export: no sample crops" >&2; exit 1; }
 
 REF=Tests/InceptionTests/Reference
-{ ls "$REF"/*.jpg; cat "$OUT/crops.txt"; } >"$OUT/probe-list.txt"
+# hero-id's own answers for the reference images and every test crop (the clip check averages
+# them all; the per-crop checks use the half in crops.txt).
+{ ls "$REF"/*.jpg; find "$OUT/test-crops" -name '*.jpg' -not -path '*/.batch/*' | LC_ALL=C sort; } \
+  >"$OUT/probe-list.txt"
 echo "test-export: hero-id's own probabilities for $(wc -l <"$OUT/probe-list.txt") images"
 "$HERO_ID" export "$OUT/model" --probe "$OUT/probe-list.txt" >"$OUT/probe.jsonl"
 

@@ -178,9 +178,13 @@ final class ForwardPass: @unchecked Sendable {
   /// See ``InceptionV3/observeConvolutionInputs(_:)``.
   var observer: (@Sendable (String, UnsafeBufferPointer<Float>) -> Void)?
 
+  /// The fp32 forms of the weights (packed, Winograd), for an fp32 pass only.
+  private let fp32: InceptionWeights.FP32Forms?
+
   init(weights: InceptionWeights, int8: [String: Int8Conv]? = nil) {
     self.weights = weights
     self.int8 = int8
+    fp32 = int8 == nil ? weights.fp32 : nil
   }
 
   /// Marks `x` as the input several layers of the next block read (quantized once in int8).
@@ -304,20 +308,21 @@ final class ForwardPass: @unchecked Sendable {
   ) {
     // The 8x8 layers by F(2x2, 3x3) (16 tiles an image; F(4x4, 3x3) gives them 4, and was
     // slower even at batch 16), the others by F(4x4, 3x3) where there are enough tiles.
+    let q = int8?[key]
+    let forms = q == nil ? fp32 : nil
     let wino =
-      weights.winogradSmall[key]
-      ?? weights.winograd[key].flatMap {
+      forms?.winogradSmall[key]
+      ?? forms?.winograd[key].flatMap {
         batch * WinogradConv.tiles(height: h, width: w, m: $0.m) >= 48 ? $0 : nil
       }
     // The 1D form (1x7, 7x1 at 17x17: 85 columns an image) whatever the batch.
-    let wino1D = oneDimensionalWinograd ? weights.winograd1D[key] : nil
+    let wino1D = oneDimensionalWinograd ? forms?.winograd1D[key] : nil
     precondition(biasReLU || (wino == nil && wino1D == nil))
     if let observer {
       let input = UnsafeBufferPointer(start: x, count: c.shape.inChannels * batch * h * w)
       for original in InceptionLayers.originalKeys(key) { observer(original, input) }
     }
     let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-    let q = int8?[key]
     if let q {
       convolveInt8(q, x, h, w, output: output, biasReLU: biasReLU)
     } else if let wino1D {
@@ -331,8 +336,8 @@ final class ForwardPass: @unchecked Sendable {
         stream: team == nil ? nil : streamOverride)
     } else {
       convolve(
-        c, input: x, batch: batch, height: h, width: w, output: output, columns: columns,
-        team: team, profile: profile, biasReLU: biasReLU)
+        forms?.convs[key] ?? c, input: x, batch: batch, height: h, width: w, output: output,
+        columns: columns, team: team, profile: profile, biasReLU: biasReLU)
     }
     if let profile {
       let s = c.shape

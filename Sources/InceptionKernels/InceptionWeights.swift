@@ -15,26 +15,61 @@ import HeroCore
 public final class InceptionWeights: @unchecked Sendable {
   /// Lower-case hex SHA-1 of the file that was loaded.
   public let sha1: String
-  /// The folded convolutions by layer key (e.g. `mixed_4.tower.conv_1`).
+  /// The folded convolutions by layer key (e.g. `mixed_4.tower.conv_1`), a block's stacked 1x1
+  /// layers included, unpacked.
   let convs: [String: FoldedConv]
-  /// The 3x3 and 5x5 stride-1 layers in Winograd form, prepared at load.
-  let winograd: [String: WinogradConv]
-  /// The 3x3 layers at 8x8 in F(2x2, 3x3) form (instead of F(4x4, 3x3)).
-  let winogradSmall: [String: WinogradConv]
-  /// The 1x7, 7x1, 1x3 and 3x1 layers in 1D Winograd form, F(4, 7) and F(4, 3), prepared at
-  /// load.
-  let winograd1D: [String: WinogradConv1D]
+  /// Whether the fp32 forms pack weights for hero-id's GEMM kernel, and the Winograd build.
+  private let usePackedGEMM: Bool
+  private let transforms: WinogradPath
 
-  /// The weights `convs` (by key) of the file with hash `sha1`, prepared for the forward pass:
-  /// with `packedGEMM` (the default where the CPU has AVX2 and FMA) the products run on weights
+  /// What the fp32 forward pass runs on: the weights packed for the GEMM kernel and the
+  /// Winograd forms. Built on first use (an int8 network never needs them), then kept.
+  struct FP32Forms {
+    /// The folded convolutions, packed where the GEMM kernel multiplies them.
+    let convs: [String: FoldedConv]
+    /// The 3x3 and 5x5 stride-1 layers in Winograd form.
+    let winograd: [String: WinogradConv]
+    /// The 3x3 layers at 8x8 in F(2x2, 3x3) form (instead of F(4x4, 3x3)).
+    let winogradSmall: [String: WinogradConv]
+    /// The 1x7, 7x1, 1x3 and 3x1 layers in 1D Winograd form, F(4, 7) and F(4, 3).
+    let winograd1D: [String: WinogradConv1D]
+  }
+  private let fp32Lock = NSLock()
+  private var fp32Built: FP32Forms?
+
+  /// The fp32 forms, built on first use (the layers spread over the cores: a tenth of a second
+  /// of start-up on one).
+  var fp32: FP32Forms {
+    fp32Lock.withLock {
+      if let built = fp32Built { return built }
+      let built = Self.prepare(convs, packedGEMM: usePackedGEMM, transforms: transforms)
+      fp32Built = built
+      return built
+    }
+  }
+
+  /// The 3x3 and 5x5 stride-1 layers in Winograd form.
+  var winograd: [String: WinogradConv] { fp32.winograd }
+  /// The 3x3 layers at 8x8 in F(2x2, 3x3) form (instead of F(4x4, 3x3)).
+  var winogradSmall: [String: WinogradConv] { fp32.winogradSmall }
+  /// The 1x7, 7x1, 1x3 and 3x1 layers in 1D Winograd form, F(4, 7) and F(4, 3).
+  var winograd1D: [String: WinogradConv1D] { fp32.winograd1D }
+
+  /// The weights `convs` (by key) of the file with hash `sha1`, for the forward pass: with
+  /// `packedGEMM` (the default where the CPU has AVX2 and FMA) the fp32 products run on weights
   /// packed for hero-id's GEMM kernel, else all through OpenBLAS; the Winograd transforms run
-  /// on `transforms` (by default ``WinogradPath/current``).
+  /// on `transforms` (by default ``WinogradPath/current``). Those fp32 forms are prepared on the
+  /// first fp32 network (``fp32``), the int8 forms on the first int8 one.
   public init(
     sha1: String, convs: [String: FoldedConv], packedGEMM: Bool = Kernels.packedGEMM,
     transforms: WinogradPath = .current
   ) {
     self.sha1 = sha1
-    var convs = convs
+    var convs = convs.mapValues { c -> FoldedConv in
+      var plain = c
+      plain.packed = nil
+      return plain
+    }
     // The 1x1 layers of a block that read the block's input, stacked into one GEMM; the order
     // puts the temporaries first and the block's own `conv` last (see ``ForwardPass``).
     for (block, keys) in InceptionLayers.stacked1x1 {
@@ -43,11 +78,19 @@ public final class InceptionWeights: @unchecked Sendable {
       convs[block + "." + InceptionLayers.stackedKey] = FoldedConv.stacked(
         parts, key: block + "." + InceptionLayers.stackedKey)
     }
+    self.convs = convs
+    usePackedGEMM = packedGEMM
+    self.transforms = transforms
+  }
+
+  /// The filters' Winograd forms and the weights packed for the GEMM kernel, the layers spread
+  /// over the cores.
+  private static func prepare(
+    _ convs: [String: FoldedConv], packedGEMM: Bool, transforms: WinogradPath
+  ) -> FP32Forms {
     // The layers that only ever run as part of a stacked GEMM.
     let stackedParts = Set(
       InceptionLayers.stacked1x1.flatMap { block, keys in keys.map { block + "." + $0 } })
-    // The filters' Winograd forms and the weights packed for the GEMM kernel, the layers spread
-    // over the cores (a tenth of a second of start-up on one).
     let all = convs.sorted { $0.key < $1.key }
     let prepared = Prepared(count: all.count)
     DispatchQueue.concurrentPerform(iterations: all.count) { i in
@@ -60,12 +103,10 @@ public final class InceptionWeights: @unchecked Sendable {
       let oneD =
         [3, 7].contains(c.shape.kernelH * c.shape.kernelW)
         ? WinogradConv1D(c, packed: packedGEMM, transforms: transforms) : nil
-      var plain = c
-      plain.packed = nil
       // The 1xr/rx1 layers run by their 1D Winograd form (or, for comparisons, by OpenBLAS).
       let packed =
         packedGEMM && oneD == nil && small == nil && !stackedParts.contains(key)
-        ? plain.packedForKernel() : plain
+        ? c.packedForKernel() : c
       prepared.lock.withLock {
         prepared.winograd[i] = one
         prepared.winogradSmall[i] = small
@@ -76,16 +117,14 @@ public final class InceptionWeights: @unchecked Sendable {
     var w: [String: WinogradConv] = [:]
     var w2: [String: WinogradConv] = [:]
     var w1: [String: WinogradConv1D] = [:]
+    var packedConvs = convs
     for (i, key) in all.map(\.key).enumerated() {
       w[key] = prepared.winograd[i]
       w2[key] = prepared.winogradSmall[i]
       w1[key] = prepared.winograd1D[i]
-      convs[key] = prepared.convs[i]
+      packedConvs[key] = prepared.convs[i]
     }
-    self.convs = convs
-    winograd = w
-    winogradSmall = w2
-    winograd1D = w1
+    return FP32Forms(convs: packedConvs, winograd: w, winogradSmall: w2, winograd1D: w1)
   }
 
   /// The Winograd forms being prepared, one slot per layer.
@@ -157,7 +196,8 @@ public final class InceptionWeights: @unchecked Sendable {
     }
   }
 
-  /// The folded convolution for a key of ``InceptionLayers/table``.
+  /// The folded convolution for a key of ``InceptionLayers/table`` (unpacked: its shape,
+  /// weights and bias; ``fp32`` has the packed forms).
   func conv(_ key: String) -> FoldedConv {
     guard let c = convs[key] else { preconditionFailure("no layer \(key) in the table") }
     return c
@@ -170,7 +210,7 @@ public final class InceptionWeights: @unchecked Sendable {
 
   /// Whether the forward pass multiplies by packed weights (hero-id's GEMM kernel) or calls
   /// OpenBLAS for every product.
-  public var packedGEMM: Bool { convs.values.contains { $0.packed != nil } }
+  public var packedGEMM: Bool { fp32.convs.values.contains { $0.packed != nil } }
 
   /// The build the Winograd transforms run (nil without Winograd layers).
   public var winogradPath: WinogradPath? {
@@ -179,7 +219,7 @@ public final class InceptionWeights: @unchecked Sendable {
 
   /// The same weights with the Winograd transforms on `transforms` (for comparisons and tests).
   public func withTransforms(_ transforms: WinogradPath) -> InceptionWeights {
-    InceptionWeights(sha1: sha1, convs: convs, packedGEMM: packedGEMM, transforms: transforms)
+    InceptionWeights(sha1: sha1, convs: convs, packedGEMM: usePackedGEMM, transforms: transforms)
   }
 
   /// The same weights as a CPU without AVX2 and FMA runs them: every product on OpenBLAS, the

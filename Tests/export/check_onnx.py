@@ -25,15 +25,18 @@ Checks (each an assertion; any failure exits 1):
     with the half-pixel bilinear resize hero-id documents, in float32): probabilities within
     1e-4 of hero-id's;
   - fp16 weights: the same argmax as hero-id on every sample crop;
-  - int8 (QDQ): the same argmax as hero-id's float32 on at least 85 % of the sample crops
-    (every crop is reported, with hero-id's margin in probability and in logits, and int8's
-    logit error RMS: issue 28 asks for all, 53/56 measured, not met, docs/export.md says why;
-    the reference images' agreement is printed, not asserted); the file
-    within 25 MB; its metadata says int8 and names the calibration; with --clips-index, the
-    answer per test clip (the argmax of the mean probabilities over all its crops, as identify
-    averages a clip's frames) equal with the int8 and the float32 file; the same argmax as
-    hero-id's own int8 pass (`export --probe`) on every crop, probabilities within 1e-4
-    (asserted where the CPU has VNNI: ONNX Runtime's sums are exact there);
+  - int8 (QDQ): the file within 25 MB; its metadata says int8 and names the calibration; the
+    same argmax as hero-id's own int8 pass (`export --probe`) on every sample crop,
+    probabilities within 1e-4 (asserted where the CPU has VNNI: ONNX Runtime's integer sums
+    are exact there and the file computes what hero-id's int8 pass computes; elsewhere at
+    least 85 % of the crops, a guard against a broken export). Against hero-id's float32: for
+    a model trained in fp32 (`train --precision fp32`), the same argmax on at least 85 % of the
+    crops (issue 28 asks for all, not met, docs/export.md says why) and, with --clips-index,
+    the same answer per test clip (the argmax of the mean probabilities over all its crops, as
+    identify averages a clip's frames) as the float32 file; for a model trained in int8
+    (`train`'s default) those are reported, and the clip answers must equal those of hero-id's
+    own int8 probabilities of every crop. Every disagreeing crop is printed with hero-id's
+    margins; the reference images' agreement is printed, not asserted;
   - a dynamic batch: a batch of 16 gives the rows of 16 single runs (1e-5).
 Then ORT's speed (images/s, batch 1 and 16, 2 intra-op threads; fp32, fp16 and int8 files) beside hero-id's own
 `bottleneck --bench` on the same crops in the same run (--hero-id), and the file sizes,
@@ -124,6 +127,7 @@ def main():
 
     with open(os.path.join(a.model, "model.json"), encoding="utf-8") as f:
         header = json.load(f)
+    trained_precision = (header.get("trained_with") or {}).get("precision") or "fp32"
     probe = {}
     with open(a.probe, encoding="utf-8") as f:
         for line in f:
@@ -271,12 +275,19 @@ def main():
         # was tried in docs/export.md), so that is reported, not met. The
         # assertion is a guard against a broken export: a wrong scale, layout or rounding sends
         # the argmax toward chance (1 in 8), far below 0.85 of the crops.
+        # A model `train` made in int8 (its default) has its final layer fitted to int8
+        # bottlenecks: its own answer is hero-id's int8 pass, which the file must give (below);
+        # float32 is then the mismatched pairing, reported. A model trained in fp32 keeps the
+        # guard against float32.
         print(f"     int8: argmax == hero-id's float32 on every crop: "
               f"{'yes' if same8 == len(crops) else 'no'} ({same8}/{len(crops)})")
-        check(same8 >= 0.85 * len(crops),
-              f"int8: argmax == hero-id's float32 on {same8}/{len(crops)} crops (>= 85 %) "
-              f"(max |p diff| {int8_stats['int8_max_abs_diff_crops']:.2e}, bottleneck max |diff| / "
-              f"max |b| {rel:.3f}, smallest hero-id top-2 margin {margin_h.min():.3f})")
+        what = (f"int8: argmax == hero-id's float32 on {same8}/{len(crops)} crops (>= 85 %) "
+                f"(max |p diff| {int8_stats['int8_max_abs_diff_crops']:.2e}, bottleneck max |diff| "
+                f"/ max |b| {rel:.3f}, smallest hero-id top-2 margin {margin_h.min():.3f})")
+        if trained_precision == "fp32":
+            check(same8 >= 0.85 * len(crops), what)
+        else:
+            print(f"     {what} (model trained in {trained_precision}: reported)")
         for i in np.nonzero(p8.argmax(1) != arg_h)[0]:
             print(f"     {crops[i]}: hero-id {labels[arg_h[i]]} p={hp[i].max():.4f} margin "
                   f"{margin_h[i]:.4f} (logits {logit_margin_h[i]:.3f}); int8 "
@@ -296,10 +307,15 @@ def main():
         what = (f"int8: argmax == hero-id's own int8 pass on {same8own}/{len(crops)} crops, "
                 f"max |p diff| {own_diff:.2e} <= 1e-4")
         flags = open("/proc/cpuinfo").read().split() if os.path.exists("/proc/cpuinfo") else []
-        if "avx512_vnni" in flags or "avx_vnni" in flags:
+        vnni = "avx512_vnni" in flags or "avx_vnni" in flags
+        if vnni:
             check(same8own == len(crops) and own_diff <= 1e-4, what)
         else:
             print(f"     {what} (not asserted: no VNNI on this CPU)")
+            # The guard against a broken export, on any CPU.
+            check(same8own >= 0.85 * len(crops),
+                  f"int8: argmax == hero-id's own int8 pass on {same8own}/{len(crops)} crops "
+                  f"(>= 85 %)")
         for i in np.nonzero(p8.argmax(1) != hp8.argmax(1))[0]:
             o8 = np.sort(hp8[i])
             print(f"     {crops[i]}: hero-id int8 {labels[hp8[i].argmax()]} p={o8[-1]:.4f} margin "
@@ -323,10 +339,28 @@ def main():
             int8_stats.update({"int8_clip_answers_same": same_clips, "clips": len(clips),
                                "int8_all_crops_argmax_same": int((pc32.argmax(1) == pc8.argmax(1)).sum()),
                                "all_crops": len(rows)})
-            check(same_clips == len(clips),
-                  f"int8: clip answer (mean over its crops) == float32 file's on {same_clips}/"
-                  f"{len(clips)} test clips ({int8_stats['int8_all_crops_argmax_same']}/{len(rows)} "
-                  "single crops)")
+            what = (f"int8: clip answer (mean over its crops) == float32 file's on {same_clips}/"
+                    f"{len(clips)} test clips ({int8_stats['int8_all_crops_argmax_same']}/"
+                    f"{len(rows)} single crops)")
+            if trained_precision == "fp32":
+                check(same_clips == len(clips), what)
+            else:
+                print(f"     {what} (model trained in {trained_precision}: reported)")
+                # The model's own answers: hero-id's int8 probabilities of every crop (the probe
+                # lists them all), averaged per clip as above.
+                paths = [os.path.join(root, r["file"]) for r in rows]
+                missing = [p for p in paths if p not in probe]
+                check(not missing, f"int8: every clip crop in hero-id's probe ({len(missing)} missing)")
+                if not missing:
+                    ph8 = np.stack([probe[p][2] for p in paths])
+                    own_clips = sum(int(ph8[ix].mean(0).argmax() == pc8[ix].mean(0).argmax())
+                                    for ix in clips.values())
+                    own_crops = int((ph8.argmax(1) == pc8.argmax(1)).sum())
+                    int8_stats.update({"int8_clip_answers_same_as_hero_id_int8": own_clips,
+                                       "int8_all_crops_same_as_hero_id_int8": own_crops})
+                    check(own_clips == len(clips),
+                          f"int8: clip answer == hero-id's own int8 pass on {own_clips}/"
+                          f"{len(clips)} test clips ({own_crops}/{len(rows)} single crops)")
         check(os.path.getsize(a.int8_uint8) <= 25_000_000,
               f"int8: file {os.path.getsize(a.int8_uint8):,} bytes <= 25 MB")
     heroes = sorted({labels[i] for i in arg_h})
