@@ -308,10 +308,14 @@ public struct Trainer {
   ///
   /// `distortedBatch`, when given, replaces the cached rows: it is asked for each step's batch
   /// of raw (not yet standardised) bottlenecks, computed fresh from distorted images.
+  ///
+  /// `stop` is asked before every step; once it says true the run ends there (no more steps or
+  /// reports) and the trainer is returned as it stands: the caller, cancelled, discards it.
   public static func train(
     classCount: Int, training: LabelledBottlenecks, validation: LabelledBottlenecks,
     options: TrainingOptions,
     distortedBatch: ((inout SeededGenerator, Int) -> LabelledBottlenecks)? = nil,
+    stop: () -> Bool = { false },
     report: (TrainingProgress) -> Void = { _ in }
   ) -> Trainer {
     precondition(training.count > 0 && options.steps > 0 && options.batchSize > 0)
@@ -327,6 +331,7 @@ public struct Trainer {
     var batch = [Float](repeating: 0, count: b * n)
     var labels = [Int](repeating: 0, count: b)
     for step in 1...options.steps {
+      if stop() { break }
       let result: (accuracy: Double, crossEntropy: Double)
       if let distortedBatch {
         var fresh = distortedBatch(&trainer.rng, b)

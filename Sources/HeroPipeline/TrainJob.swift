@@ -196,10 +196,13 @@ public struct TrainJob: Sendable {
       classCount: collection.classes.count * icons, training: byIcon(.training),
       validation: byIcon(.validation),
       options: options.training, distortedBatch: distortedBatch,
+      stop: { [cancellation = control.cancellation] in cancellation.isCancelled },
       report: {
         control.observer.note(Self.progressLine($0))
         curve.append(TrainingSummary.CurvePoint($0))
       })
+    // A cancelled run stopped training where it was: nothing of it is kept.
+    try control.checkCancelled()
     let validEval =
       validation.count > 0
       ? trainer.evaluate(standardized: standardized(validation, trainer), iconsPerClass: icons)
@@ -358,7 +361,8 @@ public struct TrainJob: Sendable {
   /// The review sheet's folds, begun on other threads: the training set cut in three by group
   /// (so a video's neighbouring crops share a fold), a final layer trained on each two thirds
   /// (the run's options, quiet), the held third scored by it; the folds in order, those with no
-  /// crop held or none left to train on skipped, none once `cancelled()`.
+  /// crop held or none left to train on skipped, none once `cancelled()` (a fold in training
+  /// stops at its next step).
   static func reviewFolds(
     collection: ImageCollection, training train: TrainingData.Split,
     iconLabels icon: LabelledBottlenecks, classCount: Int, iconsPerClass icons: Int,
@@ -394,7 +398,8 @@ public struct TrainJob: Sendable {
         quiet.evalStepInterval = quiet.steps
         let other = Trainer.train(
           classCount: classCount, training: rest, validation: LabelledBottlenecks(inputSize: n),
-          options: quiet)
+          options: quiet, stop: cancelled)
+        guard !cancelled() else { return }
         let e = other.evaluate(standardized: standardized(held, other), iconsPerClass: icons)
         results.withLock {
           $0[fold] = ReviewFold(

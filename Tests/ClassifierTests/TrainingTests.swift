@@ -65,6 +65,29 @@ struct TrainingTests {
     }
   }
 
+  @Test("a run told to stop takes no further step: no report after, the weights of that step")
+  func stopsWhenTold() {
+    let all = SyntheticBottlenecks.clusters(classes: 3, perClass: 30, inputSize: 32, seed: 9)
+    var options = TrainingOptions()
+    options.steps = 1000
+    options.batchSize = 10
+    options.evalStepInterval = 1
+    var asked = 0
+    var steps: [Int] = []
+    let stopped = Trainer.train(
+      classCount: 3, training: all, validation: all, options: options,
+      stop: {
+        asked += 1
+        return asked > 25
+      },
+      report: { steps.append($0.step) })
+    #expect(steps == Array(1...25))
+    // The same as a run of exactly 25 steps.
+    options.steps = 25
+    let short = Trainer.train(classCount: 3, training: all, validation: all, options: options)
+    #expect(stopped.layer == short.layer)
+  }
+
   @Test("the same seed gives the same weights; another seed does not")
   func deterministic() {
     let all = SyntheticBottlenecks.clusters(classes: 3, perClass: 30, inputSize: 32, seed: 9)

@@ -279,6 +279,43 @@ final class RecordingObserver: JobObserver, @unchecked Sendable {
   /// `train --precision` (issue 28): the model records the precision of its bottlenecks, each
   /// precision has its own cache entries, and `identify` runs the model's precision unless told
   /// otherwise (fp32 for a model from before the field).
+  /// Cancels the job at its first training progress line.
+  final class CancelAtFirstStep: JobObserver, @unchecked Sendable {
+    let cancellation = Cancellation()
+    private let lock = NSLock()
+    private(set) var steps: [String] = []
+    func begin(_ stage: String, total: Int?) {}
+    func advance(_ stage: String, by count: Int, note: String) {}
+    func finish(_ stage: String) {}
+    func note(_ line: String) {
+      guard line.hasPrefix("step ") else { return }
+      lock.lock()
+      steps.append(line)
+      lock.unlock()
+      cancellation.cancel()
+    }
+  }
+
+  @Test(
+    "a train cancelled while it trains stops at the next step and writes no model",
+    .enabled(if: hasInception, "needs the Inception weights (make setup)"))
+  func cancelledWhileTraining() async throws {
+    let folder = TemporaryFolder()
+    var options = TrainJob.Options()
+    options.cropsDir = try cropFolder(folder, perHero: 8)
+    options.model = folder.sub("model")
+    // A line every 10 steps: run to the end, the 2000 steps would note 200.
+    options.training.steps = 2000
+    options.training.evalStepInterval = 10
+    let observer = CancelAtFirstStep()
+    await #expect(throws: CancelledError.self) {
+      _ = try await TrainJob(options: options).run(
+        control: JobControl(observer: observer, cancellation: observer.cancellation))
+    }
+    #expect(observer.steps.count == 1, "\(observer.steps)")
+    #expect(!FileManager.default.fileExists(atPath: options.model + "/model.json"))
+  }
+
   @Test(.enabled(if: hasInception, "needs the Inception weights (make setup)"))
   func theTrainingPrecisionIsRecordedCachedApartAndFollowed() async throws {
     let folder = TemporaryFolder()
