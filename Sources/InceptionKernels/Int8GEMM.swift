@@ -236,14 +236,7 @@ extension Kernels {
     columnParts: Int = 1
   ) -> [Int32] {
     precondition(a.count == m * k && b.count == k * n && Int8Path.supported.contains(path))
-    let k4 = (k + 3) / 4 * 4
-    var padded = [Int8](repeating: 0, count: m * k4)
-    for i in 0..<m { for l in 0..<k { padded[i * k4 + l] = a[i * k + l] } }
-    let matrix = Int8Matrix(padded, rows: m, columns: k4, path: path)
-    var words = [UInt32](repeating: 0, count: k4 / 4 * n)
-    for l in 0..<k {
-      for j in 0..<n { words[(l / 4) * n + j] |= UInt32(b[l * n + j]) << (8 * (l % 4)) }
-    }
+    let (matrix, words) = testOperands(a, b, m: m, k: k, n: n, path: path)
     var c = [Int32](repeating: .min, count: m * n)
     words.withUnsafeBufferPointer { wb in
       c.withUnsafeMutableBufferPointer { cb in
@@ -273,14 +266,7 @@ extension Kernels {
     precondition(a.count == m * k && b.count == k * n && Int8Path.supported.contains(path))
     precondition(
       [scale.count, bias.count, integerBias.count, outputScale.count].allSatisfy { $0 == m })
-    let k4 = (k + 3) / 4 * 4
-    var padded = [Int8](repeating: 0, count: m * k4)
-    for i in 0..<m { for l in 0..<k { padded[i * k4 + l] = a[i * k + l] } }
-    let matrix = Int8Matrix(padded, rows: m, columns: k4, path: path)
-    var words = [UInt32](repeating: 0, count: k4 / 4 * n + 64)
-    for l in 0..<k {
-      for j in 0..<n { words[(l / 4) * n + j] |= UInt32(b[l * n + j]) << (8 * (l % 4)) }
-    }
+    let (matrix, words) = testOperands(a, b, m: m, k: k, n: n, path: path)
     var c = [Float](repeating: .nan, count: m * n)
     words.withUnsafeBufferPointer { wb in
       c.withUnsafeMutableBufferPointer { cb in
@@ -314,10 +300,7 @@ extension Kernels {
     let plane = batch * h * w
     precondition(x.count == channels * plane)
     let groups = (channels + 3) / 4
-    var q = [UInt32](repeating: 0, count: groups * plane)
-    for ch in 0..<channels {
-      for e in 0..<plane { q[(ch / 4) * plane + e] |= UInt32(x[ch * plane + e]) << (8 * (ch % 4)) }
-    }
+    let q = groupedWords(x, rows: channels, columns: plane)
     var out = [UInt32](repeating: 0xFFFF_FFFF, count: groups * plane)
     q.withUnsafeBufferPointer { qb in
       out.withUnsafeMutableBufferPointer { ob in
@@ -326,13 +309,7 @@ extension Kernels {
           ob.baseAddress, path.code)
       }
     }
-    var result = [UInt8](repeating: 0, count: channels * plane)
-    for ch in 0..<channels {
-      for e in 0..<plane {
-        result[ch * plane + e] = UInt8((out[(ch / 4) * plane + e] >> (8 * (ch % 4))) & 0xFF)
-      }
-    }
-    return result
+    return bytes(ofGroupedWords: out, rows: channels, columns: plane)
   }
 
   /// `channels` planes of `plane` floats quantized by the C kernel on `path` into k-grouped
@@ -350,10 +327,42 @@ extension Kernels {
           qb.baseAddress, path.code)
       }
     }
-    var out = [UInt8](repeating: 0, count: channels * plane)
-    for ch in 0..<channels {
-      for e in 0..<plane {
-        out[ch * plane + e] = UInt8((q[(ch / 4) * plane + e] >> (8 * (ch % 4))) & 0xFF)
+    return bytes(ofGroupedWords: q, rows: channels, columns: plane)
+  }
+
+  /// The int8 `a` (m×k) padded to k a multiple of 4 and packed for `path`, and the uint8 `b`
+  /// (k×n) in k-grouped words (with room after them for the kernel's reads); for the tests'
+  /// products.
+  private static func testOperands(
+    _ a: [Int8], _ b: [UInt8], m: Int, k: Int, n: Int, path: Int8Path
+  ) -> (Int8Matrix, [UInt32]) {
+    let k4 = (k + 3) / 4 * 4
+    var padded = [Int8](repeating: 0, count: m * k4)
+    for i in 0..<m { for l in 0..<k { padded[i * k4 + l] = a[i * k + l] } }
+    return (
+      Int8Matrix(padded, rows: m, columns: k4, path: path),
+      groupedWords(b, rows: k, columns: n) + [UInt32](repeating: 0, count: 64)
+    )
+  }
+
+  /// The row-major `rows`×`columns` bytes as k-grouped words: byte (r, c) in byte r % 4 of
+  /// word (r / 4, c); the rows past `rows` in the last group are 0.
+  private static func groupedWords(_ x: [UInt8], rows: Int, columns: Int) -> [UInt32] {
+    var words = [UInt32](repeating: 0, count: (rows + 3) / 4 * columns)
+    for r in 0..<rows {
+      for c in 0..<columns {
+        words[(r / 4) * columns + c] |= UInt32(x[r * columns + c]) << (8 * (r % 4))
+      }
+    }
+    return words
+  }
+
+  /// ``groupedWords(_:rows:columns:)`` undone.
+  private static func bytes(ofGroupedWords words: [UInt32], rows: Int, columns: Int) -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: rows * columns)
+    for r in 0..<rows {
+      for c in 0..<columns {
+        out[r * columns + c] = UInt8((words[(r / 4) * columns + c] >> (8 * (r % 4))) & 0xFF)
       }
     }
     return out

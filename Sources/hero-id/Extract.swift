@@ -137,35 +137,13 @@ struct Extract: AsyncParsableCommand {
   func validate() throws {
     try validateSlots(slots, layoutPath: layout)
     guard !videos.isEmpty else { throw ValidationError("give at least one video") }
-    guard let (w, h) = FramesJob.frameSize(size) else {
-      throw ValidationError("--size must be WIDTHxHEIGHT, e.g. 1280x720 (got \(size))")
-    }
-    guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1 to 100") }
-    guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-    if let problem = ExtractOptions(everySeconds: every, width: w, height: h).problem {
-      throw ValidationError(problem)
-    }
-    guard hero == nil || manifest == nil else {
-      throw ValidationError("give --hero or --manifest, not both")
-    }
-    if let hero {
-      do { _ = try HeroName.validate(hero, source: "--hero") } catch {
-        throw ValidationError("\(error)")
-      }
-    }
-    if frames {
-      guard hero == nil, manifest == nil, keepRejected == nil, layout == nil, screenModel == nil,
-        slots == nil, check.checkWith == nil
-      else {
-        throw ValidationError(
-          "--frames writes whole frames: --hero, --manifest, --keep-rejected, --layout, "
-            + "--screen-model, --slots and --check-with do not apply")
-      }
-    } else {
-      guard (w, h) == (Layouts.frameWidth, Layouts.frameHeight) else {
-        throw ValidationError("--size applies only with --frames (crops come from 1280x720 frames)")
-      }
-    }
+    var usage = ExtractUsage()
+    usage.frames = frames
+    (usage.hero, usage.manifest, usage.keepRejected) = (hero, manifest, keepRejected)
+    (usage.layout, usage.screenModel, usage.slots) = (layout, screenModel, slots)
+    (usage.checkWith, usage.size, usage.quality) = (check.checkWith, size, quality)
+    (usage.jobs, usage.every) = (jobs, every)
+    if let problem = usage.problem { throw ValidationError(problem) }
   }
 
   func run() async throws {
