@@ -195,7 +195,10 @@ final class Int8Conv: @unchecked Sendable {
     requantScales = (0..<s.outChannels).map { o in
       outputs[o] > 0 ? scales[o] / outputs[o] : scales[o]
     }
-    precondition(inputZeroPoint == 0 || !outputs.contains { $0 <= 0 })
+    // A zero point is corrected for in the integer bias: every output must requantize, and no
+    // tap may read padding (im2col pads with byte 0, which would then stand for -zeroPoint).
+    precondition(
+      inputZeroPoint == 0 || (!outputs.contains { $0 <= 0 } && s.padH == 0 && s.padW == 0))
     integerBias = (0..<s.outChannels).map { o in
       let b = (conv.bias[o] / scales[o]).rounded(.toNearestOrEven)
       let rounded = b.isFinite ? Int32(max(-0x4000_0000, min(0x4000_0000, b))) : 0
