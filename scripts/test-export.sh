@@ -23,11 +23,13 @@ mkdir -p "$OUT"
 
 echo "test-export: crops and a model from samples/train (in $OUT)"
 [ -f "$OUT/model/model.json" ] || {
-  "$HERO_ID" batch extract samples/train --out "$OUT/crops" --quiet
+  # --jobs 1: crops are numbered in the order videos finish, and the training split follows the
+  # names; one job at a time gives the same crops, split and model on every run.
+  "$HERO_ID" batch extract samples/train --out "$OUT/crops" --quiet --jobs 1
   "$HERO_ID" train "$OUT/crops" --model "$OUT/model" >/dev/null
 }
 echo "test-export: sample crops from samples/test"
-[ -f "$OUT/test-crops/index.csv" ] || "$HERO_ID" batch extract samples/test --out "$OUT/test-crops" --quiet || true
+[ -f "$OUT/test-crops/index.csv" ] || "$HERO_ID" batch extract samples/test --out "$OUT/test-crops" --quiet --jobs 1 || true
 # Every 2nd crop of the test clips (seen by neither training nor the exporter), at most 64.
 find "$OUT/test-crops" -name '*.jpg' -not -path '*/.batch/*' | LC_ALL=C sort | awk 'NR % 2 == 1' | head -n 64 >"$OUT/crops.txt"
 [ -s "$OUT/crops.txt" ] || { echo "test-export: no sample crops" >&2; exit 1; }

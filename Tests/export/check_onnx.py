@@ -24,7 +24,14 @@ Checks (each an assertion; any failure exits 1):
   - fp32, float input, all reference images and every sample crop (resized to 299x299 here
     with the half-pixel bilinear resize hero-id documents, in float32): probabilities within
     1e-4 of hero-id's;
-  - fp16 weights: the same argmax as hero-id on every sample crop;
+  - fp16 weights: each crop's bottleneck within 3x the relative error predicted from the
+    file's own float16 rounding (sqrt of the per-layer e_w^2 sum, as docs/int8.md derives for
+    int8), and the same argmax as hero-id on every sample crop whose top-2 logit margin exceeds
+    what that error and the final layer's rounding can move it (Cauchy-Schwarz); near-ties
+    within the bound are printed. Likewise the fp32 and int8 argmax checks exempt only crops
+    whose top two probabilities lie within twice the asserted 1e-4 (a retrained model can have
+    such a crop: `batch extract` names crops in the order videos finish, so the training split
+    and the model vary from run to run);
   - int8 (QDQ): the file within 25 MB; its metadata says int8 and names the calibration; the
     same argmax as hero-id's own int8 pass (`export --probe`) on every sample crop,
     probabilities within 1e-4 (asserted where the CPU has VNNI: ONNX Runtime's integer sums
@@ -111,6 +118,48 @@ def session(path, threads=2):
 def run(sess, batch):
     p, b = sess.run(["probabilities", "bottleneck"], {"image": batch})
     return p, b
+
+
+def fp16_error_bound(fp32_path, fp16_path):
+    """The predicted relative error of the fp16 file's bottleneck, from its own weights.
+
+    Each convolution's float16 weights differ from the float32 ones by a relative
+    e_w^2 = sum (w16 - w)^2 / sum w^2 (exactly, from the two files); activations stay float32.
+    As for int8 (docs/int8.md, "The tolerance and its derivation"): a layer does not amplify a
+    relative error, independent layers' squares add, and the towers are over-counted, so
+    sqrt(sum e_w^2) over-estimates the bottleneck's relative error; the check allows 3x.
+    Also returns the final layer's matrices (float32 and as stored in the fp16 file)."""
+    from onnx import numpy_helper
+    w32 = {i.name: numpy_helper.to_array(i).astype(np.float64)
+           for i in onnx.load(fp32_path).graph.initializer}
+    w16 = {i.name: numpy_helper.to_array(i).astype(np.float64)
+           for i in onnx.load(fp16_path).graph.initializer}
+    convs = [k for k, w in w32.items() if k.endswith(".weight") and w.ndim == 4]
+    # Every float16 matrix is the float32 one rounded to nearest even (numpy's rounding, as
+    # Swift's Float16(_:)): exact, so the bound below is derived from the right weights.
+    rounded = [k for k in w16 if k in w32 and w16[k].shape == w32[k].shape
+               and not np.array_equal(w16[k], w32[k])]
+    wrong = [k for k in rounded
+             if not np.array_equal(w16[k], w32[k].astype(np.float16).astype(np.float64))]
+    e2 = sum(float(((w16[k] - w32[k]) ** 2).sum() / (w32[k] ** 2).sum()) for k in convs)
+    return {"relative": float(np.sqrt(e2)), "layers": len(convs), "rounded": len(rounded),
+            "wrong": wrong,
+            "final": w32["final.weights"], "final16": w16["final.weights"]}
+
+
+def fp16_margin_bound(bound, hp, hb):
+    """Per crop, the most the fp16 file can move hero-id's top-2 logit margin z_a - z_b.
+
+    z16 - z = W16 (b16 - b) + (W16 - W) b, so the margin moves by at most
+    ||w16_a - w16_b|| ||b16 - b|| + ||dw_a - dw_b|| ||b|| (Cauchy-Schwarz), with
+    ||b16 - b|| <= 3 x the predicted relative error x ||b|| (asserted above)."""
+    order = np.argsort(hp, 1)
+    a, b = order[:, -1], order[:, -2]
+    w, w16 = bound["final"], bound["final16"]
+    dw = w16 - w
+    nb = np.linalg.norm(hb, axis=1)
+    return nb * (3 * bound["relative"] * np.linalg.norm(w16[:, a] - w16[:, b], axis=0)
+                 + np.linalg.norm(dw[:, a] - dw[:, b], axis=0))
 
 
 def main():
@@ -245,9 +294,35 @@ def main():
     same32 = int((p32.argmax(1) == arg_h).sum())
     same16 = int((p16.argmax(1) == arg_h).sum())
     check(d32 <= 1e-4, f"fp32, {len(crops)} sample crops: max |p - hero-id| = {d32:.2e} <= 1e-4")
-    check(same32 == len(crops), f"fp32: argmax == hero-id's on {same32}/{len(crops)} crops")
-    check(same16 == len(crops),
-          f"fp16: argmax == hero-id's on {same16}/{len(crops)} crops (max |p diff| {d16:.2e})")
+    # Within 1e-4 of each probability, the argmax can differ only where hero-id's top two are
+    # within 2e-4 (a near-tie, which a retrained model may have): those are printed.
+    ordered_h = np.sort(hp, 1)
+    tie32 = ordered_h[:, -1] - ordered_h[:, -2] <= 2e-4
+    check(bool(((p32.argmax(1) == arg_h) | tie32).all()),
+          f"fp32: argmax == hero-id's on {same32}/{len(crops)} crops "
+          f"(every crop but near-ties within 2e-4: {int(tie32.sum())})")
+    # fp16: the bound on the bottleneck's relative error is derived from the file's own
+    # weights, and it bounds each crop's top-2 logit margin change (below).
+    b16 = np.concatenate([run(s16f, batch[i:i + 16])[1] for i in range(0, len(crops), 16)])
+    bound16 = fp16_error_bound(a.fp32_float, a.fp16_float)
+    rel16 = np.linalg.norm(b16 - hb, axis=1) / np.linalg.norm(hb, axis=1)
+    check(not bound16["wrong"] and bound16["rounded"] >= bound16["layers"] + 1,
+          f"fp16: {bound16['rounded']} weight tensors, each the float32 one rounded to nearest "
+          f"even (wrong: {bound16['wrong'][:3]})")
+    check(bool(rel16.max() <= 3 * bound16["relative"]),
+          f"fp16: bottleneck ||b16 - b|| / ||b|| <= 3 x {bound16['relative']:.2e} (predicted from "
+          f"the weights' float16 rounding) on every crop (max {rel16.max():.2e}, median "
+          f"{np.median(rel16):.2e})")
+    margin_bound16 = fp16_margin_bound(bound16, hp, hb)
+    logs_h = np.log(np.maximum(ordered_h, 1e-30))
+    tie16 = logs_h[:, -1] - logs_h[:, -2] <= margin_bound16
+    check(bool(((p16.argmax(1) == arg_h) | tie16).all()),
+          f"fp16: argmax == hero-id's on {same16}/{len(crops)} crops (every crop but those whose "
+          f"top-2 logit margin is within the bound: {int(tie16.sum())}; max |p diff| {d16:.2e})")
+    for i in np.nonzero(p16.argmax(1) != arg_h)[0]:
+        print(f"     {crops[i]}: hero-id {labels[arg_h[i]]} logit margin "
+              f"{logs_h[i, -1] - logs_h[i, -2]:.4f} (bound {margin_bound16[i]:.3f}); fp16 "
+              f"{labels[p16[i].argmax()]}")
     int8_stats = {}
     if int8:
         p8 = np.concatenate([run(s8f, batch[i:i + 16])[0] for i in range(0, len(crops), 16)])
@@ -309,7 +384,12 @@ def main():
         flags = open("/proc/cpuinfo").read().split() if os.path.exists("/proc/cpuinfo") else []
         vnni = "avx512_vnni" in flags or "avx_vnni" in flags
         if vnni:
-            check(same8own == len(crops) and own_diff <= 1e-4, what)
+            # Within 1e-4 of each probability the argmax can differ only at a near-tie (hero-id's
+            # top two within 2e-4), which a retrained model may have: exempted, and printed below.
+            o8own = np.sort(hp8, 1)
+            tie8 = o8own[:, -1] - o8own[:, -2] <= 2e-4
+            check(bool(((p8.argmax(1) == hp8.argmax(1)) | tie8).all()) and own_diff <= 1e-4,
+                  what + f" (near-ties exempted: {int(tie8.sum())})")
         else:
             print(f"     {what} (not asserted: no VNNI on this CPU)")
             # The guard against a broken export, on any CPU.
@@ -355,10 +435,15 @@ def main():
                     ph8 = np.stack([probe[p][2] for p in paths])
                     own_clips = sum(int(ph8[ix].mean(0).argmax() == pc8[ix].mean(0).argmax())
                                     for ix in clips.values())
+                    # A clip whose mean top two are within 2e-4 (each crop's p within 1e-4) may
+                    # go either way: counted as agreeing (none measured so far).
+                    clip_ties = sum(int(np.diff(np.sort(ph8[ix].mean(0))[-2:])[0] <= 2e-4
+                                        and ph8[ix].mean(0).argmax() != pc8[ix].mean(0).argmax())
+                                    for ix in clips.values())
                     own_crops = int((ph8.argmax(1) == pc8.argmax(1)).sum())
                     int8_stats.update({"int8_clip_answers_same_as_hero_id_int8": own_clips,
                                        "int8_all_crops_same_as_hero_id_int8": own_crops})
-                    check(own_clips == len(clips),
+                    check(own_clips + clip_ties == len(clips),
                           f"int8: clip answer == hero-id's own int8 pass on {own_clips}/"
                           f"{len(clips)} test clips ({own_crops}/{len(rows)} single crops)")
         check(os.path.getsize(a.int8_uint8) <= 25_000_000,
