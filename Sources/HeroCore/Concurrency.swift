@@ -21,6 +21,39 @@ public func mapBounded<T: Sendable, R: Sendable>(
   }
 }
 
+/// Finishes items in index order while they are worked on in any order: ``submit(_:_:)`` hands
+/// over item `index`'s last step, which runs once every item before it has run its own, on
+/// the task that submitted the last missing one. A submitter never waits for earlier items
+/// (its slot in a ``mapBounded`` run is free for the next item at once). `extract` commits
+/// each video's crops so, which numbers them in the order the videos were given, however
+/// their decoding interleaves. Every index from 0 must be submitted once.
+public actor InOrder<R: Sendable> {
+  private var ready: [Int: @Sendable () async -> R] = [:]
+  private var finished: [Int: R] = [:]
+  private var next = 0
+  private var draining = false
+
+  public init() {}
+
+  /// Submits item `index`'s last step; runs it (and any later ones then ready) when its turn
+  /// comes, or leaves it to the task running the turn before it.
+  public func submit(_ index: Int, _ last: @escaping @Sendable () async -> R) async {
+    ready[index] = last
+    // An earlier submitter is running the chain (this actor is reentrant while it awaits a
+    // step): it takes this one too when its turn comes.
+    guard !draining else { return }
+    draining = true
+    while let step = ready.removeValue(forKey: next) {
+      finished[next] = await step()
+      next += 1
+    }
+    draining = false
+  }
+
+  /// The results of items 0 ..< `count`, in order (those not yet finished left out).
+  public func results(count: Int) -> [R] { (0..<count).compactMap { finished[$0] } }
+}
+
 /// A value computed on a GCD thread, begun at once, so that it neither waits for nor blocks the
 /// cooperative pool's threads; ``get()`` waits for it. With `background: false` it is computed
 /// in `init`, whose error is then thrown there.

@@ -154,37 +154,57 @@ public struct ExtractJob: Sendable {
     let labels = options.labels
     let prefix = options.out.hasSuffix("/") ? options.out : options.out + "/"
     control.observer.begin("extract", total: videos.count)
-    let results = await mapBounded(videos, jobs: policy.tasks) { video -> ExtractResult in
+    // Videos are decoded and staged `policy.tasks` at a time, in any order, but committed in
+    // the order given (``InOrder``): crop numbers, and so `train`'s split by file name, are the
+    // same on every run of the same command.
+    let commits = InOrder<ExtractResult>()
+    _ = await mapBounded(Array(videos.enumerated()), jobs: policy.tasks) { item -> Bool in
+      let (index, video) = item
       var result = ExtractResult(video: video)
+      var staged: StagedExtraction?
       if control.cancellation.isCancelled {
         result.error = "\(MessageText.escaped(video)): cancelled"
       } else {
         do {
-          var staged = try await stager.stage(
+          var s = try await stager.stage(
             video, hero: { try labels.hero(for: video) }, control: control)
-          let check = try checker?.check(&staged, control: control)
-          result = staged.result
+          let check = try checker?.check(&s, control: control)
+          result = s.result
           result.labelCheck = check
-          defer { try? FileManager.default.removeItem(at: staged.staging) }
-          var record = BatchRecord(.done, video: video, hash: staged.videoSHA1)
-          record.source = "extract"
-          record.hero = staged.video.hero
-          record.frames = staged.video.frames
-          record.screens = staged.video.screens
-          let done = try await store.commitCrops(staged.video, record: record, link: false)
-          result.crops = (done.crops ?? []).map { prefix + $0.file }
-          result.alreadyStored += staged.video.crops.count - (done.crops?.count ?? 0)
+          staged = s
         } catch {
           result.error = describeVideoError(error, video: video)
           result.isMachineFailure = MachineFailure.isMachineFailure(error)
         }
       }
-      control.observer.advance("extract")
-      for line in result.summaryLines { control.observer.note(line) }
-      return result
+      let stagedResult = result
+      let ready = staged
+      await commits.submit(index) {
+        var result = stagedResult
+        if let staged = ready {
+          defer { try? FileManager.default.removeItem(at: staged.staging) }
+          do {
+            var record = BatchRecord(.done, video: video, hash: staged.videoSHA1)
+            record.source = "extract"
+            record.hero = staged.video.hero
+            record.frames = staged.video.frames
+            record.screens = staged.video.screens
+            let done = try await store.commitCrops(staged.video, record: record, link: false)
+            result.crops = (done.crops ?? []).map { prefix + $0.file }
+            result.alreadyStored += staged.video.crops.count - (done.crops?.count ?? 0)
+          } catch {
+            result.error = describeVideoError(error, video: video)
+            result.isMachineFailure = MachineFailure.isMachineFailure(error)
+          }
+        }
+        control.observer.advance("extract")
+        for line in result.summaryLines { control.observer.note(line) }
+        return result
+      }
+      return true
     }
     control.observer.finish("extract")
-    return results
+    return await commits.results(count: videos.count)
   }
 }
 

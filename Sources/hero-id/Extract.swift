@@ -121,7 +121,11 @@ struct Extract: AsyncParsableCommand {
   @Option(name: .long, help: ArgumentHelp("JPEG quality with --frames, 1 to 100.", valueName: "Q"))
   var quality: Int = 95
 
-  @Option(name: .long, help: "Videos processed in parallel.")
+  @Option(
+    name: .long,
+    help:
+      "Videos decoded in parallel (their crops are still committed, and numbered, in the order given)."
+  )
   var jobs: Int = 2
 
   @Option(

@@ -178,6 +178,43 @@ import Testing
     #expect(crops.first == "crops/李白/李白_000042.jpg")
   }
 
+  /// Crops are numbered in the order the videos were given, however their decoding
+  /// interleaves (two at a time by default): the longer training clip first, then a shorter
+  /// test clip that finishes decoding first (numbered first before `InOrder`, every time
+  /// measured). The same command gives the same names, so `train`'s split by name is the same.
+  @Test(.enabled(if: hasSample, "needs samples/train/貂蝉/貂蝉_1.mp4"))
+  func cropsAreNumberedInTheOrderTheVideosWereGiven() throws {
+    let dir = try Self.workspace(heroFolder: "李白")
+    let short = URL(fileURLWithPath: Self.sampleClip).deletingLastPathComponent()
+      .deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("test/clip_12.mp4")
+    try FileManager.default.copyItem(
+      atPath: short.path, toPath: dir.appendingPathComponent("李白/short.mp4").path)
+    var indexes: [String] = []
+    for out in ["c1", "c2"] {
+      let run = try CLI.heroID(
+        ["extract", "李白/clip.mp4", "李白/short.mp4", "--out", out, "--json", "--jobs", "2"],
+        in: dir)
+      #expect(run.status == 0, "\(run.stderr)")
+      #expect(run.stdoutLines.count == 2)
+      guard run.stdoutLines.count == 2 else { return }
+      let long = try Self.json(run.stdoutLines[0])
+      let later = try Self.json(run.stdoutLines[1])
+      #expect(long["video"] as? String == "李白/clip.mp4")
+      let longCrops = long["crops"] as? [String] ?? []
+      let laterCrops = later["crops"] as? [String] ?? []
+      #expect(!longCrops.isEmpty && !laterCrops.isEmpty)
+      #expect(longCrops.first == "\(out)/李白/李白_000001.jpg")
+      let next = String(format: "%@/李白/李白_%06d.jpg", out, longCrops.count + 1)
+      #expect(laterCrops.first == next)
+      indexes.append(
+        try String(contentsOf: dir.appendingPathComponent("\(out)/index.csv"), encoding: .utf8))
+    }
+    #expect(
+      indexes.count == 2 && indexes[0] == indexes[1], "the same command named the crops differently"
+    )
+  }
+
   @Test func aBadManifestIsAClearError() throws {
     let dir = try CLI.temporaryDirectory()
     try Data("video,hero\na.mp4,李白,extra\n".utf8).write(to: dir.appendingPathComponent("m.csv"))
