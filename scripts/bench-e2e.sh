@@ -83,8 +83,9 @@ print("  script : extract %.1f s, train %.1f s, identify %.1f s; total %.1f s wa
 print("  script : known clips %d/%d right (%.3f), unknown-hero clips: always a hero"
       % (p["known_correct"], p["known_clips"], p["known_accuracy"] or 0))
 h = float(ew) + float(tw) + float(iw)
-print("bench-e2e: hero-id / script wall time = %.2f (below 1: hero-id faster end to end); "
-      "known-clip accuracy %.3f vs %.3f" % (h / float(wall), int(right) / max(1, int(known)),
-                                            p["known_accuracy"] or 0))
+print("bench-e2e: hero-id / script wall time = %.2f (below 1: hero-id faster end to end; "
+      "issue 28: <= 0.4: %s); known-clip accuracy %.3f vs %.3f"
+      % (h / float(wall), "ok" if h / float(wall) <= 0.4 else "over", int(right) / max(1, int(known)),
+         p["known_accuracy"] or 0))
 PY
 fi

@@ -45,5 +45,10 @@ for model in model model3; do
   done
   name=$([ "$model" = model ] && echo "skill-2 model" || echo "three-slot model")
   verdict=$(awk -v t="$best" 'BEGIN{print (t <= 3.0) ? "ok" : "over target"}')
-  echo "bench-identify: $name: best ${best} s for a 30 s 1920x1080 clip end to end (target <= 3 s: $verdict)"
+  # Issue 28 asks <= 1.5 s of the three-slot model (the heavier one: three crops a frame).
+  goal=""
+  if [ "$model" = model3 ]; then
+    goal="; issue 28: <= 1.5 s: $(awk -v t="$best" 'BEGIN{print (t <= 1.5) ? "ok" : "over"}')"
+  fi
+  echo "bench-identify: $name: best ${best} s for a 30 s 1920x1080 clip end to end (target <= 3 s: $verdict$goal)"
 done

@@ -62,6 +62,8 @@ if [ "$peers" = 1 ]; then
   "$BIN" export "$INT8_DIR/model" --int8 --input float32 --inception "$WEIGHTS" -o "$INT8_ONNX" \
     2>&1 | sed 's/^/  /'
   [ -s "$INT8_ONNX" ] || exit 1
+  bytes=$(stat -c %s "$INT8_ONNX")
+  echo "  int8 export: $bytes bytes (issue 28: <= 25 MB: $([ "$bytes" -le 25000000 ] && echo ok || echo over))"
 fi
 # Runs "$@" (which prints one JSON line) and prints that line with the samples added.
 placed() {
