@@ -168,10 +168,16 @@ public struct ExtractJob: Sendable {
         do {
           var s = try await stager.stage(
             video, hero: { try labels.hero(for: video) }, control: control)
-          let check = try checker?.check(&s, control: control)
-          result = s.result
-          result.labelCheck = check
-          staged = s
+          do {
+            let check = try checker?.check(&s, control: control)
+            result = s.result
+            result.labelCheck = check
+            staged = s
+          } catch {
+            // Not committed: its staged crops go now (a later run would empty them anyway).
+            try? FileManager.default.removeItem(at: s.staging)
+            throw error
+          }
         } catch {
           result.error = describeVideoError(error, video: video)
           result.isMachineFailure = MachineFailure.isMachineFailure(error)
