@@ -112,7 +112,27 @@ INLINE void split_phases(const float *plane, int height, int width, int pad, int
     for (int t = 0; t < L; t++) {
       if (t == t_lo && t_hi > t_lo) {
         const float *s = src + m * t_lo - pad;
-        for (int u = 0; u < t_hi - t_lo; u++) {
+        int count = t_hi - t_lo, u = 0;
+        // m = 4: eight tiles at a time, their 32 floats loaded as four vectors and de-interleaved
+        // by shuffles into one vector per phase. The 3x3 layers' input transforms took 0.170 s
+        // of a 48-image run at batch 16 with the scalar loop below, 0.144–0.157 s so (AMD EPYC Zen 5;
+        // the same for m = 2 made the 5x5 ones slower, 0.021 -> 0.024 s).
+        if (m == 4) {
+          for (; u + 8 <= count; u += 8) {
+            const float *r = s + 4 * u;
+            v8 x0 = LOAD8(r), x1 = LOAD8(r + 8), x2 = LOAD8(r + 16), x3 = LOAD8(r + 24);
+            v8 a = __builtin_shufflevector(x0, x1, 0, 4, 8, 12, 1, 5, 9, 13);
+            v8 b = __builtin_shufflevector(x0, x1, 2, 6, 10, 14, 3, 7, 11, 15);
+            v8 c = __builtin_shufflevector(x2, x3, 0, 4, 8, 12, 1, 5, 9, 13);
+            v8 d = __builtin_shufflevector(x2, x3, 2, 6, 10, 14, 3, 7, 11, 15);
+            float *o = q + t_lo + u;
+            STORE8(o, __builtin_shufflevector(a, c, 0, 1, 2, 3, 8, 9, 10, 11));
+            STORE8(o + L, __builtin_shufflevector(a, c, 4, 5, 6, 7, 12, 13, 14, 15));
+            STORE8(o + 2 * L, __builtin_shufflevector(b, d, 0, 1, 2, 3, 8, 9, 10, 11));
+            STORE8(o + 3 * L, __builtin_shufflevector(b, d, 4, 5, 6, 7, 12, 13, 14, 15));
+          }
+        }
+        for (; u < count; u++) {
           for (int k = 0; k < m; k++) q[k * L + t_lo + u] = s[m * u + k];
         }
         t = t_hi - 1;
