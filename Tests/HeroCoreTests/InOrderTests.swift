@@ -35,7 +35,7 @@ import Testing
   @Test func concurrentSubmittersInAShuffledOrder() async {
     // A seeded shuffle of 64 indices, submitted from concurrent tasks, each step suspending
     // (so other submissions arrive while the chain runs).
-    var rng = SplitMix(seed: 7)
+    var rng = SplitMix64(seed: 7)
     var indices = Array(0..<64)
     for i in stride(from: indices.count - 1, to: 0, by: -1) {
       indices.swapAt(i, Int(rng.next() % UInt64(i + 1)))
@@ -55,17 +55,5 @@ import Testing
     }
     #expect(log.all == Array(0..<64))
     #expect(await order.results(count: 64) == (0..<64).map { $0 * $0 })
-  }
-
-  struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
   }
 }
