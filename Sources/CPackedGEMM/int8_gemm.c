@@ -401,11 +401,10 @@ void hero_i8_quantize(const float *x, int channels, size_t plane, float scale, i
 }
 
 void hero_i8_im2col(const uint32_t *q, int groups, int batch, int h, int w, int kh, int kw,
-                    int stride, int pad_h, int pad_w, int first, int count, int group_begin,
-                    int group_end, uint32_t *columns) {
-  int oh = (h + 2 * pad_h - kh) / stride + 1;
+                    int stride, int pad_h, int pad_w, int first, int count, int row_begin,
+                    int row_end, int group_begin, int group_end, uint32_t *columns) {
   int ow = (w + 2 * pad_w - kw) / stride + 1;
-  size_t ohw = (size_t)oh * ow;
+  size_t ohw = (size_t)(row_end - row_begin) * ow;
   size_t rowLength = (size_t)count * ohw;
   size_t plane = (size_t)h * w;
   for (int ky = 0; ky < kh; ky++) {
@@ -420,8 +419,8 @@ void hero_i8_im2col(const uint32_t *q, int groups, int batch, int h, int w, int 
         for (int j = 0; j < count; j++) {
           const uint32_t *src = q + ((size_t)g * batch + first + j) * plane;
           uint32_t *dstImage = columns + r * rowLength + (size_t)j * ohw;
-          for (int oy = 0; oy < oh; oy++) {
-            uint32_t *dst = dstImage + (size_t)oy * ow;
+          for (int oy = row_begin; oy < row_end; oy++) {
+            uint32_t *dst = dstImage + (size_t)(oy - row_begin) * ow;
             int iy = oy * stride - pad_h + ky;
             if (iy < 0 || iy >= h || x0 >= x1) {
               memset(dst, 0, (size_t)ow * 4);

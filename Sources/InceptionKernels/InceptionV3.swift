@@ -385,10 +385,17 @@ final class ForwardPass: @unchecked Sendable {
       }
       let rows = s.kernelH * s.kernelW * groups
       let group = max(1, min(batch, im2colBudget / max(1, rows * ohw)))
+      // An image whose columns exceed the budget (the stem, the 35x35 3x3 and 5x5 layers) goes in
+      // bands of output rows, each band's columns still in L2 when the GEMM reads them. (Not
+      // with a team splitting a lone image: there the extra hand-offs per band cost more.)
+      let bandRows =
+        rows * ohw <= int8BandBudget || team != nil ? oh : max(1, int8BandBudget / (rows * ow))
       var first = 0
+      var bandStart = 0
       while first < batch {
-        let count = min(group, batch - first)
-        let n = count * ohw
+        let count = bandRows < oh ? 1 : min(group, batch - first)
+        let band = bandStart..<min(oh, bandStart + bandRows)
+        let n = count * band.count * ow
         let col = columnWords.reserve(rows * n)
         let batch = batch
         timed(profile, "· int8 im2col") {
@@ -397,13 +404,19 @@ final class ForwardPass: @unchecked Sendable {
             hero_i8_im2col(
               words, Int32(groups), Int32(batch), Int32(h), Int32(w), Int32(s.kernelH),
               Int32(s.kernelW), Int32(s.stride), Int32(s.padH), Int32(s.padW), Int32(first),
-              Int32(count), Int32(g.lowerBound), Int32(g.upperBound), col)
+              Int32(count), Int32(band.lowerBound), Int32(band.upperBound), Int32(g.lowerBound),
+              Int32(g.upperBound), col)
           }
         }
         q.matrix.multiply(
-          team: team, b: col, ldb: n, n: n, c: output + first * ohw, ldc: total, scale: sp,
-          bias: bp, relu: true, requantized: requantized)
-        first += count
+          team: team, b: col, ldb: n, n: n, c: output + first * ohw + band.lowerBound * ow,
+          ldc: total, scale: sp, bias: bp, relu: true, requantized: requantized)
+        if band.upperBound == oh {
+          first += count
+          bandStart = 0
+        } else {
+          bandStart = band.upperBound
+        }
       }
     }
   }

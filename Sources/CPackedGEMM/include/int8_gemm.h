@@ -68,13 +68,14 @@ void hero_i8_quantize(const float *x, int channels, size_t plane, float scale, i
                       int group_begin, int group_end, uint32_t *q, int path);
 
 /// im2col on k-grouped words: `q` holds `groups` groups of `batch` planes of h×w words (group
-/// g, image j at `q + (g·batch + j)·h·w`); writes, for images `first ..< first+count`, the row
-/// `(ky·kw + kx)·groups + g`, column `j·oh·ow + oy·ow + ox` of `columns` (rows `count·oh·ow`
-/// words apart): q(g, first+j, oy·stride − padH + ky, ox·stride − padW + kx), 0 outside the
-/// image. Only the groups `group_begin ..< group_end`.
+/// g, image j at `q + (g·batch + j)·h·w`); writes, for images `first ..< first+count` and the
+/// output rows `row_begin ..< row_end` (a band of rb = row_end − row_begin rows), the row
+/// `(ky·kw + kx)·groups + g`, column `j·rb·ow + (oy − row_begin)·ow + ox` of `columns` (rows
+/// `count·rb·ow` words apart): q(g, first+j, oy·stride − padH + ky, ox·stride − padW + kx), 0
+/// outside the image. Only the groups `group_begin ..< group_end`.
 void hero_i8_im2col(const uint32_t *q, int groups, int batch, int h, int w, int kh, int kw,
-                    int stride, int pad_h, int pad_w, int first, int count, int group_begin,
-                    int group_end, uint32_t *columns);
+                    int stride, int pad_h, int pad_w, int first, int count, int row_begin,
+                    int row_end, int group_begin, int group_end, uint32_t *columns);
 
 #ifdef __cplusplus
 }
