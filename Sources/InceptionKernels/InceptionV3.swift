@@ -535,7 +535,7 @@ final class ForwardPass: @unchecked Sendable {
     // Room for the GEMM's reads past the last column (see `hero_i8_multiply`).
     let pooledWords = self.pooledWords.reserve(groups * plane + 64)
     let (batch, scale, path) = (batch, q.inputScale, q.matrix.path.code)
-    timed(profile, "pools") {
+    timed(profile, "· int8 average pools") {
       split(team) { part, parts in
         let g = share(part, of: parts, count: groups)
         hero_i8_average_pool(
