@@ -82,17 +82,17 @@ public struct Evaluation: Sendable {
 /// Trains a `FinalLayer` by mini-batch gradient descent on softmax cross entropy; each batch is
 /// one sgemm forward and one backward.
 public struct Trainer {
-  public private(set) var layer: FinalLayer
+  public internal(set) var layer: FinalLayer
   public let options: TrainingOptions
-  private var rng: SeededGenerator
-  private var velocity: [Float]
+  var rng: SeededGenerator
+  var velocity: [Float]
   private var secondMoment: [Float]
-  private var biasVelocity: [Float]
+  var biasVelocity: [Float]
   private var biasSecondMoment: [Float]
-  private var updates = 0
+  var updates = 0
   // Scratch, reused every step.
-  private var logits: [Float] = []
-  private var gradient: [Float] = []
+  var logits: [Float] = []
+  var gradient: [Float] = []
   private var weightGradient: [Float]
 
   /// A trainer whose standardisation comes from `statisticsFrom` (the training set) and whose
@@ -174,16 +174,32 @@ public struct Trainer {
       logits.withUnsafeMutableBufferPointer { pl in
         guard let w = pw.baseAddress, let l = pl.baseAddress else { return }
         BLAS.gemm(x, w, into: l, m: rows, n: c, k: n, accumulate: true)
-        Softmax.applyRows(l, rows: rows, columns: c)
       }
     }
-    // Loss, accuracy and dL/dlogits = (p - y) / rows.
+    let result = softmaxGradient(labels: labels)
+    // Backward: dW = xᵀ · g, db = Σ g.
+    gradient.withUnsafeBufferPointer { pg in
+      weightGradient.withUnsafeMutableBufferPointer { pd in
+        guard let g = pg.baseAddress, let d = pd.baseAddress else { return }
+        BLAS.gemm(x, transposeA: true, g, into: d, m: n, n: c, k: rows)
+      }
+    }
+    update(biasGradient(rows: rows))
+    return result
+  }
+
+  /// The softmax of `logits` (`labels.count` rows, in place), the batch's accuracy and mean
+  /// cross entropy, and dL/dlogits = (p − y) / rows into `gradient`.
+  mutating func softmaxGradient(labels: [Int]) -> (accuracy: Double, crossEntropy: Double) {
+    let rows = labels.count
+    let c = layer.classCount
     var correct = 0
     var loss = 0.0
     let inv = 1 / Float(rows)
-    logits.withUnsafeBufferPointer { pl in
+    logits.withUnsafeMutableBufferPointer { pl in
       gradient.withUnsafeMutableBufferPointer { pg in
         guard let l = pl.baseAddress else { return }
+        Softmax.applyRows(l, rows: rows, columns: c)
         for r in 0..<rows {
           let y = labels[r]
           if Softmax.argmax(l, row: r, columns: c) == y { correct += 1 }
@@ -193,19 +209,35 @@ public struct Trainer {
         }
       }
     }
-    // Backward: dW = xᵀ · g, db = Σ g.
-    gradient.withUnsafeBufferPointer { pg in
-      weightGradient.withUnsafeMutableBufferPointer { pd in
-        guard let g = pg.baseAddress, let d = pd.baseAddress else { return }
-        BLAS.gemm(x, transposeA: true, g, into: d, m: n, n: c, k: rows)
-      }
-    }
+    return (Double(correct) / Double(rows), loss / Double(rows))
+  }
+
+  /// db = Σ over the batch's rows of `gradient`.
+  func biasGradient(rows: Int) -> [Float] {
+    let c = layer.classCount
     var biasGradient = [Float](repeating: 0, count: c)
     for r in 0..<rows {
       for j in 0..<c { biasGradient[j] += gradient[r * c + j] }
     }
-    update(biasGradient)
-    return (Double(correct) / Double(rows), loss / Double(rows))
+    return biasGradient
+  }
+
+  /// The bias's update from its gradient, as ``update(_:)`` does for the bias.
+  mutating func updateBias(_ biasGradient: [Float]) {
+    let lr = options.learningRate
+    let c = layer.classCount
+    switch options.optimizer {
+    case .sgd:
+      for j in 0..<c { layer.bias[j] -= lr * biasGradient[j] }
+    case .momentum:
+      let mu = options.momentum
+      for j in 0..<c {
+        biasVelocity[j] = mu * biasVelocity[j] + biasGradient[j]
+        layer.bias[j] -= lr * biasVelocity[j]
+      }
+    case .adam:
+      preconditionFailure("Adam updates the bias with its weights (update(_:))")
+    }
   }
 
   private mutating func update(_ biasGradient: [Float]) {
@@ -220,7 +252,7 @@ public struct Trainer {
           for i in 0..<w.count { w[i] -= lr * (g[i] + l2 * w[i]) }
         }
       }
-      for j in 0..<c { layer.bias[j] -= lr * biasGradient[j] }
+      updateBias(biasGradient)
     case .momentum:
       let mu = options.momentum
       layer.weights.withUnsafeMutableBufferPointer { w in
@@ -233,10 +265,7 @@ public struct Trainer {
           }
         }
       }
-      for j in 0..<c {
-        biasVelocity[j] = mu * biasVelocity[j] + biasGradient[j]
-        layer.bias[j] -= lr * biasVelocity[j]
-      }
+      updateBias(biasGradient)
     case .adam:
       let b1: Float = 0.9
       let b2: Float = 0.999
@@ -311,12 +340,15 @@ public struct Trainer {
   ///
   /// `stop` is asked before every step; once it says true the run ends there (no more steps or
   /// reports) and the trainer is returned as it stands: the caller, cancelled, discards it.
+  ///
+  /// `form`: the direct updates of the weights, or their dual form (``TrainingForm``), the same
+  /// steps up to float rounding; by default the dual form where it is the cheaper.
   public static func train(
     classCount: Int, training: LabelledBottlenecks, validation: LabelledBottlenecks,
     options: TrainingOptions,
     distortedBatch: ((inout SeededGenerator, Int) -> LabelledBottlenecks)? = nil,
     stop: () -> Bool = { false },
-    report: (TrainingProgress) -> Void = { _ in }
+    report: (TrainingProgress) -> Void = { _ in }, form: TrainingForm = .automatic
   ) -> Trainer {
     precondition(training.count > 0 && options.steps > 0 && options.batchSize > 0)
     var trainer = Trainer(classCount: classCount, statisticsFrom: training, options: options)
@@ -324,10 +356,13 @@ public struct Trainer {
     trainer.standardize(&train)
     var valid = validation
     trainer.standardize(&valid)
+    if distortedBatch == nil, form.isDual(rows: train.count, inputSize: train.inputSize, options) {
+      trainer.trainDual(train: train, validation: valid, stop: stop, report: report)
+      return trainer
+    }
     let n = training.inputSize
     let b = options.batchSize
-    var order = Array(0..<train.count)
-    var cursor = order.count
+    var order = EpochOrder(count: train.count)
     var batch = [Float](repeating: 0, count: b * n)
     var labels = [Int](repeating: 0, count: b)
     for step in 1...options.steps {
@@ -342,12 +377,7 @@ public struct Trainer {
           batch.withUnsafeMutableBufferPointer { dst in
             guard let s = src.baseAddress, let d = dst.baseAddress else { return }
             for i in 0..<b {
-              if cursor == order.count {
-                order.shuffle(using: &trainer.rng)
-                cursor = 0
-              }
-              let row = order[cursor]
-              cursor += 1
+              let row = order.next(using: &trainer.rng)
               labels[i] = train.labels[row]
               (d + i * n).update(from: s + row * n, count: n)
             }
