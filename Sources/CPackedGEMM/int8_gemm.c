@@ -260,10 +260,99 @@ static void pack_b(const uint32_t *b, size_t ldb, int groups, int n0, int nw, in
   }
 }
 
+// A convolution's im2col matrix, never built: `hero_i8_im2col`'s arguments, and which of its
+// columns the product starts at.
+typedef struct {
+  const uint32_t *q;
+  int groups, batch, h, w, kh, kw, stride, pad_h, pad_w, first, oy_begin, band, ow;
+  int col_begin;
+} conv_source;
+
+// Columns n0 ..< n0+nw (of the product: `src->col_begin` added) of the im2col matrix of `src`,
+// as `pack_b` packs them: panel p, row r at (p·G + r)·nr, G = kh·kw·groups rows in im2col's
+// order (ky, kx, group). Each panel's columns go in runs of one output row of one image; each
+// run is a copy (stride 1) or a strided read of an input row, zeros outside the image.
+static void pack_conv(const conv_source *src, int n0, int nw, int nr, uint32_t *d) {
+  const conv_source s = *src;
+  int G = s.kh * s.kw * s.groups;
+  size_t plane = (size_t)s.h * s.w;
+  int perImage = s.band * s.ow;
+  for (int p0 = 0; p0 < nw; p0 += nr) {
+    int width = nw - p0 < nr ? nw - p0 : nr;
+    uint32_t *panel = d + (size_t)(p0 / nr) * G * nr;
+    int j = s.col_begin + n0 + p0;
+    int end = j + width;
+    int col = 0;
+    while (j < end) {
+      int image = j / perImage;
+      int rem = j - image * perImage;
+      int oy = s.oy_begin + rem / s.ow;
+      int ox0 = rem % s.ow;
+      int len = s.ow - ox0 < end - j ? s.ow - ox0 : end - j;
+      for (int ky = 0; ky < s.kh; ky++) {
+        int iy = oy * s.stride - s.pad_h + ky;
+        for (int kx = 0; kx < s.kw; kx++) {
+          // The output columns whose input column lies inside the image, within this run.
+          int x0 = (s.pad_w - kx + s.stride - 1) / s.stride;
+          if (x0 < 0) x0 = 0;
+          int x1 = (s.w + s.pad_w - kx + s.stride - 1) / s.stride;
+          if (x1 > s.ow) x1 = s.ow;
+          int a = x0 > ox0 ? x0 : ox0;
+          int b = x1 < ox0 + len ? x1 : ox0 + len;
+          int inside = iy >= 0 && iy < s.h && a < b;
+          for (int g = 0; g < s.groups; g++) {
+            uint32_t *dst = panel + (size_t)((ky * s.kw + kx) * s.groups + g) * nr + col;
+            if (!inside) {
+              memset(dst, 0, (size_t)len * 4);
+              continue;
+            }
+            if (a > ox0) memset(dst, 0, (size_t)(a - ox0) * 4);
+            if (b < ox0 + len) memset(dst + (b - ox0), 0, (size_t)(ox0 + len - b) * 4);
+            const uint32_t *row = s.q + ((size_t)g * s.batch + s.first + image) * plane +
+                                  (size_t)iy * s.w - s.pad_w + kx;
+            if (s.stride == 1) {
+              memcpy(dst + (a - ox0), row + a, (size_t)(b - a) * 4);
+            } else {
+              for (int ox = a; ox < b; ox++) dst[ox - ox0] = row[ox * s.stride];
+            }
+          }
+        }
+      }
+      j += len;
+      col += len;
+    }
+  }
+}
+
+static void multiply(const void *packed, int m, int k, int row_begin, int row_end,
+                     const uint32_t *b, size_t ldb, const conv_source *conv, int n, float *c,
+                     int32_t *c32, size_t ldc, const float *scale, const float *bias, int relu,
+                     const int32_t *ibias, const float *out_scale, int path);
+
 void hero_i8_multiply(const void *packed, int m, int k, int row_begin, int row_end,
                       const uint32_t *b, size_t ldb, int n, float *c, int32_t *c32, size_t ldc,
                       const float *scale, const float *bias, int relu, const int32_t *ibias,
                       const float *out_scale, int path) {
+  multiply(packed, m, k, row_begin, row_end, b, ldb, NULL, n, c, c32, ldc, scale, bias, relu,
+           ibias, out_scale, path);
+}
+
+void hero_i8_conv(const void *packed, int m, int k, int row_begin, int row_end,
+                  const uint32_t *q, int groups, int batch, int h, int w, int kh, int kw,
+                  int stride, int pad_h, int pad_w, int first, int oy_begin, int oy_end,
+                  int col_begin, int n, float *c, size_t ldc, const float *scale,
+                  const float *bias, int relu, const int32_t *ibias, const float *out_scale,
+                  int path) {
+  conv_source src = {q, groups, batch, h, w, kh, kw, stride, pad_h, pad_w, first, oy_begin,
+                     oy_end - oy_begin, (w + 2 * pad_w - kw) / stride + 1, col_begin};
+  multiply(packed, m, k, row_begin, row_end, NULL, 0, &src, n, c, NULL, ldc, scale, bias, relu,
+           ibias, out_scale, path);
+}
+
+static void multiply(const void *packed, int m, int k, int row_begin, int row_end,
+                     const uint32_t *b, size_t ldb, const conv_source *conv, int n, float *c,
+                     int32_t *c32, size_t ldc, const float *scale, const float *bias, int relu,
+                     const int32_t *ibias, const float *out_scale, int path) {
   if (row_end > m) row_end = m;
   if (row_begin >= row_end || n <= 0 || k <= 0) return;
   int groups = k / 4;
@@ -273,13 +362,17 @@ void hero_i8_multiply(const void *packed, int m, int k, int row_begin, int row_e
   int nc = B_BLOCK_BYTES / k / PW * PW;
   if (nc < PW) nc = PW;
   size_t panelBytes = (size_t)groups * MR * 4 * (path == HERO_I8_AVX2 ? 2 : 1);
-  // One row panel of A alone gains nothing from packing B (each B element is read once).
-  int packB = row_end - row_begin > MR;
+  // One row panel of A alone gains nothing from packing B (each B element is read once); a
+  // convolution's B exists only packed.
+  int packB = conv || row_end - row_begin > MR;
   uint32_t *bp =
       packB ? reserve((size_t)groups * (size_t)(nc < n ? nc : (n + PW - 1) / PW * PW)) : NULL;
   for (int n0 = 0; n0 < n; n0 += nc) {
     int nw = n - n0 < nc ? n - n0 : nc;
-    if (packB) pack_b(b, ldb, groups, n0, nw, PW, bp);
+    if (conv)
+      pack_conv(conv, n0, nw, PW, bp);
+    else if (packB)
+      pack_b(b, ldb, groups, n0, nw, PW, bp);
     for (int p = row_begin / MR; p * MR < row_end; p++) {
       int i0 = p * MR;
       int rows = row_end - i0 < MR ? row_end - i0 : MR;

@@ -322,7 +322,3 @@ func im2col(
     }
   }
 }
-
-/// The most words of int8 im2col columns built at once for one image before it goes in bands of
-/// output rows (``InceptionV3``'s int8 layers).
-let int8BandBudget = 128 << 10

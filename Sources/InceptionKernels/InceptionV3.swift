@@ -149,10 +149,9 @@ final class ForwardPass: @unchecked Sendable {
   /// The int8 layers by forward-pass key (nil: all in float32).
   let int8: [String: Int8Conv]?
   /// The quantized input of the current block (read by several of its layers), and the
-  /// quantized input of any other layer; im2col of quantized words.
+  /// quantized input of any other layer.
   private let blockWords = WordBuffer()
   private let inputWords = WordBuffer()
-  private let columnWords = WordBuffer()
   private let pooledWords = WordBuffer()
   /// The block input `blockWords` holds, once quantized (by `blockInputScale`).
   private var blockInput: UnsafePointer<Float>?
@@ -360,9 +359,10 @@ final class ForwardPass: @unchecked Sendable {
     }
   }
 
-  /// Layer `q` in int8 on `x` into `output`: the input quantized (once per block input), im2col
-  /// of the quantized words where the kernel is not 1x1, the int8 GEMM, then `acc * scale + bias`
-  /// and ReLU, or the requantized value (``Int8Conv``), into `output`. (An int8 tower of an
+  /// Layer `q` in int8 on `x` into `output`: the input quantized (once per block input), the
+  /// int8 GEMM (on the im2col matrix of the quantized words where the kernel is not 1x1, packed
+  /// block by block inside it), then `acc * scale + bias` and ReLU, or the requantized value
+  /// (``Int8Conv``), into `output`. (An int8 tower of an
   /// average pool and a 1x1 layer pools first: ``pooledConv(_:_:_:_:into:channel:)``.)
   private func convolveInt8(
     _ q: Int8Conv, _ x: UnsafePointer<Float>, _ h: Int, _ w: Int,
@@ -383,41 +383,12 @@ final class ForwardPass: @unchecked Sendable {
           relu: true, requantized: requantized)
         return
       }
-      let rows = s.kernelH * s.kernelW * groups
-      let group = max(1, min(batch, im2colBudget / max(1, rows * ohw)))
-      // An image whose columns exceed the budget (the stem, the 35x35 3x3 and 5x5 layers) goes in
-      // bands of output rows, each band's columns still in L2 when the GEMM reads them. (Not
-      // with a team splitting a lone image: there the extra hand-offs per band cost more.)
-      let bandRows =
-        rows * ohw <= int8BandBudget || team != nil ? oh : max(1, int8BandBudget / (rows * ow))
-      var first = 0
-      var bandStart = 0
-      while first < batch {
-        let count = bandRows < oh ? 1 : min(group, batch - first)
-        let band = bandStart..<min(oh, bandStart + bandRows)
-        let n = count * band.count * ow
-        let col = columnWords.reserve(rows * n)
-        let batch = batch
-        timed(profile, "· int8 im2col") {
-          split(team) { part, parts in
-            let g = share(part, of: parts, count: groups)
-            hero_i8_im2col(
-              words, Int32(groups), Int32(batch), Int32(h), Int32(w), Int32(s.kernelH),
-              Int32(s.kernelW), Int32(s.stride), Int32(s.padH), Int32(s.padW), Int32(first),
-              Int32(count), Int32(band.lowerBound), Int32(band.upperBound), Int32(g.lowerBound),
-              Int32(g.upperBound), col)
-          }
-        }
-        q.matrix.multiply(
-          team: team, b: col, ldb: n, n: n, c: output + first * ohw + band.lowerBound * ow,
-          ldc: total, scale: sp, bias: bp, relu: true, requantized: requantized)
-        if band.upperBound == oh {
-          first += count
-          bandStart = 0
-        } else {
-          bandStart = band.upperBound
-        }
-      }
+      // im2col inside the GEMM: each block of its columns packed from the words directly.
+      q.matrix.convolve(
+        team: team, input: words, groups: groups, batch: batch, height: h, width: w,
+        kernelH: s.kernelH, kernelW: s.kernelW, stride: s.stride, padH: s.padH, padW: s.padW,
+        first: 0, count: batch, outputRows: 0..<oh, c: output, ldc: total, scale: sp, bias: bp,
+        relu: true, requantized: requantized)
     }
   }
 

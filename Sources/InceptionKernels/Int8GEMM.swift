@@ -104,6 +104,56 @@ final class Int8Matrix: @unchecked Sendable {
   }
 }
 
+extension Int8Matrix {
+  /// ``multiply(team:b:ldb:n:c:ldc:scale:bias:relu:requantized:)`` with B the im2col matrix of
+  /// the k-grouped `input` (`groups` groups of `batch` planes of `height`×`width` words) for a
+  /// `kernelH`×`kernelW` convolution, images `first ..< first + count`, output rows
+  /// `outputRows`: the columns `j · rows · ow + (oy − rows.lowerBound) · ow + ox`, never built
+  /// (`hero_i8_conv` packs each block of B from `input`). Split across `team` as the product.
+  func convolve(
+    team: WorkerTeam?, input: UnsafePointer<UInt32>, groups: Int, batch: Int, height: Int,
+    width: Int, kernelH: Int, kernelW: Int, stride: Int, padH: Int, padW: Int, first: Int,
+    count: Int, outputRows: Range<Int>, c: UnsafeMutablePointer<Float>, ldc: Int,
+    scale: UnsafePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool,
+    requantized: (bias: UnsafePointer<Int32>, outputScale: UnsafePointer<Float>)? = nil
+  ) {
+    let ow = (width + 2 * padW - kernelW) / stride + 1
+    let n = count * outputRows.count * ow
+    guard n > 0 else { return }
+    split(team) { part, parts in
+      let (r, cols) = splitGEMM(
+        m: rows, n: n, k: columns, part: part, parts: parts, rowAlignment: Self.rowAlignment)
+      convolve(
+        rows: r, columns: cols, input: input, groups: groups, batch: batch, height: height,
+        width: width, kernelH: kernelH, kernelW: kernelW, stride: stride, padH: padH, padW: padW,
+        first: first, outputRows: outputRows, c: c, ldc: ldc, scale: scale, bias: bias,
+        relu: relu, requantized: requantized)
+    }
+  }
+
+  /// The rows `range` (start a multiple of ``rowAlignment``) and im2col columns `cols` of
+  /// ``convolve(team:input:groups:batch:height:width:kernelH:kernelW:stride:padH:padW:first:count:outputRows:c:ldc:scale:bias:relu:requantized:)``;
+  /// `c` points at row 0, column 0.
+  func convolve(
+    rows range: Range<Int>, columns cols: Range<Int>, input: UnsafePointer<UInt32>, groups: Int,
+    batch: Int, height: Int, width: Int, kernelH: Int, kernelW: Int, stride: Int, padH: Int,
+    padW: Int, first: Int, outputRows: Range<Int>, c: UnsafeMutablePointer<Float>, ldc: Int,
+    scale: UnsafePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool,
+    requantized: (bias: UnsafePointer<Int32>, outputScale: UnsafePointer<Float>)? = nil
+  ) {
+    precondition(columns == kernelH * kernelW * groups * 4)
+    precondition(range.lowerBound % Self.rowAlignment == 0 && range.upperBound <= rows)
+    guard !range.isEmpty, !cols.isEmpty else { return }
+    hero_i8_conv(
+      storage, Int32(rows), Int32(columns), Int32(range.lowerBound), Int32(range.upperBound),
+      input, Int32(groups), Int32(batch), Int32(height), Int32(width), Int32(kernelH),
+      Int32(kernelW), Int32(stride), Int32(padH), Int32(padW), Int32(first),
+      Int32(outputRows.lowerBound), Int32(outputRows.upperBound), Int32(cols.lowerBound),
+      Int32(cols.count), c + cols.lowerBound, ldc, scale, bias, relu ? 1 : 0, requantized?.bias,
+      requantized?.outputScale, path.code)
+  }
+}
+
 /// A growable buffer of 32-bit words (k-grouped uint8 activations), reused between calls;
 /// large ones 2 MiB aligned and marked `MADV_HUGEPAGE` (the GEMM reads its rows far apart).
 final class WordBuffer {
@@ -256,6 +306,99 @@ extension Kernels {
       }
     }
     return c
+  }
+
+  /// The exact int32 sums of a `kernelH`×`kernelW` convolution (no bias) of `input`
+  /// (`[channels][batch][height][width]` bytes) by `weights` (`[outChannels][channels][kernelH]
+  /// [kernelW]`), `[outChannels][batch][oh][ow]`, by `hero_i8_conv` on `path`: the channels in
+  /// k-groups of 4 and the weights ordered (ky, kx, group) as the network's int8 layers; all
+  /// images in one call, or (`bandRows` below the output's height) each image in bands of
+  /// `bandRows` output rows; each call in `rowParts` × `columnParts` blocks
+  /// (bounds aligned as a team splits them), each its own call; for tests. `im2col: true` runs
+  /// `hero_i8_im2col` and the plain product instead.
+  public static func int8Convolution(
+    _ weights: [Int8], _ input: [UInt8], outChannels: Int, channels: Int, batch: Int,
+    height h: Int, width w: Int, kernelH: Int, kernelW: Int, stride: Int, padH: Int, padW: Int,
+    path: Int8Path, bandRows: Int = .max, rowParts: Int = 1, columnParts: Int = 1,
+    im2col: Bool = false
+  ) -> [Int32] {
+    precondition(weights.count == outChannels * channels * kernelH * kernelW)
+    precondition(input.count == channels * batch * h * w && Int8Path.supported.contains(path))
+    let groups = (channels + 3) / 4
+    let k = kernelH * kernelW * groups * 4
+    var a = [Int8](repeating: 0, count: outChannels * k)
+    for o in 0..<outChannels {
+      for ch in 0..<channels {
+        for ky in 0..<kernelH {
+          for kx in 0..<kernelW {
+            a[o * k + ((ky * kernelW + kx) * groups + ch / 4) * 4 + ch % 4] =
+              weights[((o * channels + ch) * kernelH + ky) * kernelW + kx]
+          }
+        }
+      }
+    }
+    let matrix = Int8Matrix(a, rows: outChannels, columns: k, path: path)
+    let plane = h * w
+    var words = [UInt32](repeating: 0, count: groups * batch * plane)
+    for ch in 0..<channels {
+      for p in 0..<(batch * plane) {
+        words[(ch / 4) * batch * plane + p] |=
+          UInt32(input[ch * batch * plane + p]) << (8 * (ch % 4))
+      }
+    }
+    let oh = (h + 2 * padH - kernelH) / stride + 1
+    let ow = (w + 2 * padW - kernelW) / stride + 1
+    let total = batch * oh * ow
+    var c = [Float](repeating: .nan, count: outChannels * total)
+    let ones = [Float](repeating: 1, count: outChannels)
+    words.withUnsafeBufferPointer { wb in
+      c.withUnsafeMutableBufferPointer { cb in
+        ones.withUnsafeBufferPointer { sb in
+          guard let q = wb.baseAddress, let cBase = cb.baseAddress, let sp = sb.baseAddress else {
+            return
+          }
+          // Whole images: one call for all of them (as the network runs); bands: image by image.
+          let whole = bandRows >= oh
+          for j in Swift.stride(from: 0, to: batch, by: whole ? batch : 1) {
+            let count = whole ? batch : 1
+            var y0 = 0
+            while y0 < oh {
+              let band = y0..<min(oh, y0 + max(1, bandRows))
+              let n = count * band.count * ow
+              let out = cBase + j * oh * ow + band.lowerBound * ow
+              if im2col {
+                var col = [UInt32](repeating: 0, count: k / 4 * n + 64)
+                col.withUnsafeMutableBufferPointer { colb in
+                  guard let cp = colb.baseAddress else { return }
+                  hero_i8_im2col(
+                    q, Int32(groups), Int32(batch), Int32(h), Int32(w), Int32(kernelH),
+                    Int32(kernelW), Int32(stride), Int32(padH), Int32(padW), Int32(j), Int32(count),
+                    Int32(band.lowerBound), Int32(band.upperBound), 0, Int32(groups), cp)
+                  matrix.multiply(
+                    rows: 0..<outChannels, b: cp, ldb: n, n: n, c: out, ldc: total, scale: sp,
+                    bias: nil, relu: false)
+                }
+              } else {
+                for rp in 0..<rowParts {
+                  let rows = share(
+                    rp, of: rowParts, count: outChannels, align: Int8Matrix.rowAlignment)
+                  for cp in 0..<columnParts {
+                    let cols = share(cp, of: columnParts, count: n, align: 16)
+                    matrix.convolve(
+                      rows: rows, columns: cols, input: q, groups: groups, batch: batch,
+                      height: h, width: w, kernelH: kernelH, kernelW: kernelW, stride: stride,
+                      padH: padH, padW: padW, first: j, outputRows: band, c: out, ldc: total,
+                      scale: sp, bias: nil, relu: false)
+                  }
+                }
+              }
+              y0 = band.upperBound
+            }
+          }
+        }
+      }
+    }
+    return c.map { Int32(exactly: $0) ?? .min }
   }
 
   /// The requantized product (``Int8Conv``'s epilogue) of the int8 `a` (m×k) and the uint8 `b`

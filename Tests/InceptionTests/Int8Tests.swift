@@ -201,6 +201,74 @@ import Testing
     }
   }
 
+  @Test("the int8 convolution (im2col inside the GEMM) equals a direct integer loop exactly")
+  func int8ConvolutionIsExact() {
+    var rng = SplitMix(seed: 86)
+    // (out channels, channels, batch, h, w, kernel h, kernel w, stride, pad h, pad w): 3x3
+    // padded and not, stride 2 (the stem's first layer: 3 channels, one padded group; mixed_3's
+    // odd size), 1x7 and 7x1 with their one-sided pads, 5x5, a 1-pixel-wide image, and widths
+    // that put run ends inside and across the 64-column panels.
+    let shapes = [
+      (7, 3, 2, 11, 13, 3, 3, 2, 0, 0), (13, 8, 1, 9, 9, 3, 3, 1, 1, 1),
+      (6, 5, 3, 7, 20, 3, 3, 1, 0, 0),
+      (11, 9, 2, 17, 17, 1, 7, 1, 0, 3), (5, 12, 1, 17, 17, 7, 1, 1, 3, 0),
+      (9, 4, 2, 12, 12, 5, 5, 1, 2, 2), (4, 6, 2, 35, 35, 3, 3, 2, 0, 0),
+      (3, 4, 2, 6, 1, 3, 3, 1, 1, 1),
+      (20, 16, 1, 70, 70, 3, 3, 1, 0, 0),
+    ]
+    for (cout, cin, batch, h, w, kh, kw, stride, ph, pw) in shapes {
+      var weights = (0..<(cout * cin * kh * kw)).map { _ in Int8.random(in: -127...127, using: &rng)
+      }
+      var input = (0..<(cin * batch * h * w)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+      // The worst case somewhere: a window of 255s under weights of ±127.
+      for i in 0..<min(weights.count, kh * kw * cin) { weights[i] = i % 2 == 0 ? 127 : -127 }
+      for i in 0..<min(input.count, 2 * w) { input[i] = 255 }
+      let oh = (h + 2 * ph - kh) / stride + 1
+      let ow = (w + 2 * pw - kw) / stride + 1
+      var want = [Int32](repeating: 0, count: cout * batch * oh * ow)
+      for o in 0..<cout {
+        for j in 0..<batch {
+          for oy in 0..<oh {
+            for ox in 0..<ow {
+              var acc: Int32 = 0
+              for ch in 0..<cin {
+                for ky in 0..<kh {
+                  for kx in 0..<kw {
+                    let iy = oy * stride - ph + ky
+                    let ix = ox * stride - pw + kx
+                    guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                    acc +=
+                      Int32(weights[((o * cin + ch) * kh + ky) * kw + kx])
+                      * Int32(input[((ch * batch + j) * h + iy) * w + ix])
+                  }
+                }
+              }
+              want[((o * batch + j) * oh + oy) * ow + ox] = acc
+            }
+          }
+        }
+      }
+      let what = "\(cout)x\(cin)x\(kh)x\(kw)/\(stride) on \(batch)x\(h)x\(w)"
+      for path in Kernels.int8Paths {
+        let im2col = Kernels.int8Convolution(
+          weights, input, outChannels: cout, channels: cin, batch: batch, height: h, width: w,
+          kernelH: kh, kernelW: kw, stride: stride, padH: ph, padW: pw, path: path, im2col: true)
+        // Counted, not compared as arrays: a failure's report stays short.
+        func wrong(_ got: [Int32]) -> Int { zip(got, want).filter { $0 != $1 }.count }
+        #expect(im2col.count == want.count && wrong(im2col) == 0, "\(path) im2col: \(what)")
+        for (band, rows, columns) in [(Int.max, 1, 1), (Int.max, 2, 3), (3, 1, 2), (1, 3, 1)] {
+          let got = Kernels.int8Convolution(
+            weights, input, outChannels: cout, channels: cin, batch: batch, height: h, width: w,
+            kernelH: kh, kernelW: kw, stride: stride, padH: ph, padW: pw, path: path,
+            bandRows: band, rowParts: rows, columnParts: columns)
+          #expect(
+            got.count == want.count && wrong(got) == 0,
+            "\(path): \(what), bands of \(band), \(rows)x\(columns) parts")
+        }
+      }
+    }
+  }
+
   @Test("requantized outputs: round(clamp((acc + integer bias) · M, 0, 255)) · out, every path")
   func requantizedEpilogue() {
     var rng = SplitMix(seed: 83)

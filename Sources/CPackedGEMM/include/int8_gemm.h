@@ -67,6 +67,18 @@ void hero_i8_average_pool(const uint32_t *q, int batch, int h, int w, float scal
 void hero_i8_quantize(const float *x, int channels, size_t plane, float scale, int zero_point,
                       int group_begin, int group_end, uint32_t *q, int path);
 
+/// `hero_i8_multiply` of rows `row_begin ..< row_end` of A by the columns `col_begin ..<
+/// col_begin+n` of the matrix `hero_i8_im2col` would write for images `first ..< first+count`
+/// and output rows `oy_begin ..< oy_end` of `q` (k = kh·kw·groups·4), without writing it: each
+/// block of B is packed from `q` directly. The same sums, so the same floats; `c` points at
+/// row 0, column `col_begin`.
+void hero_i8_conv(const void *packed, int m, int k, int row_begin, int row_end,
+                  const uint32_t *q, int groups, int batch, int h, int w, int kh, int kw,
+                  int stride, int pad_h, int pad_w, int first, int oy_begin, int oy_end,
+                  int col_begin, int n, float *c, size_t ldc, const float *scale,
+                  const float *bias, int relu, const int32_t *ibias, const float *out_scale,
+                  int path);
+
 /// im2col on k-grouped words: `q` holds `groups` groups of `batch` planes of h×w words (group
 /// g, image j at `q + (g·batch + j)·h·w`); writes, for images `first ..< first+count` and the
 /// output rows `row_begin ..< row_end` (a band of rb = row_end − row_begin rows), the row
