@@ -162,23 +162,14 @@ extension Trainer {
     _ x: [Float], _ y: [Float], _ m: Int, _ p: Int, _ k: Int, transposeB: Bool = false
   ) -> [Float] {
     var out = [Float](repeating: 0, count: m * p)
-    guard m > 0, p > 0, k > 0 else { return out }
-    x.withUnsafeBufferPointer { px in
-      y.withUnsafeBufferPointer { py in
-        out.withUnsafeMutableBufferPointer { po in
-          guard let a = px.baseAddress, let b = py.baseAddress, let c = po.baseAddress else {
-            return
-          }
-          BLAS.gemm(a, b, transposeB: transposeB, into: c, m: m, n: p, k: k)
-        }
-      }
-    }
+    accumulate(x, y, into: &out, m, p, k, transposeB: transposeB)
     return out
   }
 
-  /// `out` (`m × p`) += `x` (`m × k`) · `y` (`k × p`).
+  /// `out` (`m × p`) += `x` (`m × k`) · `y` (`k × p`), or · (`p × k`)ᵀ.
   private static func accumulate(
-    _ x: [Float], _ y: [Float], into out: inout [Float], _ m: Int, _ p: Int, _ k: Int
+    _ x: [Float], _ y: [Float], into out: inout [Float], _ m: Int, _ p: Int, _ k: Int,
+    transposeB: Bool = false
   ) {
     guard m > 0, p > 0, k > 0 else { return }
     x.withUnsafeBufferPointer { px in
@@ -187,7 +178,8 @@ extension Trainer {
           guard let a = px.baseAddress, let b = py.baseAddress, let c = po.baseAddress else {
             return
           }
-          BLAS.gemm(a, b, into: c, m: m, n: p, k: k, accumulate: true)
+          BLAS.gemm(
+            a, b, transposeB: transposeB, into: c, m: m, n: p, k: k, accumulate: true)
         }
       }
     }

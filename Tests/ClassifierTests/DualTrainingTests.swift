@@ -7,17 +7,6 @@ import Testing
 /// `TrainingForm.dual`: the same steps as the direct updates, kept as W = α·W₀ + Xᵀ·A.
 @Suite("Final layer training, dual form")
 struct DualTrainingTests {
-  /// ‖x − y‖ / ‖y‖.
-  static func relative(_ x: [Float], _ y: [Float]) -> Double {
-    var d = 0.0
-    var n = 0.0
-    for i in y.indices {
-      d += Double(x[i] - y[i]) * Double(x[i] - y[i])
-      n += Double(y[i]) * Double(y[i])
-    }
-    return (d / max(n, .leastNormalMagnitude)).squareRoot()
-  }
-
   static func options(_ optimizer: Optimizer, steps: Int, batch: Int) -> TrainingOptions {
     var options = TrainingOptions()
     options.optimizer = optimizer
@@ -56,9 +45,9 @@ struct DualTrainingTests {
     // S steps the weights differ by at most 2·S·10·γ(n + N + batch) relative. The penalty alone
     // moves them by S·η·λ = 3 %, far beyond it.
     let bound = 2 * Double(steps) * 10 * RoundingBound.gamma(256 + 48 + 25)
-    let dw = Self.relative(dual.layer.weights, direct.layer.weights)
+    let dw = relativeL2Error(dual.layer.weights, direct.layer.weights)
     #expect(dw <= bound, "weights differ by \(dw) (bound \(bound))")
-    #expect(Self.relative(dual.layer.bias, direct.layer.bias) <= bound)
+    #expect(relativeL2Error(dual.layer.bias, direct.layer.bias) <= bound)
     #expect(dual.layer.mean == direct.layer.mean && dual.layer.scale == direct.layer.scale)
     #expect(dualLines.map(\.step) == Array(1...steps))
     #expect(dualLines.map(\.step) == directLines.map(\.step))
@@ -68,7 +57,7 @@ struct DualTrainingTests {
     }
     // Not trivially equal: training moved the weights.
     let start = Trainer(classCount: 4, statisticsFrom: training, options: options)
-    #expect(Self.relative(start.layer.weights, direct.layer.weights) > 100 * bound)
+    #expect(relativeL2Error(start.layer.weights, direct.layer.weights) > 100 * bound)
   }
 
   @Test("with nothing to learn (one class), the starting weights decay by the penalty alike")
@@ -89,9 +78,9 @@ struct DualTrainingTests {
       // Four roundings a step in each form (velocity, update; α, β), over 50 steps, momentum's
       // sum of them at most 10 times one.
       let bound = 2 * 4 * Double(steps) * 10 * RoundingBound.unitRoundoff
-      #expect(Self.relative(dual.layer.weights, direct.layer.weights) <= bound, "\(optimizer)")
+      #expect(relativeL2Error(dual.layer.weights, direct.layer.weights) <= bound, "\(optimizer)")
       // And the penalty did shrink them (by (1 − ηλ)⁵⁰ = 0.6 for SGD).
-      #expect(Self.relative(direct.layer.weights, start.layer.weights) > 0.1, "\(optimizer)")
+      #expect(relativeL2Error(direct.layer.weights, start.layer.weights) > 0.1, "\(optimizer)")
     }
   }
 

@@ -425,16 +425,6 @@ import Testing
     return total.squareRoot()
   }
 
-  static func relativeError(_ got: [Float], _ want: [Float]) -> Double {
-    var d = 0.0
-    var w = 0.0
-    for i in got.indices {
-      d += Double(got[i] - want[i]) * Double(got[i] - want[i])
-      w += Double(want[i]) * Double(want[i])
-    }
-    return (d / max(w, .leastNormalMagnitude)).squareRoot()
-  }
-
   @Test(
     "int8 bottlenecks of the reference images stay within 3x the error predicted from the steps",
     .enabled(
@@ -450,7 +440,7 @@ import Testing
     let got = int8.bottlenecks(refs.map(\.image))
     var lines: [String] = []
     for (i, ref) in refs.enumerated() {
-      let err = Self.relativeError(got[i], want[i])
+      let err = relativeL2Error(got[i], want[i])
       let predicted = Self.predictedRelativeError(
         weights: weights, image: ref.image, calibration: .bundled)
       let a = Agreement(got[i], want[i])

@@ -163,3 +163,15 @@ public func reportRounding(_ test: String, _ comparisons: [Comparison]) {
       + "worst relative error \(String(format: "%.3g", relative)), "
       + "max |diff| \(String(format: "%.3g", diff))")
 }
+
+/// ‖got − want‖ / ‖want‖ (L2, in Double), the relative error the numeric tests compare.
+public func relativeL2Error(_ got: [Float], _ want: [Float]) -> Double {
+  precondition(got.count == want.count)
+  var d = 0.0
+  var w = 0.0
+  for i in want.indices {
+    d += Double(got[i] - want[i]) * Double(got[i] - want[i])
+    w += Double(want[i]) * Double(want[i])
+  }
+  return (d / max(w, .leastNormalMagnitude)).squareRoot()
+}
