@@ -493,6 +493,64 @@ void hero_i8_quantize(const float *x, int channels, size_t plane, float scale, i
   }
 }
 
+// One row of weights: its scale (the largest |w|, NaN left out, over 127; 1 for none above 0)
+// and `clamp(round_half_to_even(w / scale), -127, 127)` (NaN: 0), as Int8Quantization's
+// scalar definition. Plain C: `nearbyintf` rounds half to even in the default rounding mode.
+static float quantize_row_scalar(const float *w, int cols, int8_t *q) {
+  float m = 0;
+  for (int i = 0; i < cols; i++) {
+    float a = fabsf(w[i]);
+    m = a > m ? a : m;  // NaN > m is false: left out
+  }
+  float s = m > 0 ? m / 127 : 1;
+  for (int i = 0; i < cols; i++) {
+    float v = nearbyintf(w[i] / s);
+    if (v != v) v = 0;
+    v = v < 127 ? v : 127;
+    v = v > -127 ? v : -127;
+    q[i] = (int8_t)v;
+  }
+  return s;
+}
+
+// The same, 16 at a time: `vmaxps` returns its second operand when either is NaN (so a NaN
+// weight leaves the maximum as it was), `vdivps` and `vrndscaleps` round as the scalar
+// operations do.
+__attribute__((target("avx512f,avx512bw"))) static float quantize_row_avx512(const float *w,
+                                                                              int cols,
+                                                                              int8_t *q) {
+  __m512 m = _mm512_setzero_ps();
+  int i = 0;
+  for (; i + 16 <= cols; i += 16) m = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(w + i)), m);
+  if (i < cols) {
+    __mmask16 tail = (__mmask16)((1u << (cols - i)) - 1);
+    m = _mm512_max_ps(_mm512_abs_ps(_mm512_maskz_loadu_ps(tail, w + i)), m);
+  }
+  float top = _mm512_reduce_max_ps(m);
+  float s = top > 0 ? top / 127 : 1;
+  const __m512 sv = _mm512_set1_ps(s);
+  const __m512 hi = _mm512_set1_ps(127), lo = _mm512_set1_ps(-127);
+  for (i = 0; i < cols; i += 16) {
+    __mmask16 k = cols - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (cols - i)) - 1);
+    __m512 v = _mm512_div_ps(_mm512_maskz_loadu_ps(k, w + i), sv);
+    v = _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, v, _CMP_ORD_Q), v);  // NaN: 0
+    v = _mm512_max_ps(_mm512_min_ps(v, hi), lo);
+    _mm512_mask_cvtsepi32_storeu_epi8(q + i, k, _mm512_cvtps_epi32(v));
+  }
+  return s;
+}
+
+void hero_i8_quantize_weights(const float *w, int rows, int cols, int8_t *q, float *scales,
+                              int path) {
+  int wide = path == HERO_I8_VNNI && hero_i8_path_available(HERO_I8_VNNI);
+  for (int r = 0; r < rows; r++) {
+    const float *row = w + (size_t)r * cols;
+    int8_t *out = q + (size_t)r * cols;
+    scales[r] = wide ? quantize_row_avx512(row, cols, out) : quantize_row_scalar(row, cols, out);
+  }
+}
+
 void hero_i8_im2col(const uint32_t *q, int groups, int batch, int h, int w, int kh, int kw,
                     int stride, int pad_h, int pad_w, int first, int count, int row_begin,
                     int row_end, int group_begin, int group_end, uint32_t *columns) {

@@ -166,17 +166,17 @@ extension InceptionWeights {
     guard range.count == storageCount * 4 else {
       throw bad("storage \(storageKey) has \(range.count) bytes, expected \(storageCount * 4)")
     }
-    var out = [Float](repeating: 0, count: count)
-    zip.data.withUnsafeBytes { raw in
+    // Every element written once, straight from the mapped file (no zeroing first).
+    return zip.data.withUnsafeBytes { raw in
       let start = range.lowerBound + offset * 4
-      out.withUnsafeMutableBufferPointer { dst in
+      return [Float](unsafeUninitializedCapacity: count) { dst, initialized in
         for i in 0..<count {
           let bits = raw.loadUnaligned(fromByteOffset: start + i * 4, as: UInt32.self)
           dst[i] = Float(bitPattern: UInt32(littleEndian: bits))
         }
+        initialized = count
       }
     }
-    return out
   }
 
   private static func checkGeometry(

@@ -61,14 +61,19 @@ public struct FoldedConv: Sendable {
     precondition(weight.count == shape.outChannels * shape.filterLength)
     precondition(beta.count == shape.outChannels && mean.count == shape.outChannels)
     precondition(variance.count == shape.outChannels)
-    var w = weight
     var b = [Float](repeating: 0, count: shape.outChannels)
     let k = shape.filterLength
-    for o in 0..<shape.outChannels {
-      // As PyTorch's CPU batch norm: invstd = 1 / sqrt(var + eps), y * invstd + (beta - mean * invstd).
-      let invstd = 1 / (variance[o] + epsilon).squareRoot()
-      for i in 0..<k { w[o * k + i] *= invstd }
-      b[o] = beta[o] - mean[o] * invstd
+    // As PyTorch's CPU batch norm: invstd = 1 / sqrt(var + eps), y * invstd + (beta - mean * invstd).
+    let invstd = variance.map { 1 / ($0 + epsilon).squareRoot() }
+    for o in 0..<shape.outChannels { b[o] = beta[o] - mean[o] * invstd[o] }
+    // The folded filters written once (not a copy of `weight` scaled in place).
+    let w = weight.withUnsafeBufferPointer { src in
+      [Float](unsafeUninitializedCapacity: src.count) { dst, initialized in
+        for o in 0..<shape.outChannels {
+          for i in 0..<k { dst[o * k + i] = src[o * k + i] * invstd[o] }
+        }
+        initialized = src.count
+      }
     }
     self.shape = shape
     self.weights = w

@@ -1,3 +1,4 @@
+import CPackedGEMM
 import Foundation
 import HeroCore
 
@@ -262,18 +263,25 @@ public enum Int8Quantization {
   }
 
   /// Per output channel of a row-major `rows`×`columns` matrix: the scales and the int8
-  /// weights (zero point 0).
-  public static func quantizeWeights(_ w: [Float], rows: Int, columns: Int) -> (
-    weights: [Int8], scales: [Float]
-  ) {
+  /// weights (zero point 0), ``weightScale(_:)`` and ``quantizeWeight(_:scale:)`` of each row,
+  /// computed by `hero_i8_quantize_weights` (AVX-512 where the CPU has it: the same bytes and
+  /// scales; the 22 million weights of the network in milliseconds, where the scalar loop took
+  /// about a tenth of a second of every int8 run's start).
+  public static func quantizeWeights(
+    _ w: [Float], rows: Int, columns: Int, path: Int8Path = .current
+  ) -> (weights: [Int8], scales: [Float]) {
     precondition(w.count == rows * columns)
     var q = [Int8](repeating: 0, count: w.count)
     var scales = [Float](repeating: 1, count: rows)
-    for o in 0..<rows {
-      let row = w[(o * columns)..<((o + 1) * columns)]
-      let s = weightScale(row)
-      scales[o] = s
-      for i in 0..<columns { q[o * columns + i] = quantizeWeight(w[o * columns + i], scale: s) }
+    guard rows > 0, columns > 0 else { return (q, scales) }
+    w.withUnsafeBufferPointer { wb in
+      q.withUnsafeMutableBufferPointer { qb in
+        scales.withUnsafeMutableBufferPointer { sb in
+          hero_i8_quantize_weights(
+            wb.baseAddress, Int32(rows), Int32(columns), qb.baseAddress, sb.baseAddress,
+            path.code)
+        }
+      }
     }
     return (q, scales)
   }

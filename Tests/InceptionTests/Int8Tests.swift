@@ -112,6 +112,44 @@ import Testing
     #expect(Int8Quantization.quantizeWeight(1000, scale: 1) == 127)
   }
 
+  @Test("weights: the C quantizer gives the scalar definition's bytes and scales, every path")
+  func weightQuantizerMatchesDefinition() {
+    var rng = SplitMix(seed: 91)
+    // Row lengths: under a vector, one vector of 16, one past it, several with a tail, a
+    // network-sized row.
+    for (rows, columns) in [(3, 1), (4, 15), (5, 16), (6, 17), (7, 33), (3, 100), (2, 1728)] {
+      var w = (0..<(rows * columns)).map { _ in Float.random(in: -0.6...0.4, using: &rng) }
+      // Row 0: exact halves of a step (scale 1 with 127 the largest |w|: ties to even), -0,
+      // NaN (left out of the scale, quantized to 0). Row 1: all zeros (scale 1). Row 2: +inf
+      // (scale inf: every finite weight 0, inf/inf NaN: 0) where the row is long enough.
+      let ties: [Float] = [127, 0.5, 1.5, 2.5, -2.5, -126.5, -0.0, .nan, 3.5, -127]
+      for (i, v) in ties.enumerated() where i < columns { w[i] = v }
+      if columns == 1 { w[0] = 127 }
+      for i in 0..<columns { w[columns + i] = 0 }
+      if rows > 2 && columns > 2 { w[2 * columns + 1] = .infinity }
+      var wantQ: [Int8] = []
+      var wantScales: [Float] = []
+      for o in 0..<rows {
+        let row = w[(o * columns)..<((o + 1) * columns)]
+        let scale = Int8Quantization.weightScale(row)
+        wantScales.append(scale)
+        wantQ += row.map { Int8Quantization.quantizeWeight($0, scale: scale) }
+      }
+      #expect(wantScales[1] == 1)
+      if columns >= ties.count {
+        // 0.5 → 0, 1.5 → 2, 2.5 → 2, -2.5 → -2, -126.5 → -126, NaN → 0, 3.5 → 4.
+        #expect(Array(wantQ[1...8]) == [0, 2, 2, -2, -126, 0, 0, 4] && wantScales[0] == 1)
+      }
+      for path in Kernels.int8Paths {
+        let (q, scales) = Int8Quantization.quantizeWeights(
+          w, rows: rows, columns: columns, path: path)
+        #expect(
+          q.count == wantQ.count && zip(q, wantQ).allSatisfy { $0 == $1 }, "\(path) \(columns)")
+        #expect(scales.map(\.bitPattern) == wantScales.map(\.bitPattern), "\(path) \(columns)")
+      }
+    }
+  }
+
   @Test("the C quantizer gives the Swift scheme's bytes on every path (tails, boundaries)")
   func cQuantizerMatchesScheme() {
     var rng = SplitMix(seed: 81)

@@ -67,6 +67,13 @@ void hero_i8_average_pool(const uint32_t *q, int batch, int h, int w, float scal
 void hero_i8_quantize(const float *x, int channels, size_t plane, float scale, int zero_point,
                       int group_begin, int group_end, uint32_t *q, int path);
 
+/// Quantizes the row-major `rows`×`cols` float matrix `w` per row (the shared int8 scheme's
+/// weights, docs/int8.md): `scales[r]` = the row's largest |w| (NaN left out) / 127, 1 for a
+/// row with none above 0; `q = clamp(round_half_to_even(w / scales[r]), -127, 127)`, NaN 0.
+/// The same bytes and scales on every path (`HERO_I8_VNNI` runs the AVX-512 form).
+void hero_i8_quantize_weights(const float *w, int rows, int cols, int8_t *q, float *scales,
+                              int path);
+
 /// `hero_i8_multiply` of rows `row_begin ..< row_end` of A by the columns `col_begin ..<
 /// col_begin+n` of the matrix `hero_i8_im2col` would write for images `first ..< first+count`
 /// and output rows `oy_begin ..< oy_end` of `q` (k = kh·kw·groups·4), without writing it: each
