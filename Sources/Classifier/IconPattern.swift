@@ -129,16 +129,11 @@ public enum IconPattern {
             }
           }
         }
-        windows.withUnsafeBufferPointer { w in
-          prototypes.vectors.withUnsafeBufferPointer { v in
-            products.withUnsafeMutableBufferPointer { o in
-              guard let a = w.baseAddress, let b = v.baseAddress, let c = o.baseAddress else {
-                return
-              }
-              BLAS.gemm(a, b, transposeB: true, into: c, m: count * shiftCount, n: p, k: size)
-            }
-          }
-        }
+        // In a fixed order (not OpenBLAS, whose sums here depend on its thread count): the
+        // "unknown" threshold is chosen on these, and two runs must choose the same.
+        Kernels.fixedOrderProduct(
+          windows, transposed: prototypes.vectors, into: &products, m: count * shiftCount, n: p,
+          k: size)
         for r in 0..<count {
           for s in 0..<shiftCount {
             let row = (r * shiftCount + s) * p

@@ -146,16 +146,9 @@ public struct Prototypes: Sendable, Equatable {
     guard rows > 0, p > 0 else { return all }
     var x = bottlenecks
     Self.centreAndNormalize(&x, mean: mean, inputSize: n)
-    x.withUnsafeBufferPointer { px in
-      vectors.withUnsafeBufferPointer { pv in
-        all.withUnsafeMutableBufferPointer { pa in
-          guard let a = px.baseAddress, let b = pv.baseAddress, let c = pa.baseAddress else {
-            return
-          }
-          BLAS.gemm(a, b, transposeB: true, into: c, m: rows, n: p, k: n)
-        }
-      }
-    }
+    // In a fixed order, not OpenBLAS's (whose sums depend on its thread count): the "unknown"
+    // threshold is chosen on these.
+    Kernels.fixedOrderProduct(x, transposed: vectors, into: &all, m: rows, n: p, k: n)
     return all
   }
 }

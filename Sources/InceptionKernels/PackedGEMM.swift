@@ -171,3 +171,52 @@ extension Kernels {
     return c
   }
 }
+
+extension Kernels {
+  /// C = A·Bᵀ (`a` m×k and `b` n×k row-major, `c` m×n), the same floats whatever OpenBLAS's
+  /// thread count and whatever else runs: hero-id's packed GEMM kernel on this thread (each
+  /// element summed in one fixed order, the same on its AVX2 and AVX-512 paths) where the CPU
+  /// has it, else a plain loop. OpenBLAS's `sgemm` is not: with 2 threads instead of 1 it sums
+  /// many elements of such products in another order (measured with OpenBLAS 0.3.21, e.g.
+  /// 1568×2256 by 2256×100: 61 % of the elements differ in their last bits, on its Haswell,
+  /// Zen, SkylakeX and Cooperlake kernels), and the thread count is process-wide, set by
+  /// whichever job started last. For results compared exactly (the "unknown" threshold).
+  public static func fixedOrderProduct(
+    _ a: [Float], transposed b: [Float], into c: inout [Float], m: Int, n: Int, k: Int
+  ) {
+    precondition(a.count >= m * k && b.count >= n * k && c.count >= m * n)
+    guard m > 0, n > 0, k > 0 else { return }
+    guard PackedMatrix.isAvailable else {
+      for i in 0..<m {
+        for j in 0..<n {
+          var s: Float = 0
+          for l in 0..<k { s += a[i * k + l] * b[j * k + l] }
+          c[i * n + j] = s
+        }
+      }
+      return
+    }
+    // Bᵀ, k×n row-major: the kernel's right operand.
+    var bt = [Float](repeating: 0, count: k * n)
+    for j in 0..<n {
+      for l in 0..<k { bt[l * n + j] = b[j * k + l] }
+    }
+    let packed = PackedMatrix(a, rows: m, columns: k, rowStride: k)
+    // Bands of rows on every core for a large product (a split does not change any element's
+    // sum: each is summed over k in the kernel's one order).
+    let parts = m * n * k >= 1 << 24 ? max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
+    bt.withUnsafeBufferPointer { bb in
+      c.withUnsafeMutableBufferPointer { cb in
+        guard let bBase = bb.baseAddress, let cBase = cb.baseAddress else { return }
+        let (bAddress, cAddress) = (UInt(bitPattern: bBase), UInt(bitPattern: cBase))
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+          guard let bp = UnsafePointer<Float>(bitPattern: bAddress),
+            let cp = UnsafeMutablePointer<Float>(bitPattern: cAddress)
+          else { return }
+          let rows = share(part, of: parts, count: m, align: PackedMatrix.rowAlignment)
+          packed.multiply(rows: rows, b: bp, ldb: n, n: n, c: cp, ldc: n)
+        }
+      }
+    }
+  }
+}

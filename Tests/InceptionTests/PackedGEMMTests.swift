@@ -260,3 +260,45 @@ import Testing
     }
   }
 }
+
+/// ``Kernels/fixedOrderProduct(_:transposed:into:m:n:k:)``, what the "unknown" threshold's
+/// similarities are computed with.
+@Suite struct FixedOrderProductTests {
+  @Test(
+    "the fixed-order product: A·Bᵀ within the rounding bound, and the same floats whatever OpenBLAS's thread count"
+  )
+  func fixedOrderProductIsExactAndIgnoresBLASThreads() {
+    var rng = SplitMix(seed: 2256)
+    // The icon patterns' shape (k = 2256, where OpenBLAS's sums change with its thread count),
+    // a row count off the kernel's panel height, a column count off its width, and tiny ones.
+    for (m, n, k) in [(147, 100, 2256), (49, 7, 2256), (5, 3, 17), (1, 1, 1), (33, 40, 2048)] {
+      let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &rng) }
+      let b = (0..<(n * k)).map { _ in Float.random(in: -1...1, using: &rng) }
+      let before = BLAS.threads
+      var results: [[Float]] = []
+      for threads in [1, 2] {
+        BLAS.setThreads(threads)
+        var c = [Float](repeating: .nan, count: m * n)
+        Kernels.fixedOrderProduct(a, transposed: b, into: &c, m: m, n: n, k: k)
+        results.append(c)
+      }
+      BLAS.setThreads(before)
+      #expect(results[0].map(\.bitPattern) == results[1].map(\.bitPattern), "\(m)x\(n)x\(k)")
+      var worst = 0.0
+      for i in 0..<m {
+        for j in 0..<n {
+          var exact = 0.0
+          var magnitude = 0.0
+          for l in 0..<k {
+            let p = Double(a[i * k + l]) * Double(b[j * k + l])
+            exact += p
+            magnitude += abs(p)
+          }
+          let bound = RoundingBound.dotProduct(terms: k, magnitude: magnitude)
+          worst = max(worst, abs(Double(results[0][i * n + j]) - exact) / bound)
+        }
+      }
+      #expect(worst <= 1, "\(m)x\(n)x\(k): worst diff/bound \(worst)")
+    }
+  }
+}
